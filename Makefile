@@ -1,0 +1,60 @@
+# tlswitness - plain Makefile.  make, make check, make check-asan, make lab.
+CC      ?= cc
+STD     = -std=c11 -D_GNU_SOURCE
+WARN    = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+          -Wmissing-prototypes -Wformat=2 -Wno-unused-parameter -Wvla
+OPT     = -O2 -g
+CFLAGS  ?=
+CFLAGS  += $(STD) $(WARN) $(OPT) -MMD -MP
+LDLIBS  = -lyaml -lz
+BUILD   ?= build
+
+LIB_SRC = $(wildcard util/*.c ingest/*.c correlate/*.c rules/*.c report/*.c)
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/default_policy.o
+UNIT_SRC = $(wildcard tests/unit/*_test.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+all: tlswitness
+
+tlswitness: $(BUILD)/tlswitness.o $(LIB_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# The built-in policy: rules/default.yaml as a C string.
+$(BUILD)/default_policy.c: rules/default.yaml
+	@mkdir -p $(dir $@)
+	{ echo 'const char tw_default_policy[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } > $@
+
+$(BUILD)/default_policy.o: $(BUILD)/default_policy.c
+	$(CC) $(CFLAGS) -Wno-missing-prototypes -Wno-missing-variable-declarations -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+unit: $(UNIT_BIN)
+
+# The whole suite: unit tests (cmocka), golden files, corpus and lab checks.
+check: tlswitness $(UNIT_BIN)
+	@sh tests/run.sh $(UNIT_BIN)
+
+# The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+check-asan:
+	$(MAKE) BUILD=build-asan CC=clang \
+	  OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  LDFLAGS="-fsanitize=address,undefined" check
+
+# Regenerate a lab set from real Postfix and Sendmail (needs root).
+lab:
+	bash tests/lab/lab.sh $(or $(LAB_OUT),build/lab)
+
+clean:
+	rm -rf build build-asan tlswitness
+
+.PHONY: all unit check check-asan lab clean
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

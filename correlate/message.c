@@ -1,0 +1,154 @@
+/* message.c - constructors and destructors for messages, hops and TLS
+ * state.  message_free(NULL), hop_free of a zeroed hop are no-ops. */
+#include "message.h"
+#include <stdlib.h>
+#include <string.h>
+
+void tls_state_init(struct tls_state *t)
+{
+	memset(t, 0, sizeof *t);
+	t->used = TRI_UNKNOWN;
+	t->stripped = TRI_UNKNOWN;
+	t->bits = t->alg_bits = -1;
+}
+
+void tls_state_free(struct tls_state *t)
+{
+	free(t->version_raw);
+	free(t->cipher);
+	free(t->cert_raw);
+	free(t->kex);
+	tls_state_init(t);
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+void tls_state_copy(struct tls_state *dst, const struct tls_state *src)
+{
+	tls_state_free(dst);
+	*dst = *src;
+	dst->version_raw = dup_or_null(src->version_raw);
+	dst->cipher = dup_or_null(src->cipher);
+	dst->cert_raw = dup_or_null(src->cert_raw);
+	dst->kex = dup_or_null(src->kex);
+}
+
+void tls_state_from_ev(struct tls_state *t, const struct evidence *ev)
+{
+	tls_state_free(t);
+	t->used = TRI_YES;
+	t->stripped = TRI_NO;
+	t->version = tls_version_parse(ev->tls.version);
+	t->version_raw = span_dup(ev->tls.version);
+	t->cipher = span_dup(ev->tls.cipher);
+	t->bits = ev->tls.bits;
+	t->alg_bits = ev->tls.alg_bits;
+	t->kex = span_dup(ev->tls.kex);
+	if (ev->tls.trust.n) {
+		t->cert = tls_cert_from_trust(ev->tls.trust);
+		t->cert_raw = span_dup(ev->tls.trust);
+	} else if (ev->tls.verify.n) {
+		t->cert = tls_cert_from_verify(ev->tls.verify);
+		struct buf b;
+		buf_init(&b);
+		buf_adds(&b, "verify=");
+		buf_addspan(&b, ev->tls.verify);
+		t->cert_raw = b.p;
+	}
+}
+
+void hop_init(struct hop *h, enum ev_dir dir)
+{
+	memset(h, 0, sizeof *h);
+	h->dir = dir;
+	h->peer_port = -1;
+	tls_state_init(&h->tls);
+}
+
+void hop_free(struct hop *h)
+{
+	free(h->peer_host);
+	free(h->peer_ip);
+	free(h->rcpt);
+	free(h->status);
+	free(h->dsn);
+	free(h->next_qid);
+	free(h->basis);
+	free(h->ev);
+	free(h->explain);
+	tls_state_free(&h->tls);
+	memset(h, 0, sizeof *h);
+}
+
+void hop_add_ev(struct hop *h, struct evref r)
+{
+	for (size_t i = 0; i < h->nev; i++)
+		if (h->ev[i].file_id == r.file_id && h->ev[i].line == r.line)
+			return;
+	if (h->nev == h->capev) {
+		h->capev = h->capev ? h->capev * 2 : 4;
+		h->ev = xrealloc(h->ev, h->capev * sizeof *h->ev);
+	}
+	h->ev[h->nev++] = r;
+}
+
+void hop_set_basis(struct hop *h, const char *basis)
+{
+	free(h->basis);
+	h->basis = basis ? xstrdup(basis) : NULL;
+}
+
+struct message *message_new(struct span host, struct span instance,
+			    struct span qid, enum ev_mta mta, time_t ts)
+{
+	struct message *m = xcalloc(1, sizeof *m);
+	m->host = span_dup(host);
+	m->instance = span_dup(instance);
+	m->qid = span_dup(qid);
+	m->mta = mta;
+	m->first_seen = m->last_seen = ts;
+	m->nrcpt = -1;
+	hop_init(&m->inbound, DIR_IN);
+	return m;
+}
+
+struct hop *message_add_delivery(struct message *m)
+{
+	if (m->ndl == m->capdl) {
+		m->capdl = m->capdl ? m->capdl * 2 : 2;
+		m->dl = xrealloc(m->dl, m->capdl * sizeof *m->dl);
+	}
+	struct hop *h = &m->dl[m->ndl++];
+	hop_init(h, DIR_OUT);
+	return h;
+}
+
+void message_free(struct message *m)
+{
+	if (!m)
+		return;
+	free(m->host);
+	free(m->instance);
+	free(m->qid);
+	free(m->message_id);
+	free(m->from);
+	hop_free(&m->inbound);
+	for (size_t i = 0; i < m->ndl; i++)
+		hop_free(&m->dl[i]);
+	free(m->dl);
+	free(m);
+}
+
+bool addr_is_loopback(const char *ip)
+{
+	if (!ip)
+		return false;
+	if (strncmp(ip, "IPv6:", 5) == 0)
+		ip += 5;
+	if (strncmp(ip, "::ffff:", 7) == 0)
+		ip += 7;
+	return strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0;
+}

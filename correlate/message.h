@@ -1,0 +1,86 @@
+/* message.h - what correlation produces: messages with hops.
+ * A message is one queue ID's life on one MTA (first line to "removed");
+ * its inbound hop is how it arrived, each delivery is one recipient's
+ * attempt to leave.  Every string is owned by the struct holding it. */
+#ifndef TW_MESSAGE_H
+#define TW_MESSAGE_H
+#include "../ingest/evidence.h"
+#include "../ingest/tlsfacts.h"
+#include <stdint.h>
+
+struct evref {
+	int file_id;
+	unsigned long line;
+};
+
+enum tri { TRI_UNKNOWN = -1, TRI_NO = 0, TRI_YES = 1 };
+
+struct tls_state {
+	enum tri used;
+	enum tls_version version;
+	char *version_raw;
+	char *cipher;
+	int bits, alg_bits;	/* -1 unknown */
+	enum tls_cert cert;
+	char *cert_raw;		/* trust word or verify= as written */
+	enum tri stripped;
+	char *kex;
+};
+
+/* Resolved when the message is written: does the host log TLS at all? */
+enum pending_inference { INF_NONE, INF_NO_LINE_OUT, INF_NO_LINE_IN };
+
+struct hop {
+	enum ev_dir dir;
+	char *peer_host, *peer_ip;
+	int peer_port;			/* -1 unknown */
+	char *rcpt, *status, *dsn, *next_qid;
+	bool local;			/* no SMTP connection: pickup, local(8), unix socket */
+	bool network;			/* crossed a network (not local, not loopback) */
+	struct tls_state tls;
+	char *basis;			/* how the TLS facts were established */
+	enum pending_inference pending;
+	time_t ts;
+	struct evref *ev;
+	size_t nev, capev;
+	/* Filled by the policy. */
+	const char *verdict, *severity, *rule;
+	char *explain;
+};
+
+struct message {
+	char *host, *instance, *qid, *message_id, *from;
+	enum ev_mta mta;
+	time_t first_seen, last_seen;
+	bool has_inbound;
+	struct hop inbound;
+	struct hop *dl;
+	size_t ndl, capdl;
+	int nrcpt;			/* from qmgr / Sendmail nrcpts, -1 unknown */
+	int finals;			/* recipients with a final status */
+	bool removed, done, complete;
+	int waiting;			/* inbound session still open */
+	uint64_t seq;
+	const char *verdict, *severity;
+};
+
+void tls_state_init(struct tls_state *t);
+void tls_state_free(struct tls_state *t);
+void tls_state_copy(struct tls_state *dst, const struct tls_state *src);
+/* Fill from an EV_TLS record. */
+void tls_state_from_ev(struct tls_state *t, const struct evidence *ev);
+
+void hop_init(struct hop *h, enum ev_dir dir);
+void hop_free(struct hop *h);
+void hop_add_ev(struct hop *h, struct evref r);
+void hop_set_basis(struct hop *h, const char *basis);
+
+struct message *message_new(struct span host, struct span instance,
+			    struct span qid, enum ev_mta mta, time_t ts);
+struct hop *message_add_delivery(struct message *m);
+void message_free(struct message *m);
+
+/* 127.0.0.0/8, ::1, ::ffff:127.x: the hop never left the machine. */
+bool addr_is_loopback(const char *ip);
+
+#endif

@@ -1,0 +1,25 @@
+/* track.h - log correlation: evidence records in, finished messages out.
+ * Inbound hops come from smtpd sessions (host, instance, pid) and Sendmail
+ * receiving processes; outbound hops from the smtp/lmtp or Sendmail
+ * delivering process's connection, which a TLS line opens and which ends
+ * when that process talks to another relay (DESIGN.md section 2).
+ * Messages are handed to the emit callback in the order they complete;
+ * the callback owns them (message_free). */
+#ifndef TW_TRACK_H
+#define TW_TRACK_H
+#include "message.h"
+
+typedef void (*message_fn)(struct message *m, void *arg);
+
+struct tracker;
+
+struct tracker *tracker_new(message_fn emit, void *arg);
+void tracker_feed(struct tracker *t, const struct evidence *ev);
+/* End of input: close open sessions, write every remaining message. */
+void tracker_finish(struct tracker *t);
+/* Open state, for the memory accounting. */
+size_t tracker_open_messages(const struct tracker *t);
+size_t tracker_open_sessions(const struct tracker *t);
+void tracker_free(struct tracker *t);
+
+#endif

@@ -1,0 +1,36 @@
+/* fields.h - small scanners shared by the Postfix and Sendmail parsers:
+ * "key=value, key=value" lists, NAME[ADDR]:PORT peers, queue IDs. */
+#ifndef TW_FIELDS_H
+#define TW_FIELDS_H
+#include "../util/buf.h"
+
+/* Iterate "k=v, k=v" items.  A value starting with '<' runs to its '>'
+ * (addresses may hold ", "); the key named last_key takes the rest. */
+struct kv_iter {
+	struct span rest;
+	const char *last_key;
+};
+void kv_begin(struct kv_iter *it, struct span s, const char *last_key);
+bool kv_next(struct kv_iter *it, struct span *key, struct span *val);
+
+/* Postfix "NAME[ADDR]" or "NAME[ADDR]:PORT" (RFC 5321 address literals
+ * keep their brackets in the name part only).  Port -1 when absent. */
+bool peer_parse(struct span s, struct span *name, struct span *addr, int *port);
+/* Sendmail "NAME [ADDR]" or "[ADDR]", optionally "(may be forged)". */
+bool sm_relay_parse(struct span s, struct span *name, struct span *addr);
+
+/* A queue ID at the start of msg followed by ": "; sets *qid and returns
+ * the text after it.  NOQUEUE gives an empty qid.  Postfix short IDs are
+ * hex, long ones (enable_long_queue_ids) base 52 with a 'z' separator;
+ * Sendmail's are 14 base-60 characters. */
+bool qid_split(struct span msg, struct span *qid, struct span *rest);
+
+/* "queued as X" (Postfix, RFC 3030 BDAT too), "X Message accepted for
+ * delivery" (Sendmail), "ok id=X" is not taken (Exim ids are not queue
+ * IDs we can join on). */
+struct span reply_next_qid(struct span reply);
+
+/* Text between the first '(' at or after off and its matching ')'. */
+struct span paren_text(struct span s);
+
+#endif

@@ -1,0 +1,278 @@
+/* linesrc.c - a streaming line reader over plain or gzip input.
+ * Memory: one input block and one line window, whatever the file size.
+ * Errors: open/stat/read failures, a directory, a corrupt or truncated gzip
+ * stream; each as text for the caller to prefix with the file name. */
+#include "linesrc.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define IN_BLOCK (256 * 1024)
+#define WIN_SIZE (512 * 1024)
+
+struct linesrc {
+	int fd;
+	bool is_stdin, gzip, eof, zend, binary, failed;
+	time_t mtime;
+	z_stream zs;
+	unsigned char *in;
+	size_t in_len;
+	/* Decoded bytes: [start, len) not yet handed out. */
+	char *win;
+	size_t start, len;
+	bool skipping;		/* inside an over-long line */
+	unsigned long lineno;
+	struct ls_stats st;
+	char err[256];
+};
+
+static ssize_t read_some(struct linesrc *ls, void *dst, size_t n)
+{
+	for (;;) {
+		ssize_t r = read(ls->fd, dst, n);
+		if (r >= 0 || errno != EINTR) {
+			if (r > 0)
+				ls->st.bytes_in += (uint64_t)r;
+			return r;
+		}
+	}
+}
+
+struct linesrc *ls_open(const char *path, struct buf *why)
+{
+	struct linesrc *ls = xcalloc(1, sizeof *ls);
+	struct stat sb;
+	if (strcmp(path, "-") == 0) {
+		ls->fd = 0;
+		ls->is_stdin = true;
+		ls->mtime = time(NULL);
+	} else {
+		ls->fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (ls->fd < 0) {
+			buf_printf(why, "%s", strerror(errno));
+			free(ls);
+			return NULL;
+		}
+		if (fstat(ls->fd, &sb) != 0) {
+			buf_printf(why, "%s", strerror(errno));
+			close(ls->fd);
+			free(ls);
+			return NULL;
+		}
+		if (S_ISDIR(sb.st_mode)) {
+			buf_printf(why, "is a directory, not a log file");
+			close(ls->fd);
+			free(ls);
+			return NULL;
+		}
+		ls->mtime = sb.st_mtime;
+	}
+	ls->in = xmalloc(IN_BLOCK);
+	ls->win = xmalloc(WIN_SIZE);
+	ssize_t r = read_some(ls, ls->in, IN_BLOCK);
+	if (r < 0) {
+		buf_printf(why, "%s", strerror(errno));
+		ls_close(ls);
+		return NULL;
+	}
+	ls->in_len = (size_t)r;
+	if (ls->in_len >= 2 && ls->in[0] == 0x1f && ls->in[1] == 0x8b) {
+		ls->gzip = true;
+		/* 15 + 16: gzip wrapper only (RFC 1952). */
+		if (inflateInit2(&ls->zs, 15 + 16) != Z_OK) {
+			buf_printf(why, "zlib initialisation failed");
+			ls_close(ls);
+			return NULL;
+		}
+		ls->zs.next_in = ls->in;
+		ls->zs.avail_in = (uInt)ls->in_len;
+	} else {
+		ls->binary = memchr(ls->in, '\0', ls->in_len) != NULL;
+	}
+	return ls;
+}
+
+/* Append decoded bytes after [start, len); returns bytes added, 0 at end,
+ * -1 on error.  Caller has made room. */
+static long fill(struct linesrc *ls)
+{
+	size_t room = WIN_SIZE - ls->len;
+	if (!ls->gzip) {
+		if (ls->in_len) {	/* the first block, read by ls_open */
+			size_t n = ls->in_len < room ? ls->in_len : room;
+			memcpy(ls->win + ls->len, ls->in, n);
+			memmove(ls->in, ls->in + n, ls->in_len - n);
+			ls->in_len -= n;
+			return (long)n;
+		}
+		ssize_t r = read_some(ls, ls->win + ls->len, room);
+		if (r < 0) {
+			snprintf(ls->err, sizeof ls->err, "read error: %s", strerror(errno));
+			return -1;
+		}
+		return (long)r;
+	}
+	ls->zs.next_out = (unsigned char *)ls->win + ls->len;
+	ls->zs.avail_out = (uInt)room;
+	while (ls->zs.avail_out == room) {
+		if (ls->zs.avail_in == 0) {
+			if (ls->eof)
+				break;
+			ssize_t r = read_some(ls, ls->in, IN_BLOCK);
+			if (r < 0) {
+				snprintf(ls->err, sizeof ls->err, "read error: %s",
+					 strerror(errno));
+				return -1;
+			}
+			if (r == 0) {
+				ls->eof = true;
+				break;
+			}
+			ls->zs.next_in = ls->in;
+			ls->zs.avail_in = (uInt)r;
+		}
+		if (ls->zend) {
+			/* Another member must start with the magic (RFC 1952
+			 * section 2.2); anything else is trailing garbage. */
+			if (ls->zs.avail_in < 2 && !ls->eof) {
+				/* keep the byte, read more */
+				unsigned char c = ls->zs.next_in[0];
+				ssize_t r = read_some(ls, ls->in + 1, IN_BLOCK - 1);
+				ls->in[0] = c;
+				if (r <= 0)
+					ls->eof = true;
+				ls->zs.next_in = ls->in;
+				ls->zs.avail_in = 1 + (uInt)(r > 0 ? r : 0);
+				if (ls->zs.avail_in < 2)
+					goto garbage;
+			}
+			if (ls->zs.next_in[0] != 0x1f || ls->zs.next_in[1] != 0x8b)
+				goto garbage;
+			inflateReset(&ls->zs);
+			ls->zend = false;
+		}
+		int rc = inflate(&ls->zs, Z_NO_FLUSH);
+		if (rc == Z_STREAM_END) {
+			ls->zend = true;
+			continue;
+		}
+		if (rc != Z_OK && rc != Z_BUF_ERROR) {
+			snprintf(ls->err, sizeof ls->err,
+				 "corrupt gzip data at compressed offset %llu: %s",
+				 (unsigned long long)(ls->st.bytes_in - ls->zs.avail_in),
+				 ls->zs.msg ? ls->zs.msg : "inflate error");
+			return -1;
+		}
+	}
+	size_t got = room - ls->zs.avail_out;
+	if (got == 0 && ls->eof && !ls->zend) {
+		snprintf(ls->err, sizeof ls->err,
+			 "truncated gzip stream: it ends at compressed offset %llu "
+			 "inside a member; the lines before it were read",
+			 (unsigned long long)ls->st.bytes_in);
+		return -1;
+	}
+	return (long)got;
+garbage:
+	snprintf(ls->err, sizeof ls->err,
+		 "trailing bytes after the gzip stream at compressed offset %llu",
+		 (unsigned long long)(ls->st.bytes_in - ls->zs.avail_in));
+	return -1;
+}
+
+int ls_next(struct linesrc *ls, struct span *line)
+{
+	if (ls->failed)
+		return -1;
+	for (;;) {
+		char *s = ls->win + ls->start;
+		char *nl = memchr(s, '\n', ls->len - ls->start);
+		if (nl) {
+			size_t n = (size_t)(nl - s);
+			ls->start += n + 1;
+			ls->lineno++;
+			ls->st.lines++;
+			ls->st.bytes_out += n + 1;
+			if (ls->skipping) {
+				ls->skipping = false;
+				continue;
+			}
+			if (n && s[n - 1] == '\r')
+				n--;
+			if (n > LS_MAX_LINE) {
+				ls->st.too_long++;
+				continue;
+			}
+			*line = (struct span){ s, n };
+			return 1;
+		}
+		/* No newline in the window: compact, then read more. */
+		size_t pending = ls->len - ls->start;
+		if (pending > LS_MAX_LINE) {
+			/* Over-long line: drop what we have, skip to its end. */
+			if (!ls->skipping)
+				ls->st.too_long++;
+			ls->skipping = true;
+			ls->st.bytes_out += pending;
+			pending = 0;
+			ls->start = ls->len;
+		}
+		memmove(ls->win, ls->win + ls->start, pending);
+		ls->start = 0;
+		ls->len = pending;
+		long got = fill(ls);
+		if (got < 0) {
+			ls->failed = true;
+			return -1;
+		}
+		if (got == 0) {
+			if (ls->len == 0) {
+				return 0;
+			}
+			/* Last line without a newline. */
+			ls->lineno++;
+			ls->st.lines++;
+			ls->st.bytes_out += ls->len;
+			size_t n = ls->len;
+			ls->start = ls->len;
+			if (ls->skipping) {
+				ls->skipping = false;
+				ls->len = 0;
+				ls->start = 0;
+				return 0;
+			}
+			if (n && ls->win[n - 1] == '\r')
+				n--;
+			*line = (struct span){ ls->win, n };
+			ls->len = 0;
+			ls->start = 0;
+			return 1;
+		}
+		ls->len += (size_t)got;
+	}
+}
+
+unsigned long ls_lineno(const struct linesrc *ls) { return ls->lineno; }
+const char *ls_error(const struct linesrc *ls) { return ls->err; }
+bool ls_is_gzip(const struct linesrc *ls) { return ls->gzip; }
+bool ls_looks_binary(const struct linesrc *ls) { return ls->binary; }
+time_t ls_mtime(const struct linesrc *ls) { return ls->mtime; }
+const struct ls_stats *ls_stats(const struct linesrc *ls) { return &ls->st; }
+
+void ls_close(struct linesrc *ls)
+{
+	if (!ls)
+		return;
+	if (ls->gzip)
+		inflateEnd(&ls->zs);
+	if (!ls->is_stdin && ls->fd >= 0)
+		close(ls->fd);
+	free(ls->in);
+	free(ls->win);
+	free(ls);
+}

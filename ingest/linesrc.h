@@ -1,0 +1,33 @@
+/* linesrc.h - lines from a file or stdin, plain or gzip (detected by magic,
+ * RFC 1952 section 2.3.1), with concatenated members.  A truncated gzip tail
+ * is reported with its compressed offset; the lines before it are kept. */
+#ifndef TW_LINESRC_H
+#define TW_LINESRC_H
+#include "../util/buf.h"
+#include <stdint.h>
+#include <time.h>
+
+#define LS_MAX_LINE (64 * 1024)	/* longer lines are counted and skipped */
+
+struct linesrc;
+
+struct ls_stats {
+	unsigned long lines;		/* lines handed out + skipped long ones */
+	unsigned long too_long;		/* lines over LS_MAX_LINE, skipped */
+	uint64_t bytes_in;		/* bytes read from the file */
+	uint64_t bytes_out;		/* bytes after decompression */
+};
+
+/* Open path ("-" = stdin).  On failure returns NULL and writes why. */
+struct linesrc *ls_open(const char *path, struct buf *why);
+/* 1: *line set (no newline; CR before LF removed); 0: end; -1: error. */
+int ls_next(struct linesrc *ls, struct span *line);
+unsigned long ls_lineno(const struct linesrc *ls);
+const char *ls_error(const struct linesrc *ls);	/* after -1 */
+bool ls_is_gzip(const struct linesrc *ls);
+bool ls_looks_binary(const struct linesrc *ls);	/* NUL in the first block */
+time_t ls_mtime(const struct linesrc *ls);
+const struct ls_stats *ls_stats(const struct linesrc *ls);
+void ls_close(struct linesrc *ls);
+
+#endif

@@ -1,0 +1,36 @@
+/* maillog.h - read mail logs (any number of files, stdin, plain or gzip),
+ * in time order, and hand each recognised line to a callback as evidence.
+ * Keeps per-file accounting: every line is used, ignored or malformed. */
+#ifndef TW_MAILLOG_H
+#define TW_MAILLOG_H
+#include "evidence.h"
+#include "../util/timeconv.h"
+#include <stdint.h>
+#include <stdio.h>
+
+struct input_stats {
+	char *path;
+	bool gzip;
+	bool failed;			/* could not be read (fully) */
+	char *error;			/* why, when failed */
+	unsigned long lines, used, ignored, malformed, too_long;
+	uint64_t bytes_in;
+	time_t first_ts, last_ts;	/* 0 when no stamp was read */
+	time_t mtime;
+	int year_assumed;		/* 0 unless a year was inferred */
+};
+
+typedef void (*evidence_fn)(const struct evidence *ev, void *arg);
+
+struct maillog;
+
+struct maillog *maillog_new(struct tzconf *tz, int year, FILE *warn,
+			    evidence_fn fn, void *arg);
+void maillog_add(struct maillog *ml, const char *path);
+/* Read everything; returns the number of inputs with errors. */
+int maillog_run(struct maillog *ml);
+size_t maillog_ninputs(const struct maillog *ml);
+const struct input_stats *maillog_input(const struct maillog *ml, size_t id);
+void maillog_free(struct maillog *ml);
+
+#endif

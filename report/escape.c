@@ -1,0 +1,123 @@
+/* escape.c - JSON and terminal escaping, UTF-8 validation (RFC 3629
+ * section 4: no overlongs, no surrogates, nothing above U+10FFFF). */
+#include "escape.h"
+#include <string.h>
+
+size_t utf8_len(const unsigned char *p, size_t avail)
+{
+	unsigned char c = p[0];
+	if (c < 0x80)
+		return 1;
+	size_t n;
+	unsigned min;
+	unsigned cp;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		cp = c & 0x1f;
+		min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		cp = c & 0x0f;
+		min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		cp = c & 0x07;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (avail < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+void json_strn(struct buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	buf_reserve(b, n + 2);
+	buf_addc(b, '"');
+	size_t i = 0;
+	while (i < n) {
+		size_t run = i;
+		/* Fast path: plain printable ASCII. */
+		while (run < n && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '"' &&
+		       p[run] != '\\')
+			run++;
+		if (run > i) {
+			buf_add(b, s + i, run - i);
+			i = run;
+			continue;
+		}
+		unsigned char c = p[i];
+		if (c == '"' || c == '\\') {
+			buf_addc(b, '\\');
+			buf_addc(b, (char)c);
+			i++;
+		} else if (c == '\n') {
+			buf_adds(b, "\\n");
+			i++;
+		} else if (c == '\t') {
+			buf_adds(b, "\\t");
+			i++;
+		} else if (c == '\r') {
+			buf_adds(b, "\\r");
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			char u[7] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0 };
+			buf_adds(b, u);
+			i++;
+		} else {
+			size_t l = utf8_len(p + i, n - i);
+			if (l) {
+				buf_add(b, s + i, l);
+				i += l;
+			} else {
+				buf_adds(b, "\\ufffd");
+				i++;
+			}
+		}
+	}
+	buf_addc(b, '"');
+}
+
+void json_str(struct buf *b, const char *s)
+{
+	if (!s)
+		buf_adds(b, "null");
+	else
+		json_strn(b, s, strlen(s));
+}
+
+void text_safe(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	if (!s) {
+		buf_addc(b, '-');
+		return;
+	}
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), i = 0;
+	while (i < n) {
+		unsigned char c = p[i];
+		size_t l = (c >= 0x20 && c != 0x7f) ? utf8_len(p + i, n - i) : 0;
+		/* C1 controls (U+0080..U+009F) can act as escapes too. */
+		if (l == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0)
+			l = 0;
+		if (l) {
+			buf_add(b, s + i, l);
+			i += l;
+		} else {
+			char x[5] = { '\\', 'x', hex[c >> 4], hex[c & 15], 0 };
+			buf_adds(b, x);
+			i++;
+		}
+	}
+}

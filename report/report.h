@@ -1,0 +1,30 @@
+/* report.h - writing results: JSON Lines messages (DESIGN.md section 3),
+ * evidence events, and a text table with a summary.  Every format renders
+ * from the same struct message; writers append to a buffer the caller
+ * flushes, so one record is written whole or not at all. */
+#ifndef TW_REPORT_H
+#define TW_REPORT_H
+#include "../correlate/message.h"
+#include <stdio.h>
+
+struct report_ctx {
+	const char *const *files;	/* by file_id, as named on the command line */
+	size_t nfiles;
+};
+
+struct summary {
+	unsigned long messages, hops;
+	unsigned long msg_verdict[4], msg_severity[5];
+	unsigned long hop_verdict[4], hop_severity[5];
+};
+
+void summary_add(struct summary *s, const struct message *m);
+
+void json_message(struct buf *out, const struct message *m, const struct report_ctx *rc);
+void json_event(struct buf *out, const struct evidence *ev, const struct report_ctx *rc);
+
+void text_header(struct buf *out);
+void text_message(struct buf *out, const struct message *m, const struct report_ctx *rc);
+void text_summary(struct buf *out, const struct summary *s);
+
+#endif

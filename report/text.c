@@ -1,0 +1,101 @@
+/* text.c - a readable table (one row per hop) and a summary.  Every field
+ * from the evidence goes through text_safe: nothing in a log line can move
+ * the terminal. */
+#include "report.h"
+#include "escape.h"
+#include "../rules/policy.h"
+#include "../util/timeconv.h"
+#include <string.h>
+
+void text_header(struct buf *b)
+{
+	buf_adds(b, "TIME                  HOST/QUEUE-ID                 DIR  PEER                               RECIPIENT                      VERDICT    SEVERITY  RULE                  TLS\n");
+}
+
+static void cell(struct buf *b, const char *s, size_t width)
+{
+	struct buf t;
+	buf_init(&t);
+	text_safe(&t, s && *s ? s : "-");
+	buf_addspan(b, (struct span){ t.p, t.n });
+	/* pad by display columns: count UTF-8 lead bytes */
+	size_t cols = 0;
+	for (size_t i = 0; i < t.n; i++)
+		cols += ((unsigned char)t.p[i] & 0xc0) != 0x80;
+	for (; cols < width; cols++)
+		buf_addc(b, ' ');
+	buf_addc(b, ' ');
+	buf_free(&t);
+}
+
+static void tls_text(struct buf *b, const struct tls_state *t)
+{
+	if (t->used == TRI_NO) {
+		buf_adds(b, "no TLS");
+		return;
+	}
+	if (t->used == TRI_UNKNOWN) {
+		buf_adds(b, "unknown");
+		return;
+	}
+	struct buf s;
+	buf_init(&s);
+	buf_printf(&s, "%s %s", tls_version_name(t->version) ? tls_version_name(t->version)
+			: (t->version_raw ? t->version_raw : "TLS"),
+		   t->cipher ? t->cipher : "");
+	if (t->bits >= 0)
+		buf_printf(&s, " (%d bits)", t->bits);
+	if (tls_cert_name(t->cert))
+		buf_printf(&s, " %s", tls_cert_name(t->cert));
+	text_safe(b, s.p);
+	buf_free(&s);
+}
+
+static void row(struct buf *b, const struct message *m, const struct hop *h)
+{
+	char iso[32];
+	fmt_iso_utc(h->ts ? h->ts : m->first_seen, iso, sizeof iso);
+	cell(b, iso, 21);
+	struct buf id;
+	buf_init(&id);
+	buf_printf(&id, "%s/%s", m->host ? m->host : "-", m->qid ? m->qid : "-");
+	cell(b, id.p, 29);
+	buf_free(&id);
+	cell(b, h->dir == DIR_OUT ? "out" : "in", 4);
+	struct buf peer;
+	buf_init(&peer);
+	buf_printf(&peer, "%s[%s]", h->peer_host ? h->peer_host : "-", h->peer_ip ? h->peer_ip : "-");
+	if (h->peer_port >= 0)
+		buf_printf(&peer, ":%d", h->peer_port);
+	cell(b, peer.p, 34);
+	buf_free(&peer);
+	cell(b, h->dir == DIR_OUT ? h->rcpt : m->from, 30);
+	cell(b, h->verdict, 10);
+	cell(b, h->severity, 9);
+	cell(b, h->rule, 21);
+	tls_text(b, &h->tls);
+	buf_addc(b, '\n');
+}
+
+void text_message(struct buf *b, const struct message *m, const struct report_ctx *rc)
+{
+	(void)rc;
+	if (m->has_inbound)
+		row(b, m, &m->inbound);
+	for (size_t i = 0; i < m->ndl; i++)
+		row(b, m, &m->dl[i]);
+}
+
+void text_summary(struct buf *b, const struct summary *s)
+{
+	buf_printf(b, "\nSummary: %lu message%s, %lu hop%s\n", s->messages,
+		   s->messages == 1 ? "" : "s", s->hops, s->hops == 1 ? "" : "s");
+	buf_adds(b, "  verdict     messages      hops\n");
+	for (int v = 0; v < 4; v++)
+		buf_printf(b, "  %-10s %9lu %9lu\n", verdict_names[v], s->msg_verdict[v],
+			   s->hop_verdict[v]);
+	buf_adds(b, "  severity    messages      hops\n");
+	for (int v = 0; v < 5; v++)
+		buf_printf(b, "  %-10s %9lu %9lu\n", severity_names[v], s->msg_severity[v],
+			   s->hop_severity[v]);
+}

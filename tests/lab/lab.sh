@@ -1,0 +1,326 @@
+#!/usr/bin/env bash
+# The tlswitness mail-server lab: real Postfix (two instances) and real
+# Sendmail on loopback, a STARTTLS-stripping middlebox, tcpdump on lo, and
+# swaks as the sending client.  Every message is sent with a known TLS
+# outcome, and truth.jsonl records that outcome per message and recipient.
+#
+#   tests/lab/lab.sh OUTDIR        run the lab, write logs, capture, truth
+#
+# Topology (all on loopback, port 25):
+#   127.0.0.1  Postfix "postfix"   (A) maillog_file, STARTTLS (TLS 1.3)
+#   127.0.0.2  Postfix "postfix-b" (B) syslog, STARTTLS (TLS 1.3)
+#   127.0.0.3  Postfix "postfix-b" (B) syslog, STARTTLS limited to TLS 1.2
+#   127.0.0.4  Postfix "postfix-b" (B) syslog, no STARTTLS offered
+#   127.0.0.5  stripper.py -> 127.0.0.2, rewrites STARTTLS to XXXXXXXA
+#   127.0.0.6  Sendmail, STARTTLS, relays to B
+# A routes by recipient domain (transport_maps): tls13.test -> .2,
+# tls12.test -> .3, plain.test -> .4, strip.test -> .5, sm.test and
+# smplain.test -> .6.  Sendmail relays sm.test to .2 (TLS) and
+# smplain.test to .4 (plaintext).  B discards what it receives.
+#
+# Scenarios are one line each in scenarios() below: add one there.
+# Needs root and Debian 12; installs what it lacks.  Cleans up on exit.
+set -euo pipefail
+
+OUT=${1:?usage: lab.sh OUTDIR}
+HERE=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+# Not under /tmp: Sendmail refuses files below a world-writable directory.
+WORK=$(mktemp -d /var/lib/tlswitness-lab.XXXXXX)
+chmod 755 "$WORK"
+FQDN=lab.tlswitness.test
+say() { printf 'lab: %s\n' "$*" >&2; }
+
+# --- packages ---------------------------------------------------------------
+need_pkgs=()
+for p in postfix swaks tcpdump rsyslog m4 openssl python3 iproute2 procps \
+         libwrap0 libldap-2.5-0 liblockfile1 libnsl2 libsasl2-2 libdb5.3; do
+  dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
+done
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  say "installing ${need_pkgs[*]}"
+  echo "postfix postfix/main_mailer_type select Local only" | debconf-set-selections
+  echo "postfix postfix/mailname string $FQDN" | debconf-set-selections
+  apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need_pkgs[@]}" >/dev/null
+fi
+
+# --- clean-up ----------------------------------------------------------------
+PIDS=()
+cleanup() {
+  set +e
+  postmulti -i postfix-b -p stop >/dev/null 2>&1
+  postfix stop >/dev/null 2>&1
+  [ -f "$WORK/sendmail.pid" ] && kill "$(head -1 "$WORK/sendmail.pid")" 2>/dev/null
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  pkill -f "$WORK/sm/usr/libexec/sendmail/sendmail" 2>/dev/null
+  [ -f "$WORK/rsyslog.pid" ] && kill "$(cat "$WORK/rsyslog.pid")" 2>/dev/null
+  sleep 0.5
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Stop anything a previous run or the package left listening on port 25.
+postmulti -i postfix-b -p stop >/dev/null 2>&1 || true
+postfix stop >/dev/null 2>&1 || true
+pkill -x sendmail-mta 2>/dev/null || true
+pkill -f 'libexec/sendmail/sendmail' 2>/dev/null || true
+pkill -f 'tlswitness-lab.*rsyslog' 2>/dev/null || true
+
+for i in 2 3 4 5 6; do ip addr add 127.0.0.$i/8 dev lo 2>/dev/null || true; done
+grep -q "$FQDN" /etc/hosts || echo "127.0.0.1 $FQDN" >> /etc/hosts
+# Sendmail sleeps a minute unless its own host name is qualified.
+grep -q "$(hostname).lab.test" /etc/hosts || echo "127.0.1.1 $(hostname).lab.test $(hostname)" >> /etc/hosts
+grep -q 'mx-b.lab.test' /etc/hosts || cat >> /etc/hosts <<'EOF'
+127.0.0.2 mx-b.lab.test
+127.0.0.3 tls12-b.lab.test
+127.0.0.4 plain-b.lab.test
+127.0.0.5 strip.lab.test
+127.0.0.6 sm.lab.test
+EOF
+
+# --- certificates ------------------------------------------------------------
+mkdir -p "$WORK/tls"
+openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=$FQDN" \
+  -keyout "$WORK/tls/key.pem" -out "$WORK/tls/cert.pem" 2>/dev/null
+chmod 600 "$WORK/tls/key.pem"
+
+# --- rsyslog (instance B and Sendmail log through it, RFC 3339 stamps) -------
+mkdir -p "$WORK/rsyslog"
+: > "$OUT/syslog-mail.log"
+cat > "$WORK/rsyslog/rsyslog.conf" <<EOF
+module(load="imuxsock")
+\$WorkDirectory $WORK/rsyslog
+mail.* action(type="omfile" file="$OUT/syslog-mail.log" template="RSYSLOG_FileFormat")
+EOF
+rsyslogd -f "$WORK/rsyslog/rsyslog.conf" -i "$WORK/rsyslog.pid"
+
+# --- Postfix instance A (default instance, maillog_file) ---------------------
+LOGA="$OUT/postfix-a.log"
+: > "$LOGA"
+postconf_a() { postconf -e "$@"; }
+postconf_a \
+  "myhostname = $FQDN" "mydestination =" "inet_interfaces = 127.0.0.1" \
+  "inet_protocols = ipv4" "mynetworks = 127.0.0.0/8" \
+  "relay_domains = tls13.test tls12.test plain.test strip.test sm.test smplain.test" \
+  "transport_maps = texthash:/etc/postfix/lab-transport" \
+  "maillog_file_prefixes = /var, /dev/stdout, $OUT" \
+  "maillog_file = $LOGA" "smtp_dns_support_level = disabled" \
+  "smtpd_tls_cert_file = $WORK/tls/cert.pem" "smtpd_tls_key_file = $WORK/tls/key.pem" \
+  "smtpd_tls_security_level = may" "smtp_tls_security_level = may" \
+  "smtpd_tls_loglevel = 1" "smtp_tls_loglevel = 1" \
+  "smtpd_tls_received_header = yes" \
+  "compatibility_level = 3.6" "smtputf8_enable = no"
+cat > /etc/postfix/lab-transport <<'EOF'
+tls13.test    smtp:[127.0.0.2]:25
+tls12.test    smtp:[127.0.0.3]:25
+plain.test    smtp:[127.0.0.4]:25
+strip.test    smtp:[127.0.0.5]:25
+sm.test       smtp:[127.0.0.6]:25
+smplain.test  smtp:[127.0.0.6]:25
+EOF
+# postlog must run for maillog_file; Debian's master.cf has it.  chroot off.
+sed -i -E 's/^(smtp +inet +n +- +)y/\1n/; s/^(smtp +unix +- +- +)y/\1n/' /etc/postfix/master.cf
+
+# --- Postfix instance B (postmulti, syslog) ----------------------------------
+if [ ! -f /etc/postfix-b/main.cf ]; then
+  postconf -e "multi_instance_directories =" "alternate_config_directories ="
+  postmulti -e init
+  postmulti -I postfix-b -e create
+fi
+postmulti -i postfix-b -e enable
+postmulti -i postfix-b -x postconf -e \
+  "myhostname = mx-b.lab.test" "mydestination =" \
+  "inet_interfaces = 127.0.0.2, 127.0.0.3, 127.0.0.4" "inet_protocols = ipv4" \
+  "mynetworks = 127.0.0.0/8" \
+  "relay_domains = tls13.test tls12.test plain.test strip.test sm.test smplain.test" \
+  "relay_transport = discard:" "syslog_name = postfix-b" "maillog_file =" \
+  "smtpd_tls_cert_file = $WORK/tls/cert.pem" "smtpd_tls_key_file = $WORK/tls/key.pem" \
+  "smtpd_tls_security_level = may" "smtpd_tls_loglevel = 1" \
+  "master_service_disable =" "authorized_submit_users = root" \
+  "compatibility_level = 3.6" "smtputf8_enable = no"
+MB=/etc/postfix-b/master.cf
+sed -i -E '/^smtp +inet/d; /^127\.0\.0\.[234]:25 /d; /^ +-o (smtpd_tls_protocols|smtpd_tls_security_level)=/d' "$MB"
+cat >> "$MB" <<'EOF'
+127.0.0.2:25 inet n - n - - smtpd
+127.0.0.3:25 inet n - n - - smtpd
+  -o smtpd_tls_protocols=>=TLSv1.2,<=TLSv1.2
+127.0.0.4:25 inet n - n - - smtpd
+  -o smtpd_tls_security_level=none
+EOF
+
+# --- Sendmail, unpacked beside Postfix (DESIGN.md section 6) -----------------
+SM="$WORK/sm"
+mkdir -p "$SM" "$WORK/smpkg"
+( cd "$WORK/smpkg" && apt-get download sendmail-bin sendmail-cf sendmail-base >/dev/null 2>&1 )
+for d in "$WORK"/smpkg/*.deb; do dpkg -x "$d" "$SM"; done
+mkdir -p "$WORK/smq" "$WORK/smcq" && chmod 700 "$WORK/smq" "$WORK/smcq"
+mkdir -p "$WORK/smtls" && cp "$WORK/tls/cert.pem" "$WORK/tls/key.pem" "$WORK/smtls/"
+chmod 750 "$WORK/smtls"; chmod 600 "$WORK/smtls/key.pem"
+cat > "$WORK/sm/mailertable" <<'EOF'
+sm.test       esmtp:[127.0.0.2]
+smplain.test  esmtp:[127.0.0.4]
+EOF
+cat > "$WORK/sm/access" <<'EOF'
+Connect:127	RELAY
+EOF
+cat > "$WORK/sm/service.switch" <<'EOF'
+hosts files
+aliases files
+EOF
+: > "$WORK/sm/aliases"
+CFDIR="$SM/usr/share/sendmail/cf"
+cat > "$WORK/sm/lab.mc" <<EOF
+divert(-1)
+divert(0)dnl
+OSTYPE(\`debian')dnl
+define(\`confDOMAIN_NAME', \`sm.lab.test')dnl
+define(\`confSERVICE_SWITCH_FILE', \`$WORK/sm/service.switch')dnl
+define(\`QUEUE_DIR', \`$WORK/smq')dnl
+define(\`confQUEUE_DIR', \`$WORK/smq')dnl
+define(\`MSP_QUEUE_DIR', \`$WORK/smcq')dnl
+define(\`confPID_FILE', \`$WORK/sendmail.pid')dnl
+define(\`ALIAS_FILE', \`$WORK/sm/aliases')dnl
+define(\`confLOG_LEVEL', \`14')dnl
+define(\`confCACERT_PATH', \`$WORK/smtls')dnl
+define(\`confCACERT', \`$WORK/smtls/cert.pem')dnl
+define(\`confSERVER_CERT', \`$WORK/smtls/cert.pem')dnl
+define(\`confSERVER_KEY', \`$WORK/smtls/key.pem')dnl
+define(\`confCLIENT_CERT', \`$WORK/smtls/cert.pem')dnl
+define(\`confCLIENT_KEY', \`$WORK/smtls/key.pem')dnl
+define(\`confDONT_BLAME_SENDMAIL', \`GroupReadableKeyFile,GroupWritableDirPathSafe')dnl
+define(\`confDELIVERY_MODE', \`background')dnl
+define(\`confTO_ICONNECT', \`15s')dnl
+define(\`confDONT_PROBE_INTERFACES', \`True')dnl
+FEATURE(\`accept_unresolvable_domains')dnl
+FEATURE(\`mailertable', \`hash $WORK/sm/mailertable')dnl
+FEATURE(\`access_db', \`hash -T<TMPF> $WORK/sm/access')dnl
+DAEMON_OPTIONS(\`Family=inet, Name=MTA, Port=25, Addr=127.0.0.6')dnl
+MAILER(\`smtp')dnl
+EOF
+# The Debian OSTYPE pulls in Debian's own helper files; use the generic one.
+sed -i "s/OSTYPE(\`debian')/OSTYPE(\`linux')/" "$WORK/sm/lab.mc"
+m4 -D_CF_DIR_="$CFDIR/" "$CFDIR/m4/cf.m4" "$WORK/sm/lab.mc" > "$WORK/sm/lab.cf"
+MAKEMAP="$SM/usr/libexec/sendmail/makemap"
+[ -x "$MAKEMAP" ] || MAKEMAP=$(find "$SM" -name makemap -type f | head -1)
+"$MAKEMAP" -C "$WORK/sm/lab.cf" hash "$WORK/sm/mailertable" < "$WORK/sm/mailertable"
+"$MAKEMAP" -C "$WORK/sm/lab.cf" hash "$WORK/sm/access" < "$WORK/sm/access"
+SMBIN="$SM/usr/libexec/sendmail/sendmail"
+[ -x "$SMBIN" ] || SMBIN=$(find "$SM" -path '*sbin*' -name 'sendmail*' -type f | head -1)
+
+# --- start everything, with tcpdump on lo -------------------------------------
+tcpdump -i lo -U -s 0 -w "$OUT/lab.pcap" 'tcp port 25' >/dev/null 2>&1 &
+PIDS+=($!)
+python3 "$HERE/stripper.py" --listen 127.0.0.5 --upstream 127.0.0.2 --seconds 900 \
+  > "$WORK/stripper.log" 2>&1 &
+PIDS+=($!)
+postfix start >/dev/null 2>&1
+postmulti -i postfix-b -p status >/dev/null 2>&1 || postmulti -i postfix-b -p start
+"$SMBIN" -C "$WORK/sm/lab.cf" -bd -q5s
+wait_port() { for _ in $(seq 50); do (exec 3<>"/dev/tcp/$1/25") 2>/dev/null && return 0; sleep 0.2; done; say "nothing listens on $1:25"; return 1; }
+for a in 127.0.0.1 127.0.0.2 127.0.0.3 127.0.0.4 127.0.0.5 127.0.0.6; do wait_port $a; done
+sleep 1
+
+# --- scenarios -----------------------------------------------------------------
+# Truth is one JSON line per (instance, message, hop, recipient): what really
+# crossed the wire, known by construction of the topology above.  Inbound
+# hops are keyed by recipient too, because B receives one copy per domain.
+TRUTH="$OUT/truth.jsonl"
+: > "$TRUTH"
+N=0
+T13='"used":true,"version":"TLSv1.3","stripped":false'
+T12='"used":true,"version":"TLSv1.2","stripped":false'
+PLN='"used":false,"version":null,"stripped":false'
+STR='"used":false,"version":null,"stripped":true'
+fact() { case $1 in tls13) echo "$T13";; tls12) echo "$T12";; plain) echo "$PLN";; esac; }
+row() { # instance mid hop rcpt facts
+  printf '{"instance":"%s","message_id":"%s","hop":"%s","rcpt":"%s",%s}\n' "$1" "$2" "$3" "$4" "$5" >> "$TRUTH"
+}
+# What each hop after the first server looks like, by recipient domain:
+# rows for A's delivery, and for the next servers' inbound/outbound.
+route_rows() { # mid rcpt
+  local mid=$1 r=$2
+  case ${r#*@} in
+    tls13.test) row postfix "$mid" out "$r" "$T13"; row postfix-b "$mid" in "$r" "$T13" ;;
+    tls12.test) row postfix "$mid" out "$r" "$T12"; row postfix-b "$mid" in "$r" "$T12" ;;
+    plain.test) row postfix "$mid" out "$r" "$PLN"; row postfix-b "$mid" in "$r" "$PLN" ;;
+    strip.test) row postfix "$mid" out "$r" "$STR"; row postfix-b "$mid" in "$r" "$PLN" ;;
+    sm.test)    row postfix "$mid" out "$r" "$T13"; row sendmail "$mid" in "$r" "$T13"
+                row sendmail "$mid" out "$r" "$T13"; row postfix-b "$mid" in "$r" "$T13" ;;
+    smplain.test) row postfix "$mid" out "$r" "$T13"; row sendmail "$mid" in "$r" "$T13"
+                row sendmail "$mid" out "$r" "$PLN"; row postfix-b "$mid" in "$r" "$PLN" ;;
+  esac
+}
+# send SERVER MODE RCPT[,RCPT...] NOTE      MODE: tls13 | tls12 | plain
+send() {
+  local server=$1 mode=$2 rcpts=$3 note=$4 r
+  N=$((N + 1))
+  local mid="<lab-$N.$RANDOM@tlswitness.test>"
+  local args=(--server "$server:25" --from "sender$N@sender.test" --to "$rcpts"
+              --helo client.lab.test --header "Message-Id: $mid"
+              --header "Subject: lab $N: $note" --body "lab message $N")
+  case $mode in
+    tls13) args+=(--tls) ;;
+    tls12) args+=(--tls --tls-protocol tlsv1_2) ;;
+  esac
+  swaks "${args[@]}" > "$WORK/swaks.$N" 2>&1 || { say "swaks $N failed"; cat "$WORK/swaks.$N" >&2; return 1; }
+  for r in ${rcpts//,/ }; do
+    if [ "$server" = 127.0.0.6 ]; then       # straight into Sendmail
+      row sendmail "$mid" in "$r" "$(fact "$mode")"
+      case ${r#*@} in
+        sm.test) row sendmail "$mid" out "$r" "$T13"; row postfix-b "$mid" in "$r" "$T13" ;;
+        smplain.test) row sendmail "$mid" out "$r" "$PLN"; row postfix-b "$mid" in "$r" "$PLN" ;;
+      esac
+    else
+      row postfix "$mid" in "$r" "$(fact "$mode")"
+      route_rows "$mid" "$r"
+    fi
+  done
+}
+
+scenarios() {
+  send 127.0.0.1 tls13 a@tls13.test   "in TLS 1.3, out TLS 1.3"
+  send 127.0.0.1 tls12 b@tls12.test   "in TLS 1.2, out TLS 1.2 with an anonymous cipher"
+  send 127.0.0.1 plain c@plain.test   "in plain, out to a server that offers no STARTTLS"
+  send 127.0.0.1 tls13 d@strip.test   "out through the STARTTLS-stripping middlebox"
+  send 127.0.0.1 tls13 e@tls13.test,f@plain.test "one message, a TLS and a plaintext recipient"
+  send 127.0.0.1 plain g@sm.test      "Postfix to Sendmail over TLS, Sendmail on over TLS"
+  send 127.0.0.6 tls13 h@sm.test      "Sendmail in TLS 1.3, out TLS"
+  send 127.0.0.6 plain i@smplain.test "Sendmail in plain, out plain"
+  send 127.0.0.6 tls12 j@smplain.test "Sendmail in TLS 1.2, out plain"
+  # A burst: smtp processes are reused across destinations.
+  local k
+  for k in 1 2 3 4; do
+    send 127.0.0.1 plain "k$k@tls13.test,l$k@plain.test,m$k@tls12.test" "burst $k"
+  done
+}
+scenarios
+say "sent $N messages; waiting for delivery"
+settle() {
+  for _ in $(seq 60); do
+    local q; q=$(postqueue -p 2>/dev/null | grep -c '^[0-9A-F]' || true)
+    local qb; qb=$(postmulti -i postfix-b -x postqueue -p 2>/dev/null | grep -c '^[0-9A-F]' || true)
+    local qs; qs=$(find "$WORK/smq" -name 'qf*' | wc -l)
+    [ "$q" = 0 ] && [ "$qb" = 0 ] && [ "$qs" = 0 ] && return 0
+    sleep 1
+  done
+  say "queues did not drain"
+}
+sleep 2; settle
+
+# --- variant: Postfix A with TLS logging off -----------------------------------
+postconf -e "maillog_file = $OUT/postfix-a-quiet.log" "smtpd_tls_loglevel = 0" "smtp_tls_loglevel = 0"
+: > "$OUT/postfix-a-quiet.log"
+postfix reload >/dev/null 2>&1; sleep 2
+TRUTH="$OUT/truth-quiet.jsonl"; : > "$TRUTH"
+send 127.0.0.1 tls13 q1@tls13.test "TLS logging off: in TLS, out TLS"
+send 127.0.0.1 plain q2@plain.test "TLS logging off: in plain, out plain"
+send 127.0.0.1 tls12 q3@tls12.test,q4@plain.test "TLS logging off: mixed"
+sleep 2; settle
+postconf -e "maillog_file = $LOGA" "smtpd_tls_loglevel = 1" "smtp_tls_loglevel = 1"
+
+sleep 2
+kill "${PIDS[0]}" 2>/dev/null || true   # tcpdump: flush the capture
+sleep 1
+say "done: $(wc -l < "$OUT/truth.jsonl") + $(wc -l < "$OUT/truth-quiet.jsonl") messages; files in $OUT"

@@ -1,0 +1,300 @@
+/* tlswitness.c - the command line: wires ingest -> correlate -> rules ->
+ * report.  Exit codes (README "Exit codes"): 0 success, 1 findings at or
+ * above --fail-on, 2 usage or input error, 3 invalid rule file. */
+#include "correlate/track.h"
+#include "ingest/maillog.h"
+#include "report/report.h"
+#include "rules/policy.h"
+#include "util/timeconv.h"
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define TW_VERSION "0.1.0"
+
+enum format { FMT_TEXT, FMT_JSON, FMT_EVENTS };
+
+struct run {
+	enum format fmt;
+	struct policy *policy;
+	struct tracker *tracker;
+	struct report_ctx rc;
+	struct summary sum;
+	struct buf out;
+	FILE *fp;
+	const char *out_path;
+	bool write_failed;
+	int fail_verdict, fail_severity;	/* -1: not set */
+	bool failed_policy;
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: tlswitness [options] LOG...          judge every message's hops\n"
+	      "       tlswitness rules check RULEFILE...   validate rule files\n"
+	      "       tlswitness rules show                print the built-in policy\n"
+	      "\n"
+	      "LOG is a Postfix or Sendmail log, plain or gzip (detected by content);\n"
+	      "'-' reads standard input.  Rotated sets are read oldest first.\n"
+	      "\n"
+	      "options:\n"
+	      "  -f, --format FMT    text (default), json (JSON Lines, one message per\n"
+	      "                      line), events (every recognised evidence record)\n"
+	      "  -r, --rules FILE    policy to apply (default: the built-in rules/default.yaml)\n"
+	      "      --fail-on X     exit 1 if a message's verdict (plaintext, weak, unknown)\n"
+	      "                      or severity (info .. critical) is at or above X\n"
+	      "      --year YYYY     year of the first RFC 3164 stamp (default: inferred\n"
+	      "                      from the file's modification time)\n"
+	      "      --tz ZONE       zone of stamps without one: UTC, +01:00, Europe/Berlin\n"
+	      "                      (default: this machine's)\n"
+	      "  -o, --output FILE   write there (atomically: a temporary file renamed into\n"
+	      "                      place when complete) instead of standard output\n"
+	      "  -q, --quiet         no per-file accounting on standard error\n"
+	      "  -V, --version       print the version\n"
+	      "  -h, --help          this text\n", f);
+}
+
+static void flush_out(struct run *r, bool force)
+{
+	if (r->out.n == 0 || (!force && r->out.n < (1 << 16)))
+		return;
+	if (!r->write_failed && fwrite(r->out.p, 1, r->out.n, r->fp) != r->out.n)
+		r->write_failed = true;
+	buf_reset(&r->out);
+}
+
+static void on_message(struct message *m, void *arg)
+{
+	struct run *r = arg;
+	policy_judge_message(r->policy, m);
+	summary_add(&r->sum, m);
+	if ((r->fail_verdict >= 0 && verdict_rank(m->verdict) >= r->fail_verdict) ||
+	    (r->fail_severity >= 0 && severity_rank(m->severity) >= r->fail_severity))
+		r->failed_policy = true;
+	if (r->fmt == FMT_JSON)
+		json_message(&r->out, m, &r->rc);
+	else if (r->fmt == FMT_TEXT)
+		text_message(&r->out, m, &r->rc);
+	flush_out(r, false);
+	message_free(m);
+}
+
+static void on_evidence(const struct evidence *ev, void *arg)
+{
+	struct run *r = arg;
+	if (r->fmt == FMT_EVENTS) {
+		json_event(&r->out, ev, &r->rc);
+		flush_out(r, false);
+		return;
+	}
+	tracker_feed(r->tracker, ev);
+}
+
+static int rules_command(int argc, char **argv)
+{
+	if (argc >= 1 && strcmp(argv[0], "show") == 0) {
+		fputs(policy_builtin_text(), stdout);
+		return 0;
+	}
+	if (argc >= 2 && strcmp(argv[0], "check") == 0) {
+		int bad = 0;
+		for (int i = 1; i < argc; i++) {
+			struct buf errs;
+			buf_init(&errs);
+			struct policy *p = policy_load_file(argv[i], &errs);
+			if (!p) {
+				fputs(errs.p ? errs.p : "", stderr);
+				bad++;
+			} else {
+				printf("%s: ok: policy %s, %zu rules\n", argv[i], policy_name(p),
+				       policy_nrules(p));
+			}
+			policy_free(p);
+			buf_free(&errs);
+		}
+		return bad ? 3 : 0;
+	}
+	fputs("usage: tlswitness rules check RULEFILE... | tlswitness rules show\n", stderr);
+	return 2;
+}
+
+static bool parse_fail_on(struct run *r, const char *v)
+{
+	r->fail_verdict = verdict_rank(v);
+	r->fail_severity = severity_rank(v);
+	if (r->fail_verdict == 0)	/* "encrypted": every message */
+		return true;
+	return r->fail_verdict >= 0 || r->fail_severity >= 0;
+}
+
+static void report_inputs(const struct maillog *ml)
+{
+	for (size_t i = 0; i < maillog_ninputs(ml); i++) {
+		const struct input_stats *st = maillog_input(ml, i);
+		fprintf(stderr, "tlswitness: %s: %lu lines: %lu used, %lu ignored, "
+			"%lu malformed, %lu too long%s%s\n", st->path, st->lines, st->used,
+			st->ignored, st->malformed, st->too_long, st->gzip ? " (gzip)" : "",
+			st->failed ? " (incomplete: see the error above)" : "");
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "rules") == 0)
+		return rules_command(argc - 2, argv + 2);
+
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "rules", required_argument, NULL, 'r' },
+		{ "fail-on", required_argument, NULL, 'F' },
+		{ "year", required_argument, NULL, 'Y' },
+		{ "tz", required_argument, NULL, 'Z' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct run r = { .fmt = FMT_TEXT, .fail_verdict = -1, .fail_severity = -1 };
+	const char *rules_path = NULL, *tz_spec = NULL;
+	int year = 0;
+	bool quiet = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "f:r:o:qVh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (strcmp(optarg, "text") == 0)
+				r.fmt = FMT_TEXT;
+			else if (strcmp(optarg, "json") == 0)
+				r.fmt = FMT_JSON;
+			else if (strcmp(optarg, "events") == 0)
+				r.fmt = FMT_EVENTS;
+			else {
+				fprintf(stderr, "tlswitness: unknown format '%s' (text, json, events)\n", optarg);
+				return 2;
+			}
+			break;
+		case 'r': rules_path = optarg; break;
+		case 'F':
+			if (!parse_fail_on(&r, optarg)) {
+				fprintf(stderr, "tlswitness: --fail-on takes a verdict (plaintext, weak, "
+					"unknown) or a severity (info, low, medium, high, critical), not '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'Y': {
+			char *end;
+			long y = strtol(optarg, &end, 10);
+			if (*end || y < 1970 || y > 2200) {
+				fprintf(stderr, "tlswitness: --year takes a year such as 2026, not '%s'\n", optarg);
+				return 2;
+			}
+			year = (int)y;
+			break;
+		}
+		case 'Z': tz_spec = optarg; break;
+		case 'o': r.out_path = optarg; break;
+		case 'q': quiet = true; break;
+		case 'V':
+			printf("tlswitness %s\n", TW_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		fputs("tlswitness: no input: name one or more log files, or - for standard input\n", stderr);
+		usage(stderr);
+		return 2;
+	}
+	struct tzconf *tz = tz_new(tz_spec);
+	if (!tz) {
+		fprintf(stderr, "tlswitness: --tz: unknown zone '%s'\n", tz_spec);
+		return 2;
+	}
+	struct buf errs;
+	buf_init(&errs);
+	r.policy = rules_path ? policy_load_file(rules_path, &errs) : policy_builtin(&errs);
+	if (!r.policy) {
+		fputs(errs.p ? errs.p : "", stderr);
+		fprintf(stderr, "tlswitness: the rule file has errors; nothing was analysed\n");
+		buf_free(&errs);
+		tz_free(tz);
+		return 3;
+	}
+	buf_free(&errs);
+
+	signal(SIGPIPE, SIG_IGN);
+	char *tmp_path = NULL;
+	if (r.out_path) {
+		size_t n = strlen(r.out_path) + 32;
+		tmp_path = xmalloc(n);
+		snprintf(tmp_path, n, "%s.tmp.%ld", r.out_path, (long)getpid());
+		r.fp = fopen(tmp_path, "w");
+		if (!r.fp) {
+			fprintf(stderr, "tlswitness: %s: %s\n", tmp_path, strerror(errno));
+			return 2;
+		}
+	} else {
+		r.fp = stdout;
+	}
+	buf_init(&r.out);
+	r.tracker = tracker_new(on_message, &r);
+	struct maillog *ml = maillog_new(tz, year, stderr, on_evidence, &r);
+	const char **files = xcalloc((size_t)(argc - optind), sizeof *files);
+	for (int i = optind; i < argc; i++) {
+		maillog_add(ml, argv[i]);
+		files[i - optind] = argv[i];
+	}
+	r.rc.files = files;
+	r.rc.nfiles = (size_t)(argc - optind);
+	if (r.fmt == FMT_TEXT)
+		text_header(&r.out);
+	int input_errors = maillog_run(ml);
+	tracker_finish(r.tracker);
+	if (r.fmt == FMT_TEXT)
+		text_summary(&r.out, &r.sum);
+	flush_out(&r, true);
+	if (fflush(r.fp) != 0 || ferror(r.fp))
+		r.write_failed = true;
+	if (!quiet)
+		report_inputs(ml);
+	int rc = 0;
+	if (r.out_path) {
+		if (fclose(r.fp) != 0)
+			r.write_failed = true;
+		if (r.write_failed || rename(tmp_path, r.out_path) != 0) {
+			fprintf(stderr, "tlswitness: %s: %s\n", r.out_path,
+				strerror(errno ? errno : EIO));
+			unlink(tmp_path);
+			r.write_failed = true;
+		}
+	}
+	if (r.write_failed) {
+		if (!r.out_path)
+			fprintf(stderr, "tlswitness: writing the output failed: %s\n",
+				strerror(errno ? errno : EIO));
+		rc = 2;
+	} else if (input_errors) {
+		rc = 2;
+	} else if (r.failed_policy) {
+		rc = 1;
+	}
+	free(tmp_path);
+	free(files);
+	maillog_free(ml);
+	tracker_free(r.tracker);
+	policy_free(r.policy);
+	buf_free(&r.out);
+	tz_free(tz);
+	return rc;
+}

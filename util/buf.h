@@ -1,0 +1,55 @@
+/* buf.h - growable byte strings and borrowed slices.
+ * A struct buf owns its bytes (always NUL-terminated); a struct span borrows
+ * bytes that live elsewhere, usually in the current input line. */
+#ifndef TW_BUF_H
+#define TW_BUF_H
+#include <stddef.h>
+#include <stdbool.h>
+
+struct span {
+	const char *p;
+	size_t n;
+};
+
+struct buf {
+	char *p;
+	size_t n, cap;
+};
+
+#define SPAN_NULL ((struct span){ NULL, 0 })
+#define SPAN_LIT(s) ((struct span){ (s), sizeof(s) - 1 })
+
+void buf_init(struct buf *b);
+void buf_free(struct buf *b);
+void buf_reset(struct buf *b);
+void buf_reserve(struct buf *b, size_t extra);
+void buf_add(struct buf *b, const void *p, size_t n);
+void buf_addc(struct buf *b, char c);
+void buf_adds(struct buf *b, const char *s);
+void buf_addspan(struct buf *b, struct span s);
+void buf_printf(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+struct span span_from(const char *s);
+bool span_eq(struct span a, const char *s);
+bool span_eqi(struct span a, const char *s);
+bool span_eq_span(struct span a, struct span b);
+bool span_eqi_span(struct span a, struct span b);
+bool span_starts(struct span a, const char *prefix);
+/* Index of needle in hay, or -1. */
+long span_find(struct span hay, const char *needle);
+struct span span_sub(struct span s, size_t off, size_t n);
+struct span span_trim(struct span s);
+/* Parse a decimal integer covering the whole span; false if not one. */
+bool span_to_long(struct span s, long *out);
+/* A NUL-terminated heap copy, or NULL for an empty/NULL span. */
+char *span_dup(struct span s);
+/* Replace *dst with a copy of s (NULL if s is empty). */
+void str_set(char **dst, struct span s);
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t sz);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+
+#endif

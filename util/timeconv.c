@@ -1,0 +1,168 @@
+/* timeconv.c - civil time arithmetic (Howard Hinnant's days_from_civil) and
+ * zone offsets for RFC 3164 stamps.  Named zones go through the C library
+ * (setenv TZ + mktime), cached per civil hour so a log costs one lookup an
+ * hour, not one a line. */
+#include "timeconv.h"
+#include "buf.h"
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static bool access_ok(const char *path)
+{
+	return access(path, R_OK) == 0;
+}
+
+int64_t days_from_civil(int y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+time_t civil_to_epoch(int y, int mon, int d, int h, int mi, int s)
+{
+	return (time_t)(days_from_civil(y, mon, d) * 86400 + h * 3600 + mi * 60 + s);
+}
+
+enum tz_mode { TZ_FIXED, TZ_NAMED };
+
+struct tzconf {
+	enum tz_mode mode;
+	long offset;		/* seconds east of UTC, TZ_FIXED */
+	char *name;		/* TZ_NAMED: value for TZ, "" = local */
+	char desc[64];
+	int64_t cache_key;	/* civil hour cached, or -1 */
+	long cache_off;
+};
+
+static bool parse_offset(const char *s, long *off)
+{
+	int sign;
+	if (*s == '+')
+		sign = 1;
+	else if (*s == '-')
+		sign = -1;
+	else
+		return false;
+	s++;
+	if (!isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]))
+		return false;
+	int h = (s[0] - '0') * 10 + (s[1] - '0');
+	s += 2;
+	if (*s == ':')
+		s++;
+	int m = 0;
+	if (*s) {
+		if (!isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]) || s[2])
+			return false;
+		m = (s[0] - '0') * 10 + (s[1] - '0');
+	}
+	if (h > 14 || m > 59)
+		return false;
+	*off = sign * (h * 3600L + m * 60L);
+	return true;
+}
+
+struct tzconf *tz_new(const char *spec)
+{
+	struct tzconf *tz = xcalloc(1, sizeof *tz);
+	tz->cache_key = -1;
+	if (spec && (strcmp(spec, "UTC") == 0 || strcmp(spec, "Z") == 0 ||
+		     strcmp(spec, "GMT") == 0)) {
+		tz->mode = TZ_FIXED;
+		snprintf(tz->desc, sizeof tz->desc, "UTC");
+	} else if (spec && (spec[0] == '+' || spec[0] == '-')) {
+		if (!parse_offset(spec, &tz->offset)) {
+			free(tz);
+			return NULL;
+		}
+		tz->mode = TZ_FIXED;
+		snprintf(tz->desc, sizeof tz->desc, "%s", spec);
+	} else {
+		tz->mode = TZ_NAMED;
+		if (spec && *spec) {
+			/* A zone name must exist in the zone database. */
+			char path[512];
+			snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", spec);
+			if (strstr(spec, "..") || access_ok(path) == false) {
+				free(tz);
+				return NULL;
+			}
+		}
+		tz->name = xstrdup(spec ? spec : "");
+		snprintf(tz->desc, sizeof tz->desc, "%s",
+			 (spec && *spec) ? spec : "local");
+	}
+	return tz;
+}
+
+void tz_free(struct tzconf *tz)
+{
+	if (!tz)
+		return;
+	free(tz->name);
+	free(tz);
+}
+
+const char *tz_describe(const struct tzconf *tz)
+{
+	return tz->desc;
+}
+
+static long named_offset(struct tzconf *tz, int y, int mon, int d, int h)
+{
+	const char *old = getenv("TZ");
+	char *saved = old ? xstrdup(old) : NULL;
+	if (tz->name[0])
+		setenv("TZ", tz->name, 1);
+	tzset();
+	struct tm tm = { .tm_year = y - 1900, .tm_mon = mon - 1, .tm_mday = d,
+			 .tm_hour = h, .tm_min = 30, .tm_isdst = -1 };
+	time_t t = mktime(&tm);
+	if (saved) {
+		setenv("TZ", saved, 1);
+		free(saved);
+	} else if (tz->name[0]) {
+		unsetenv("TZ");
+	}
+	tzset();
+	if (t == (time_t)-1)
+		return 0;
+	return (long)(civil_to_epoch(y, mon, d, h, 30, 0) - t);
+}
+
+time_t tz_local_to_epoch(struct tzconf *tz, int y, int mon, int d, int h,
+			 int mi, int s)
+{
+	time_t civil = civil_to_epoch(y, mon, d, h, mi, s);
+	if (tz->mode == TZ_FIXED)
+		return civil - tz->offset;
+	int64_t key = civil / 3600;
+	if (key != tz->cache_key) {
+		tz->cache_off = named_offset(tz, y, mon, d, h);
+		tz->cache_key = key;
+	}
+	return civil - tz->cache_off;
+}
+
+void fmt_iso_utc(time_t t, char *out, size_t outlen)
+{
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int month_from_abbr(const char *p)
+{
+	static const char m[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	for (int i = 0; i < 12; i++)
+		if (p[0] == m[3 * i] && p[1] == m[3 * i + 1] && p[2] == m[3 * i + 2])
+			return i + 1;
+	return 0;
+}
