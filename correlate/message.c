@@ -83,16 +83,23 @@ void hop_free(struct hop *h)
 	memset(h, 0, sizeof *h);
 }
 
+/* Kept sorted by (file, line), without repeats: the order an auditor
+ * reads the evidence in. */
 void hop_add_ev(struct hop *h, struct evref r)
 {
-	for (size_t i = 0; i < h->nev; i++)
-		if (h->ev[i].file_id == r.file_id && h->ev[i].line == r.line)
-			return;
+	size_t i = h->nev;
+	while (i > 0 && (h->ev[i - 1].file_id > r.file_id ||
+			 (h->ev[i - 1].file_id == r.file_id && h->ev[i - 1].line > r.line)))
+		i--;
+	if (i > 0 && h->ev[i - 1].file_id == r.file_id && h->ev[i - 1].line == r.line)
+		return;
 	if (h->nev == h->capev) {
 		h->capev = h->capev ? h->capev * 2 : 4;
 		h->ev = xrealloc(h->ev, h->capev * sizeof *h->ev);
 	}
-	h->ev[h->nev++] = r;
+	memmove(&h->ev[i + 1], &h->ev[i], (h->nev - i) * sizeof *h->ev);
+	h->ev[i] = r;
+	h->nev++;
 }
 
 void hop_set_basis(struct hop *h, const char *basis)

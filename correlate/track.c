@@ -621,9 +621,9 @@ static void outbound_tls(struct tracker *t, const struct evidence *ev, struct ho
 		conn_clear(&p->pending);
 		str_set(&p->cur.qid, ev->qid);
 		p->cur.conn_use = ev->conn_use;
-		snprintf(basis, sizeof basis, "TLS %s line of this connection "
+		snprintf(basis, sizeof basis, "%s line of this connection "
 			 "(same process, just before the first delivery on it)",
-			 ev->mta == MTA_SENDMAIL ? "STARTTLS=client" : "summary");
+			 ev->mta == MTA_SENDMAIL ? "STARTTLS=client" : "TLS summary");
 	} else {
 		conn_clear(&p->pending);	/* a TLS line for another relay is stale */
 		bool same = false;
@@ -674,10 +674,8 @@ static void outbound_tls(struct tracker *t, const struct evidence *ev, struct ho
 		tls_state_copy(&h->tls, &p->cur.tls);
 		hop_add_ev(h, p->cur.tls_ev);
 		hop_set_basis(h, basis);
-	} else if (basis[0]) {
-		h->pending = INF_NO_LINE_OUT;
 	} else {
-		h->pending = INF_NO_LINE_OUT;
+		h->pending = INF_NO_LINE_OUT;	/* decided when written */
 	}
 	if (p->has_fail) {
 		hop_add_ev(h, p->fail_ev);
@@ -764,9 +762,8 @@ static void on_to(struct tracker *t, const struct evidence *ev)
 		if (one.n) {
 			if (!first && !local) {
 				/* Same connection as the first: copy its facts. */
-				struct hop *prev = &m->dl[m->ndl - 1];
 				struct hop *h = message_add_delivery(m);
-				prev = &m->dl[m->ndl - 2];
+				const struct hop *prev = &m->dl[m->ndl - 2];
 				h->ts = prev->ts;
 				str_set(&h->rcpt, one);
 				h->status = prev->status ? xstrdup(prev->status) : NULL;

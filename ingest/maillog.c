@@ -139,6 +139,10 @@ static void read_one(struct maillog *ml, size_t id, struct syslog_ctx *ctx,
 	while ((rc = ls_next(ls, &line)) == 1) {
 		struct syslog_rec rec;
 		const char *w = NULL;
+		if (span_trim(line).n == 0) {
+			st->ignored++;	/* blank lines carry nothing */
+			continue;
+		}
 		if (!syslog_parse(ctx, line, &rec, &w)) {
 			st->malformed++;
 			if (warned++ < WARN_PER_FILE)

@@ -234,9 +234,15 @@ bool syslog_parse(struct syslog_ctx *ctx, struct span line,
 				p++;
 			if (p < end && *p == '[') {	/* skip SD elements */
 				while (p < end && *p == '[') {
-					while (p < end && *p != ']') {
+					/* PARAM-VALUE is quoted, with \" \\ \] escapes
+					 * (RFC 5424 section 6.3.3); be lenient about a
+					 * bare ']' inside the quotes. */
+					bool quoted = false;
+					while (p < end && (quoted || *p != ']')) {
 						if (*p == '\\' && p + 1 < end)
 							p++;
+						else if (*p == '"')
+							quoted = !quoted;
 						p++;
 					}
 					if (p < end)
@@ -271,6 +277,11 @@ bool syslog_parse(struct syslog_ctx *ctx, struct span line,
 		return false;
 	}
 	rec->host = token(&p, end);
+	/* BSD syslogd -v and some syslog-ng templates put "<facility.level>"
+	 * between the stamp and the host. */
+	if (rec->host.n > 2 && rec->host.p[0] == '<' && rec->host.p[rec->host.n - 1] == '>' &&
+	    memchr(rec->host.p, '.', rec->host.n))
+		rec->host = token(&p, end);
 	if (!rec->host.n) {
 		*why = "no host after the timestamp";
 		return false;

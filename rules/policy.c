@@ -657,11 +657,11 @@ static void load_tree(struct loader *L, const struct yt_node *root)
 				if (L->p->rules[j].id && strcmp(L->p->rules[j].id, r->id) == 0)
 					ERR(L, yt_get(rules->kids[i], "id"), "duplicate rule id '%s'", r->id);
 		}
-		/* A rule after one with no conditions can never match. */
-		for (size_t i = 0; i < L->p->nrules; i++) {
+		/* A rule after one with "when: {}" and no unless can never match. */
+		for (size_t i = 0; i + 1 < L->p->nrules; i++) {
 			const struct rule *r = &L->p->rules[i];
-			if (r->nwhen == 0 && r->nunless == 0 && yt_get(rules->kids[i], "when") &&
-			    i + 1 < L->p->nrules) {
+			const struct yt_node *w = yt_get(rules->kids[i], "when");
+			if (w && w->type == YT_MAP && w->n == 0 && !yt_get(rules->kids[i], "unless")) {
 				const struct yt_node *next = rules->kids[i + 1];
 				ERR(L, next, "rule '%s' can never match: rule '%s' before it matches everything",
 				    L->p->rules[i + 1].id ? L->p->rules[i + 1].id : "?", r->id ? r->id : "?");
@@ -679,6 +679,68 @@ static void load_tree(struct loader *L, const struct yt_node *root)
 	}
 }
 
+/* Errors in file order: "name:line:col: ..." lines sorted by line, col. */
+struct errline { long line, col; size_t seq; const char *p; size_t n; };
+
+static void line_col(const char *p, size_t n, long *line, long *col)
+{
+	/* The name may hold ':'; the position is the two numbers before ": ". */
+	const char *end = p + n;
+	const char *sep = NULL;
+	for (const char *q = p; q + 1 < end; q++)
+		if (q[0] == ':' && q[1] == ' ') {
+			sep = q;
+			break;
+		}
+	*line = *col = 0;
+	if (!sep)
+		return;
+	const char *c = sep;
+	while (c > p && c[-1] != ':')
+		c--;
+	*col = strtol(c, NULL, 10);
+	const char *l = c - 1;
+	while (l > p && l[-1] != ':')
+		l--;
+	*line = strtol(l, NULL, 10);
+}
+
+static int cmp_err(const void *a, const void *b)
+{
+	const struct errline *x = a, *y = b;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	if (x->col != y->col)
+		return x->col < y->col ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void sort_errors(struct buf *text)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < text->n; i++)
+		n += text->p[i] == '\n';
+	struct errline *v = xcalloc(n + 1, sizeof *v);
+	size_t k = 0;
+	for (const char *p = text->p, *end = text->p + text->n; p < end && k < n;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			break;
+		v[k] = (struct errline){ 0, 0, k, p, (size_t)(nl - p) + 1 };
+		line_col(p, (size_t)(nl - p), &v[k].line, &v[k].col);
+		k++;
+		p = nl + 1;
+	}
+	qsort(v, k, sizeof *v, cmp_err);
+	struct buf out;
+	buf_init(&out);
+	for (size_t i = 0; i < k; i++)
+		buf_add(&out, v[i].p, v[i].n);
+	free(v);
+	buf_free(text);
+	*text = out;
+}
+
 struct policy *policy_load(const char *name, const char *data, size_t len, struct buf *errs)
 {
 	struct yt_errors e = { .file = name };
@@ -693,6 +755,7 @@ struct policy *policy_load(const char *name, const char *data, size_t len, struc
 		yt_error(&e, 1, 1, "empty rule file");
 	yt_free(root);
 	if (e.count) {
+		sort_errors(&e.text);
 		buf_addspan(errs, (struct span){ e.text.p, e.text.n });
 		buf_free(&e.text);
 		policy_free(p);

@@ -1,0 +1,95 @@
+#!/bin/sh
+# The tlswitness test suite: cmocka unit tests, golden files, the lab sets'
+# truth, the shared corpus (skipped when ../shared is absent) and, with
+# CI=true or TW_LIVE_LAB=1, a live lab run against real Postfix/Sendmail.
+# Run from the top of the tree by "make check".  Last line:
+# "N passed, N failed, N skipped".
+cd "$(dirname "$0")/.." || exit 2
+TW=./tlswitness
+OUT=tests/out
+rm -rf "$OUT"
+mkdir -p "$OUT"
+pass=0 fail=0 skip=0
+ok() { pass=$((pass + 1)); printf 'ok    %s\n' "$1"; }
+ko() { fail=$((fail + 1)); printf 'FAIL  %s\n' "$1"; [ -n "${2:-}" ] && sed 's/^/      /' "$2" | head -40; }
+sk() { skip=$((skip + 1)); printf 'skip  %s (%s)\n' "$1" "$2"; }
+
+# --- unit tests (cmocka) ---------------------------------------------------
+for bin in "$@"; do
+  name=$(basename "$bin")
+  "$bin" > "$OUT/$name.log" 2>&1
+  st=$?
+  p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$OUT/$name.log" | tail -1)
+  f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$OUT/$name.log" | tail -1)
+  pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
+  if [ "$st" -ne 0 ] && [ -z "$f" ]; then ko "$name (exit $st)" "$OUT/$name.log"
+  elif [ -n "$f" ] && [ "$f" -gt 0 ]; then printf 'FAIL  %s\n' "$name"; grep -E '^\[  (FAILED|ERROR) ' "$OUT/$name.log" | sed 's/^/      /'
+  else printf 'ok    %s (%s tests)\n' "$name" "${p:-0}"; fi
+done
+
+# --- golden files: tests/golden/CASE/{cmd,stdout,stderr,status} -------------
+# cmd is one shell command run from the top of the tree with $TW set.
+for dir in tests/golden/*/; do
+  case=$(basename "$dir")
+  [ -f "$dir/cmd" ] || continue
+  TW=$TW sh "$dir/cmd" > "$OUT/$case.stdout" 2> "$OUT/$case.stderr"
+  echo $? > "$OUT/$case.status"
+  want_status=$(cat "$dir/status" 2>/dev/null || echo 0)
+  bad=""
+  [ "$(cat "$OUT/$case.status")" = "$want_status" ] || bad="exit $(cat "$OUT/$case.status"), expected $want_status"
+  if [ -f "$dir/stdout" ] && ! diff -u "$dir/stdout" "$OUT/$case.stdout" > "$OUT/$case.diff" 2>&1; then
+    bad="${bad:+$bad; }stdout differs"
+  fi
+  if [ -f "$dir/stderr" ] && ! diff -u "$dir/stderr" "$OUT/$case.stderr" >> "$OUT/$case.diff" 2>&1; then
+    bad="${bad:+$bad; }stderr differs"
+  fi
+  if [ -z "$bad" ]; then ok "golden/$case"; else
+    echo "$bad" >> "$OUT/$case.diff"; cat "$OUT/$case.stderr" >> "$OUT/$case.diff"; ko "golden/$case: $bad" "$OUT/$case.diff"; fi
+done
+
+# --- lab sets: tlswitness's JSON against the lab's truth --------------------
+lab_check() { # name truth allow files...
+  name=$1 truth=$2 allow=$3; shift 3
+  $TW -q --format json --tz UTC --year 2026 "$@" > "$OUT/$name.jsonl" 2> "$OUT/$name.err"
+  if bash tests/lab/compare.sh "$truth" "$OUT/$name.jsonl" --allow-unknown "$allow" > "$OUT/$name.cmp" 2>&1
+  then ok "$name: $(tail -1 "$OUT/$name.cmp") hops; $(grep -c '^skipped' "$OUT/$name.cmp") kinds of field skipped:"
+       grep '^skipped' "$OUT/$name.cmp" | sed 's/^/      /'
+  else ko "$name" "$OUT/$name.cmp"; fi
+}
+if command -v jq >/dev/null 2>&1; then
+  lab_check lab-truth samples/lab/truth.jsonl stripped \
+    samples/lab/postfix-a.log samples/lab/syslog-mail.log
+  lab_check lab-truth-tls-logging-off samples/lab/truth-quiet.jsonl stripped,version,used \
+    samples/lab/postfix-a-quiet.log samples/lab/syslog-mail.log
+else
+  sk lab-truth "jq is not installed"
+fi
+
+# --- the shared corpus of real logs -------------------------------------------
+CORPUS=../shared/corpus/logs
+if [ -d "$CORPUS" ]; then
+  sh tests/corpus.sh "$TW" "$CORPUS" > "$OUT/corpus.log" 2>&1
+  p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$OUT/corpus.log")
+  f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$OUT/corpus.log")
+  pass=$((pass + ${p:-0})); fail=$((fail + ${f:-1}))
+  if [ "${f:-1}" = 0 ]; then printf 'ok    corpus (%s checks)\n' "$p"; else ko corpus "$OUT/corpus.log"; fi
+else
+  sk corpus "../shared is not beside this clone"
+fi
+
+# --- live lab: real Postfix and Sendmail, now ---------------------------------
+if [ "${CI:-}" = true ] || [ "${TW_LIVE_LAB:-}" = 1 ]; then
+  if [ "$(id -u)" = 0 ] && bash tests/lab/lab.sh "$OUT/live-lab" > "$OUT/live-lab.log" 2>&1; then
+    lab_check live-lab-truth "$OUT/live-lab/truth.jsonl" stripped \
+      "$OUT/live-lab/postfix-a.log" "$OUT/live-lab/syslog-mail.log"
+    lab_check live-lab-truth-tls-logging-off "$OUT/live-lab/truth-quiet.jsonl" stripped,version,used \
+      "$OUT/live-lab/postfix-a-quiet.log" "$OUT/live-lab/syslog-mail.log"
+  else
+    ko "live lab (needs root; see $OUT/live-lab.log)" "$OUT/live-lab.log"
+  fi
+else
+  sk live-lab "set CI=true or TW_LIVE_LAB=1 to run real Postfix and Sendmail"
+fi
+
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
