@@ -8,15 +8,16 @@ CFLAGS  ?=
 CFLAGS  += $(STD) $(WARN) $(OPT) -MMD -MP
 LDLIBS  = -lyaml -lz
 BUILD   ?= build
+TW_BIN  ?= tlswitness
 
 LIB_SRC = $(wildcard util/*.c ingest/*.c correlate/*.c rules/*.c report/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/default_policy.o
 UNIT_SRC = $(wildcard tests/unit/*_test.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-all: tlswitness
+all: $(TW_BIN)
 
-tlswitness: $(BUILD)/tlswitness.o $(LIB_OBJ)
+$(TW_BIN): $(BUILD)/tlswitness.o $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/%.o: %.c
@@ -35,17 +36,17 @@ $(BUILD)/default_policy.o: $(BUILD)/default_policy.c
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS) -lcmocka
 
 unit: $(UNIT_BIN)
 
 # The whole suite: unit tests (cmocka), golden files, corpus and lab checks.
-check: tlswitness $(UNIT_BIN)
-	@sh tests/run.sh $(UNIT_BIN)
+check: $(TW_BIN) $(UNIT_BIN)
+	@TW=./$(TW_BIN) sh tests/run.sh $(UNIT_BIN)
 
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 check-asan:
-	$(MAKE) BUILD=build-asan CC=clang \
+	$(MAKE) BUILD=build-asan TW_BIN=build-asan/tlswitness CC=clang \
 	  OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  LDFLAGS="-fsanitize=address,undefined" check
 

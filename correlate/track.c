@@ -611,6 +611,24 @@ static bool is_local_delivery(const struct evidence *ev)
 	return !ev->peer_ip.n;	/* relay=none, relay=private/dovecot-lmtp */
 }
 
+/* Postfix 3.11 writes the TLS security level of a delivery ("tls=dane").
+ * Levels encrypt and above (postconf(5) smtp_tls_security_level) never
+ * deliver in plaintext; a "/" marks a downgrade, so it is not taken. */
+static bool tls_level_requires_tls(struct span v)
+{
+	static const char *const levels[] = { "encrypt", "dane", "dane-only",
+		"fingerprint", "verify", "secure", NULL };
+	if (!v.n || memchr(v.p, '/', v.n))
+		return false;
+	size_t n = 0;
+	while (n < v.n && v.p[n] != ':' && v.p[n] != '?' && v.p[n] != '!')
+		n++;
+	for (int i = 0; levels[i]; i++)
+		if (span_eq(span_sub(v, 0, n), levels[i]))
+			return true;
+	return false;
+}
+
 /* Find the connection this delivery went over; fills the hop's TLS facts. */
 static void outbound_tls(struct tracker *t, const struct evidence *ev, struct hop *h)
 {
@@ -674,6 +692,13 @@ static void outbound_tls(struct tracker *t, const struct evidence *ev, struct ho
 		tls_state_copy(&h->tls, &p->cur.tls);
 		hop_add_ev(h, p->cur.tls_ev);
 		hop_set_basis(h, basis);
+	} else if (tls_level_requires_tls(ev->tls_feature)) {
+		h->tls.used = TRI_YES;
+		char b[200];
+		snprintf(b, sizeof b, "Postfix 3.11+ logged tls=%.*s on the delivery: "
+			 "that security level does not deliver without TLS",
+			 (int)ev->tls_feature.n, ev->tls_feature.p);
+		hop_set_basis(h, b);
 	} else {
 		h->pending = INF_NO_LINE_OUT;	/* decided when written */
 	}
@@ -997,7 +1022,8 @@ void tracker_finish(struct tracker *t)
 	sweep_table(t, 1, -((time_t)1 << 40));
 	struct collect_all c = { 0 };
 	ht_foreach(t->msgs, collect_msg, &c);
-	qsort(c.v, c.n, sizeof *c.v, cmp_open);
+	if (c.n)
+		qsort(c.v, c.n, sizeof *c.v, cmp_open);
 	for (size_t i = 0; i < c.n; i++) {
 		c.v[i]->waiting = 0;
 		complete(t, c.v[i]);

@@ -68,6 +68,7 @@ struct evidence {
 	struct span proto;	/* Sendmail proto=ESMTPS */
 	struct span mailer;	/* Sendmail mailer= */
 	struct span detail;	/* free text: the error, the reject reason */
+	struct span tls_feature;	/* Postfix 3.11+ "tls=dane" on deliveries */
 	int conn_use;		/* Postfix conn_use=, 0 when absent */
 	int nrcpt;		/* -1 when absent */
 };

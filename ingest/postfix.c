@@ -219,6 +219,8 @@ static void parse_delivery(struct span s, struct evidence *ev)
 				ev->conn_use = (int)n;
 		} else if (span_eq(k, "dsn")) {
 			ev->dsn = v;
+		} else if (span_eq(k, "tls")) {
+			ev->tls_feature = v;	/* 3.11 smtp_log_tls_feature_status */
 		} else if (span_eq(k, "status")) {
 			size_t n = 0;
 			while (n < v.n && v.p[n] != ' ' && v.p[n] != ',')

@@ -201,6 +201,7 @@ void json_event(struct buf *b, const struct evidence *ev, const struct report_ct
 	kspan(b, "dsn", ev->dsn, &f);
 	kspan(b, "next_queue_id", ev->next_qid, &f);
 	kspan(b, "proto", ev->proto, &f);
+	kspan(b, "tls_feature", ev->tls_feature, &f);
 	kspan(b, "mailer", ev->mailer, &f);
 	if (ev->conn_use)
 		kint(b, "conn_use", ev->conn_use, true, &f);

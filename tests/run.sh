@@ -5,7 +5,7 @@
 # Run from the top of the tree by "make check".  Last line:
 # "N passed, N failed, N skipped".
 cd "$(dirname "$0")/.." || exit 2
-TW=./tlswitness
+TW=${TW:-./tlswitness}
 OUT=tests/out
 rm -rf "$OUT"
 mkdir -p "$OUT"

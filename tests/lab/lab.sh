@@ -57,6 +57,13 @@ cleanup() {
   pkill -f "$WORK/sm/usr/libexec/sendmail/sendmail" 2>/dev/null
   [ -f "$WORK/rsyslog.pid" ] && kill "$(cat "$WORK/rsyslog.pid")" 2>/dev/null
   sleep 0.5
+  # Put the machine's Postfix back as it was: its configuration, and no
+  # second instance.  (/etc/hosts keeps the lab's loopback names.)
+  if [ -f "$WORK/etc-postfix/main.cf" ]; then
+    cp -p "$WORK/etc-postfix/main.cf" "$WORK/etc-postfix/master.cf" /etc/postfix/
+    rm -f /etc/postfix/lab-transport
+    rm -rf /etc/postfix-b /var/spool/postfix-b /var/lib/postfix-b
+  fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -79,6 +86,10 @@ grep -q 'mx-b.lab.test' /etc/hosts || cat >> /etc/hosts <<'EOF'
 127.0.0.5 strip.lab.test
 127.0.0.6 sm.lab.test
 EOF
+
+# Keep the machine's own Postfix configuration to restore on exit.
+mkdir -p "$WORK/etc-postfix"
+cp -p /etc/postfix/main.cf /etc/postfix/master.cf "$WORK/etc-postfix/"
 
 # --- certificates ------------------------------------------------------------
 mkdir -p "$WORK/tls"
@@ -126,8 +137,8 @@ sed -i -E 's/^(smtp +inet +n +- +)y/\1n/; s/^(smtp +unix +- +- +)y/\1n/' /etc/po
 # --- Postfix instance B (postmulti, syslog) ----------------------------------
 if [ ! -f /etc/postfix-b/main.cf ]; then
   postconf -e "multi_instance_directories =" "alternate_config_directories ="
-  postmulti -e init
-  postmulti -I postfix-b -e create
+  postmulti -e init >/dev/null
+  postmulti -I postfix-b -e create >/dev/null
 fi
 postmulti -i postfix-b -e enable
 postmulti -i postfix-b -x postconf -e \

@@ -213,6 +213,13 @@ static void test_postfix_delivery(void **st)
 	pf_parse(span_from("7F9321106C6B: to=recipient@externaldomain.com, relay=deakin-edu-au.mail.protection.outlook.com[213.199.154.23]:25, delay=35880, delays=26888/8986/3.2/3.4, dsn=2.6.0, status=sent (250 2.6.0 recipient@externaldomain.com [InternalId=51148765528067, Hostname=SINPR06MB089.apcprd06.prod.outlook.com] Queued mail for delivery)"), &ev);
 	assert_span(ev.rcpt, "recipient@externaldomain.com");
 	assert_int_equal(ev.next_qid.n, 0);
+	/* Postfix 3.11: the TLS security level on the delivery line (example
+	 * from the postfix-users list, via postfix-grok-patterns issue 209) */
+	evinit(&ev, "postfix/smtp");
+	pf_parse(span_from("01E12901F9D: to=<postfix-users@postfix.org>, relay=list.sys4.de[45.90.5.195]:25, delay=5.4, delays=0.08/0.01/3.5/1.9, tls=dane, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 4cbdb56t4MzPjfw)"), &ev);
+	assert_span(ev.tls_feature, "dane");
+	assert_span(ev.dsn, "2.0.0");
+	assert_span(ev.next_qid, "4cbdb56t4MzPjfw");
 	evinit(&ev, "postfix/smtp");
 	assert_int_equal(pf_parse(span_from("ABC123456: TLS is required, but was not offered by host mx.example.com[192.0.2.1]"), &ev), PR_USED);
 	assert_int_equal(ev.kind, EV_TLS_FAIL);
