@@ -152,11 +152,11 @@ static struct proc *proc_get(struct tracker *t, const struct evidence *ev)
 	return p;
 }
 
-static struct hostflags *host_flags(struct tracker *t, const char *host,
-				    const char *inst)
+static struct hostflags *host_flags_span(struct tracker *t, struct span host,
+					 struct span inst)
 {
 	size_t n;
-	const char *k = key3(t, span_from(host), span_from(inst), SPAN_NULL, &n);
+	const char *k = key3(t, host, inst, SPAN_NULL, &n);
 	struct hostflags *h = ht_get(t->hosts, k, n);
 	if (!h) {
 		h = xcalloc(1, sizeof *h);
@@ -165,16 +165,15 @@ static struct hostflags *host_flags(struct tracker *t, const char *host,
 	return h;
 }
 
+static struct hostflags *host_flags(struct tracker *t, const char *host,
+				    const char *inst)
+{
+	return host_flags_span(t, span_from(host), span_from(inst));
+}
+
 static struct hostflags *host_flags_ev(struct tracker *t, const struct evidence *ev)
 {
-	size_t n;
-	const char *k = key3(t, ev->host, ev->instance, SPAN_NULL, &n);
-	struct hostflags *h = ht_get(t->hosts, k, n);
-	if (!h) {
-		h = xcalloc(1, sizeof *h);
-		ht_put(t->hosts, k, n, h);
-	}
-	return h;
+	return host_flags_span(t, ev->host, ev->instance);
 }
 
 /* ---- output queue ------------------------------------------------------- */

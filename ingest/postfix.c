@@ -56,15 +56,6 @@ static bool is_client_program(struct span prog)
 	return span_eq(prog, "smtp") || span_eq(prog, "lmtp");
 }
 
-/* Take the text after prefix, or return false. */
-static bool eat(struct span *s, const char *prefix)
-{
-	if (!span_starts(*s, prefix))
-		return false;
-	*s = span_sub(*s, strlen(prefix), s->n);
-	return true;
-}
-
 /* Split the peer before ": " in "NAME[ADDR]:PORT: rest" or "NAME: rest". */
 static bool split_peer(struct span s, struct span *peer, struct span *rest)
 {
@@ -112,15 +103,15 @@ bool pf_parse_tls(struct span msg, struct evidence *ev)
 	}
 	s = span_sub(s, (size_t)at + 15, s.n);
 	bool reused;
-	if (eat(&s, "established "))
+	if (span_eat(&s, "established "))
 		reused = false;
-	else if (eat(&s, "reused "))
+	else if (span_eat(&s, "reused "))
 		reused = true;
 	else
 		return false;
-	if (eat(&s, "from "))
+	if (span_eat(&s, "from "))
 		ev->dir = DIR_IN;
-	else if (eat(&s, "to "))
+	else if (span_eat(&s, "to "))
 		ev->dir = DIR_OUT;
 	else
 		return false;
@@ -257,7 +248,7 @@ static enum parse_result parse_queue_line(struct span qid, struct span s,
 {
 	ev->qid = qid;
 	struct span prog = ev->program;
-	if (eat(&s, "client=")) {
+	if (span_eat(&s, "client=")) {
 		struct span v = s;
 		long c = span_find(v, ", ");
 		if (c >= 0)
@@ -268,14 +259,14 @@ static enum parse_result parse_queue_line(struct span qid, struct span s,
 		return qid.n ? PR_USED : PR_IGNORED;
 	}
 	if (!qid.n) {
-		if (eat(&s, "reject: ") || eat(&s, "milter-reject: ")) {
+		if (span_eat(&s, "reject: ") || span_eat(&s, "milter-reject: ")) {
 			ev->kind = EV_REJECT;
 			ev->detail = s;
 			return PR_USED;
 		}
 		return PR_IGNORED;
 	}
-	if (eat(&s, "message-id=")) {
+	if (span_eat(&s, "message-id=")) {
 		ev->kind = EV_MESSAGE_ID;
 		ev->message_id = span_trim(s);
 		return PR_USED;
@@ -305,7 +296,7 @@ static enum parse_result parse_queue_line(struct span qid, struct span s,
 		ev->next_qid = span_trim(span_sub(s, (size_t)nn + 15, s.n));
 		return PR_USED;
 	}
-	if (eat(&s, "reject: ") || eat(&s, "milter-reject: ")) {
+	if (span_eat(&s, "reject: ") || span_eat(&s, "milter-reject: ")) {
 		ev->kind = EV_REJECT;
 		ev->detail = s;
 		return PR_USED;
@@ -342,19 +333,19 @@ enum parse_result pf_parse(struct span msg, struct evidence *ev)
 	if (pf_parse_tls(s, ev))
 		return PR_USED;
 	if (span_eq(prog, "smtpd") || span_eq(prog, "postscreen")) {
-		if (eat(&s, "connect from ")) {
+		if (span_eat(&s, "connect from ")) {
 			ev->kind = EV_CONNECT;
 			ev->dir = DIR_IN;
 			set_peer(ev, s);
 			return span_eq(prog, "smtpd") ? PR_USED : PR_IGNORED;
 		}
-		if (eat(&s, "disconnect from ")) {
+		if (span_eat(&s, "disconnect from ")) {
 			ev->kind = EV_DISCONNECT;
 			ev->dir = DIR_IN;
 			parse_disconnect(s, ev);
 			return span_eq(prog, "smtpd") ? PR_USED : PR_IGNORED;
 		}
-		if (eat(&s, "lost connection after ")) {
+		if (span_eat(&s, "lost connection after ")) {
 			ev->dir = DIR_IN;
 			ev->detail = s;
 			ev->kind = span_starts(s, "STARTTLS") ? EV_TLS_FAIL : EV_LOST;
@@ -363,7 +354,7 @@ enum parse_result pf_parse(struct span msg, struct evidence *ev)
 				set_peer(ev, span_sub(s, (size_t)f + 6, s.n));
 			return PR_USED;
 		}
-		if (eat(&s, "SSL_accept error from ")) {
+		if (span_eat(&s, "SSL_accept error from ")) {
 			ev->kind = EV_TLS_FAIL;
 			ev->dir = DIR_IN;
 			struct span peer, rest;
@@ -376,7 +367,7 @@ enum parse_result pf_parse(struct span msg, struct evidence *ev)
 			return PR_USED;
 		}
 	}
-	if (is_client_program(prog) && eat(&s, "SSL_connect error to ")) {
+	if (is_client_program(prog) && span_eat(&s, "SSL_connect error to ")) {
 		ev->kind = EV_TLS_FAIL;
 		ev->dir = DIR_OUT;
 		struct span peer, rest;

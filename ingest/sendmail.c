@@ -21,14 +21,6 @@ bool sm_tag(struct span tag)
 	       span_eq(tag, "sm_mta");
 }
 
-static bool eat(struct span *s, const char *prefix)
-{
-	if (!span_starts(*s, prefix))
-		return false;
-	*s = span_sub(*s, strlen(prefix), s->n);
-	return true;
-}
-
 static void relay_into(struct evidence *ev, struct span v)
 {
 	struct span name, addr;
@@ -40,13 +32,13 @@ static void relay_into(struct evidence *ev, struct span v)
 
 static enum parse_result parse_starttls(struct span s, struct evidence *ev)
 {
-	if (eat(&s, "server, "))
+	if (span_eat(&s, "server, "))
 		ev->dir = DIR_IN;
-	else if (eat(&s, "client, "))
+	else if (span_eat(&s, "client, "))
 		ev->dir = DIR_OUT;
 	else
 		return PR_IGNORED;
-	if (eat(&s, "error: ") || span_find(s, "failed") == 0) {
+	if (span_eat(&s, "error: ") || span_find(s, "failed") == 0) {
 		ev->kind = EV_TLS_FAIL;
 		ev->detail = s;
 		long r = span_find(s, "relay=");
@@ -168,9 +160,9 @@ static enum parse_result parse_queue_line(struct span s, struct evidence *ev)
 		}
 		return PR_USED;
 	}
-	if (eat(&s, "STARTTLS="))
+	if (span_eat(&s, "STARTTLS="))
 		return parse_starttls(s, ev);
-	if (eat(&s, "connect from ")) {
+	if (span_eat(&s, "connect from ")) {
 		ev->kind = EV_CONNECT;
 		ev->dir = DIR_IN;
 		relay_into(ev, s);
@@ -183,7 +175,7 @@ enum parse_result sm_parse(struct span msg, struct evidence *ev)
 {
 	struct span s = msg;
 	ev->mta = MTA_SENDMAIL;
-	if (eat(&s, "STARTTLS="))
+	if (span_eat(&s, "STARTTLS="))
 		return parse_starttls(s, ev);
 	struct span qid, rest;
 	if (qid_split(s, &qid, &rest)) {

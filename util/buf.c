@@ -159,6 +159,14 @@ bool span_starts(struct span a, const char *prefix)
 	return a.n >= n && memcmp(a.p, prefix, n) == 0;
 }
 
+bool span_eat(struct span *s, const char *prefix)
+{
+	if (!span_starts(*s, prefix))
+		return false;
+	*s = span_sub(*s, strlen(prefix), s->n);
+	return true;
+}
+
 long span_find(struct span hay, const char *needle)
 {
 	size_t n = strlen(needle);

@@ -36,6 +36,8 @@ bool span_eqi(struct span a, const char *s);
 bool span_eq_span(struct span a, struct span b);
 bool span_eqi_span(struct span a, struct span b);
 bool span_starts(struct span a, const char *prefix);
+/* If *s starts with prefix, move past it and return true. */
+bool span_eat(struct span *s, const char *prefix);
 /* Index of needle in hay, or -1. */
 long span_find(struct span hay, const char *needle);
 struct span span_sub(struct span s, size_t off, size_t n);

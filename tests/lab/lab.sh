@@ -334,4 +334,4 @@ postconf -e "maillog_file = $LOGA" "smtpd_tls_loglevel = 1" "smtp_tls_loglevel =
 sleep 2
 kill "${PIDS[0]}" 2>/dev/null || true   # tcpdump: flush the capture
 sleep 1
-say "done: $(wc -l < "$OUT/truth.jsonl") + $(wc -l < "$OUT/truth-quiet.jsonl") messages; files in $OUT"
+say "done: $N messages, $(wc -l < "$OUT/truth.jsonl") + $(wc -l < "$OUT/truth-quiet.jsonl") truth rows; files in $OUT"
