@@ -91,6 +91,27 @@ static void test_syslog_rfc3339_5424_journal(void **st)
 	assert_span(r.host, "robin");
 }
 
+static void test_zones(void **st)
+{
+	(void)st;
+	/* RFC 3164 stamps carry no zone: --tz names it.  Berlin is +01:00 in
+	 * winter and +02:00 in summer (the offset is looked up per hour). */
+	struct tzconf *berlin = tz_new("Europe/Berlin");
+	assert_non_null(berlin);
+	assert_int_equal(tz_local_to_epoch(berlin, 2026, 1, 15, 12, 0, 0),
+			 civil_to_epoch(2026, 1, 15, 11, 0, 0));
+	assert_int_equal(tz_local_to_epoch(berlin, 2026, 7, 15, 12, 0, 0),
+			 civil_to_epoch(2026, 7, 15, 10, 0, 0));
+	tz_free(berlin);
+	struct tzconf *fixed = tz_new("-05:30");
+	assert_non_null(fixed);
+	assert_int_equal(tz_local_to_epoch(fixed, 2026, 1, 15, 12, 0, 0),
+			 civil_to_epoch(2026, 1, 15, 17, 30, 0));
+	tz_free(fixed);
+	assert_null(tz_new("Mars/Olympus"));
+	assert_null(tz_new("+25:00"));
+}
+
 static void evinit(struct evidence *ev, const char *tag)
 {
 	memset(ev, 0, sizeof *ev);
@@ -326,6 +347,7 @@ int main(void)
 		cmocka_unit_test(test_syslog_3164),
 		cmocka_unit_test(test_syslog_year_rollover),
 		cmocka_unit_test(test_syslog_rfc3339_5424_journal),
+		cmocka_unit_test(test_zones),
 		cmocka_unit_test(test_postfix_tags),
 		cmocka_unit_test(test_postfix_tls_lines),
 		cmocka_unit_test(test_postfix_session_lines),
