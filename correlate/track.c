@@ -1017,8 +1017,10 @@ static int cmp_open(const void *a, const void *b)
 
 void tracker_finish(struct tracker *t)
 {
-	/* Sessions without a disconnect: their messages learn no more. */
-	sweep_table(t, 1, -((time_t)1 << 40));
+	/* Sessions without a disconnect: their messages learn no more.  An
+	 * idle limit beyond any log's span sweeps every one of them. */
+	const time_t everything = -((time_t)1 << 40);
+	sweep_table(t, 1, everything);
 	struct collect_all c = { 0 };
 	ht_foreach(t->msgs, collect_msg, &c);
 	if (c.n)
