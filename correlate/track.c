@@ -747,9 +747,14 @@ static void add_delivery(struct tracker *t, struct message *m,
 	hop_set_peer(h, ev);
 	if (local) {
 		h->network = false;
-		char b[160];
-		snprintf(b, sizeof b, "delivered by %.*s with no SMTP connection",
-			 (int)ev->program.n, ev->program.p);
+		char b[200];
+		if (span_eq(ev->peer_host, "none") &&	/* smtp(8) that never connected */
+		    (span_eq(ev->program, "smtp") || span_eq(ev->program, "lmtp")))
+			snprintf(b, sizeof b, "no connection was made (relay=none, status=%.*s): "
+				 "nothing was transmitted", (int)ev->status.n, ev->status.p);
+		else
+			snprintf(b, sizeof b, "handed over by %.*s with no SMTP connection",
+				 (int)ev->program.n, ev->program.p);
 		hop_set_basis(h, b);
 	} else {
 		outbound_tls(t, ev, h);
