@@ -40,6 +40,7 @@ struct hop {
 	struct tls_state tls;
 	char *basis;			/* how the TLS facts were established */
 	enum pending_inference pending;
+	unsigned epoch;			/* the host's configuration epoch then */
 	time_t ts;
 	struct evref *ev;
 	size_t nev, capev;

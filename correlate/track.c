@@ -59,9 +59,34 @@ struct session {		/* a receiving process: smtpd, sendmail child */
 	time_t last;
 };
 
-struct hostflags {
+/* What a host's logs showed about TLS logging, per configuration epoch: a
+ * restart or reload starts a new one, since smtp_tls_loglevel may change. */
+struct epoch_flags {
 	bool client_tls_seen, server_tls_seen;
 };
+
+struct hostflags {
+	struct epoch_flags *ep;
+	size_t nep;	/* the current epoch is nep - 1 */
+};
+
+static struct epoch_flags *cur_epoch(struct hostflags *h)
+{
+	return &h->ep[h->nep - 1];
+}
+
+static void new_epoch(struct hostflags *h)
+{
+	h->ep = xrealloc(h->ep, (h->nep + 1) * sizeof *h->ep);
+	h->ep[h->nep++] = (struct epoch_flags){ false, false };
+}
+
+static void hostflags_free(void *p)
+{
+	struct hostflags *h = p;
+	free(h->ep);
+	free(h);
+}
 
 struct tracker {
 	struct hashtab *sessions, *procs, *msgs, *hosts, *relays;
@@ -160,6 +185,7 @@ static struct hostflags *host_flags_span(struct tracker *t, struct span host,
 	struct hostflags *h = ht_get(t->hosts, k, n);
 	if (!h) {
 		h = xcalloc(1, sizeof *h);
+		new_epoch(h);
 		ht_put(t->hosts, k, n, h);
 	}
 	return h;
@@ -183,36 +209,45 @@ static bool resolvable(struct tracker *t, struct message *m, bool final)
 	if (final || m->last_seen + FLUSH_WAIT < t->now)
 		return true;
 	struct hostflags *h = host_flags(t, m->host, m->instance);
-	if (m->inbound.pending == INF_NO_LINE_IN && !h->server_tls_seen)
+	unsigned cur = (unsigned)h->nep - 1;
+	/* A closed epoch has said all it will; the current one may still
+	 * show that this host logs TLS. */
+	if (m->inbound.pending == INF_NO_LINE_IN && m->inbound.epoch == cur &&
+	    !h->ep[cur].server_tls_seen)
 		return false;
 	for (size_t i = 0; i < m->ndl; i++)
-		if (m->dl[i].pending == INF_NO_LINE_OUT && !h->client_tls_seen)
+		if (m->dl[i].pending == INF_NO_LINE_OUT && m->dl[i].epoch == cur &&
+		    !h->ep[cur].client_tls_seen)
 			return false;
 	return true;
 }
 
-static void resolve_hop(struct hop *hp, const struct hostflags *h)
+static void resolve_hop(struct hop *hp, const struct hostflags *hf)
 {
+	const struct epoch_flags *h = &hf->ep[hp->epoch < hf->nep ? hp->epoch : hf->nep - 1];
 	if (hp->pending == INF_NO_LINE_OUT) {
 		if (h->client_tls_seen) {
 			hp->tls.used = TRI_NO;
 			hop_set_basis(hp, "no TLS line for this connection, while this host's "
-				      "client logs TLS lines for its other connections");
+				      "client logged TLS lines for other connections under the "
+				      "same configuration");
 		} else {
 			hp->tls.used = TRI_UNKNOWN;
-			hop_set_basis(hp, "no TLS line, and this host's client never logged one: "
-				      "TLS logging may be off (smtp_tls_loglevel=0); "
-				      "absence of evidence is not plaintext");
+			hop_set_basis(hp, "no TLS line, and this host's client logged none under "
+				      "this configuration: TLS logging may be off "
+				      "(smtp_tls_loglevel=0); absence of evidence is not plaintext");
 		}
 	} else if (hp->pending == INF_NO_LINE_IN) {
 		if (h->server_tls_seen) {
 			hp->tls.used = TRI_NO;
 			hop_set_basis(hp, "no TLS line in this session, while this host's "
-				      "server logs TLS lines for other sessions");
+				      "server logged TLS lines for other sessions under the "
+				      "same configuration");
 		} else {
 			hp->tls.used = TRI_UNKNOWN;
 			hop_set_basis(hp, "no TLS line and no disconnect counters, and this host's "
-				      "server never logged a TLS line: TLS logging may be off");
+				      "server logged no TLS line under this configuration: "
+				      "TLS logging may be off");
 		}
 	}
 	hp->pending = INF_NONE;
@@ -316,6 +351,14 @@ static void hop_set_peer(struct hop *h, const struct evidence *ev)
 	h->network = !h->local && !addr_is_loopback(h->peer_ip);
 }
 
+/* The hop's TLS use is decided when the message is written, from whether
+ * its host logged TLS lines in the same configuration epoch. */
+static void set_pending(struct hostflags *hf, struct hop *h, enum pending_inference what)
+{
+	h->pending = what;
+	h->epoch = (unsigned)hf->nep - 1;
+}
+
 /* ---- inbound ------------------------------------------------------------ */
 
 static void session_free(void *p)
@@ -369,12 +412,13 @@ static void session_close(struct tracker *t, struct session *s,
 					hop_set_basis(h, "disconnect counters list no STARTTLS command");
 					break;
 				case ST_NO_COUNTERS:
-					h->pending = INF_NO_LINE_IN;
+					set_pending(host_flags(t, m->host, m->instance), h,
+						    INF_NO_LINE_IN);
 					break;
 				}
 			}
 		} else if (!s->has_tls) {
-			h->pending = INF_NO_LINE_IN;
+			set_pending(host_flags(t, m->host, m->instance), h, INF_NO_LINE_IN);
 		}
 		if (s->tls_failed)
 			hop_add_ev(h, s->fail_ev);
@@ -421,7 +465,7 @@ static void on_tls_in(struct tracker *t, const struct evidence *ev)
 	tls_state_from_ev(&s->tls, ev);
 	s->has_tls = true;
 	s->tls_ev = ref_of(ev);
-	host_flags_ev(t, ev)->server_tls_seen = true;
+	cur_epoch(host_flags_ev(t, ev))->server_tls_seen = true;
 }
 
 static void inherit_session(struct hop *h, struct session *s)
@@ -528,7 +572,7 @@ static void on_sendmail_from(struct tracker *t, const struct evidence *ev)
 		hop_set_basis(h, "proto= without S: no TLS (Sendmail 8.15+ writes ESMTPS "
 			      "when STARTTLS was used)");
 	} else {
-		h->pending = INF_NO_LINE_IN;
+		set_pending(host_flags_ev(t, ev), h, INF_NO_LINE_IN);
 	}
 }
 
@@ -578,7 +622,7 @@ static void on_tls_out(struct tracker *t, const struct evidence *ev)
 	p->pending.relay_port = ev->peer_port;
 	tls_state_from_ev(&p->pending.tls, ev);
 	p->pending.tls_ev = ref_of(ev);
-	host_flags_ev(t, ev)->client_tls_seen = true;
+	cur_epoch(host_flags_ev(t, ev))->client_tls_seen = true;
 }
 
 static void on_tls_fail(struct tracker *t, const struct evidence *ev)
@@ -699,7 +743,7 @@ static void outbound_tls(struct tracker *t, const struct evidence *ev, struct ho
 			 (int)ev->tls_feature.n, ev->tls_feature.p);
 		hop_set_basis(h, b);
 	} else {
-		h->pending = INF_NO_LINE_OUT;	/* decided when written */
+		set_pending(host_flags_ev(t, ev), h, INF_NO_LINE_OUT);	/* decided when written */
 	}
 	if (p->has_fail) {
 		hop_add_ev(h, p->fail_ev);
@@ -801,6 +845,7 @@ static void on_to(struct tracker *t, const struct evidence *ev)
 				hop_set_peer(h, ev);
 				tls_state_copy(&h->tls, &prev->tls);
 				h->pending = prev->pending;
+				h->epoch = prev->epoch;
 				h->basis = prev->basis ? xstrdup(prev->basis) : NULL;
 				for (size_t e = 0; e < prev->nev; e++)
 					hop_add_ev(h, prev->ev[e]);
@@ -972,6 +1017,9 @@ void tracker_feed(struct tracker *t, const struct evidence *ev)
 	case EV_BOUNCE:
 		on_bounce(t, ev);
 		break;
+	case EV_RESTART:
+		new_epoch(host_flags_ev(t, ev));
+		break;
 	case EV_REJECT:
 	case EV_LOST:
 	case EV_KIND_MAX:
@@ -1061,7 +1109,7 @@ void tracker_free(struct tracker *t)
 	ht_free(t->sessions, session_free);
 	ht_free(t->procs, proc_free);
 	ht_free(t->msgs, (void (*)(void *))message_free);
-	ht_free(t->hosts, free);
+	ht_free(t->hosts, hostflags_free);
 	ht_free(t->relays, conn_free);
 	for (size_t i = 0; i < t->qlen; i++)
 		message_free(t->q[(t->qhead + i) % t->qcap]);

@@ -22,6 +22,7 @@ enum ev_kind {
 	EV_BOUNCE,	/* a notification message created for a queue ID */
 	EV_REJECT,	/* NOQUEUE/QID reject */
 	EV_LOST,	/* lost connection after X */
+	EV_RESTART,	/* the MTA (re)started or reloaded its configuration */
 	EV_KIND_MAX
 };
 

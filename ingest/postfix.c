@@ -332,6 +332,15 @@ enum parse_result pf_parse(struct span msg, struct evidence *ev)
 		return PR_IGNORED;
 	if (pf_parse_tls(s, ev))
 		return PR_USED;
+	/* src/master/master.c: "daemon started -- version %s, configuration %s"
+	 * and "reload -- version %s, configuration %s".  A new configuration may
+	 * log TLS differently (smtp_tls_loglevel), so inferences start afresh. */
+	if (span_eq(prog, "master") &&
+	    (span_starts(s, "daemon started -- ") || span_starts(s, "reload -- "))) {
+		ev->kind = EV_RESTART;
+		ev->detail = s;
+		return PR_USED;
+	}
 	if (span_eq(prog, "smtpd") || span_eq(prog, "postscreen")) {
 		if (span_eat(&s, "connect from ")) {
 			ev->kind = EV_CONNECT;

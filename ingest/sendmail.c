@@ -177,6 +177,11 @@ enum parse_result sm_parse(struct span msg, struct evidence *ev)
 	ev->mta = MTA_SENDMAIL;
 	if (span_eat(&s, "STARTTLS="))
 		return parse_starttls(s, ev);
+	if (span_starts(s, "starting daemon (")) {	/* sendmail/daemon.c */
+		ev->kind = EV_RESTART;
+		ev->detail = s;
+		return PR_USED;
+	}
 	struct span qid, rest;
 	if (qid_split(s, &qid, &rest)) {
 		ev->qid = qid;

@@ -38,11 +38,15 @@ static void tls_text(struct buf *b, const struct tls_state *t)
 		buf_adds(b, "unknown");
 		return;
 	}
+	if (t->version == TLSV_UNKNOWN && !t->version_raw && !t->cipher) {
+		buf_adds(b, "TLS (details not logged)");
+		return;
+	}
 	struct buf s;
 	buf_init(&s);
-	buf_printf(&s, "%s %s", tls_version_name(t->version) ? tls_version_name(t->version)
+	buf_printf(&s, "%s%s%s", tls_version_name(t->version) ? tls_version_name(t->version)
 			: (t->version_raw ? t->version_raw : "TLS"),
-		   t->cipher ? t->cipher : "");
+		   t->cipher ? " " : "", t->cipher ? t->cipher : "");
 	if (t->bits >= 0)
 		buf_printf(&s, " (%d bits)", t->bits);
 	if (tls_cert_name(t->cert))
@@ -77,13 +81,34 @@ static void row(struct buf *b, const struct message *m, const struct hop *h)
 	buf_addc(b, '\n');
 }
 
+/* Under every hop that is not plainly encrypted: why, and where to look. */
+static void why(struct buf *b, const struct hop *h, const struct report_ctx *rc)
+{
+	if (h->verdict && strcmp(h->verdict, "encrypted") == 0 &&
+	    h->severity && strcmp(h->severity, "info") == 0)
+		return;
+	buf_adds(b, "    why: ");
+	text_safe(b, h->explain);
+	buf_adds(b, "\n    evidence:");
+	for (size_t i = 0; i < h->nev; i++) {
+		int id = h->ev[i].file_id;
+		buf_addc(b, ' ');
+		text_safe(b, id >= 0 && (size_t)id < rc->nfiles ? rc->files[id] : "?");
+		buf_printf(b, ":%lu", h->ev[i].line);
+	}
+	buf_addc(b, '\n');
+}
+
 void text_message(struct buf *b, const struct message *m, const struct report_ctx *rc)
 {
-	(void)rc;
-	if (m->has_inbound)
+	if (m->has_inbound) {
 		row(b, m, &m->inbound);
-	for (size_t i = 0; i < m->ndl; i++)
+		why(b, &m->inbound, rc);
+	}
+	for (size_t i = 0; i < m->ndl; i++) {
 		row(b, m, &m->dl[i]);
+		why(b, &m->dl[i], rc);
+	}
 }
 
 void text_summary(struct buf *b, const struct summary *s)

@@ -41,7 +41,7 @@ enum ftype { FT_BOOL, FT_VERSION, FT_CERT, FT_INT, FT_STRING, FT_IP, FT_DOMAIN, 
 enum field_id {
 	F_TLS_USED, F_TLS_VERSION, F_TLS_CIPHER, F_TLS_BITS, F_TLS_CERT,
 	F_TLS_STRIPPED, F_HOP_DIRECTION, F_HOP_PEER_HOST, F_HOP_PEER_IP,
-	F_HOP_PEER_PORT, F_HOP_NETWORK, F_HOP_LOCAL, F_HOP_SOURCE, F_HOP_RCPT,
+	F_HOP_PEER_PORT, F_HOP_NETWORK, F_HOP_LOCAL, F_HOP_SOURCE, F_HOP_CONFLICT, F_HOP_RCPT,
 	F_HOP_RCPT_DOMAIN, F_HOP_STATUS, F_MSG_FROM, F_MSG_FROM_DOMAIN,
 	F_MSG_HOST, F_MSG_QUEUE_ID, F_MSG_MESSAGE_ID, F_COUNT
 };
@@ -64,6 +64,7 @@ static const struct field_def {
 	[F_HOP_NETWORK] = { "hop.network", FT_BOOL, NULL },
 	[F_HOP_LOCAL] = { "hop.local", FT_BOOL, NULL },
 	[F_HOP_SOURCE] = { "hop.source", FT_ENUM, (const char *const[]){ "log", "pcap", "header", NULL } },
+	[F_HOP_CONFLICT] = { "hop.conflict", FT_BOOL, NULL },
 	[F_HOP_RCPT] = { "hop.rcpt", FT_STRING, NULL },
 	[F_HOP_RCPT_DOMAIN] = { "hop.rcpt_domain", FT_DOMAIN, NULL },
 	[F_HOP_STATUS] = { "hop.status", FT_STRING, NULL },
@@ -300,6 +301,8 @@ static bool want(struct loader *L, const struct yt_node *n, enum yt_type t, cons
 	static const char *const names[] = { "a scalar", "a list", "a mapping" };
 	if (n->type == t)
 		return true;
+	if (n->alias)
+		return false;	/* the alias itself was reported */
 	ERR(L, n, "%s must be %s", what, names[t]);
 	return false;
 }
@@ -606,7 +609,7 @@ static void parse_rule(struct loader *L, const struct yt_node *map, struct rule 
 		r->id = xstrdup(id->val);
 	const struct yt_node *w = yt_get(map, "when");
 	if (!w)
-		ERR(L, map, "rule '%s' needs a when", r->id ? r->id : "?");
+		ERR(L, map, "a rule needs a when");
 	else
 		parse_conds(L, w, &r->when, &r->nwhen);
 	const struct yt_node *u = yt_get(map, "unless");
@@ -881,6 +884,12 @@ static struct fval field_value(enum field_id f, const struct message *m, const s
 		v.known = true;
 		v.i = 0;
 		v.s = "log";
+		break;
+	case F_HOP_CONFLICT:
+		/* Sources disagree: needs a second source (capture, headers);
+		 * a hop built from the logs alone has none to disagree with. */
+		v.known = true;
+		v.i = 0;
 		break;
 	case F_HOP_RCPT: v.s = h->rcpt; break;
 	case F_HOP_RCPT_DOMAIN: v.s = addr_domain(h->rcpt, 0); break;

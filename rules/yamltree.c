@@ -78,7 +78,7 @@ static bool check_props(struct yt_errors *e, yaml_event_t *ev, const yaml_char_t
 struct yt_node *yt_parse(const char *data, size_t len, struct yt_errors *e)
 {
 	if (len > YT_MAX_BYTES) {
-		yt_error(e, 1, 1, "rule file is %zu bytes; the limit is %d", len, YT_MAX_BYTES);
+		yt_error(e, 1, 1, "rule file is larger than the limit of %d bytes", YT_MAX_BYTES);
 		return NULL;
 	}
 	yaml_parser_t p;
@@ -91,9 +91,14 @@ struct yt_node *yt_parse(const char *data, size_t len, struct yt_errors *e)
 	while (!done) {
 		yaml_event_t ev;
 		if (!yaml_parser_parse(&p, &ev)) {
-			yt_error(e, (int)p.problem_mark.line + 1, (int)p.problem_mark.column + 1,
-				 "YAML syntax error: %s%s%s", p.problem ? p.problem : "error",
-				 p.context ? " " : "", p.context ? p.context : "");
+			if (p.context)	/* where the construct that went wrong began */
+				yt_error(e, (int)p.problem_mark.line + 1, (int)p.problem_mark.column + 1,
+					 "YAML syntax error: %s %s started at line %d column %d",
+					 p.problem ? p.problem : "error", p.context,
+					 (int)p.context_mark.line + 1, (int)p.context_mark.column + 1);
+			else
+				yt_error(e, (int)p.problem_mark.line + 1, (int)p.problem_mark.column + 1,
+					 "YAML syntax error: %s", p.problem ? p.problem : "error");
 			ok = false;
 			break;
 		}
@@ -116,6 +121,7 @@ struct yt_node *yt_parse(const char *data, size_t len, struct yt_errors *e)
 				 (const char *)ev.data.alias.anchor);
 			n = node_new(YT_SCALAR, ev.start_mark);
 			n->val = xstrdup("");
+			n->alias = true;
 			break;
 		case YAML_SCALAR_EVENT:
 			check_props(e, &ev, ev.data.scalar.anchor, ev.data.scalar.tag);
@@ -176,7 +182,9 @@ struct yt_node *yt_parse(const char *data, size_t len, struct yt_errors *e)
 		yaml_event_delete(&ev);
 	}
 	yaml_parser_delete(&p);
-	if (!ok && !root)
+	if (!ok) {
+		yt_free(root);
 		return NULL;
+	}
 	return root;
 }

@@ -16,6 +16,7 @@ struct yt_node {
 	enum yt_type type;
 	char *val;		/* scalars */
 	bool plain;		/* an unquoted scalar */
+	bool alias;		/* stands for a rejected alias: already reported */
 	int line, col;		/* 1-based */
 	struct yt_node **kids;	/* maps: key, value, key, value ... */
 	size_t n, cap;
@@ -31,7 +32,9 @@ struct yt_errors {
 void yt_error(struct yt_errors *e, int line, int col, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-/* Parse bytes into a tree (the single document); NULL on fatal errors. */
+/* Parse bytes into a tree (the single document).  NULL after a syntax
+ * error, a second document or too deep nesting: what was built before it
+ * is not checked further, so every message stays about the real mistake. */
 struct yt_node *yt_parse(const char *data, size_t len, struct yt_errors *e);
 void yt_free(struct yt_node *n);
 /* Map lookup (NULL when absent or n is not a map). */

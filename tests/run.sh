@@ -47,6 +47,21 @@ for dir in tests/golden/*/; do
     echo "$bad" >> "$OUT/$case.diff"; cat "$OUT/$case.stderr" >> "$OUT/$case.diff"; ko "golden/$case: $bad" "$OUT/$case.diff"; fi
 done
 
+# --- broken rule files: tests/rules/broken/NAME.{yaml,expected} -------------
+# Each must be refused (exit 3) with exactly the expected file:line:column
+# messages.
+for f in tests/rules/broken/*.yaml; do
+  name=rules/broken/$(basename "$f" .yaml)
+  $TW rules check "$f" > /dev/null 2> "$OUT/broken.err"
+  st=$?
+  if [ "$st" = 3 ] && diff -u "${f%.yaml}.expected" "$OUT/broken.err" > "$OUT/broken.diff"; then ok "$name"
+  else echo "exit $st" >> "$OUT/broken.diff"; ko "$name" "$OUT/broken.diff"; fi
+done
+# A rule file over the 1 MiB limit is refused before it is parsed.
+{ echo "schema: tlswitness/1"; head -c 1100000 /dev/zero | tr '\0' '#'; echo; } > "$OUT/huge.yaml"
+if $TW rules check "$OUT/huge.yaml" 2>&1 | grep -q "huge.yaml:1:1: rule file is larger than the limit of 1048576 bytes"
+then ok "rules/too-large"; else ko "rules/too-large"; fi
+
 # --- lab sets: tlswitness's JSON against the lab's truth --------------------
 lab_check() { # name truth allow files...
   name=$1 truth=$2 allow=$3; shift 3
