@@ -6,7 +6,7 @@ WARN    = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 OPT     = -O2 -g
 CFLAGS  ?=
 CFLAGS  += $(STD) $(WARN) $(OPT) -MMD -MP
-LDLIBS  = -lyaml -lz
+LDLIBS  = -lpcap -lcrypto -lyaml -lz
 BUILD   ?= build
 TW_BIN  ?= tlswitness
 

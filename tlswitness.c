@@ -1,7 +1,10 @@
 /* tlswitness.c - the command line: wires ingest -> correlate -> rules ->
  * report.  Exit codes (README "Exit codes"): 0 success, 1 findings at or
  * above --fail-on, 2 usage or input error, 3 invalid rule file. */
+#include "correlate/capconn.h"
 #include "correlate/track.h"
+#include "ingest/capture.h"
+#include "ingest/detect.h"
 #include "ingest/maillog.h"
 #include "report/report.h"
 #include "rules/policy.h"
@@ -94,6 +97,35 @@ static void on_evidence(const struct evidence *ev, void *arg)
 	tracker_feed(r->tracker, ev);
 }
 
+static void on_connection(struct smtp_connection *c, void *arg)
+{
+	struct run *r = arg;
+	if (r->fmt == FMT_EVENTS) {
+		json_connection(&r->out, c, &r->rc);
+		flush_out(r, false);
+		return;
+	}
+	capconn_messages(c, on_message, r);
+}
+
+static bool parse_ports(const char *v, uint16_t *ports, size_t *n)
+{
+	*n = 0;
+	char *copy = xstrdup(v), *save = NULL;
+	bool ok = true;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *end;
+		long p = strtol(tok, &end, 10);
+		if (*end || p < 1 || p > 65535 || *n == CAP_MAX_PORTS) {
+			ok = false;
+			break;
+		}
+		ports[(*n)++] = (uint16_t)p;
+	}
+	free(copy);
+	return ok && *n;
+}
+
 static int rules_command(int argc, char **argv)
 {
 	if (argc >= 1 && strcmp(argv[0], "show") == 0) {
@@ -154,6 +186,7 @@ int main(int argc, char **argv)
 		{ "year", required_argument, NULL, 'Y' },
 		{ "tz", required_argument, NULL, 'Z' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "ports", required_argument, NULL, 'P' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -163,6 +196,8 @@ int main(int argc, char **argv)
 	const char *rules_path = NULL, *tz_spec = NULL;
 	int year = 0;
 	bool quiet = false;
+	uint16_t ports[CAP_MAX_PORTS];
+	size_t nports = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, "f:r:o:qVh", opts, NULL)) != -1) {
 		switch (c) {
@@ -199,6 +234,13 @@ int main(int argc, char **argv)
 		}
 		case 'Z': tz_spec = optarg; break;
 		case 'o': r.out_path = optarg; break;
+		case 'P':
+			if (!parse_ports(optarg, ports, &nports)) {
+				fprintf(stderr, "tlswitness: --ports takes port numbers such as "
+					"25,587,2525,465 (at most %d), not '%s'\n", CAP_MAX_PORTS, optarg);
+				return 2;
+			}
+			break;
 		case 'q': quiet = true; break;
 		case 'V':
 			printf("tlswitness %s\n", TW_VERSION);
@@ -251,23 +293,48 @@ int main(int argc, char **argv)
 	r.tracker = tracker_new(on_message, &r);
 	struct maillog *ml = maillog_new(tz, year, stderr, on_evidence, &r);
 	const char **files = xcalloc((size_t)(argc - optind), sizeof *files);
+	int *captures = xcalloc((size_t)(argc - optind), sizeof *captures);
+	size_t ncaptures = 0;
 	for (int i = optind; i < argc; i++) {
-		maillog_add(ml, argv[i]);
 		files[i - optind] = argv[i];
+		if (detect_input(argv[i]) == INPUT_CAPTURE)
+			captures[ncaptures++] = i - optind;
+		else
+			maillog_add(ml, argv[i], i - optind);
 	}
 	r.rc.files = files;
 	r.rc.nfiles = (size_t)(argc - optind);
 	if (r.fmt == FMT_TEXT)
 		text_header(&r.out);
-	int input_errors = maillog_run(ml);
+	int input_errors = maillog_ninputs(ml) ? maillog_run(ml) : 0;
 	tracker_finish(r.tracker);
+	/* Captures after the logs: each connection as its own evidence. */
+	struct capture_reader *cr = capture_new(ports, nports, stderr, on_connection, &r);
+	struct capture_stats *cst = xcalloc(ncaptures + 1, sizeof *cst);
+	for (size_t i = 0; i < ncaptures; i++)
+		if (!capture_read(cr, files[captures[i]], captures[i], &cst[i]))
+			input_errors++;
+	capture_free(cr);
 	if (r.fmt == FMT_TEXT)
 		text_summary(&r.out, &r.sum);
 	flush_out(&r, true);
 	if (fflush(r.fp) != 0 || ferror(r.fp))
 		r.write_failed = true;
-	if (!quiet)
+	if (!quiet) {
 		report_inputs(ml);
+		for (size_t i = 0; i < ncaptures; i++)
+			fprintf(stderr, "tlswitness: %s: %lu packets: %lu used, %lu not TCP, "
+				"%lu other ports, %lu truncated; %lu SMTP connections%s; %s%s%s\n",
+				cst[i].path, cst[i].packets, cst[i].used, cst[i].not_tcp,
+				cst[i].other_ports, cst[i].truncated, cst[i].flows,
+				cst[i].flows_dropped ? " (some dropped: too many at once)" : "",
+				cst[i].link ? cst[i].link : "unread", cst[i].gzip ? " (gzip)" : "",
+				cst[i].failed ? " (incomplete: see the error above)" : "");
+	}
+	for (size_t i = 0; i < ncaptures; i++)
+		capture_stats_free(&cst[i]);
+	free(cst);
+	free(captures);
 	int rc = 0;
 	if (r.out_path) {
 		if (fclose(r.fp) != 0)

@@ -9,6 +9,7 @@ void tls_state_init(struct tls_state *t)
 	memset(t, 0, sizeof *t);
 	t->used = TRI_UNKNOWN;
 	t->stripped = TRI_UNKNOWN;
+	t->cert_self_signed = TRI_UNKNOWN;
 	t->bits = t->alg_bits = -1;
 }
 
@@ -18,6 +19,11 @@ void tls_state_free(struct tls_state *t)
 	free(t->cipher);
 	free(t->cert_raw);
 	free(t->kex);
+	free(t->cipher_iana);
+	free(t->sni);
+	free(t->offered_max);
+	free(t->cert_subject);
+	free(t->cert_issuer);
 	tls_state_init(t);
 }
 
@@ -34,6 +40,11 @@ void tls_state_copy(struct tls_state *dst, const struct tls_state *src)
 	dst->cipher = dup_or_null(src->cipher);
 	dst->cert_raw = dup_or_null(src->cert_raw);
 	dst->kex = dup_or_null(src->kex);
+	dst->cipher_iana = dup_or_null(src->cipher_iana);
+	dst->sni = dup_or_null(src->sni);
+	dst->offered_max = dup_or_null(src->offered_max);
+	dst->cert_subject = dup_or_null(src->cert_subject);
+	dst->cert_issuer = dup_or_null(src->cert_issuer);
 }
 
 void tls_state_from_ev(struct tls_state *t, const struct evidence *ev)
@@ -91,7 +102,8 @@ void hop_add_ev(struct hop *h, struct evref r)
 	while (i > 0 && (h->ev[i - 1].file_id > r.file_id ||
 			 (h->ev[i - 1].file_id == r.file_id && h->ev[i - 1].line > r.line)))
 		i--;
-	if (i > 0 && h->ev[i - 1].file_id == r.file_id && h->ev[i - 1].line == r.line)
+	if (i > 0 && h->ev[i - 1].file_id == r.file_id && h->ev[i - 1].line == r.line &&
+	    h->ev[i - 1].frame == r.frame)
 		return;
 	if (h->nev == h->capev) {
 		h->capev = h->capev ? h->capev * 2 : 4;
@@ -142,6 +154,7 @@ void message_free(struct message *m)
 	free(m->qid);
 	free(m->message_id);
 	free(m->from);
+	free(m->note);
 	hop_free(&m->inbound);
 	for (size_t i = 0; i < m->ndl; i++)
 		hop_free(&m->dl[i]);

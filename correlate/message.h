@@ -10,8 +10,11 @@
 
 struct evref {
 	int file_id;
-	unsigned long line;
+	unsigned long line;	/* a line, or a frame number when frame is set */
+	bool frame;
 };
+
+enum hop_source { SRC_LOG, SRC_PCAP, SRC_HEADER };
 
 enum tri { TRI_UNKNOWN = -1, TRI_NO = 0, TRI_YES = 1 };
 
@@ -25,6 +28,11 @@ struct tls_state {
 	char *cert_raw;		/* trust word or verify= as written */
 	enum tri stripped;
 	char *kex;
+	/* What a capture shows besides (NULL/unknown from logs). */
+	char *cipher_iana, *sni, *offered_max;
+	char *cert_subject, *cert_issuer;
+	time_t cert_not_before, cert_not_after;
+	enum tri cert_self_signed;
 };
 
 /* Resolved when the message is written: does the host log TLS at all? */
@@ -37,6 +45,7 @@ struct hop {
 	char *rcpt, *status, *dsn, *next_qid;
 	bool local;			/* no SMTP connection: pickup, local(8), unix socket */
 	bool network;			/* crossed a network (not local, not loopback) */
+	enum hop_source source;
 	struct tls_state tls;
 	char *basis;			/* how the TLS facts were established */
 	enum pending_inference pending;
@@ -62,6 +71,9 @@ struct message {
 	bool removed, done, complete;
 	int waiting;			/* inbound session still open */
 	uint64_t seq;
+	bool per_connection;		/* a capture's encrypted connection: its
+					   messages cannot be counted */
+	char *note;
 	const char *verdict, *severity;
 };
 

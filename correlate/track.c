@@ -124,7 +124,7 @@ static const char *pid_key(struct tracker *t, const struct evidence *ev, size_t 
 
 static struct evref ref_of(const struct evidence *ev)
 {
-	return (struct evref){ ev->file_id, ev->line };
+	return (struct evref){ ev->file_id, ev->line, false };
 }
 
 /* ---- small state objects ------------------------------------------------ */

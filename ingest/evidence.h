@@ -26,7 +26,7 @@ enum ev_kind {
 	EV_KIND_MAX
 };
 
-enum ev_mta { MTA_POSTFIX, MTA_SENDMAIL };
+enum ev_mta { MTA_POSTFIX, MTA_SENDMAIL, MTA_UNKNOWN };
 enum ev_dir { DIR_NONE, DIR_IN, DIR_OUT };
 
 /* Counters from Postfix 3.0+ "disconnect from ... starttls=1 ..." */

@@ -38,7 +38,7 @@ struct maillog *maillog_new(struct tzconf *tz, int year, FILE *warn,
 	return ml;
 }
 
-void maillog_add(struct maillog *ml, const char *path)
+void maillog_add(struct maillog *ml, const char *path, int file_id)
 {
 	if (ml->n == ml->cap) {
 		ml->cap = ml->cap ? ml->cap * 2 : 8;
@@ -46,6 +46,7 @@ void maillog_add(struct maillog *ml, const char *path)
 	}
 	memset(&ml->in[ml->n], 0, sizeof ml->in[ml->n]);
 	ml->in[ml->n].path = xstrdup(path);
+	ml->in[ml->n].file_id = file_id;
 	ml->n++;
 }
 
@@ -155,7 +156,7 @@ static void read_one(struct maillog *ml, size_t id, struct syslog_ctx *ctx,
 		st->last_ts = rec.ts;
 		struct evidence ev;
 		memset(&ev, 0, sizeof ev);
-		ev.file_id = (int)id;
+		ev.file_id = st->file_id;
 		ev.line = ls_lineno(ls);
 		ev.ts = rec.ts;
 		ev.usec = rec.usec;

@@ -10,6 +10,7 @@
 
 struct input_stats {
 	char *path;
+	int file_id;			/* what its evidence names */
 	bool gzip;
 	bool failed;			/* could not be read (fully) */
 	char *error;			/* why, when failed */
@@ -26,7 +27,7 @@ struct maillog;
 
 struct maillog *maillog_new(struct tzconf *tz, int year, FILE *warn,
 			    evidence_fn fn, void *arg);
-void maillog_add(struct maillog *ml, const char *path);
+void maillog_add(struct maillog *ml, const char *path, int file_id);
 /* Read everything; returns the number of inputs with errors. */
 int maillog_run(struct maillog *ml);
 size_t maillog_ninputs(const struct maillog *ml);

@@ -4,6 +4,8 @@
  * byte of the evidence can break a record. */
 #include "report.h"
 #include "escape.h"
+#include "../correlate/capconn.h"
+#include "../ingest/ciphers.h"
 #include "../rules/policy.h"
 #include "../util/timeconv.h"
 #include <string.h>
@@ -60,6 +62,23 @@ static void tls_obj(struct buf *b, const struct tls_state *t)
 	kstr(b, "cert_raw", t->cert_raw, &f);
 	ktri(b, "stripped", t->stripped, &f);
 	kstr(b, "key_exchange", t->kex, &f);
+	if (t->cipher_iana)
+		kstr(b, "cipher_iana", t->cipher_iana, &f);
+	if (t->offered_max)
+		kstr(b, "client_max_version", t->offered_max, &f);
+	if (t->sni)
+		kstr(b, "sni", t->sni, &f);
+	if (t->cert_subject) {
+		bool g = true;
+		key(b, "server_certificate", &f);
+		buf_addc(b, '{');
+		kstr(b, "subject", t->cert_subject, &g);
+		kstr(b, "issuer", t->cert_issuer, &g);
+		ktime(b, "not_before", t->cert_not_before, &g);
+		ktime(b, "not_after", t->cert_not_after, &g);
+		ktri(b, "self_signed", t->cert_self_signed, &g);
+		buf_addc(b, '}');
+	}
 	buf_addc(b, '}');
 }
 
@@ -69,8 +88,8 @@ static void evidence_list(struct buf *b, const struct hop *h, const struct repor
 	for (size_t i = 0; i < h->nev; i++) {
 		if (i)
 			buf_addc(b, ',');
-		char loc[32];
-		snprintf(loc, sizeof loc, ":%lu", h->ev[i].line);
+		char loc[40];
+		snprintf(loc, sizeof loc, h->ev[i].frame ? "#frame=%lu" : ":%lu", h->ev[i].line);
 		struct buf s;
 		buf_init(&s);
 		int id = h->ev[i].file_id;
@@ -98,6 +117,8 @@ static void hop_obj(struct buf *b, const struct hop *h, const struct report_ctx 
 		kstr(b, "next_queue_id", h->next_qid, &f);
 	}
 	ktime(b, "time", h->ts, &f);
+	static const char *const src[] = { "log", "pcap", "header" };
+	kstr(b, "source", src[h->source], &f);
 	key(b, "network", &f);
 	buf_adds(b, h->network ? "true" : "false");
 	key(b, "local", &f);
@@ -120,16 +141,23 @@ void json_message(struct buf *b, const struct message *m, const struct report_ct
 	buf_addc(b, '{');
 	kstr(b, "host", m->host, &f);
 	kstr(b, "instance", m->instance, &f);
-	kstr(b, "mta", m->mta == MTA_SENDMAIL ? "sendmail" : "postfix", &f);
-	kstr(b, "source", "log", &f);
+	kstr(b, "mta", m->mta == MTA_SENDMAIL ? "sendmail" : m->mta == MTA_POSTFIX ? "postfix"
+							     : NULL, &f);
+	kstr(b, "source", m->inbound.source == SRC_PCAP ? "pcap" : "log", &f);
 	kstr(b, "queue_id", m->qid, &f);
 	kstr(b, "message_id", m->message_id, &f);
 	kstr(b, "from", m->from, &f);
 	ktime(b, "first_seen", m->first_seen, &f);
 	ktime(b, "last_seen", m->last_seen, &f);
 	key(b, "complete", &f);
-	buf_adds(b, (m->removed || m->done ||
+	buf_adds(b, (m->removed || m->done || m->inbound.source == SRC_PCAP ||
 		     (m->nrcpt > 0 && m->finals >= m->nrcpt)) ? "true" : "false");
+	if (m->per_connection) {
+		key(b, "per_connection", &f);
+		buf_adds(b, "true");
+	}
+	if (m->note)
+		kstr(b, "note", m->note, &f);
 	key(b, "inbound", &f);
 	if (m->has_inbound)
 		hop_obj(b, &m->inbound, rc);
@@ -208,6 +236,110 @@ void json_event(struct buf *b, const struct evidence *ev, const struct report_ct
 	if (ev->nrcpt >= 0)
 		kint(b, "nrcpt", ev->nrcpt, true, &f);
 	kspan(b, "detail", ev->detail, &f);
+	buf_adds(b, "}\n");
+}
+
+void json_connection(struct buf *b, const struct smtp_connection *c, const struct report_ctx *rc)
+{
+	const struct smtp_conv *s = &c->conv;
+	bool f = true, g;
+	buf_addc(b, '{');
+	kstr(b, "source", "pcap", &f);
+	kstr(b, "file", (size_t)c->file_id < rc->nfiles ? rc->files[c->file_id] : "?", &f);
+	kint(b, "frame", (long)c->first_frame, true, &f);
+	kint(b, "last_frame", (long)c->last_frame, true, &f);
+	ktime(b, "time", c->first_ts, &f);
+	ktime(b, "end_time", c->last_ts, &f);
+	kstr(b, "kind", "smtp-connection", &f);
+	kstr(b, "client_ip", c->client, &f);
+	kint(b, "client_port", c->cport, true, &f);
+	kstr(b, "server_ip", c->server, &f);
+	kint(b, "server_port", c->sport, true, &f);
+	if (c->vlan >= 0)
+		kint(b, "vlan", c->vlan, true, &f);
+	key(b, "banner", &f);
+	buf_adds(b, s->banner ? "true" : "false");
+	kstr(b, "ehlo", s->ehlo_name, &f);
+	key(b, "starttls", &f);
+	buf_addc(b, '{');
+	g = true;
+	key(b, "offered", &g);
+	buf_adds(b, s->starttls_offered ? "true" : "false");
+	kstr(b, "capability_rewritten_to", s->cap_rewritten ? s->cap_rewrite : NULL, &g);
+	key(b, "attempted", &g);
+	buf_adds(b, s->starttls != STLS_NONE ? "true" : "false");
+	kint(b, "reply_code", s->starttls_code, s->starttls_code > 0, &g);
+	static const char *const res[] = { "none", "no-reply", "accepted", "refused" };
+	kstr(b, "result", res[s->starttls], &g);
+	key(b, "implicit_tls", &g);
+	buf_adds(b, s->implicit_tls ? "true" : "false");
+	buf_addc(b, '}');
+	struct tls_state t;
+	char basis[300];
+	tls_state_init(&t);
+	capconn_tls(c, &t, basis, sizeof basis);
+	key(b, "tls", &f);
+	tls_obj(b, &t);
+	kstr(b, "tls_basis", basis, &f);
+	tls_state_free(&t);
+	if (s->tls.client_hello) {
+		key(b, "client_offered_ciphers", &f);
+		buf_addc(b, '[');
+		for (size_t i = 0; i < s->tls.noffered; i++) {
+			if (i)
+				buf_addc(b, ',');
+			const struct cipher_name *cn = cipher_lookup(s->tls.offered[i]);
+			char hex[8];
+			snprintf(hex, sizeof hex, "0x%04X", s->tls.offered[i]);
+			json_str(b, cn ? cn->iana : hex);
+		}
+		buf_addc(b, ']');
+	}
+	if (s->tls.have_alert) {
+		key(b, "tls_alert", &f);
+		buf_addc(b, '{');
+		g = true;
+		kstr(b, "from", s->tls.alert_from_client ? "client" : "server", &g);
+		kint(b, "level", s->tls.alert_level, true, &g);
+		kint(b, "description", s->tls.alert_desc, true, &g);
+		kint(b, "frame", (long)s->tls.alert_frame, true, &g);
+		buf_addc(b, '}');
+	}
+	key(b, "queue_ids", &f);
+	buf_addc(b, '[');
+	bool first = true;
+	for (size_t i = 0; i < s->nmsgs; i++) {
+		if (!s->msgs[i].qid)
+			continue;
+		if (!first)
+			buf_addc(b, ',');
+		first = false;
+		json_str(b, s->msgs[i].qid);
+	}
+	buf_addc(b, ']');
+	kint(b, "messages_seen", (long)(s->nmsgs + s->msgs_dropped), true, &f);
+	kint(b, "commands", (long)s->commands, true, &f);
+	kint(b, "replies", (long)s->replies, true, &f);
+	kint(b, "replies_5xx", (long)s->replies_5xx, true, &f);
+	kint(b, "bytes_client", (long)s->bytes_c, true, &f);
+	kint(b, "bytes_server", (long)s->bytes_s, true, &f);
+	key(b, "anomalies", &f);
+	buf_addc(b, '[');
+	first = true;
+#define ANOMALY(cond, text) do { if (cond) { if (!first) buf_addc(b, ','); first = false; json_str(b, text); } } while (0)
+	ANOMALY(s->cap_rewritten, "starttls-capability-rewritten");
+	ANOMALY(s->starttls == STLS_REFUSED, "starttls-refused");
+	ANOMALY(s->plaintext_after_220, "plaintext-after-starttls-220");
+	ANOMALY(s->binary_junk, "binary-data-in-commands");
+	ANOMALY(c->gaps > 0, "stream-gaps");
+	ANOMALY(c->mid_stream, "capture-started-mid-connection");
+	ANOMALY(s->tls.client_hello && !s->tls.server_hello, "clienthello-without-serverhello");
+	ANOMALY(s->tls.hrr, "hello-retry-request");
+	ANOMALY(s->lc.cut || s->ls.cut, "over-long-line");
+#undef ANOMALY
+	buf_addc(b, ']');
+	kint(b, "gaps", (long)c->gaps, true, &f);
+	kint(b, "retransmissions", (long)c->retrans, true, &f);
 	buf_adds(b, "}\n");
 }
 

@@ -22,6 +22,9 @@ void summary_add(struct summary *s, const struct message *m);
 
 void json_message(struct buf *out, const struct message *m, const struct report_ctx *rc);
 void json_event(struct buf *out, const struct evidence *ev, const struct report_ctx *rc);
+struct smtp_connection;
+void json_connection(struct buf *out, const struct smtp_connection *c,
+		     const struct report_ctx *rc);
 
 void text_header(struct buf *out);
 void text_message(struct buf *out, const struct message *m, const struct report_ctx *rc);

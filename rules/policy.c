@@ -882,8 +882,8 @@ static struct fval field_value(enum field_id f, const struct message *m, const s
 		break;
 	case F_HOP_SOURCE:
 		v.known = true;
-		v.i = 0;
-		v.s = "log";
+		v.i = h->source;
+		v.s = fields[F_HOP_SOURCE].enums[h->source];
 		break;
 	case F_HOP_CONFLICT:
 		/* Sources disagree: needs a second source (capture, headers);

@@ -1,0 +1,17 @@
+/* capconn.h - a capture's SMTP connection as messages with hops.
+ * Where the conversation is plaintext, every accepted message is a record
+ * with the queue ID the server named; an encrypted connection is one
+ * record for the connection, since the messages inside cannot be counted
+ * (DESIGN.md section 3, issue "Captures"). */
+#ifndef TW_CAPCONN_H
+#define TW_CAPCONN_H
+#include "../ingest/capture.h"
+#include "track.h"
+
+/* The connection's TLS facts as a tls_state (used, version, cipher ...). */
+void capconn_tls(const struct smtp_connection *c, struct tls_state *t, char *basis,
+		 size_t basislen);
+/* Emit the connection's records, in the order the messages were sent. */
+void capconn_messages(const struct smtp_connection *c, message_fn emit, void *arg);
+
+#endif

@@ -1,0 +1,480 @@
+/* capture.c - libpcap offline reading, the flow table and TCP reassembly.
+ * Reassembly per direction (RFC 9293 sequence space, modulo 2^32):
+ * in-order bytes go straight to the SMTP conversation; retransmitted and
+ * overlapping bytes are trimmed; out-of-order segments wait in a bounded
+ * list; when it overflows or the flow ends, the hole is reported as a gap
+ * and the stream resynchronises after it.  Connections seen from one side
+ * only, or starting mid-stream, are followed from their first byte.
+ * Memory: at most CAP_MAX_FLOWS flows and CAP_MAX_OOO_BYTES waiting bytes
+ * per direction; a flow is freed when it closes (FIN both ways, RST, idle
+ * for CAP_IDLE seconds of capture time) or the capture ends. */
+#include "capture.h"
+#include "netdecode.h"
+#include "../util/hashtab.h"
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+struct seg {
+	struct seg *next;
+	uint32_t seq;
+	size_t len;
+	uint64_t frame;
+	time_t ts;
+	uint8_t data[];
+};
+
+struct half {
+	bool init, fin;
+	uint32_t next;
+	struct seg *ooo;
+	size_t ooo_bytes;
+};
+
+struct flow {
+	struct smtp_connection c;
+	uint8_t key[40];
+	size_t klen;
+	uint8_t cli[16];	/* the client's address and port, to orient packets */
+	uint16_t cli_port;
+	struct half h[2];	/* 0: client to server, 1: server to client */
+	time_t last;
+	bool done;
+};
+
+struct capture_reader {
+	uint16_t ports[CAP_MAX_PORTS];
+	size_t nports;
+	FILE *warn;
+	connection_fn fn;
+	void *arg;
+	struct hashtab *flows;
+	int file_id;
+	struct capture_stats *st;
+	uint64_t frame;
+	time_t now;
+};
+
+struct capture_reader *capture_new(const uint16_t *ports, size_t nports, FILE *warn,
+				   connection_fn fn, void *arg)
+{
+	struct capture_reader *cr = xcalloc(1, sizeof *cr);
+	static const uint16_t def[] = { 25, 587, 2525, 465 };
+	if (!nports) {
+		ports = def;
+		nports = 4;
+	}
+	if (nports > CAP_MAX_PORTS)
+		nports = CAP_MAX_PORTS;
+	memcpy(cr->ports, ports, nports * sizeof *ports);
+	cr->nports = nports;
+	cr->warn = warn;
+	cr->fn = fn;
+	cr->arg = arg;
+	cr->flows = ht_new();
+	return cr;
+}
+
+void capture_stats_free(struct capture_stats *st)
+{
+	free(st->path);
+	free(st->error);
+	memset(st, 0, sizeof *st);
+}
+
+static bool smtp_port(const struct capture_reader *cr, uint16_t p)
+{
+	for (size_t i = 0; i < cr->nports; i++)
+		if (cr->ports[i] == p)
+			return true;
+	return false;
+}
+
+/* Canonical key: the lower (address, port) first, so both directions
+ * find the same flow. */
+static size_t flow_key(const struct tcp_pkt *t, uint8_t *k)
+{
+	size_t al = t->family == 6 ? 16 : 4;
+	int c = memcmp(t->src, t->dst, al);
+	bool src_first = c < 0 || (c == 0 && t->sport <= t->dport);
+	const uint8_t *a = src_first ? t->src : t->dst, *b = src_first ? t->dst : t->src;
+	uint16_t pa = src_first ? t->sport : t->dport, pb = src_first ? t->dport : t->sport;
+	size_t n = 0;
+	k[n++] = (uint8_t)t->family;
+	memcpy(k + n, a, al);
+	n += al;
+	memcpy(k + n, b, al);
+	n += al;
+	k[n++] = (uint8_t)(pa >> 8);
+	k[n++] = (uint8_t)pa;
+	k[n++] = (uint8_t)(pb >> 8);
+	k[n++] = (uint8_t)pb;
+	return n;
+}
+
+static void deliver(struct flow *f, int dir, const uint8_t *p, size_t n, uint64_t frame,
+		    time_t ts)
+{
+	if (n)
+		smtp_conv_data(&f->c.conv, dir == 0, p, n, frame, ts);
+}
+
+static void gap(struct flow *f, int dir, uint64_t bytes)
+{
+	f->c.gaps++;
+	f->c.gap_bytes += bytes;
+	smtp_conv_gap(&f->c.conv, dir == 0, bytes);
+}
+
+/* Deliver waiting segments that are now in order. */
+static void drain(struct flow *f, int dir)
+{
+	struct half *h = &f->h[dir];
+	while (h->ooo) {
+		struct seg *s = h->ooo;
+		int32_t d = (int32_t)(s->seq - h->next);
+		if (d > 0)
+			return;
+		h->ooo = s->next;
+		h->ooo_bytes -= s->len;
+		if ((int64_t)d + (int64_t)s->len > 0) {
+			size_t skip = (size_t)-d;
+			deliver(f, dir, s->data + skip, s->len - skip, s->frame, s->ts);
+			h->next += (uint32_t)(s->len - skip);
+		} else {
+			f->c.retrans++;
+		}
+		free(s);
+	}
+}
+
+/* Give up on the hole before the first waiting segment. */
+static void skip_hole(struct flow *f, int dir)
+{
+	struct half *h = &f->h[dir];
+	if (!h->ooo)
+		return;
+	gap(f, dir, (uint32_t)(h->ooo->seq - h->next));
+	h->next = h->ooo->seq;
+	drain(f, dir);
+}
+
+static void segment(struct flow *f, int dir, const struct tcp_pkt *t, uint64_t frame, time_t ts)
+{
+	struct half *h = &f->h[dir];
+	uint32_t seq = t->seq;
+	if (t->flags & TCP_SYN) {
+		h->init = true;
+		h->next = seq + 1;
+		seq++;
+		f->c.saw_syn = true;
+	}
+	if (t->len) {
+		if (!h->init) {
+			h->init = true;
+			h->next = seq;
+			f->c.mid_stream = !f->c.saw_syn;
+		}
+		int32_t d = (int32_t)(seq - h->next);
+		const uint8_t *p = t->payload;
+		size_t n = t->len;
+		if (d < 0) {
+			if ((int64_t)d + (int64_t)n <= 0) {
+				f->c.retrans++;
+				n = 0;
+			} else {
+				p += (size_t)-d;
+				n -= (size_t)-d;
+				d = 0;
+			}
+		}
+		if (n && d == 0) {
+			deliver(f, dir, p, n, frame, ts);
+			h->next += (uint32_t)n;
+			drain(f, dir);
+		} else if (n) {
+			if (h->ooo_bytes + n > CAP_MAX_OOO_BYTES) {
+				skip_hole(f, dir);
+				d = (int32_t)(seq - h->next);
+				if (d > 0) {
+					gap(f, dir, (uint32_t)d);
+					h->next = seq;
+				}
+				if (d >= 0) {
+					deliver(f, dir, p, n, frame, ts);
+					h->next += (uint32_t)n;
+					drain(f, dir);
+				}
+			} else {
+				struct seg *s = xmalloc(sizeof *s + n);
+				s->seq = seq;
+				s->len = n;
+				s->frame = frame;
+				s->ts = ts;
+				memcpy(s->data, p, n);
+				struct seg **pp = &h->ooo;
+				while (*pp && (int32_t)((*pp)->seq - seq) <= 0)
+					pp = &(*pp)->next;
+				s->next = *pp;
+				*pp = s;
+				h->ooo_bytes += n;
+			}
+		}
+		/* Short captures of retransmitted SYN data etc. need no more. */
+	}
+	/* TCP's wire length beyond what was captured (snap length): a hole. */
+	if (t->wire_len > t->len && t->len == 0 && t->wire_len)
+		f->c.gaps++;
+	if (t->flags & TCP_FIN) {
+		h->fin = true;
+		f->c.saw_fin = true;
+	}
+	if (t->flags & TCP_RST)
+		f->c.saw_rst = true;
+}
+
+static void finish(struct capture_reader *cr, struct flow *f)
+{
+	for (int dir = 0; dir < 2; dir++)
+		while (f->h[dir].ooo)
+			skip_hole(f, dir);
+	cr->fn(&f->c, cr->arg);
+	smtp_conv_free(&f->c.conv);
+	free(f);
+}
+
+static void flow_close(struct capture_reader *cr, struct flow *f)
+{
+	ht_remove(cr->flows, (const char *)f->key, f->klen);
+	finish(cr, f);
+}
+
+struct flow_list {
+	struct flow **v;
+	size_t n, cap;
+	time_t before;
+};
+
+static void collect_flow(const char *k, size_t kl, void *val, void *arg)
+{
+	(void)k;
+	(void)kl;
+	struct flow_list *l = arg;
+	struct flow *f = val;
+	if (f->last >= l->before)
+		return;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+	}
+	l->v[l->n++] = f;
+}
+
+static int cmp_flow(const void *a, const void *b)
+{
+	const struct flow *x = *(struct flow *const *)a, *y = *(struct flow *const *)b;
+	return x->c.first_frame < y->c.first_frame ? -1 : x->c.first_frame > y->c.first_frame;
+}
+
+/* Close every flow idle since before `before`, oldest first. */
+static void close_idle(struct capture_reader *cr, time_t before)
+{
+	struct flow_list l = { .before = before };
+	ht_foreach(cr->flows, collect_flow, &l);
+	if (l.n)
+		qsort(l.v, l.n, sizeof *l.v, cmp_flow);
+	for (size_t i = 0; i < l.n; i++)
+		flow_close(cr, l.v[i]);
+	free(l.v);
+}
+
+static struct flow *flow_new(struct capture_reader *cr, const struct tcp_pkt *t,
+			     bool src_is_client, uint64_t frame, time_t ts)
+{
+	if (ht_count(cr->flows) >= CAP_MAX_FLOWS) {
+		close_idle(cr, cr->now - 60);
+		if (ht_count(cr->flows) >= CAP_MAX_FLOWS) {
+			cr->st->flows_dropped++;
+			return NULL;
+		}
+	}
+	struct flow *f = xcalloc(1, sizeof *f);
+	f->klen = flow_key(t, f->key);
+	const uint8_t *cli = src_is_client ? t->src : t->dst, *srv = src_is_client ? t->dst : t->src;
+	memcpy(f->cli, cli, 16);
+	f->cli_port = src_is_client ? t->sport : t->dport;
+	f->c.file_id = cr->file_id;
+	f->c.family = t->family;
+	addr_format(t->family, cli, f->c.client, sizeof f->c.client);
+	addr_format(t->family, srv, f->c.server, sizeof f->c.server);
+	f->c.cport = f->cli_port;
+	f->c.sport = src_is_client ? t->dport : t->sport;
+	f->c.vlan = t->vlan;
+	f->c.first_ts = ts;
+	f->c.first_frame = frame;
+	smtp_conv_init(&f->c.conv, f->c.sport == 465);
+	ht_put(cr->flows, (const char *)f->key, f->klen, f);
+	cr->st->flows++;
+	return f;
+}
+
+static void packet(struct capture_reader *cr, int dlt, const struct pcap_pkthdr *hdr,
+		   const uint8_t *data)
+{
+	struct capture_stats *st = cr->st;
+	time_t ts = hdr->ts.tv_sec;
+	cr->now = ts;
+	if (!st->first_ts)
+		st->first_ts = ts;
+	st->last_ts = ts;
+	struct tcp_pkt t;
+	enum decode_result r = decode_packet(dlt, data, hdr->caplen, &t);
+	if (r == DEC_TRUNCATED) {
+		st->truncated++;
+		return;
+	}
+	if (r != DEC_TCP) {
+		st->not_tcp++;
+		return;
+	}
+	uint8_t key[40];
+	size_t klen = flow_key(&t, key);
+	struct flow *f = ht_get(cr->flows, (const char *)key, klen);
+	if (!f) {
+		bool src_client;
+		if (smtp_port(cr, t.dport))
+			src_client = true;
+		else if (smtp_port(cr, t.sport))
+			src_client = false;
+		else if (t.len && smtp_looks_like_banner(t.payload, t.len))
+			src_client = false;	/* SMTP on another port */
+		else {
+			st->other_ports++;
+			return;
+		}
+		/* Only a SYN or data opens a flow: the last ACK of a closed
+		 * connection must not look like a new one. */
+		if (!(t.flags & TCP_SYN) && !t.len) {
+			st->used++;
+			return;
+		}
+		f = flow_new(cr, &t, src_client, cr->frame, ts);
+		if (!f)
+			return;
+	}
+	st->used++;
+	size_t al = t.family == 6 ? 16 : 4;
+	int dir = (memcmp(t.src, f->cli, al) == 0 && t.sport == f->cli_port) ? 0 : 1;
+	segment(f, dir, &t, cr->frame, ts);
+	f->last = ts;
+	f->c.last_ts = ts;
+	f->c.last_frame = cr->frame;
+	if (f->c.saw_rst || (f->h[0].fin && f->h[1].fin))
+		flow_close(cr, f);
+}
+
+/* gzip captures: libpcap reads a FILE *, zlib provides it. */
+static ssize_t gz_read(void *cookie, char *buf, size_t size)
+{
+	int n = gzread((gzFile)cookie, buf, (unsigned)(size > (1u << 30) ? (1u << 30) : size));
+	return n < 0 ? -1 : n;
+}
+
+static int gz_close(void *cookie)
+{
+	return gzclose((gzFile)cookie) == Z_OK ? 0 : -1;
+}
+
+static void fail(struct capture_reader *cr, const char *msg)
+{
+	free(cr->st->error);
+	cr->st->error = xstrdup(msg);
+	cr->st->failed = true;
+	fprintf(cr->warn, "%s: error: %s\n", cr->st->path, msg);
+}
+
+bool capture_read(struct capture_reader *cr, const char *path, int file_id,
+		  struct capture_stats *st)
+{
+	memset(st, 0, sizeof *st);
+	st->path = xstrdup(path);
+	cr->st = st;
+	cr->file_id = file_id;
+	cr->frame = 0;
+	char errbuf[PCAP_ERRBUF_SIZE] = "";
+	FILE *fp = fopen(path, "rb");
+	if (!fp) {
+		fail(cr, strerror(errno));
+		return false;
+	}
+	unsigned char magic[2] = { 0, 0 };
+	size_t got = fread(magic, 1, 2, fp);
+	rewind(fp);
+	if (got == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+		fclose(fp);
+		gzFile gz = gzopen(path, "rb");
+		if (!gz) {
+			fail(cr, strerror(errno));
+			return false;
+		}
+		gzbuffer(gz, 256 * 1024);
+		cookie_io_functions_t io = { .read = gz_read, .close = gz_close };
+		fp = fopencookie(gz, "rb", io);
+		if (!fp) {
+			gzclose(gz);
+			fail(cr, strerror(errno));
+			return false;
+		}
+		st->gzip = true;
+	}
+	setvbuf(fp, NULL, _IOFBF, 1 << 20);
+	pcap_t *pc = pcap_fopen_offline(fp, errbuf);
+	if (!pc) {
+		fclose(fp);
+		char why[PCAP_ERRBUF_SIZE + 64];
+		snprintf(why, sizeof why, "not a readable pcap or pcapng capture: %s", errbuf);
+		fail(cr, why);
+		return false;
+	}
+	int dlt = pcap_datalink(pc);
+	st->link = link_name(dlt);
+	if (!link_supported(dlt)) {
+		char why[128];
+		snprintf(why, sizeof why, "link type %d (%s) is not one tlswitness decodes",
+			 dlt, pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "?");
+		fail(cr, why);
+		pcap_close(pc);
+		return false;
+	}
+	struct pcap_pkthdr *hdr;
+	const u_char *data;
+	int rc;
+	while ((rc = pcap_next_ex(pc, &hdr, &data)) == 1) {
+		cr->frame++;
+		st->packets++;
+		packet(cr, dlt, hdr, data);
+		if (cr->frame % 65536 == 0)
+			close_idle(cr, cr->now - CAP_IDLE);
+	}
+	if (rc == PCAP_ERROR) {
+		char why[PCAP_ERRBUF_SIZE + 128];
+		snprintf(why, sizeof why, "capture cut or damaged after frame %llu (%s); "
+			 "the frames before it were read",
+			 (unsigned long long)cr->frame, pcap_geterr(pc));
+		fail(cr, why);
+	}
+	/* The capture's connections end with it. */
+	close_idle(cr, (time_t)1 << 62);
+	pcap_close(pc);	/* closes fp */
+	return !st->failed;
+}
+
+void capture_free(struct capture_reader *cr)
+{
+	if (!cr)
+		return;
+	ht_free(cr->flows, NULL);
+	free(cr);
+}

@@ -1,0 +1,56 @@
+/* capture.h - read pcap and pcapng captures (plain or gzip) with libpcap,
+ * reassemble the TCP streams of SMTP connections, and hand each finished
+ * connection, with its reconstructed SMTP conversation, to a callback. */
+#ifndef TW_CAPTURE_H
+#define TW_CAPTURE_H
+#include "smtpconv.h"
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#define CAP_MAX_PORTS 16
+#define CAP_MAX_OOO_BYTES (256 * 1024)	/* out-of-order data kept per direction */
+#define CAP_MAX_FLOWS 65536
+#define CAP_IDLE (600)			/* a silent flow is closed after this */
+
+struct smtp_connection {
+	int file_id;
+	int family;
+	char client[64], server[64];
+	uint16_t cport, sport;
+	int vlan;
+	time_t first_ts, last_ts;
+	uint64_t first_frame, last_frame;
+	bool saw_syn, saw_fin, saw_rst, mid_stream;
+	unsigned long gaps, retrans;
+	uint64_t gap_bytes;
+	struct smtp_conv conv;
+};
+
+struct capture_stats {
+	char *path;
+	bool gzip, failed;
+	char *error;
+	const char *link;
+	unsigned long packets, used, not_tcp, other_ports, truncated, bad_link;
+	unsigned long flows, flows_dropped;
+	time_t first_ts, last_ts;
+};
+
+typedef void (*connection_fn)(struct smtp_connection *c, void *arg);
+
+struct capture_reader;
+
+/* ports: the SMTP ports to follow (25, 587, 2525, 465 by default);
+ * connections elsewhere are followed when the server's first bytes are
+ * an SMTP banner.  Port 465 is implicit TLS. */
+struct capture_reader *capture_new(const uint16_t *ports, size_t nports, FILE *warn,
+				   connection_fn fn, void *arg);
+/* Read one capture; file_id is what its evidence will name.  Returns false
+ * if it could not be read (fully); the reason is in its stats. */
+bool capture_read(struct capture_reader *cr, const char *path, int file_id,
+		  struct capture_stats *st);
+void capture_free(struct capture_reader *cr);
+void capture_stats_free(struct capture_stats *st);
+
+#endif

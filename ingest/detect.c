@@ -1,0 +1,35 @@
+/* detect.c - input type by magic number: pcap (a1b2c3d4, a1b23c4d in
+ * either byte order; tcpdump's savefile.c), pcapng section header block
+ * (0a0d0d0a; draft-ietf-opsawg-pcapng), looked for inside gzip too. */
+#include "detect.h"
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <zlib.h>
+
+static bool capture_magic(const unsigned char *m)
+{
+	static const unsigned char magics[][4] = {
+		{ 0xd4, 0xc3, 0xb2, 0xa1 }, { 0xa1, 0xb2, 0xc3, 0xd4 },
+		{ 0x4d, 0x3c, 0xb2, 0xa1 }, { 0xa1, 0xb2, 0x3c, 0x4d },
+		{ 0x0a, 0x0d, 0x0d, 0x0a },
+	};
+	for (size_t i = 0; i < sizeof magics / sizeof magics[0]; i++)
+		if (memcmp(m, magics[i], 4) == 0)
+			return true;
+	return false;
+}
+
+enum input_kind detect_input(const char *path)
+{
+	if (strcmp(path, "-") == 0)
+		return INPUT_LOG;
+	gzFile gz = gzopen(path, "rb");	/* reads plain files as they are */
+	if (!gz)
+		return INPUT_LOG;
+	unsigned char m[4];
+	int n = gzread(gz, m, sizeof m);
+	gzclose(gz);
+	return n == 4 && capture_magic(m) ? INPUT_CAPTURE : INPUT_LOG;
+}
