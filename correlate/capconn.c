@@ -146,6 +146,10 @@ void capconn_messages(const struct smtp_connection *c, message_fn emit, void *ar
 		m->from = sm->from ? xstrdup(sm->from) : NULL;
 		m->message_id = sm->message_id ? xstrdup(sm->message_id) : NULL;
 		m->nrcpt = (int)sm->nrcpt;
+		m->nrcpts = sm->nrcpt;
+		m->rcpts = xcalloc(sm->nrcpt + 1, sizeof *m->rcpts);
+		for (size_t r = 0; r < sm->nrcpt; r++)
+			m->rcpts[r] = xstrdup(sm->rcpts[r]);
 		struct hop *h = &m->inbound;
 		tls_state_copy(&h->tls, &t);
 		/* A message sent before STARTTLS, or with no TLS at all. */

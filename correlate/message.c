@@ -155,6 +155,9 @@ void message_free(struct message *m)
 	free(m->message_id);
 	free(m->from);
 	free(m->note);
+	for (size_t i = 0; i < m->nrcpts; i++)
+		free(m->rcpts[i]);
+	free(m->rcpts);
 	hop_free(&m->inbound);
 	for (size_t i = 0; i < m->ndl; i++)
 		hop_free(&m->dl[i]);

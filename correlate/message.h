@@ -74,6 +74,8 @@ struct message {
 	bool per_connection;		/* a capture's encrypted connection: its
 					   messages cannot be counted */
 	char *note;
+	char **rcpts;			/* RCPT TO seen in a capture */
+	size_t nrcpts;
 	const char *verdict, *severity;
 };
 

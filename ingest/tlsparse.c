@@ -271,10 +271,13 @@ static void record_payload(struct tls_obs *o, struct tls_dir *d, bool from_clien
 			   const uint8_t *p, size_t n, uint64_t frame)
 {
 	switch (d->rec_type) {
-	case 20:	/* change_cipher_spec: what follows from here is encrypted,
-			 * except TLS 1.3's compatibility CCS from the client
-			 * before its (encrypted) Finished - encrypted as well */
-		d->encrypted = true;
+	case 20:
+		/* change_cipher_spec: in TLS 1.2 what follows is encrypted.
+		 * TLS 1.3 middlebox compatibility (RFC 8446 D.4) sends a
+		 * dummy one right after a HelloRetryRequest: the real
+		 * ServerHello still follows in clear. */
+		if (from_client || o->server_hello)
+			d->encrypted = true;
 		break;
 	case 21:
 		if (!d->encrypted && n >= 2 && !o->have_alert) {

@@ -158,6 +158,16 @@ void json_message(struct buf *b, const struct message *m, const struct report_ct
 	}
 	if (m->note)
 		kstr(b, "note", m->note, &f);
+	if (m->nrcpts) {
+		key(b, "rcpts", &f);
+		buf_addc(b, '[');
+		for (size_t i = 0; i < m->nrcpts; i++) {
+			if (i)
+				buf_addc(b, ',');
+			json_str(b, m->rcpts[i]);
+		}
+		buf_addc(b, ']');
+	}
 	key(b, "inbound", &f);
 	if (m->has_inbound)
 		hop_obj(b, &m->inbound, rc);

@@ -64,4 +64,49 @@ check "fail2ban-postfix: multi-instance tags" "postfix-incoming postfix-smo" \
 S=$C/fail2ban-sendmail-reject.log
 check "fail2ban-sendmail-reject: '<mail.info>' framing, from= with proto and relay" "robin ESMTP 192.168.1.45" \
   "$(run --format events "$S" | jq -r 'select(.kind=="from" and .peer_ip=="192.168.1.45") | [.host, .proto, .peer_ip] | join(" ")')"
+
+# --- captures (../shared/corpus/pcap); expected facts checked with tshark ----
+PC=$(dirname "$C")/pcap
+ev() { run --format events "$PC/$1" | jq -r "$2"; }
+check "01 gmail: STARTTLS offered, 220, TLS 1.2 ECDHE-RSA-AES128-GCM-SHA256 (0xc02f, ServerHello frame 14)" \
+  "true accepted 220 true TLSv1.2 ECDHE-RSA-AES128-GCM-SHA256 TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 128" \
+  "$(ev 01_zeek_tls_smtp-starttls_tls12_gmail.pcap '[.starttls.offered, .starttls.result, .starttls.reply_code, .tls.used, .tls.version, .tls.cipher, .tls.cipher_iana, .tls.bits] | map(tostring) | join(" ")')"
+check "01 gmail: certificate in clear (TLS 1.2), parsed by libcrypto" \
+  "CN=mx.google.com,O=Google Inc,L=Mountain View,ST=California,C=US false" \
+  "$(ev 01_zeek_tls_smtp-starttls_tls12_gmail.pcap '[.tls.server_certificate.subject, .tls.server_certificate.self_signed] | map(tostring) | join(" ")')"
+check "01 gmail: ServerHello frame is evidence" "true" \
+  "$(run --format json "$PC/01_zeek_tls_smtp-starttls_tls12_gmail.pcap" | jq -r '.inbound.evidence | any(endswith("#frame=14")) | tostring')"
+check "02 nDPI: IPv4 TLS 1.0 with RC4-SHA (0x0005) is weak" "TLSv1 RC4-SHA weak high" \
+  "$(run --format json "$PC/02_ndpi_smtp-starttls_ipv4-tls10rc4_ipv6-vlan125-tls12.pcap" | jq -r 'select(.host=="173.194.68.26") | [.inbound.tls.version, .inbound.tls.cipher, .verdict, .severity] | join(" ")')"
+check "02 nDPI: IPv6 in VLAN 125, TLS 1.2, SNI, self-signed certificate, lost segments noticed" \
+  "125 TLSv1.2 dovecot.weberlab.de true stream-gaps" \
+  "$(ev 02_ndpi_smtp-starttls_ipv4-tls10rc4_ipv6-vlan125-tls12.pcap 'select(.server_ip|contains(":")) | [.vlan, .tls.version, .tls.sni, .tls.server_certificate.self_signed, (.anomalies|join(","))] | map(tostring) | join(" ")')"
+check "03 suricata: TLS 1.3 named by supported_versions, not the legacy 0x0303" "TLSv1.3 0x0304 TLS_AES_256_GCM_SHA384 null" \
+  "$(ev 03_suricata-verify_smtp-startssl_tls13.pcap '[.tls.version, .tls.version_raw, .tls.cipher, .tls.server_certificate] | map(tostring) | join(" ")')"
+check "05a pcapng: STARTTLS offered, not used; queue ID and Message-ID from the plaintext" \
+  "931C4400D5 <5682DB80.4010607@skynet.local> <sanders@skynet.local> false false" \
+  "$(run --format json "$PC/05a_chrissanders_mail_sender_client_1_plain-offered-starttls.pcapng" | jq -r '[.queue_id, .message_id, .from, .inbound.tls.used, .inbound.tls.stripped] | map(tostring) | join(" ")')"
+check "05b pcapng: the relay chain's two hops and their queue IDs" "931C4400D5 994C8617DF" \
+  "$(run --format json "$PC/05b_chrissanders_mail_sender_server_2_relay-chain.pcapng" | jq -r .queue_id | tr '\n' ' ' | sed 's/ $//')"
+check "05a/05b: the same session captured on two machines shows the same facts" \
+  "$(run --format json "$PC/05a_chrissanders_mail_sender_client_1_plain-offered-starttls.pcapng" | jq -c 'del(.inbound.evidence, .inbound.time, .first_seen, .last_seen)')" \
+  "$(run --format json "$PC/05b_chrissanders_mail_sender_server_2_relay-chain.pcapng" | jq -c 'select(.queue_id=="931C4400D5") | del(.inbound.evidence, .inbound.time, .first_seen, .last_seen)')"
+check "05c pcapng: the SMTP hop, IMAP on another port left alone" "994C8617DF 1" \
+  "$(ev 05c_chrissanders_mail_receiver_server_3_relay+imap-starttls.pcapng '.queue_ids[]') $(run --format events "$PC/05c_chrissanders_mail_receiver_server_3_relay+imap-starttls.pcapng" | grep -c smtp-connection)"
+check "06 suricata: three messages, three queue IDs, lower-case commands" \
+  "B912F4BA970A BB6C44BA970C BC6DC4BA970D" \
+  "$(ev 06_suricata-verify_fw135_smtp-multi-mail_3queueids.pcap '.queue_ids | join(" ")')"
+check "08 suricata: binary junk answered by 500s" "5 binary-data-in-commands" \
+  "$(ev 08_suricata-verify_smtp-errors_500s_465-implicit-tls.pcap 'select(.frame==1) | "\(.replies_5xx) \(.anomalies|join(","))"')"
+check "08 suricata: implicit TLS on 465, a ClientHello and no ServerHello: unknown" \
+  "465 null TLSv1.3 clienthello-without-serverhello" \
+  "$(ev 08_suricata-verify_smtp-errors_500s_465-implicit-tls.pcap 'select(.server_port==465) | [.server_port, .tls.used, .tls.client_max_version, (.anomalies|join(","))] | map(tostring) | join(" ")')"
+check "10b suricata: DLT_NULL, pipelined rset and mixed-case staRttLs answered 220" "accepted 220 null" \
+  "$(ev 10b_suricata-verify_smtp-rset-starttls_pipelined_dltnull.pcap '[.starttls.result, .starttls.reply_code, .tls.used] | map(tostring) | join(" ")')"
+check "12 zeek: BDAT chunks, queued as" "077781CA025 <zeek@localhost>" \
+  "$(run --format json "$PC/12_zeek_rfc3030-bdat-multipart_queued-as.pcap" | jq -r '[.queue_id, .from] | join(" ")')"
+for f in "$PC"/*; do
+  check "$(basename "$f"): every packet accounted for" ok \
+    "$("$TW" --format events "$f" 2>&1 >/dev/null | sed -n 's/.*: \([0-9]*\) packets: \([0-9]*\) used, \([0-9]*\) not TCP, \([0-9]*\) other ports, \([0-9]*\) truncated.*/\1 \2 \3 \4 \5/p' | { read -r a b c d e; [ "$a" = "$((b + c + d + e))" ] && echo ok; })"
+done
 echo "$pass passed, $fail failed"
