@@ -71,7 +71,17 @@ lab_check() { # name truth allow files...
        grep '^skipped' "$OUT/$name.cmp" | sed 's/^/      /'
   else ko "$name" "$OUT/$name.cmp"; fi
 }
+cap_check() { # name truth capture
+  name=$1 truth=$2 cap=$3
+  $TW -q --format json "$cap" > "$OUT/$name.jsonl" 2> "$OUT/$name.err"
+  if bash tests/lab/compare-capture.sh "$truth" "$OUT/$name.jsonl" > "$OUT/$name.cmp" 2>&1
+  then ok "$name: $(tail -1 "$OUT/$name.cmp") (plaintext hops, stripping, TLS versions per server)"
+  else ko "$name" "$OUT/$name.cmp"; fi
+}
 if command -v jq >/dev/null 2>&1; then
+  for cap in samples/lab/lab*.pcap; do
+    cap_check "capture-truth-$(basename "$cap" .pcap)" samples/lab/truth.jsonl "$cap"
+  done
   lab_check lab-truth samples/lab/truth.jsonl stripped \
     samples/lab/postfix-a.log samples/lab/syslog-mail.log
   lab_check lab-truth-tls-logging-off samples/lab/truth-quiet.jsonl stripped,version,used \
@@ -99,6 +109,9 @@ if [ "${CI:-}" = true ] || [ "${TW_LIVE_LAB:-}" = 1 ]; then
       "$OUT/live-lab/postfix-a.log" "$OUT/live-lab/syslog-mail.log"
     lab_check live-lab-truth-tls-logging-off "$OUT/live-lab/truth-quiet.jsonl" stripped,version,used \
       "$OUT/live-lab/postfix-a-quiet.log" "$OUT/live-lab/syslog-mail.log"
+    for cap in "$OUT"/live-lab/lab*.pcap; do
+      cap_check "live-capture-truth-$(basename "$cap" .pcap)" "$OUT/live-lab/truth.jsonl" "$cap"
+    done
   else
     ko "live lab (needs root; see $OUT/live-lab.log)" "$OUT/live-lab.log"
   fi

@@ -26,7 +26,7 @@ flatten_truth='[.instance, .message_id, .hop, .rcpt, .used, .version, .stripped]
   | map(if . == null then "null" else tostring end) | @tsv'
 
 jq -r "$flatten_out" "$out" | sort -u > "$out.rows"
-jq -r "$flatten_truth" "$truth" | sort -u > "$truth.rows"
+jq -r "$flatten_truth" "$truth" | sort -u > "$out.truth-rows"
 
 awk -F'\t' -v allow=",$allow," '
   NR == FNR { key = $1 FS $2 FS $3 FS $4
@@ -51,4 +51,4 @@ awk -F'\t' -v allow=",$allow," '
     for (f in skipped) printf "skipped  %d %s value(s) the logs cannot know (unknown in the output)\n", skipped[f], f
     printf "%d passed, %d failed\n", pass, fail
     exit fail > 0
-  }' "$out.rows" "$truth.rows"
+  }' "$out.rows" "$out.truth-rows"

@@ -221,7 +221,13 @@ SMBIN="$SM/usr/libexec/sendmail/sendmail"
 [ -x "$SMBIN" ] || SMBIN=$(find "$SM" -path '*sbin*' -name 'sendmail*' -type f | head -1)
 
 # --- start everything, with tcpdump on lo -------------------------------------
+# The same traffic three ways: Ethernet framing on lo, and the Linux
+# cooked v1 and v2 headers that "tcpdump -i any" writes.
 tcpdump -i lo -U -s 0 -w "$OUT/lab.pcap" 'tcp port 25' >/dev/null 2>&1 &
+PIDS+=($!)
+tcpdump -i any -y LINUX_SLL -U -s 0 -w "$OUT/lab-sll.pcap" 'tcp port 25' >/dev/null 2>&1 &
+PIDS+=($!)
+tcpdump -i any -y LINUX_SLL2 -U -s 0 -w "$OUT/lab-sll2.pcap" 'tcp port 25' >/dev/null 2>&1 &
 PIDS+=($!)
 python3 "$HERE/stripper.py" --listen 127.0.0.5 --upstream 127.0.0.2 --seconds 900 \
   > "$WORK/stripper.log" 2>&1 &
@@ -332,6 +338,6 @@ sleep 2; settle
 postconf -e "maillog_file = $LOGA" "smtpd_tls_loglevel = 1" "smtp_tls_loglevel = 1"
 
 sleep 2
-kill "${PIDS[0]}" 2>/dev/null || true   # tcpdump: flush the capture
+kill "${PIDS[0]}" "${PIDS[1]}" "${PIDS[2]}" 2>/dev/null || true   # tcpdump: flush the captures
 sleep 1
 say "done: $N messages, $(wc -l < "$OUT/truth.jsonl") + $(wc -l < "$OUT/truth-quiet.jsonl") truth rows; files in $OUT"
