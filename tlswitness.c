@@ -37,12 +37,13 @@ struct run {
 
 static void usage(FILE *f)
 {
-	fputs("usage: tlswitness [options] LOG...          judge every message's hops\n"
+	fputs("usage: tlswitness [options] INPUT...        judge every message's hops\n"
 	      "       tlswitness rules check RULEFILE...   validate rule files\n"
 	      "       tlswitness rules show                print the built-in policy\n"
 	      "\n"
-	      "LOG is a Postfix or Sendmail log, plain or gzip (detected by content);\n"
-	      "'-' reads standard input.  Rotated sets are read oldest first.\n"
+	      "INPUT is a Postfix or Sendmail log or a pcap/pcapng capture, plain or\n"
+	      "gzip (told apart by content); '-' reads a log from standard input.\n"
+	      "Rotated log sets are read oldest first.\n"
 	      "\n"
 	      "options:\n"
 	      "  -f, --format FMT    text (default), json (JSON Lines, one message per\n"
@@ -56,6 +57,7 @@ static void usage(FILE *f)
 	      "                      (default: this machine's)\n"
 	      "  -o, --output FILE   write there (atomically: a temporary file renamed into\n"
 	      "                      place when complete) instead of standard output\n"
+	      "      --ports LIST    TCP ports followed in captures (default 25,587,2525,465)\n"
 	      "  -q, --quiet         no per-file accounting on standard error\n"
 	      "  -V, --version       print the version\n"
 	      "  -h, --help          this text\n", f);
