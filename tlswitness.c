@@ -326,9 +326,10 @@ int main(int argc, char **argv)
 		report_inputs(ml);
 		for (size_t i = 0; i < ncaptures; i++)
 			fprintf(stderr, "tlswitness: %s: %lu packets: %lu used, %lu not TCP, "
-				"%lu other ports, %lu truncated; %lu SMTP connections%s; %s%s%s\n",
+				"%lu other ports, %lu truncated; %lu cut by the snap length; "
+				"%lu SMTP connections%s; %s%s%s\n",
 				cst[i].path, cst[i].packets, cst[i].used, cst[i].not_tcp,
-				cst[i].other_ports, cst[i].truncated, cst[i].flows,
+				cst[i].other_ports, cst[i].truncated, cst[i].snapped, cst[i].flows,
 				cst[i].flows_dropped ? " (some dropped: too many at once)" : "",
 				cst[i].link ? cst[i].link : "unread", cst[i].gzip ? " (gzip)" : "",
 				cst[i].failed ? " (incomplete: see the error above)" : "");

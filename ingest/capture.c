@@ -171,7 +171,7 @@ static void segment(struct flow *f, int dir, const struct tcp_pkt *t, uint64_t f
 		seq++;
 		f->c.saw_syn = true;
 	}
-	if (t->len) {
+	if (t->wire_len) {
 		if (!h->init) {
 			h->init = true;
 			h->next = seq;
@@ -180,6 +180,8 @@ static void segment(struct flow *f, int dir, const struct tcp_pkt *t, uint64_t f
 		int32_t d = (int32_t)(seq - h->next);
 		const uint8_t *p = t->payload;
 		size_t n = t->len;
+		/* Bytes cut by the snap length are a hole of their own. */
+		size_t missing = t->wire_len - t->len;
 		if (d < 0) {
 			if ((int64_t)d + (int64_t)n <= 0) {
 				f->c.retrans++;
@@ -190,9 +192,13 @@ static void segment(struct flow *f, int dir, const struct tcp_pkt *t, uint64_t f
 				d = 0;
 			}
 		}
-		if (n && d == 0) {
+		if (d == 0 && (n || missing)) {
 			deliver(f, dir, p, n, frame, ts);
 			h->next += (uint32_t)n;
+			if (missing && (int64_t)d + (int64_t)t->wire_len > 0) {
+				gap(f, dir, missing);
+				h->next += (uint32_t)missing;
+			}
 			drain(f, dir);
 		} else if (n) {
 			if (h->ooo_bytes + n > CAP_MAX_OOO_BYTES) {
@@ -224,9 +230,6 @@ static void segment(struct flow *f, int dir, const struct tcp_pkt *t, uint64_t f
 		}
 		/* Short captures of retransmitted SYN data etc. need no more. */
 	}
-	/* TCP's wire length beyond what was captured (snap length): a hole. */
-	if (t->wire_len > t->len && t->len == 0 && t->wire_len)
-		f->c.gaps++;
 	if (t->flags & TCP_FIN) {
 		h->fin = true;
 		f->c.saw_fin = true;
@@ -365,6 +368,8 @@ static void packet(struct capture_reader *cr, int dlt, const struct pcap_pkthdr 
 			return;
 	}
 	st->used++;
+	if (t.wire_len > t.len)
+		st->snapped++;
 	size_t al = t.family == 6 ? 16 : 4;
 	int dir = (memcmp(t.src, f->cli, al) == 0 && t.sport == f->cli_port) ? 0 : 1;
 	segment(f, dir, &t, cr->frame, ts);

@@ -33,6 +33,7 @@ struct capture_stats {
 	char *error;
 	const char *link;
 	unsigned long packets, used, not_tcp, other_ports, truncated, bad_link;
+	unsigned long snapped;		/* TCP data cut by the snap length */
 	unsigned long flows, flows_dropped;
 	time_t first_ts, last_ts;
 };
