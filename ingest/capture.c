@@ -40,6 +40,7 @@ struct flow {
 	uint8_t cli[16];	/* the client's address and port, to orient packets */
 	uint16_t cli_port;
 	struct half h[2];	/* 0: client to server, 1: server to client */
+	struct capture_reader *cr;	/* for the global out-of-order budget */
 	time_t last;
 	bool done;
 };
@@ -55,6 +56,7 @@ struct capture_reader {
 	struct capture_stats *st;
 	uint64_t frame;
 	time_t now;
+	size_t ooo_total;	/* out-of-order bytes held over all flows */
 };
 
 struct capture_reader *capture_new(const uint16_t *ports, size_t nports, FILE *warn,
@@ -139,6 +141,7 @@ static void drain(struct flow *f, int dir)
 			return;
 		h->ooo = s->next;
 		h->ooo_bytes -= s->len;
+		f->cr->ooo_total -= s->len;
 		if ((int64_t)d + (int64_t)s->len > 0) {
 			size_t skip = (size_t)-d;
 			deliver(f, dir, s->data + skip, s->len - skip, s->frame, s->ts);
@@ -201,7 +204,9 @@ static void segment(struct flow *f, int dir, const struct tcp_pkt *t, uint64_t f
 			}
 			drain(f, dir);
 		} else if (n) {
-			if (h->ooo_bytes + n > CAP_MAX_OOO_BYTES) {
+			if (h->ooo_bytes + n > CAP_MAX_OOO_BYTES ||
+			    f->cr->ooo_total + n > CAP_MAX_OOO_TOTAL) {
+				f->cr->st->ooo_overflows++;
 				skip_hole(f, dir);
 				d = (int32_t)(seq - h->next);
 				if (d > 0) {
@@ -226,6 +231,7 @@ static void segment(struct flow *f, int dir, const struct tcp_pkt *t, uint64_t f
 				s->next = *pp;
 				*pp = s;
 				h->ooo_bytes += n;
+				f->cr->ooo_total += n;
 			}
 		}
 		/* Short captures of retransmitted SYN data etc. need no more. */
@@ -304,6 +310,7 @@ static struct flow *flow_new(struct capture_reader *cr, const struct tcp_pkt *t,
 		}
 	}
 	struct flow *f = xcalloc(1, sizeof *f);
+	f->cr = cr;
 	f->klen = flow_key(t, f->key);
 	const uint8_t *cli = src_is_client ? t->src : t->dst, *srv = src_is_client ? t->dst : t->src;
 	memcpy(f->cli, cli, 16);
