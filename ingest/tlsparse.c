@@ -73,6 +73,17 @@ static bool vec(const uint8_t *p, size_t n, size_t *pos, int lenbytes,
 	return true;
 }
 
+/* One extension (RFC 8446 4.2: type, then a 2-byte length and data). */
+static bool next_ext(const uint8_t *ext, size_t extn, size_t *e, uint16_t *type,
+		     const uint8_t **d, size_t *dn)
+{
+	if (*e + 4 > extn)
+		return false;
+	*type = GET16(ext + *e);
+	*e += 2;
+	return vec(ext, extn, e, 2, d, dn);
+}
+
 static void parse_client_hello(struct tls_obs *o, const uint8_t *p, size_t n, uint64_t frame)
 {
 	size_t pos = 0;
@@ -101,13 +112,10 @@ static void parse_client_hello(struct tls_obs *o, const uint8_t *p, size_t n, ui
 	if (!vec(p, n, &pos, 2, &ext, &extn))
 		return;
 	size_t e = 0;
-	while (e + 4 <= extn) {
-		uint16_t type = GET16(ext + e);
-		const uint8_t *d;
-		size_t dn;
-		e += 2;
-		if (!vec(ext, extn, &e, 2, &d, &dn))
-			return;
+	uint16_t type;
+	const uint8_t *d;
+	size_t dn;
+	while (next_ext(ext, extn, &e, &type, &d, &dn)) {
 		if (type == 0 && dn >= 5) {	/* server_name: list of (type, name) */
 			size_t q = 2;
 			if (d[q] == 0) {
@@ -162,16 +170,12 @@ static void parse_server_hello(struct tls_obs *o, const uint8_t *p, size_t n, ui
 	if (!vec(p, n, &pos, 2, &ext, &extn))
 		return;
 	size_t e = 0;
-	while (e + 4 <= extn) {
-		uint16_t type = GET16(ext + e);
-		const uint8_t *d;
-		size_t dn;
-		e += 2;
-		if (!vec(ext, extn, &e, 2, &d, &dn))
-			return;
+	uint16_t type;
+	const uint8_t *d;
+	size_t dn;
+	while (next_ext(ext, extn, &e, &type, &d, &dn))
 		if (type == 43 && dn == 2)	/* supported_versions: the real one */
 			o->version = GET16(d);
-	}
 }
 
 static void name_text(X509_NAME *nm, char *out, size_t outlen)
