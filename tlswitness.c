@@ -2,6 +2,7 @@
  * report.  Exit codes (README "Exit codes"): 0 success, 1 findings at or
  * above --fail-on, 2 usage or input error, 3 invalid rule file. */
 #include "correlate/capconn.h"
+#include "correlate/join.h"
 #include "correlate/track.h"
 #include "ingest/capture.h"
 #include "ingest/detect.h"
@@ -33,6 +34,7 @@ struct run {
 	bool write_failed;
 	int fail_verdict, fail_severity;	/* -1: not set */
 	bool failed_policy;
+	struct join *join;		/* captures, when any were given */
 };
 
 static void usage(FILE *f)
@@ -58,6 +60,8 @@ static void usage(FILE *f)
 	      "  -o, --output FILE   write there (atomically: a temporary file renamed into\n"
 	      "                      place when complete) instead of standard output\n"
 	      "      --ports LIST    TCP ports followed in captures (default 25,587,2525,465)\n"
+	      "      --skew SECONDS  the capture clock's offset from the logs (capture time\n"
+	      "                      minus log time); default: estimated from exact matches\n"
 	      "  -q, --quiet         no per-file accounting on standard error\n"
 	      "  -V, --version       print the version\n"
 	      "  -h, --help          this text\n", f);
@@ -107,7 +111,27 @@ static void on_connection(struct smtp_connection *c, void *arg)
 		flush_out(r, false);
 		return;
 	}
-	capconn_messages(c, on_message, r);
+	join_add_connection(r->join, c);
+}
+
+/* Second pass over the logs: join, then judge and write. */
+static void on_message_joined(struct message *m, void *arg)
+{
+	struct run *r = arg;
+	join_message(r->join, m);
+	on_message(m, arg);
+}
+
+/* First pass: only learn from exact matches. */
+static void on_message_observe(struct message *m, void *arg)
+{
+	join_observe(((struct run *)arg)->join, m);
+	message_free(m);
+}
+
+static void feed_tracker(const struct evidence *ev, void *arg)
+{
+	tracker_feed(arg, ev);
 }
 
 static bool parse_ports(const char *v, uint16_t *ports, size_t *n)
@@ -189,6 +213,7 @@ int main(int argc, char **argv)
 		{ "tz", required_argument, NULL, 'Z' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "ports", required_argument, NULL, 'P' },
+		{ "skew", required_argument, NULL, 'S' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -200,6 +225,8 @@ int main(int argc, char **argv)
 	bool quiet = false;
 	uint16_t ports[CAP_MAX_PORTS];
 	size_t nports = 0;
+	long skew = 0;
+	bool skew_given = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "f:r:o:qVh", opts, NULL)) != -1) {
 		switch (c) {
@@ -235,6 +262,17 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 'Z': tz_spec = optarg; break;
+		case 'S': {
+			char *end;
+			skew = strtol(optarg, &end, 10);
+			if (*end || end == optarg || skew < -86400 || skew > 86400) {
+				fprintf(stderr, "tlswitness: --skew takes the capture clock's offset "
+					"from the logs in seconds (-86400 .. 86400), not '%s'\n", optarg);
+				return 2;
+			}
+			skew_given = true;
+			break;
+		}
 		case 'o': r.out_path = optarg; break;
 		case 'P':
 			if (!parse_ports(optarg, ports, &nports)) {
@@ -292,31 +330,55 @@ int main(int argc, char **argv)
 		r.fp = stdout;
 	}
 	buf_init(&r.out);
-	r.tracker = tracker_new(on_message, &r);
-	struct maillog *ml = maillog_new(tz, year, stderr, on_evidence, &r);
 	const char **files = xcalloc((size_t)(argc - optind), sizeof *files);
 	int *captures = xcalloc((size_t)(argc - optind), sizeof *captures);
-	size_t ncaptures = 0;
+	size_t ncaptures = 0, nlogs = 0;
 	for (int i = optind; i < argc; i++) {
 		files[i - optind] = argv[i];
 		if (detect_input(argv[i]) == INPUT_CAPTURE)
 			captures[ncaptures++] = i - optind;
 		else
-			maillog_add(ml, argv[i], i - optind);
+			nlogs++;
 	}
 	r.rc.files = files;
 	r.rc.nfiles = (size_t)(argc - optind);
 	if (r.fmt == FMT_TEXT)
 		text_header(&r.out);
-	int input_errors = maillog_ninputs(ml) ? maillog_run(ml) : 0;
-	tracker_finish(r.tracker);
-	/* Captures after the logs: each connection as its own evidence. */
+	int input_errors = 0;
+	/* Captures first: their connections wait to be joined with the logs. */
+	r.join = join_new();
 	struct capture_reader *cr = capture_new(ports, nports, stderr, on_connection, &r);
 	struct capture_stats *cst = xcalloc(ncaptures + 1, sizeof *cst);
 	for (size_t i = 0; i < ncaptures; i++)
 		if (!capture_read(cr, files[captures[i]], captures[i], &cst[i]))
 			input_errors++;
 	capture_free(cr);
+	bool joining = r.fmt != FMT_EVENTS && ncaptures && nlogs && join_nrecords(r.join);
+	if (joining && !skew_given) {
+		/* First pass: exact matches give the capture clock's offset. */
+		FILE *devnull = fopen("/dev/null", "w");
+		struct tracker *t1 = tracker_new(on_message_observe, &r);
+		struct maillog *ml1 = maillog_new(tz, year, devnull ? devnull : stderr,
+						  feed_tracker, t1);
+		for (int i = optind; i < argc; i++)
+			if (detect_input(argv[i]) == INPUT_LOG)
+				maillog_add(ml1, argv[i], i - optind);
+		maillog_run(ml1);
+		tracker_finish(t1);
+		tracker_free(t1);
+		maillog_free(ml1);
+		if (devnull)
+			fclose(devnull);
+	}
+	join_settle(r.join, skew_given, skew);
+	r.tracker = tracker_new(joining ? on_message_joined : on_message, &r);
+	struct maillog *ml = maillog_new(tz, year, stderr, on_evidence, &r);
+	for (int i = optind; i < argc; i++)
+		if (detect_input(argv[i]) == INPUT_LOG)
+			maillog_add(ml, argv[i], i - optind);
+	input_errors += maillog_ninputs(ml) ? maillog_run(ml) : 0;
+	tracker_finish(r.tracker);
+	join_emit_rest(r.join, on_message, &r);
 	if (r.fmt == FMT_TEXT)
 		text_summary(&r.out, &r.sum);
 	flush_out(&r, true);
@@ -324,6 +386,8 @@ int main(int argc, char **argv)
 		r.write_failed = true;
 	if (!quiet) {
 		report_inputs(ml);
+		if (joining)
+			join_report(r.join, stderr);
 		for (size_t i = 0; i < ncaptures; i++)
 			fprintf(stderr, "tlswitness: %s: %lu packets: %lu used, %lu not TCP, "
 				"%lu other ports, %lu truncated; %lu cut by the snap length; "
@@ -338,6 +402,7 @@ int main(int argc, char **argv)
 		capture_stats_free(&cst[i]);
 	free(cst);
 	free(captures);
+	join_free(r.join);
 	int rc = 0;
 	if (r.out_path) {
 		if (fclose(r.fp) != 0)

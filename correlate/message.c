@@ -90,6 +90,7 @@ void hop_free(struct hop *h)
 	free(h->basis);
 	free(h->ev);
 	free(h->explain);
+	free(h->conflict_detail);
 	tls_state_free(&h->tls);
 	memset(h, 0, sizeof *h);
 }

@@ -46,6 +46,10 @@ struct hop {
 	bool local;			/* no SMTP connection: pickup, local(8), unix socket */
 	bool network;			/* crossed a network (not local, not loopback) */
 	enum hop_source source;
+	bool joined;			/* a capture connection was merged in */
+	bool conflict;			/* ... and it disagrees with the log */
+	char *conflict_detail;
+	int join_ambiguous;		/* capture connections that fit equally */
 	struct tls_state tls;
 	char *basis;			/* how the TLS facts were established */
 	enum pending_inference pending;

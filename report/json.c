@@ -126,6 +126,15 @@ static void hop_obj(struct buf *b, const struct hop *h, const struct report_ctx 
 	key(b, "tls", &f);
 	tls_obj(b, &h->tls);
 	kstr(b, "tls_basis", h->basis, &f);
+	if (h->joined) {
+		key(b, "sources", &f);
+		buf_adds(b, h->source == SRC_PCAP ? "[\"pcap\"]" : "[\"log\",\"pcap\"]");
+		key(b, "conflict", &f);
+		buf_adds(b, h->conflict ? "true" : "false");
+		kstr(b, "conflict_detail", h->conflict_detail, &f);
+	}
+	if (h->join_ambiguous)
+		kint(b, "join_ambiguous", h->join_ambiguous, true, &f);
 	kstr(b, "verdict", h->verdict, &f);
 	kstr(b, "severity", h->severity, &f);
 	kstr(b, "rule", h->rule, &f);

@@ -886,10 +886,10 @@ static struct fval field_value(enum field_id f, const struct message *m, const s
 		v.s = fields[F_HOP_SOURCE].enums[h->source];
 		break;
 	case F_HOP_CONFLICT:
-		/* Sources disagree: needs a second source (capture, headers);
-		 * a hop built from the logs alone has none to disagree with. */
+		/* Sources disagree: a capture joined to a log hop says
+		 * otherwise (a hop from one source has none to disagree with). */
 		v.known = true;
-		v.i = 0;
+		v.i = h->conflict;
 		break;
 	case F_HOP_RCPT: v.s = h->rcpt; break;
 	case F_HOP_RCPT_DOMAIN: v.s = addr_domain(h->rcpt, 0); break;

@@ -91,6 +91,9 @@ check "05b pcapng: the relay chain's two hops and their queue IDs" "931C4400D5 9
 check "05a/05b: the same session captured on two machines shows the same facts" \
   "$(run --format json "$PC/05a_chrissanders_mail_sender_client_1_plain-offered-starttls.pcapng" | jq -c 'del(.inbound.evidence, .inbound.time, .first_seen, .last_seen)')" \
   "$(run --format json "$PC/05b_chrissanders_mail_sender_server_2_relay-chain.pcapng" | jq -c 'select(.queue_id=="931C4400D5") | del(.inbound.evidence, .inbound.time, .first_seen, .last_seen)')"
+check "05a+05b: the session captured on two machines is one connection, not two" \
+  "931C4400D5 994C8617DF" \
+  "$(run --format json "$PC/05a_chrissanders_mail_sender_client_1_plain-offered-starttls.pcapng" "$PC/05b_chrissanders_mail_sender_server_2_relay-chain.pcapng" | jq -r .queue_id | tr '\n' ' ' | sed 's/ $//')"
 check "05c pcapng: the SMTP hop, IMAP on another port left alone" "994C8617DF 1" \
   "$(ev 05c_chrissanders_mail_receiver_server_3_relay+imap-starttls.pcapng '.queue_ids[]') $(run --format events "$PC/05c_chrissanders_mail_receiver_server_3_relay+imap-starttls.pcapng" | grep -c smtp-connection)"
 check "06 suricata: three messages, three queue IDs, lower-case commands" \

@@ -86,6 +86,12 @@ if command -v jq >/dev/null 2>&1; then
     samples/lab/postfix-a.log samples/lab/syslog-mail.log
   lab_check lab-truth-tls-logging-off samples/lab/truth-quiet.jsonl stripped,version,used \
     samples/lab/postfix-a-quiet.log samples/lab/syslog-mail.log
+  # Logs joined with the capture: stripping becomes known where a capture
+  # connection joined, and with TLS logging off the versions come back.
+  lab_check lab-truth-joined samples/lab/truth.jsonl stripped \
+    samples/lab/postfix-a.log samples/lab/postfix-a-quiet.log samples/lab/syslog-mail.log samples/lab/lab.pcap
+  lab_check lab-truth-tls-logging-off-joined samples/lab/truth-quiet.jsonl stripped \
+    samples/lab/postfix-a.log samples/lab/postfix-a-quiet.log samples/lab/syslog-mail.log samples/lab/lab.pcap
 else
   sk lab-truth "jq is not installed"
 fi
@@ -109,6 +115,9 @@ if [ "${CI:-}" = true ] || [ "${TW_LIVE_LAB:-}" = 1 ]; then
       "$OUT/live-lab/postfix-a.log" "$OUT/live-lab/syslog-mail.log"
     lab_check live-lab-truth-tls-logging-off "$OUT/live-lab/truth-quiet.jsonl" stripped,version,used \
       "$OUT/live-lab/postfix-a-quiet.log" "$OUT/live-lab/syslog-mail.log"
+    lab_check live-lab-truth-tls-logging-off-joined "$OUT/live-lab/truth-quiet.jsonl" stripped \
+      "$OUT/live-lab/postfix-a.log" "$OUT/live-lab/postfix-a-quiet.log" \
+      "$OUT/live-lab/syslog-mail.log" "$OUT/live-lab/lab.pcap"
     for cap in "$OUT"/live-lab/lab*.pcap; do
       cap_check "live-capture-truth-$(basename "$cap" .pcap)" "$OUT/live-lab/truth.jsonl" "$cap"
     done

@@ -274,7 +274,9 @@ send() {
   local server=$1 mode=$2 rcpts=$3 note=$4 r
   N=$((N + 1))
   local mid="<lab-$N.$RANDOM@tlswitness.test>"
-  local args=(--server "$server:25" --from "sender$N@sender.test" --to "$rcpts"
+  # Each message from its own client address (all of 127/8 is local), so
+  # a capture connection and a log session can be told apart by address.
+  local args=(--server "$server:25" --local-interface "127.0.1.$N" --from "sender$N@sender.test" --to "$rcpts"
               --helo client.lab.test --header "Message-Id: $mid"
               --header "Subject: lab $N: $note" --body "lab message $N")
   case $mode in
