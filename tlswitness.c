@@ -3,6 +3,7 @@
  * above --fail-on, 2 usage or input error, 3 invalid rule file. */
 #include "correlate/capconn.h"
 #include "correlate/join.h"
+#include "correlate/paths.h"
 #include "correlate/track.h"
 #include "ingest/capture.h"
 #include "ingest/detect.h"
@@ -20,7 +21,7 @@
 
 #define TW_VERSION "0.1.0"
 
-enum format { FMT_TEXT, FMT_JSON, FMT_EVENTS };
+enum format { FMT_TEXT, FMT_JSON, FMT_EVENTS, FMT_PATHS };
 
 struct run {
 	enum format fmt;
@@ -35,6 +36,7 @@ struct run {
 	int fail_verdict, fail_severity;	/* -1: not set */
 	bool failed_policy;
 	struct join *join;		/* captures, when any were given */
+	struct paths *paths;		/* --format paths */
 };
 
 static void usage(FILE *f)
@@ -49,7 +51,8 @@ static void usage(FILE *f)
 	      "\n"
 	      "options:\n"
 	      "  -f, --format FMT    text (default), json (JSON Lines, one message per\n"
-	      "                      line), events (every recognised evidence record)\n"
+	      "                      line), events (every recognised evidence record),\n"
+	      "                      paths (each message followed across the servers)\n"
 	      "  -r, --rules FILE    policy to apply (default: the built-in rules/default.yaml)\n"
 	      "      --fail-on X     exit 1 if a message's verdict (plaintext, weak, unknown)\n"
 	      "                      or severity (info .. critical) is at or above X\n"
@@ -84,7 +87,9 @@ static void on_message(struct message *m, void *arg)
 	if ((r->fail_verdict >= 0 && verdict_rank(m->verdict) >= r->fail_verdict) ||
 	    (r->fail_severity >= 0 && severity_rank(m->severity) >= r->fail_severity))
 		r->failed_policy = true;
-	if (r->fmt == FMT_JSON)
+	if (r->fmt == FMT_PATHS)
+		paths_add(r->paths, m);
+	else if (r->fmt == FMT_JSON)
 		json_message(&r->out, m, &r->rc);
 	else if (r->fmt == FMT_TEXT)
 		text_message(&r->out, m, &r->rc);
@@ -237,8 +242,11 @@ int main(int argc, char **argv)
 				r.fmt = FMT_JSON;
 			else if (strcmp(optarg, "events") == 0)
 				r.fmt = FMT_EVENTS;
+			else if (strcmp(optarg, "paths") == 0)
+				r.fmt = FMT_PATHS;
 			else {
-				fprintf(stderr, "tlswitness: unknown format '%s' (text, json, events)\n", optarg);
+				fprintf(stderr, "tlswitness: unknown format '%s' (text, json, events, "
+					"paths)\n", optarg);
 				return 2;
 			}
 			break;
@@ -347,6 +355,8 @@ int main(int argc, char **argv)
 	int input_errors = 0;
 	/* Captures first: their connections wait to be joined with the logs. */
 	r.join = join_new();
+	if (r.fmt == FMT_PATHS)
+		r.paths = paths_new();
 	struct capture_reader *cr = capture_new(ports, nports, stderr, on_connection, &r);
 	struct capture_stats *cst = xcalloc(ncaptures + 1, sizeof *cst);
 	for (size_t i = 0; i < ncaptures; i++)
@@ -379,6 +389,8 @@ int main(int argc, char **argv)
 	input_errors += maillog_ninputs(ml) ? maillog_run(ml) : 0;
 	tracker_finish(r.tracker);
 	join_emit_rest(r.join, on_message, &r);
+	if (r.paths)
+		json_paths(&r.out, r.paths);
 	if (r.fmt == FMT_TEXT)
 		text_summary(&r.out, &r.sum);
 	flush_out(&r, true);
@@ -403,6 +415,7 @@ int main(int argc, char **argv)
 	free(cst);
 	free(captures);
 	join_free(r.join);
+	paths_free(r.paths);
 	int rc = 0;
 	if (r.out_path) {
 		if (fclose(r.fp) != 0)

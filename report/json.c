@@ -5,6 +5,7 @@
 #include "report.h"
 #include "escape.h"
 #include "../correlate/capconn.h"
+#include "../correlate/paths.h"
 #include "../ingest/ciphers.h"
 #include "../rules/policy.h"
 #include "../util/timeconv.h"
@@ -360,6 +361,97 @@ void json_connection(struct buf *b, const struct smtp_connection *c, const struc
 	kint(b, "gaps", (long)c->gaps, true, &f);
 	kint(b, "retransmissions", (long)c->retrans, true, &f);
 	buf_adds(b, "}\n");
+}
+
+struct path_walk {
+	struct buf *b;
+	bool first;
+	int v[3], s[3];		/* worst verdict / severity per tier */
+	size_t servers;
+};
+
+static void path_hop(struct path_walk *w, const struct path_node *n, const struct path_hop *h)
+{
+	struct buf *b = w->b;
+	bool f = true;
+	if (!w->first)
+		buf_addc(b, ',');
+	w->first = false;
+	buf_addc(b, '{');
+	char server[300];
+	snprintf(server, sizeof server, "%s/%s", n->host ? n->host : "", n->instance ? n->instance : "");
+	kstr(b, "server", server, &f);
+	kstr(b, "queue_id", n->qid, &f);
+	kstr(b, "direction", h->dir == DIR_OUT ? "outbound" : "inbound", &f);
+	kstr(b, "peer_host", h->peer_host, &f);
+	kstr(b, "peer_ip", h->peer_ip, &f);
+	if (h->dir == DIR_OUT) {
+		kstr(b, "rcpt", h->rcpt, &f);
+		kstr(b, "status", h->status, &f);
+		kstr(b, "next_queue_id", h->next_qid, &f);
+		kstr(b, "linked_by", h->link, &f);
+	}
+	ktime(b, "time", h->ts, &f);
+	key(b, "network", &f);
+	buf_adds(b, h->network ? "true" : "false");
+	key(b, "local", &f);
+	buf_adds(b, h->local ? "true" : "false");
+	key(b, "tls", &f);
+	tls_obj(b, &h->tls);
+	kstr(b, "verdict", h->verdict, &f);
+	kstr(b, "severity", h->severity, &f);
+	kstr(b, "rule", h->rule, &f);
+	buf_addc(b, '}');
+	int t = h->network ? 2 : h->local ? 0 : 1;
+	int hv = verdict_rank(h->verdict), hs = severity_rank(h->severity);
+	if (hv > w->v[t]) w->v[t] = hv;
+	if (hs > w->s[t]) w->s[t] = hs;
+}
+
+static void path_walk(struct path_walk *w, struct paths *p, size_t id, bool with_inbound)
+{
+	struct path_node *n = &p->v[id];
+	if (n->visited)
+		return;	/* a loop of links: each server once */
+	n->visited = true;
+	w->servers++;
+	if (with_inbound && n->has_inbound)
+		path_hop(w, n, &n->in);
+	for (size_t k = 0; k < n->nout; k++) {
+		path_hop(w, n, &n->out[k]);
+		if (n->out[k].next >= 0) {
+			struct path_node *next = &p->v[n->out[k].next];
+			if (next->has_inbound && !next->visited)
+				path_hop(w, next, &next->in);
+			path_walk(w, p, (size_t)n->out[k].next, false);
+		}
+	}
+}
+
+void json_paths(struct buf *b, struct paths *p)
+{
+	paths_link(p);
+	for (size_t i = 0; i < p->n; i++) {
+		struct path_node *root = &p->v[i];
+		if (root->reached)
+			continue;
+		struct path_walk w = { .b = b, .first = true, .v = { -1, -1, -1 }, .s = { -1, -1, -1 } };
+		bool f = true;
+		buf_addc(b, '{');
+		kstr(b, "kind", "path", &f);
+		kstr(b, "message_id", root->message_id, &f);
+		kstr(b, "from", root->from, &f);
+		ktime(b, "first_seen", root->first_seen, &f);
+		key(b, "hops", &f);
+		buf_addc(b, '[');
+		path_walk(&w, p, i, true);
+		buf_addc(b, ']');
+		kint(b, "messages", (long)w.servers, true, &f);
+		int t = w.v[2] >= 0 ? 2 : w.v[1] >= 0 ? 1 : 0;
+		kstr(b, "verdict", w.v[t] >= 0 ? verdict_names[w.v[t]] : "unknown", &f);
+		kstr(b, "severity", w.s[t] >= 0 ? severity_names[w.s[t]] : "info", &f);
+		buf_adds(b, "}\n");
+	}
 }
 
 const char *ev_kind_name(enum ev_kind k)

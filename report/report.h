@@ -26,6 +26,10 @@ struct smtp_connection;
 void json_connection(struct buf *out, const struct smtp_connection *c,
 		     const struct report_ctx *rc);
 
+struct paths;
+/* One JSON object per path (a message followed across servers). */
+void json_paths(struct buf *out, struct paths *p);
+
 void text_header(struct buf *out);
 void text_message(struct buf *out, const struct message *m, const struct report_ctx *rc);
 void text_summary(struct buf *out, const struct summary *s);

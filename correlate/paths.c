@@ -1,0 +1,187 @@
+/* paths.c - link messages across servers (see paths.h).  A queue ID names
+ * a message only for a while (short IDs repeat), so a link also needs the
+ * next message to have arrived within PATH_LINK_WINDOW seconds of the
+ * delivery; of several, the nearest in time wins. */
+#include "paths.h"
+#include "../util/hashtab.h"
+#include <stdlib.h>
+#include <string.h>
+
+struct idl {
+	size_t *v;
+	size_t n, cap;
+};
+
+static void idl_add(struct hashtab *ht, const char *k, size_t id)
+{
+	if (!k)
+		return;
+	struct idl *l = ht_get(ht, k, strlen(k));
+	if (!l) {
+		l = xcalloc(1, sizeof *l);
+		ht_put(ht, k, strlen(k), l);
+	}
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 2;
+		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+	}
+	l->v[l->n++] = id;
+}
+
+static void idl_free(void *p)
+{
+	struct idl *l = p;
+	free(l->v);
+	free(l);
+}
+
+struct paths *paths_new(void)
+{
+	struct paths *p = xcalloc(1, sizeof *p);
+	p->by_qid = ht_new();
+	p->by_mid = ht_new();
+	return p;
+}
+
+static char *dup0(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static void hop_copy(struct path_hop *d, const struct hop *h)
+{
+	memset(d, 0, sizeof *d);
+	d->dir = h->dir;
+	d->peer_host = dup0(h->peer_host);
+	d->peer_ip = dup0(h->peer_ip);
+	d->rcpt = dup0(h->rcpt);
+	d->status = dup0(h->status);
+	d->next_qid = dup0(h->next_qid);
+	d->peer_port = h->peer_port;
+	d->network = h->network;
+	d->local = h->local;
+	tls_state_init(&d->tls);
+	tls_state_copy(&d->tls, &h->tls);
+	d->verdict = h->verdict;
+	d->severity = h->severity;
+	d->rule = h->rule;
+	d->ts = h->ts;
+	d->next = -1;
+}
+
+static void hop_clear(struct path_hop *h)
+{
+	free(h->peer_host);
+	free(h->peer_ip);
+	free(h->rcpt);
+	free(h->status);
+	free(h->next_qid);
+	tls_state_free(&h->tls);
+}
+
+void paths_add(struct paths *p, const struct message *m)
+{
+	if (m->inbound.source != SRC_LOG || !m->qid)
+		return;
+	if (p->n == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 64;
+		p->v = xrealloc(p->v, p->cap * sizeof *p->v);
+	}
+	size_t id = p->n++;
+	struct path_node *n = &p->v[id];
+	memset(n, 0, sizeof *n);
+	n->host = dup0(m->host);
+	n->instance = dup0(m->instance);
+	n->qid = dup0(m->qid);
+	n->message_id = dup0(m->message_id);
+	n->from = dup0(m->from);
+	n->first_seen = m->first_seen;
+	n->has_inbound = m->has_inbound;
+	if (m->has_inbound)
+		hop_copy(&n->in, &m->inbound);
+	n->out = xcalloc(m->ndl + 1, sizeof *n->out);
+	n->nout = m->ndl;
+	for (size_t i = 0; i < m->ndl; i++)
+		hop_copy(&n->out[i], &m->dl[i]);
+	idl_add(p->by_qid, m->qid, id);
+	idl_add(p->by_mid, m->message_id, id);
+}
+
+static long nearest(const struct paths *p, const struct idl *l, size_t self,
+		    const struct path_node *from, time_t ts, bool other_server, size_t *count)
+{
+	long best = -1;
+	time_t bestd = 0;
+	*count = 0;
+	for (size_t i = 0; l && i < l->n; i++) {
+		const struct path_node *c = &p->v[l->v[i]];
+		if (l->v[i] == self)
+			continue;
+		if (other_server && strcmp(c->host ? c->host : "", from->host ? from->host : "") == 0 &&
+		    strcmp(c->instance ? c->instance : "", from->instance ? from->instance : "") == 0)
+			continue;
+		time_t d = c->first_seen > ts ? c->first_seen - ts : ts - c->first_seen;
+		if (d > PATH_LINK_WINDOW)
+			continue;
+		(*count)++;
+		if (best < 0 || d < bestd) {
+			best = (long)l->v[i];
+			bestd = d;
+		}
+	}
+	return best;
+}
+
+void paths_link(struct paths *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		struct path_node *a = &p->v[i];
+		for (size_t k = 0; k < a->nout; k++) {
+			struct path_hop *d = &a->out[k];
+			size_t count;
+			long to = -1;
+			if (d->next_qid) {
+				const struct idl *l = ht_get(p->by_qid, d->next_qid, strlen(d->next_qid));
+				to = nearest(p, l, i, a, d->ts, false, &count);
+				d->link = "queue ID";
+			} else if (a->message_id && !d->local && d->status &&
+				   strcmp(d->status, "sent") == 0) {
+				const struct idl *l = ht_get(p->by_mid, a->message_id,
+							     strlen(a->message_id));
+				to = nearest(p, l, i, a, d->ts, true, &count);
+				if (count != 1)
+					to = -1;	/* several fit: no guess */
+				d->link = "Message-ID";
+			}
+			if (to >= 0) {
+				d->next = to;
+				p->v[to].reached = true;
+			} else {
+				d->link = NULL;
+			}
+		}
+	}
+}
+
+void paths_free(struct paths *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n; i++) {
+		struct path_node *n = &p->v[i];
+		free(n->host);
+		free(n->instance);
+		free(n->qid);
+		free(n->message_id);
+		free(n->from);
+		if (n->has_inbound)
+			hop_clear(&n->in);
+		for (size_t k = 0; k < n->nout; k++)
+			hop_clear(&n->out[k]);
+		free(n->out);
+	}
+	free(p->v);
+	ht_free(p->by_qid, idl_free);
+	ht_free(p->by_mid, idl_free);
+	free(p);
+}
