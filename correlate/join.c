@@ -27,6 +27,7 @@ struct crec {
 	int cport, sport;
 	time_t first, last;
 	bool used;
+	bool ehlo_replied, offered;	/* what the server's EHLO reply held */
 };
 
 struct idlist {
@@ -128,6 +129,8 @@ static void add_record(struct message *m, void *arg)
 	r->sport = c->sport;
 	r->first = c->first_ts;
 	r->last = c->last_ts;
+	r->ehlo_replied = c->conv.ehlo_replied;
+	r->offered = c->conv.starttls_offered;
 	index_add(j->by_qid, m->qid, id);
 	index_add(j->by_mid, m->message_id, id);
 	index_add(j->by_client, c->client, id);
@@ -228,8 +231,39 @@ static int cmp_long(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* A server that offered STARTTLS to other sessions in the capture but not
+ * in this one: something in between took it away (issue "Joining": a
+ * stripped STARTTLS need not leave an XXXXXXXA behind). */
+static void stripped_by_server(struct join *j)
+{
+	struct hashtab *offered = ht_new();
+	static int one = 1;
+	char k[96];
+	for (size_t i = 0; i < j->n; i++)
+		if (j->r[i].offered) {
+			snprintf(k, sizeof k, "%s:%d", j->r[i].server, j->r[i].sport);
+			ht_put(offered, k, strlen(k), &one);
+		}
+	for (size_t i = 0; i < j->n; i++) {
+		struct crec *r = &j->r[i];
+		struct hop *h = &r->m->inbound;
+		snprintf(k, sizeof k, "%s:%d", r->server, r->sport);
+		if (!r->ehlo_replied || r->offered || h->tls.used != TRI_NO ||
+		    h->tls.stripped == TRI_YES || !ht_get(offered, k, strlen(k)))
+			continue;
+		h->tls.stripped = TRI_YES;
+		char b[600];
+		snprintf(b, sizeof b, "%s; this server offered STARTTLS to other sessions in "
+			 "the capture, but its EHLO reply in this one did not: it was stripped "
+			 "on the way", h->basis ? h->basis : "");
+		hop_set_basis(h, b);
+	}
+	ht_free(offered, NULL);
+}
+
 void join_settle(struct join *j, bool fixed, long skew)
 {
+	stripped_by_server(j);
 	j->fixed = fixed;
 	if (fixed) {
 		j->offset = skew;

@@ -27,7 +27,8 @@ struct path_hop {
 struct path_node {
 	char *host, *instance, *qid, *message_id, *from;
 	time_t first_seen;
-	bool has_inbound, reached, visited;
+	bool has_inbound, reached, visited, capture;
+	long next_node;		/* captures: the next server's session of it */
 	struct path_hop in;
 	struct path_hop *out;
 	size_t nout;

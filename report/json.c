@@ -379,7 +379,8 @@ static void path_hop(struct path_walk *w, const struct path_node *n, const struc
 	w->first = false;
 	buf_addc(b, '{');
 	char server[300];
-	snprintf(server, sizeof server, "%s/%s", n->host ? n->host : "", n->instance ? n->instance : "");
+	snprintf(server, sizeof server, "%s%s%s", n->host ? n->host : "", n->instance ? "/" : "",
+		 n->instance ? n->instance : "");
 	kstr(b, "server", server, &f);
 	kstr(b, "queue_id", n->qid, &f);
 	kstr(b, "direction", h->dir == DIR_OUT ? "outbound" : "inbound", &f);
@@ -425,6 +426,12 @@ static void path_walk(struct path_walk *w, struct paths *p, size_t id, bool with
 				path_hop(w, next, &next->in);
 			path_walk(w, p, (size_t)n->out[k].next, false);
 		}
+	}
+	if (n->next_node >= 0 && !p->v[n->next_node].visited) {
+		struct path_node *next = &p->v[n->next_node];
+		if (next->has_inbound)
+			path_hop(w, next, &next->in);
+		path_walk(w, p, (size_t)n->next_node, false);
 	}
 }
 
