@@ -8,6 +8,7 @@
 #include "ingest/capture.h"
 #include "ingest/detect.h"
 #include "ingest/maillog.h"
+#include "report/manifest.h"
 #include "report/report.h"
 #include "rules/policy.h"
 #include "util/timeconv.h"
@@ -21,7 +22,7 @@
 
 #define TW_VERSION "0.1.0"
 
-enum format { FMT_TEXT, FMT_JSON, FMT_EVENTS, FMT_PATHS };
+enum format { FMT_TEXT, FMT_JSON, FMT_EVENTS, FMT_PATHS, FMT_CSV };
 
 struct run {
 	enum format fmt;
@@ -51,7 +52,8 @@ static void usage(FILE *f)
 	      "\n"
 	      "options:\n"
 	      "  -f, --format FMT    text (default), json (JSON Lines, one message per\n"
-	      "                      line), events (every recognised evidence record),\n"
+	      "                      line), csv (one row per hop), events (every\n"
+	      "                      recognised evidence record),\n"
 	      "                      paths (each message followed across the servers)\n"
 	      "  -r, --rules FILE    policy to apply (default: the built-in rules/default.yaml)\n"
 	      "      --fail-on X     exit 1 if a message's verdict (plaintext, weak, unknown)\n"
@@ -63,6 +65,8 @@ static void usage(FILE *f)
 	      "  -o, --output FILE   write there (atomically: a temporary file renamed into\n"
 	      "                      place when complete) instead of standard output\n"
 	      "      --ports LIST    TCP ports followed in captures (default 25,587,2525,465)\n"
+	      "      --manifest FILE write the evidence manifest (inputs hashed, rules, build)\n"
+	      "                      there as JSON too\n"
 	      "      --skew SECONDS  the capture clock's offset from the logs (capture time\n"
 	      "                      minus log time); default: estimated from exact matches\n"
 	      "  -q, --quiet         no per-file accounting on standard error\n"
@@ -91,6 +95,8 @@ static void on_message(struct message *m, void *arg)
 		paths_add(r->paths, m);
 	else if (r->fmt == FMT_JSON)
 		json_message(&r->out, m, &r->rc);
+	else if (r->fmt == FMT_CSV)
+		csv_message(&r->out, m, &r->rc);
 	else if (r->fmt == FMT_TEXT)
 		text_message(&r->out, m, &r->rc);
 	flush_out(r, false);
@@ -137,6 +143,29 @@ static void on_message_observe(struct message *m, void *arg)
 static void feed_tracker(const struct evidence *ev, void *arg)
 {
 	tracker_feed(arg, ev);
+}
+
+/* --manifest FILE: the manifest as JSON, in place only when complete. */
+static bool write_file_atomically(const char *path, const struct manifest *m)
+{
+	struct buf b, tmp;
+	buf_init(&b);
+	buf_init(&tmp);
+	manifest_json(&b, m);
+	buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+	FILE *f = fopen(tmp.p, "w");
+	bool ok = f && fwrite(b.p, 1, b.n, f) == b.n;
+	if (f && fclose(f) != 0)
+		ok = false;
+	if (ok && rename(tmp.p, path) != 0)
+		ok = false;
+	if (!ok) {
+		fprintf(stderr, "tlswitness: %s: %s\n", path, strerror(errno ? errno : EIO));
+		unlink(tmp.p);
+	}
+	buf_free(&b);
+	buf_free(&tmp);
+	return ok;
 }
 
 static bool parse_ports(const char *v, uint16_t *ports, size_t *n)
@@ -219,13 +248,14 @@ int main(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "ports", required_argument, NULL, 'P' },
 		{ "skew", required_argument, NULL, 'S' },
+		{ "manifest", required_argument, NULL, 'M' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run r = { .fmt = FMT_TEXT, .fail_verdict = -1, .fail_severity = -1 };
-	const char *rules_path = NULL, *tz_spec = NULL;
+	const char *rules_path = NULL, *tz_spec = NULL, *manifest_path = NULL;
 	int year = 0;
 	bool quiet = false;
 	uint16_t ports[CAP_MAX_PORTS];
@@ -244,8 +274,10 @@ int main(int argc, char **argv)
 				r.fmt = FMT_EVENTS;
 			else if (strcmp(optarg, "paths") == 0)
 				r.fmt = FMT_PATHS;
+			else if (strcmp(optarg, "csv") == 0)
+				r.fmt = FMT_CSV;
 			else {
-				fprintf(stderr, "tlswitness: unknown format '%s' (text, json, events, "
+				fprintf(stderr, "tlswitness: unknown format '%s' (text, json, csv, events, "
 					"paths)\n", optarg);
 				return 2;
 			}
@@ -282,6 +314,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 'o': r.out_path = optarg; break;
+		case 'M': manifest_path = optarg; break;
 		case 'P':
 			if (!parse_ports(optarg, ports, &nports)) {
 				fprintf(stderr, "tlswitness: --ports takes port numbers such as "
@@ -352,6 +385,8 @@ int main(int argc, char **argv)
 	r.rc.nfiles = (size_t)(argc - optind);
 	if (r.fmt == FMT_TEXT)
 		text_header(&r.out);
+	else if (r.fmt == FMT_CSV)
+		csv_header(&r.out);
 	int input_errors = 0;
 	/* Captures first: their connections wait to be joined with the logs. */
 	r.join = join_new();
@@ -393,6 +428,81 @@ int main(int argc, char **argv)
 		json_paths(&r.out, r.paths);
 	if (r.fmt == FMT_TEXT)
 		text_summary(&r.out, &r.sum);
+	/* The evidence manifest: every input hashed as stored, the rules. */
+	struct manifest man;
+	memset(&man, 0, sizeof man);
+	man.tool_version = TW_VERSION;
+	man.command_line = manifest_command_line(argc, argv);
+	man.generated = time(NULL);
+	manifest_new_id(man.report_id);
+	man.tz = tz_describe(tz);
+	man.in = xcalloc(r.rc.nfiles + 1, sizeof *man.in);
+	man.nin = r.rc.nfiles;
+	for (size_t i = 0; i < maillog_ninputs(ml); i++) {
+		const struct input_stats *st = maillog_input(ml, i);
+		struct manifest_input *in = &man.in[st->file_id];
+		in->type = "log";
+		in->unit = "lines";
+		in->gzip = st->gzip;
+		in->failed = st->failed;
+		in->error = st->error;
+		in->first_ts = st->first_ts;
+		in->last_ts = st->last_ts;
+		in->read = st->lines;
+		in->used = st->used;
+		in->skipped = st->ignored + st->malformed + st->too_long;
+		if (st->year_assumed)
+			man.year_assumed = st->year_assumed;
+	}
+	for (size_t i = 0; i < ncaptures; i++) {
+		struct manifest_input *in = &man.in[captures[i]];
+		in->type = "capture";
+		in->unit = "packets";
+		in->gzip = cst[i].gzip;
+		in->failed = cst[i].failed;
+		in->error = cst[i].error;
+		in->first_ts = cst[i].first_ts;
+		in->last_ts = cst[i].last_ts;
+		in->read = cst[i].packets;
+		in->used = cst[i].used;
+		in->skipped = cst[i].packets - cst[i].used;
+	}
+	for (size_t i = 0; i < man.nin; i++) {
+		struct manifest_input *in = &man.in[i];
+		in->path = files[i];
+		struct buf why;
+		buf_init(&why);
+		in->hashed = strcmp(files[i], "-") != 0 &&
+			     manifest_hash_file(files[i], in->sha256, &in->size, &in->mtime, &why);
+		buf_free(&why);
+	}
+	man.rules_path = rules_path ? rules_path : "built-in:rules/default.yaml";
+	if (rules_path) {
+		struct buf why;
+		uint64_t sz;
+		time_t mt;
+		buf_init(&why);
+		manifest_hash_file(rules_path, man.rules_sha256, &sz, &mt, &why);
+		buf_free(&why);
+	} else {
+		manifest_hash_bytes(policy_builtin_text(), strlen(policy_builtin_text()),
+				    man.rules_sha256);
+	}
+	man.policy = policy_name(r.policy);
+	const char **ids = xcalloc(policy_nrules(r.policy) + 1, sizeof *ids);
+	for (size_t i = 0; i < policy_nrules(r.policy); i++)
+		ids[i] = policy_rule_id(r.policy, i);
+	man.rule_ids = ids;
+	man.nrules = policy_nrules(r.policy);
+	if (r.fmt == FMT_TEXT)
+		manifest_text(&r.out, &man);
+	else if (r.fmt != FMT_CSV)
+		manifest_json(&r.out, &man);
+	if (manifest_path && !write_file_atomically(manifest_path, &man))
+		r.write_failed = true;
+	free(ids);
+	free(man.in);
+	free(man.command_line);
 	flush_out(&r, true);
 	if (fflush(r.fp) != 0 || ferror(r.fp))
 		r.write_failed = true;

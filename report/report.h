@@ -30,6 +30,9 @@ struct paths;
 /* One JSON object per path (a message followed across servers). */
 void json_paths(struct buf *out, struct paths *p);
 
+void csv_header(struct buf *out);
+void csv_message(struct buf *out, const struct message *m, const struct report_ctx *rc);
+
 void text_header(struct buf *out);
 void text_message(struct buf *out, const struct message *m, const struct report_ctx *rc);
 void text_summary(struct buf *out, const struct summary *s);

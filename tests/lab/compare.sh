@@ -16,7 +16,7 @@ allow=${4:-}
 
 flatten_out='
   def rc: (.rcpt // "" | ltrimstr("<") | rtrimstr(">"));
-  . as $m
+  select(.kind != "manifest") | . as $m
   | .deliveries[] as $d
   | ( [$m.instance, $m.message_id, "out", ($d|rc), $d.tls.used, $d.tls.version, $d.tls.stripped],
       (if $m.inbound then [$m.instance, $m.message_id, "in", ($d|rc),

@@ -1,0 +1,55 @@
+/* manifest.h - the evidence manifest: what was read, exactly (SHA-256 of
+ * the bytes as stored), with which rules and which build, so a report can
+ * be checked and regenerated years later. */
+#ifndef TW_MANIFEST_H
+#define TW_MANIFEST_H
+#include "../util/buf.h"
+#include <stdint.h>
+#include <time.h>
+
+struct manifest_input {
+	const char *path;
+	const char *type;		/* "log" or "capture" */
+	const char *unit;		/* "lines" or "packets" */
+	bool gzip, failed, hashed;
+	const char *error;
+	uint64_t size;
+	time_t mtime, first_ts, last_ts;
+	char sha256[65];
+	unsigned long read, used, skipped;
+};
+
+struct manifest {
+	const char *tool_version;
+	char *command_line;
+	time_t generated;
+	char report_id[40];
+	const char *tz;
+	int year_assumed;		/* 0: no stamp needed a year */
+	struct manifest_input *in;
+	size_t nin;
+	const char *rules_path;
+	char rules_sha256[65];
+	const char *policy;
+	const char *const *rule_ids;
+	size_t nrules;
+	const char *pseudonymized;	/* "HMAC-SHA-256" or NULL */
+};
+
+/* SHA-256 of a file's bytes as stored, its size and modification time.
+ * False (with errno-style text in why) if it cannot be read. */
+bool manifest_hash_file(const char *path, char hex[65], uint64_t *size, time_t *mtime,
+			struct buf *why);
+void manifest_hash_bytes(const void *p, size_t n, char hex[65]);
+/* A random report id (UUID version 4, RFC 9562 section 5.4). */
+void manifest_new_id(char out[40]);
+char *manifest_command_line(int argc, char **argv);
+
+/* As one JSON object {"kind":"manifest",...} followed by a newline. */
+void manifest_json(struct buf *b, const struct manifest *m);
+/* As an indented text section. */
+void manifest_text(struct buf *b, const struct manifest *m);
+/* Library versions, for both renderings. */
+const char *manifest_libs(void);
+
+#endif
