@@ -22,7 +22,7 @@
 
 #define TW_VERSION "0.1.0"
 
-enum format { FMT_TEXT, FMT_JSON, FMT_EVENTS, FMT_PATHS, FMT_CSV };
+enum format { FMT_TEXT, FMT_JSON, FMT_EVENTS, FMT_PATHS, FMT_CSV, FMT_HTML, FMT_TLSRPT };
 
 struct run {
 	enum format fmt;
@@ -38,6 +38,8 @@ struct run {
 	bool failed_policy;
 	struct join *join;		/* captures, when any were given */
 	struct paths *paths;		/* --format paths */
+	struct html *html;		/* --format html */
+	struct tlsrpt *tlsrpt;		/* --format tlsrpt */
 };
 
 static void usage(FILE *f)
@@ -52,8 +54,9 @@ static void usage(FILE *f)
 	      "\n"
 	      "options:\n"
 	      "  -f, --format FMT    text (default), json (JSON Lines, one message per\n"
-	      "                      line), csv (one row per hop), events (every\n"
-	      "                      recognised evidence record),\n"
+	      "                      line), csv (one row per hop), html (a self-contained\n"
+	      "                      report), tlsrpt (RFC 8460 aggregate reports),\n"
+	      "                      events (every recognised evidence record),\n"
 	      "                      paths (each message followed across the servers)\n"
 	      "  -r, --rules FILE    policy to apply (default: the built-in rules/default.yaml)\n"
 	      "      --fail-on X     exit 1 if a message's verdict (plaintext, weak, unknown)\n"
@@ -65,6 +68,8 @@ static void usage(FILE *f)
 	      "  -o, --output FILE   write there (atomically: a temporary file renamed into\n"
 	      "                      place when complete) instead of standard output\n"
 	      "      --ports LIST    TCP ports followed in captures (default 25,587,2525,465)\n"
+	      "      --org NAME, --contact ADDR  organization-name and contact-info of\n"
+	      "                      TLS-RPT reports (default tlswitness, postmaster)\n"
 	      "      --manifest FILE write the evidence manifest (inputs hashed, rules, build)\n"
 	      "                      there as JSON too\n"
 	      "      --skew SECONDS  the capture clock's offset from the logs (capture time\n"
@@ -97,6 +102,10 @@ static void on_message(struct message *m, void *arg)
 		json_message(&r->out, m, &r->rc);
 	else if (r->fmt == FMT_CSV)
 		csv_message(&r->out, m, &r->rc);
+	else if (r->fmt == FMT_HTML)
+		html_message(r->html, m, &r->rc);
+	else if (r->fmt == FMT_TLSRPT)
+		tlsrpt_message(r->tlsrpt, m);
 	else if (r->fmt == FMT_TEXT)
 		text_message(&r->out, m, &r->rc);
 	flush_out(r, false);
@@ -249,6 +258,8 @@ int main(int argc, char **argv)
 		{ "ports", required_argument, NULL, 'P' },
 		{ "skew", required_argument, NULL, 'S' },
 		{ "manifest", required_argument, NULL, 'M' },
+		{ "org", required_argument, NULL, 'O' },
+		{ "contact", required_argument, NULL, 'C' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -256,6 +267,7 @@ int main(int argc, char **argv)
 	};
 	struct run r = { .fmt = FMT_TEXT, .fail_verdict = -1, .fail_severity = -1 };
 	const char *rules_path = NULL, *tz_spec = NULL, *manifest_path = NULL;
+	const char *org = "tlswitness", *contact = "postmaster";
 	int year = 0;
 	bool quiet = false;
 	uint16_t ports[CAP_MAX_PORTS];
@@ -276,9 +288,13 @@ int main(int argc, char **argv)
 				r.fmt = FMT_PATHS;
 			else if (strcmp(optarg, "csv") == 0)
 				r.fmt = FMT_CSV;
+			else if (strcmp(optarg, "html") == 0)
+				r.fmt = FMT_HTML;
+			else if (strcmp(optarg, "tlsrpt") == 0)
+				r.fmt = FMT_TLSRPT;
 			else {
-				fprintf(stderr, "tlswitness: unknown format '%s' (text, json, csv, events, "
-					"paths)\n", optarg);
+				fprintf(stderr, "tlswitness: unknown format '%s' (text, json, csv, html, "
+					"tlsrpt, events, paths)\n", optarg);
 				return 2;
 			}
 			break;
@@ -315,6 +331,8 @@ int main(int argc, char **argv)
 		}
 		case 'o': r.out_path = optarg; break;
 		case 'M': manifest_path = optarg; break;
+		case 'O': org = optarg; break;
+		case 'C': contact = optarg; break;
 		case 'P':
 			if (!parse_ports(optarg, ports, &nports)) {
 				fprintf(stderr, "tlswitness: --ports takes port numbers such as "
@@ -392,6 +410,10 @@ int main(int argc, char **argv)
 	r.join = join_new();
 	if (r.fmt == FMT_PATHS)
 		r.paths = paths_new();
+	else if (r.fmt == FMT_HTML)
+		r.html = html_new();
+	else if (r.fmt == FMT_TLSRPT)
+		r.tlsrpt = tlsrpt_new();
 	struct capture_reader *cr = capture_new(ports, nports, stderr, on_connection, &r);
 	struct capture_stats *cst = xcalloc(ncaptures + 1, sizeof *cst);
 	for (size_t i = 0; i < ncaptures; i++)
@@ -496,6 +518,10 @@ int main(int argc, char **argv)
 	man.nrules = policy_nrules(r.policy);
 	if (r.fmt == FMT_TEXT)
 		manifest_text(&r.out, &man);
+	else if (r.fmt == FMT_HTML)
+		html_write(r.html, &r.out, &man);
+	else if (r.fmt == FMT_TLSRPT)
+		tlsrpt_write(r.tlsrpt, &r.out, org, contact, man.report_id);
 	else if (r.fmt != FMT_CSV)
 		manifest_json(&r.out, &man);
 	if (manifest_path && !write_file_atomically(manifest_path, &man))
@@ -526,6 +552,8 @@ int main(int argc, char **argv)
 	free(captures);
 	join_free(r.join);
 	paths_free(r.paths);
+	html_free(r.html);
+	tlsrpt_free(r.tlsrpt);
 	int rc = 0;
 	if (r.out_path) {
 		if (fclose(r.fp) != 0)

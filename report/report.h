@@ -30,6 +30,20 @@ struct paths;
 /* One JSON object per path (a message followed across servers). */
 void json_paths(struct buf *out, struct paths *p);
 
+struct manifest;
+struct html;
+struct html *html_new(void);
+void html_message(struct html *h, const struct message *m, const struct report_ctx *rc);
+void html_write(struct html *h, struct buf *out, const struct manifest *man);
+void html_free(struct html *h);
+
+struct tlsrpt;
+struct tlsrpt *tlsrpt_new(void);
+void tlsrpt_message(struct tlsrpt *t, const struct message *m);
+void tlsrpt_write(struct tlsrpt *t, struct buf *out, const char *org, const char *contact,
+		  const char *report_id);
+void tlsrpt_free(struct tlsrpt *t);
+
 void csv_header(struct buf *out);
 void csv_message(struct buf *out, const struct message *m, const struct report_ctx *rc);
 

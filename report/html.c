@@ -1,0 +1,320 @@
+/* html.c - one self-contained HTML report: no script, no external style,
+ * font or image (it opens offline and prints).  Summary first (counts per
+ * verdict and severity, an inline SVG chart of hops per day and verdict,
+ * the peers and recipient domains that saw plaintext or weak TLS), then
+ * every exception (each hop not plainly encrypted) with its rule,
+ * explanation and evidence, then the manifest.  Every byte from the
+ * evidence is HTML-escaped (&, <, >, ", '), control characters and invalid
+ * UTF-8 made visible: nothing in a log can add an element.
+ * Memory: per-day and per-peer counters, and the exception rows. */
+#include "report.h"
+#include "escape.h"
+#include "manifest.h"
+#include "../rules/policy.h"
+#include "../util/hashtab.h"
+#include "../util/timeconv.h"
+#include <stdlib.h>
+#include <string.h>
+
+struct counts {
+	unsigned long v[4];
+};
+
+struct html {
+	struct hashtab *days, *peers, *domains;
+	struct buf exceptions;
+	unsigned long nexceptions;
+	struct summary sum;
+};
+
+struct html *html_new(void)
+{
+	struct html *h = xcalloc(1, sizeof *h);
+	h->days = ht_new();
+	h->peers = ht_new();
+	h->domains = ht_new();
+	buf_init(&h->exceptions);
+	return h;
+}
+
+void html_free(struct html *h)
+{
+	if (!h)
+		return;
+	ht_free(h->days, free);
+	ht_free(h->peers, free);
+	ht_free(h->domains, free);
+	buf_free(&h->exceptions);
+	free(h);
+}
+
+/* HTML text: escape markup, make controls and invalid UTF-8 visible. */
+static void esc(struct buf *b, const char *s)
+{
+	struct buf t;
+	buf_init(&t);
+	text_safe(&t, s ? s : "");
+	for (size_t i = 0; i < t.n; i++) {
+		switch (t.p[i]) {
+		case '&': buf_adds(b, "&amp;"); break;
+		case '<': buf_adds(b, "&lt;"); break;
+		case '>': buf_adds(b, "&gt;"); break;
+		case '"': buf_adds(b, "&quot;"); break;
+		case '\'': buf_adds(b, "&#39;"); break;
+		default: buf_addc(b, t.p[i]);
+		}
+	}
+	buf_free(&t);
+}
+
+static struct counts *counter(struct hashtab *ht, const char *key)
+{
+	if (!key)
+		key = "-";
+	struct counts *c = ht_get(ht, key, strlen(key));
+	if (!c) {
+		c = xcalloc(1, sizeof *c);
+		ht_put(ht, key, strlen(key), c);
+	}
+	return c;
+}
+
+static const char *domain_of(const char *addr)
+{
+	const char *at = addr ? strrchr(addr, '@') : NULL;
+	return at ? at + 1 : NULL;
+}
+
+static void exception_row(struct html *h, const struct message *m, const struct hop *hp,
+			  const struct report_ctx *rc)
+{
+	struct buf *b = &h->exceptions;
+	char iso[32];
+	fmt_iso_utc(hp->ts ? hp->ts : m->first_seen, iso, sizeof iso);
+	buf_printf(b, "<tr class=\"v-%s\"><td>%s</td><td>", hp->verdict, iso);
+	esc(b, m->host);
+	buf_adds(b, "<br><code>");
+	esc(b, m->qid);
+	buf_adds(b, "</code></td><td>");
+	esc(b, m->message_id);
+	buf_printf(b, "</td><td>%s</td><td>", hp->dir == DIR_OUT ? "out" : "in");
+	esc(b, hp->peer_host);
+	buf_adds(b, " [");
+	esc(b, hp->peer_ip);
+	buf_adds(b, "]");
+	if (hp->dir == DIR_OUT) {
+		buf_adds(b, "<br>");
+		esc(b, hp->rcpt);
+	}
+	buf_printf(b, "</td><td>%s</td><td>%s</td><td><code>", hp->verdict, hp->severity);
+	esc(b, hp->rule);
+	buf_adds(b, "</code></td><td>");
+	esc(b, hp->explain);
+	buf_adds(b, "</td><td class=\"ev\">");
+	for (size_t i = 0; i < hp->nev; i++) {
+		int id = hp->ev[i].file_id;
+		char loc[40];
+		snprintf(loc, sizeof loc, hp->ev[i].frame ? "#frame=%lu" : ":%lu", hp->ev[i].line);
+		if (i)
+			buf_adds(b, "<br>");
+		esc(b, id >= 0 && (size_t)id < rc->nfiles ? rc->files[id] : "?");
+		buf_adds(b, loc);
+	}
+	buf_adds(b, "</td></tr>\n");
+	h->nexceptions++;
+}
+
+static void hop_seen(struct html *h, const struct message *m, const struct hop *hp,
+		     const struct report_ctx *rc)
+{
+	int v = verdict_rank(hp->verdict);
+	if (v < 0)
+		return;
+	char day[32];
+	fmt_iso_utc(hp->ts ? hp->ts : m->first_seen, day, sizeof day);
+	day[10] = '\0';
+	counter(h->days, day)->v[v]++;
+	if (v >= 2) {	/* weak or plaintext */
+		char peer[300];
+		snprintf(peer, sizeof peer, "%s [%s]", hp->peer_host ? hp->peer_host : "-",
+			 hp->peer_ip ? hp->peer_ip : "-");
+		counter(h->peers, peer)->v[v]++;
+		if (hp->dir == DIR_OUT)
+			counter(h->domains, domain_of(hp->rcpt))->v[v]++;
+	}
+	if (strcmp(hp->verdict, "encrypted") != 0 && !hp->local)
+		exception_row(h, m, hp, rc);
+}
+
+void html_message(struct html *h, const struct message *m, const struct report_ctx *rc)
+{
+	summary_add(&h->sum, m);
+	if (m->has_inbound)
+		hop_seen(h, m, &m->inbound, rc);
+	for (size_t i = 0; i < m->ndl; i++)
+		hop_seen(h, m, &m->dl[i], rc);
+}
+
+struct sorted {
+	const char **k;
+	struct counts **c;
+	size_t n, cap;
+};
+
+static void collect(const char *k, size_t kl, void *val, void *arg)
+{
+	(void)kl;
+	struct sorted *s = arg;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 16;
+		s->k = xrealloc(s->k, s->cap * sizeof *s->k);
+		s->c = xrealloc(s->c, s->cap * sizeof *s->c);
+	}
+	s->k[s->n] = k;
+	s->c[s->n++] = val;
+}
+
+static void sort_keys(struct sorted *s)
+{
+	/* insertion sort by key: tables are small, output must be stable */
+	for (size_t i = 1; i < s->n; i++)
+		for (size_t j = i; j > 0 && strcmp(s->k[j - 1], s->k[j]) > 0; j--) {
+			const char *tk = s->k[j];
+			struct counts *tc = s->c[j];
+			s->k[j] = s->k[j - 1];
+			s->c[j] = s->c[j - 1];
+			s->k[j - 1] = tk;
+			s->c[j - 1] = tc;
+		}
+}
+
+static const char *const colours[4] = { "#2e7d32", "#9e9e9e", "#ef6c00", "#c62828" };
+
+static void chart(struct buf *b, struct hashtab *days)
+{
+	struct sorted s = { 0 };
+	ht_foreach(days, collect, &s);
+	sort_keys(&s);
+	unsigned long max = 1;
+	for (size_t i = 0; i < s.n; i++) {
+		unsigned long t = 0;
+		for (int v = 0; v < 4; v++)
+			t += s.c[i]->v[v];
+		if (t > max)
+			max = t;
+	}
+	const int W = 28, gap = 8, H = 160, left = 40;
+	int width = left + (int)s.n * (W + gap) + 20;
+	if (width < 320)
+		width = 320;
+	buf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+		   "role=\"img\" aria-label=\"hops per day and verdict\">\n", width, H + 60);
+	buf_printf(b, "<text x=\"0\" y=\"12\" font-size=\"11\">%lu</text>"
+		   "<text x=\"0\" y=\"%d\" font-size=\"11\">0</text>\n", max, H + 10);
+	for (size_t i = 0; i < s.n; i++) {
+		int x = left + (int)i * (W + gap), y = H + 10;
+		for (int v = 0; v < 4; v++) {
+			int hgt = (int)((double)s.c[i]->v[v] * H / (double)max + 0.5);
+			if (!hgt)
+				continue;
+			y -= hgt;
+			buf_printf(b, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\">"
+				   "<title>%s %s: %lu</title></rect>\n", x, y, W, hgt, colours[v],
+				   s.k[i], verdict_names[v], s.c[i]->v[v]);
+		}
+		buf_printf(b, "<text x=\"%d\" y=\"%d\" font-size=\"9\" transform=\"rotate(45 %d %d)\">"
+			   "%s</text>\n", x, H + 24, x, H + 24, s.k[i]);
+	}
+	for (int v = 0; v < 4; v++)
+		buf_printf(b, "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>"
+			   "<text x=\"%d\" y=\"%d\" font-size=\"11\">%s</text>\n", left + v * 90,
+			   H + 44, colours[v], left + v * 90 + 14, H + 53, verdict_names[v]);
+	buf_adds(b, "</svg>\n");
+	free(s.k);
+	free(s.c);
+}
+
+static void count_table(struct buf *b, struct hashtab *ht, const char *what)
+{
+	struct sorted s = { 0 };
+	ht_foreach(ht, collect, &s);
+	sort_keys(&s);
+	if (!s.n) {
+		buf_printf(b, "<p>No %s received plaintext or weak TLS.</p>\n", what);
+	} else {
+		buf_printf(b, "<table><tr><th>%s</th><th>plaintext</th><th>weak</th></tr>\n", what);
+		for (size_t i = 0; i < s.n; i++) {
+			buf_adds(b, "<tr><td>");
+			esc(b, s.k[i]);
+			buf_printf(b, "</td><td>%lu</td><td>%lu</td></tr>\n", s.c[i]->v[3], s.c[i]->v[2]);
+		}
+		buf_adds(b, "</table>\n");
+	}
+	free(s.k);
+	free(s.c);
+}
+
+void html_write(struct html *h, struct buf *b, const struct manifest *man)
+{
+	const struct summary *s = &h->sum;
+	buf_adds(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+		 "<meta name=\"viewport\" content=\"width=device-width\">\n"
+		 "<title>tlswitness report</title>\n<style>\n"
+		 "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}\n"
+		 "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;"
+		 "padding:3px 6px;vertical-align:top;text-align:left}\n"
+		 "th{background:#f0f0f0}code{font-size:12px}.ev{font:11px monospace}\n"
+		 "tr.v-plaintext td:nth-child(6){color:#c62828;font-weight:bold}\n"
+		 "tr.v-weak td:nth-child(6){color:#ef6c00;font-weight:bold}\n"
+		 "@media print{body{margin:0}tr{page-break-inside:avoid}}\n"
+		 "</style></head><body>\n<h1>tlswitness: transmission security report</h1>\n");
+	buf_adds(b, "<p>Policy <code>");
+	esc(b, man->policy);
+	buf_adds(b, "</code> from <code>");
+	esc(b, man->rules_path);
+	char iso[32];
+	fmt_iso_utc(man->generated, iso, sizeof iso);
+	buf_printf(b, "</code>; generated %s; report id <code>%s</code>.</p>\n", iso, man->report_id);
+	buf_adds(b, "<h2>Summary</h2>\n<table><tr><th>verdict</th><th>messages</th><th>hops</th></tr>\n");
+	for (int v = 0; v < 4; v++)
+		buf_printf(b, "<tr><td>%s</td><td>%lu</td><td>%lu</td></tr>\n", verdict_names[v],
+			   s->msg_verdict[v], s->hop_verdict[v]);
+	buf_adds(b, "</table>\n<table><tr><th>severity</th><th>messages</th><th>hops</th></tr>\n");
+	for (int v = 0; v < 5; v++)
+		buf_printf(b, "<tr><td>%s</td><td>%lu</td><td>%lu</td></tr>\n", severity_names[v],
+			   s->msg_severity[v], s->hop_severity[v]);
+	buf_adds(b, "</table>\n<h3>Hops per day and verdict</h3>\n");
+	chart(b, h->days);
+	buf_adds(b, "<h3>Peers that received or sent plaintext or weak TLS</h3>\n");
+	count_table(b, h->peers, "peer");
+	buf_adds(b, "<h3>Recipient domains that received plaintext or weak TLS</h3>\n");
+	count_table(b, h->domains, "recipient domain");
+	buf_printf(b, "<h2>Exceptions (%lu)</h2>\n<p>Every hop that is not encrypted, with the rule "
+		   "that judged it and the evidence to check.</p>\n", h->nexceptions);
+	if (h->nexceptions) {
+		buf_adds(b, "<table><tr><th>time (UTC)</th><th>host / queue ID</th><th>Message-ID</th>"
+			 "<th>dir</th><th>peer</th><th>verdict</th><th>severity</th><th>rule</th>"
+			 "<th>explanation</th><th>evidence</th></tr>\n");
+		buf_add(b, h->exceptions.p, h->exceptions.n);
+		buf_adds(b, "</table>\n");
+	}
+	buf_adds(b, "<h2>Evidence manifest</h2>\n<pre>");
+	struct buf t;
+	buf_init(&t);
+	manifest_text(&t, man);
+	/* line by line: esc() would make the newlines visible as \x0a */
+	for (char *line = t.p, *nl; line && *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (!nl)
+			nl = line + strlen(line) - 1;
+		char save = nl[0];
+		nl[0] = '\0';
+		esc(b, line);
+		buf_addc(b, '\n');
+		nl[0] = save;
+		if (!save)
+			break;
+	}
+	buf_free(&t);
+	buf_adds(b, "</pre>\n</body></html>\n");
+}

@@ -1,0 +1,190 @@
+/* tlsrpt.c - RFC 8460 (SMTP TLS Reporting) aggregate reports for the
+ * outbound hops: one report per recipient domain and UTC day, written as
+ * one JSON object per line, with exactly the RFC's field names (section
+ * 4.4).  Policy type "no-policy-found": tlswitness does not know the
+ * domain's MTA-STS or DANE policy.  A session here is one delivery hop.
+ * Result types (section 4.3): plaintext - "starttls-not-supported"
+ * (stripped or refused STARTTLS included: the sender saw no usable
+ * STARTTLS); an untrusted certificate - "certificate-not-trusted".
+ * Hops the evidence cannot decide are left out of both counts. */
+#include "report.h"
+#include "escape.h"
+#include "../util/hashtab.h"
+#include "../util/timeconv.h"
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct detail {
+	char *result, *mx, *ip;
+	unsigned long count;
+};
+
+struct domain_day {
+	char *domain, *day;
+	unsigned long ok, failed;
+	struct detail *d;
+	size_t nd;
+};
+
+struct tlsrpt {
+	struct hashtab *by_key;
+	struct domain_day **v;
+	size_t n, cap;
+};
+
+struct tlsrpt *tlsrpt_new(void)
+{
+	struct tlsrpt *t = xcalloc(1, sizeof *t);
+	t->by_key = ht_new();
+	return t;
+}
+
+void tlsrpt_free(struct tlsrpt *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n; i++) {
+		struct domain_day *dd = t->v[i];
+		for (size_t k = 0; k < dd->nd; k++) {
+			free(dd->d[k].result);
+			free(dd->d[k].mx);
+			free(dd->d[k].ip);
+		}
+		free(dd->d);
+		free(dd->domain);
+		free(dd->day);
+		free(dd);
+	}
+	free(t->v);
+	ht_free(t->by_key, NULL);
+	free(t);
+}
+
+static char *lower_domain(const char *rcpt)
+{
+	const char *at = rcpt ? strrchr(rcpt, '@') : NULL;
+	if (!at)
+		return NULL;
+	char *d = xstrdup(at + 1);
+	size_t n = strlen(d);
+	while (n && (d[n - 1] == '>' || d[n - 1] == '.'))
+		d[--n] = '\0';
+	for (char *p = d; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return d;
+}
+
+static struct domain_day *slot(struct tlsrpt *t, const char *domain, const char *day)
+{
+	char key[600];
+	snprintf(key, sizeof key, "%s %s", domain, day);
+	struct domain_day *dd = ht_get(t->by_key, key, strlen(key));
+	if (dd)
+		return dd;
+	dd = xcalloc(1, sizeof *dd);
+	dd->domain = xstrdup(domain);
+	dd->day = xstrdup(day);
+	ht_put(t->by_key, key, strlen(key), dd);
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 16;
+		t->v = xrealloc(t->v, t->cap * sizeof *t->v);
+	}
+	t->v[t->n++] = dd;
+	return dd;
+}
+
+static void failure(struct domain_day *dd, const char *result, const char *mx, const char *ip)
+{
+	for (size_t k = 0; k < dd->nd; k++) {
+		struct detail *d = &dd->d[k];
+		if (strcmp(d->result, result) == 0 && strcmp(d->mx ? d->mx : "", mx ? mx : "") == 0 &&
+		    strcmp(d->ip ? d->ip : "", ip ? ip : "") == 0) {
+			d->count++;
+			return;
+		}
+	}
+	dd->d = xrealloc(dd->d, (dd->nd + 1) * sizeof *dd->d);
+	dd->d[dd->nd++] = (struct detail){ xstrdup(result), mx ? xstrdup(mx) : NULL,
+					   ip ? xstrdup(ip) : NULL, 1 };
+}
+
+void tlsrpt_message(struct tlsrpt *t, const struct message *m)
+{
+	for (size_t i = 0; i < m->ndl; i++) {
+		const struct hop *h = &m->dl[i];
+		if (h->local || h->tls.used == TRI_UNKNOWN)
+			continue;
+		char *domain = lower_domain(h->rcpt);
+		if (!domain)
+			continue;
+		char day[32];
+		fmt_iso_utc(h->ts ? h->ts : m->first_seen, day, sizeof day);
+		day[10] = '\0';
+		struct domain_day *dd = slot(t, domain, day);
+		free(domain);
+		if (h->tls.used == TRI_NO) {
+			dd->failed++;
+			failure(dd, "starttls-not-supported", h->peer_host, h->peer_ip);
+		} else if (h->tls.cert == CERT_UNTRUSTED) {
+			dd->failed++;
+			failure(dd, "certificate-not-trusted", h->peer_host, h->peer_ip);
+		} else {
+			dd->ok++;
+		}
+	}
+}
+
+static int cmp_dd(const void *a, const void *b)
+{
+	const struct domain_day *x = *(struct domain_day *const *)a;
+	const struct domain_day *y = *(struct domain_day *const *)b;
+	int c = strcmp(x->day, y->day);
+	return c ? c : strcmp(x->domain, y->domain);
+}
+
+void tlsrpt_write(struct tlsrpt *t, struct buf *b, const char *org, const char *contact,
+		  const char *report_id)
+{
+	if (t->n)
+		qsort(t->v, t->n, sizeof *t->v, cmp_dd);
+	for (size_t i = 0; i < t->n; i++) {
+		const struct domain_day *dd = t->v[i];
+		buf_adds(b, "{\"organization-name\":");
+		json_str(b, org);
+		buf_printf(b, ",\"date-range\":{\"start-datetime\":\"%sT00:00:00Z\","
+			   "\"end-datetime\":\"%sT23:59:59Z\"},\"contact-info\":", dd->day, dd->day);
+		json_str(b, contact);
+		char id[160];
+		snprintf(id, sizeof id, "%s-%s-%s", dd->day, dd->domain, report_id);
+		buf_adds(b, ",\"report-id\":");
+		json_str(b, id);
+		buf_adds(b, ",\"policies\":[{\"policy\":{\"policy-type\":\"no-policy-found\","
+			 "\"policy-domain\":");
+		json_str(b, dd->domain);
+		buf_printf(b, "},\"summary\":{\"total-successful-session-count\":%lu,"
+			   "\"total-failure-session-count\":%lu}", dd->ok, dd->failed);
+		if (dd->nd) {
+			buf_adds(b, ",\"failure-details\":[");
+			for (size_t k = 0; k < dd->nd; k++) {
+				const struct detail *d = &dd->d[k];
+				if (k)
+					buf_addc(b, ',');
+				buf_adds(b, "{\"result-type\":");
+				json_str(b, d->result);
+				if (d->ip) {
+					buf_adds(b, ",\"receiving-ip\":");
+					json_str(b, d->ip);
+				}
+				if (d->mx) {
+					buf_adds(b, ",\"receiving-mx-hostname\":");
+					json_str(b, d->mx);
+				}
+				buf_printf(b, ",\"failed-session-count\":%lu}", d->count);
+			}
+			buf_addc(b, ']');
+		}
+		buf_adds(b, "}]}\n");
+	}
+}
