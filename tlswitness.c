@@ -9,6 +9,7 @@
 #include "ingest/detect.h"
 #include "ingest/maillog.h"
 #include "report/manifest.h"
+#include "report/pseudo.h"
 #include "report/report.h"
 #include "rules/policy.h"
 #include "util/timeconv.h"
@@ -70,6 +71,8 @@ static void usage(FILE *f)
 	      "      --ports LIST    TCP ports followed in captures (default 25,587,2525,465)\n"
 	      "      --org NAME, --contact ADDR  organization-name and contact-info of\n"
 	      "                      TLS-RPT reports (default tlswitness, postmaster)\n"
+	      "      --pseudonymize KEYFILE  replace address local parts by an HMAC-SHA-256\n"
+	      "                      token keyed with the file's bytes\n"
 	      "      --manifest FILE write the evidence manifest (inputs hashed, rules, build)\n"
 	      "                      there as JSON too\n"
 	      "      --skew SECONDS  the capture clock's offset from the logs (capture time\n"
@@ -91,6 +94,8 @@ static void flush_out(struct run *r, bool force)
 static void on_message(struct message *m, void *arg)
 {
 	struct run *r = arg;
+	if (r->rc.pseudo)
+		pseudo_message(r->rc.pseudo, m);
 	policy_judge_message(r->policy, m);
 	summary_add(&r->sum, m);
 	if ((r->fail_verdict >= 0 && verdict_rank(m->verdict) >= r->fail_verdict) ||
@@ -259,6 +264,7 @@ int main(int argc, char **argv)
 		{ "skew", required_argument, NULL, 'S' },
 		{ "manifest", required_argument, NULL, 'M' },
 		{ "org", required_argument, NULL, 'O' },
+		{ "pseudonymize", required_argument, NULL, 'K' },
 		{ "contact", required_argument, NULL, 'C' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "version", no_argument, NULL, 'V' },
@@ -267,7 +273,7 @@ int main(int argc, char **argv)
 	};
 	struct run r = { .fmt = FMT_TEXT, .fail_verdict = -1, .fail_severity = -1 };
 	const char *rules_path = NULL, *tz_spec = NULL, *manifest_path = NULL;
-	const char *org = "tlswitness", *contact = "postmaster";
+	const char *org = "tlswitness", *contact = "postmaster", *keyfile = NULL;
 	int year = 0;
 	bool quiet = false;
 	uint16_t ports[CAP_MAX_PORTS];
@@ -332,6 +338,7 @@ int main(int argc, char **argv)
 		case 'o': r.out_path = optarg; break;
 		case 'M': manifest_path = optarg; break;
 		case 'O': org = optarg; break;
+		case 'K': keyfile = optarg; break;
 		case 'C': contact = optarg; break;
 		case 'P':
 			if (!parse_ports(optarg, ports, &nports)) {
@@ -362,6 +369,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tlswitness: --tz: unknown zone '%s'\n", tz_spec);
 		return 2;
 	}
+	struct pseudo *pseudo = NULL;
+	if (keyfile) {
+		struct buf why;
+		buf_init(&why);
+		pseudo = pseudo_load(keyfile, &why);
+		if (!pseudo) {
+			fprintf(stderr, "tlswitness: --pseudonymize: %s\n", why.p);
+			buf_free(&why);
+			return 2;
+		}
+		buf_free(&why);
+	}
+	r.rc.pseudo = pseudo;
 	struct buf errs;
 	buf_init(&errs);
 	r.policy = rules_path ? policy_load_file(rules_path, &errs) : policy_builtin(&errs);
@@ -458,6 +478,7 @@ int main(int argc, char **argv)
 	man.generated = time(NULL);
 	manifest_new_id(man.report_id);
 	man.tz = tz_describe(tz);
+	man.pseudonymized = pseudo ? "HMAC-SHA-256 of address local parts" : NULL;
 	man.in = xcalloc(r.rc.nfiles + 1, sizeof *man.in);
 	man.nin = r.rc.nfiles;
 	for (size_t i = 0; i < maillog_ninputs(ml); i++) {
@@ -553,6 +574,7 @@ int main(int argc, char **argv)
 	join_free(r.join);
 	paths_free(r.paths);
 	html_free(r.html);
+	pseudo_free(pseudo);
 	tlsrpt_free(r.tlsrpt);
 	int rc = 0;
 	if (r.out_path) {

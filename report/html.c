@@ -79,10 +79,17 @@ static struct counts *counter(struct hashtab *ht, const char *key)
 	return c;
 }
 
-static const char *domain_of(const char *addr)
+/* "example.org" of "<a@example.org>", into out. */
+static const char *domain_of(const char *addr, char *out, size_t outlen)
 {
 	const char *at = addr ? strrchr(addr, '@') : NULL;
-	return at ? at + 1 : NULL;
+	if (!at)
+		return NULL;
+	snprintf(out, outlen, "%s", at + 1);
+	size_t n = strlen(out);
+	while (n && (out[n - 1] == '>' || out[n - 1] == '.'))
+		out[--n] = '\0';
+	return out;
 }
 
 static void exception_row(struct html *h, const struct message *m, const struct hop *hp,
@@ -139,8 +146,9 @@ static void hop_seen(struct html *h, const struct message *m, const struct hop *
 		snprintf(peer, sizeof peer, "%s [%s]", hp->peer_host ? hp->peer_host : "-",
 			 hp->peer_ip ? hp->peer_ip : "-");
 		counter(h->peers, peer)->v[v]++;
+		char dom[256];
 		if (hp->dir == DIR_OUT)
-			counter(h->domains, domain_of(hp->rcpt))->v[v]++;
+			counter(h->domains, domain_of(hp->rcpt, dom, sizeof dom))->v[v]++;
 	}
 	if (strcmp(hp->verdict, "encrypted") != 0 && !hp->local)
 		exception_row(h, m, hp, rc);
@@ -205,10 +213,10 @@ static void chart(struct buf *b, struct hashtab *days)
 	}
 	const int W = 28, gap = 8, H = 160, left = 40;
 	int width = left + (int)s.n * (W + gap) + 20;
-	if (width < 320)
-		width = 320;
+	if (width < 420)
+		width = 420;
 	buf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-		   "role=\"img\" aria-label=\"hops per day and verdict\">\n", width, H + 60);
+		   "role=\"img\" aria-label=\"hops per day and verdict\">\n", width, H + 90);
 	buf_printf(b, "<text x=\"0\" y=\"12\" font-size=\"11\">%lu</text>"
 		   "<text x=\"0\" y=\"%d\" font-size=\"11\">0</text>\n", max, H + 10);
 	for (size_t i = 0; i < s.n; i++) {
@@ -228,7 +236,7 @@ static void chart(struct buf *b, struct hashtab *days)
 	for (int v = 0; v < 4; v++)
 		buf_printf(b, "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>"
 			   "<text x=\"%d\" y=\"%d\" font-size=\"11\">%s</text>\n", left + v * 90,
-			   H + 44, colours[v], left + v * 90 + 14, H + 53, verdict_names[v]);
+			   H + 74, colours[v], left + v * 90 + 14, H + 83, verdict_names[v]);
 	buf_adds(b, "</svg>\n");
 	free(s.k);
 	free(s.c);

@@ -6,9 +6,11 @@
 #include "escape.h"
 #include "../correlate/capconn.h"
 #include "../correlate/paths.h"
+#include "pseudo.h"
 #include "../ingest/ciphers.h"
 #include "../rules/policy.h"
 #include "../util/timeconv.h"
+#include <stdlib.h>
 #include <string.h>
 
 static void key(struct buf *b, const char *k, bool *first)
@@ -242,8 +244,21 @@ void json_event(struct buf *b, const struct evidence *ev, const struct report_ct
 		static const char *const st[] = { "absent", "no-counters", "ok", "failed" };
 		kstr(b, "starttls", st[ev->starttls], &f);
 	}
-	kspan(b, "rcpt", ev->rcpt, &f);
-	kspan(b, "from", ev->from, &f);
+	if (rc->pseudo) {	/* evidence records carry addresses too */
+		if (ev->rcpt.n) {
+			char *r = pseudo_address(rc->pseudo, ev->rcpt.p, ev->rcpt.n);
+			kstr(b, "rcpt", r, &f);
+			free(r);
+		}
+		if (ev->from.n) {
+			char *r = pseudo_address(rc->pseudo, ev->from.p, ev->from.n);
+			kstr(b, "from", r, &f);
+			free(r);
+		}
+	} else {
+		kspan(b, "rcpt", ev->rcpt, &f);
+		kspan(b, "from", ev->from, &f);
+	}
 	kspan(b, "message_id", ev->message_id, &f);
 	kspan(b, "status", ev->status, &f);
 	kspan(b, "dsn", ev->dsn, &f);

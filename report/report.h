@@ -7,9 +7,11 @@
 #include "../correlate/message.h"
 #include <stdio.h>
 
+struct pseudo;
 struct report_ctx {
 	const char *const *files;	/* by file_id, as named on the command line */
 	size_t nfiles;
+	const struct pseudo *pseudo;	/* --pseudonymize: hash local parts */
 };
 
 struct summary {

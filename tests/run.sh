@@ -115,6 +115,15 @@ else
   sk corpus "../shared is not beside this clone"
 fi
 
+# --- the HTML report in headless Chromium --------------------------------------
+sh tests/html_render.sh "$TW" "$OUT/html" > "$OUT/html.log" 2>&1
+p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$OUT/html.log")
+f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$OUT/html.log")
+pass=$((pass + ${p:-0})); fail=$((fail + ${f:-1}))
+if [ "${f:-1}" = 0 ]; then printf 'ok    html report (%s checks%s)\n' "$p" \
+  "$(grep -q '^skip' "$OUT/html.log" && echo '; rendering skipped: no chromium')"
+else ko "html report" "$OUT/html.log"; fi
+
 # --- live lab: real Postfix and Sendmail, now ---------------------------------
 if [ "${CI:-}" = true ] || [ "${TW_LIVE_LAB:-}" = 1 ]; then
   if [ "$(id -u)" = 0 ] && bash tests/lab/lab.sh "$OUT/live-lab" > "$OUT/live-lab.log" 2>&1; then
