@@ -32,6 +32,7 @@ done
 # binary's path and build) are masked; its hashes are not.
 normalize() {
   sed -E 's/"(generated|report_id|modified|command_line|build|libraries)":"[^"]*"/"\1":"~"/g;
+    s/("report-id":"[^"]*)-[0-9a-f]{8}-[0-9a-f-]{27}"/\1-~"/g;
     s/modified [0-9T:Z-]+/modified ~/; s/^(  (tool|libraries|command|generated): ).*/\1~/'
 }
 # cmd is one shell command run from the top of the tree with $TW set.
