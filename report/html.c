@@ -20,9 +20,11 @@ struct counts {
 	unsigned long v[4];
 };
 
+#define HTML_DETAIL_MAX 200	/* messages shown one by one, at most */
+
 struct html {
 	struct hashtab *days, *peers, *domains;
-	struct buf exceptions;
+	struct buf exceptions, detail;
 	unsigned long nexceptions;
 	struct summary sum;
 };
@@ -34,6 +36,7 @@ struct html *html_new(void)
 	h->peers = ht_new();
 	h->domains = ht_new();
 	buf_init(&h->exceptions);
+	buf_init(&h->detail);
 	return h;
 }
 
@@ -45,6 +48,7 @@ void html_free(struct html *h)
 	ht_free(h->peers, free);
 	ht_free(h->domains, free);
 	buf_free(&h->exceptions);
+	buf_free(&h->detail);
 	free(h);
 }
 
@@ -154,9 +158,47 @@ static void hop_seen(struct html *h, const struct message *m, const struct hop *
 		exception_row(h, m, hp, rc);
 }
 
+/* Per-message detail for small runs: every hop of every message. */
+static void detail(struct html *h, const struct message *m)
+{
+	struct buf *b = &h->detail;
+	if (h->sum.messages > HTML_DETAIL_MAX) {
+		buf_free(b);
+		return;
+	}
+	buf_adds(b, "<tr><td>");
+	esc(b, m->host);
+	buf_adds(b, "<br><code>");
+	esc(b, m->qid);
+	buf_adds(b, "</code></td><td>");
+	esc(b, m->message_id);
+	buf_adds(b, "<br>");
+	esc(b, m->from);
+	buf_printf(b, "</td><td>%s</td><td>", m->verdict ? m->verdict : "");
+	size_t nh = (m->has_inbound ? 1u : 0u) + m->ndl;
+	for (size_t i = 0; i < nh; i++) {
+		const struct hop *hp = (m->has_inbound && i == 0) ? &m->inbound
+								  : &m->dl[i - (m->has_inbound ? 1 : 0)];
+		if (i)
+			buf_adds(b, "<br>");
+		buf_printf(b, "%s ", hp->dir == DIR_OUT ? "&rarr;" : "&larr;");
+		esc(b, hp->dir == DIR_OUT ? hp->rcpt : hp->peer_host);
+		buf_adds(b, " [");
+		esc(b, hp->peer_ip);
+		buf_printf(b, "]: %s, ", hp->verdict ? hp->verdict : "");
+		if (hp->tls.used == TRI_YES)
+			esc(b, tls_version_name(hp->tls.version) ? tls_version_name(hp->tls.version)
+								  : "TLS");
+		else
+			buf_adds(b, hp->tls.used == TRI_NO ? "no TLS" : "TLS unknown");
+	}
+	buf_adds(b, "</td></tr>\n");
+}
+
 void html_message(struct html *h, const struct message *m, const struct report_ctx *rc)
 {
 	summary_add(&h->sum, m);
+	detail(h, m);
 	if (m->has_inbound)
 		hop_seen(h, m, &m->inbound, rc);
 	for (size_t i = 0; i < m->ndl; i++)
@@ -305,6 +347,15 @@ void html_write(struct html *h, struct buf *b, const struct manifest *man)
 			 "<th>explanation</th><th>evidence</th></tr>\n");
 		buf_add(b, h->exceptions.p, h->exceptions.n);
 		buf_adds(b, "</table>\n");
+	}
+	if (h->sum.messages <= HTML_DETAIL_MAX && h->detail.n) {
+		buf_adds(b, "<h2>Messages</h2>\n<table><tr><th>host / queue ID</th><th>Message-ID / "
+			 "sender</th><th>verdict</th><th>hops</th></tr>\n");
+		buf_add(b, h->detail.p, h->detail.n);
+		buf_adds(b, "</table>\n");
+	} else if (h->sum.messages > HTML_DETAIL_MAX) {
+		buf_printf(b, "<p>More than %d messages: the per-message detail is left out "
+			   "(--format json has every one).</p>\n", HTML_DETAIL_MAX);
 	}
 	buf_adds(b, "<h2>Evidence manifest</h2>\n<pre>");
 	struct buf t;
