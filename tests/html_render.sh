@@ -39,7 +39,8 @@ check "html: Chromium rendered a screenshot" yes "$([ -s "$d/report.png" ] && ec
 timeout 60 chromium $flags --dump-dom "file://$PWD/$d/report.html" > "$d/dom.html" 2>> "$d/chromium.log"
 check "html: the loaded page has no script, iframe, img, link or object element" 0 \
   "$(grep -ciE '<(script|iframe|img|link|object|embed)[ >]' "$d/dom.html")"
-check "html: the exceptions table survived the hostile recipient" 1 \
+check "html: the hostile recipient stayed text (exceptions and detail)" 2 \
   "$(grep -c '&lt;/td&gt;&lt;/tr&gt;&lt;/table&gt;&lt;h1&gt;owned' "$d/dom.html")"
+check "html: no h1 but the title" 1 "$(grep -c '<h1' "$d/dom.html")"
 check "html: no console error" 0 "$(grep -ciE 'Uncaught|ERROR:CONSOLE' "$d/chromium.log")"
 echo "$pass passed, $fail failed"
