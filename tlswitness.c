@@ -2,6 +2,8 @@
  * report.  Exit codes (README "Exit codes"): 0 success, 1 findings at or
  * above --fail-on, 2 usage or input error, 3 invalid rule file. */
 #include "correlate/capconn.h"
+#include "correlate/hops.h"
+#include "ingest/mailfile.h"
 #include "correlate/join.h"
 #include "correlate/paths.h"
 #include "correlate/track.h"
@@ -180,6 +182,17 @@ static bool write_file_atomically(const char *path, const struct manifest *m)
 	buf_free(&b);
 	buf_free(&tmp);
 	return ok;
+}
+
+static bool trusted_ip(const char *ip, void *arg)
+{
+	return ip && policy_trusts(arg, ip);
+}
+
+static void on_mail(const struct mail_msg *mm, void *arg)
+{
+	struct run *r = arg;
+	on_message(hops_message(mm, trusted_ip, r->policy), r);
 }
 
 static bool parse_ports(const char *v, uint16_t *ports, size_t *n)
@@ -411,11 +424,16 @@ int main(int argc, char **argv)
 	buf_init(&r.out);
 	const char **files = xcalloc((size_t)(argc - optind), sizeof *files);
 	int *captures = xcalloc((size_t)(argc - optind), sizeof *captures);
-	size_t ncaptures = 0, nlogs = 0;
+	int *mails = xcalloc((size_t)(argc - optind), sizeof *mails);
+	enum input_kind *kinds = xcalloc((size_t)(argc - optind), sizeof *kinds);
+	size_t ncaptures = 0, nlogs = 0, nmails = 0;
 	for (int i = optind; i < argc; i++) {
 		files[i - optind] = argv[i];
-		if (detect_input(argv[i]) == INPUT_CAPTURE)
+		kinds[i - optind] = detect_input(argv[i]);
+		if (kinds[i - optind] == INPUT_CAPTURE)
 			captures[ncaptures++] = i - optind;
+		else if (kinds[i - optind] == INPUT_MESSAGE)
+			mails[nmails++] = i - optind;
 		else
 			nlogs++;
 	}
@@ -448,7 +466,7 @@ int main(int argc, char **argv)
 		struct maillog *ml1 = maillog_new(tz, year, devnull ? devnull : stderr,
 						  feed_tracker, t1);
 		for (int i = optind; i < argc; i++)
-			if (detect_input(argv[i]) == INPUT_LOG)
+			if (kinds[i - optind] == INPUT_LOG)
 				maillog_add(ml1, argv[i], i - optind);
 		maillog_run(ml1);
 		tracker_finish(t1);
@@ -461,11 +479,16 @@ int main(int argc, char **argv)
 	r.tracker = tracker_new(joining ? on_message_joined : on_message, &r);
 	struct maillog *ml = maillog_new(tz, year, stderr, on_evidence, &r);
 	for (int i = optind; i < argc; i++)
-		if (detect_input(argv[i]) == INPUT_LOG)
+		if (kinds[i - optind] == INPUT_LOG)
 			maillog_add(ml, argv[i], i - optind);
 	input_errors += maillog_ninputs(ml) ? maillog_run(ml) : 0;
 	tracker_finish(r.tracker);
 	join_emit_rest(r.join, on_message, &r);
+	/* Messages' own Received headers: each its own record. */
+	struct mail_stats *mst = xcalloc(nmails + 1, sizeof *mst);
+	for (size_t i = 0; i < nmails && r.fmt != FMT_EVENTS; i++)
+		if (!mail_read(files[mails[i]], mails[i], stderr, on_mail, &r, &mst[i]))
+			input_errors++;
 	if (r.paths)
 		json_paths(&r.out, r.paths);
 	if (r.fmt == FMT_TEXT)
@@ -509,6 +532,16 @@ int main(int argc, char **argv)
 		in->read = cst[i].packets;
 		in->used = cst[i].used;
 		in->skipped = cst[i].packets - cst[i].used;
+	}
+	for (size_t i = 0; i < nmails; i++) {
+		struct manifest_input *in = &man.in[mails[i]];
+		in->type = "message";
+		in->unit = "lines";
+		in->gzip = mst[i].gzip;
+		in->failed = mst[i].failed;
+		in->error = mst[i].error;
+		in->read = mst[i].lines;
+		in->used = mst[i].received;
 	}
 	for (size_t i = 0; i < man.nin; i++) {
 		struct manifest_input *in = &man.in[i];
@@ -557,6 +590,12 @@ int main(int argc, char **argv)
 		report_inputs(ml);
 		if (joining)
 			join_report(r.join, stderr);
+		for (size_t i = 0; i < nmails; i++)
+			fprintf(stderr, "tlswitness: %s: %lu lines: %lu message%s, %lu Received "
+				"headers%s%s\n", files[mails[i]], mst[i].lines, mst[i].messages,
+				mst[i].messages == 1 ? "" : "s", mst[i].received,
+				mst[i].gzip ? " (gzip)" : "",
+				mst[i].failed ? " (incomplete: see the error above)" : "");
 		for (size_t i = 0; i < ncaptures; i++)
 			fprintf(stderr, "tlswitness: %s: %lu packets: %lu used, %lu not TCP, "
 				"%lu other ports, %lu truncated; %lu cut by the snap length; "
@@ -567,6 +606,11 @@ int main(int argc, char **argv)
 				cst[i].link ? cst[i].link : "unread", cst[i].gzip ? " (gzip)" : "",
 				cst[i].failed ? " (incomplete: see the error above)" : "");
 	}
+	for (size_t i = 0; i < nmails; i++)
+		free(mst[i].error);
+	free(mst);
+	free(mails);
+	free(kinds);
 	for (size_t i = 0; i < ncaptures; i++)
 		capture_stats_free(&cst[i]);
 	free(cst);

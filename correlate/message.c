@@ -91,6 +91,10 @@ void hop_free(struct hop *h)
 	free(h->ev);
 	free(h->explain);
 	free(h->conflict_detail);
+	free(h->helo);
+	free(h->by);
+	free(h->with);
+	free(h->rid);
 	tls_state_free(&h->tls);
 	memset(h, 0, sizeof *h);
 }

@@ -50,6 +50,10 @@ struct hop {
 	bool conflict;			/* ... and it disagrees with the log */
 	char *conflict_detail;
 	int join_ambiguous;		/* capture connections that fit equally */
+	/* Received-header hops */
+	char *helo, *by, *with, *rid;
+	const char *mta_name, *position;
+	bool claim;			/* below the boundary: not verifiable */
 	struct tls_state tls;
 	char *basis;			/* how the TLS facts were established */
 	enum pending_inference pending;
@@ -78,6 +82,7 @@ struct message {
 	bool per_connection;		/* a capture's encrypted connection: its
 					   messages cannot be counted */
 	char *note;
+	bool header;			/* built from Received headers: dl are its hops */
 	char **rcpts;			/* RCPT TO seen in a capture */
 	size_t nrcpts;
 	const char *verdict, *severity;

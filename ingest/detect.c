@@ -2,6 +2,7 @@
  * either byte order; tcpdump's savefile.c), pcapng section header block
  * (0a0d0d0a; draft-ietf-opsawg-pcapng), looked for inside gzip too. */
 #include "detect.h"
+#include "mailfile.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,8 +29,16 @@ enum input_kind detect_input(const char *path)
 	gzFile gz = gzopen(path, "rb");	/* reads plain files as they are */
 	if (!gz)
 		return INPUT_LOG;
-	unsigned char m[4];
+	unsigned char m[512];
 	int n = gzread(gz, m, sizeof m);
 	gzclose(gz);
-	return n == 4 && capture_magic(m) ? INPUT_CAPTURE : INPUT_LOG;
+	if (n >= 4 && capture_magic(m))
+		return INPUT_CAPTURE;
+	/* A raw message or an mbox: its first line is a header or "From ". */
+	size_t len = 0;
+	while (len < (size_t)(n > 0 ? n : 0) && m[len] != '\n' && m[len] != '\r')
+		len++;
+	if (n > 0 && mail_looks_like((const char *)m, len))
+		return INPUT_MESSAGE;
+	return INPUT_LOG;
 }

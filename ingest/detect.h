@@ -2,7 +2,7 @@
 #ifndef TW_DETECT_H
 #define TW_DETECT_H
 
-enum input_kind { INPUT_LOG, INPUT_CAPTURE };
+enum input_kind { INPUT_LOG, INPUT_CAPTURE, INPUT_MESSAGE };
 
 /* pcap (both byte orders, micro- and nanosecond) and pcapng magic, also
  * inside gzip; everything else (and unreadable files) is a log, whose

@@ -109,6 +109,17 @@ static void hop_obj(struct buf *b, const struct hop *h, const struct report_ctx 
 	bool f = true;
 	buf_addc(b, '{');
 	bool out = h->dir == DIR_OUT;
+	if (h->source == SRC_HEADER) {	/* a Received header's clauses */
+		kstr(b, "from_helo", h->helo, &f);
+		kstr(b, "by", h->by, &f);
+		kstr(b, "with", h->with, &f);
+		kstr(b, "id", h->rid, &f);
+		kstr(b, "for", h->rcpt, &f);
+		kstr(b, "mta", h->mta_name, &f);
+		kstr(b, "position", h->position, &f);
+		key(b, "claim", &f);
+		buf_adds(b, h->claim ? "true" : "false");
+	}
 	if (out)
 		kstr(b, "rcpt", h->rcpt, &f);
 	kstr(b, out ? "relay_host" : "peer_host", h->peer_host, &f);
@@ -155,7 +166,8 @@ void json_message(struct buf *b, const struct message *m, const struct report_ct
 	kstr(b, "instance", m->instance, &f);
 	kstr(b, "mta", m->mta == MTA_SENDMAIL ? "sendmail" : m->mta == MTA_POSTFIX ? "postfix"
 							     : NULL, &f);
-	kstr(b, "source", m->inbound.source == SRC_PCAP ? "pcap" : "log", &f);
+	kstr(b, "source", m->inbound.source == SRC_PCAP ? "pcap"
+			  : m->inbound.source == SRC_HEADER ? "header" : "log", &f);
 	kstr(b, "queue_id", m->qid, &f);
 	kstr(b, "message_id", m->message_id, &f);
 	kstr(b, "from", m->from, &f);
@@ -179,6 +191,20 @@ void json_message(struct buf *b, const struct message *m, const struct report_ct
 			json_str(b, m->rcpts[i]);
 		}
 		buf_addc(b, ']');
+	}
+	if (m->header) {	/* a message's own story: hops, top to bottom */
+		key(b, "hops", &f);
+		buf_addc(b, '[');
+		for (size_t i = 0; i < m->ndl; i++) {
+			if (i)
+				buf_addc(b, ',');
+			hop_obj(b, &m->dl[i], rc);
+		}
+		buf_addc(b, ']');
+		kstr(b, "verdict", m->verdict, &f);
+		kstr(b, "severity", m->severity, &f);
+		buf_adds(b, "}\n");
+		return;
 	}
 	key(b, "inbound", &f);
 	if (m->has_inbound)

@@ -41,7 +41,7 @@ enum ftype { FT_BOOL, FT_VERSION, FT_CERT, FT_INT, FT_STRING, FT_IP, FT_DOMAIN, 
 enum field_id {
 	F_TLS_USED, F_TLS_VERSION, F_TLS_CIPHER, F_TLS_BITS, F_TLS_CERT,
 	F_TLS_STRIPPED, F_HOP_DIRECTION, F_HOP_PEER_HOST, F_HOP_PEER_IP,
-	F_HOP_PEER_PORT, F_HOP_NETWORK, F_HOP_LOCAL, F_HOP_SOURCE, F_HOP_CONFLICT, F_HOP_RCPT,
+	F_HOP_PEER_PORT, F_HOP_NETWORK, F_HOP_LOCAL, F_HOP_SOURCE, F_HOP_CONFLICT, F_HOP_CLAIM, F_HOP_RCPT,
 	F_HOP_RCPT_DOMAIN, F_HOP_STATUS, F_MSG_FROM, F_MSG_FROM_DOMAIN,
 	F_MSG_HOST, F_MSG_QUEUE_ID, F_MSG_MESSAGE_ID, F_COUNT
 };
@@ -65,6 +65,7 @@ static const struct field_def {
 	[F_HOP_LOCAL] = { "hop.local", FT_BOOL, NULL },
 	[F_HOP_SOURCE] = { "hop.source", FT_ENUM, (const char *const[]){ "log", "pcap", "header", NULL } },
 	[F_HOP_CONFLICT] = { "hop.conflict", FT_BOOL, NULL },
+	[F_HOP_CLAIM] = { "hop.claim", FT_BOOL, NULL },
 	[F_HOP_RCPT] = { "hop.rcpt", FT_STRING, NULL },
 	[F_HOP_RCPT_DOMAIN] = { "hop.rcpt_domain", FT_DOMAIN, NULL },
 	[F_HOP_STATUS] = { "hop.status", FT_STRING, NULL },
@@ -235,6 +236,18 @@ struct policy {
 };
 
 const char *policy_name(const struct policy *p) { return p->name; }
+
+static const struct set *find_set(const struct policy *p, const char *name);
+static bool cidr_contains(const struct cidr *c, const char *ip);
+
+bool policy_trusts(const struct policy *p, const char *ip)
+{
+	const struct set *s = find_set(p, "internal");
+	for (size_t i = 0; s && s->is_net && i < s->n; i++)
+		if (cidr_contains(&s->nets[i], ip))
+			return true;
+	return false;
+}
 const char *policy_source(const struct policy *p) { return p->source; }
 size_t policy_nrules(const struct policy *p) { return p->nrules; }
 const char *policy_rule_id(const struct policy *p, size_t i)
@@ -890,6 +903,10 @@ static struct fval field_value(enum field_id f, const struct message *m, const s
 		 * otherwise (a hop from one source has none to disagree with). */
 		v.known = true;
 		v.i = h->conflict;
+		break;
+	case F_HOP_CLAIM:	/* a Received header below the trust boundary */
+		v.known = true;
+		v.i = h->claim;
 		break;
 	case F_HOP_RCPT: v.s = h->rcpt; break;
 	case F_HOP_RCPT_DOMAIN: v.s = addr_domain(h->rcpt, 0); break;

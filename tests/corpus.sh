@@ -116,4 +116,24 @@ for f in "$PC"/*; do
   check "$(basename "$f"): every packet accounted for" ok \
     "$("$TW" --format events "$f" 2>&1 >/dev/null | sed -n 's/.*: \([0-9]*\) packets: \([0-9]*\) used, \([0-9]*\) not TCP, \([0-9]*\) other ports, \([0-9]*\) truncated.*/\1 \2 \3 \4 \5/p' | { read -r a b c d e; [ "$a" = "$((b + c + d + e))" ] && echo ok; })"
 done
+
+# --- messages (../shared/corpus/mail): every hop of every message --------------
+# The expected hop lists (tests/corpus-mail.expected) were read against the
+# headers by hand: address, HELO, with, MTA, position, TLS used, version,
+# cipher, top hop first.
+M=$(dirname "$C")/mail
+for f in "$M"/*; do
+  echo "== $(basename "$f")"
+  run --format json "$f" | jq -r '.hops[] | [.peer_ip // "-", .from_helo // "-", .with // "-", .mta, .position, (.tls.used|tostring), (.tls.version // "-"), (.tls.cipher // "-")] | join(" ")'
+done > /tmp/tw-mail.$$ 2>&1
+if diff -u "$(dirname "$0")/corpus-mail.expected" /tmp/tw-mail.$$ > /tmp/tw-mail-diff.$$; then
+  check "mail corpus: hop lists of all $(ls "$M" | wc -l | tr -d ' ') messages" ok ok
+else
+  check "mail corpus: hop lists" ok "differs: $(cat /tmp/tw-mail-diff.$$)"
+fi
+rm -f /tmp/tw-mail.$$ /tmp/tw-mail-diff.$$
+check "mail corpus: a Postfix TLS note read whole (mitre)" "TLSv1.3 TLS_AES_256_GCM_SHA384 256 Postfix-style TLS note (using ... with cipher)" \
+  "$(run --format json "$M"/usrp__mitre* | jq -r '.hops[5] | [.tls.version, .tls.cipher, .tls.bits, .tls_basis] | map(tostring) | join(" ")')"
+check "mail corpus: Exchange build numbers and Gmail ids are not addresses" 0 \
+  "$(for f in "$M"/*; do run --format json "$f"; done | jq -r '.hops[] | .peer_ip // empty' | grep -cE '^(15\.|14\.)[0-9]+\.[0-9]+\.[0-9]+$')"
 echo "$pass passed, $fail failed"
