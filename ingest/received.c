@@ -421,8 +421,15 @@ void received_parse(const char *v, size_t n, struct received *r)
 				k = val;
 			}
 		}
-		if (k->comment && cl == C_FROM && !r->ip[0])
+		if (k->comment && cl == C_FROM) {
+			/* the first address found wins; later comments may
+			 * still name the HELO (Exim's "port=N helo=name") */
+			char had[sizeof r->ip];
+			memcpy(had, r->ip, sizeof had);
 			tcp_info(r, k->p, k->n);
+			if (had[0])
+				memcpy(r->ip, had, sizeof had);
+		}
 		/* qmail names the protocol after its comment: "with (X encrypted) SMTP" */
 		if (!k->comment && cl == C_WITH && !r->with[0])
 			copy(r->with, sizeof r->with, k->p, k->n);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../../ingest/postfix.h"
+#include "../../ingest/received.h"
 #include "../../ingest/sendmail.h"
 #include "../../ingest/syslog.h"
 #include "../../ingest/tlsfacts.h"
@@ -340,6 +341,100 @@ static void test_escape(void **st)
 	buf_free(&b);
 }
 
+
+static struct received rcv(const char *v)
+{
+	struct received r;
+	received_parse(v, strlen(v), &r);
+	return r;
+}
+
+static void test_received_formats(void **st)
+{
+	(void)st;
+	struct received r;
+	/* Postfix (usrp mitre) */
+	r = rcv("from smtpxrhbv1.mitre.org (smtpxrhbv1.mitre.org [198.49.146.55]) (using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 server-signature RSA-PSS (4096 bits)) (No client certificate requested) by smtpyrhbv1.mitre.org (Postfix) with ESMTPS id D770F413DC7; Wed, 26 Jul 2023 17:17:04 -0400 (EDT)");
+	assert_int_equal(r.used, 1);
+	assert_int_equal(r.version, TLSV_1_3);
+	assert_string_equal(r.cipher, "TLS_AES_256_GCM_SHA384");
+	assert_int_equal(r.bits, 256);
+	assert_string_equal(r.ip, "198.49.146.55");
+	assert_string_equal(r.by, "smtpyrhbv1.mitre.org");
+	assert_int_equal(r.mta, RMTA_POSTFIX);
+	assert_int_equal(r.date, civil_to_epoch(2023, 7, 26, 21, 17, 4));
+	/* Postfix without a TLS note and with ESMTP: plaintext */
+	r = rcv("from mm2.emwd.com (localhost [127.0.0.1]) by mm2.emwd.com (Postfix) with ESMTP id D279C3853C6 for <user@lfdr.de>; Thu, 19 Feb 2026 00:10:16 -0500 (EST)");
+	assert_int_equal(r.used, 0);
+	assert_string_equal(r.ip, "127.0.0.1");
+	/* Sendmail / Proofpoint */
+	r = rcv("from smtpyrhbv1.mitre.org ([198.49.146.45]) by mx0f-00007b01.gpphosted.com (PPS) with ESMTPS id 3s3972rxqe-1 (version=TLSv1.2 cipher=ECDHE-RSA-AES256-GCM-SHA384 bits=256 verify=NOT); Wed, 26 Jul 2023 21:17:05 +0000");
+	assert_int_equal(r.version, TLSV_1_2);
+	assert_string_equal(r.verify, "NOT");
+	assert_int_equal(r.mta, RMTA_PROOFPOINT);
+	/* Sendmail <= 8.14: TLSv1/SSLv3 is "some TLS" */
+	r = rcv("from x (x [64.142.3.173]) by y (8.14.3/8.14.3) with ESMTP id z (version=TLSv1/SSLv3 cipher=AES256-GCM-SHA384 bits=256 verify=NO); Sat, 1 Jan 2022 00:00:00 +0000");
+	assert_int_equal(r.used, 1);
+	assert_int_equal(r.version, TLSV_UNKNOWN);
+	assert_string_equal(r.version_raw, "TLSv1/SSLv3");
+	/* Exchange: comma form, and its build number is not an address */
+	r = rcv("from PM001TELMBXA01.telecomitalia.local (10.14.252.20) by pm001telmbxb01.telecomitalia.local (10.14.252.21) with Microsoft SMTP Server (version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384) id 15.2.1544.4; Thu, 18 Apr 2024 08:00:44 +0200");
+	assert_int_equal(r.version, TLSV_1_2);
+	assert_string_equal(r.ip, "10.14.252.20");
+	assert_int_equal(r.mta, RMTA_EXCHANGE);
+	r = rcv("from a (10.14.252.20) by b (10.14.252.47) with Microsoft SMTP Server (TLS) id 15.0.1497.48; Thu, 18 Apr 2024 08:00:44 +0200");
+	assert_int_equal(r.used, 1);
+	r = rcv("from apiron13.triara.com (200.57.129.98) by APCNHUB11.correo.local (172.18.31.175) with Microsoft SMTP Server id 14.3.498.0; Mon, 10 Oct 2022 15:11:35 -0500");
+	assert_int_equal(r.used, 0);
+	r = rcv("from a ([10.0.0.1]) by b over TLS secured channel with Microsoft SMTPSVC(6.0.3790.4675); Mon, 1 Jan 2010 00:00:00 +0000");
+	assert_int_equal(r.used, 1);
+	/* Gmail */
+	r = rcv("from EUR04-DB3-obe.outbound.protection.outlook.com (mail-oln040092074029.outbound.protection.outlook.com. [40.92.74.29]) by mx.google.com with ESMTPS id x (version=TLS1_2 cipher=ECDHE-ECDSA-AES128-GCM-SHA256 bits=128/128); Mon, 1 Jan 2018 00:00:00 -0800 (PST)");
+	assert_int_equal(r.version, TLSV_1_2);
+	assert_int_equal(r.bits, 128);
+	assert_string_equal(r.ip, "40.92.74.29");
+	/* Exim, new and old */
+	r = rcv("from sanddollar.geekisp.com ([216.168.135.167]:23352) by mm2.emwd.com with esmtps (TLS1.2) tls TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 (Exim 4.93) (envelope-from <user@balister.org>) id 1km1hI-0005pD-JN for user@lists.ettus.com; Sun, 06 Dec 2020 16:36:00 -0500");
+	assert_int_equal(r.version, TLSV_1_2);
+	assert_string_equal(r.cipher, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384");
+	assert_string_equal(r.ip, "216.168.135.167");
+	r = rcv("from a ([192.0.2.1]) by b with esmtps (TLS1.2:ECDHE_RSA_AES_256_GCM_SHA384:256) (Exim 4.80) id c; Mon, 1 Jan 2018 00:00:00 +0000");
+	assert_int_equal(r.version, TLSV_1_2);
+	assert_int_equal(r.bits, 256);
+	r = rcv("from [::1] (port=57666 helo=mm2.emwd.com) by mm2.emwd.com with esmtp (Exim 4.93) id 1km1hM-0005ti-8Z; Sun, 06 Dec 2020 16:36:04 -0500");
+	assert_int_equal(r.used, 0);
+	assert_string_equal(r.ip, "::1");
+	assert_string_equal(r.helo, "mm2.emwd.com");
+	/* OpenSMTPD (smtpd/smtp_session.c's Received line) */
+	r = rcv("from a (a [192.0.2.2]) by b (OpenSMTPD) with ESMTPS id 1a2b3c (TLSv1.3:TLS_AES_256_GCM_SHA384:256:NO) for <x@y>; Mon, 1 Jan 2024 00:00:00 +0000");
+	assert_int_equal(r.version, TLSV_1_3);
+	assert_string_equal(r.verify, "NO");
+	/* IronPort, Mimecast, qmail-tls, Courier, RFC 3848 */
+	r = rcv("from mail-northcentralusazlp17011030.outbound.protection.outlook.com (HELO CH1PR09CU001.outbound.protection.outlook.com) ([40.93.20.30]) by email5-west.aero.org with ESMTP/TLS/ECDHE-RSA-AES256-GCM-SHA384; 02 Jul 2026 11:37:21 -0700");
+	assert_int_equal(r.used, 1);
+	assert_string_equal(r.cipher, "ECDHE-RSA-AES256-GCM-SHA384");
+	assert_int_equal(r.mta, RMTA_IRONPORT);
+	r = rcv("from BL2PR02CU003.outbound.protection.outlook.com (mail-eastusazlp17012019.outbound.protection.outlook.com [40.93.11.19]) by relay.mimecast.com with ESMTP with STARTTLS (version=TLSv1.2, cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id us-mta-338; Mon, 25 Mar 2024 08:37:14 -0400");
+	assert_int_equal(r.version, TLSV_1_2);
+	r = rcv("from unknown (HELO ?192.168.11.139?) (user@opensdr.com@73.251.10.143) by mail.geekisp.com with (ECDHE-RSA-AES128-GCM-SHA256 encrypted) SMTP; 6 Dec 2020 21:35:22 -0000");
+	assert_int_equal(r.used, 1);
+	assert_string_equal(r.ip, "73.251.10.143");
+	assert_string_equal(r.cipher, "ECDHE-RSA-AES128-GCM-SHA256");
+	r = rcv("from a (a [192.0.2.3]) (TLS: TLSv1.3,256bits,TLS_AES_256_GCM_SHA384) by b with ESMTPS; Mon, 1 Jan 2024 00:00:00 +0000");
+	assert_int_equal(r.version, TLSV_1_3);
+	assert_int_equal(r.bits, 256);
+	r = rcv("from a (a [2001:db8::c05:248]) by b with UTF8SMTPS id c; Mon, 1 Jan 2024 00:00:00 +0000");
+	assert_int_equal(r.used, 1);
+	assert_int_equal(r.version, TLSV_UNKNOWN);
+	/* hostile: unbalanced parentheses, no date, junk */
+	r = rcv("from a (b [192.0.2.4] (unclosed by c with ESMTPS");
+	assert_int_equal(r.date, 0);
+	r = rcv("\x01\x02((((((((");
+	assert_int_equal(r.used, -1);
+	r = rcv("");
+	assert_int_equal(r.used, -1);
+}
+
 int main(void)
 {
 	utc = tz_new("UTC");
@@ -355,6 +450,7 @@ int main(void)
 		cmocka_unit_test(test_sendmail),
 		cmocka_unit_test(test_tls_normalise),
 		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_received_formats),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	tz_free(utc);
