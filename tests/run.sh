@@ -90,6 +90,15 @@ if command -v jq >/dev/null 2>&1; then
   for cap in samples/lab/lab*.pcap; do
     cap_check "capture-truth-$(basename "$cap" .pcap)" samples/lab/truth.jsonl "$cap"
   done
+  rcv_check() { # name mailbox truth...
+    name=$1 mbox=$2; shift 2
+    cat "$@" > "$OUT/$name.truth"
+    $TW -q --format json "$mbox" > "$OUT/$name.jsonl" 2> "$OUT/$name.err"
+    if bash tests/lab/compare-received.sh "$OUT/$name.truth" "$OUT/$name.jsonl" > "$OUT/$name.cmp" 2>&1
+    then ok "$name: $(tail -1 "$OUT/$name.cmp") Received-header hops"
+    else ko "$name" "$OUT/$name.cmp"; fi
+  }
+  rcv_check received-truth samples/lab/received.mbox samples/lab/truth.jsonl samples/lab/truth-quiet.jsonl
   lab_check lab-truth samples/lab/truth.jsonl stripped \
     samples/lab/postfix-a.log samples/lab/syslog-mail.log
   lab_check lab-truth-tls-logging-off samples/lab/truth-quiet.jsonl stripped,version,used \
@@ -135,6 +144,8 @@ if [ "${CI:-}" = true ] || [ "${TW_LIVE_LAB:-}" = 1 ]; then
     lab_check live-lab-truth-tls-logging-off-joined "$OUT/live-lab/truth-quiet.jsonl" stripped \
       "$OUT/live-lab/postfix-a.log" "$OUT/live-lab/postfix-a-quiet.log" \
       "$OUT/live-lab/syslog-mail.log" "$OUT/live-lab/lab.pcap"
+    rcv_check live-received-truth "$OUT/live-lab/received.mbox" \
+      "$OUT/live-lab/truth.jsonl" "$OUT/live-lab/truth-quiet.jsonl"
     for cap in "$OUT"/live-lab/lab*.pcap; do
       cap_check "live-capture-truth-$(basename "$cap" .pcap)" "$OUT/live-lab/truth.jsonl" "$cap"
     done

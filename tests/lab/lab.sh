@@ -6,6 +6,9 @@
 #
 #   tests/lab/lab.sh OUTDIR        run the lab, write logs, capture, truth
 #
+# B delivers everything into one mbox with virtual(8), so the lab also
+# yields real messages with the Received headers Postfix and Sendmail wrote.
+#
 # Topology (all on loopback, port 25):
 #   127.0.0.1  Postfix "postfix"   (A) maillog_file, STARTTLS (TLS 1.3)
 #   127.0.0.2  Postfix "postfix-b" (B) syslog, STARTTLS (TLS 1.3)
@@ -16,7 +19,7 @@
 # A routes by recipient domain (transport_maps): tls13.test -> .2,
 # tls12.test -> .3, plain.test -> .4, strip.test -> .5, sm.test and
 # smplain.test -> .6.  Sendmail relays sm.test to .2 (TLS) and
-# smplain.test to .4 (plaintext).  B discards what it receives.
+# smplain.test to .4 (plaintext).  B stores what it receives in one mbox.
 #
 # Scenarios are one line each in scenarios() below: add one there.
 # Needs root and Debian 12; installs what it lacks.  Cleans up on exit.
@@ -91,6 +94,8 @@ EOF
 mkdir -p "$WORK/etc-postfix"
 cp -p /etc/postfix/main.cf /etc/postfix/master.cf "$WORK/etc-postfix/"
 
+mkdir -p "$WORK/vmail" && chown 65534:65534 "$WORK/vmail"
+
 # --- certificates ------------------------------------------------------------
 mkdir -p "$WORK/tls"
 openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=$FQDN" \
@@ -145,8 +150,12 @@ postmulti -i postfix-b -x postconf -e \
   "myhostname = mx-b.lab.test" "mydestination =" \
   "inet_interfaces = 127.0.0.2, 127.0.0.3, 127.0.0.4" "inet_protocols = ipv4" \
   "mynetworks = 127.0.0.0/8" \
-  "relay_domains = tls13.test tls12.test plain.test strip.test sm.test smplain.test" \
-  "relay_transport = discard:" "syslog_name = postfix-b" "maillog_file =" \
+  "relay_domains =" \
+  "virtual_mailbox_domains = tls13.test tls12.test plain.test strip.test sm.test smplain.test" \
+  "virtual_mailbox_base = $WORK/vmail" "virtual_mailbox_maps = static:lab.mbox" \
+  "virtual_uid_maps = static:65534" "virtual_gid_maps = static:65534" \
+  "virtual_minimum_uid = 100" "smtpd_tls_received_header = yes" \
+  "syslog_name = postfix-b" "maillog_file =" \
   "smtpd_tls_cert_file = $WORK/tls/cert.pem" "smtpd_tls_key_file = $WORK/tls/key.pem" \
   "smtpd_tls_security_level = may" "smtpd_tls_loglevel = 1" \
   "master_service_disable =" "authorized_submit_users = root" \
@@ -341,5 +350,6 @@ postconf -e "maillog_file = $LOGA" "smtpd_tls_loglevel = 1" "smtp_tls_loglevel =
 
 sleep 2
 kill "${PIDS[0]}" "${PIDS[1]}" "${PIDS[2]}" 2>/dev/null || true   # tcpdump: flush the captures
+cp "$WORK/vmail/lab.mbox" "$OUT/received.mbox" 2>/dev/null || say "no mailbox was written"
 sleep 1
 say "done: $N messages, $(wc -l < "$OUT/truth.jsonl") + $(wc -l < "$OUT/truth-quiet.jsonl") truth rows; files in $OUT"
