@@ -451,7 +451,10 @@ void received_parse(const char *v, size_t n, struct received *r)
 		snprintf(r->basis, sizeof r->basis, "%s always notes TLS in its Received header "
 			 "and noted none (with %s)", rcv_mta_name(r->mta), r->with);
 	}
-	if (r->used < 0)
+	if (r->used < 0 && notes_tls(r->mta) && !r->with[0])
+		snprintf(r->basis, sizeof r->basis, "no TLS note and no protocol named (with ...): "
+			 "cannot tell");
+	else if (r->used < 0)
 		snprintf(r->basis, sizeof r->basis, "no TLS note, and %s does not always write one",
 			 r->mta == RMTA_UNKNOWN ? "this MTA (not recognised)" : rcv_mta_name(r->mta));
 }
