@@ -5,6 +5,7 @@
  * from the top whose client is outside the trusted networks; what the
  * headers below it say was written by servers we cannot check: claims. */
 #include "hops.h"
+#include "../ingest/ciphers.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,10 @@ struct message *hops_message(const struct mail_msg *mm, trusted_fn trusted, void
 		h->tls.version = r->version;
 		h->tls.version_raw = r->version_raw[0] ? xstrdup(r->version_raw) : NULL;
 		h->tls.cipher = r->cipher[0] ? xstrdup(r->cipher) : NULL;
+		/* the cipher as written, and its registry name beside it */
+		const struct cipher_name *cn = cipher_by_name(h->tls.cipher);
+		if (cn)
+			h->tls.cipher_iana = xstrdup(cn->iana);
 		h->tls.bits = h->tls.alg_bits = r->bits;
 		if (r->verify[0]) {
 			h->tls.cert_raw = xstrdup(r->verify);

@@ -4,6 +4,7 @@
  * here, since a policy must be able to name them.  Sorted by id. */
 #include "ciphers.h"
 #include <stddef.h>
+#include <strings.h>
 
 static const struct cipher_name table[] = {
 	{ 0x0000, "TLS_NULL_WITH_NULL_NULL", NULL },
@@ -130,5 +131,16 @@ const struct cipher_name *cipher_lookup(uint16_t id)
 		else
 			hi = mid;
 	}
+	return NULL;
+}
+
+const struct cipher_name *cipher_by_name(const char *name)
+{
+	if (!name)
+		return NULL;
+	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+		if (strcasecmp(table[i].iana, name) == 0 ||
+		    (table[i].openssl && strcasecmp(table[i].openssl, name) == 0))
+			return &table[i];
 	return NULL;
 }

@@ -12,5 +12,7 @@ struct cipher_name {
 
 /* NULL when the suite is not in the table. */
 const struct cipher_name *cipher_lookup(uint16_t id);
+/* By either name (IANA or OpenSSL, case-insensitive); NULL if unknown. */
+const struct cipher_name *cipher_by_name(const char *name);
 
 #endif
