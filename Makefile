@@ -50,12 +50,26 @@ check-asan:
 	  OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  LDFLAGS="-fsanitize=address,undefined" check
 
+# libFuzzer targets for every parser (clang); FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS = maillog capture smtp received rules
+FUZZ_FLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+fuzz-build:
+	$(MAKE) BUILD=build-fuzz CC=clang OPT="$(FUZZ_FLAGS)" $(LIB_SRC:%.c=build-fuzz/%.o) build-fuzz/default_policy.o
+	for t in $(FUZZ_TARGETS); do \
+	  clang $(STD) $(FUZZ_FLAGS) -fsanitize=fuzzer -o build-fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c \
+	    $(LIB_SRC:%.c=build-fuzz/%.o) build-fuzz/default_policy.o $(LDLIBS) || exit 1; \
+	done
+
+fuzz: fuzz-build
+	sh tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
 # Regenerate a lab set from real Postfix and Sendmail (needs root).
 lab:
 	bash tests/lab/lab.sh $(or $(LAB_OUT),build/lab)
 
 clean:
-	rm -rf build build-asan tlswitness
+	rm -rf build build-asan build-fuzz tlswitness
 
-.PHONY: all unit check check-asan lab clean
+.PHONY: all unit check check-asan fuzz fuzz-build lab clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

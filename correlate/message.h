@@ -78,6 +78,7 @@ struct message {
 	int finals;			/* recipients with a final status */
 	bool removed, done, complete;
 	int waiting;			/* inbound session still open */
+	void *session;			/* that session (the tracker's), or NULL */
 	uint64_t seq;
 	bool per_connection;		/* a capture's encrypted connection: its
 					   messages cannot be counted */

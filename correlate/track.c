@@ -317,13 +317,15 @@ static struct message *msg_lookup(struct tracker *t, const struct evidence *ev)
 	return ht_get(t->msgs, k, n);
 }
 
+static void detach(struct message *m);
+
 static struct message *msg_new(struct tracker *t, const struct evidence *ev)
 {
 	struct message *old = msg_lookup(t, ev);
 	if (old) {
 		/* A queue ID names a message only until "removed" (DESIGN.md
 		 * section 2): a new client= for a known ID starts a new one. */
-		old->waiting = 0;
+		detach(old);
 		complete(t, old);
 	}
 	struct message *m = message_new(ev->host, ev->instance, ev->qid, ev->mta, ev->ts);
@@ -387,6 +389,25 @@ static struct session *session_get(struct tracker *t, const struct evidence *ev,
 	return s;
 }
 
+/* A message completed before its session ended (its queue ID was reused,
+ * or it went idle) leaves the session's waiting list: the session must
+ * not touch it after it is written and freed. */
+static void detach(struct message *m)
+{
+	struct session *s = m->session;
+	if (s) {
+		for (size_t i = 0; i < s->nw; i++)
+			if (s->waiting[i] == m) {
+				memmove(&s->waiting[i], &s->waiting[i + 1],
+					(s->nw - i - 1) * sizeof *s->waiting);
+				s->nw--;
+				break;
+			}
+	}
+	m->session = NULL;
+	m->waiting = 0;
+}
+
 /* Apply what the session's end tells; ev is the disconnect or NULL. */
 static void session_close(struct tracker *t, struct session *s,
 			  const struct evidence *ev)
@@ -423,6 +444,7 @@ static void session_close(struct tracker *t, struct session *s,
 		if (s->tls_failed)
 			hop_add_ev(h, s->fail_ev);
 		m->waiting--;
+		m->session = NULL;
 		maybe_complete(t, m);
 	}
 	s->nw = 0;
@@ -496,6 +518,7 @@ static void on_client(struct tracker *t, const struct evidence *ev)
 		}
 		s->waiting[s->nw++] = m;
 		m->waiting++;
+		m->session = s;
 	} else {
 		hop_set_basis(h, "the start of this smtpd session is not in the log");
 	}
@@ -925,7 +948,7 @@ static void sweep_table(struct tracker *t, int which, time_t idle)
 			session_free(s);
 		} else {
 			struct message *m = ht_get(ht, k, klen);
-			m->waiting = 0;
+			detach(m);
 			complete(t, m);
 		}
 	}
@@ -1079,7 +1102,7 @@ void tracker_finish(struct tracker *t)
 	if (c.n)
 		qsort(c.v, c.n, sizeof *c.v, cmp_open);
 	for (size_t i = 0; i < c.n; i++) {
-		c.v[i]->waiting = 0;
+		detach(c.v[i]);
 		complete(t, c.v[i]);
 	}
 	free(c.v);
