@@ -589,6 +589,10 @@ int main(int argc, char **argv)
 		r.write_failed = true;
 	if (!quiet) {
 		report_inputs(ml);
+		if (tracker_evicted(r.tracker))
+			fprintf(stderr, "tlswitness: %lu sessions, processes or messages were "
+				"closed early: more than 100000 were open at once\n",
+				tracker_evicted(r.tracker));
 		if (joining)
 			join_report(r.join, stderr);
 		for (size_t i = 0; i < nmails; i++)

@@ -29,6 +29,8 @@
 #define MESSAGE_IDLE (8 * 86400)	/* beyond Postfix's 5-day queue lifetime */
 #define FLUSH_WAIT (3600)		/* how long a message waits to learn
 					   whether its host logs TLS at all */
+#define MAX_OPEN (100000)		/* sessions, processes or messages open at
+					   once; past it the idlest are closed early */
 
 struct conn {
 	bool open, has_tls;
@@ -97,6 +99,7 @@ struct tracker {
 	uint64_t seq;
 	time_t now;
 	unsigned long fed;
+	unsigned long evicted;		/* state closed early for MAX_OPEN */
 	struct buf key;
 };
 
@@ -955,11 +958,37 @@ static void sweep_table(struct tracker *t, int which, time_t idle)
 	buf_free(&sw.keys);
 }
 
+/* Past MAX_OPEN entries (a flood of sessions that never disconnect, a
+ * log that starts mid-queue), close the idlest: halve the idle time
+ * allowed until the table is back under the limit. */
+static void bound(struct tracker *t, int which, struct hashtab *ht, time_t idle)
+{
+	while (ht_count(ht) > MAX_OPEN && idle > 0) {
+		size_t before = ht_count(ht);
+		idle /= 2;
+		sweep_table(t, which, idle);
+		t->evicted += before - ht_count(ht);
+	}
+	if (ht_count(ht) > MAX_OPEN) {	/* all in the same second */
+		size_t before = ht_count(ht);
+		sweep_table(t, which, -1);
+		t->evicted += before - ht_count(ht);
+	}
+}
+
 static void sweep(struct tracker *t)
 {
 	sweep_table(t, 0, PROC_IDLE);
 	sweep_table(t, 1, SESSION_IDLE);
 	sweep_table(t, 2, MESSAGE_IDLE);
+	bound(t, 0, t->procs, PROC_IDLE);
+	bound(t, 1, t->sessions, SESSION_IDLE);
+	bound(t, 2, t->msgs, MESSAGE_IDLE);
+}
+
+unsigned long tracker_evicted(const struct tracker *t)
+{
+	return t->evicted;
 }
 
 /* ---- entry points -------------------------------------------------------- */

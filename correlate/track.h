@@ -20,6 +20,8 @@ void tracker_finish(struct tracker *t);
 /* Open state, for the memory accounting. */
 size_t tracker_open_messages(const struct tracker *t);
 size_t tracker_open_sessions(const struct tracker *t);
+/* Sessions, processes and messages closed early to stay within bounds. */
+unsigned long tracker_evicted(const struct tracker *t);
 void tracker_free(struct tracker *t);
 
 #endif
