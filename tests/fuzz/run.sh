@@ -1,12 +1,12 @@
 #!/bin/sh
 # Run every fuzz target for a bounded time, seeded from the lab set, the
 # tests and ../shared/corpus (when present).  A crash leaves its input in
-# tests/out/fuzz/TARGET/crash-* and fails the run: make it a regression
+# BUILD_DIR/out/TARGET/crash-* and fails the run: make it a regression
 # test.  Last line: "N passed, N failed".
 #   tests/fuzz/run.sh BUILD_DIR SECONDS
 B=$1 S=${2:-30}
 cd "$(dirname "$0")/../.." || exit 2
-O=tests/out/fuzz
+O=$B/out   # not under tests/out: make check clears that
 mkdir -p "$O"
 pass=0 fail=0
 seed() { # target dir files...
