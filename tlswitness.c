@@ -607,7 +607,7 @@ int main(int argc, char **argv)
 				"%lu SMTP connections%s; %s%s%s\n",
 				cst[i].path, cst[i].packets, cst[i].used, cst[i].not_tcp,
 				cst[i].other_ports, cst[i].truncated, cst[i].snapped, cst[i].flows,
-				cst[i].flows_dropped ? " (some dropped: too many at once)" : "",
+				cst[i].flows_dropped ? " (some closed early: too many at once)" : "",
 				cst[i].link ? cst[i].link : "unread", cst[i].gzip ? " (gzip)" : "",
 				cst[i].failed ? " (incomplete: see the error above)" : "");
 	}

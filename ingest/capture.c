@@ -299,16 +299,35 @@ static void close_idle(struct capture_reader *cr, time_t before)
 	free(l.v);
 }
 
+static int cmp_last(const void *a, const void *b)
+{
+	const struct flow *x = *(struct flow *const *)a, *y = *(struct flow *const *)b;
+	if (x->last != y->last)
+		return x->last < y->last ? -1 : 1;
+	return cmp_flow(a, b);
+}
+
+/* At the flow limit, close the quarter that has been silent longest:
+ * one sort per CAP_MAX_FLOWS / 4 new flows, so a SYN flood costs little
+ * and evicts the half-open connections it made, not the real ones. */
+static void evict_oldest(struct capture_reader *cr)
+{
+	struct flow_list l = { .before = (time_t)1 << 62 };
+	ht_foreach(cr->flows, collect_flow, &l);
+	if (l.n)
+		qsort(l.v, l.n, sizeof *l.v, cmp_last);
+	size_t n = l.n / 4 ? l.n / 4 : l.n;
+	for (size_t i = 0; i < n; i++)
+		flow_close(cr, l.v[i]);
+	cr->st->flows_dropped += n;
+	free(l.v);
+}
+
 static struct flow *flow_new(struct capture_reader *cr, const struct tcp_pkt *t,
 			     bool src_is_client, uint64_t frame, time_t ts)
 {
-	if (ht_count(cr->flows) >= CAP_MAX_FLOWS) {
-		close_idle(cr, cr->now - 60);
-		if (ht_count(cr->flows) >= CAP_MAX_FLOWS) {
-			cr->st->flows_dropped++;
-			return NULL;
-		}
-	}
+	if (ht_count(cr->flows) >= CAP_MAX_FLOWS)
+		evict_oldest(cr);
 	struct flow *f = xcalloc(1, sizeof *f);
 	f->cr = cr;
 	f->klen = flow_key(t, f->key);

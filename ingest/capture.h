@@ -11,7 +11,7 @@
 #define CAP_MAX_PORTS 16
 #define CAP_MAX_OOO_BYTES (256 * 1024)	/* out-of-order data kept per direction */
 #define CAP_MAX_OOO_TOTAL (64 * 1024 * 1024)	/* ... and over all flows */
-#define CAP_MAX_FLOWS 65536
+#define CAP_MAX_FLOWS 16384	/* concurrent; past it the silent ones close */
 #define CAP_IDLE (600)			/* a silent flow is closed after this */
 
 struct smtp_connection {
@@ -35,7 +35,7 @@ struct capture_stats {
 	const char *link;
 	unsigned long packets, used, not_tcp, other_ports, truncated, bad_link;
 	unsigned long snapped;		/* TCP data cut by the snap length */
-	unsigned long flows, flows_dropped;
+	unsigned long flows, flows_dropped;	/* dropped: closed early at the limit */
 	unsigned long ooo_overflows;	/* holes given up on for lack of room */
 	time_t first_ts, last_ts;
 };

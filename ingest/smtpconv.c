@@ -20,8 +20,8 @@ void smtp_conv_init(struct smtp_conv *s, bool implicit_tls)
 	tls_obs_init(&s->tls);
 	s->implicit_tls = implicit_tls;
 	s->pend[s->npend++] = CMD_CONNECT;	/* the banner answers the connect */
-	s->lc.p = xmalloc(SMTP_MAX_LINE + 1);
-	s->ls.p = xmalloc(SMTP_MAX_LINE + 1);
+	/* line buffers come with the first byte of each direction: a flood
+	 * of half-open connections costs only the struct */
 }
 
 static void msg_free(struct smtp_msg *m)
@@ -357,6 +357,8 @@ static size_t lines(struct smtp_conv *s, bool from_client, const uint8_t *p, siz
 			take = SMTP_MAX_LINE - lb->n;
 			lb->cut = true;
 		}
+		if (!lb->p)
+			lb->p = xmalloc(SMTP_MAX_LINE + 1);
 		memcpy(lb->p + lb->n, p + i, take);
 		lb->n += take;
 		if (!nl)
