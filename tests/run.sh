@@ -125,6 +125,18 @@ else
   sk corpus "../shared is not beside this clone"
 fi
 
+# --- valgrind memcheck on the lab set: every input kind at once -------------
+if command -v valgrind >/dev/null 2>&1; then
+  if valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=9 \
+       $TW -q --format json --tz UTC --year 2026 samples/lab/postfix-a.log \
+       samples/lab/postfix-a-quiet.log samples/lab/syslog-mail.log samples/lab/lab.pcap \
+       samples/lab/received.mbox > /dev/null 2> "$OUT/valgrind.log"
+  then ok "valgrind memcheck: lab logs, capture and mailbox, joined"
+  else ko "valgrind memcheck" "$OUT/valgrind.log"; fi
+else
+  sk valgrind "valgrind is not installed"
+fi
+
 # --- the HTML report in headless Chromium --------------------------------------
 sh tests/html_render.sh "$TW" "$OUT/html" > "$OUT/html.log" 2>&1
 p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$OUT/html.log")
