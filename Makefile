@@ -46,7 +46,7 @@ check: $(TW_BIN) $(UNIT_BIN)
 
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 check-asan:
-	$(MAKE) BUILD=build-asan TW_BIN=build-asan/tlswitness CC=clang \
+	TW_NO_VALGRIND=1 $(MAKE) BUILD=build-asan TW_BIN=build-asan/tlswitness CC=clang \
 	  OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  LDFLAGS="-fsanitize=address,undefined" check
 
