@@ -158,6 +158,19 @@ static void hop_obj(struct buf *b, const struct hop *h, const struct report_ctx 
 	buf_addc(b, '}');
 }
 
+static void hop_list(struct buf *b, const char *k, const struct message *m,
+		     const struct report_ctx *rc, bool *f)
+{
+	key(b, k, f);
+	buf_addc(b, '[');
+	for (size_t i = 0; i < m->ndl; i++) {
+		if (i)
+			buf_addc(b, ',');
+		hop_obj(b, &m->dl[i], rc);
+	}
+	buf_addc(b, ']');
+}
+
 void json_message(struct buf *b, const struct message *m, const struct report_ctx *rc)
 {
 	bool f = true;
@@ -193,32 +206,15 @@ void json_message(struct buf *b, const struct message *m, const struct report_ct
 		buf_addc(b, ']');
 	}
 	if (m->header) {	/* a message's own story: hops, top to bottom */
-		key(b, "hops", &f);
-		buf_addc(b, '[');
-		for (size_t i = 0; i < m->ndl; i++) {
-			if (i)
-				buf_addc(b, ',');
-			hop_obj(b, &m->dl[i], rc);
-		}
-		buf_addc(b, ']');
-		kstr(b, "verdict", m->verdict, &f);
-		kstr(b, "severity", m->severity, &f);
-		buf_adds(b, "}\n");
-		return;
+		hop_list(b, "hops", m, rc, &f);
+	} else {
+		key(b, "inbound", &f);
+		if (m->has_inbound)
+			hop_obj(b, &m->inbound, rc);
+		else
+			buf_adds(b, "null");
+		hop_list(b, "deliveries", m, rc, &f);
 	}
-	key(b, "inbound", &f);
-	if (m->has_inbound)
-		hop_obj(b, &m->inbound, rc);
-	else
-		buf_adds(b, "null");
-	key(b, "deliveries", &f);
-	buf_addc(b, '[');
-	for (size_t i = 0; i < m->ndl; i++) {
-		if (i)
-			buf_addc(b, ',');
-		hop_obj(b, &m->dl[i], rc);
-	}
-	buf_addc(b, ']');
 	kstr(b, "verdict", m->verdict, &f);
 	kstr(b, "severity", m->severity, &f);
 	buf_adds(b, "}\n");
