@@ -1,0 +1,29 @@
+#!/bin/sh
+# Peak resident memory under floods that must stay bounded (issue
+# "Hostile input"): a capture of a million half-open connections and a log
+# of a million smtpd sessions that never disconnect.  Needs python3 and GNU
+# time.  Prints one line each.
+set -e
+cd "$(dirname "$0")/.."
+d=${TMPDIR:-/tmp}/tlswitness-limits.$$
+mkdir -p "$d"
+trap 'rm -rf "$d"' EXIT
+make -s tlswitness
+python3 - "$d/syn-flood.pcap" <<'PY'
+import struct, sys
+out = open(sys.argv[1], 'wb')
+out.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+eth = b'\x00\x01\x02\x03\x04\x05\x00\x01\x02\x03\x04\x06\x08\x00'
+for i in range(1000000):
+    src = bytes([10, (i >> 16) & 255, (i >> 8) & 255, i & 255])
+    ip = struct.pack('>BBHHHBBH4s4s', 0x45, 0, 40, 0, 0, 64, 6, 0, src, bytes([192, 0, 2, 25]))
+    tcp = struct.pack('>HHIIBBHHH', 1024 + i % 60000, 25, i, 0, 0x50, 0x02, 65535, 0, 0)
+    pkt = eth + ip + tcp
+    out.write(struct.pack('<IIII', 1700000000 + i // 1000, (i % 1000) * 1000, len(pkt), len(pkt)) + pkt)
+PY
+awk 'BEGIN { for (i = 0; i < 1000000; i++) printf "Nov 28 10:%02d:%02d mx postfix/smtpd[%d]: connect from h%d.example[10.%d.%d.%d]\n", int(i/60000)%60, int(i/1000)%60, i+1000, i, int(i/65536)%256, int(i/256)%256, i%256 }' > "$d/sessions.log"
+for f in syn-flood.pcap sessions.log; do
+  /usr/bin/time -f "%M %e" -o "$d/t" ./tlswitness -q --format json --tz UTC --year 2026 "$d/$f" > /dev/null
+  set -- $(cat "$d/t")
+  printf '%-16s %6s MB  peak RSS %6s KiB  %5ss\n' "$f" "$(( $(wc -c < "$d/$f") / 1048576 ))" "$1" "$2"
+done
