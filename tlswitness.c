@@ -391,6 +391,7 @@ int main(int argc, char **argv)
 		if (!pseudo) {
 			fprintf(stderr, "tlswitness: --pseudonymize: %s\n", why.p);
 			buf_free(&why);
+			tz_free(tz);
 			return 2;
 		}
 		buf_free(&why);
@@ -404,6 +405,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tlswitness: the rule file has errors; nothing was analysed\n");
 		buf_free(&errs);
 		tz_free(tz);
+		pseudo_free(pseudo);
 		return 3;
 	}
 	buf_free(&errs);
@@ -417,6 +419,10 @@ int main(int argc, char **argv)
 		r.fp = fopen(tmp_path, "w");
 		if (!r.fp) {
 			fprintf(stderr, "tlswitness: %s: %s\n", tmp_path, strerror(errno));
+			free(tmp_path);
+			policy_free(r.policy);
+			pseudo_free(pseudo);
+			tz_free(tz);
 			return 2;
 		}
 	} else {
