@@ -524,6 +524,12 @@ int main(int argc, char **argv)
 		in->read = st->lines;
 		in->used = st->used;
 		in->skipped = st->ignored + st->malformed + st->too_long;
+		if (st->sha256[0]) {	/* hashed while it was read: no second pass */
+			memcpy(in->sha256, st->sha256, sizeof in->sha256);
+			in->size = st->bytes_in;
+			in->mtime = strcmp(st->path, "-") != 0 ? st->mtime : 0;
+			in->hashed = true;
+		}
 		if (st->year_assumed)
 			man.year_assumed = st->year_assumed;
 	}
@@ -555,8 +561,10 @@ int main(int argc, char **argv)
 		in->path = files[i];
 		struct buf why;
 		buf_init(&why);
-		in->hashed = strcmp(files[i], "-") != 0 &&
-			     manifest_hash_file(files[i], in->sha256, &in->size, &in->mtime, &why);
+		if (!in->hashed)
+			in->hashed = strcmp(files[i], "-") != 0 &&
+				     manifest_hash_file(files[i], in->sha256, &in->size,
+							&in->mtime, &why);
 		buf_free(&why);
 	}
 	man.rules_path = rules_path ? rules_path : "built-in:rules/default.yaml";

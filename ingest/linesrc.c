@@ -4,6 +4,7 @@
  * stream; each as text for the caller to prefix with the file name. */
 #include "linesrc.h"
 #include <errno.h>
+#include <openssl/evp.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@ struct linesrc {
 	bool skipping;		/* inside an over-long line */
 	unsigned long lineno;
 	struct ls_stats st;
+	EVP_MD_CTX *sha;	/* the manifest's hash, computed as we read */
 	char err[256];
 };
 
@@ -36,8 +38,10 @@ static ssize_t read_some(struct linesrc *ls, void *dst, size_t n)
 	for (;;) {
 		ssize_t r = read(ls->fd, dst, n);
 		if (r >= 0 || errno != EINTR) {
-			if (r > 0)
+			if (r > 0) {
 				ls->st.bytes_in += (uint64_t)r;
+				EVP_DigestUpdate(ls->sha, dst, (size_t)r);
+			}
 			return r;
 		}
 	}
@@ -74,6 +78,8 @@ struct linesrc *ls_open(const char *path, struct buf *why)
 	}
 	ls->in = xmalloc(IN_BLOCK);
 	ls->win = xmalloc(WIN_SIZE);
+	ls->sha = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(ls->sha, EVP_sha256(), NULL);
 	ssize_t r = read_some(ls, ls->in, IN_BLOCK);
 	if (r < 0) {
 		buf_printf(why, "%s", strerror(errno));
@@ -274,5 +280,22 @@ void ls_close(struct linesrc *ls)
 		close(ls->fd);
 	free(ls->in);
 	free(ls->win);
+	EVP_MD_CTX_free(ls->sha);
 	free(ls);
+}
+
+void ls_sha256(struct linesrc *ls, char hex[65])
+{
+	static const char hx[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned n = 0;
+	EVP_MD_CTX *copy = EVP_MD_CTX_new();
+	EVP_MD_CTX_copy_ex(copy, ls->sha);
+	EVP_DigestFinal_ex(copy, md, &n);
+	EVP_MD_CTX_free(copy);
+	for (unsigned i = 0; i < n; i++) {
+		hex[2 * i] = hx[md[i] >> 4];
+		hex[2 * i + 1] = hx[md[i] & 15];
+	}
+	hex[2 * n] = '\0';
 }

@@ -26,6 +26,9 @@ unsigned long ls_lineno(const struct linesrc *ls);
 const char *ls_error(const struct linesrc *ls);	/* after -1 */
 bool ls_is_gzip(const struct linesrc *ls);
 bool ls_looks_binary(const struct linesrc *ls);	/* NUL in the first block */
+/* SHA-256 of every byte read so far, as stored (before decompression);
+ * after the end of input it is the file's (or standard input's) hash. */
+void ls_sha256(struct linesrc *ls, char hex[65]);
 time_t ls_mtime(const struct linesrc *ls);
 const struct ls_stats *ls_stats(const struct linesrc *ls);
 void ls_close(struct linesrc *ls);

@@ -193,6 +193,8 @@ static void read_one(struct maillog *ml, size_t id, struct syslog_ctx *ctx,
 			st->path, st->too_long, st->too_long == 1 ? "" : "s", LS_MAX_LINE);
 	if (rc < 0)
 		fail(ml, st, ls_error(ls));
+	else
+		ls_sha256(ls, st->sha256);	/* read to the end: the file's hash */
 	ls_close(ls);
 }
 

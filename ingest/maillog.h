@@ -19,6 +19,7 @@ struct input_stats {
 	time_t first_ts, last_ts;	/* 0 when no stamp was read */
 	time_t mtime;
 	int year_assumed;		/* 0 unless a year was inferred */
+	char sha256[65];		/* of the bytes read, "" if not read whole */
 };
 
 typedef void (*evidence_fn)(const struct evidence *ev, void *arg);
