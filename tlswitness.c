@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define TW_VERSION "0.1.0"
@@ -555,6 +556,13 @@ int main(int argc, char **argv)
 		in->error = mst[i].error;
 		in->read = mst[i].lines;
 		in->used = mst[i].received;
+		if (mst[i].sha256[0]) {
+			struct stat sb;
+			memcpy(in->sha256, mst[i].sha256, sizeof in->sha256);
+			in->size = mst[i].bytes;
+			in->mtime = stat(files[mails[i]], &sb) == 0 ? sb.st_mtime : 0;
+			in->hashed = true;
+		}
 	}
 	for (size_t i = 0; i < man.nin; i++) {
 		struct manifest_input *in = &man.in[i];

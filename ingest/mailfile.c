@@ -184,6 +184,9 @@ bool mail_read(const char *path, int file_id, FILE *warn, mail_fn fn, void *arg,
 		fprintf(warn, "%s: error: %s\n", path, ls_error(ls));
 		st->failed = true;
 		st->error = xstrdup(ls_error(ls));
+	} else {
+		ls_sha256(ls, st->sha256);
+		st->bytes = ls_stats(ls)->bytes_in;
 	}
 	buf_free(&rd.hdr);
 	ls_close(ls);

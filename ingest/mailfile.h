@@ -5,6 +5,7 @@
 #ifndef TW_MAILFILE_H
 #define TW_MAILFILE_H
 #include "received.h"
+#include <stdint.h>
 #include <stdio.h>
 
 #define MAIL_MAX_HEADER (1024 * 1024)	/* a longer header is cut and counted */
@@ -30,6 +31,8 @@ struct mail_stats {
 	bool failed, gzip;
 	char *error;
 	time_t first_ts, last_ts;
+	char sha256[65];	/* of the bytes read, when read to the end */
+	uint64_t bytes;
 };
 
 typedef void (*mail_fn)(const struct mail_msg *m, void *arg);
