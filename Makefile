@@ -65,8 +65,8 @@ fuzz: fuzz-build
 	sh tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
 
 # Regenerate a lab set from real Postfix and Sendmail (needs root).
-lab:
-	bash tests/lab/lab.sh $(or $(LAB_OUT),build/lab)
+lab: tlswitness
+	TLSWITNESS=$(CURDIR)/tlswitness bash tests/lab/lab.sh $(or $(LAB_OUT),build/lab)
 
 clean:
 	rm -rf build build-asan build-fuzz tlswitness

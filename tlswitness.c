@@ -26,7 +26,8 @@
 
 #define TW_VERSION "0.1.0"
 
-enum format { FMT_TEXT, FMT_JSON, FMT_EVENTS, FMT_PATHS, FMT_CSV, FMT_HTML, FMT_TLSRPT };
+enum format { FMT_TEXT, FMT_JSON, FMT_EVENTS, FMT_PATHS, FMT_CSV, FMT_HTML, FMT_TLSRPT,
+	      FMT_DOMAINS, FMT_MAP_POSTFIX, FMT_MAP_SENDMAIL };
 
 struct run {
 	enum format fmt;
@@ -44,6 +45,7 @@ struct run {
 	struct paths *paths;		/* --format paths */
 	struct html *html;		/* --format html */
 	struct tlsrpt *tlsrpt;		/* --format tlsrpt */
+	struct domains *domains;	/* --format domains, --policy-map */
 };
 
 static void usage(FILE *f)
@@ -60,7 +62,8 @@ static void usage(FILE *f)
 	      "options:\n"
 	      "  -f, --format FMT    text (default), json (JSON Lines, one message per\n"
 	      "                      line), csv (one row per hop), html (a self-contained\n"
-	      "                      report), tlsrpt (RFC 8460 aggregate reports),\n"
+	      "                      report), tlsrpt (RFC 8460 aggregate reports), domains\n"
+	      "                      (TLS per recipient domain and sending peer),\n"
 	      "                      events (every recognised evidence record),\n"
 	      "                      paths (each message followed across the servers)\n"
 	      "  -r, --rules FILE    policy to apply (default: the built-in rules/default.yaml)\n"
@@ -73,6 +76,8 @@ static void usage(FILE *f)
 	      "  -o, --output FILE   write there (atomically: a temporary file renamed into\n"
 	      "                      place when complete) instead of standard output\n"
 	      "      --ports LIST    TCP ports followed in captures (default 25,587,2525,465)\n"
+	      "      --policy-map postfix|sendmail  write a TLS policy map instead: every\n"
+	      "                      recipient domain that always took TLS made to require it\n"
 	      "      --org NAME, --contact ADDR  organization-name and contact-info of\n"
 	      "                      TLS-RPT reports (default tlswitness, postmaster)\n"
 	      "      --pseudonymize KEYFILE  replace address local parts by an HMAC-SHA-256\n"
@@ -115,6 +120,8 @@ static void on_message(struct message *m, void *arg)
 		html_message(r->html, m, &r->rc);
 	else if (r->fmt == FMT_TLSRPT)
 		tlsrpt_message(r->tlsrpt, m);
+	else if (r->domains)
+		domains_message(r->domains, m);
 	else if (r->fmt == FMT_TEXT)
 		text_message(&r->out, m, &r->rc);
 	flush_out(r, false);
@@ -279,6 +286,7 @@ int main(int argc, char **argv)
 		{ "skew", required_argument, NULL, 'S' },
 		{ "manifest", required_argument, NULL, 'M' },
 		{ "org", required_argument, NULL, 'O' },
+		{ "policy-map", required_argument, NULL, 'A' },
 		{ "pseudonymize", required_argument, NULL, 'K' },
 		{ "contact", required_argument, NULL, 'C' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -295,10 +303,12 @@ int main(int argc, char **argv)
 	size_t nports = 0;
 	long skew = 0;
 	bool skew_given = false;
+	bool format_given = false, map_given = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "f:r:o:qVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
+			format_given = true;
 			if (strcmp(optarg, "text") == 0)
 				r.fmt = FMT_TEXT;
 			else if (strcmp(optarg, "json") == 0)
@@ -313,9 +323,11 @@ int main(int argc, char **argv)
 				r.fmt = FMT_HTML;
 			else if (strcmp(optarg, "tlsrpt") == 0)
 				r.fmt = FMT_TLSRPT;
+			else if (strcmp(optarg, "domains") == 0)
+				r.fmt = FMT_DOMAINS;
 			else {
 				fprintf(stderr, "tlswitness: unknown format '%s' (text, json, csv, html, "
-					"tlsrpt, events, paths)\n", optarg);
+					"tlsrpt, domains, events, paths)\n", optarg);
 				return 2;
 			}
 			break;
@@ -353,6 +365,18 @@ int main(int argc, char **argv)
 		case 'o': r.out_path = optarg; break;
 		case 'M': manifest_path = optarg; break;
 		case 'O': org = optarg; break;
+		case 'A':
+			map_given = true;
+			if (strcmp(optarg, "postfix") == 0)
+				r.fmt = FMT_MAP_POSTFIX;
+			else if (strcmp(optarg, "sendmail") == 0)
+				r.fmt = FMT_MAP_SENDMAIL;
+			else {
+				fprintf(stderr, "tlswitness: --policy-map takes postfix or sendmail, "
+					"not '%s'\n", optarg);
+				return 2;
+			}
+			break;
 		case 'K': keyfile = optarg; break;
 		case 'C': contact = optarg; break;
 		case 'P':
@@ -373,6 +397,11 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
+	}
+	if (format_given && map_given) {
+		/* A map is its own output: one would silently replace the other. */
+		fprintf(stderr, "tlswitness: --policy-map and --format are alternatives: give one\n");
+		return 2;
 	}
 	if (optind >= argc) {
 		fputs("tlswitness: no input: name one or more log files, or - for standard input\n", stderr);
@@ -460,6 +489,8 @@ int main(int argc, char **argv)
 		r.html = html_new();
 	else if (r.fmt == FMT_TLSRPT)
 		r.tlsrpt = tlsrpt_new();
+	else if (r.fmt == FMT_DOMAINS || r.fmt == FMT_MAP_POSTFIX || r.fmt == FMT_MAP_SENDMAIL)
+		r.domains = domains_new();
 	struct capture_reader *cr = capture_new(ports, nports, stderr, on_connection, &r);
 	struct capture_stats *cst = xcalloc(ncaptures + 1, sizeof *cst);
 	for (size_t i = 0; i < ncaptures; i++)
@@ -599,7 +630,12 @@ int main(int argc, char **argv)
 		html_write(r.html, &r.out, &man);
 	else if (r.fmt == FMT_TLSRPT)
 		tlsrpt_write(r.tlsrpt, &r.out, org, contact, man.report_id);
-	else if (r.fmt != FMT_CSV)
+	else if (r.fmt == FMT_MAP_POSTFIX || r.fmt == FMT_MAP_SENDMAIL)
+		domains_policy_map(r.domains, &r.out, r.fmt == FMT_MAP_SENDMAIL);
+	if (r.fmt == FMT_DOMAINS)
+		domains_json(r.domains, &r.out);
+	if (r.fmt == FMT_JSON || r.fmt == FMT_EVENTS || r.fmt == FMT_PATHS ||
+	    r.fmt == FMT_DOMAINS)
 		manifest_json(&r.out, &man);
 	if (manifest_path && !write_file_atomically(manifest_path, &man))
 		r.write_failed = true;
@@ -647,6 +683,7 @@ int main(int argc, char **argv)
 	html_free(r.html);
 	pseudo_free(pseudo);
 	tlsrpt_free(r.tlsrpt);
+	domains_free(r.domains);
 	int rc = 0;
 	if (r.out_path) {
 		if (fclose(r.fp) != 0)

@@ -46,6 +46,14 @@ void tlsrpt_write(struct tlsrpt *t, struct buf *out, const char *org, const char
 		  const char *report_id);
 void tlsrpt_free(struct tlsrpt *t);
 
+struct domains;
+struct domains *domains_new(void);
+void domains_message(struct domains *d, const struct message *m);
+void domains_json(struct domains *d, struct buf *out);
+/* Postfix smtp_tls_policy_maps, or Sendmail access map TLS_Srv: lines. */
+void domains_policy_map(struct domains *d, struct buf *out, bool sendmail);
+void domains_free(struct domains *d);
+
 void csv_header(struct buf *out);
 void csv_message(struct buf *out, const struct message *m, const struct report_ctx *rc);
 

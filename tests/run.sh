@@ -148,7 +148,7 @@ else ko "html report" "$OUT/html.log"; fi
 
 # --- live lab: real Postfix and Sendmail, now ---------------------------------
 if [ "${CI:-}" = true ] || [ "${TW_LIVE_LAB:-}" = 1 ]; then
-  if [ "$(id -u)" = 0 ] && bash tests/lab/lab.sh "$OUT/live-lab" > "$OUT/live-lab.log" 2>&1; then
+  if [ "$(id -u)" = 0 ] && TLSWITNESS="$PWD/$TW" bash tests/lab/lab.sh "$OUT/live-lab" > "$OUT/live-lab.log" 2>&1; then
     lab_check live-lab-truth "$OUT/live-lab/truth.jsonl" stripped \
       "$OUT/live-lab/postfix-a.log" "$OUT/live-lab/syslog-mail.log"
     lab_check live-lab-truth-tls-logging-off "$OUT/live-lab/truth-quiet.jsonl" stripped,version,used \
@@ -157,7 +157,14 @@ if [ "${CI:-}" = true ] || [ "${TW_LIVE_LAB:-}" = 1 ]; then
       "$OUT/live-lab/postfix-a.log" "$OUT/live-lab/postfix-a-quiet.log" \
       "$OUT/live-lab/syslog-mail.log" "$OUT/live-lab/lab.pcap"
     rcv_check live-received-truth "$OUT/live-lab/received.mbox" \
-      "$OUT/live-lab/truth.jsonl" "$OUT/live-lab/truth-quiet.jsonl"
+      "$OUT/live-lab/truth.jsonl" "$OUT/live-lab/truth-quiet.jsonl" "$OUT/live-lab/truth-enforce.jsonl"
+    # The --policy-map tlswitness wrote from the run, loaded into Postfix A:
+    # the stripped destination is now deferred, every other one still delivered.
+    if diff -u tests/lab/enforce.expected "$OUT/live-lab/enforce.txt" > "$OUT/live-enforce.diff" 2>&1
+    then ok "live-policy-map-enforced: $(grep -c '^[^#]' "$OUT/live-lab/tls_policy") map entries; the STARTTLS stripper now gets a deferral"
+    else ko "live-policy-map-enforced" "$OUT/live-enforce.diff"; fi
+    lab_check live-lab-truth-enforced "$OUT/live-lab/truth-enforce.jsonl" stripped \
+      "$OUT/live-lab/postfix-a-enforce.log" "$OUT/live-lab/syslog-mail.log"
     for cap in "$OUT"/live-lab/lab*.pcap; do
       cap_check "live-capture-truth-$(basename "$cap" .pcap)" "$OUT/live-lab/truth.jsonl" "$cap"
     done

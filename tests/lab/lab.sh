@@ -241,6 +241,9 @@ PIDS+=($!)
 python3 "$HERE/stripper.py" --listen 127.0.0.5 --upstream 127.0.0.2 --seconds 900 \
   > "$WORK/stripper.log" 2>&1 &
 PIDS+=($!)
+# Leftover mail from an earlier, interrupted run would hold up this one.
+postsuper -d ALL >/dev/null 2>&1 || true
+postmulti -i postfix-b -x postsuper -d ALL >/dev/null 2>&1 || true
 postfix start >/dev/null 2>&1
 postmulti -i postfix-b -p status >/dev/null 2>&1 || postmulti -i postfix-b -p start
 "$SMBIN" -C "$WORK/sm/lab.cf" -bd -q5s
@@ -347,6 +350,47 @@ send 127.0.0.1 plain q2@plain.test "TLS logging off: in plain, out plain"
 send 127.0.0.1 tls12 q3@tls12.test,q4@plain.test "TLS logging off: mixed"
 sleep 2; settle
 postconf -e "maillog_file = $LOGA" "smtpd_tls_loglevel = 1" "smtp_tls_loglevel = 1"
+
+# --- enforcement: tlswitness's own policy map loaded into Postfix A -----------
+# With TLSWITNESS set (the binary under test), the map it writes from this
+# run's logs and capture becomes A's smtp_tls_policy_maps, and mail goes to
+# every destination again: TLS-capable ones must now get mandatory TLS, the
+# plaintext-only one must still be delivered (it is not in the map), and
+# the stripping middlebox must now cause a deferral, not a plaintext send.
+if [ -n "${TLSWITNESS:-}" ]; then
+  "$TLSWITNESS" -q --policy-map postfix --tz UTC "$LOGA" "$OUT/postfix-a-quiet.log" \
+    "$OUT/syslog-mail.log" "$OUT/lab.pcap" > "$OUT/tls_policy" || say "policy map failed"
+  cp "$OUT/tls_policy" "$WORK/tls_policy"
+  : > "$OUT/postfix-a-enforce.log"
+  postconf -e "maillog_file = $OUT/postfix-a-enforce.log" \
+    "smtp_tls_policy_maps = texthash:$WORK/tls_policy"
+  postfix reload >/dev/null 2>&1; sleep 2
+  TRUTH="$OUT/truth-enforce.jsonl"; : > "$TRUTH"
+  ER="e1@tls13.test e2@tls12.test e3@plain.test e4@strip.test e5@sm.test"
+  for r in $ER; do send 127.0.0.1 plain "$r" "policy map enforced: $r"; done
+  # e4 never leaves A now: drop the rows send() wrote for its way onward.
+  grep -v '"rcpt":"e4@strip.test"' "$TRUTH" > "$WORK/t" || true
+  grep '"instance":"postfix",[^}]*"hop":"in","rcpt":"e4@strip.test"' "$TRUTH" >> "$WORK/t"
+  mv "$WORK/t" "$TRUTH"
+  for _ in $(seq 30); do
+    grep -q 'to=<e4@strip.test>.*status=deferred' "$OUT/postfix-a-enforce.log" &&
+      [ "$(grep -c 'to=<e[1235]@.*status=sent' "$OUT/postfix-a-enforce.log")" -ge 4 ] && break
+    sleep 1
+  done
+  # One line per recipient: the first outcome Postfix logged for it, with
+  # the deferral reason cut to the words that say why.
+  for r in $ER; do
+    line=$(grep -m1 "to=<$r>.*status=" "$OUT/postfix-a-enforce.log" || true)
+    st=$(printf '%s' "$line" | sed -nE 's/.*status=([a-z]+).*/\1/p')
+    why=$(printf '%s' "$line" | grep -o 'TLS is required, but was not offered' || true)
+    echo "$r ${st:-none}${why:+: $why}"
+  done > "$OUT/enforce.txt"
+  postsuper -d ALL deferred >/dev/null 2>&1 || true
+  postconf -e "maillog_file = $LOGA" "smtp_tls_policy_maps ="
+  postfix reload >/dev/null 2>&1
+else
+  say "TLSWITNESS not set: the policy-map enforcement phase is skipped"
+fi
 
 sleep 2
 kill "${PIDS[0]}" "${PIDS[1]}" "${PIDS[2]}" 2>/dev/null || true   # tcpdump: flush the captures

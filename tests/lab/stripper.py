@@ -41,17 +41,27 @@ def main():
                 sel.register(c, selectors.EVENT_READ, None)
                 sel.register(u, selectors.EVENT_READ, None)
                 continue
-            other, rewrite = peer[s]
-            data = s.recv(65536)
-            if not data:
-                for x in (s, other):
-                    sel.unregister(x)
-                    peer.pop(x, None)
-                    x.close()
+            # Both ends of one pair can be ready in the same select(): once
+            # the first has closed the pair, the second is stale.
+            if s not in peer:
                 continue
-            if rewrite:
-                data = data.replace(b"STARTTLS", b"XXXXXXXA")
-            other.sendall(data)
+            other, rewrite = peer[s]
+            try:
+                data = s.recv(65536)
+            except OSError:
+                data = b""
+            if data:
+                if rewrite:
+                    data = data.replace(b"STARTTLS", b"XXXXXXXA")
+                try:
+                    other.sendall(data)
+                    continue
+                except OSError:
+                    pass
+            for x in (s, other):
+                sel.unregister(x)
+                peer.pop(x, None)
+                x.close()
         if conns >= a.max_conns and len(peer) == 0:
             break
     return 0

@@ -1,0 +1,288 @@
+/* domains.c - who can take TLS: per recipient domain (outbound) and per
+ * sending peer (inbound), over the period read: deliveries and messages,
+ * how many went over TLS, in plaintext or unknown, the versions, ciphers
+ * and certificate trust seen, stripped or refused STARTTLS, first and last
+ * seen.  From that, policy maps that make TLS mandatory where it is safe:
+ * Postfix smtp_tls_policy_maps (postconf(5): "encrypt", "verify") and
+ * Sendmail access map TLS_Srv: entries (cf/README: "ENCR:bits",
+ * "VERIFY:bits").  A domain whose plaintext deliveries were all stripped or
+ * refused STARTTLS (the server can do TLS; something in between stopped
+ * it) is a downgrade victim and goes into the map; a domain whose servers
+ * did not offer STARTTLS is listed apart, so nothing is switched on that
+ * would bounce its mail.
+ * Memory: one small record per domain and per peer. */
+#include "report.h"
+#include "escape.h"
+#include "../util/hashtab.h"
+#include "../util/timeconv.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define SEEN_MAX 8	/* versions or ciphers listed per domain */
+
+struct dom {
+	char *name;
+	bool outbound;
+	unsigned long hops, tls, plain, unknown, stripped, messages;
+	unsigned long cert[5];		/* by enum tls_cert */
+	int min_bits;			/* -1 unknown */
+	char *seen_v[SEEN_MAX], *seen_c[SEEN_MAX];
+	size_t nv, nc;
+	time_t first, last;
+	const struct message *last_msg;	/* to count messages once */
+};
+
+struct domains {
+	struct hashtab *ht;
+	struct dom **v;
+	size_t n, cap;
+};
+
+struct domains *domains_new(void)
+{
+	struct domains *d = xcalloc(1, sizeof *d);
+	d->ht = ht_new();
+	return d;
+}
+
+void domains_free(struct domains *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n; i++) {
+		struct dom *x = d->v[i];
+		for (size_t k = 0; k < x->nv; k++)
+			free(x->seen_v[k]);
+		for (size_t k = 0; k < x->nc; k++)
+			free(x->seen_c[k]);
+		free(x->name);
+		free(x);
+	}
+	free(d->v);
+	ht_free(d->ht, NULL);
+	free(d);
+}
+
+static void seen(char **list, size_t *n, const char *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(list[i], s) == 0)
+			return;
+	if (*n < SEEN_MAX)
+		list[(*n)++] = xstrdup(s);
+}
+
+static struct dom *get(struct domains *d, const char *name, bool outbound)
+{
+	char key[600];
+	snprintf(key, sizeof key, "%c%s", outbound ? '>' : '<', name);
+	struct dom *x = ht_get(d->ht, key, strlen(key));
+	if (x)
+		return x;
+	x = xcalloc(1, sizeof *x);
+	x->name = xstrdup(name);
+	x->outbound = outbound;
+	x->min_bits = -1;
+	ht_put(d->ht, key, strlen(key), x);
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 32;
+		d->v = xrealloc(d->v, d->cap * sizeof *d->v);
+	}
+	d->v[d->n++] = x;
+	return x;
+}
+
+static void count(struct dom *x, const struct message *m, const struct hop *h)
+{
+	x->hops++;
+	if (x->last_msg != m) {
+		x->messages++;
+		x->last_msg = m;
+	}
+	if (h->tls.used == TRI_YES) {
+		x->tls++;
+		x->cert[h->tls.cert]++;
+		seen(x->seen_v, &x->nv, tls_version_name(h->tls.version));
+		seen(x->seen_c, &x->nc, h->tls.cipher);
+		if (h->tls.bits >= 0 && (x->min_bits < 0 || h->tls.bits < x->min_bits))
+			x->min_bits = h->tls.bits;
+	} else if (h->tls.used == TRI_NO) {
+		x->plain++;
+		if (h->tls.stripped == TRI_YES)
+			x->stripped++;
+	} else {
+		x->unknown++;
+	}
+	time_t t = h->ts ? h->ts : m->first_seen;
+	if (!x->first || t < x->first)
+		x->first = t;
+	if (t > x->last)
+		x->last = t;
+}
+
+void domains_message(struct domains *d, const struct message *m)
+{
+	if (m->header)
+		return;	/* Received headers tell about other systems' hops */
+	for (size_t i = 0; i < m->ndl; i++) {
+		const struct hop *h = &m->dl[i];
+		if (h->local || !h->rcpt)
+			continue;
+		const char *at = strrchr(h->rcpt, '@');
+		if (!at)
+			continue;
+		char dom[256];
+		snprintf(dom, sizeof dom, "%s", at + 1);
+		size_t n = strlen(dom);
+		while (n && (dom[n - 1] == '>' || dom[n - 1] == '.'))
+			dom[--n] = '\0';
+		for (char *p = dom; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+		count(get(d, dom, true), m, h);
+	}
+	const struct hop *in = &m->inbound;
+	if (m->has_inbound && !in->local && in->peer_ip) {
+		char peer[300];
+		snprintf(peer, sizeof peer, "%s[%s]", in->peer_host ? in->peer_host : "unknown",
+			 in->peer_ip);
+		count(get(d, peer, false), m, in);
+	}
+}
+
+static int cmp_dom(const void *a, const void *b)
+{
+	const struct dom *x = *(struct dom *const *)a, *y = *(struct dom *const *)b;
+	if (x->outbound != y->outbound)
+		return x->outbound ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static void sorted(struct domains *d)
+{
+	if (d->n)
+		qsort(d->v, d->n, sizeof *d->v, cmp_dom);
+}
+
+void domains_json(struct domains *d, struct buf *b)
+{
+	sorted(d);
+	for (size_t i = 0; i < d->n; i++) {
+		const struct dom *x = d->v[i];
+		char a[32], z[32];
+		fmt_iso_utc(x->first, a, sizeof a);
+		fmt_iso_utc(x->last, z, sizeof z);
+		buf_printf(b, "{\"kind\":\"%s\",\"%s\":", x->outbound ? "recipient-domain" : "sending-peer",
+			   x->outbound ? "domain" : "peer");
+		json_str(b, x->name);
+		buf_printf(b, ",\"hops\":%lu,\"messages\":%lu,\"tls\":%lu,\"plaintext\":%lu,"
+			   "\"unknown\":%lu,\"stripped_or_refused\":%lu,\"tls_share\":%.3f,"
+			   "\"versions\":[", x->hops, x->messages, x->tls, x->plain, x->unknown,
+			   x->stripped, x->hops ? (double)x->tls / (double)x->hops : 0.0);
+		for (size_t k = 0; k < x->nv; k++) {
+			if (k)
+				buf_addc(b, ',');
+			json_str(b, x->seen_v[k]);
+		}
+		buf_adds(b, "],\"ciphers\":[");
+		for (size_t k = 0; k < x->nc; k++) {
+			if (k)
+				buf_addc(b, ',');
+			json_str(b, x->seen_c[k]);
+		}
+		buf_adds(b, "],\"certificates\":{");
+		bool f = true;
+		for (int c = CERT_ANONYMOUS; c <= CERT_VERIFIED; c++) {
+			if (!x->cert[c])
+				continue;
+			buf_printf(b, "%s\"%s\":%lu", f ? "" : ",", tls_cert_name((enum tls_cert)c),
+				   x->cert[c]);
+			f = false;
+		}
+		buf_printf(b, "},\"first_seen\":\"%s\",\"last_seen\":\"%s\"}\n", a, z);
+	}
+}
+
+/* What the map may say for a recipient domain; NULL: leave it out. */
+static const char *decide(const struct dom *x, bool *verified, const char **why)
+{
+	*verified = x->tls && x->cert[CERT_VERIFIED] == x->tls;
+	if (!x->tls && !x->plain) {
+		*why = "no delivery whose TLS use is known";
+		return NULL;
+	}
+	if (x->plain == 0) {
+		*why = "every delivery used TLS";
+		return "tls";
+	}
+	if (x->plain == x->stripped) {
+		*why = "its plaintext deliveries were all stripped or refused STARTTLS: "
+		       "a downgrade victim";
+		return "tls";
+	}
+	*why = "some deliveries went in plaintext with no sign of interference: "
+	       "its servers may not offer STARTTLS";
+	return NULL;
+}
+
+void domains_policy_map(struct domains *d, struct buf *b, bool sendmail)
+{
+	sorted(d);
+	buf_printf(b, "# %s generated by tlswitness from the evidence read.\n"
+		   "# Domains that always used TLS (or lost it only to a stripped or refused\n"
+		   "# STARTTLS) are made to require it; the others are listed at the end,\n"
+		   "# not in the map, so nothing is switched on that would bounce mail.\n",
+		   sendmail ? "Sendmail access map entries (TLS_Srv:)"
+			    : "Postfix smtp_tls_policy_maps");
+	struct buf apart;
+	buf_init(&apart);
+	for (size_t i = 0; i < d->n; i++) {
+		const struct dom *x = d->v[i];
+		if (!x->outbound)
+			continue;
+		bool verified;
+		const char *why;
+		const char *what = decide(x, &verified, &why);
+		char a[32], z[32];
+		fmt_iso_utc(x->first, a, sizeof a);
+		fmt_iso_utc(x->last, z, sizeof z);
+		a[10] = z[10] = '\0';
+		/* The domain comes from the evidence: only safe characters go
+		 * into a map line. */
+		bool safe = x->name[0] != '\0';
+		for (const char *p = x->name; *p; p++)
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+			      *p == '-'))
+				safe = false;
+		if (!what || !safe) {
+			buf_adds(&apart, "#   ");
+			text_safe(&apart, x->name);
+			buf_printf(&apart, ": %lu TLS, %lu plaintext, %lu unknown, %s to %s; %s\n",
+				   x->tls, x->plain, x->unknown, a, z,
+				   safe ? why : "the name holds characters a map cannot");
+			continue;
+		}
+		/* postconf(5) maps and makemap(8) take comments only on lines of
+		 * their own: the evidence goes above each entry. */
+		buf_printf(b, "# %s: %lu %s (%lu TLS", x->name, x->hops,
+		    x->hops == 1 ? "delivery" : "deliveries", x->tls);
+		if (x->stripped)
+			buf_printf(b, ", %lu stripped or refused STARTTLS", x->stripped);
+		if (x->unknown)
+			buf_printf(b, ", %lu unknown", x->unknown);
+		buf_printf(b, "), %s to %s; %s\n", a, z, why);
+		if (sendmail) {
+			int bits = x->min_bits >= 128 || x->min_bits < 0 ? 128 : x->min_bits;
+			buf_printf(b, "TLS_Srv:%s\t%s:%d\n", x->name, verified ? "VERIFY" : "ENCR", bits);
+		} else {
+			buf_printf(b, "%s\t%s\n", x->name, verified ? "verify" : "encrypt");
+		}
+	}
+	if (apart.n) {
+		buf_adds(b, "#\n# Not in the map:\n");
+		buf_add(b, apart.p, apart.n);
+	}
+	buf_free(&apart);
+}
