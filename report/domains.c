@@ -236,6 +236,9 @@ void domains_policy_map(struct domains *d, struct buf *b, bool sendmail)
 		   "# not in the map, so nothing is switched on that would bounce mail.\n",
 		   sendmail ? "Sendmail access map entries (TLS_Srv:)"
 			    : "Postfix smtp_tls_policy_maps");
+	if (!sendmail)
+		buf_adds(b, "# Keys are recipient domains: where transport_maps or relayhost name\n"
+			    "# another next hop, Postfix looks that up instead (postconf(5)).\n");
 	struct buf apart;
 	buf_init(&apart);
 	for (size_t i = 0; i < d->n; i++) {

@@ -360,7 +360,13 @@ postconf -e "maillog_file = $LOGA" "smtpd_tls_loglevel = 1" "smtp_tls_loglevel =
 if [ -n "${TLSWITNESS:-}" ]; then
   "$TLSWITNESS" -q --policy-map postfix --tz UTC "$LOGA" "$OUT/postfix-a-quiet.log" \
     "$OUT/syslog-mail.log" "$OUT/lab.pcap" > "$OUT/tls_policy" || say "policy map failed"
-  cp "$OUT/tls_policy" "$WORK/tls_policy"
+  # Postfix looks the table up by next hop (postconf(5)), which the lab's
+  # transport map sets to "[127.0.0.N]:25": rename each entry to it, as
+  # the README tells a user with a transport map to do.
+  awk 'NR == FNR { sub(/^smtp:/, "", $2); hop[$1] = $2; next }
+       /^#/ || NF == 0 { print; next }
+       { print (($1 in hop) ? hop[$1] : $1) "\t" $2 }' \
+    /etc/postfix/lab-transport "$OUT/tls_policy" > "$WORK/tls_policy"
   : > "$OUT/postfix-a-enforce.log"
   postconf -e "maillog_file = $OUT/postfix-a-enforce.log" \
     "smtp_tls_policy_maps = texthash:$WORK/tls_policy"
