@@ -120,10 +120,10 @@ static void on_message(struct message *m, void *arg)
 		html_message(r->html, m, &r->rc);
 	else if (r->fmt == FMT_TLSRPT)
 		tlsrpt_message(r->tlsrpt, m);
-	else if (r->domains)
-		domains_message(r->domains, m);
 	else if (r->fmt == FMT_TEXT)
 		text_message(&r->out, m, &r->rc);
+	if (r->domains)
+		domains_message(r->domains, m);
 	flush_out(r, false);
 	message_free(m);
 }
@@ -489,7 +489,8 @@ int main(int argc, char **argv)
 		r.html = html_new();
 	else if (r.fmt == FMT_TLSRPT)
 		r.tlsrpt = tlsrpt_new();
-	else if (r.fmt == FMT_DOMAINS || r.fmt == FMT_MAP_POSTFIX || r.fmt == FMT_MAP_SENDMAIL)
+	if (r.fmt == FMT_TEXT || r.fmt == FMT_DOMAINS || r.fmt == FMT_MAP_POSTFIX ||
+	    r.fmt == FMT_MAP_SENDMAIL)
 		r.domains = domains_new();
 	struct capture_reader *cr = capture_new(ports, nports, stderr, on_connection, &r);
 	struct capture_stats *cst = xcalloc(ncaptures + 1, sizeof *cst);
@@ -530,8 +531,10 @@ int main(int argc, char **argv)
 			input_errors++;
 	if (r.paths)
 		json_paths(&r.out, r.paths);
-	if (r.fmt == FMT_TEXT)
+	if (r.fmt == FMT_TEXT) {
 		text_summary(&r.out, &r.sum);
+		domains_text(r.domains, &r.out);
+	}
 	/* The evidence manifest: every input hashed as stored, the rules. */
 	struct manifest man;
 	memset(&man, 0, sizeof man);

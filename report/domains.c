@@ -205,6 +205,33 @@ void domains_json(struct domains *d, struct buf *b)
 	}
 }
 
+/* The text report's closing tables: one row per recipient domain, then
+ * per sending peer. */
+void domains_text(struct domains *d, struct buf *b)
+{
+	sorted(d);
+	for (size_t i = 0; i < d->n; i++) {
+		const struct dom *x = d->v[i];
+		if (i == 0 || x->outbound != d->v[i - 1]->outbound)
+			buf_printf(b, "\nBy %s\n  %-38s %6s %6s %6s %7s %8s %6s  versions\n",
+				   x->outbound ? "recipient domain (outbound hops)"
+					       : "sending peer (inbound hops)",
+				   x->outbound ? "domain" : "peer", "hops", "TLS", "plain",
+				   "unknown", "stripped", "TLS%");
+		buf_adds(b, "  ");
+		text_cell(b, x->name, 38);
+		buf_printf(b, "%6lu %6lu %6lu %7lu %8lu %5.1f%%  ", x->hops, x->tls, x->plain,
+			   x->unknown, x->stripped,
+			   x->hops ? 100.0 * (double)x->tls / (double)x->hops : 0.0);
+		for (size_t k = 0; k < x->nv; k++) {
+			if (k)
+				buf_addc(b, ',');
+			text_safe(b, x->seen_v[k]);
+		}
+		buf_adds(b, x->nv ? "\n" : "-\n");
+	}
+}
+
 /* What the map may say for a recipient domain; NULL: leave it out. */
 static const char *decide(const struct dom *x, bool *verified, const char **why)
 {

@@ -50,6 +50,7 @@ struct domains;
 struct domains *domains_new(void);
 void domains_message(struct domains *d, const struct message *m);
 void domains_json(struct domains *d, struct buf *out);
+void domains_text(struct domains *d, struct buf *out);
 /* Postfix smtp_tls_policy_maps, or Sendmail access map TLS_Srv: lines. */
 void domains_policy_map(struct domains *d, struct buf *out, bool sendmail);
 void domains_free(struct domains *d);
@@ -60,5 +61,7 @@ void csv_message(struct buf *out, const struct message *m, const struct report_c
 void text_header(struct buf *out);
 void text_message(struct buf *out, const struct message *m, const struct report_ctx *rc);
 void text_summary(struct buf *out, const struct summary *s);
+/* One table cell: escaped, padded to width display columns, then a space. */
+void text_cell(struct buf *out, const char *s, size_t width);
 
 #endif

@@ -12,7 +12,7 @@ void text_header(struct buf *b)
 	buf_adds(b, "TIME                  HOST/QUEUE-ID                 DIR  PEER                               RECIPIENT                      VERDICT    SEVERITY  RULE                  TLS\n");
 }
 
-static void cell(struct buf *b, const char *s, size_t width)
+void text_cell(struct buf *b, const char *s, size_t width)
 {
 	struct buf t;
 	buf_init(&t);
@@ -59,24 +59,24 @@ static void row(struct buf *b, const struct message *m, const struct hop *h)
 {
 	char iso[32];
 	fmt_iso_utc(h->ts ? h->ts : m->first_seen, iso, sizeof iso);
-	cell(b, iso, 21);
+	text_cell(b, iso, 21);
 	struct buf id;
 	buf_init(&id);
 	buf_printf(&id, "%s/%s", m->host ? m->host : "-", m->qid ? m->qid : "-");
-	cell(b, id.p, 29);
+	text_cell(b, id.p, 29);
 	buf_free(&id);
-	cell(b, h->dir == DIR_OUT ? "out" : "in", 4);
+	text_cell(b, h->dir == DIR_OUT ? "out" : "in", 4);
 	struct buf peer;
 	buf_init(&peer);
 	buf_printf(&peer, "%s[%s]", h->peer_host ? h->peer_host : "-", h->peer_ip ? h->peer_ip : "-");
 	if (h->peer_port >= 0)
 		buf_printf(&peer, ":%d", h->peer_port);
-	cell(b, peer.p, 34);
+	text_cell(b, peer.p, 34);
 	buf_free(&peer);
-	cell(b, h->dir == DIR_OUT ? h->rcpt : m->from, 30);
-	cell(b, h->verdict, 10);
-	cell(b, h->severity, 9);
-	cell(b, h->rule, 21);
+	text_cell(b, h->dir == DIR_OUT ? h->rcpt : m->from, 30);
+	text_cell(b, h->verdict, 10);
+	text_cell(b, h->severity, 9);
+	text_cell(b, h->rule, 21);
 	tls_text(b, &h->tls);
 	buf_addc(b, '\n');
 }
