@@ -29,13 +29,14 @@ struct dom {
 	char *seen_v[SEEN_MAX], *seen_c[SEEN_MAX];
 	size_t nv, nc;
 	time_t first, last;
-	const struct message *last_msg;	/* to count messages once */
+	unsigned long last_seq;		/* the message last counted: count each once */
 };
 
 struct domains {
 	struct hashtab *ht;
 	struct dom **v;
 	size_t n, cap;
+	unsigned long seq;		/* messages seen */
 };
 
 struct domains *domains_new(void)
@@ -94,12 +95,13 @@ static struct dom *get(struct domains *d, const char *name, bool outbound)
 	return x;
 }
 
-static void count(struct dom *x, const struct message *m, const struct hop *h)
+static void count(struct dom *x, unsigned long seq, const struct message *m,
+		  const struct hop *h)
 {
 	x->hops++;
-	if (x->last_msg != m) {
+	if (x->last_seq != seq) {
 		x->messages++;
-		x->last_msg = m;
+		x->last_seq = seq;
 	}
 	if (h->tls.used == TRI_YES) {
 		x->tls++;
@@ -126,6 +128,9 @@ void domains_message(struct domains *d, const struct message *m)
 {
 	if (m->header)
 		return;	/* Received headers tell about other systems' hops */
+	/* A sequence number, not the message's address: messages are freed
+	 * after each call and the next may reuse the address. */
+	unsigned long seq = ++d->seq;
 	for (size_t i = 0; i < m->ndl; i++) {
 		const struct hop *h = &m->dl[i];
 		if (h->local || !h->rcpt)
@@ -141,14 +146,14 @@ void domains_message(struct domains *d, const struct message *m)
 		for (char *p = dom; *p; p++)
 			if (*p >= 'A' && *p <= 'Z')
 				*p = (char)(*p - 'A' + 'a');
-		count(get(d, dom, true), m, h);
+		count(get(d, dom, true), seq, m, h);
 	}
 	const struct hop *in = &m->inbound;
 	if (m->has_inbound && !in->local && in->peer_ip) {
 		char peer[300];
 		snprintf(peer, sizeof peer, "%s[%s]", in->peer_host ? in->peer_host : "unknown",
 			 in->peer_ip);
-		count(get(d, peer, false), m, in);
+		count(get(d, peer, false), seq, m, in);
 	}
 }
 
