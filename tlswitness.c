@@ -489,7 +489,7 @@ int main(int argc, char **argv)
 		r.html = html_new();
 	else if (r.fmt == FMT_TLSRPT)
 		r.tlsrpt = tlsrpt_new();
-	if (r.fmt == FMT_TEXT || r.fmt == FMT_DOMAINS || r.fmt == FMT_MAP_POSTFIX ||
+	if (r.fmt == FMT_TEXT || r.fmt == FMT_HTML || r.fmt == FMT_DOMAINS || r.fmt == FMT_MAP_POSTFIX ||
 	    r.fmt == FMT_MAP_SENDMAIL)
 		r.domains = domains_new();
 	struct capture_reader *cr = capture_new(ports, nports, stderr, on_connection, &r);
@@ -630,7 +630,7 @@ int main(int argc, char **argv)
 	if (r.fmt == FMT_TEXT)
 		manifest_text(&r.out, &man);
 	else if (r.fmt == FMT_HTML)
-		html_write(r.html, &r.out, &man);
+		html_write(r.html, &r.out, &man, r.domains);
 	else if (r.fmt == FMT_TLSRPT)
 		tlsrpt_write(r.tlsrpt, &r.out, org, contact, man.report_id);
 	else if (r.fmt == FMT_MAP_POSTFIX || r.fmt == FMT_MAP_SENDMAIL)

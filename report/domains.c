@@ -237,6 +237,39 @@ void domains_text(struct domains *d, struct buf *b)
 	}
 }
 
+/* The HTML report's section: the same two tables. */
+void domains_html(struct domains *d, struct buf *b)
+{
+	sorted(d);
+	for (size_t i = 0; i < d->n; i++) {
+		const struct dom *x = d->v[i];
+		if (i == 0 || x->outbound != d->v[i - 1]->outbound)
+			buf_printf(b, "%s<h3>TLS by %s</h3>\n<table><tr><th>%s</th><th>hops</th>"
+				   "<th>TLS</th><th>plaintext</th><th>unknown</th><th>stripped or "
+				   "refused</th><th>TLS share</th><th>versions</th><th>first seen</th>"
+				   "<th>last seen</th></tr>\n", i ? "</table>\n" : "",
+				   x->outbound ? "recipient domain (outbound hops)"
+					       : "sending peer (inbound hops)",
+				   x->outbound ? "domain" : "peer");
+		char a[32], z[32];
+		fmt_iso_utc(x->first, a, sizeof a);
+		fmt_iso_utc(x->last, z, sizeof z);
+		buf_adds(b, "<tr><td>");
+		html_safe(b, x->name);
+		buf_printf(b, "</td><td>%lu</td><td>%lu</td><td>%lu</td><td>%lu</td><td>%lu</td>"
+			   "<td>%.1f%%</td><td>", x->hops, x->tls, x->plain, x->unknown, x->stripped,
+			   x->hops ? 100.0 * (double)x->tls / (double)x->hops : 0.0);
+		for (size_t k = 0; k < x->nv; k++) {
+			if (k)
+				buf_adds(b, ", ");
+			html_safe(b, x->seen_v[k]);
+		}
+		buf_printf(b, "</td><td>%s</td><td>%s</td></tr>\n", a, z);
+	}
+	if (d->n)
+		buf_adds(b, "</table>\n");
+}
+
 /* What the map may say for a recipient domain; NULL: leave it out. */
 static const char *decide(const struct dom *x, bool *verified, const char **why)
 {

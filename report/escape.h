@@ -12,6 +12,9 @@ void json_strn(struct buf *b, const char *p, size_t n);
 /* Text for a terminal: control characters, DEL and invalid UTF-8 become
  * \xNN, so no byte of the evidence can move the cursor or change colours. */
 void text_safe(struct buf *b, const char *s);
+/* Text for HTML (body or quoted attribute): text_safe(), then & < > " '
+ * as character references. */
+void html_safe(struct buf *b, const char *s);
 /* Length of the valid UTF-8 sequence at p (1-4), or 0 if invalid. */
 size_t utf8_len(const unsigned char *p, size_t avail);
 

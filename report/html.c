@@ -53,7 +53,7 @@ void html_free(struct html *h)
 }
 
 /* HTML text: escape markup, make controls and invalid UTF-8 visible. */
-static void esc(struct buf *b, const char *s)
+void html_safe(struct buf *b, const char *s)
 {
 	struct buf t;
 	buf_init(&t);
@@ -103,24 +103,24 @@ static void exception_row(struct html *h, const struct message *m, const struct 
 	char iso[32];
 	fmt_iso_utc(hp->ts ? hp->ts : m->first_seen, iso, sizeof iso);
 	buf_printf(b, "<tr class=\"v-%s\"><td>%s</td><td>", hp->verdict, iso);
-	esc(b, m->host);
+	html_safe(b, m->host);
 	buf_adds(b, "<br><code>");
-	esc(b, m->qid);
+	html_safe(b, m->qid);
 	buf_adds(b, "</code></td><td>");
-	esc(b, m->message_id);
+	html_safe(b, m->message_id);
 	buf_printf(b, "</td><td>%s</td><td>", hp->dir == DIR_OUT ? "out" : "in");
-	esc(b, hp->peer_host);
+	html_safe(b, hp->peer_host);
 	buf_adds(b, " [");
-	esc(b, hp->peer_ip);
+	html_safe(b, hp->peer_ip);
 	buf_adds(b, "]");
 	if (hp->dir == DIR_OUT) {
 		buf_adds(b, "<br>");
-		esc(b, hp->rcpt);
+		html_safe(b, hp->rcpt);
 	}
 	buf_printf(b, "</td><td>%s</td><td>%s</td><td><code>", hp->verdict, hp->severity);
-	esc(b, hp->rule);
+	html_safe(b, hp->rule);
 	buf_adds(b, "</code></td><td>");
-	esc(b, hp->explain);
+	html_safe(b, hp->explain);
 	buf_adds(b, "</td><td class=\"ev\">");
 	for (size_t i = 0; i < hp->nev; i++) {
 		int id = hp->ev[i].file_id;
@@ -128,7 +128,7 @@ static void exception_row(struct html *h, const struct message *m, const struct 
 		snprintf(loc, sizeof loc, hp->ev[i].frame ? "#frame=%lu" : ":%lu", hp->ev[i].line);
 		if (i)
 			buf_adds(b, "<br>");
-		esc(b, id >= 0 && (size_t)id < rc->nfiles ? rc->files[id] : "?");
+		html_safe(b, id >= 0 && (size_t)id < rc->nfiles ? rc->files[id] : "?");
 		buf_adds(b, loc);
 	}
 	buf_adds(b, "</td></tr>\n");
@@ -167,13 +167,13 @@ static void detail(struct html *h, const struct message *m)
 		return;
 	}
 	buf_adds(b, "<tr><td>");
-	esc(b, m->host);
+	html_safe(b, m->host);
 	buf_adds(b, "<br><code>");
-	esc(b, m->qid);
+	html_safe(b, m->qid);
 	buf_adds(b, "</code></td><td>");
-	esc(b, m->message_id);
+	html_safe(b, m->message_id);
 	buf_adds(b, "<br>");
-	esc(b, m->from);
+	html_safe(b, m->from);
 	buf_printf(b, "</td><td>%s</td><td>", m->verdict ? m->verdict : "");
 	size_t nh = (m->has_inbound ? 1u : 0u) + m->ndl;
 	for (size_t i = 0; i < nh; i++) {
@@ -182,12 +182,12 @@ static void detail(struct html *h, const struct message *m)
 		if (i)
 			buf_adds(b, "<br>");
 		buf_printf(b, "%s ", hp->dir == DIR_OUT ? "&rarr;" : "&larr;");
-		esc(b, hp->dir == DIR_OUT ? hp->rcpt : hp->peer_host);
+		html_safe(b, hp->dir == DIR_OUT ? hp->rcpt : hp->peer_host);
 		buf_adds(b, " [");
-		esc(b, hp->peer_ip);
+		html_safe(b, hp->peer_ip);
 		buf_printf(b, "]: %s, ", hp->verdict ? hp->verdict : "");
 		if (hp->tls.used == TRI_YES)
-			esc(b, tls_version_name(hp->tls.version) ? tls_version_name(hp->tls.version)
+			html_safe(b, tls_version_name(hp->tls.version) ? tls_version_name(hp->tls.version)
 								  : "TLS");
 		else
 			buf_adds(b, hp->tls.used == TRI_NO ? "no TLS" : "TLS unknown");
@@ -295,7 +295,7 @@ static void count_table(struct buf *b, struct hashtab *ht, const char *what)
 		buf_printf(b, "<table><tr><th>%s</th><th>plaintext</th><th>weak</th></tr>\n", what);
 		for (size_t i = 0; i < s.n; i++) {
 			buf_adds(b, "<tr><td>");
-			esc(b, s.k[i]);
+			html_safe(b, s.k[i]);
 			buf_printf(b, "</td><td>%lu</td><td>%lu</td></tr>\n", s.c[i]->v[3], s.c[i]->v[2]);
 		}
 		buf_adds(b, "</table>\n");
@@ -304,7 +304,8 @@ static void count_table(struct buf *b, struct hashtab *ht, const char *what)
 	free(s.c);
 }
 
-void html_write(struct html *h, struct buf *b, const struct manifest *man)
+void html_write(struct html *h, struct buf *b, const struct manifest *man,
+		struct domains *doms)
 {
 	const struct summary *s = &h->sum;
 	buf_adds(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
@@ -319,9 +320,9 @@ void html_write(struct html *h, struct buf *b, const struct manifest *man)
 		 "@media print{body{margin:0}tr{page-break-inside:avoid}}\n"
 		 "</style></head><body>\n<h1>tlswitness: transmission security report</h1>\n");
 	buf_adds(b, "<p>Policy <code>");
-	esc(b, man->policy);
+	html_safe(b, man->policy);
 	buf_adds(b, "</code> from <code>");
-	esc(b, man->rules_path);
+	html_safe(b, man->rules_path);
 	char iso[32];
 	fmt_iso_utc(man->generated, iso, sizeof iso);
 	buf_printf(b, "</code>; generated %s; report id <code>%s</code>.</p>\n", iso, man->report_id);
@@ -339,6 +340,8 @@ void html_write(struct html *h, struct buf *b, const struct manifest *man)
 	count_table(b, h->peers, "peer");
 	buf_adds(b, "<h3>Recipient domains that received plaintext or weak TLS</h3>\n");
 	count_table(b, h->domains, "recipient domain");
+	if (doms)
+		domains_html(doms, b);
 	buf_printf(b, "<h2>Exceptions (%lu)</h2>\n<p>Every hop that is not encrypted, with the rule "
 		   "that judged it and the evidence to check.</p>\n", h->nexceptions);
 	if (h->nexceptions) {
@@ -361,14 +364,14 @@ void html_write(struct html *h, struct buf *b, const struct manifest *man)
 	struct buf t;
 	buf_init(&t);
 	manifest_text(&t, man);
-	/* line by line: esc() would make the newlines visible as \x0a */
+	/* line by line: html_safe() would make the newlines visible as \x0a */
 	for (char *line = t.p, *nl; line && *line; line = nl + 1) {
 		nl = strchr(line, '\n');
 		if (!nl)
 			nl = line + strlen(line) - 1;
 		char save = nl[0];
 		nl[0] = '\0';
-		esc(b, line);
+		html_safe(b, line);
 		buf_addc(b, '\n');
 		nl[0] = save;
 		if (!save)

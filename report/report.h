@@ -36,7 +36,10 @@ struct manifest;
 struct html;
 struct html *html_new(void);
 void html_message(struct html *h, const struct message *m, const struct report_ctx *rc);
-void html_write(struct html *h, struct buf *out, const struct manifest *man);
+struct domains;
+/* doms: the per-domain and per-peer tables, or NULL to leave them out. */
+void html_write(struct html *h, struct buf *out, const struct manifest *man,
+		struct domains *doms);
 void html_free(struct html *h);
 
 struct tlsrpt;
@@ -51,6 +54,7 @@ struct domains *domains_new(void);
 void domains_message(struct domains *d, const struct message *m);
 void domains_json(struct domains *d, struct buf *out);
 void domains_text(struct domains *d, struct buf *out);
+void domains_html(struct domains *d, struct buf *out);
 /* Postfix smtp_tls_policy_maps, or Sendmail access map TLS_Srv: lines. */
 void domains_policy_map(struct domains *d, struct buf *out, bool sendmail);
 void domains_free(struct domains *d);

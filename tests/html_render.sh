@@ -42,5 +42,7 @@ check "html: the loaded page has no script, iframe, img, link or object element"
 check "html: the hostile recipient stayed text (exceptions and detail)" 2 \
   "$(grep -c '&lt;/td&gt;&lt;/tr&gt;&lt;/table&gt;&lt;h1&gt;owned' "$d/dom.html")"
 check "html: no h1 but the title" 1 "$(grep -c '<h1' "$d/dom.html")"
+check "html: the domain table shows strip.test's one plaintext hop as stripped" 1 \
+  "$(grep -c '<tr><td>strip.test</td><td>1</td><td>0</td><td>1</td><td>0</td><td>1</td>' "$d/dom.html")"
 check "html: no console error" 0 "$(grep -ciE 'Uncaught|ERROR:CONSOLE' "$d/chromium.log")"
 echo "$pass passed, $fail failed"
