@@ -13,6 +13,7 @@
  * Memory: one small record per domain and per peer. */
 #include "report.h"
 #include "escape.h"
+#include "../util/addr.h"
 #include "../util/hashtab.h"
 #include "../util/timeconv.h"
 #include <stdlib.h>
@@ -135,17 +136,9 @@ void domains_message(struct domains *d, const struct message *m)
 		const struct hop *h = &m->dl[i];
 		if (h->local || !h->rcpt)
 			continue;
-		const char *at = strrchr(h->rcpt, '@');
-		if (!at)
-			continue;
 		char dom[256];
-		snprintf(dom, sizeof dom, "%s", at + 1);
-		size_t n = strlen(dom);
-		while (n && (dom[n - 1] == '>' || dom[n - 1] == '.'))
-			dom[--n] = '\0';
-		for (char *p = dom; *p; p++)
-			if (*p >= 'A' && *p <= 'Z')
-				*p = (char)(*p - 'A' + 'a');
+		if (!addr_domain_of(h->rcpt, dom, sizeof dom))
+			continue;
 		count(get(d, dom, true), seq, m, h);
 	}
 	const struct hop *in = &m->inbound;

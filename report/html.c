@@ -11,6 +11,7 @@
 #include "escape.h"
 #include "manifest.h"
 #include "../rules/policy.h"
+#include "../util/addr.h"
 #include "../util/hashtab.h"
 #include "../util/timeconv.h"
 #include <stdlib.h>
@@ -83,19 +84,6 @@ static struct counts *counter(struct hashtab *ht, const char *key)
 	return c;
 }
 
-/* "example.org" of "<a@example.org>", into out. */
-static const char *domain_of(const char *addr, char *out, size_t outlen)
-{
-	const char *at = addr ? strrchr(addr, '@') : NULL;
-	if (!at)
-		return NULL;
-	snprintf(out, outlen, "%s", at + 1);
-	size_t n = strlen(out);
-	while (n && (out[n - 1] == '>' || out[n - 1] == '.'))
-		out[--n] = '\0';
-	return out;
-}
-
 static void exception_row(struct html *h, const struct message *m, const struct hop *hp,
 			  const struct report_ctx *rc)
 {
@@ -152,7 +140,7 @@ static void hop_seen(struct html *h, const struct message *m, const struct hop *
 		counter(h->peers, peer)->v[v]++;
 		char dom[256];
 		if (hp->dir == DIR_OUT)
-			counter(h->domains, domain_of(hp->rcpt, dom, sizeof dom))->v[v]++;
+			counter(h->domains, addr_domain_of(hp->rcpt, dom, sizeof dom))->v[v]++;
 	}
 	if (strcmp(hp->verdict, "encrypted") != 0 && !hp->local)
 		exception_row(h, m, hp, rc);

@@ -9,6 +9,7 @@
  * Hops the evidence cannot decide are left out of both counts. */
 #include "report.h"
 #include "escape.h"
+#include "../util/addr.h"
 #include "../util/hashtab.h"
 #include "../util/timeconv.h"
 #include <stdlib.h>
@@ -61,21 +62,6 @@ void tlsrpt_free(struct tlsrpt *t)
 	free(t);
 }
 
-static char *lower_domain(const char *rcpt)
-{
-	const char *at = rcpt ? strrchr(rcpt, '@') : NULL;
-	if (!at)
-		return NULL;
-	char *d = xstrdup(at + 1);
-	size_t n = strlen(d);
-	while (n && (d[n - 1] == '>' || d[n - 1] == '.'))
-		d[--n] = '\0';
-	for (char *p = d; *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
-	return d;
-}
-
 static struct domain_day *slot(struct tlsrpt *t, const char *domain, const char *day)
 {
 	char key[600];
@@ -116,14 +102,13 @@ void tlsrpt_message(struct tlsrpt *t, const struct message *m)
 		const struct hop *h = &m->dl[i];
 		if (h->local || h->tls.used == TRI_UNKNOWN)
 			continue;
-		char *domain = lower_domain(h->rcpt);
-		if (!domain)
+		char domain[256];
+		if (!addr_domain_of(h->rcpt, domain, sizeof domain))
 			continue;
 		char day[32];
 		fmt_iso_utc(h->ts ? h->ts : m->first_seen, day, sizeof day);
 		day[10] = '\0';
 		struct domain_day *dd = slot(t, domain, day);
-		free(domain);
 		if (h->tls.used == TRI_NO) {
 			dd->failed++;
 			failure(dd, "starttls-not-supported", h->peer_host, h->peer_ip);

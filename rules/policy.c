@@ -4,6 +4,7 @@
  * except for the explanation text.  A comparison with an unknown value is
  * false; "unknown" as a value matches a value that is not known. */
 #include "policy.h"
+#include "../util/addr.h"
 #include "yamltree.h"
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -822,27 +823,14 @@ struct policy *policy_builtin(struct buf *errs)
 
 /* ---- evaluation ---------------------------------------------------------- */
 
-static const char *domain_of(const char *addr)
-{
-	if (!addr)
-		return NULL;
-	const char *at = strrchr(addr, '@');
-	return at ? at + 1 : NULL;
-}
-
 static char domain_buf[2][256];
 
-/* "<a@Example.org>" -> "example.org" in a static slot. */
+/* "<a@Example.org>" -> "example.org" in a static slot: one for the
+ * recipient's, one for the sender's, alive while a rule is evaluated. */
 static const char *addr_domain(const char *addr, int slot)
 {
-	const char *d = domain_of(addr);
-	if (!d)
-		return NULL;
-	size_t n = 0;
-	for (; d[n] && d[n] != '>' && n + 1 < sizeof domain_buf[slot]; n++)
-		domain_buf[slot][n] = (char)tolower((unsigned char)d[n]);
-	domain_buf[slot][n] = '\0';
-	return n ? domain_buf[slot] : NULL;
+	const char *d = addr_domain_of(addr, domain_buf[slot], sizeof domain_buf[slot]);
+	return d && *d ? d : NULL;
 }
 
 static struct fval field_value(enum field_id f, const struct message *m, const struct hop *h)

@@ -1,0 +1,19 @@
+/* addr.c - the domain part of a mail address. */
+#include "addr.h"
+#include <stdio.h>
+#include <string.h>
+
+const char *addr_domain_of(const char *addr, char *out, size_t outlen)
+{
+	const char *at = addr ? strrchr(addr, '@') : NULL;
+	if (!at || outlen == 0)
+		return NULL;
+	snprintf(out, outlen, "%s", at + 1);
+	size_t n = strlen(out);
+	while (n && (out[n - 1] == '>' || out[n - 1] == '.'))
+		out[--n] = '\0';
+	for (char *p = out; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return out;
+}

@@ -1,0 +1,12 @@
+/* addr.h - the domain part of a mail address as the logs write it. */
+#ifndef TW_ADDR_H
+#define TW_ADDR_H
+#include <stddef.h>
+
+/* "example.org" of "<a@Example.ORG.>": after the last '@', without the
+ * closing '>' and the root's trailing dot, in lower case (RFC 5321 4.1.2:
+ * domains are case-insensitive).  Written into out, cut to outlen - 1
+ * bytes; NULL when addr is NULL or has no '@'. */
+const char *addr_domain_of(const char *addr, char *out, size_t outlen);
+
+#endif
