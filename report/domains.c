@@ -76,6 +76,22 @@ static void seen(char **list, size_t *n, const char *s)
 		list[(*n)++] = xstrdup(s);
 }
 
+static double tls_share(const struct dom *x)
+{
+	return x->hops ? (double)x->tls / (double)x->hops : 0.0;
+}
+
+/* The seen versions or ciphers, each escaped by put, joined by sep. */
+static void put_list(struct buf *b, char *const *v, size_t n,
+		     void (*put)(struct buf *, const char *), const char *sep)
+{
+	for (size_t k = 0; k < n; k++) {
+		if (k)
+			buf_adds(b, sep);
+		put(b, v[k]);
+	}
+}
+
 static struct dom *get(struct domains *d, const char *name, bool outbound)
 {
 	char key[600];
@@ -178,18 +194,10 @@ void domains_json(struct domains *d, struct buf *b)
 		buf_printf(b, ",\"hops\":%lu,\"messages\":%lu,\"tls\":%lu,\"plaintext\":%lu,"
 			   "\"unknown\":%lu,\"stripped_or_refused\":%lu,\"tls_share\":%.3f,"
 			   "\"versions\":[", x->hops, x->messages, x->tls, x->plain, x->unknown,
-			   x->stripped, x->hops ? (double)x->tls / (double)x->hops : 0.0);
-		for (size_t k = 0; k < x->nv; k++) {
-			if (k)
-				buf_addc(b, ',');
-			json_str(b, x->seen_v[k]);
-		}
+			   x->stripped, tls_share(x));
+		put_list(b, x->seen_v, x->nv, json_str, ",");
 		buf_adds(b, "],\"ciphers\":[");
-		for (size_t k = 0; k < x->nc; k++) {
-			if (k)
-				buf_addc(b, ',');
-			json_str(b, x->seen_c[k]);
-		}
+		put_list(b, x->seen_c, x->nc, json_str, ",");
 		buf_adds(b, "],\"certificates\":{");
 		bool f = true;
 		for (int c = CERT_ANONYMOUS; c <= CERT_VERIFIED; c++) {
@@ -220,12 +228,8 @@ void domains_text(struct domains *d, struct buf *b)
 		text_cell(b, x->name, 38);
 		buf_printf(b, "%6lu %6lu %6lu %7lu %8lu %5.1f%%  ", x->hops, x->tls, x->plain,
 			   x->unknown, x->stripped,
-			   x->hops ? 100.0 * (double)x->tls / (double)x->hops : 0.0);
-		for (size_t k = 0; k < x->nv; k++) {
-			if (k)
-				buf_addc(b, ',');
-			text_safe(b, x->seen_v[k]);
-		}
+			   100.0 * tls_share(x));
+		put_list(b, x->seen_v, x->nv, text_safe, ",");
 		buf_adds(b, x->nv ? "\n" : "-\n");
 	}
 }
@@ -251,12 +255,8 @@ void domains_html(struct domains *d, struct buf *b)
 		html_safe(b, x->name);
 		buf_printf(b, "</td><td>%lu</td><td>%lu</td><td>%lu</td><td>%lu</td><td>%lu</td>"
 			   "<td>%.1f%%</td><td>", x->hops, x->tls, x->plain, x->unknown, x->stripped,
-			   x->hops ? 100.0 * (double)x->tls / (double)x->hops : 0.0);
-		for (size_t k = 0; k < x->nv; k++) {
-			if (k)
-				buf_adds(b, ", ");
-			html_safe(b, x->seen_v[k]);
-		}
+			   100.0 * tls_share(x));
+		put_list(b, x->seen_v, x->nv, html_safe, ", ");
 		buf_printf(b, "</td><td>%s</td><td>%s</td></tr>\n", a, z);
 	}
 	if (d->n)
