@@ -38,22 +38,38 @@ size_t utf8_len(const unsigned char *p, size_t avail)
 	return n;
 }
 
+/* Bytes that pass through a JSON string as they are (RFC 8259 section 7):
+ * printable ASCII but the quote and the backslash. */
+static const unsigned char json_plain[256] = {
+	[0x20 ... 0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7e] = 1,
+};
+
+/* Length of the run of plain bytes at p: the common case, whole strings. */
+static size_t plain_run(const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+	while (i + 4 <= n && json_plain[p[i]] && json_plain[p[i + 1]] &&
+	       json_plain[p[i + 2]] && json_plain[p[i + 3]])
+		i += 4;
+	while (i < n && json_plain[p[i]])
+		i++;
+	return i;
+}
+
 void json_strn(struct buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
+	size_t i = plain_run(p, n);
 	buf_reserve(b, n + 2);
-	buf_addc(b, '"');
-	size_t i = 0;
+	b->p[b->n++] = '"';
+	memcpy(b->p + b->n, s, i);
+	b->n += i;
 	while (i < n) {
-		size_t run = i;
-		/* Fast path: plain printable ASCII. */
-		while (run < n && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '"' &&
-		       p[run] != '\\')
-			run++;
-		if (run > i) {
-			buf_add(b, s + i, run - i);
-			i = run;
+		size_t run = plain_run(p + i, n - i);
+		if (run) {
+			buf_add(b, s + i, run);
+			i += run;
 			continue;
 		}
 		unsigned char c = p[i];

@@ -13,32 +13,53 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void key(struct buf *b, const char *k, bool *first)
+/* Keys are literals: inlined, their lengths fold at compile time. */
+static inline void key(struct buf *b, const char *k, bool *first)
 {
+	size_t n = strlen(k);
+	buf_reserve(b, n + 4);
+	char *p = b->p + b->n;
 	if (!*first)
-		buf_addc(b, ',');
+		*p++ = ',';
 	*first = false;
-	buf_addc(b, '"');
-	buf_adds(b, k);
-	buf_adds(b, "\":");
+	*p++ = '"';
+	memcpy(p, k, n);
+	p += n;
+	*p++ = '"';
+	*p++ = ':';
+	*p = '\0';
+	b->n = (size_t)(p - b->p);
 }
 
-static void kstr(struct buf *b, const char *k, const char *v, bool *first)
+static inline void kstr(struct buf *b, const char *k, const char *v, bool *first)
 {
 	key(b, k, first);
 	json_str(b, v);
 }
 
-static void kint(struct buf *b, const char *k, long v, bool known, bool *first)
+/* A decimal integer without printf. */
+static void add_long(struct buf *b, long v)
+{
+	char tmp[24], *e = tmp + sizeof tmp, *p = e;
+	unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	buf_add(b, p, (size_t)(e - p));
+}
+
+static inline void kint(struct buf *b, const char *k, long v, bool known, bool *first)
 {
 	key(b, k, first);
 	if (known)
-		buf_printf(b, "%ld", v);
+		add_long(b, v);
 	else
 		buf_adds(b, "null");
 }
 
-static void ktri(struct buf *b, const char *k, enum tri v, bool *first)
+static inline void ktri(struct buf *b, const char *k, enum tri v, bool *first)
 {
 	key(b, k, first);
 	buf_adds(b, v == TRI_YES ? "true" : v == TRI_NO ? "false" : "null");
@@ -48,7 +69,10 @@ static void ktime(struct buf *b, const char *k, time_t t, bool *first)
 {
 	char iso[32];
 	fmt_iso_utc(t, iso, sizeof iso);
-	kstr(b, k, iso, first);
+	key(b, k, first);
+	buf_addc(b, '"');
+	buf_adds(b, iso);	/* digits and punctuation only */
+	buf_addc(b, '"');
 }
 
 static void tls_obj(struct buf *b, const struct tls_state *t)
@@ -85,21 +109,20 @@ static void tls_obj(struct buf *b, const struct tls_state *t)
 	buf_addc(b, '}');
 }
 
+/* "file:line" or "file#frame=N", the file name escaped like any string. */
 static void evidence_list(struct buf *b, const struct hop *h, const struct report_ctx *rc)
 {
 	buf_addc(b, '[');
 	for (size_t i = 0; i < h->nev; i++) {
 		if (i)
 			buf_addc(b, ',');
-		char loc[40];
-		snprintf(loc, sizeof loc, h->ev[i].frame ? "#frame=%lu" : ":%lu", h->ev[i].line);
-		struct buf s;
-		buf_init(&s);
 		int id = h->ev[i].file_id;
-		buf_adds(&s, id >= 0 && (size_t)id < rc->nfiles ? rc->files[id] : "?");
-		buf_adds(&s, loc);
-		json_str(b, s.p);
-		buf_free(&s);
+		const char *file = id >= 0 && (size_t)id < rc->nfiles ? rc->files[id] : "?";
+		json_strn(b, file, strlen(file));
+		b->n--;		/* reopen the string after the name */
+		buf_adds(b, h->ev[i].frame ? "#frame=" : ":");
+		add_long(b, (long)h->ev[i].line);
+		buf_addc(b, '"');
 	}
 	buf_addc(b, ']');
 }

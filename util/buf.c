@@ -69,41 +69,13 @@ void buf_reset(struct buf *b)
 		b->p[0] = '\0';
 }
 
-void buf_reserve(struct buf *b, size_t extra)
+void buf_grow(struct buf *b, size_t extra)
 {
-	if (b->n + extra + 1 <= b->cap)
-		return;
 	size_t cap = b->cap ? b->cap : 64;
 	while (cap < b->n + extra + 1)
 		cap *= 2;
 	b->p = xrealloc(b->p, cap);
 	b->cap = cap;
-}
-
-void buf_add(struct buf *b, const void *p, size_t n)
-{
-	buf_reserve(b, n);
-	if (n)
-		memcpy(b->p + b->n, p, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-}
-
-void buf_addc(struct buf *b, char c)
-{
-	buf_reserve(b, 1);
-	b->p[b->n++] = c;
-	b->p[b->n] = '\0';
-}
-
-void buf_adds(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-void buf_addspan(struct buf *b, struct span s)
-{
-	buf_add(b, s.p, s.n);
 }
 
 void buf_printf(struct buf *b, const char *fmt, ...)
@@ -131,12 +103,6 @@ struct span span_from(const char *s)
 	return (struct span){ s, s ? strlen(s) : 0 };
 }
 
-bool span_eq(struct span a, const char *s)
-{
-	size_t n = strlen(s);
-	return a.n == n && (n == 0 || memcmp(a.p, s, n) == 0);
-}
-
 bool span_eqi(struct span a, const char *s)
 {
 	size_t n = strlen(s);
@@ -151,20 +117,6 @@ bool span_eq_span(struct span a, struct span b)
 bool span_eqi_span(struct span a, struct span b)
 {
 	return a.n == b.n && (a.n == 0 || strncasecmp(a.p, b.p, a.n) == 0);
-}
-
-bool span_starts(struct span a, const char *prefix)
-{
-	size_t n = strlen(prefix);
-	return a.n >= n && memcmp(a.p, prefix, n) == 0;
-}
-
-bool span_eat(struct span *s, const char *prefix)
-{
-	if (!span_starts(*s, prefix))
-		return false;
-	*s = span_sub(*s, strlen(prefix), s->n);
-	return true;
 }
 
 long span_find(struct span hay, const char *needle)
@@ -183,15 +135,6 @@ long span_find(struct span hay, const char *needle)
 			return p - hay.p;
 	}
 	return -1;
-}
-
-struct span span_sub(struct span s, size_t off, size_t n)
-{
-	if (off > s.n)
-		off = s.n;
-	if (n > s.n - off)
-		n = s.n - off;
-	return (struct span){ s.p + off, n };
 }
 
 struct span span_trim(struct span s)

@@ -151,11 +151,57 @@ time_t tz_local_to_epoch(struct tzconf *tz, int y, int mon, int d, int h,
 	return civil - tz->cache_off;
 }
 
+/* The inverse of days_from_civil (same source): a date from days since
+ * 1970-01-01, without the C library's locale and zone machinery. */
+static void civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static void two(char *p, int v)
+{
+	p[0] = (char)('0' + v / 10);
+	p[1] = (char)('0' + v % 10);
+}
+
 void fmt_iso_utc(time_t t, char *out, size_t outlen)
 {
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	int64_t days = (int64_t)t / 86400, secs = (int64_t)t % 86400;
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	int y, m, d;
+	civil_from_days(days, &y, &m, &d);
+	if (y < 1000 || y > 9999 || outlen < 21) {	/* rare: let strftime say it */
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		return;
+	}
+	int h = (int)(secs / 3600), mi = (int)(secs / 60 % 60), s = (int)(secs % 60);
+	two(out, y / 100);
+	two(out + 2, y % 100);
+	out[4] = '-';
+	two(out + 5, m);
+	out[7] = '-';
+	two(out + 8, d);
+	out[10] = 'T';
+	two(out + 11, h);
+	out[13] = ':';
+	two(out + 14, mi);
+	out[16] = ':';
+	two(out + 17, s);
+	out[19] = 'Z';
+	out[20] = '\0';
 }
 
 int month_from_abbr(const char *p)
