@@ -118,11 +118,21 @@ static const char *key3(struct tracker *t, struct span a, struct span b,
 	return t->key.p;
 }
 
+/* The binary value is as unique as its digits and costs no formatting. */
 static const char *pid_key(struct tracker *t, const struct evidence *ev, size_t *len)
 {
-	char pid[24];
-	snprintf(pid, sizeof pid, "%ld", ev->pid);
-	return key3(t, ev->host, ev->instance, span_from(pid), len);
+	return key3(t, ev->host, ev->instance,
+		    (struct span){ (const char *)&ev->pid, sizeof ev->pid }, len);
+}
+
+/* A relay's address and port on one host: the connection cache's key. */
+static const char *relay_key(struct tracker *t, const struct evidence *ev, size_t *len)
+{
+	key3(t, ev->host, ev->instance, ev->peer_ip, len);
+	buf_addc(&t->key, '\0');
+	buf_add(&t->key, &ev->peer_port, sizeof ev->peer_port);
+	*len = t->key.n;
+	return t->key.p;
 }
 
 static struct evref ref_of(const struct evidence *ev)
@@ -708,17 +718,19 @@ static void outbound_tls(struct tracker *t, const struct evidence *ev, struct ho
 		conn_clear(&p->pending);
 		str_set(&p->cur.qid, ev->qid);
 		p->cur.conn_use = ev->conn_use;
-		snprintf(basis, sizeof basis, "%s line of this connection "
-			 "(same process, just before the first delivery on it)",
-			 ev->mta == MTA_SENDMAIL ? "STARTTLS=client" : "TLS summary");
+		strcpy(basis, ev->mta == MTA_SENDMAIL
+		       ? "STARTTLS=client line of this connection "
+			 "(same process, just before the first delivery on it)"
+		       : "TLS summary line of this connection "
+			 "(same process, just before the first delivery on it)");
 	} else {
 		conn_clear(&p->pending);	/* a TLS line for another relay is stale */
 		bool same = false;
 		if (p->cur.open && relay_match(&p->cur, ev)) {
 			if (ev->mta == MTA_SENDMAIL) {
 				same = true;	/* Sendmail's connection cache */
-				snprintf(basis, sizeof basis, "same process and relay as "
-					 "the previous delivery (connection cache)");
+				strcpy(basis, "same process and relay as "
+				       "the previous delivery (connection cache)");
 			} else if (ev->conn_use > 1) {
 				same = true;
 				snprintf(basis, sizeof basis, "reused connection "
@@ -726,18 +738,15 @@ static void outbound_tls(struct tracker *t, const struct evidence *ev, struct ho
 			} else if (p->cur.qid && span_eq(ev->qid, p->cur.qid) &&
 				   p->cur.conn_use == ev->conn_use) {
 				same = true;
-				snprintf(basis, sizeof basis, "same delivery transaction as "
-					 "the previous recipient");
+				strcpy(basis, "same delivery transaction as "
+				       "the previous recipient");
 			}
 		}
 		if (!same && ev->conn_use > 1) {
 			/* Taken from the connection cache (scache) by another
 			 * process: the last connection this host had there. */
 			size_t n;
-			char rel[128];
-			snprintf(rel, sizeof rel, "%.*s:%d", (int)ev->peer_ip.n,
-				 ev->peer_ip.p, ev->peer_port);
-			const char *k = key3(t, ev->host, ev->instance, span_from(rel), &n);
+			const char *k = relay_key(t, ev, &n);
 			struct conn *c = ht_get(t->relays, k, n);
 			if (c) {
 				conn_copy(&p->cur, c);
@@ -784,11 +793,8 @@ static void outbound_tls(struct tracker *t, const struct evidence *ev, struct ho
 		p->has_fail = false;
 	}
 	if (ev->mta == MTA_POSTFIX && ev->peer_ip.n) {
-		char rel[128];
 		size_t n;
-		snprintf(rel, sizeof rel, "%.*s:%d", (int)ev->peer_ip.n, ev->peer_ip.p,
-			 ev->peer_port);
-		const char *k = key3(t, ev->host, ev->instance, span_from(rel), &n);
+		const char *k = relay_key(t, ev, &n);
 		struct conn *c = ht_get(t->relays, k, n);
 		if (!c) {
 			c = xcalloc(1, sizeof *c);

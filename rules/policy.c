@@ -154,27 +154,31 @@ static bool parse_cidr(const char *s, struct cidr *c)
 	return true;
 }
 
-static bool cidr_contains(const struct cidr *c, const char *ip)
+/* An address as the evidence writes it ("IPv6:" prefix allowed); ::ffff:
+ * a.b.c.d is an IPv4 peer (RFC 4291 section 2.5.5.2). */
+static bool ip_parse(const char *ip, int *fam, unsigned char a[16])
 {
-	unsigned char a[16];
-	int fam;
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	if (!ip)
 		return false;
 	if (strncmp(ip, "IPv6:", 5) == 0)
 		ip += 5;
 	if (inet_pton(AF_INET, ip, a) == 1) {
-		fam = AF_INET;
-	} else if (inet_pton(AF_INET6, ip, a) == 1) {
-		fam = AF_INET6;
-		/* ::ffff:a.b.c.d is an IPv4 peer (RFC 4291 section 2.5.5.2) */
-		static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-		if (c->family == AF_INET && memcmp(a, mapped, 12) == 0) {
-			memmove(a, a + 12, 4);
-			fam = AF_INET;
-		}
-	} else {
-		return false;
+		*fam = AF_INET;
+		return true;
 	}
+	if (inet_pton(AF_INET6, ip, a) != 1)
+		return false;
+	*fam = AF_INET6;
+	if (memcmp(a, mapped, 12) == 0) {
+		memmove(a, a + 12, 4);
+		*fam = AF_INET;
+	}
+	return true;
+}
+
+static bool net_has(const struct cidr *c, int fam, const unsigned char *a)
+{
 	if (fam != c->family)
 		return false;
 	int full = c->prefix / 8, rest = c->prefix % 8;
@@ -186,6 +190,13 @@ static bool cidr_contains(const struct cidr *c, const char *ip)
 			return false;
 	}
 	return true;
+}
+
+static bool cidr_contains(const struct cidr *c, const char *ip)
+{
+	unsigned char a[16];
+	int fam;
+	return ip_parse(ip, &fam, a) && net_has(c, fam, a);
 }
 
 static bool domain_match(const char *pattern, const char *name)
@@ -922,10 +933,23 @@ static bool str_eq_field(enum ftype t, const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
+/* strcasestr for the short needles of rule files, without its set-up. */
+static bool contains_nocase(const char *have, const char *needle)
+{
+	size_t n = strlen(needle);
+	if (!n)
+		return true;
+	int first = tolower((unsigned char)needle[0]);
+	for (const char *p = have; *p; p++)
+		if (tolower((unsigned char)*p) == first && strncasecmp(p, needle, n) == 0)
+			return true;
+	return false;
+}
+
 static bool text_holds(enum modifier mod, const char *have, const char *want_s)
 {
 	if (mod == M_CONTAINS)
-		return strcasestr(have, want_s) != NULL;
+		return contains_nocase(have, want_s);
 	size_t a = strlen(have), b = strlen(want_s);
 	if (mod == M_PREFIX)
 		return strncasecmp(have, want_s, b) == 0;
@@ -958,17 +982,18 @@ static bool cond_holds(const struct cond *c, const struct message *m, const stru
 			return false;
 		}
 		return text_holds(c->mod, v.s, c->s);
-	case M_CIDR:
-		if (c->set) {
-			for (size_t i = 0; i < c->set->n; i++)
-				if (cidr_contains(&c->set->nets[i], v.s))
-					return true;
+	case M_CIDR: {
+		unsigned char a[16];
+		int fam;
+		if (!ip_parse(v.s, &fam, a))	/* once, not once a network */
 			return false;
-		}
-		for (size_t i = 0; i < c->nlist; i++)
-			if (cidr_contains(&c->nets[i], v.s))
+		const struct cidr *nets = c->set ? c->set->nets : c->nets;
+		size_t nn = c->set ? c->set->n : c->nlist;
+		for (size_t i = 0; i < nn; i++)
+			if (net_has(&nets[i], fam, a))
 				return true;
 		return false;
+	}
 	case M_IN:
 		if (c->set) {
 			for (size_t i = 0; i < c->set->n; i++)
@@ -1019,29 +1044,37 @@ static bool any_holds(const struct cond *c, size_t n, const struct message *m, c
 	return false;
 }
 
+/* The field a placeholder names, or -1 ({rule}), -2 ({tls.basis}), -3. */
+static int placeholder(const char *name, size_t n)
+{
+	if (n == 4 && memcmp(name, "rule", 4) == 0)
+		return -1;
+	if (n == 9 && memcmp(name, "tls.basis", 9) == 0)
+		return -2;
+	for (int f = 0; f < F_COUNT; f++)
+		if (strlen(fields[f].name) == n && memcmp(fields[f].name, name, n) == 0)
+			return f;
+	return -3;
+}
+
 static void expand(struct buf *out, const char *tpl, const struct rule *r,
 		   const struct message *m, const struct hop *h)
 {
 	for (const char *p = tpl; *p; p++) {
 		const char *e;
 		if (*p != '{' || !(e = strchr(p, '}'))) {
-			buf_addc(out, *p);
+			const char *lit = strchrnul(p + 1, '{');
+			buf_add(out, p, (size_t)(lit - p));
+			p = lit - 1;
 			continue;
 		}
-		char name[64];
-		snprintf(name, sizeof name, "%.*s", (int)(e - p - 1), p + 1);
+		int f = placeholder(p + 1, (size_t)(e - p - 1));
 		p = e;
-		if (strcmp(name, "rule") == 0) {
+		if (f == -1) {
 			buf_adds(out, r->id);
-			continue;
-		}
-		if (strcmp(name, "tls.basis") == 0) {
+		} else if (f == -2) {
 			buf_adds(out, h->basis ? h->basis : "unknown");
-			continue;
-		}
-		for (int f = 0; f < F_COUNT; f++) {
-			if (strcmp(fields[f].name, name) != 0)
-				continue;
+		} else if (f >= 0) {
 			struct fval v = field_value((enum field_id)f, m, h);
 			if (!v.known)
 				buf_adds(out, "unknown");
