@@ -6,7 +6,7 @@ WARN    = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 OPT     = -O2 -g
 CFLAGS  ?=
 CFLAGS  += $(STD) $(WARN) $(OPT) -MMD -MP
-LDLIBS  = -lpcap -lcrypto -lyaml -lz
+LDLIBS  = -lpcap -lcrypto -lyaml -lz -pthread
 BUILD   ?= build
 TW_BIN  ?= tlswitness
 

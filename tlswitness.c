@@ -15,6 +15,7 @@
 #include "report/report.h"
 #include "rules/policy.h"
 #include "util/timeconv.h"
+#include "util/workq.h"
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -46,6 +47,7 @@ struct run {
 	struct html *html;		/* --format html */
 	struct tlsrpt *tlsrpt;		/* --format tlsrpt */
 	struct domains *domains;	/* --format domains, --policy-map */
+	struct workq *wq;		/* judging and writing, on a second thread */
 };
 
 static void usage(FILE *f)
@@ -86,6 +88,9 @@ static void usage(FILE *f)
 	      "                      there as JSON too\n"
 	      "      --skew SECONDS  the capture clock's offset from the logs (capture time\n"
 	      "                      minus log time); default: estimated from exact matches\n"
+	      "      --threads N     1: do everything on one thread; 2 or more (the\n"
+	      "                      default on a multi-core machine): judge and write\n"
+	      "                      on a second one, read and decompress on a third\n"
 	      "  -q, --quiet         no per-file accounting on standard error\n"
 	      "  -V, --version       print the version\n"
 	      "  -h, --help          this text\n", f);
@@ -100,8 +105,12 @@ static void flush_out(struct run *r, bool force)
 	buf_reset(&r->out);
 }
 
-static void on_message(struct message *m, void *arg)
+/* Judge and write one message: the second thread's work, in message order.
+ * It alone touches the output buffer, the summary and the report tables
+ * until workq_finish. */
+static void write_message(void *item, void *arg)
 {
+	struct message *m = item;
 	struct run *r = arg;
 	if (r->rc.pseudo)
 		pseudo_message(r->rc.pseudo, m);
@@ -125,7 +134,16 @@ static void on_message(struct message *m, void *arg)
 	if (r->domains)
 		domains_message(r->domains, m);
 	flush_out(r, false);
-	message_free(m);
+}
+
+static void release_message(void *item)
+{
+	message_free(item);
+}
+
+static void on_message(struct message *m, void *arg)
+{
+	workq_push(((struct run *)arg)->wq, m);
 }
 
 static void on_evidence(const struct evidence *ev, void *arg)
@@ -289,6 +307,7 @@ int main(int argc, char **argv)
 		{ "policy-map", required_argument, NULL, 'A' },
 		{ "pseudonymize", required_argument, NULL, 'K' },
 		{ "contact", required_argument, NULL, 'C' },
+		{ "threads", required_argument, NULL, 'T' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -304,6 +323,7 @@ int main(int argc, char **argv)
 	long skew = 0;
 	bool skew_given = false;
 	bool format_given = false, map_given = false;
+	int threads = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 2 : 1;
 	int c;
 	while ((c = getopt_long(argc, argv, "f:r:o:qVh", opts, NULL)) != -1) {
 		switch (c) {
@@ -386,6 +406,17 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'T': {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*end || end == optarg || n < 1 || n > 64) {
+				fprintf(stderr, "tlswitness: --threads takes a count from 1 to 64, "
+					"not '%s'\n", optarg);
+				return 2;
+			}
+			threads = (int)n;
+			break;
+		}
 		case 'q': quiet = true; break;
 		case 'V':
 			printf("tlswitness %s\n", TW_VERSION);
@@ -516,6 +547,12 @@ int main(int argc, char **argv)
 			fclose(devnull);
 	}
 	join_settle(r.join, skew_given, skew);
+	/* From here until workq_finish, messages are judged and written on a
+	 * second thread (events are written as they are read: no queue). */
+	r.wq = workq_new(write_message, release_message, &r,
+			 threads > 1 && r.fmt != FMT_EVENTS);
+	if (!r.wq)
+		r.wq = workq_new(write_message, release_message, &r, false);
 	r.tracker = tracker_new(joining ? on_message_joined : on_message, &r);
 	struct maillog *ml = maillog_new(tz, year, stderr, on_evidence, &r);
 	for (int i = optind; i < argc; i++)
@@ -529,6 +566,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < nmails && r.fmt != FMT_EVENTS; i++)
 		if (!mail_read(files[mails[i]], mails[i], stderr, on_mail, &r, &mst[i]))
 			input_errors++;
+	workq_finish(r.wq);
 	if (r.paths)
 		json_paths(&r.out, r.paths);
 	if (r.fmt == FMT_TEXT) {
@@ -681,6 +719,7 @@ int main(int argc, char **argv)
 		capture_stats_free(&cst[i]);
 	free(cst);
 	free(captures);
+	workq_free(r.wq);
 	join_free(r.join);
 	paths_free(r.paths);
 	html_free(r.html);
