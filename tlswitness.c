@@ -188,6 +188,14 @@ static void feed_tracker(const struct evidence *ev, void *arg)
 	tracker_feed(arg, ev);
 }
 
+/* /dev/null, /dev/stdout, a FIFO: written as they are.  A temporary file
+ * renamed over them would replace the device with a regular file. */
+static bool special_file(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode);
+}
+
 /* --manifest FILE: the manifest as JSON, in place only when complete. */
 static bool write_file_atomically(const char *path, const struct manifest *m)
 {
@@ -195,16 +203,21 @@ static bool write_file_atomically(const char *path, const struct manifest *m)
 	buf_init(&b);
 	buf_init(&tmp);
 	manifest_json(&b, m);
-	buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+	bool direct = special_file(path);
+	if (direct)
+		buf_adds(&tmp, path);
+	else
+		buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
 	FILE *f = fopen(tmp.p, "w");
 	bool ok = f && fwrite(b.p, 1, b.n, f) == b.n;
 	if (f && fclose(f) != 0)
 		ok = false;
-	if (ok && rename(tmp.p, path) != 0)
+	if (ok && !direct && rename(tmp.p, path) != 0)
 		ok = false;
 	if (!ok) {
 		fprintf(stderr, "tlswitness: %s: %s\n", path, strerror(errno ? errno : EIO));
-		unlink(tmp.p);
+		if (!direct)
+			unlink(tmp.p);
 	}
 	buf_free(&b);
 	buf_free(&tmp);
@@ -474,12 +487,15 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	char *tmp_path = NULL;
 	if (r.out_path) {
-		size_t n = strlen(r.out_path) + 32;
-		tmp_path = xmalloc(n);
-		snprintf(tmp_path, n, "%s.tmp.%ld", r.out_path, (long)getpid());
-		r.fp = fopen(tmp_path, "w");
+		if (!special_file(r.out_path)) {
+			size_t n = strlen(r.out_path) + 32;
+			tmp_path = xmalloc(n);
+			snprintf(tmp_path, n, "%s.tmp.%ld", r.out_path, (long)getpid());
+		}
+		r.fp = fopen(tmp_path ? tmp_path : r.out_path, "w");
 		if (!r.fp) {
-			fprintf(stderr, "tlswitness: %s: %s\n", tmp_path, strerror(errno));
+			fprintf(stderr, "tlswitness: %s: %s\n", tmp_path ? tmp_path : r.out_path,
+				strerror(errno));
 			free(tmp_path);
 			policy_free(r.policy);
 			pseudo_free(pseudo);
@@ -555,6 +571,7 @@ int main(int argc, char **argv)
 		r.wq = workq_new(write_message, release_message, &r, false);
 	r.tracker = tracker_new(joining ? on_message_joined : on_message, &r);
 	struct maillog *ml = maillog_new(tz, year, stderr, on_evidence, &r);
+	maillog_set_threads(ml, threads);
 	for (int i = optind; i < argc; i++)
 		if (kinds[i - optind] == INPUT_LOG)
 			maillog_add(ml, argv[i], i - optind);
@@ -730,10 +747,11 @@ int main(int argc, char **argv)
 	if (r.out_path) {
 		if (fclose(r.fp) != 0)
 			r.write_failed = true;
-		if (r.write_failed || rename(tmp_path, r.out_path) != 0) {
+		if (r.write_failed || (tmp_path && rename(tmp_path, r.out_path) != 0)) {
 			fprintf(stderr, "tlswitness: %s: %s\n", r.out_path,
 				strerror(errno ? errno : EIO));
-			unlink(tmp_path);
+			if (tmp_path)
+				unlink(tmp_path);
 			r.write_failed = true;
 		}
 	}

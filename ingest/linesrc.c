@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <openssl/evp.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,23 @@
 
 #define IN_BLOCK (256 * 1024)
 #define WIN_SIZE (512 * 1024)
+#define CHUNK (256 * 1024)	/* what the reading thread hands over */
+#define NCHUNKS 4
+
+/* With ls_prefetch, a second thread reads, hashes and inflates into a ring
+ * of chunks while the caller splits and parses lines: the two halves of the
+ * work overlap.  Only that thread touches the decoding state (fd, in, zs,
+ * sha, bytes_in, err) until it has published its last chunk. */
+struct prefetch {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t ready, room;
+	char *chunk[NCHUNKS];
+	long got[NCHUNKS];	/* bytes, 0 at the end, -1 on error */
+	unsigned head, len;	/* published chunks not yet taken */
+	size_t off;		/* taken so far from the head chunk */
+	bool stop;
+};
 
 struct linesrc {
 	int fd;
@@ -30,6 +48,8 @@ struct linesrc {
 	unsigned long lineno;
 	struct ls_stats st;
 	EVP_MD_CTX *sha;	/* the manifest's hash, computed as we read */
+	struct prefetch *pf;	/* NULL: decode on the caller's thread */
+	bool pf_done;		/* the thread published its end or error */
 	char err[256];
 };
 
@@ -103,27 +123,26 @@ struct linesrc *ls_open(const char *path, struct buf *why)
 	return ls;
 }
 
-/* Append decoded bytes after [start, len); returns bytes added, 0 at end,
- * -1 on error.  Caller has made room. */
-static long fill(struct linesrc *ls)
+/* Decode up to room bytes into dst; returns bytes written, 0 at the end,
+ * -1 on error (ls->err says why). */
+static long decode(struct linesrc *ls, char *dst, size_t room)
 {
-	size_t room = WIN_SIZE - ls->len;
 	if (!ls->gzip) {
 		if (ls->in_len) {	/* the first block, read by ls_open */
 			size_t n = ls->in_len < room ? ls->in_len : room;
-			memcpy(ls->win + ls->len, ls->in, n);
+			memcpy(dst, ls->in, n);
 			memmove(ls->in, ls->in + n, ls->in_len - n);
 			ls->in_len -= n;
 			return (long)n;
 		}
-		ssize_t r = read_some(ls, ls->win + ls->len, room);
+		ssize_t r = read_some(ls, dst, room);
 		if (r < 0) {
 			snprintf(ls->err, sizeof ls->err, "read error: %s", strerror(errno));
 			return -1;
 		}
 		return (long)r;
 	}
-	ls->zs.next_out = (unsigned char *)ls->win + ls->len;
+	ls->zs.next_out = (unsigned char *)dst;
 	ls->zs.avail_out = (uInt)room;
 	while (ls->zs.avail_out == room) {
 		if (ls->zs.avail_in == 0) {
@@ -189,6 +208,110 @@ garbage:
 		 "trailing bytes after the gzip stream at compressed offset %llu",
 		 (unsigned long long)(ls->st.bytes_in - ls->zs.avail_in));
 	return -1;
+}
+
+static void *prefetch_run(void *arg)
+{
+	struct linesrc *ls = arg;
+	struct prefetch *pf = ls->pf;
+	unsigned slot = 0;
+	for (;;) {
+		pthread_mutex_lock(&pf->mu);
+		while (pf->len == NCHUNKS && !pf->stop)
+			pthread_cond_wait(&pf->room, &pf->mu);
+		bool stop = pf->stop;
+		pthread_mutex_unlock(&pf->mu);
+		if (stop)
+			return NULL;
+		long got = decode(ls, pf->chunk[slot], CHUNK);
+		pthread_mutex_lock(&pf->mu);
+		pf->got[slot] = got;
+		pf->len++;
+		pthread_cond_signal(&pf->ready);
+		pthread_mutex_unlock(&pf->mu);
+		if (got <= 0)
+			return NULL;
+		slot = (slot + 1) % NCHUNKS;
+	}
+}
+
+void ls_prefetch(struct linesrc *ls)
+{
+	if (ls->pf || ls->failed)
+		return;
+	struct prefetch *pf = xcalloc(1, sizeof *pf);
+	pthread_mutex_init(&pf->mu, NULL);
+	pthread_cond_init(&pf->ready, NULL);
+	pthread_cond_init(&pf->room, NULL);
+	for (int i = 0; i < NCHUNKS; i++)
+		pf->chunk[i] = xmalloc(CHUNK);
+	ls->pf = pf;
+	if (pthread_create(&pf->thread, NULL, prefetch_run, ls) != 0) {
+		ls->pf = NULL;	/* no thread: decode here, as before */
+		for (int i = 0; i < NCHUNKS; i++)
+			free(pf->chunk[i]);
+		free(pf);
+	}
+}
+
+static void prefetch_stop(struct linesrc *ls)
+{
+	struct prefetch *pf = ls->pf;
+	if (!pf)
+		return;
+	pthread_mutex_lock(&pf->mu);
+	pf->stop = true;
+	pthread_cond_signal(&pf->room);
+	pthread_mutex_unlock(&pf->mu);
+	pthread_join(pf->thread, NULL);
+	pthread_mutex_destroy(&pf->mu);
+	pthread_cond_destroy(&pf->ready);
+	pthread_cond_destroy(&pf->room);
+	for (int i = 0; i < NCHUNKS; i++)
+		free(pf->chunk[i]);
+	free(pf);
+	ls->pf = NULL;
+}
+
+/* Take up to room bytes of the reading thread's output. */
+static long take(struct linesrc *ls, char *dst, size_t room)
+{
+	struct prefetch *pf = ls->pf;
+	if (ls->pf_done)
+		return 0;
+	pthread_mutex_lock(&pf->mu);
+	while (pf->len == 0)
+		pthread_cond_wait(&pf->ready, &pf->mu);
+	pthread_mutex_unlock(&pf->mu);
+	long got = pf->got[pf->head];
+	if (got <= 0) {
+		ls->pf_done = true;
+		return got;
+	}
+	size_t n = (size_t)got - pf->off;
+	if (n > room)
+		n = room;
+	memcpy(dst, pf->chunk[pf->head] + pf->off, n);
+	pf->off += n;
+	if (pf->off == (size_t)got) {
+		pf->off = 0;
+		pthread_mutex_lock(&pf->mu);
+		pf->head = (pf->head + 1) % NCHUNKS;
+		pf->len--;
+		pthread_cond_signal(&pf->room);
+		pthread_mutex_unlock(&pf->mu);
+	}
+	return (long)n;
+}
+
+/* Append decoded bytes after [start, len); returns bytes added, 0 at end,
+ * -1 on error.  Caller has made room. */
+static long fill(struct linesrc *ls)
+{
+	size_t room = WIN_SIZE - ls->len;
+	if (ls->pf)
+		return take(ls, ls->win + ls->len, room);
+	return decode(ls, ls->win + ls->len, room);
 }
 
 int ls_next(struct linesrc *ls, struct span *line)
@@ -274,6 +397,7 @@ void ls_close(struct linesrc *ls)
 {
 	if (!ls)
 		return;
+	prefetch_stop(ls);
 	if (ls->gzip)
 		inflateEnd(&ls->zs);
 	if (!ls->is_stdin && ls->fd >= 0)

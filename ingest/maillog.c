@@ -24,6 +24,7 @@ struct maillog {
 	void *arg;
 	struct input_stats *in;
 	size_t n, cap;
+	bool prefetch;		/* read and decompress on a second thread */
 };
 
 struct maillog *maillog_new(struct tzconf *tz, int year, FILE *warn,
@@ -51,6 +52,11 @@ void maillog_add(struct maillog *ml, const char *path, int file_id)
 }
 
 size_t maillog_ninputs(const struct maillog *ml) { return ml->n; }
+
+void maillog_set_threads(struct maillog *ml, int threads)
+{
+	ml->prefetch = threads > 1;
+}
 
 const struct input_stats *maillog_input(const struct maillog *ml, size_t id)
 {
@@ -134,6 +140,8 @@ static void read_one(struct maillog *ml, size_t id, struct syslog_ctx *ctx,
 	}
 	if (!carry_year)
 		syslog_ctx_init(ctx, ml->tz, st->mtime, ml->year);
+	if (ml->prefetch)
+		ls_prefetch(ls);
 	int warned = 0;
 	struct span line;
 	int rc;

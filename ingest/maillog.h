@@ -29,6 +29,8 @@ struct maillog;
 struct maillog *maillog_new(struct tzconf *tz, int year, FILE *warn,
 			    evidence_fn fn, void *arg);
 void maillog_add(struct maillog *ml, const char *path, int file_id);
+/* threads > 1: each file is read and decompressed on a thread of its own. */
+void maillog_set_threads(struct maillog *ml, int threads);
 /* Read everything; returns the number of inputs with errors. */
 int maillog_run(struct maillog *ml);
 size_t maillog_ninputs(const struct maillog *ml);
