@@ -68,8 +68,12 @@ fuzz: fuzz-build
 lab: tlswitness
 	TLSWITNESS=$(CURDIR)/tlswitness bash tests/lab/lab.sh $(or $(LAB_OUT),build/lab)
 
+# tlswitness beside pflogsumm, zcat, tshark and tcpdump on 1 GiB inputs.
+bench: tlswitness
+	sh bench/run.sh $(BENCH_SIZE)
+
 clean:
 	rm -rf build build-asan build-fuzz tlswitness
 
-.PHONY: all unit check check-asan fuzz fuzz-build lab clean
+.PHONY: all unit check check-asan fuzz fuzz-build lab bench clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
