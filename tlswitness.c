@@ -539,7 +539,16 @@ int main(int argc, char **argv)
 	if (r.fmt == FMT_TEXT || r.fmt == FMT_HTML || r.fmt == FMT_DOMAINS || r.fmt == FMT_MAP_POSTFIX ||
 	    r.fmt == FMT_MAP_SENDMAIL)
 		r.domains = domains_new();
+	/* From here until workq_finish, messages are judged and written on a
+	 * second thread (events are written as they are read: no queue). */
+	r.wq = workq_new(write_message, release_message, &r,
+			 threads > 1 && r.fmt != FMT_EVENTS);
+	if (!r.wq)
+		r.wq = workq_new(write_message, release_message, &r, false);
+	if (!nlogs)
+		join_stream_to(r.join, on_message, &r);
 	struct capture_reader *cr = capture_new(ports, nports, stderr, on_connection, &r);
+	capture_set_threads(cr, threads);
 	struct capture_stats *cst = xcalloc(ncaptures + 1, sizeof *cst);
 	for (size_t i = 0; i < ncaptures; i++)
 		if (!capture_read(cr, files[captures[i]], captures[i], &cst[i]))
@@ -563,12 +572,6 @@ int main(int argc, char **argv)
 			fclose(devnull);
 	}
 	join_settle(r.join, skew_given, skew);
-	/* From here until workq_finish, messages are judged and written on a
-	 * second thread (events are written as they are read: no queue). */
-	r.wq = workq_new(write_message, release_message, &r,
-			 threads > 1 && r.fmt != FMT_EVENTS);
-	if (!r.wq)
-		r.wq = workq_new(write_message, release_message, &r, false);
 	r.tracker = tracker_new(joining ? on_message_joined : on_message, &r);
 	struct maillog *ml = maillog_new(tz, year, stderr, on_evidence, &r);
 	maillog_set_threads(ml, threads);
@@ -635,6 +638,12 @@ int main(int argc, char **argv)
 		in->read = cst[i].packets;
 		in->used = cst[i].used;
 		in->skipped = cst[i].packets - cst[i].used;
+		if (cst[i].sha256[0]) {	/* hashed while it was read */
+			memcpy(in->sha256, cst[i].sha256, sizeof in->sha256);
+			in->size = cst[i].bytes_in;
+			in->mtime = cst[i].mtime;
+			in->hashed = true;
+		}
 	}
 	for (size_t i = 0; i < nmails; i++) {
 		struct manifest_input *in = &man.in[mails[i]];

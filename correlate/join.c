@@ -13,12 +13,18 @@
  * stripping - logs never see stripping); where both know a fact and
  * disagree, the hop keeps the log's and is flagged as a conflict with
  * both values named.
- * Memory: every capture record is held until the end (the captures are
- * read before the logs); the indexes are keyed by address. */
+ * Memory: with logs to join, every capture record is held until the end
+ * (the captures are read before the logs); the indexes are keyed by
+ * address.  Without logs (join_stream_to) records leave at once, and the
+ * duplicate check remembers the last SEEN_MAX connections. */
 #include "join.h"
 #include "../util/hashtab.h"
 #include <stdlib.h>
 #include <string.h>
+
+/* Connections remembered for the duplicate check: the same session seen
+ * twice within the last SEEN_MAX connections is recognised. */
+#define SEEN_MAX 65536
 
 struct crec {
 	struct message *m;
@@ -47,6 +53,12 @@ struct join {
 	unsigned long joined, exact, ambiguous, conflicts;
 	/* while adding one connection's records */
 	struct smtp_connection *cur;
+	/* join_stream_to: records go straight out */
+	message_fn emit;
+	void *emit_arg;
+	/* the keys of seen, oldest first, so the table stays bounded */
+	char *seen_order[SEEN_MAX];
+	size_t seen_head, seen_n;
 };
 
 struct join *join_new(void)
@@ -81,6 +93,8 @@ void join_free(struct join *j)
 	ht_free(j->by_server, idlist_free);
 	ht_free(j->hosts, idlist_free);
 	ht_free(j->seen, free);
+	for (size_t i = 0; i < j->seen_n; i++)
+		free(j->seen_order[(j->seen_head + i) % SEEN_MAX]);
 	free(j->samples);
 	free(j);
 }
@@ -95,9 +109,10 @@ static void index_add(struct hashtab *ht, const char *key, size_t id)
 		l = xcalloc(1, sizeof *l);
 		ht_put(ht, key, kl, l);
 	}
-	for (size_t i = 0; i < l->n; i++)
-		if (l->v[i] == id)
-			return;
+	/* ids only grow: a repeat can only be the last one (a client that is
+	 * its own server); no scan of a list that grows with the capture */
+	if (l->n && l->v[l->n - 1] == id)
+		return;
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 4;
 		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
@@ -114,6 +129,10 @@ static void add_record(struct message *m, void *arg)
 {
 	struct join *j = arg;
 	const struct smtp_connection *c = j->cur;
+	if (j->emit) {
+		j->emit(m, j->emit_arg);
+		return;
+	}
 	if (j->n == j->cap) {
 		j->cap = j->cap ? j->cap * 2 : 64;
 		j->r = xrealloc(j->r, j->cap * sizeof *j->r);
@@ -153,8 +172,16 @@ static bool duplicate(struct join *j, const struct smtp_connection *c)
 		return true;
 	}
 	if (!t) {
+		if (j->seen_n == SEEN_MAX) {	/* forget the oldest */
+			char *old = j->seen_order[j->seen_head];
+			free(ht_remove(j->seen, old, strlen(old)));
+			free(old);
+			j->seen_head = (j->seen_head + 1) % SEEN_MAX;
+			j->seen_n--;
+		}
 		t = xmalloc(sizeof *t);
 		ht_put(j->seen, k, strlen(k), t);
+		j->seen_order[(j->seen_head + j->seen_n++) % SEEN_MAX] = xstrdup(k);
 	}
 	*t = c->first_ts;
 	return false;
@@ -438,6 +465,12 @@ void join_message(struct join *j, struct message *m)
 		join_hop(j, m, &m->inbound, true);
 	for (size_t i = 0; i < m->ndl; i++)
 		join_hop(j, m, &m->dl[i], false);
+}
+
+void join_stream_to(struct join *j, message_fn emit, void *arg)
+{
+	j->emit = emit;
+	j->emit_arg = arg;
 }
 
 void join_emit_rest(struct join *j, message_fn emit, void *arg)

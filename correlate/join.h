@@ -17,6 +17,9 @@ struct join;
 
 struct join *join_new(void);
 void join_free(struct join *j);
+/* No logs to join with: each connection's records go to emit at once,
+ * after the duplicate check, so memory follows open connections. */
+void join_stream_to(struct join *j, message_fn emit, void *arg);
 /* A capture connection's records (from capconn_messages): kept. */
 void join_add_connection(struct join *j, struct smtp_connection *c);
 size_t join_nrecords(const struct join *j);

@@ -9,13 +9,13 @@
  * per direction; a flow is freed when it closes (FIN both ways, RST, idle
  * for CAP_IDLE seconds of capture time) or the capture ends. */
 #include "capture.h"
+#include "linesrc.h"
 #include "netdecode.h"
 #include "../util/hashtab.h"
 #include <errno.h>
 #include <pcap/pcap.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 struct seg {
 	struct seg *next;
@@ -57,6 +57,7 @@ struct capture_reader {
 	uint64_t frame;
 	time_t now;
 	size_t ooo_total;	/* out-of-order bytes held over all flows */
+	bool prefetch;		/* read and decompress on a second thread */
 };
 
 struct capture_reader *capture_new(const uint16_t *ports, size_t nports, FILE *warn,
@@ -406,16 +407,19 @@ static void packet(struct capture_reader *cr, int dlt, const struct pcap_pkthdr 
 		flow_close(cr, f);
 }
 
-/* gzip captures: libpcap reads a FILE *, zlib provides it. */
-static ssize_t gz_read(void *cookie, char *buf, size_t size)
+/* libpcap reads a FILE *; the line source's byte stream provides it, so a
+ * capture is hashed as it is read (the manifest needs no second pass),
+ * gzip is inflated by zlib, and both run on a second thread when asked. */
+static ssize_t src_read(void *cookie, char *buf, size_t size)
 {
-	int n = gzread((gzFile)cookie, buf, (unsigned)(size > (1u << 30) ? (1u << 30) : size));
-	return n < 0 ? -1 : n;
+	long n = ls_read(cookie, buf, size);
+	return n < 0 ? -1 : (ssize_t)n;
 }
 
-static int gz_close(void *cookie)
+static int src_close(void *cookie)
 {
-	return gzclose((gzFile)cookie) == Z_OK ? 0 : -1;
+	(void)cookie;	/* closed by capture_read, after the hash is taken */
+	return 0;
 }
 
 static void fail(struct capture_reader *cr, const char *msg)
@@ -435,35 +439,30 @@ bool capture_read(struct capture_reader *cr, const char *path, int file_id,
 	cr->file_id = file_id;
 	cr->frame = 0;
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
-	FILE *fp = fopen(path, "rb");
-	if (!fp) {
-		fail(cr, strerror(errno));
+	struct buf open_why;
+	buf_init(&open_why);
+	struct linesrc *ls = ls_open(path, &open_why);
+	if (!ls) {
+		fail(cr, open_why.p);
+		buf_free(&open_why);
 		return false;
 	}
-	unsigned char magic[2] = { 0, 0 };
-	size_t got = fread(magic, 1, 2, fp);
-	rewind(fp);
-	if (got == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
-		fclose(fp);
-		gzFile gz = gzopen(path, "rb");
-		if (!gz) {
-			fail(cr, strerror(errno));
-			return false;
-		}
-		gzbuffer(gz, 256 * 1024);
-		cookie_io_functions_t io = { .read = gz_read, .close = gz_close };
-		fp = fopencookie(gz, "rb", io);
-		if (!fp) {
-			gzclose(gz);
-			fail(cr, strerror(errno));
-			return false;
-		}
-		st->gzip = true;
+	buf_free(&open_why);
+	st->gzip = ls_is_gzip(ls);
+	if (cr->prefetch)
+		ls_prefetch(ls);
+	cookie_io_functions_t io = { .read = src_read, .close = src_close };
+	FILE *fp = fopencookie(ls, "rb", io);
+	if (!fp) {
+		fail(cr, strerror(errno));
+		ls_close(ls);
+		return false;
 	}
 	setvbuf(fp, NULL, _IOFBF, 1 << 20);
 	pcap_t *pc = pcap_fopen_offline(fp, errbuf);
 	if (!pc) {
 		fclose(fp);
+		ls_close(ls);
 		char why[PCAP_ERRBUF_SIZE + 64];
 		snprintf(why, sizeof why, "not a readable pcap or pcapng capture: %s", errbuf);
 		fail(cr, why);
@@ -477,6 +476,7 @@ bool capture_read(struct capture_reader *cr, const char *path, int file_id,
 			 dlt, pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "?");
 		fail(cr, why);
 		pcap_close(pc);
+		ls_close(ls);
 		return false;
 	}
 	struct pcap_pkthdr *hdr;
@@ -498,8 +498,24 @@ bool capture_read(struct capture_reader *cr, const char *path, int file_id,
 	}
 	/* The capture's connections end with it. */
 	close_idle(cr, (time_t)1 << 62);
-	pcap_close(pc);	/* closes fp */
+	pcap_close(pc);	/* closes fp, not ls */
+	/* Whatever libpcap left unread still belongs to the file's hash. */
+	static char rest[65536];
+	long n;
+	while ((n = ls_read(ls, rest, sizeof rest)) > 0)
+		;
+	if (n == 0) {
+		ls_sha256(ls, st->sha256);
+		st->bytes_in = ls_stats(ls)->bytes_in;
+		st->mtime = ls_mtime(ls);
+	}
+	ls_close(ls);
 	return !st->failed;
+}
+
+void capture_set_threads(struct capture_reader *cr, int threads)
+{
+	cr->prefetch = threads > 1;
 }
 
 void capture_free(struct capture_reader *cr)

@@ -38,6 +38,9 @@ struct capture_stats {
 	unsigned long flows, flows_dropped;	/* dropped: closed early at the limit */
 	unsigned long ooo_overflows;	/* holes given up on for lack of room */
 	time_t first_ts, last_ts;
+	char sha256[65];		/* of the bytes as stored, "" if not read whole */
+	uint64_t bytes_in;
+	time_t mtime;
 };
 
 typedef void (*connection_fn)(struct smtp_connection *c, void *arg);
@@ -53,6 +56,8 @@ struct capture_reader *capture_new(const uint16_t *ports, size_t nports, FILE *w
  * if it could not be read (fully); the reason is in its stats. */
 bool capture_read(struct capture_reader *cr, const char *path, int file_id,
 		  struct capture_stats *st);
+/* threads > 1: read, hash and decompress on a second thread. */
+void capture_set_threads(struct capture_reader *cr, int threads);
 void capture_free(struct capture_reader *cr);
 void capture_stats_free(struct capture_stats *st);
 

@@ -314,6 +314,18 @@ static long fill(struct linesrc *ls)
 	return decode(ls, ls->win + ls->len, room);
 }
 
+long ls_read(struct linesrc *ls, void *dst, size_t n)
+{
+	if (ls->failed)
+		return -1;
+	long got = ls->pf ? take(ls, dst, n) : decode(ls, dst, n);
+	if (got < 0)
+		ls->failed = true;
+	else
+		ls->st.bytes_out += (uint64_t)got;
+	return got;
+}
+
 int ls_next(struct linesrc *ls, struct span *line)
 {
 	if (ls->failed)

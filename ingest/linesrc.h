@@ -26,6 +26,9 @@ struct linesrc *ls_open(const char *path, struct buf *why);
 void ls_prefetch(struct linesrc *ls);
 /* 1: *line set (no newline; CR before LF removed); 0: end; -1: error. */
 int ls_next(struct linesrc *ls, struct span *line);
+/* The decoded bytes themselves, for readers of binary formats (captures):
+ * up to n into dst; 0 at the end, -1 on error.  Not mixed with ls_next. */
+long ls_read(struct linesrc *ls, void *dst, size_t n);
 unsigned long ls_lineno(const struct linesrc *ls);
 const char *ls_error(const struct linesrc *ls);	/* after -1 */
 bool ls_is_gzip(const struct linesrc *ls);

@@ -200,6 +200,73 @@ static time_t asn1_time(const ASN1_TIME *t)
 	return timegm(&tm);
 }
 
+/* Parsing a certificate with libcrypto costs as much as a thousand packets
+ * (OpenSSL 3 decodes the public key too), and a mail server shows the same
+ * few certificates to every client: remember the last CERT_CACHE ones by
+ * their DER bytes.  Fixed storage, no allocation; captures are read on one
+ * thread. */
+#define CERT_CACHE 64
+#define CERT_CACHE_DER 4096	/* larger certificates are parsed each time */
+
+struct cert_facts {
+	bool ok, self_signed;
+	char subject[256], issuer[256];
+	time_t not_before, not_after;
+};
+
+static struct cert_cache_entry {
+	size_t n;		/* 0: empty */
+	uint64_t hash;
+	uint8_t der[CERT_CACHE_DER];
+	struct cert_facts f;
+} cert_cache[CERT_CACHE];
+static unsigned cert_cache_next;
+
+static uint64_t fnv1a(const uint8_t *p, size_t n)
+{
+	uint64_t h = 14695981039346656037ULL;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 1099511628211ULL;
+	return h;
+}
+
+static void cert_parse(const uint8_t *der, size_t n, struct cert_facts *f)
+{
+	const unsigned char *c = der;
+	X509 *x = d2i_X509(NULL, &c, (long)n);
+	memset(f, 0, sizeof *f);
+	if (!x)
+		return;
+	f->ok = true;
+	name_text(X509_get_subject_name(x), f->subject, sizeof f->subject);
+	name_text(X509_get_issuer_name(x), f->issuer, sizeof f->issuer);
+	f->not_before = asn1_time(X509_get0_notBefore(x));
+	f->not_after = asn1_time(X509_get0_notAfter(x));
+	f->self_signed = X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0;
+	X509_free(x);
+}
+
+static const struct cert_facts *cert_lookup(const uint8_t *der, size_t n, struct cert_facts *tmp)
+{
+	if (n > CERT_CACHE_DER) {
+		cert_parse(der, n, tmp);
+		return tmp;
+	}
+	uint64_t h = fnv1a(der, n);
+	for (unsigned i = 0; i < CERT_CACHE; i++) {
+		struct cert_cache_entry *e = &cert_cache[i];
+		if (e->n == n && e->hash == h && memcmp(e->der, der, n) == 0)
+			return &e->f;
+	}
+	struct cert_cache_entry *e = &cert_cache[cert_cache_next];
+	cert_cache_next = (cert_cache_next + 1) % CERT_CACHE;
+	cert_parse(der, n, &e->f);
+	memcpy(e->der, der, n);
+	e->n = n;
+	e->hash = h;
+	return &e->f;
+}
+
 static void parse_certificate(struct tls_obs *o, const uint8_t *p, size_t n, uint64_t frame)
 {
 	size_t pos = 0;
@@ -212,18 +279,17 @@ static void parse_certificate(struct tls_obs *o, const uint8_t *p, size_t n, uin
 	size_t q = 0;
 	if (!vec(list, listn, &q, 3, &cert, &certn))
 		return;
-	const unsigned char *c = cert;
-	X509 *x = d2i_X509(NULL, &c, (long)certn);
-	if (!x)
+	struct cert_facts tmp;
+	const struct cert_facts *f = cert_lookup(cert, certn, &tmp);
+	if (!f->ok)
 		return;
 	o->have_cert = true;
 	o->cert_frame = frame;
-	name_text(X509_get_subject_name(x), o->subject, sizeof o->subject);
-	name_text(X509_get_issuer_name(x), o->issuer, sizeof o->issuer);
-	o->not_before = asn1_time(X509_get0_notBefore(x));
-	o->not_after = asn1_time(X509_get0_notAfter(x));
-	o->self_signed = X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0;
-	X509_free(x);
+	memcpy(o->subject, f->subject, sizeof o->subject);
+	memcpy(o->issuer, f->issuer, sizeof o->issuer);
+	o->not_before = f->not_before;
+	o->not_after = f->not_after;
+	o->self_signed = f->self_signed;
 }
 
 static void handshake_messages(struct tls_obs *o, struct tls_dir *d, bool from_client,
