@@ -6,7 +6,10 @@ WARN    = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 OPT     = -O2 -g
 CFLAGS  ?=
 CFLAGS  += $(STD) $(WARN) $(OPT) -MMD -MP
-LDLIBS  = -lpcap -lcrypto -lyaml -lz -pthread
+# mimalloc: glibc malloc was a third of the log pipeline (bench/run.sh).
+MALLOC_LIB ?= -Wl,--no-as-needed -lmimalloc -Wl,--as-needed
+BASE_LIBS = -lpcap -lcrypto -lyaml -lz -pthread
+LDLIBS  = $(MALLOC_LIB) $(BASE_LIBS)
 BUILD   ?= build
 TW_BIN  ?= tlswitness
 
@@ -46,7 +49,7 @@ check: $(TW_BIN) $(UNIT_BIN)
 
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 check-asan:
-	TW_NO_VALGRIND=1 $(MAKE) BUILD=build-asan TW_BIN=build-asan/tlswitness CC=clang \
+	TW_NO_VALGRIND=1 $(MAKE) BUILD=build-asan TW_BIN=build-asan/tlswitness CC=clang MALLOC_LIB= \
 	  OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  LDFLAGS="-fsanitize=address,undefined" check
 
@@ -55,10 +58,10 @@ FUZZ_SECONDS ?= 30
 FUZZ_TARGETS = maillog capture smtp received rules
 FUZZ_FLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
 fuzz-build:
-	$(MAKE) BUILD=build-fuzz CC=clang OPT="$(FUZZ_FLAGS)" $(LIB_SRC:%.c=build-fuzz/%.o) build-fuzz/default_policy.o
+	$(MAKE) BUILD=build-fuzz CC=clang MALLOC_LIB= OPT="$(FUZZ_FLAGS)" $(LIB_SRC:%.c=build-fuzz/%.o) build-fuzz/default_policy.o
 	for t in $(FUZZ_TARGETS); do \
 	  clang $(STD) $(FUZZ_FLAGS) -fsanitize=fuzzer -o build-fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c \
-	    $(LIB_SRC:%.c=build-fuzz/%.o) build-fuzz/default_policy.o $(LDLIBS) || exit 1; \
+	    $(LIB_SRC:%.c=build-fuzz/%.o) build-fuzz/default_policy.o $(BASE_LIBS) || exit 1; \
 	done
 
 fuzz: fuzz-build

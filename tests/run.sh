@@ -127,7 +127,8 @@ fi
 
 # --- valgrind memcheck on the lab set: every input kind at once -------------
 if [ -z "${TW_NO_VALGRIND:-}" ] && command -v valgrind >/dev/null 2>&1; then
-  if valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=9 \
+  # mimalloc replaces malloc: valgrind must be told where to catch it
+  if valgrind -q --soname-synonyms=somalloc=libmimalloc.so* --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=9 \
        $TW -q --format json --tz UTC --year 2026 samples/lab/postfix-a.log \
        samples/lab/postfix-a-quiet.log samples/lab/syslog-mail.log samples/lab/lab.pcap \
        samples/lab/received.mbox > /dev/null 2> "$OUT/valgrind.log"
