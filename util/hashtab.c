@@ -1,4 +1,4 @@
-/* hashtab.c - chained hash table with FNV-1a, doubling at load 1.
+/* hashtab.c - chained hash table, doubling at load 1.
  * Memory: entries and key copies are owned by the table. */
 #include "hashtab.h"
 #include "buf.h"
@@ -19,14 +19,30 @@ struct hashtab {
 	size_t nslots, count;
 };
 
-static uint64_t fnv1a(const char *k, size_t n)
+/* Eight bytes a step (a multiply-xorshift mix, as in MurmurHash3's
+ * finaliser), not FNV's one: keys are host, instance and a pid or queue
+ * ID, 20 to 40 bytes, looked up several times a line. */
+static inline uint64_t mix(uint64_t h)
 {
-	uint64_t h = 1469598103934665603ULL;
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)k[i];
-		h *= 1099511628211ULL;
-	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
 	return h;
+}
+
+static uint64_t key_hash(const char *k, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
+	uint64_t w;
+	while (n >= 8) {
+		memcpy(&w, k, 8);
+		h = mix(h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+		k += 8;
+		n -= 8;
+	}
+	w = 0;
+	memcpy(&w, k, n);
+	return mix(mix(h ^ w));
 }
 
 struct hashtab *ht_new(void)
@@ -68,7 +84,7 @@ static struct entry **find(const struct hashtab *ht, const char *key,
 
 void *ht_get(const struct hashtab *ht, const char *key, size_t klen)
 {
-	struct entry **pp = find(ht, key, klen, fnv1a(key, klen));
+	struct entry **pp = find(ht, key, klen, key_hash(key, klen));
 	return *pp ? (*pp)->val : NULL;
 }
 
@@ -92,7 +108,7 @@ static void grow(struct hashtab *ht)
 
 void *ht_put(struct hashtab *ht, const char *key, size_t klen, void *val)
 {
-	uint64_t h = fnv1a(key, klen);
+	uint64_t h = key_hash(key, klen);
 	struct entry **pp = find(ht, key, klen, h);
 	if (*pp) {
 		void *old = (*pp)->val;
@@ -114,7 +130,7 @@ void *ht_put(struct hashtab *ht, const char *key, size_t klen, void *val)
 
 void *ht_remove(struct hashtab *ht, const char *key, size_t klen)
 {
-	struct entry **pp = find(ht, key, klen, fnv1a(key, klen));
+	struct entry **pp = find(ht, key, klen, key_hash(key, klen));
 	struct entry *e = *pp;
 	if (!e)
 		return NULL;
