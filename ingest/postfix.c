@@ -45,7 +45,7 @@ bool pf_tag(struct span tag, struct span *instance, struct span *service,
 	if (!instance->n || !program->n)
 		return false;
 	for (int i = 0; daemons[i]; i++)
-		if (span_eq(*program, daemons[i]))
+		if (program->p[0] == daemons[i][0] && span_eq(*program, daemons[i]))
 			return true;
 	/* Unknown daemon names under an instance called postfix* still are. */
 	return span_starts(*instance, "postfix");
@@ -93,7 +93,8 @@ static void set_peer(struct evidence *ev, struct span peer)
 bool pf_parse_tls(struct span msg, struct evidence *ev)
 {
 	struct span s = msg, trust = SPAN_NULL;
-	long at = span_find(s, "TLS connection ");
+	/* Only the first words can hold it: no scan of every line's end. */
+	long at = span_find(span_sub(s, 0, 16 + 15), "TLS connection ");
 	if (at < 0 || at > 16)
 		return false;
 	if (at > 0) {

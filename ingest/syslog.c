@@ -263,13 +263,27 @@ bool syslog_parse(struct syslog_ctx *ctx, struct span line,
 			return true;
 		}
 	}
-	if (p < end && isdigit((unsigned char)*p))
-		n = parse_iso(p, end, &rec->ts, &rec->usec);
-	else
-		n = parse_3164(ctx, p, end, &rec->ts, &rec->usec);
-	if (!n) {
-		*why = "no syslog timestamp";
-		return false;
+	/* Many lines share a second: the same stamp bytes as the last line,
+	 * followed by a space, give the same time (and leave the year
+	 * inference where it was). */
+	n = ctx->stamp_n;
+	if (n && (size_t)(end - p) > n && p[n] == ' ' && memcmp(p, ctx->stamp, n) == 0) {
+		rec->ts = ctx->stamp_ts;
+		rec->usec = ctx->stamp_usec;
+	} else {
+		if (p < end && isdigit((unsigned char)*p))
+			n = parse_iso(p, end, &rec->ts, &rec->usec);
+		else
+			n = parse_3164(ctx, p, end, &rec->ts, &rec->usec);
+		if (!n) {
+			*why = "no syslog timestamp";
+			return false;
+		}
+		ctx->stamp_n = n <= sizeof ctx->stamp ? n : 0;
+		if (ctx->stamp_n)
+			memcpy(ctx->stamp, p, n);
+		ctx->stamp_ts = rec->ts;
+		ctx->stamp_usec = rec->usec;
 	}
 	p += n;
 	if (p >= end || *p != ' ') {

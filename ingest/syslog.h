@@ -16,6 +16,10 @@ struct syslog_ctx {
 	int ref_month;		/* month of the reference time (file mtime) */
 	bool year_given;	/* --year: year is the first line's year */
 	bool saw_yearless;	/* some stamp needed the year inferred */
+	char stamp[40];		/* the last stamp's bytes, and what they meant */
+	size_t stamp_n;
+	time_t stamp_ts;
+	long stamp_usec;
 };
 
 struct syslog_rec {
