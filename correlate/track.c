@@ -166,6 +166,22 @@ static void conn_copy(struct conn *dst, const struct conn *src)
 	dst->conn_use = src->conn_use;
 }
 
+static bool str_same(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* The same connection as far as the relay cache is concerned: its TLS line
+ * (which fixes the TLS facts) and its relay.  Queue ID and conn_use are
+ * taken from each delivery, not from the cache. */
+static bool conn_same(const struct conn *a, const struct conn *b)
+{
+	return a->open == b->open && a->has_tls == b->has_tls &&
+	       a->tls_ev.file_id == b->tls_ev.file_id && a->tls_ev.line == b->tls_ev.line &&
+	       a->tls_ev.frame == b->tls_ev.frame && a->relay_port == b->relay_port &&
+	       str_same(a->relay_name, b->relay_name) && str_same(a->relay_ip, b->relay_ip);
+}
+
 static void proc_free(void *p)
 {
 	struct proc *pr = p;
@@ -801,7 +817,8 @@ static void outbound_tls(struct tracker *t, const struct evidence *ev, struct ho
 			conn_clear(c);
 			ht_put(t->relays, k, n, c);
 		}
-		conn_copy(c, &p->cur);
+		if (!conn_same(c, &p->cur))	/* most deliveries change nothing */
+			conn_copy(c, &p->cur);
 	}
 }
 
