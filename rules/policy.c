@@ -215,6 +215,8 @@ static bool domain_match(const char *pattern, const char *name)
 
 /* ---- rules ------------------------------------------------------------- */
 
+#define MEMO_SLOTS 8
+
 struct cond {
 	enum field_id field;
 	enum modifier mod;
@@ -225,6 +227,12 @@ struct cond {
 	size_t nlist;
 	struct cidr *nets;	/* parsed inline cidr list */
 	const struct set *set;	/* $name */
+	struct memo {		/* string values tested lately, and the answers */
+		char val[64];
+		size_t n;	/* length + 1; 0: empty */
+		bool res;
+	} memo[MEMO_SLOTS];
+	int memo_next;
 };
 
 struct rule {
@@ -956,9 +964,39 @@ static bool text_holds(enum modifier mod, const char *have, const char *want_s)
 	return a >= b && strcasecmp(have + a - b, want_s) == 0;
 }
 
+static bool cond_eval(const struct cond *c, const struct message *m, const struct hop *h,
+		      struct fval v);
+
+/* String tests (substrings, sets, networks) give the same answer for the
+ * same value, and a log repeats its few ciphers, relays and domains: each
+ * condition remembers its last MEMO_SLOTS values and answers.  Judging runs on one
+ * thread, so the memo needs no lock. */
 static bool cond_holds(const struct cond *c, const struct message *m, const struct hop *h)
 {
 	struct fval v = field_value(c->field, m, h);
+	enum ftype t = fields[c->field].type;
+	bool text = t == FT_STRING || t == FT_IP || t == FT_DOMAIN;
+	if (!text || c->unknown || !v.known || c->mod == M_EQ || c->mod == M_NE)
+		return cond_eval(c, m, h, v);
+	struct cond *mc = (struct cond *)c;	/* a cache, not the rule */
+	size_t n = strlen(v.s);
+	for (int i = 0; i < MEMO_SLOTS; i++)
+		if (mc->memo[i].n == n + 1 && memcmp(mc->memo[i].val, v.s, n) == 0)
+			return mc->memo[i].res;
+	bool res = cond_eval(c, m, h, v);
+	if (n < sizeof mc->memo[0].val) {
+		struct memo *e = &mc->memo[mc->memo_next];
+		mc->memo_next = (mc->memo_next + 1) % MEMO_SLOTS;
+		memcpy(e->val, v.s, n + 1);
+		e->n = n + 1;
+		e->res = res;
+	}
+	return res;
+}
+
+static bool cond_eval(const struct cond *c, const struct message *m, const struct hop *h,
+		      struct fval v)
+{
 	enum ftype t = fields[c->field].type;
 	if (c->unknown)
 		return c->mod == M_EQ ? !v.known : v.known;
