@@ -13,7 +13,7 @@ void tls_state_init(struct tls_state *t)
 	t->bits = t->alg_bits = -1;
 }
 
-void tls_state_free(struct tls_state *t)
+static void tls_strings_free(struct tls_state *t)
 {
 	free(t->version_raw);
 	free(t->cipher);
@@ -24,6 +24,11 @@ void tls_state_free(struct tls_state *t)
 	free(t->offered_max);
 	free(t->cert_subject);
 	free(t->cert_issuer);
+}
+
+void tls_state_free(struct tls_state *t)
+{
+	tls_strings_free(t);
 	tls_state_init(t);
 }
 
@@ -79,7 +84,8 @@ void hop_init(struct hop *h, enum ev_dir dir)
 	tls_state_init(&h->tls);
 }
 
-void hop_free(struct hop *h)
+/* What a hop owns, without resetting it: the message goes next. */
+static void hop_strings_free(struct hop *h)
 {
 	free(h->peer_host);
 	free(h->peer_ip);
@@ -95,8 +101,14 @@ void hop_free(struct hop *h)
 	free(h->by);
 	free(h->with);
 	free(h->rid);
-	tls_state_free(&h->tls);
+	tls_strings_free(&h->tls);
+}
+
+void hop_free(struct hop *h)
+{
+	hop_strings_free(h);
 	memset(h, 0, sizeof *h);
+	tls_state_init(&h->tls);
 }
 
 /* Kept sorted by (file, line), without repeats: the order an auditor
@@ -163,9 +175,9 @@ void message_free(struct message *m)
 	for (size_t i = 0; i < m->nrcpts; i++)
 		free(m->rcpts[i]);
 	free(m->rcpts);
-	hop_free(&m->inbound);
+	hop_strings_free(&m->inbound);
 	for (size_t i = 0; i < m->ndl; i++)
-		hop_free(&m->dl[i]);
+		hop_strings_free(&m->dl[i]);
 	free(m->dl);
 	free(m);
 }
