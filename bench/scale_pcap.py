@@ -18,7 +18,10 @@ import sys
 
 STEP = 15
 SERVER_PORTS = {25, 465, 587, 2525}
-QID = re.compile(rb'(?<![0-9A-Za-z])([0-9A-F]{10,12}|[0-9A-Za-z]{14})(?![0-9A-Za-z])')
+# Queue IDs where a plaintext reply names them (Postfix "queued as X",
+# Sendmail "X Message accepted"); nowhere else, so TLS records and the
+# certificates in them stay byte for byte what the servers sent.
+QID = re.compile(rb'(?:queued as )([0-9A-Za-z]{10,15})\b|\b([0-9A-Za-z]{10,15})(?: Message accepted)')
 LINK_OFFSET = {1: 14, 113: 16, 276: 20, 101: 0, 228: 0}  # DLT -> link header length
 
 
@@ -71,7 +74,8 @@ def parse(path):
                 doff = (pkt[l4 + 12] >> 4) * 4
                 payload = bytes(pkt[l4 + doff:])
                 for m in QID.finditer(payload):
-                    qids.append(p + l4 + doff + m.start(1))
+                    g = 1 if m.group(1) else 2
+                    qids.append(p + l4 + doff + m.start(g))
         except (IndexError, struct.error):
             pass
         pos = p + incl
