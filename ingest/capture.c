@@ -58,6 +58,7 @@ struct capture_reader {
 	time_t now;
 	size_t ooo_total;	/* out-of-order bytes held over all flows */
 	bool prefetch;		/* read and decompress on a second thread */
+	struct flow *last;	/* the flow of the last segment, or NULL */
 };
 
 struct capture_reader *capture_new(const uint16_t *ports, size_t nports, FILE *warn,
@@ -257,6 +258,8 @@ static void finish(struct capture_reader *cr, struct flow *f)
 
 static void flow_close(struct capture_reader *cr, struct flow *f)
 {
+	if (cr->last == f)
+		cr->last = NULL;
 	ht_remove(cr->flows, (const char *)f->key, f->klen);
 	finish(cr, f);
 }
@@ -371,7 +374,11 @@ static void packet(struct capture_reader *cr, int dlt, const struct pcap_pkthdr 
 	}
 	uint8_t key[40];
 	size_t klen = flow_key(&t, key);
-	struct flow *f = ht_get(cr->flows, (const char *)key, klen);
+	/* Segments come in runs of one connection (both directions share
+	 * the key): the last flow is checked before the table. */
+	struct flow *f = cr->last;
+	if (!f || f->klen != klen || memcmp(f->key, key, klen) != 0)
+		f = ht_get(cr->flows, (const char *)key, klen);
 	if (!f) {
 		bool src_client;
 		if (smtp_port(cr, t.dport))
@@ -394,6 +401,7 @@ static void packet(struct capture_reader *cr, int dlt, const struct pcap_pkthdr 
 		if (!f)
 			return;
 	}
+	cr->last = f;
 	st->used++;
 	if (t.wire_len > t.len)
 		st->snapped++;
@@ -438,6 +446,7 @@ bool capture_read(struct capture_reader *cr, const char *path, int file_id,
 	cr->st = st;
 	cr->file_id = file_id;
 	cr->frame = 0;
+	cr->last = NULL;
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
 	struct buf open_why;
 	buf_init(&open_why);
