@@ -53,6 +53,12 @@ check-asan:
 	  OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  LDFLAGS="-fsanitize=address,undefined" check
 
+# The threaded pipeline under ThreadSanitizer (clang).
+check-tsan:
+	$(MAKE) BUILD=build-tsan TW_BIN=build-tsan/tlswitness CC=clang MALLOC_LIB= \
+	  OPT="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" build-tsan/tlswitness
+	sh tests/tsan.sh build-tsan/tlswitness
+
 # libFuzzer targets for every parser (clang); FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 30
 FUZZ_TARGETS = maillog capture smtp received rules
@@ -76,7 +82,7 @@ bench: tlswitness
 	sh bench/run.sh $(BENCH_SIZE)
 
 clean:
-	rm -rf build build-asan build-fuzz tlswitness
+	rm -rf build build-asan build-tsan build-fuzz tlswitness
 
-.PHONY: all unit check check-asan fuzz fuzz-build lab bench clean
+.PHONY: all unit check check-asan check-tsan fuzz fuzz-build lab bench clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
