@@ -67,27 +67,40 @@ struct epoch_flags {
 	bool client_tls_seen, server_tls_seen;
 };
 
+/* The last EPOCHS_KEPT epochs of a host, in a ring: a log with a reload
+ * every few minutes must not grow memory.  A hop from an epoch that old
+ * (more restarts ago than any message stays open for) is judged by the
+ * oldest one kept. */
+#define EPOCHS_KEPT 256
+
 struct hostflags {
-	struct epoch_flags *ep;
-	size_t nep;	/* the current epoch is nep - 1 */
+	struct epoch_flags ep[EPOCHS_KEPT];
+	unsigned nep;	/* epochs begun; the current one is nep - 1 */
 };
+
+static struct epoch_flags *epoch_at(struct hostflags *h, unsigned e)
+{
+	if (e >= h->nep)
+		e = h->nep - 1;
+	if (h->nep > EPOCHS_KEPT && e < h->nep - EPOCHS_KEPT)
+		e = h->nep - EPOCHS_KEPT;
+	return &h->ep[e % EPOCHS_KEPT];
+}
 
 static struct epoch_flags *cur_epoch(struct hostflags *h)
 {
-	return &h->ep[h->nep - 1];
+	return epoch_at(h, h->nep - 1);
 }
 
 static void new_epoch(struct hostflags *h)
 {
-	h->ep = xrealloc(h->ep, (h->nep + 1) * sizeof *h->ep);
-	h->ep[h->nep++] = (struct epoch_flags){ false, false };
+	h->ep[h->nep % EPOCHS_KEPT] = (struct epoch_flags){ false, false };
+	h->nep++;
 }
 
 static void hostflags_free(void *p)
 {
-	struct hostflags *h = p;
-	free(h->ep);
-	free(h);
+	free(p);
 }
 
 struct tracker {
@@ -238,22 +251,22 @@ static bool resolvable(struct tracker *t, struct message *m, bool final)
 	if (final || m->last_seen + FLUSH_WAIT < t->now)
 		return true;
 	struct hostflags *h = host_flags(t, m->host, m->instance);
-	unsigned cur = (unsigned)h->nep - 1;
+	unsigned cur = h->nep - 1;
 	/* A closed epoch has said all it will; the current one may still
 	 * show that this host logs TLS. */
 	if (m->inbound.pending == INF_NO_LINE_IN && m->inbound.epoch == cur &&
-	    !h->ep[cur].server_tls_seen)
+	    !cur_epoch(h)->server_tls_seen)
 		return false;
 	for (size_t i = 0; i < m->ndl; i++)
 		if (m->dl[i].pending == INF_NO_LINE_OUT && m->dl[i].epoch == cur &&
-		    !h->ep[cur].client_tls_seen)
+		    !cur_epoch(h)->client_tls_seen)
 			return false;
 	return true;
 }
 
-static void resolve_hop(struct hop *hp, const struct hostflags *hf)
+static void resolve_hop(struct hop *hp, struct hostflags *hf)
 {
-	const struct epoch_flags *h = &hf->ep[hp->epoch < hf->nep ? hp->epoch : hf->nep - 1];
+	const struct epoch_flags *h = epoch_at(hf, hp->epoch);
 	if (hp->pending == INF_NO_LINE_OUT) {
 		if (h->client_tls_seen) {
 			hp->tls.used = TRI_NO;
@@ -288,7 +301,7 @@ static void flush(struct tracker *t, bool final)
 		struct message *m = t->q[t->qhead];
 		if (!resolvable(t, m, final))
 			return;
-		const struct hostflags *h = host_flags(t, m->host, m->instance);
+		struct hostflags *h = host_flags(t, m->host, m->instance);
 		resolve_hop(&m->inbound, h);
 		for (size_t i = 0; i < m->ndl; i++)
 			resolve_hop(&m->dl[i], h);
@@ -387,7 +400,7 @@ static void hop_set_peer(struct hop *h, const struct evidence *ev)
 static void set_pending(struct hostflags *hf, struct hop *h, enum pending_inference what)
 {
 	h->pending = what;
-	h->epoch = (unsigned)hf->nep - 1;
+	h->epoch = hf->nep - 1;
 }
 
 /* ---- inbound ------------------------------------------------------------ */

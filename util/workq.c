@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 #define BATCH 256
-#define QUEUE_BATCHES 8
+#define QUEUE_BATCHES 4
 
 struct batch {
 	void *item[BATCH];
