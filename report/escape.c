@@ -106,10 +106,26 @@ void json_strn(struct buf *b, const char *s, size_t n)
 
 void json_str(struct buf *b, const char *s)
 {
-	if (!s)
+	if (!s) {
 		buf_adds(b, "null");
-	else
-		json_strn(b, s, strlen(s));
+		return;
+	}
+	/* One pass for the common case: the NUL is not plain, so the run
+	 * stops at the end or at the first byte that needs escaping. */
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	while (json_plain[p[i]])
+		i++;
+	if (p[i]) {
+		json_strn(b, s, i + strlen(s + i));
+		return;
+	}
+	buf_reserve(b, i + 2);
+	b->p[b->n++] = '"';
+	memcpy(b->p + b->n, s, i);
+	b->n += i;
+	b->p[b->n++] = '"';
+	b->p[b->n] = '\0';
 }
 
 void text_safe(struct buf *b, const char *s)
