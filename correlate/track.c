@@ -114,6 +114,10 @@ struct tracker {
 	unsigned long fed;
 	unsigned long evicted;		/* state closed early for MAX_OPEN */
 	struct buf key;
+	/* The last host looked up: a log is mostly one host and instance, and
+	 * host entries live as long as the tracker. */
+	struct buf last_host_key;
+	struct hostflags *last_host;
 };
 
 /* ---- keys ------------------------------------------------------------- */
@@ -224,12 +228,17 @@ static struct hostflags *host_flags_span(struct tracker *t, struct span host,
 {
 	size_t n;
 	const char *k = key3(t, host, inst, SPAN_NULL, &n);
+	if (t->last_host && t->last_host_key.n == n && memcmp(t->last_host_key.p, k, n) == 0)
+		return t->last_host;
 	struct hostflags *h = ht_get(t->hosts, k, n);
 	if (!h) {
 		h = xcalloc(1, sizeof *h);
 		new_epoch(h);
 		ht_put(t->hosts, k, n, h);
 	}
+	buf_reset(&t->last_host_key);
+	buf_add(&t->last_host_key, k, n);
+	t->last_host = h;
 	return h;
 }
 
@@ -1203,5 +1212,6 @@ void tracker_free(struct tracker *t)
 		message_free(t->q[(t->qhead + i) % t->qcap]);
 	free(t->q);
 	buf_free(&t->key);
+	buf_free(&t->last_host_key);
 	free(t);
 }
