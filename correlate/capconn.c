@@ -39,6 +39,12 @@ void capconn_tls(const struct smtp_connection *c, struct tls_state *t, char *bas
 	const struct tls_obs *o = &s->tls;
 	tls_state_free(t);
 	bool tried = s->tls_c || s->tls_s || o->client_hello;
+	/* What the server offered, as far as the capture shows it */
+	if (s->starttls_offered || s->cap_rewritten || s->starttls == STLS_ACCEPTED ||
+	    s->implicit_tls || o->server_hello)
+		t->offered = TRI_YES;
+	else if (s->ehlo_replied)
+		t->offered = TRI_NO;
 	if (o->server_hello) {
 		t->used = TRI_YES;
 		t->stripped = TRI_NO;

@@ -405,6 +405,8 @@ static void merge(struct join *j, struct hop *h, struct crec *r, const char *how
 	}
 	if (C->stripped != TRI_UNKNOWN)
 		L->stripped = C->stripped;
+	if (L->offered == TRI_UNKNOWN)
+		L->offered = C->offered;
 	if (!L->cipher_iana)
 		L->cipher_iana = dupn(C->cipher_iana);
 	if (!L->sni)

@@ -9,6 +9,7 @@ void tls_state_init(struct tls_state *t)
 	memset(t, 0, sizeof *t);
 	t->used = TRI_UNKNOWN;
 	t->stripped = TRI_UNKNOWN;
+	t->offered = TRI_UNKNOWN;
 	t->cert_self_signed = TRI_UNKNOWN;
 	t->bits = t->alg_bits = -1;
 }
@@ -57,6 +58,7 @@ void tls_state_from_ev(struct tls_state *t, const struct evidence *ev)
 	tls_state_free(t);
 	t->used = TRI_YES;
 	t->stripped = TRI_NO;
+	t->offered = TRI_YES;	/* a TLS session: the server took STARTTLS */
 	t->version = tls_version_parse(ev->tls.version);
 	t->version_raw = span_dup(ev->tls.version);
 	t->cipher = span_dup(ev->tls.cipher);

@@ -27,6 +27,10 @@ struct tls_state {
 	enum tls_cert cert;
 	char *cert_raw;		/* trust word or verify= as written */
 	enum tri stripped;
+	/* Did the server offer STARTTLS (RFC 3207 section 4: the EHLO reply)?
+	 * Yes when TLS was used or a middlebox rewrote the capability; no when
+	 * a capture shows an EHLO reply without it; unknown from logs alone. */
+	enum tri offered;
 	char *kex;
 	/* What a capture shows besides (NULL/unknown from logs). */
 	char *cipher_iana, *sni, *offered_max;

@@ -823,6 +823,9 @@ static void outbound_tls(struct tracker *t, const struct evidence *ev, struct ho
 		if (!p->cur.has_tls) {
 			h->pending = INF_NONE;
 			h->tls.used = TRI_NO;
+			/* smtp(8): "TLS is required, but was not offered by host" */
+			if (p->fail_text && strstr(p->fail_text, "was not offered"))
+				h->tls.offered = TRI_NO;
 			char b[300];
 			snprintf(b, sizeof b, "TLS failed or was refused: %s",
 				 p->fail_text ? p->fail_text : "");
@@ -874,6 +877,10 @@ static void add_delivery(struct tracker *t, struct message *m,
 	} else {
 		outbound_tls(t, ev, h);
 	}
+	/* smtp(8) with TLS required defers with this reply (smtp_proto.c):
+	 * the server's EHLO reply, as the client saw it, lacked STARTTLS. */
+	if (span_find(ev->reply, "TLS is required, but was not offered") >= 0)
+		h->tls.offered = TRI_NO;
 	hop_add_ev(h, ref_of(ev));
 	if (final_status(ev->status))
 		m->finals++;

@@ -1,8 +1,8 @@
 /* domains.c - who can take TLS: per recipient domain (outbound) and per
  * sending peer (inbound), over the period read: deliveries and messages,
  * how many went over TLS, in plaintext or unknown, the versions, ciphers
- * and certificate trust seen, stripped or refused STARTTLS, first and last
- * seen.  From that, policy maps that make TLS mandatory where it is safe:
+ * and certificate trust seen, whether the server offered STARTTLS,
+ * stripped or refused STARTTLS, first and last seen.  From that, policy maps that make TLS mandatory where it is safe:
  * Postfix smtp_tls_policy_maps (postconf(5): "encrypt", "verify") and
  * Sendmail access map TLS_Srv: entries (cf/README: "ENCR:bits",
  * "VERIFY:bits").  A domain whose plaintext deliveries were all stripped or
@@ -25,6 +25,7 @@ struct dom {
 	char *name;
 	bool outbound;
 	unsigned long hops, tls, plain, unknown, stripped, messages;
+	unsigned long offered, not_offered;	/* STARTTLS in the EHLO reply */
 	unsigned long cert[5];		/* by enum tls_cert */
 	int min_bits;			/* -1 unknown */
 	char *seen_v[SEEN_MAX], *seen_c[SEEN_MAX];
@@ -134,6 +135,10 @@ static void count(struct dom *x, unsigned long seq, const struct message *m,
 	} else {
 		x->unknown++;
 	}
+	if (h->tls.offered == TRI_YES)
+		x->offered++;
+	else if (h->tls.offered == TRI_NO)
+		x->not_offered++;
 	time_t t = h->ts ? h->ts : m->first_seen;
 	if (!x->first || t < x->first)
 		x->first = t;
@@ -192,9 +197,10 @@ void domains_json(struct domains *d, struct buf *b)
 			   x->outbound ? "domain" : "peer");
 		json_str(b, x->name);
 		buf_printf(b, ",\"hops\":%lu,\"messages\":%lu,\"tls\":%lu,\"plaintext\":%lu,"
-			   "\"unknown\":%lu,\"stripped_or_refused\":%lu,\"tls_share\":%.3f,"
+			   "\"unknown\":%lu,\"stripped_or_refused\":%lu,\"starttls_offered\":%lu,"
+			   "\"starttls_not_offered\":%lu,\"tls_share\":%.3f,"
 			   "\"versions\":[", x->hops, x->messages, x->tls, x->plain, x->unknown,
-			   x->stripped, tls_share(x));
+			   x->stripped, x->offered, x->not_offered, tls_share(x));
 		put_list(b, x->seen_v, x->nv, json_str, ",");
 		buf_adds(b, "],\"ciphers\":[");
 		put_list(b, x->seen_c, x->nc, json_str, ",");
@@ -219,16 +225,17 @@ void domains_text(struct domains *d, struct buf *b)
 	for (size_t i = 0; i < d->n; i++) {
 		const struct dom *x = d->v[i];
 		if (i == 0 || x->outbound != d->v[i - 1]->outbound)
-			buf_printf(b, "\nBy %s\n  %-38s %6s %6s %6s %7s %8s %6s  versions\n",
+			buf_printf(b, "\nBy %s\n  %-38s %6s %6s %6s %7s %8s %9s %6s  versions\n",
 				   x->outbound ? "recipient domain (outbound hops)"
 					       : "sending peer (inbound hops)",
 				   x->outbound ? "domain" : "peer", "hops", "TLS", "plain",
-				   "unknown", "stripped", "TLS%");
+				   "unknown", "stripped", "offer/not", "TLS%");
 		buf_adds(b, "  ");
 		text_cell(b, x->name, 38);
-		buf_printf(b, "%6lu %6lu %6lu %7lu %8lu %5.1f%%  ", x->hops, x->tls, x->plain,
-			   x->unknown, x->stripped,
-			   100.0 * tls_share(x));
+		char offer[48];
+		snprintf(offer, sizeof offer, "%lu/%lu", x->offered, x->not_offered);
+		buf_printf(b, "%6lu %6lu %6lu %7lu %8lu %9s %5.1f%%  ", x->hops, x->tls, x->plain,
+			   x->unknown, x->stripped, offer, 100.0 * tls_share(x));
 		put_list(b, x->seen_v, x->nv, text_safe, ",");
 		buf_adds(b, x->nv ? "\n" : "-\n");
 	}
@@ -243,7 +250,8 @@ void domains_html(struct domains *d, struct buf *b)
 		if (i == 0 || x->outbound != d->v[i - 1]->outbound)
 			buf_printf(b, "%s<h3>TLS by %s</h3>\n<table><tr><th>%s</th><th>hops</th>"
 				   "<th>TLS</th><th>plaintext</th><th>unknown</th><th>stripped or "
-				   "refused</th><th>TLS share</th><th>versions</th><th>first seen</th>"
+				   "refused</th><th>STARTTLS offered</th><th>not offered</th>"
+				   "<th>TLS share</th><th>versions</th><th>first seen</th>"
 				   "<th>last seen</th></tr>\n", i ? "</table>\n" : "",
 				   x->outbound ? "recipient domain (outbound hops)"
 					       : "sending peer (inbound hops)",
@@ -254,7 +262,8 @@ void domains_html(struct domains *d, struct buf *b)
 		buf_adds(b, "<tr><td>");
 		html_safe(b, x->name);
 		buf_printf(b, "</td><td>%lu</td><td>%lu</td><td>%lu</td><td>%lu</td><td>%lu</td>"
-			   "<td>%.1f%%</td><td>", x->hops, x->tls, x->plain, x->unknown, x->stripped,
+			   "<td>%lu</td><td>%lu</td><td>%.1f%%</td><td>", x->hops, x->tls, x->plain,
+			   x->unknown, x->stripped, x->offered, x->not_offered,
 			   100.0 * tls_share(x));
 		put_list(b, x->seen_v, x->nv, html_safe, ", ");
 		buf_printf(b, "</td><td>%s</td><td>%s</td></tr>\n", a, z);
@@ -280,8 +289,10 @@ static const char *decide(const struct dom *x, bool *verified, const char **why)
 		       "a downgrade victim";
 		return "tls";
 	}
-	*why = "some deliveries went in plaintext with no sign of interference: "
-	       "its servers may not offer STARTTLS";
+	*why = x->not_offered
+	       ? "its servers did not offer STARTTLS (a capture shows their EHLO reply)"
+	       : "some deliveries went in plaintext with no sign of interference: "
+		 "its servers may not offer STARTTLS";
 	return NULL;
 }
 
@@ -320,8 +331,11 @@ void domains_policy_map(struct domains *d, struct buf *b, bool sendmail)
 		if (!what || !safe) {
 			buf_adds(&apart, "#   ");
 			text_safe(&apart, x->name);
-			buf_printf(&apart, ": %lu TLS, %lu plaintext, %lu unknown, %s to %s; %s\n",
-				   x->tls, x->plain, x->unknown, a, z,
+			buf_printf(&apart, ": %lu TLS, %lu plaintext, %lu unknown", x->tls, x->plain,
+				   x->unknown);
+			if (x->not_offered)
+				buf_printf(&apart, ", STARTTLS not offered in %lu", x->not_offered);
+			buf_printf(&apart, ", %s to %s; %s\n", a, z,
 				   safe ? why : "the name holds characters a map cannot");
 			continue;
 		}
