@@ -188,9 +188,11 @@ bool addr_is_loopback(const char *ip)
 {
 	if (!ip)
 		return false;
-	if (strncmp(ip, "IPv6:", 5) == 0)
+	if (ip[0] == 'I' && strncmp(ip, "IPv6:", 5) == 0)
 		ip += 5;
-	if (strncmp(ip, "::ffff:", 7) == 0)
+	if (ip[0] == ':' && strncmp(ip, "::ffff:", 7) == 0)
 		ip += 7;
-	return strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0;
+	if (ip[0] == '1')
+		return ip[1] == '2' && ip[2] == '7' && ip[3] == '.';
+	return ip[0] == ':' && strcmp(ip, "::1") == 0;
 }

@@ -183,6 +183,16 @@ static void conn_copy(struct conn *dst, const struct conn *src)
 	dst->conn_use = src->conn_use;
 }
 
+/* dst takes over src's strings; src is left empty.  The pending TLS line
+ * becomes the current connection this way, with nothing copied. */
+static void conn_move(struct conn *dst, struct conn *src)
+{
+	conn_clear(dst);
+	*dst = *src;
+	memset(src, 0, sizeof *src);
+	tls_state_init(&src->tls);
+}
+
 static bool str_same(const char *a, const char *b)
 {
 	return a == b || (a && b && strcmp(a, b) == 0);
@@ -752,8 +762,7 @@ static void outbound_tls(struct tracker *t, const struct evidence *ev, struct ho
 	struct proc *p = proc_get(t, ev);
 	char basis[200];
 	if (p->pending.open && relay_match(&p->pending, ev)) {
-		conn_copy(&p->cur, &p->pending);
-		conn_clear(&p->pending);
+		conn_move(&p->cur, &p->pending);
 		str_set(&p->cur.qid, ev->qid);
 		p->cur.conn_use = ev->conn_use;
 		strcpy(basis, ev->mta == MTA_SENDMAIL

@@ -14,6 +14,7 @@
 #include "postfix.h"
 #include "fields.h"
 #include <ctype.h>
+#include <pthread.h>
 #include <string.h>
 
 static const char *const daemons[] = {
@@ -26,9 +27,20 @@ static const char *const daemons[] = {
 	"lmtp-sink", "postlogd", "nqmgr", NULL,
 };
 
+/* The daemons' name lengths, measured once. */
+static size_t daemon_len[sizeof daemons / sizeof daemons[0]];
+
+static void measure_daemons(void)
+{
+	for (int i = 0; daemons[i]; i++)
+		daemon_len[i] = strlen(daemons[i]);
+}
+
 bool pf_tag(struct span tag, struct span *instance, struct span *service,
 	    struct span *program)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, measure_daemons);
 	const char *first = memchr(tag.p, '/', tag.n);
 	if (!first)
 		return false;
@@ -45,7 +57,8 @@ bool pf_tag(struct span tag, struct span *instance, struct span *service,
 	if (!instance->n || !program->n)
 		return false;
 	for (int i = 0; daemons[i]; i++)
-		if (program->p[0] == daemons[i][0] && span_eq(*program, daemons[i]))
+		if (program->p[0] == daemons[i][0] && program->n == daemon_len[i] &&
+		    memcmp(program->p, daemons[i], program->n) == 0)
 			return true;
 	/* Unknown daemon names under an instance called postfix* still are. */
 	return span_starts(*instance, "postfix");
