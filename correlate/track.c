@@ -888,8 +888,15 @@ static void add_delivery(struct tracker *t, struct message *m,
 	}
 	/* smtp(8) with TLS required defers with this reply (smtp_proto.c):
 	 * the server's EHLO reply, as the client saw it, lacked STARTTLS. */
-	if (span_find(ev->reply, "TLS is required, but was not offered") >= 0)
+	if (span_find(ev->reply, "TLS is required, but was not offered") >= 0) {
 		h->tls.offered = TRI_NO;
+		if (h->tls.used != TRI_YES) {	/* no TLS on this connection */
+			h->pending = INF_NONE;
+			h->tls.used = TRI_UNKNOWN;
+			hop_set_basis(h, "TLS was required and the server did not offer STARTTLS: "
+				      "smtp(8) ended the session before the message was sent");
+		}
+	}
 	hop_add_ev(h, ref_of(ev));
 	if (final_status(ev->status))
 		m->finals++;
