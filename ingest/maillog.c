@@ -6,6 +6,7 @@
  * Errors: a file that cannot be opened or read is reported on the warning
  * stream as "path: message" and counted; the other inputs are still read. */
 #include "maillog.h"
+#include "lineblocks.h"
 #include "linesrc.h"
 #include "postfix.h"
 #include "sendmail.h"
@@ -24,7 +25,7 @@ struct maillog {
 	void *arg;
 	struct input_stats *in;
 	size_t n, cap;
-	bool prefetch;		/* read and decompress on a second thread */
+	bool prefetch;		/* read, decompress and frame lines on a second thread */
 };
 
 struct maillog *maillog_new(struct tzconf *tz, int year, FILE *warn,
@@ -118,6 +119,50 @@ static time_t peek_first(struct maillog *ml, const char *path)
 	return t;
 }
 
+/* One line whose envelope was parsed (or not): counted, warned about or
+ * turned into evidence for the callback. */
+static void use_line(struct maillog *ml, struct input_stats *st, const struct lb_line *l,
+		     int *warned)
+{
+	if (l->why) {
+		st->malformed++;
+		if ((*warned)++ < WARN_PER_FILE)
+			fprintf(ml->warn, "%s:%lu:1: skipped: %s\n", st->path, l->lineno, l->why);
+		return;
+	}
+	const struct syslog_rec *rec = &l->rec;
+	if (!st->first_ts)
+		st->first_ts = rec->ts;
+	st->last_ts = rec->ts;
+	struct evidence ev;
+	memset(&ev, 0, sizeof ev);
+	ev.file_id = st->file_id;
+	ev.line = l->lineno;
+	ev.ts = rec->ts;
+	ev.usec = rec->usec;
+	ev.host = rec->host;
+	ev.pid = rec->pid;
+	ev.peer_port = -1;
+	ev.nrcpt = -1;
+	ev.tls.bits = ev.tls.alg_bits = -1;
+	struct span msg = clean_msg(rec->msg);
+	enum parse_result pr = PR_UNKNOWN;
+	if (pf_tag(rec->tag, &ev.instance, &ev.service, &ev.program)) {
+		pr = pf_parse(msg, &ev);
+	} else if (sm_tag(rec->tag)) {
+		ev.instance = rec->tag;
+		ev.program = rec->tag;
+		ev.service = rec->tag;
+		pr = sm_parse(msg, &ev);
+	}
+	if (pr == PR_USED) {
+		st->used++;
+		ml->fn(&ev, ml->arg);
+	} else {
+		st->ignored++;
+	}
+}
+
 static void read_one(struct maillog *ml, size_t id, struct syslog_ctx *ctx,
 		     bool carry_year)
 {
@@ -140,54 +185,29 @@ static void read_one(struct maillog *ml, size_t id, struct syslog_ctx *ctx,
 	}
 	if (!carry_year)
 		syslog_ctx_init(ctx, ml->tz, st->mtime, ml->year);
-	if (ml->prefetch)
-		ls_prefetch(ls);
 	int warned = 0;
-	struct span line;
 	int rc;
-	while ((rc = ls_next(ls, &line)) == 1) {
-		struct syslog_rec rec;
-		const char *w = NULL;
-		if (span_trim(line).n == 0) {
-			st->ignored++;	/* blank lines carry nothing */
-			continue;
-		}
-		if (!syslog_parse(ctx, line, &rec, &w)) {
-			st->malformed++;
-			if (warned++ < WARN_PER_FILE)
-				fprintf(ml->warn, "%s:%lu:1: skipped: %s\n", st->path,
-					ls_lineno(ls), w);
-			continue;
-		}
-		if (!st->first_ts)
-			st->first_ts = rec.ts;
-		st->last_ts = rec.ts;
-		struct evidence ev;
-		memset(&ev, 0, sizeof ev);
-		ev.file_id = st->file_id;
-		ev.line = ls_lineno(ls);
-		ev.ts = rec.ts;
-		ev.usec = rec.usec;
-		ev.host = rec.host;
-		ev.pid = rec.pid;
-		ev.peer_port = -1;
-		ev.nrcpt = -1;
-		ev.tls.bits = ev.tls.alg_bits = -1;
-		struct span msg = clean_msg(rec.msg);
-		enum parse_result pr = PR_UNKNOWN;
-		if (pf_tag(rec.tag, &ev.instance, &ev.service, &ev.program)) {
-			pr = pf_parse(msg, &ev);
-		} else if (sm_tag(rec.tag)) {
-			ev.instance = rec.tag;
-			ev.program = rec.tag;
-			ev.service = rec.tag;
-			pr = sm_parse(msg, &ev);
-		}
-		if (pr == PR_USED) {
-			st->used++;
-			ml->fn(&ev, ml->arg);
-		} else {
-			st->ignored++;
+	struct lineblocks *lb = ml->prefetch ? lb_start(ls, ctx) : NULL;
+	if (lb) {	/* lines framed on another thread, used here */
+		const struct lb_line *v;
+		size_t n;
+		while (lb_next(lb, &v, &n))
+			for (size_t i = 0; i < n; i++)
+				use_line(ml, st, &v[i], &warned);
+		unsigned long blank;
+		rc = lb_finish(lb, &blank);
+		st->ignored += blank;
+	} else {
+		struct span line;
+		while ((rc = ls_next(ls, &line)) == 1) {
+			if (span_trim(line).n == 0) {
+				st->ignored++;	/* blank lines carry nothing */
+				continue;
+			}
+			struct lb_line l = { .raw = line, .lineno = ls_lineno(ls) };
+			if (!syslog_parse(ctx, line, &l.rec, &l.why) && !l.why)
+				l.why = "unreadable syslog envelope";
+			use_line(ml, st, &l, &warned);
 		}
 	}
 	if (ctx->saw_yearless)

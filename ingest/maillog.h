@@ -29,7 +29,8 @@ struct maillog;
 struct maillog *maillog_new(struct tzconf *tz, int year, FILE *warn,
 			    evidence_fn fn, void *arg);
 void maillog_add(struct maillog *ml, const char *path, int file_id);
-/* threads > 1: each file is read and decompressed on a thread of its own. */
+/* threads > 1: each file is read, decompressed, split into lines and its
+ * syslog envelopes parsed on a thread of its own (lineblocks.h). */
 void maillog_set_threads(struct maillog *ml, int threads);
 /* Read everything; returns the number of inputs with errors. */
 int maillog_run(struct maillog *ml);
