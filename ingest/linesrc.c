@@ -20,8 +20,9 @@
 #define NCHUNKS 4
 
 /* With ls_prefetch, a second thread reads, hashes and inflates into a ring
- * of chunks while the caller splits and parses lines: the two halves of the
- * work overlap.  Only that thread touches the decoding state (fd, in, zs,
+ * of chunks while the caller (ls_read: a capture's reader) decodes packets:
+ * the two halves of the work overlap.  Logs get the same overlap from
+ * lineblocks.c, whose thread calls ls_next itself.  Only that thread touches the decoding state (fd, in, zs,
  * sha, bytes_in, err) until it has published its last chunk. */
 struct prefetch {
 	pthread_t thread;
@@ -308,10 +309,7 @@ static long take(struct linesrc *ls, char *dst, size_t room)
  * -1 on error.  Caller has made room. */
 static long fill(struct linesrc *ls)
 {
-	size_t room = WIN_SIZE - ls->len;
-	if (ls->pf)
-		return take(ls, ls->win + ls->len, room);
-	return decode(ls, ls->win + ls->len, room);
+	return decode(ls, ls->win + ls->len, WIN_SIZE - ls->len);
 }
 
 long ls_read(struct linesrc *ls, void *dst, size_t n)

@@ -20,9 +20,9 @@ struct ls_stats {
 
 /* Open path ("-" = stdin).  On failure returns NULL and writes why. */
 struct linesrc *ls_open(const char *path, struct buf *why);
-/* Read, hash and decompress on a second thread from here on (call before
- * the first ls_next; without it, or if no thread can start, ls_next does it
- * all on the caller's thread). */
+/* Read, hash and decompress on a second thread from here on, for ls_read
+ * (call before the first one; without it, or if no thread can start,
+ * ls_read does it all on the caller's thread).  ls_next does not use it. */
 void ls_prefetch(struct linesrc *ls);
 /* 1: *line set (no newline; CR before LF removed); 0: end; -1: error. */
 int ls_next(struct linesrc *ls, struct span *line);

@@ -14,33 +14,28 @@
 #include "postfix.h"
 #include "fields.h"
 #include <ctype.h>
-#include <pthread.h>
 #include <string.h>
 
-static const char *const daemons[] = {
-	"smtpd", "smtp", "lmtp", "qmgr", "cleanup", "pickup", "local",
-	"virtual", "pipe", "bounce", "error", "discard", "retry", "postscreen",
-	"tlsproxy", "anvil", "scache", "master", "postfix-script", "postsuper",
-	"postqueue", "sendmail", "postdrop", "trivial-rewrite", "verify",
-	"proxymap", "dnsblog", "tlsmgr", "oqmgr", "postlog", "postmulti",
-	"flush", "showq", "spawn", "qmqpd", "postmap", "postalias", "smtp-sink",
-	"lmtp-sink", "postlogd", "nqmgr", NULL,
+/* Lengths fixed at compile time: compared by length first, per line. */
+static const struct span daemons[] = {
+	SPAN_LIT("smtpd"), SPAN_LIT("smtp"), SPAN_LIT("lmtp"), SPAN_LIT("qmgr"),
+	SPAN_LIT("cleanup"), SPAN_LIT("pickup"), SPAN_LIT("local"),
+	SPAN_LIT("virtual"), SPAN_LIT("pipe"), SPAN_LIT("bounce"),
+	SPAN_LIT("error"), SPAN_LIT("discard"), SPAN_LIT("retry"),
+	SPAN_LIT("postscreen"), SPAN_LIT("tlsproxy"), SPAN_LIT("anvil"),
+	SPAN_LIT("scache"), SPAN_LIT("master"), SPAN_LIT("postfix-script"),
+	SPAN_LIT("postsuper"), SPAN_LIT("postqueue"), SPAN_LIT("sendmail"),
+	SPAN_LIT("postdrop"), SPAN_LIT("trivial-rewrite"), SPAN_LIT("verify"),
+	SPAN_LIT("proxymap"), SPAN_LIT("dnsblog"), SPAN_LIT("tlsmgr"),
+	SPAN_LIT("oqmgr"), SPAN_LIT("postlog"), SPAN_LIT("postmulti"),
+	SPAN_LIT("flush"), SPAN_LIT("showq"), SPAN_LIT("spawn"), SPAN_LIT("qmqpd"),
+	SPAN_LIT("postmap"), SPAN_LIT("postalias"), SPAN_LIT("smtp-sink"),
+	SPAN_LIT("lmtp-sink"), SPAN_LIT("postlogd"), SPAN_LIT("nqmgr"),
 };
-
-/* The daemons' name lengths, measured once. */
-static size_t daemon_len[sizeof daemons / sizeof daemons[0]];
-
-static void measure_daemons(void)
-{
-	for (int i = 0; daemons[i]; i++)
-		daemon_len[i] = strlen(daemons[i]);
-}
 
 bool pf_tag(struct span tag, struct span *instance, struct span *service,
 	    struct span *program)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	pthread_once(&once, measure_daemons);
 	const char *first = memchr(tag.p, '/', tag.n);
 	if (!first)
 		return false;
@@ -56,9 +51,8 @@ bool pf_tag(struct span tag, struct span *instance, struct span *service,
 				: *program;
 	if (!instance->n || !program->n)
 		return false;
-	for (int i = 0; daemons[i]; i++)
-		if (program->p[0] == daemons[i][0] && program->n == daemon_len[i] &&
-		    memcmp(program->p, daemons[i], program->n) == 0)
+	for (size_t i = 0; i < sizeof daemons / sizeof daemons[0]; i++)
+		if (program->p[0] == daemons[i].p[0] && span_eq_span(*program, daemons[i]))
 			return true;
 	/* Unknown daemon names under an instance called postfix* still are. */
 	return span_starts(*instance, "postfix");
