@@ -4,6 +4,7 @@
  * line is copied once into its block, since the line source reuses its
  * window.  Errors: none of its own; ls_next's result is handed on. */
 #include "lineblocks.h"
+#include "../util/spsc.h"
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,44 +21,22 @@ struct block {
 
 struct lineblocks {
 	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t ready, room;
-	struct block *q[LB_QUEUE];
-	unsigned head, len;
-	bool done;
-	struct block *spare[LB_QUEUE + 2];
-	unsigned nspare;
+	struct spsc *full;	/* blocks read, in order */
+	struct spsc *spare;	/* blocks handed back, to fill again */
 	struct block *reading;	/* the caller's current block */
 	struct linesrc *ls;
 	struct syslog_ctx *ctx;
 	unsigned long blank;
-	int rc;
+	int rc;			/* set before full is closed */
 };
 
 static struct block *get_spare(struct lineblocks *lb)
 {
-	pthread_mutex_lock(&lb->mu);
-	struct block *b = lb->nspare ? lb->spare[--lb->nspare] : NULL;
-	pthread_mutex_unlock(&lb->mu);
+	struct block *b = spsc_try_get(lb->spare);
 	if (!b)
 		b = xmalloc(sizeof *b);
 	b->ntext = b->n = 0;
 	return b;
-}
-
-static void publish(struct lineblocks *lb, struct block *b, bool last, int rc)
-{
-	pthread_mutex_lock(&lb->mu);
-	while (lb->len == LB_QUEUE)
-		pthread_cond_wait(&lb->room, &lb->mu);
-	lb->q[(lb->head + lb->len) % LB_QUEUE] = b;
-	lb->len++;
-	if (last) {
-		lb->done = true;
-		lb->rc = rc;
-	}
-	pthread_cond_signal(&lb->ready);
-	pthread_mutex_unlock(&lb->mu);
 }
 
 static void *run(void *arg)
@@ -72,7 +51,7 @@ static void *run(void *arg)
 			continue;
 		}
 		if (b->n == LB_LINES || b->ntext + line.n > LB_TEXT) {
-			publish(lb, b, false, 0);
+			spsc_put(lb->full, b);
 			b = get_spare(lb);
 		}
 		char *copy = b->text + b->ntext;
@@ -85,7 +64,9 @@ static void *run(void *arg)
 		if (!syslog_parse(lb->ctx, l->raw, &l->rec, &l->why) && !l->why)
 			l->why = "unreadable syslog envelope";
 	}
-	publish(lb, b, true, rc);
+	spsc_put(lb->full, b);
+	lb->rc = rc;
+	spsc_close(lb->full);
 	return NULL;
 }
 
@@ -94,13 +75,11 @@ struct lineblocks *lb_start(struct linesrc *ls, struct syslog_ctx *ctx)
 	struct lineblocks *lb = xcalloc(1, sizeof *lb);
 	lb->ls = ls;
 	lb->ctx = ctx;
-	pthread_mutex_init(&lb->mu, NULL);
-	pthread_cond_init(&lb->ready, NULL);
-	pthread_cond_init(&lb->room, NULL);
+	lb->full = spsc_new(LB_QUEUE);
+	lb->spare = spsc_new(LB_QUEUE);
 	if (pthread_create(&lb->thread, NULL, run, lb) != 0) {
-		pthread_mutex_destroy(&lb->mu);
-		pthread_cond_destroy(&lb->ready);
-		pthread_cond_destroy(&lb->room);
+		spsc_free(lb->full);
+		spsc_free(lb->spare);
 		free(lb);
 		return NULL;
 	}
@@ -109,28 +88,13 @@ struct lineblocks *lb_start(struct linesrc *ls, struct syslog_ctx *ctx)
 
 bool lb_next(struct lineblocks *lb, const struct lb_line **v, size_t *n)
 {
-	pthread_mutex_lock(&lb->mu);
-	if (lb->reading) {	/* hand the last block back */
-		if (lb->nspare < sizeof lb->spare / sizeof lb->spare[0])
-			lb->spare[lb->nspare++] = lb->reading;
-		else
-			free(lb->reading);
-		lb->reading = NULL;
-	}
-	while (lb->len == 0 && !lb->done)
-		pthread_cond_wait(&lb->ready, &lb->mu);
-	if (lb->len == 0) {
-		pthread_mutex_unlock(&lb->mu);
+	if (lb->reading && !spsc_try_put(lb->spare, lb->reading))
+		free(lb->reading);	/* enough spares already */
+	lb->reading = spsc_get(lb->full);
+	if (!lb->reading)
 		return false;
-	}
-	struct block *b = lb->q[lb->head];
-	lb->head = (lb->head + 1) % LB_QUEUE;
-	lb->len--;
-	pthread_cond_signal(&lb->room);
-	pthread_mutex_unlock(&lb->mu);
-	lb->reading = b;
-	*v = b->line;
-	*n = b->n;
+	*v = lb->reading->line;
+	*n = lb->reading->n;
 	return true;
 }
 
@@ -140,13 +104,13 @@ int lb_finish(struct lineblocks *lb, unsigned long *blank)
 	int rc = lb->rc;
 	*blank = lb->blank;
 	free(lb->reading);
-	for (unsigned i = 0; i < lb->nspare; i++)
-		free(lb->spare[i]);
-	for (unsigned i = 0; i < lb->len; i++)
-		free(lb->q[(lb->head + i) % LB_QUEUE]);
-	pthread_mutex_destroy(&lb->mu);
-	pthread_cond_destroy(&lb->ready);
-	pthread_cond_destroy(&lb->room);
+	void *b;
+	while ((b = spsc_try_get(lb->full)))
+		free(b);
+	while ((b = spsc_try_get(lb->spare)))
+		free(b);
+	spsc_free(lb->full);
+	spsc_free(lb->spare);
 	free(lb);
 	return rc;
 }

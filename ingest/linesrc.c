@@ -3,6 +3,7 @@
  * Errors: open/stat/read failures, a directory, a corrupt or truncated gzip
  * stream; each as text for the caller to prefix with the file name. */
 #include "linesrc.h"
+#include "../util/spsc.h"
 #include <errno.h>
 #include <openssl/evp.h>
 #include <fcntl.h>
@@ -24,15 +25,17 @@
  * the two halves of the work overlap.  Logs get the same overlap from
  * lineblocks.c, whose thread calls ls_next itself.  Only that thread touches the decoding state (fd, in, zs,
  * sha, bytes_in, err) until it has published its last chunk. */
+struct chunk {
+	char *p;
+	long got;		/* bytes, 0 at the end, -1 on error */
+};
+
 struct prefetch {
 	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t ready, room;
-	char *chunk[NCHUNKS];
-	long got[NCHUNKS];	/* bytes, 0 at the end, -1 on error */
-	unsigned head, len;	/* published chunks not yet taken */
-	size_t off;		/* taken so far from the head chunk */
-	bool stop;
+	struct chunk chunk[NCHUNKS];
+	struct spsc *empty, *full;	/* chunks to fill; chunks filled, in order */
+	struct chunk *cur;	/* the one being taken from, or NULL */
+	size_t off;		/* taken so far from cur */
 };
 
 struct linesrc {
@@ -215,25 +218,13 @@ static void *prefetch_run(void *arg)
 {
 	struct linesrc *ls = arg;
 	struct prefetch *pf = ls->pf;
-	unsigned slot = 0;
-	for (;;) {
-		pthread_mutex_lock(&pf->mu);
-		while (pf->len == NCHUNKS && !pf->stop)
-			pthread_cond_wait(&pf->room, &pf->mu);
-		bool stop = pf->stop;
-		pthread_mutex_unlock(&pf->mu);
-		if (stop)
-			return NULL;
-		long got = decode(ls, pf->chunk[slot], CHUNK);
-		pthread_mutex_lock(&pf->mu);
-		pf->got[slot] = got;
-		pf->len++;
-		pthread_cond_signal(&pf->ready);
-		pthread_mutex_unlock(&pf->mu);
-		if (got <= 0)
-			return NULL;
-		slot = (slot + 1) % NCHUNKS;
+	struct chunk *c;
+	while ((c = spsc_get(pf->empty))) {	/* NULL: stopped */
+		c->got = decode(ls, c->p, CHUNK);
+		if (!spsc_put(pf->full, c) || c->got <= 0)
+			break;
 	}
+	return NULL;
 }
 
 void ls_prefetch(struct linesrc *ls)
@@ -241,16 +232,19 @@ void ls_prefetch(struct linesrc *ls)
 	if (ls->pf || ls->failed)
 		return;
 	struct prefetch *pf = xcalloc(1, sizeof *pf);
-	pthread_mutex_init(&pf->mu, NULL);
-	pthread_cond_init(&pf->ready, NULL);
-	pthread_cond_init(&pf->room, NULL);
-	for (int i = 0; i < NCHUNKS; i++)
-		pf->chunk[i] = xmalloc(CHUNK);
+	pf->empty = spsc_new(NCHUNKS);
+	pf->full = spsc_new(NCHUNKS);
+	for (int i = 0; i < NCHUNKS; i++) {
+		pf->chunk[i].p = xmalloc(CHUNK);
+		spsc_put(pf->empty, &pf->chunk[i]);
+	}
 	ls->pf = pf;
 	if (pthread_create(&pf->thread, NULL, prefetch_run, ls) != 0) {
 		ls->pf = NULL;	/* no thread: decode here, as before */
 		for (int i = 0; i < NCHUNKS; i++)
-			free(pf->chunk[i]);
+			free(pf->chunk[i].p);
+		spsc_free(pf->empty);
+		spsc_free(pf->full);
 		free(pf);
 	}
 }
@@ -260,16 +254,13 @@ static void prefetch_stop(struct linesrc *ls)
 	struct prefetch *pf = ls->pf;
 	if (!pf)
 		return;
-	pthread_mutex_lock(&pf->mu);
-	pf->stop = true;
-	pthread_cond_signal(&pf->room);
-	pthread_mutex_unlock(&pf->mu);
+	spsc_close(pf->empty);	/* a thread waiting for room or a chunk returns */
+	spsc_close(pf->full);
 	pthread_join(pf->thread, NULL);
-	pthread_mutex_destroy(&pf->mu);
-	pthread_cond_destroy(&pf->ready);
-	pthread_cond_destroy(&pf->room);
 	for (int i = 0; i < NCHUNKS; i++)
-		free(pf->chunk[i]);
+		free(pf->chunk[i].p);
+	spsc_free(pf->empty);
+	spsc_free(pf->full);
 	free(pf);
 	ls->pf = NULL;
 }
@@ -280,11 +271,9 @@ static long take(struct linesrc *ls, char *dst, size_t room)
 	struct prefetch *pf = ls->pf;
 	if (ls->pf_done)
 		return 0;
-	pthread_mutex_lock(&pf->mu);
-	while (pf->len == 0)
-		pthread_cond_wait(&pf->ready, &pf->mu);
-	pthread_mutex_unlock(&pf->mu);
-	long got = pf->got[pf->head];
+	if (!pf->cur)
+		pf->cur = spsc_get(pf->full);
+	long got = pf->cur ? pf->cur->got : 0;
 	if (got <= 0) {
 		ls->pf_done = true;
 		return got;
@@ -292,15 +281,12 @@ static long take(struct linesrc *ls, char *dst, size_t room)
 	size_t n = (size_t)got - pf->off;
 	if (n > room)
 		n = room;
-	memcpy(dst, pf->chunk[pf->head] + pf->off, n);
+	memcpy(dst, pf->cur->p + pf->off, n);
 	pf->off += n;
-	if (pf->off == (size_t)got) {
+	if (pf->off == (size_t)got) {	/* used up: back to be filled */
 		pf->off = 0;
-		pthread_mutex_lock(&pf->mu);
-		pf->head = (pf->head + 1) % NCHUNKS;
-		pf->len--;
-		pthread_cond_signal(&pf->room);
-		pthread_mutex_unlock(&pf->mu);
+		spsc_put(pf->empty, pf->cur);
+		pf->cur = NULL;
 	}
 	return (long)n;
 }
