@@ -59,6 +59,10 @@ struct capture_reader {
 	size_t ooo_total;	/* out-of-order bytes held over all flows */
 	bool prefetch;		/* read and decompress on a second thread */
 	struct flow *last;	/* the flow of the last segment, or NULL */
+	/* the file being read (capture_open .. capture_close) */
+	pcap_t *pc;
+	struct linesrc *ls;
+	int dlt;
 };
 
 struct capture_reader *capture_new(const uint16_t *ports, size_t nports, FILE *warn,
@@ -256,6 +260,19 @@ static void finish(struct capture_reader *cr, struct flow *f)
 	free(f);
 }
 
+/* A flow dropped unreported: a read stopped before the end. */
+static void flow_free_quietly(void *p)
+{
+	struct flow *f = p;
+	for (int dir = 0; dir < 2; dir++)
+		for (struct seg *s = f->h[dir].ooo, *n; s; s = n) {
+			n = s->next;
+			free(s);
+		}
+	smtp_conv_free(&f->c.conv);
+	free(f);
+}
+
 static void flow_close(struct capture_reader *cr, struct flow *f)
 {
 	if (cr->last == f)
@@ -438,7 +455,7 @@ static void fail(struct capture_reader *cr, const char *msg)
 	fprintf(cr->warn, "%s: error: %s\n", cr->st->path, msg);
 }
 
-bool capture_read(struct capture_reader *cr, const char *path, int file_id,
+bool capture_open(struct capture_reader *cr, const char *path, int file_id,
 		  struct capture_stats *st)
 {
 	memset(st, 0, sizeof *st);
@@ -447,6 +464,8 @@ bool capture_read(struct capture_reader *cr, const char *path, int file_id,
 	cr->file_id = file_id;
 	cr->frame = 0;
 	cr->last = NULL;
+	cr->pc = NULL;
+	cr->ls = NULL;
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
 	struct buf open_why;
 	buf_init(&open_why);
@@ -488,37 +507,80 @@ bool capture_read(struct capture_reader *cr, const char *path, int file_id,
 		ls_close(ls);
 		return false;
 	}
+	cr->pc = pc;
+	cr->ls = ls;
+	cr->dlt = dlt;
+	return true;
+}
+
+bool capture_pump(struct capture_reader *cr, time_t until)
+{
+	if (!cr->pc)
+		return false;
 	struct pcap_pkthdr *hdr;
 	const u_char *data;
 	int rc;
-	while ((rc = pcap_next_ex(pc, &hdr, &data)) == 1) {
+	while ((rc = pcap_next_ex(cr->pc, &hdr, &data)) == 1) {
 		cr->frame++;
-		st->packets++;
-		packet(cr, dlt, hdr, data);
+		cr->st->packets++;
+		packet(cr, cr->dlt, hdr, data);
 		if (cr->frame % 65536 == 0)
 			close_idle(cr, cr->now - CAP_IDLE);
+		if (hdr->ts.tv_sec > until)
+			return true;
 	}
 	if (rc == PCAP_ERROR) {
 		char why[PCAP_ERRBUF_SIZE + 128];
 		snprintf(why, sizeof why, "capture cut or damaged after frame %llu (%s); "
 			 "the frames before it were read",
-			 (unsigned long long)cr->frame, pcap_geterr(pc));
+			 (unsigned long long)cr->frame, pcap_geterr(cr->pc));
 		fail(cr, why);
 	}
 	/* The capture's connections end with it. */
 	close_idle(cr, (time_t)1 << 62);
-	pcap_close(pc);	/* closes fp, not ls */
+	struct capture_stats *st = cr->st;
+	pcap_close(cr->pc);	/* closes fp, not ls */
+	cr->pc = NULL;
 	/* Whatever libpcap left unread still belongs to the file's hash. */
-	static char rest[65536];
+	char *rest = xmalloc(65536);
 	long n;
-	while ((n = ls_read(ls, rest, sizeof rest)) > 0)
+	while ((n = ls_read(cr->ls, rest, 65536)) > 0)
 		;
+	free(rest);
 	if (n == 0) {
-		ls_sha256(ls, st->sha256);
-		st->bytes_in = ls_stats(ls)->bytes_in;
-		st->mtime = ls_mtime(ls);
+		ls_sha256(cr->ls, st->sha256);
+		st->bytes_in = ls_stats(cr->ls)->bytes_in;
+		st->mtime = ls_mtime(cr->ls);
 	}
-	ls_close(ls);
+	ls_close(cr->ls);
+	cr->ls = NULL;
+	return false;
+}
+
+void capture_close(struct capture_reader *cr)
+{
+	if (cr->pc) {	/* stopped early: what was open is dropped, not reported */
+		ht_free(cr->flows, flow_free_quietly);
+		cr->flows = ht_new();
+		cr->last = NULL;
+		cr->ooo_total = 0;
+		pcap_close(cr->pc);
+		cr->pc = NULL;
+	}
+	if (cr->ls) {
+		ls_close(cr->ls);
+		cr->ls = NULL;
+	}
+}
+
+bool capture_read(struct capture_reader *cr, const char *path, int file_id,
+		  struct capture_stats *st)
+{
+	if (!capture_open(cr, path, file_id, st))
+		return false;
+	while (capture_pump(cr, (time_t)1 << 62))
+		;
+	capture_close(cr);
 	return !st->failed;
 }
 
@@ -531,6 +593,7 @@ void capture_free(struct capture_reader *cr)
 {
 	if (!cr)
 		return;
+	capture_close(cr);
 	ht_free(cr->flows, NULL);
 	free(cr);
 }

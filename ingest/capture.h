@@ -56,6 +56,15 @@ struct capture_reader *capture_new(const uint16_t *ports, size_t nports, FILE *w
  * if it could not be read (fully); the reason is in its stats. */
 bool capture_read(struct capture_reader *cr, const char *path, int file_id,
 		  struct capture_stats *st);
+/* The same in steps, for reading a capture beside the logs: open it,
+ * pump it until a packet stamped after `until` has been read (true) or
+ * the end (false: its connections have all been handed over, the stats
+ * are final), close it.  Closing before the end drops the connections
+ * still open without handing them over. */
+bool capture_open(struct capture_reader *cr, const char *path, int file_id,
+		  struct capture_stats *st);
+bool capture_pump(struct capture_reader *cr, time_t until);
+void capture_close(struct capture_reader *cr);
 /* threads > 1: read, hash and decompress on a second thread. */
 void capture_set_threads(struct capture_reader *cr, int threads);
 void capture_free(struct capture_reader *cr);
