@@ -43,6 +43,7 @@ struct run {
 	int fail_verdict, fail_severity;	/* -1: not set */
 	bool failed_policy;
 	struct join *join;		/* captures, when any were given */
+	bool joining;			/* logs read in step with the captures */
 	struct paths *paths;		/* --format paths */
 	struct html *html;		/* --format html */
 	struct tlsrpt *tlsrpt;		/* --format tlsrpt */
@@ -154,6 +155,8 @@ static void on_evidence(const struct evidence *ev, void *arg)
 		flush_out(r, false);
 		return;
 	}
+	if (r->joining)
+		join_advance(r->join, ev->ts);
 	tracker_feed(r->tracker, ev);
 }
 
@@ -172,8 +175,8 @@ static void on_connection(struct smtp_connection *c, void *arg)
 static void on_message_joined(struct message *m, void *arg)
 {
 	struct run *r = arg;
-	join_message(r->join, m);
-	on_message(m, arg);
+	if (join_message(r->join, m))
+		on_message(m, arg);
 }
 
 /* First pass: only learn from exact matches. */
@@ -572,6 +575,12 @@ int main(int argc, char **argv)
 			fclose(devnull);
 	}
 	join_settle(r.join, skew_given, skew);
+	if (joining) {	/* read again beside the logs, in step with them */
+		for (size_t i = 0; i < ncaptures; i++)
+			join_add_capture(r.join, files[captures[i]], captures[i], cst[i].first_ts);
+		join_set_reading(r.join, ports, nports, threads);
+		r.joining = true;
+	}
 	r.tracker = tracker_new(joining ? on_message_joined : on_message, &r);
 	struct maillog *ml = maillog_new(tz, year, stderr, on_evidence, &r);
 	maillog_set_threads(ml, threads);
@@ -580,7 +589,8 @@ int main(int argc, char **argv)
 			maillog_add(ml, argv[i], i - optind);
 	input_errors += maillog_ninputs(ml) ? maillog_run(ml) : 0;
 	tracker_finish(r.tracker);
-	join_emit_rest(r.join, on_message, &r);
+	if (joining)
+		join_finish(r.join, on_message, &r);
 	/* Messages' own Received headers: each its own record. */
 	struct mail_stats *mst = xcalloc(nmails + 1, sizeof *mst);
 	for (size_t i = 0; i < nmails && r.fmt != FMT_EVENTS; i++)

@@ -13,52 +13,139 @@
  * stripping - logs never see stripping); where both know a fact and
  * disagree, the hop keeps the log's and is flagged as a conflict with
  * both values named.
- * Memory: with logs to join, every capture record is held until the end
- * (the captures are read before the logs); the indexes are keyed by
- * address.  Without logs (join_stream_to) records leave at once, and the
- * duplicate check remembers the last SEEN_MAX connections. */
+ * Reading in step (join.h): every capture file is read by a reader of
+ * its own up to the log's clock + JOIN_AHEAD, so captures taken on two
+ * machines at once are both there; records leave the window when the
+ * log's clock is JOIN_RETAIN past them.  A log that goes back in time
+ * past the window (the next server's file, read after the first one)
+ * starts the captures again.  Each record is named by its file and its
+ * place in it, the same on every read: one bit a record says whether a
+ * log hop took it, one bit a connection whether it is a duplicate.
+ * Memory: the window, the indexes of what is in it, the held messages
+ * and those bits. */
 #include "join.h"
 #include "../util/hashtab.h"
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Connections remembered for the duplicate check: the same session seen
  * twice within the last SEEN_MAX connections is recognised. */
 #define SEEN_MAX 65536
+/* A log that goes back in time restarts the captures at most this often;
+ * past it, hops out of the window are joined at the end. */
+#define MAX_REWINDS 16
+
+struct bits {
+	uint64_t *w;
+	size_t nw;
+};
+
+static void bit_set(struct bits *b, size_t i)
+{
+	if (i / 64 >= b->nw) {
+		size_t nw = b->nw ? b->nw : 16;
+		while (nw <= i / 64)
+			nw *= 2;
+		b->w = xrealloc(b->w, nw * sizeof *b->w);
+		memset(b->w + b->nw, 0, (nw - b->nw) * sizeof *b->w);
+		b->nw = nw;
+	}
+	b->w[i / 64] |= (uint64_t)1 << (i % 64);
+}
+
+static bool bit_get(const struct bits *b, size_t i)
+{
+	return i / 64 < b->nw && (b->w[i / 64] >> (i % 64) & 1);
+}
+
+/* One capture file: its bits, and its reader while it is read in step. */
+struct capfile {
+	char *path;
+	int file_id;
+	time_t first_ts;
+	struct bits used, dup;	/* by record, by connection */
+	size_t nconn, nrec;	/* ordinals of the read in progress */
+	struct capture_reader *cr;
+	struct capture_stats st;
+	bool open, done;
+	struct join *j;
+};
 
 struct crec {
 	struct message *m;
 	size_t conn;			/* which capture connection */
+	struct capfile *file;
+	size_t ord;			/* its place in the file */
 	char client[64], server[64];
 	int cport, sport;
 	time_t first, last;
-	bool used;
-	bool ehlo_replied, offered;	/* what the server's EHLO reply held */
 };
 
 struct idlist {
-	size_t *v;
-	size_t n, cap;
+	uint64_t *v;
+	size_t lo, n, cap;		/* v[lo .. n) */
 };
 
+/* What pass 1 keeps of a capture message whose server named its queue ID. */
+struct xkey {
+	unsigned count;
+	time_t first, last;
+	char server[64];
+};
+
+/* A hop older than the window when its message came. */
+struct late {
+	struct message *m;
+	long hop;			/* -1: the inbound hop, else a delivery */
+	time_t ts;
+	size_t order;
+};
+
+enum mode { LEARN, WINDOW, EMIT };
+
 struct join {
-	struct crec *r;
-	size_t n, cap, nconn;
-	struct hashtab *by_qid, *by_mid, *by_client, *by_server, *hosts, *seen;
+	enum mode mode;
+	/* pass 1 */
+	size_t nrecords;
+	struct hashtab *xkeys, *offered, *seen;
 	unsigned long duplicates;
+	char **seen_order;		/* the keys of seen, oldest first */
+	size_t seen_head, seen_n;
+	/* pass 2 */
+	struct hashtab *hosts, *host_server;
 	long *samples;
 	size_t nsamples, capsamples;
 	long offset;
 	bool fixed;
+	/* pass 3: the window, records r[lo .. hi) with ids base+lo .. */
+	struct crec *r;
+	size_t lo, hi, cap;
+	uint64_t base;
+	struct hashtab *by_qid, *by_mid, *by_client, *by_server;
+	size_t nconn;
+	struct capfile *files;
+	size_t nfiles;
+	uint16_t ports[CAP_MAX_PORTS];
+	size_t nports;
+	int threads;
+	FILE *quiet;
+	time_t hw;			/* the log's latest stamp */
+	long long pumped;		/* captures read up to this capture time */
+	long long edge;			/* records fitting up to here have left */
+	unsigned rewinds;
+	size_t nused;
+	struct late *late;
+	size_t nlate, caplate;
+	struct message **held;
+	size_t nheld, capheld;
 	unsigned long joined, exact, ambiguous, conflicts;
 	/* while adding one connection's records */
 	struct smtp_connection *cur;
+	struct capfile *curfile;
 	/* join_stream_to: records go straight out */
 	message_fn emit;
 	void *emit_arg;
-	/* the keys of seen, oldest first, so the table stays bounded */
-	char *seen_order[SEEN_MAX];
-	size_t seen_head, seen_n;
 };
 
 struct join *join_new(void)
@@ -69,7 +156,13 @@ struct join *join_new(void)
 	j->by_client = ht_new();
 	j->by_server = ht_new();
 	j->hosts = ht_new();
+	j->host_server = ht_new();
+	j->xkeys = ht_new();
+	j->offered = ht_new();
 	j->seen = ht_new();
+	j->hw = 0;
+	j->pumped = LLONG_MIN;
+	j->edge = LLONG_MIN;
 	return j;
 }
 
@@ -80,26 +173,61 @@ static void idlist_free(void *p)
 	free(l);
 }
 
+static void window_clear(struct join *j);
+
+static void files_close(struct join *j)
+{
+	for (size_t i = 0; i < j->nfiles; i++) {
+		struct capfile *f = &j->files[i];
+		if (f->cr) {
+			capture_free(f->cr);
+			f->cr = NULL;
+		}
+		if (f->open)
+			capture_stats_free(&f->st);
+		f->open = f->done = false;
+		f->nconn = f->nrec = 0;
+	}
+}
+
 void join_free(struct join *j)
 {
 	if (!j)
 		return;
-	for (size_t i = 0; i < j->n; i++)
-		message_free(j->r[i].m);
+	files_close(j);
+	window_clear(j);
 	free(j->r);
+	for (size_t i = 0; i < j->nfiles; i++) {
+		free(j->files[i].path);
+		free(j->files[i].used.w);
+		free(j->files[i].dup.w);
+	}
+	free(j->files);
+	for (size_t i = 0; i < j->nheld; i++)
+		message_free(j->held[i]);
+	free(j->held);
+	free(j->late);
 	ht_free(j->by_qid, idlist_free);
 	ht_free(j->by_mid, idlist_free);
 	ht_free(j->by_client, idlist_free);
 	ht_free(j->by_server, idlist_free);
-	ht_free(j->hosts, idlist_free);
+	ht_free(j->hosts, NULL);
+	ht_free(j->host_server, NULL);
+	ht_free(j->xkeys, free);
+	ht_free(j->offered, NULL);
 	ht_free(j->seen, free);
 	for (size_t i = 0; i < j->seen_n; i++)
 		free(j->seen_order[(j->seen_head + i) % SEEN_MAX]);
+	free(j->seen_order);
 	free(j->samples);
+	if (j->quiet)
+		fclose(j->quiet);
 	free(j);
 }
 
-static void index_add(struct hashtab *ht, const char *key, size_t id)
+/* ---- the window's indexes ------------------------------------------------- */
+
+static void index_add(struct hashtab *ht, const char *key, uint64_t id)
 {
 	if (!key)
 		return;
@@ -109,15 +237,30 @@ static void index_add(struct hashtab *ht, const char *key, size_t id)
 		l = xcalloc(1, sizeof *l);
 		ht_put(ht, key, kl, l);
 	}
-	/* ids only grow: a repeat can only be the last one (a client that is
-	 * its own server); no scan of a list that grows with the capture */
-	if (l->n && l->v[l->n - 1] == id)
-		return;
 	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 4;
-		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+		if (l->lo > l->n / 2) {	/* room at the front, from records gone */
+			memmove(l->v, l->v + l->lo, (l->n - l->lo) * sizeof *l->v);
+			l->n -= l->lo;
+			l->lo = 0;
+		} else {
+			l->cap = l->cap ? l->cap * 2 : 4;
+			l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+		}
 	}
 	l->v[l->n++] = id;
+}
+
+/* Records leave in id order, so a leaving one is first in its lists. */
+static void index_drop(struct hashtab *ht, const char *key, uint64_t id)
+{
+	if (!key)
+		return;
+	size_t kl = strlen(key);
+	struct idlist *l = ht_get(ht, key, kl);
+	if (!l || l->lo == l->n || l->v[l->lo] != id)
+		return;
+	if (++l->lo == l->n)
+		idlist_free(ht_remove(ht, key, kl));
 }
 
 static const struct idlist *index_get(const struct hashtab *ht, const char *key)
@@ -125,37 +268,158 @@ static const struct idlist *index_get(const struct hashtab *ht, const char *key)
 	return key ? ht_get(ht, key, strlen(key)) : NULL;
 }
 
+static struct crec *rec(struct join *j, uint64_t id)
+{
+	return &j->r[id - j->base];
+}
+
+static void server_key(char *k, size_t kl, const char *server, int port)
+{
+	snprintf(k, kl, "%s:%d", server, port);
+}
+
+/* The oldest record leaves the window. */
+static void window_pop(struct join *j)
+{
+	struct crec *r = &j->r[j->lo];
+	uint64_t id = j->base + j->lo;
+	char sk[96];
+	index_drop(j->by_qid, r->m->qid, id);
+	index_drop(j->by_mid, r->m->message_id, id);
+	index_drop(j->by_client, r->client, id);
+	server_key(sk, sizeof sk, r->server, r->sport);
+	index_drop(j->by_server, sk, id);
+	if (r->last + JOIN_WINDOW > j->edge)
+		j->edge = r->last + JOIN_WINDOW;
+	message_free(r->m);
+	r->m = NULL;
+	if (++j->lo == j->hi) {
+		j->base += j->hi;
+		j->lo = j->hi = 0;
+	}
+}
+
+static void window_clear(struct join *j)
+{
+	while (j->lo < j->hi)
+		window_pop(j);
+}
+
+/* Records whose connection ended before `before` (capture clock) leave. */
+static void window_release(struct join *j, long long before)
+{
+	while (j->lo < j->hi && j->r[j->lo].last + JOIN_WINDOW < before)
+		window_pop(j);
+}
+
+static void window_push(struct join *j, struct crec *r)
+{
+	if (j->hi == j->cap) {
+		if (j->lo > j->hi / 2) {
+			memmove(j->r, j->r + j->lo, (j->hi - j->lo) * sizeof *j->r);
+			j->base += j->lo;
+			j->hi -= j->lo;
+			j->lo = 0;
+		} else {
+			j->cap = j->cap ? j->cap * 2 : 256;
+			j->r = xrealloc(j->r, j->cap * sizeof *j->r);
+		}
+	}
+	uint64_t id = j->base + j->hi;
+	j->r[j->hi++] = *r;
+	char sk[96];
+	index_add(j->by_qid, r->m->qid, id);
+	index_add(j->by_mid, r->m->message_id, id);
+	index_add(j->by_client, r->client, id);
+	server_key(sk, sizeof sk, r->server, r->sport);
+	index_add(j->by_server, sk, id);
+}
+
+/* ---- records ---------------------------------------------------------------- */
+
+/* A server that offered STARTTLS to other sessions in the capture but not
+ * in this one: something in between took it away (issue "Joining": a
+ * stripped STARTTLS need not leave an XXXXXXXA behind). */
+static void stripped_by_server(const struct join *j, const struct smtp_connection *c,
+			       struct hop *h)
+{
+	char k[96];
+	server_key(k, sizeof k, c->server, c->sport);
+	if (!c->conv.ehlo_replied || c->conv.starttls_offered || h->tls.used != TRI_NO ||
+	    h->tls.stripped == TRI_YES || !ht_get(j->offered, k, strlen(k)))
+		return;
+	h->tls.stripped = TRI_YES;
+	char b[600];
+	snprintf(b, sizeof b, "%s; this server offered STARTTLS to other sessions in "
+		 "the capture, but its EHLO reply in this one did not: it was stripped "
+		 "on the way", h->basis ? h->basis : "");
+	hop_set_basis(h, b);
+}
+
+static void learn_record(struct join *j, struct message *m, const struct smtp_connection *c)
+{
+	static int one = 1;
+	j->nrecords++;
+	char k[96];
+	if (c->conv.starttls_offered) {
+		server_key(k, sizeof k, c->server, c->sport);
+		ht_put(j->offered, k, strlen(k), &one);
+	}
+	if (m->qid) {
+		size_t kl = strlen(m->qid);
+		struct xkey *x = ht_get(j->xkeys, m->qid, kl);
+		if (x) {
+			x->count++;
+		} else if (ht_count(j->xkeys) < JOIN_EXACT_MAX) {
+			x = xcalloc(1, sizeof *x);
+			x->count = 1;
+			x->first = m->first_seen;
+			x->last = m->last_seen;
+			snprintf(x->server, sizeof x->server, "%s", c->server);
+			ht_put(j->xkeys, m->qid, kl, x);
+		}
+	}
+	message_free(m);
+}
+
 static void add_record(struct message *m, void *arg)
 {
 	struct join *j = arg;
 	const struct smtp_connection *c = j->cur;
-	if (j->emit) {
+	if (j->mode == LEARN) {
+		if (j->emit)	/* no logs: straight out */
+			j->emit(m, j->emit_arg);
+		else
+			learn_record(j, m, c);
+		return;
+	}
+	struct capfile *f = j->curfile;
+	size_t ord = f->nrec++;
+	if (j->mode == EMIT) {
+		if (bit_get(&f->used, ord)) {
+			message_free(m);
+			return;
+		}
+		stripped_by_server(j, c, &m->inbound);
 		j->emit(m, j->emit_arg);
 		return;
 	}
-	if (j->n == j->cap) {
-		j->cap = j->cap ? j->cap * 2 : 64;
-		j->r = xrealloc(j->r, j->cap * sizeof *j->r);
+	/* WINDOW: a record already past the window's back edge leaves at once */
+	if ((long long)c->last_ts + JOIN_WINDOW < j->pumped - JOIN_AHEAD - JOIN_RETAIN) {
+		if ((long long)c->last_ts + JOIN_WINDOW > j->edge)
+			j->edge = c->last_ts + JOIN_WINDOW;
+		message_free(m);
+		return;
 	}
-	size_t id = j->n++;
-	struct crec *r = &j->r[id];
-	memset(r, 0, sizeof *r);
-	r->m = m;
-	r->conn = j->nconn;
-	snprintf(r->client, sizeof r->client, "%s", c->client);
-	snprintf(r->server, sizeof r->server, "%s", c->server);
-	r->cport = c->cport;
-	r->sport = c->sport;
-	r->first = c->first_ts;
-	r->last = c->last_ts;
-	r->ehlo_replied = c->conv.ehlo_replied;
-	r->offered = c->conv.starttls_offered;
-	index_add(j->by_qid, m->qid, id);
-	index_add(j->by_mid, m->message_id, id);
-	index_add(j->by_client, c->client, id);
-	char sk[96];
-	snprintf(sk, sizeof sk, "%s:%d", c->server, c->sport);
-	index_add(j->by_server, sk, id);
+	stripped_by_server(j, c, &m->inbound);
+	struct crec r = {
+		.m = m, .conn = j->nconn, .file = f, .ord = ord,
+		.cport = c->cport, .sport = c->sport,
+		.first = c->first_ts, .last = c->last_ts,
+	};
+	snprintf(r.client, sizeof r.client, "%s", c->client);
+	snprintf(r.server, sizeof r.server, "%s", c->server);
+	window_push(j, &r);
 }
 
 /* The same TCP session captured on two machines (or twice on one) is one
@@ -172,6 +436,8 @@ static bool duplicate(struct join *j, const struct smtp_connection *c)
 		return true;
 	}
 	if (!t) {
+		if (!j->seen_order)
+			j->seen_order = xcalloc(SEEN_MAX, sizeof *j->seen_order);
 		if (j->seen_n == SEEN_MAX) {	/* forget the oldest */
 			char *old = j->seen_order[j->seen_head];
 			free(ht_remove(j->seen, old, strlen(old)));
@@ -187,22 +453,56 @@ static bool duplicate(struct join *j, const struct smtp_connection *c)
 	return false;
 }
 
+static struct capfile *file_of(struct join *j, int file_id)
+{
+	for (size_t i = 0; i < j->nfiles; i++)
+		if (j->files[i].file_id == file_id)
+			return &j->files[i];
+	j->files = xrealloc(j->files, (j->nfiles + 1) * sizeof *j->files);
+	struct capfile *f = &j->files[j->nfiles++];
+	memset(f, 0, sizeof *f);
+	f->file_id = file_id;
+	return f;
+}
+
 void join_add_connection(struct join *j, struct smtp_connection *c)
 {
-	if (c->conv.bytes_c + c->conv.bytes_s > 0 && duplicate(j, c))
+	struct capfile *f = NULL;
+	if (!j->emit) {
+		f = file_of(j, c->file_id);
+		f->nconn++;
+	}
+	if (c->conv.bytes_c + c->conv.bytes_s > 0 && duplicate(j, c)) {
+		if (f)
+			bit_set(&f->dup, f->nconn - 1);
 		return;
+	}
 	j->cur = c;
 	capconn_messages(c, add_record, j);
 	j->cur = NULL;
-	j->nconn++;
 }
 
 size_t join_nrecords(const struct join *j)
 {
-	return j->n;
+	return j->nrecords;
 }
 
-/* ---- first pass ----------------------------------------------------------- */
+/* A connection of a file read again (pass 3 and the end). */
+static void reread_connection(struct smtp_connection *c, void *arg)
+{
+	struct capfile *f = arg;
+	struct join *j = f->j;
+	if (bit_get(&f->dup, f->nconn++))
+		return;
+	j->cur = c;
+	j->curfile = f;
+	capconn_messages(c, add_record, j);
+	j->cur = NULL;
+	j->curfile = NULL;
+	j->nconn++;
+}
+
+/* ---- pass 2 ------------------------------------------------------------------ */
 
 static void host_key(const struct message *m, char *k, size_t kl)
 {
@@ -211,6 +511,8 @@ static void host_key(const struct message *m, char *k, size_t kl)
 
 static void sample(struct join *j, long s)
 {
+	if (j->nsamples >= 4 * (size_t)JOIN_EXACT_MAX)
+		return;
 	if (j->nsamples == j->capsamples) {
 		j->capsamples = j->capsamples ? j->capsamples * 2 : 64;
 		j->samples = xrealloc(j->samples, j->capsamples * sizeof *j->samples);
@@ -218,37 +520,32 @@ static void sample(struct join *j, long s)
 	j->samples[j->nsamples++] = s;
 }
 
-/* The capture records for this log message's queue ID, else for its
- * Message-ID (a weaker key: copies of one message reach several servers,
- * so it counts only when it names one connection the host answers on). */
-static const struct idlist *exact_inbound(const struct join *j, const struct message *m)
+static const struct xkey *xkey_get(const struct join *j, const char *qid)
 {
-	const struct idlist *l = index_get(j->by_qid, m->qid);
-	if (!l || !l->n)
-		l = index_get(j->by_mid, m->message_id);
-	return l && l->n ? l : NULL;
+	const struct xkey *x = qid ? ht_get(j->xkeys, qid, strlen(qid)) : NULL;
+	return x && x->count == 1 ? x : NULL;
 }
 
 void join_observe(struct join *j, const struct message *m)
 {
+	static int one = 1;
 	if (m->inbound.source != SRC_LOG)
 		return;
-	char hk[300];
-	host_key(m, hk, sizeof hk);
-	const struct idlist *l = index_get(j->by_qid, m->qid);
-	if (l && l->n == 1 && m->has_inbound && !m->inbound.local) {
-		const struct crec *r = &j->r[l->v[0]];
+	const struct xkey *x = xkey_get(j, m->qid);
+	if (x && m->has_inbound && !m->inbound.local) {
+		char hk[300], hs[400];
+		host_key(m, hk, sizeof hk);
 		/* smtpd logs "client=" when MAIL FROM makes the queue file */
-		sample(j, (long)(r->m->first_seen - m->inbound.ts));
-		index_add(j->hosts, hk, l->v[0]);
+		sample(j, (long)(x->first - m->inbound.ts));
+		ht_put(j->hosts, hk, strlen(hk), &one);
+		snprintf(hs, sizeof hs, "%s|%s", hk, x->server);
+		ht_put(j->host_server, hs, strlen(hs), &one);
 	}
 	for (size_t i = 0; i < m->ndl; i++) {
-		const struct idlist *d = index_get(j->by_qid, m->dl[i].next_qid);
-		if (d && d->n == 1) {
-			const struct crec *r = &j->r[d->v[0]];
-			/* the delivery is logged at the end of the transaction */
-			sample(j, (long)(r->m->last_seen - m->dl[i].ts));
-		}
+		const struct xkey *d = xkey_get(j, m->dl[i].next_qid);
+		/* the delivery is logged at the end of the transaction */
+		if (d)
+			sample(j, (long)(d->last - m->dl[i].ts));
 	}
 }
 
@@ -258,39 +555,8 @@ static int cmp_long(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* A server that offered STARTTLS to other sessions in the capture but not
- * in this one: something in between took it away (issue "Joining": a
- * stripped STARTTLS need not leave an XXXXXXXA behind). */
-static void stripped_by_server(struct join *j)
-{
-	struct hashtab *offered = ht_new();
-	static int one = 1;
-	char k[96];
-	for (size_t i = 0; i < j->n; i++)
-		if (j->r[i].offered) {
-			snprintf(k, sizeof k, "%s:%d", j->r[i].server, j->r[i].sport);
-			ht_put(offered, k, strlen(k), &one);
-		}
-	for (size_t i = 0; i < j->n; i++) {
-		struct crec *r = &j->r[i];
-		struct hop *h = &r->m->inbound;
-		snprintf(k, sizeof k, "%s:%d", r->server, r->sport);
-		if (!r->ehlo_replied || r->offered || h->tls.used != TRI_NO ||
-		    h->tls.stripped == TRI_YES || !ht_get(offered, k, strlen(k)))
-			continue;
-		h->tls.stripped = TRI_YES;
-		char b[600];
-		snprintf(b, sizeof b, "%s; this server offered STARTTLS to other sessions in "
-			 "the capture, but its EHLO reply in this one did not: it was stripped "
-			 "on the way", h->basis ? h->basis : "");
-		hop_set_basis(h, b);
-	}
-	ht_free(offered, NULL);
-}
-
 void join_settle(struct join *j, bool fixed, long skew)
 {
-	stripped_by_server(j);
 	j->fixed = fixed;
 	if (fixed) {
 		j->offset = skew;
@@ -302,21 +568,102 @@ void join_settle(struct join *j, bool fixed, long skew)
 	}
 }
 
-/* ---- second pass ------------------------------------------------------- */
+/* ---- pass 3: reading the captures in step ----------------------------------- */
+
+void join_add_capture(struct join *j, const char *path, int file_id, time_t first_ts)
+{
+	struct capfile *f = file_of(j, file_id);
+	free(f->path);
+	f->path = xstrdup(path);
+	f->first_ts = first_ts;
+}
+
+void join_set_reading(struct join *j, const uint16_t *ports, size_t nports, int threads)
+{
+	if (nports > CAP_MAX_PORTS)
+		nports = CAP_MAX_PORTS;
+	memcpy(j->ports, ports, nports * sizeof *ports);
+	j->nports = nports;
+	j->threads = threads;
+	if (!j->quiet)
+		j->quiet = fopen("/dev/null", "w");
+}
+
+static void file_start(struct join *j, struct capfile *f)
+{
+	f->j = j;
+	f->cr = capture_new(j->ports, j->nports, j->quiet ? j->quiet : stderr,
+			    reread_connection, f);
+	capture_set_threads(f->cr, j->threads);
+	f->nconn = f->nrec = 0;
+	f->open = true;
+	if (!capture_open(f->cr, f->path, f->file_id, &f->st))
+		f->done = true;
+}
+
+static void file_pump(struct join *j, struct capfile *f, long long until)
+{
+	if (f->done || !f->path || !f->first_ts)
+		return;
+	if (!f->open) {
+		if (until < (long long)f->first_ts)
+			return;	/* not begun yet: opened when the log gets there */
+		file_start(j, f);
+		if (f->done)
+			return;
+	}
+	time_t u = until > (long long)((time_t)1 << 62) ? (time_t)1 << 62 : (time_t)until;
+	if (!capture_pump(f->cr, u)) {
+		capture_close(f->cr);
+		f->done = true;
+	}
+}
+
+/* Back to the start of every capture, the window empty. */
+static void rewind_captures(struct join *j)
+{
+	files_close(j);
+	window_clear(j);
+	j->pumped = LLONG_MIN;
+	j->edge = LLONG_MIN;
+}
+
+static void advance(struct join *j, time_t ts)
+{
+	if (ts > j->hw || j->pumped == LLONG_MIN)
+		j->hw = ts;
+	long long target = (long long)j->hw + j->offset + JOIN_AHEAD;
+	if (target > j->pumped) {
+		j->pumped = target;
+		j->mode = WINDOW;
+		for (size_t i = 0; i < j->nfiles; i++)
+			file_pump(j, &j->files[i], target);
+	}
+	window_release(j, (long long)j->hw + j->offset - JOIN_RETAIN);
+}
+
+void join_advance(struct join *j, time_t ts)
+{
+	/* A log gone back past the window: the captures start again. */
+	if ((long long)ts + j->offset <= j->edge && j->rewinds < MAX_REWINDS) {
+		j->rewinds++;
+		rewind_captures(j);
+	}
+	advance(j, ts);
+}
+
+/* ---- pass 3: matching ---------------------------------------------------------- */
 
 /* Does the log host answer on the server address of record r?  Unknown
  * hosts (no exact match taught us) may be any. */
 static bool host_serves(const struct join *j, const struct message *m, const struct crec *r)
 {
-	char hk[300];
+	char hk[300], hs[400];
 	host_key(m, hk, sizeof hk);
-	const struct idlist *l = index_get(j->hosts, hk);
-	if (!l)
+	if (!ht_get(j->hosts, hk, strlen(hk)))
 		return true;
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(j->r[l->v[i]].server, r->server) == 0)
-			return true;
-	return false;
+	snprintf(hs, sizeof hs, "%s|%s", hk, r->server);
+	return ht_get(j->host_server, hs, strlen(hs)) != NULL;
 }
 
 static bool in_span(const struct join *j, const struct crec *r, time_t log_ts)
@@ -327,15 +674,15 @@ static bool in_span(const struct join *j, const struct crec *r, time_t log_ts)
 
 /* Of the candidate records, the connections that fit; returns how many
  * distinct connections, and in *pick the record to use when it is one. */
-static size_t fit(const struct join *j, const struct idlist *l, const struct message *m,
-		  time_t ts, bool inbound, const struct hop *h, size_t *pick)
+static size_t fit(struct join *j, const struct idlist *l, const struct message *m,
+		  time_t ts, bool inbound, const struct hop *h, uint64_t *pick)
 {
 	/* Lists hold records in capture order, so a connection's records
 	 * are next to each other: count the changes of connection. */
 	size_t nconn = 0, last_conn = (size_t)-1;
-	*pick = (size_t)-1;
-	for (size_t i = 0; l && i < l->n; i++) {
-		const struct crec *r = &j->r[l->v[i]];
+	*pick = UINT64_MAX;
+	for (size_t i = l ? l->lo : 0; l && i < l->n; i++) {
+		const struct crec *r = rec(j, l->v[i]);
 		if (!in_span(j, r, ts))
 			continue;
 		if (inbound && !host_serves(j, m, r))
@@ -354,11 +701,30 @@ static size_t fit(const struct join *j, const struct idlist *l, const struct mes
 		}
 		/* Within a plaintext connection of several messages, the one
 		 * this message is (same Message-ID), else the first. */
-		if (*pick == (size_t)-1 || (m->message_id && r->m->message_id &&
-					     strcmp(m->message_id, r->m->message_id) == 0))
+		if (*pick == UINT64_MAX || (m->message_id && r->m->message_id &&
+					    strcmp(m->message_id, r->m->message_id) == 0))
 			*pick = l->v[i];
 	}
 	return nconn;
+}
+
+/* The capture records for this log message's queue ID, else for its
+ * Message-ID (a weaker key: copies of one message reach several servers,
+ * so it counts only when it names one connection the host answers on). */
+static const struct idlist *exact_inbound(const struct join *j, const struct message *m)
+{
+	const struct idlist *l = index_get(j->by_qid, m->qid);
+	if (!l || l->lo == l->n)
+		l = index_get(j->by_mid, m->message_id);
+	return l && l->lo < l->n ? l : NULL;
+}
+
+static void mark_used(struct join *j, struct crec *r)
+{
+	if (!bit_get(&r->file->used, r->ord)) {
+		bit_set(&r->file->used, r->ord);
+		j->nused++;
+	}
 }
 
 static char *dupn(const char *s)
@@ -372,7 +738,7 @@ static void merge(struct join *j, struct hop *h, struct crec *r, const char *how
 	struct tls_state *L = &h->tls;
 	const struct tls_state *C = &c->tls;
 	char detail[300] = "";
-	r->used = true;
+	mark_used(j, r);
 	j->joined++;
 	for (size_t i = 0; i < c->nev; i++)
 		hop_add_ev(h, c->ev[i]);
@@ -428,17 +794,15 @@ static void merge(struct join *j, struct hop *h, struct crec *r, const char *how
 
 static void join_hop(struct join *j, struct message *m, struct hop *h, bool inbound)
 {
-	if (h->local || !h->peer_ip)
-		return;
-	size_t pick;
+	uint64_t pick;
 	/* Exact: the queue ID the next server named, or this message's own. */
 	const struct idlist *ex = inbound ? exact_inbound(j, m)
 					  : index_get(j->by_qid, h->next_qid);
 	if (ex && fit(j, ex, m, h->ts, inbound, h, &pick) == 1 &&
-	    (!inbound || strcmp(j->r[pick].client, h->peer_ip) == 0)) {
+	    (!inbound || strcmp(rec(j, pick)->client, h->peer_ip) == 0)) {
 		j->exact++;
-		merge(j, h, &j->r[pick], inbound ? "same queue ID or Message-ID"
-						 : "the queue ID the next server named");
+		merge(j, h, rec(j, pick), inbound ? "same queue ID or Message-ID"
+						  : "the queue ID the next server named");
 		return;
 	}
 	char sk[96];
@@ -446,27 +810,62 @@ static void join_hop(struct join *j, struct message *m, struct hop *h, bool inbo
 	if (inbound) {
 		l = index_get(j->by_client, h->peer_ip);
 	} else {
-		snprintf(sk, sizeof sk, "%s:%d", h->peer_ip, h->peer_port >= 0 ? h->peer_port : 25);
+		server_key(sk, sizeof sk, h->peer_ip, h->peer_port >= 0 ? h->peer_port : 25);
 		l = index_get(j->by_server, sk);
 	}
 	size_t n = fit(j, l, m, h->ts, inbound, h, &pick);
 	if (n == 1) {
-		merge(j, h, &j->r[pick], inbound ? "client address and time"
-						 : "relay address, port and time");
+		merge(j, h, rec(j, pick), inbound ? "client address and time"
+						  : "relay address, port and time");
 	} else if (n > 1) {
 		h->join_ambiguous = (int)n;
 		j->ambiguous++;
 	}
 }
 
-void join_message(struct join *j, struct message *m)
+static bool joinable(const struct hop *h)
+{
+	return !h->local && h->peer_ip;
+}
+
+static void hold_hop(struct join *j, struct message *m, long hop, time_t ts)
+{
+	if (j->nlate == j->caplate) {
+		j->caplate = j->caplate ? j->caplate * 2 : 16;
+		j->late = xrealloc(j->late, j->caplate * sizeof *j->late);
+	}
+	j->late[j->nlate] = (struct late){ .m = m, .hop = hop, .ts = ts, .order = j->nlate };
+	j->nlate++;
+}
+
+bool join_message(struct join *j, struct message *m)
 {
 	if (m->inbound.source != SRC_LOG)
-		return;
-	if (m->has_inbound)
-		join_hop(j, m, &m->inbound, true);
-	for (size_t i = 0; i < m->ndl; i++)
-		join_hop(j, m, &m->dl[i], false);
+		return true;
+	size_t before = j->nlate;
+	/* A hop whose connections may have left the window waits for the end. */
+	if (m->has_inbound && joinable(&m->inbound)) {
+		if ((long long)m->inbound.ts + j->offset <= j->edge)
+			hold_hop(j, m, -1, m->inbound.ts);
+		else
+			join_hop(j, m, &m->inbound, true);
+	}
+	for (size_t i = 0; i < m->ndl; i++) {
+		if (!joinable(&m->dl[i]))
+			continue;
+		if ((long long)m->dl[i].ts + j->offset <= j->edge)
+			hold_hop(j, m, (long)i, m->dl[i].ts);
+		else
+			join_hop(j, m, &m->dl[i], false);
+	}
+	if (j->nlate == before)
+		return true;
+	if (j->nheld == j->capheld) {
+		j->capheld = j->capheld ? j->capheld * 2 : 16;
+		j->held = xrealloc(j->held, j->capheld * sizeof *j->held);
+	}
+	j->held[j->nheld++] = m;
+	return false;
 }
 
 void join_stream_to(struct join *j, message_fn emit, void *arg)
@@ -475,17 +874,53 @@ void join_stream_to(struct join *j, message_fn emit, void *arg)
 	j->emit_arg = arg;
 }
 
-void join_emit_rest(struct join *j, message_fn emit, void *arg)
+static int cmp_late(const void *a, const void *b)
 {
-	for (size_t i = 0; i < j->n; i++) {
-		if (!j->r[i].used) {
-			emit(j->r[i].m, arg);
-		} else {
-			message_free(j->r[i].m);
+	const struct late *x = a, *y = b;
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+void join_finish(struct join *j, message_fn emit, void *arg)
+{
+	/* The held hops, oldest first, with the captures read from the start
+	 * once more: the same window each would have had in its time. */
+	if (j->nlate) {
+		rewind_captures(j);
+		qsort(j->late, j->nlate, sizeof *j->late, cmp_late);
+		for (size_t i = 0; i < j->nlate; i++) {
+			struct late *l = &j->late[i];
+			advance(j, l->ts);
+			if (l->hop < 0)
+				join_hop(j, l->m, &l->m->inbound, true);
+			else
+				join_hop(j, l->m, &l->m->dl[l->hop], false);
 		}
-		j->r[i].m = NULL;
+		j->nlate = 0;
 	}
-	j->n = 0;
+	for (size_t i = 0; i < j->nheld; i++)
+		emit(j->held[i], arg);
+	j->nheld = 0;
+	rewind_captures(j);
+	if (j->nused >= j->nrecords)
+		return;
+	/* What no log hop took, file after file in capture order. */
+	j->mode = EMIT;
+	j->emit = emit;
+	j->emit_arg = arg;
+	for (size_t i = 0; i < j->nfiles; i++) {
+		struct capfile *f = &j->files[i];
+		if (!f->path || !f->first_ts)
+			continue;
+		file_start(j, f);
+		while (!f->done && capture_pump(f->cr, (time_t)1 << 62))
+			;
+		capture_close(f->cr);
+		f->done = true;
+	}
+	files_close(j);
+	j->emit = NULL;
 }
 
 void join_report(const struct join *j, FILE *f)

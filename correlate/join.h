@@ -1,17 +1,36 @@
 /* join.h - joining log messages with capture connections.
- * Captures are read first and kept as records; the logs are read twice:
- * a first pass finds the exact matches (a capture's queue ID in the
- * receiving server's log, or in the sender's "queued as"), from which the
- * capture's clock offset and each log host's server addresses are learnt;
- * the second pass merges every log hop with the capture connection it
- * belongs to - exactly by queue ID, otherwise by addresses and time.  An
- * ambiguous match is reported as such, never guessed. */
+ * The captures are read three times at most, the logs twice:
+ *  1. captures alone: what the clock offset needs (the queue IDs the
+ *     servers named), which servers offered STARTTLS, which connections
+ *     are duplicates - a bounded summary, no records kept;
+ *  2. logs alone (without --skew): exact matches give the offset and the
+ *     addresses each log host answers on;
+ *  3. logs again with the captures read beside them, in step: a capture
+ *     record waits in a window of JOIN_RETAIN + JOIN_AHEAD seconds around
+ *     the log's clock and every log hop is merged with the connection it
+ *     belongs to - exactly by queue ID, otherwise by addresses and time;
+ *  4. at the end, the capture records no log hop took, in capture order.
+ * An ambiguous match is reported as such, never guessed.  Memory follows
+ * the traffic inside the window, not the length of either input. */
 #ifndef TW_JOIN_H
 #define TW_JOIN_H
 #include "capconn.h"
 #include <stdio.h>
 
 #define JOIN_WINDOW 5	/* seconds of slack around a log line, after the offset */
+/* How far the captures are read ahead of the log: a connection closes
+ * after the line that logs its message - Postfix's smtp(8) keeps a cached
+ * connection up to smtp_connection_reuse_time_limit (300 s), smtpd(8) a
+ * client session as long as it sends. */
+#define JOIN_AHEAD 600
+/* How long a capture record is kept after the log's clock passed it: the
+ * tracker writes a message when it is complete, a while after its hops.
+ * A message completed later (deferred mail) is held and joined at the end
+ * from a fresh read of the captures. */
+#define JOIN_RETAIN 600
+/* The exact-match summary of pass 1: the first this many queue IDs the
+ * captures name; the offset is a constant, its median needs no more. */
+#define JOIN_EXACT_MAX 65536
 
 struct join;
 
@@ -20,17 +39,26 @@ void join_free(struct join *j);
 /* No logs to join with: each connection's records go to emit at once,
  * after the duplicate check, so memory follows open connections. */
 void join_stream_to(struct join *j, message_fn emit, void *arg);
-/* A capture connection's records (from capconn_messages): kept. */
+/* Pass 1: a capture connection (capture order; its records are counted,
+ * summarised and freed), or, after join_stream_to, emitted. */
 void join_add_connection(struct join *j, struct smtp_connection *c);
 size_t join_nrecords(const struct join *j);
-/* First pass over the logs: learn from exact matches. */
+/* Pass 2: learn from the exact matches of one log message. */
 void join_observe(struct join *j, const struct message *m);
 /* Fix the offset (--skew) or estimate it from what was observed. */
 void join_settle(struct join *j, bool fixed, long skew);
-/* Second pass: merge what the captures say into m's hops. */
-void join_message(struct join *j, struct message *m);
-/* Capture records no log message took, in capture order. */
-void join_emit_rest(struct join *j, message_fn emit, void *arg);
+/* Pass 3: the captures to read again beside the logs, in the order of
+ * pass 1; first_ts their first packet's time (0: none, skipped). */
+void join_add_capture(struct join *j, const char *path, int file_id, time_t first_ts);
+void join_set_reading(struct join *j, const uint16_t *ports, size_t nports, int threads);
+/* Before each log line of stamp ts: read the captures up to it. */
+void join_advance(struct join *j, time_t ts);
+/* Merge what the captures say into m's hops.  False: a hop is older than
+ * the window (the join keeps m and hands it over in join_finish). */
+bool join_message(struct join *j, struct message *m);
+/* After the logs: the held messages, joined, then the capture records no
+ * log message took, in capture order. */
+void join_finish(struct join *j, message_fn emit, void *arg);
 /* One line on the offset and the matches, for standard error. */
 void join_report(const struct join *j, FILE *f);
 
