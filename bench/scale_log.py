@@ -7,7 +7,10 @@ times - so the tool sees N times the traffic, not N times the same state.
     scale_log.py INPUT --size 1G > OUTPUT     as many copies as make 1 GiB
 
 Handles RFC 3164 / maillog_file stamps ("Nov 28 11:57:49") and RFC 3339
-ones; each copy is shifted by STEP seconds after the previous one.  Each
+ones; each copy is shifted by STEP seconds after the previous one.  Queue
+IDs get the copy's number in their first four characters, and times the
+same shift, as scale_pcap.py gives its copies: a scaled log and a scaled
+capture of the same run still join.  Each
 line is parsed once into a template (literal text, stamp, queue IDs, pids);
 a copy only fills the slots, so a gigabyte takes seconds, not minutes.
 """
@@ -49,7 +52,7 @@ def template(line):
             continue
         fmt.append(rest[pos:a].replace('{', '{{').replace('}', '}}'))
         if what == 'q':
-            fmt.append('{tag}%s' % val)
+            fmt.append('{tag}%s' % val[4:])
         else:
             fmt.append('{p%d}' % len(pids))
             pids.append(val)

@@ -16,7 +16,7 @@ import re
 import struct
 import sys
 
-STEP = 15
+STEP = 30  # as scale_log.py: copies of a log and of a capture still join
 SERVER_PORTS = {25, 465, 587, 2525}
 # Queue IDs where a plaintext reply names them (Postfix "queued as X",
 # Sendmail "X Message accepted"); nowhere else, so TLS records and the

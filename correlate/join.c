@@ -104,13 +104,19 @@ struct late {
 
 enum mode { LEARN, WINDOW, EMIT };
 
+struct seen {
+	uint64_t hash;
+	time_t first;
+};
+
 struct join {
 	enum mode mode;
 	/* pass 1 */
 	size_t nrecords;
 	struct hashtab *xkeys, *offered, *seen;
+	unsigned xlevel;		/* xkeys samples 1 in 2^xlevel queue IDs */
 	unsigned long duplicates;
-	char **seen_order;		/* the keys of seen, oldest first */
+	struct seen *seen_ring;		/* seen's entries, oldest first */
 	size_t seen_head, seen_n;
 	/* pass 2 */
 	struct hashtab *hosts, *host_server;
@@ -215,10 +221,8 @@ void join_free(struct join *j)
 	ht_free(j->host_server, NULL);
 	ht_free(j->xkeys, free);
 	ht_free(j->offered, NULL);
-	ht_free(j->seen, free);
-	for (size_t i = 0; i < j->seen_n; i++)
-		free(j->seen_order[(j->seen_head + i) % SEEN_MAX]);
-	free(j->seen_order);
+	ht_free(j->seen, NULL);
+	free(j->seen_ring);
 	free(j->samples);
 	if (j->quiet)
 		fclose(j->quiet);
@@ -356,6 +360,43 @@ static void stripped_by_server(const struct join *j, const struct smtp_connectio
 	hop_set_basis(h, b);
 }
 
+/* Is this queue ID in the sample: the top xlevel bits of its hash zero. */
+static bool sampled(const struct join *j, const char *qid, size_t kl)
+{
+	return j->xlevel == 0 || ht_key_hash(qid, kl) >> (64 - j->xlevel) == 0;
+}
+
+struct keylist {
+	char **v;
+	size_t n;
+	const struct join *j;
+};
+
+static void collect_unsampled(const char *k, size_t kl, void *val, void *arg)
+{
+	(void)val;
+	struct keylist *l = arg;
+	if (!sampled(l->j, k, kl)) {
+		char *c = xmalloc(kl + 1);	/* table keys need not end in NUL */
+		memcpy(c, k, kl);
+		c[kl] = '\0';
+		l->v[l->n++] = c;
+	}
+}
+
+/* The sample is full: keep the half of it the next hash bit keeps. */
+static void resample(struct join *j)
+{
+	j->xlevel++;
+	struct keylist l = { .v = xcalloc(ht_count(j->xkeys) + 1, sizeof *l.v), .j = j };
+	ht_foreach(j->xkeys, collect_unsampled, &l);
+	for (size_t i = 0; i < l.n; i++) {
+		free(ht_remove(j->xkeys, l.v[i], strlen(l.v[i])));
+		free(l.v[i]);
+	}
+	free(l.v);
+}
+
 static void learn_record(struct join *j, struct message *m, const struct smtp_connection *c)
 {
 	static int one = 1;
@@ -365,12 +406,19 @@ static void learn_record(struct join *j, struct message *m, const struct smtp_co
 		server_key(k, sizeof k, c->server, c->sport);
 		ht_put(j->offered, k, strlen(k), &one);
 	}
-	if (m->qid) {
+	if (m->qid && sampled(j, m->qid, strlen(m->qid))) {
 		size_t kl = strlen(m->qid);
 		struct xkey *x = ht_get(j->xkeys, m->qid, kl);
 		if (x) {
 			x->count++;
-		} else if (ht_count(j->xkeys) < JOIN_EXACT_MAX) {
+		} else {
+			if (ht_count(j->xkeys) >= JOIN_EXACT_MAX) {
+				resample(j);
+				if (!sampled(j, m->qid, kl)) {
+					message_free(m);
+					return;
+				}
+			}
 			x = xcalloc(1, sizeof *x);
 			x->count = 1;
 			x->first = m->first_seen;
@@ -424,32 +472,36 @@ static void add_record(struct message *m, void *arg)
 
 /* The same TCP session captured on two machines (or twice on one) is one
  * connection: same endpoints, the same bytes each way, close in time
- * (the two clocks may differ). */
+ * (the two clocks may differ).  Sessions are remembered by a 64-bit hash
+ * of that key (a false match among SEEN_MAX of them: about 2^-32). */
 static bool duplicate(struct join *j, const struct smtp_connection *c)
 {
 	char k[256];
-	snprintf(k, sizeof k, "%s:%u>%s:%u/%llu/%llu", c->client, c->cport, c->server, c->sport,
-		 (unsigned long long)c->conv.bytes_c, (unsigned long long)c->conv.bytes_s);
-	time_t *t = ht_get(j->seen, k, strlen(k));
-	if (t && (*t - c->first_ts <= 3600 && c->first_ts - *t <= 3600)) {
-		j->duplicates++;
-		return true;
-	}
-	if (!t) {
-		if (!j->seen_order)
-			j->seen_order = xcalloc(SEEN_MAX, sizeof *j->seen_order);
-		if (j->seen_n == SEEN_MAX) {	/* forget the oldest */
-			char *old = j->seen_order[j->seen_head];
-			free(ht_remove(j->seen, old, strlen(old)));
-			free(old);
-			j->seen_head = (j->seen_head + 1) % SEEN_MAX;
-			j->seen_n--;
+	int kl = snprintf(k, sizeof k, "%s:%u>%s:%u/%llu/%llu", c->client, c->cport, c->server,
+			  c->sport, (unsigned long long)c->conv.bytes_c,
+			  (unsigned long long)c->conv.bytes_s);
+	uint64_t h = ht_key_hash(k, kl < (int)sizeof k ? (size_t)kl : sizeof k - 1);
+	uintptr_t slot = (uintptr_t)ht_get(j->seen, (const char *)&h, sizeof h);
+	if (slot) {
+		struct seen *e = &j->seen_ring[slot - 1];
+		if (e->first - c->first_ts <= 3600 && c->first_ts - e->first <= 3600) {
+			j->duplicates++;
+			return true;
 		}
-		t = xmalloc(sizeof *t);
-		ht_put(j->seen, k, strlen(k), t);
-		j->seen_order[(j->seen_head + j->seen_n++) % SEEN_MAX] = xstrdup(k);
+		e->first = c->first_ts;
+		return false;
 	}
-	*t = c->first_ts;
+	if (!j->seen_ring)
+		j->seen_ring = xcalloc(SEEN_MAX, sizeof *j->seen_ring);
+	size_t at = (j->seen_head + j->seen_n) % SEEN_MAX;
+	if (j->seen_n == SEEN_MAX) {	/* forget the oldest, whose slot this is */
+		ht_remove(j->seen, (const char *)&j->seen_ring[at].hash, sizeof h);
+		j->seen_head = (j->seen_head + 1) % SEEN_MAX;
+		j->seen_n--;
+	}
+	j->seen_ring[at] = (struct seen){ .hash = h, .first = c->first_ts };
+	j->seen_n++;
+	ht_put(j->seen, (const char *)&h, sizeof h, (void *)(at + 1));
 	return false;
 }
 
@@ -511,8 +563,8 @@ static void host_key(const struct message *m, char *k, size_t kl)
 
 static void sample(struct join *j, long s)
 {
-	if (j->nsamples >= 4 * (size_t)JOIN_EXACT_MAX)
-		return;
+	if (j->nsamples >= 16 * (size_t)JOIN_EXACT_MAX)
+		return;	/* a log naming the same queue IDs over and over */
 	if (j->nsamples == j->capsamples) {
 		j->capsamples = j->capsamples ? j->capsamples * 2 : 64;
 		j->samples = xrealloc(j->samples, j->capsamples * sizeof *j->samples);

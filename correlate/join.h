@@ -28,9 +28,12 @@
  * A message completed later (deferred mail) is held and joined at the end
  * from a fresh read of the captures. */
 #define JOIN_RETAIN 600
-/* The exact-match summary of pass 1: the first this many queue IDs the
- * captures name; the offset is a constant, its median needs no more. */
-#define JOIN_EXACT_MAX 65536
+/* The exact-match summary of pass 1 keeps at most this many of the queue
+ * IDs the captures name: a sample spread over the whole capture (by the
+ * IDs' hash, halved each time it fills), so a week's capture beside one
+ * day's log still finds that day's matches.  The offset is a constant;
+ * its median needs no more. */
+#define JOIN_EXACT_MAX 16384
 
 struct join;
 

@@ -23,7 +23,7 @@ struct hashtab {
  * finaliser so the low bits (the slot) depend on every byte.  Keys are
  * host, instance and a pid or queue ID, 20 to 40 bytes, looked up several
  * times a line; not FNV's byte at a time. */
-static uint64_t key_hash(const char *k, size_t n)
+uint64_t ht_key_hash(const char *k, size_t n)
 {
 	uint64_t h = 0x9e3779b97f4a7c15ULL ^ (n * 0xff51afd7ed558ccdULL);
 	uint64_t w;
@@ -82,7 +82,7 @@ static struct entry **find(const struct hashtab *ht, const char *key,
 
 void *ht_get(const struct hashtab *ht, const char *key, size_t klen)
 {
-	struct entry **pp = find(ht, key, klen, key_hash(key, klen));
+	struct entry **pp = find(ht, key, klen, ht_key_hash(key, klen));
 	return *pp ? (*pp)->val : NULL;
 }
 
@@ -106,7 +106,7 @@ static void grow(struct hashtab *ht)
 
 void *ht_put(struct hashtab *ht, const char *key, size_t klen, void *val)
 {
-	uint64_t h = key_hash(key, klen);
+	uint64_t h = ht_key_hash(key, klen);
 	struct entry **pp = find(ht, key, klen, h);
 	if (*pp) {
 		void *old = (*pp)->val;
@@ -128,7 +128,7 @@ void *ht_put(struct hashtab *ht, const char *key, size_t klen, void *val)
 
 void *ht_remove(struct hashtab *ht, const char *key, size_t klen)
 {
-	struct entry **pp = find(ht, key, klen, key_hash(key, klen));
+	struct entry **pp = find(ht, key, klen, ht_key_hash(key, klen));
 	struct entry *e = *pp;
 	if (!e)
 		return NULL;

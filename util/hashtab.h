@@ -4,10 +4,13 @@
 #ifndef TW_HASHTAB_H
 #define TW_HASHTAB_H
 #include <stddef.h>
+#include <stdint.h>
 
 struct hashtab;
 
 struct hashtab *ht_new(void);
+/* The hash the table uses, for callers that sample keys by it. */
+uint64_t ht_key_hash(const char *k, size_t n);
 /* Free the table; call freeval on each value when it is not NULL. */
 void ht_free(struct hashtab *ht, void (*freeval)(void *));
 void *ht_get(const struct hashtab *ht, const char *key, size_t klen);
