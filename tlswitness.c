@@ -137,6 +137,12 @@ static void write_message(void *item, void *arg)
 	flush_out(r, false);
 }
 
+/* A path hop that learnt its TLS facts from the other end's log. */
+static void judge_path_hop(const struct message *m, struct hop *h, void *arg)
+{
+	policy_judge(arg, m, h);
+}
+
 static void release_message(void *item)
 {
 	message_free(item);
@@ -597,8 +603,10 @@ int main(int argc, char **argv)
 		if (!mail_read(files[mails[i]], mails[i], stderr, on_mail, &r, &mst[i]))
 			input_errors++;
 	workq_finish(r.wq);
-	if (r.paths)
+	if (r.paths) {
+		paths_link(r.paths, judge_path_hop, r.policy);
 		json_paths(&r.out, r.paths);
+	}
 	if (r.fmt == FMT_TEXT) {
 		text_summary(&r.out, &r.sum);
 		domains_text(r.domains, &r.out);

@@ -809,17 +809,7 @@ static void merge(struct join *j, struct hop *h, struct crec *r, const char *how
 		h->conflict_detail = xstrdup(detail);
 		j->conflicts++;
 	} else {
-		/* What the log lacks, the capture gives. */
-		if (L->used == TRI_UNKNOWN)
-			L->used = C->used;
-		if (!L->version)
-			L->version = C->version;
-		if (!L->cipher)
-			L->cipher = dupn(C->cipher);
-		if (L->bits < 0) {
-			L->bits = C->bits;
-			L->alg_bits = C->alg_bits;
-		}
+		tls_state_fill_session(L, C);	/* what the log lacks, the capture gives */
 	}
 	if (C->stripped != TRI_UNKNOWN)
 		L->stripped = C->stripped;

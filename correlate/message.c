@@ -53,6 +53,29 @@ void tls_state_copy(struct tls_state *dst, const struct tls_state *src)
 	dst->cert_issuer = dup_or_null(src->cert_issuer);
 }
 
+bool tls_state_fill_session(struct tls_state *dst, const struct tls_state *src)
+{
+	bool filled = false;
+	if (dst->used == TRI_UNKNOWN && src->used != TRI_UNKNOWN) {
+		dst->used = src->used;
+		filled = true;
+	}
+	if (!dst->version && src->version) {
+		dst->version = src->version;
+		filled = true;
+	}
+	if (!dst->cipher && src->cipher) {
+		dst->cipher = xstrdup(src->cipher);
+		filled = true;
+	}
+	if (dst->bits < 0 && src->bits >= 0) {
+		dst->bits = src->bits;
+		dst->alg_bits = src->alg_bits;
+		filled = true;
+	}
+	return filled;
+}
+
 void tls_state_from_ev(struct tls_state *t, const struct evidence *ev)
 {
 	tls_state_free(t);

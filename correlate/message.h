@@ -96,6 +96,10 @@ struct message {
 void tls_state_init(struct tls_state *t);
 void tls_state_free(struct tls_state *t);
 void tls_state_copy(struct tls_state *dst, const struct tls_state *src);
+/* What dst lacks of the session itself - used, version, cipher, bits -
+ * from src; not the certificate, which each side sees of the other.
+ * True when anything was filled. */
+bool tls_state_fill_session(struct tls_state *dst, const struct tls_state *src);
 /* Fill from an EV_TLS record. */
 void tls_state_from_ev(struct tls_state *t, const struct evidence *ev);
 

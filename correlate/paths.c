@@ -4,6 +4,7 @@
  * delivery; of several, the nearest in time wins. */
 #include "paths.h"
 #include "../util/hashtab.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,6 +77,8 @@ static void hop_clear(struct path_hop *h)
 	free(h->rcpt);
 	free(h->status);
 	free(h->next_qid);
+	free(h->tls_from);
+	free(h->conflict);
 	tls_state_free(&h->tls);
 }
 
@@ -163,7 +166,97 @@ static void link_capture(struct paths *p, size_t i)
 	}
 }
 
-void paths_link(struct paths *p)
+static void server_name(const struct path_node *n, char *b, size_t bl)
+{
+	snprintf(b, bl, "%s%s%s", n->host ? n->host : "", n->instance ? "/" : "",
+		 n->instance ? n->instance : "");
+}
+
+/* The policy sees a path hop as a hop of a message made of the node. */
+static void judge_again(const struct path_node *n, struct path_hop *ph, path_judge_fn judge,
+			void *arg)
+{
+	if (!judge)
+		return;
+	struct message m;
+	memset(&m, 0, sizeof m);
+	m.host = n->host;
+	m.instance = n->instance;
+	m.qid = n->qid;
+	m.message_id = n->message_id;
+	m.from = n->from;
+	m.has_inbound = n->has_inbound;
+	hop_init(&m.inbound, DIR_IN);
+	struct hop h;
+	hop_init(&h, ph->dir);
+	h.peer_host = ph->peer_host;
+	h.peer_ip = ph->peer_ip;
+	h.peer_port = ph->peer_port;
+	h.rcpt = ph->rcpt;
+	h.status = ph->status;
+	h.next_qid = ph->next_qid;
+	h.local = ph->local;
+	h.network = ph->network;
+	h.source = SRC_LOG;
+	h.conflict = ph->conflict != NULL;
+	h.tls = ph->tls;
+	h.ts = ph->ts;
+	judge(&m, &h, arg);
+	ph->verdict = h.verdict;
+	ph->severity = h.severity;
+	ph->rule = h.rule;
+	free(h.explain);
+	tls_state_free(&m.inbound.tls);
+}
+
+static const char *tri_tls(const struct tls_state *t)
+{
+	return t->used == TRI_YES ? (t->version ? tls_version_name(t->version) : "TLS")
+				  : "plaintext";
+}
+
+/* A delivery d of node a that reached node b: the sender's and the
+ * receiver's view of one SMTP session. */
+static void wire_views(struct path_node *a, struct path_hop *d, struct path_node *b,
+		       path_judge_fn judge, void *arg)
+{
+	if (!b->has_inbound || b->capture || d->local || b->in.local)
+		return;
+	struct path_hop *in = &b->in;
+	char an[300], bn[300], why[700];
+	server_name(a, an, sizeof an);
+	server_name(b, bn, sizeof bn);
+	const struct tls_state *S = &d->tls, *R = &in->tls;
+	if (S->used != TRI_UNKNOWN && R->used != TRI_UNKNOWN &&
+	    (S->used != R->used || (S->version && R->version && S->version != R->version))) {
+		snprintf(why, sizeof why, "%s's log says %s, %s's log says %s", an, tri_tls(S),
+			 bn, tri_tls(R));
+		free(d->conflict);
+		free(in->conflict);
+		d->conflict = xstrdup(why);
+		in->conflict = xstrdup(why);
+		judge_again(a, d, judge, arg);
+		judge_again(b, in, judge, arg);
+		return;
+	}
+	if (S->used == TRI_UNKNOWN || (S->used == TRI_YES && !S->version)) {
+		if (tls_state_fill_session(&d->tls, R)) {
+			snprintf(why, sizeof why, "%s's log (the receiving end)", bn);
+			free(d->tls_from);
+			d->tls_from = xstrdup(why);
+			judge_again(a, d, judge, arg);
+		}
+	} else if (R->used == TRI_UNKNOWN || (R->used == TRI_YES && !R->version)) {
+		if (tls_state_fill_session(&in->tls, S)) {
+			snprintf(why, sizeof why, "%s's log (the sending end)", an);
+			free(in->tls_from);
+			in->tls_from = xstrdup(why);
+			judge_again(b, in, judge, arg);
+		}
+	}
+}
+
+void paths_link(struct paths *p, path_judge_fn judge, void *arg)
 {
 	for (size_t i = 0; i < p->n; i++) {
 		struct path_node *a = &p->v[i];
@@ -191,6 +284,7 @@ void paths_link(struct paths *p)
 			if (to >= 0) {
 				d->next = to;
 				p->v[to].reached = true;
+				wire_views(a, d, &p->v[to], judge, arg);
 			} else {
 				d->link = NULL;
 			}

@@ -459,6 +459,8 @@ static void path_hop(struct path_walk *w, const struct path_node *n, const struc
 	buf_adds(b, h->local ? "true" : "false");
 	key(b, "tls", &f);
 	tls_obj(b, &h->tls);
+	kstr(b, "tls_from", h->tls_from, &f);
+	kstr(b, "conflict", h->conflict, &f);
 	kstr(b, "verdict", h->verdict, &f);
 	kstr(b, "severity", h->severity, &f);
 	kstr(b, "rule", h->rule, &f);
@@ -497,7 +499,6 @@ static void path_walk(struct path_walk *w, struct paths *p, size_t id, bool with
 
 void json_paths(struct buf *b, struct paths *p)
 {
-	paths_link(p);
 	for (size_t i = 0; i < p->n; i++) {
 		struct path_node *root = &p->v[i];
 		if (root->reached)

@@ -30,6 +30,7 @@ void json_connection(struct buf *out, const struct smtp_connection *c,
 
 struct paths;
 /* One JSON object per path (a message followed across servers). */
+/* After paths_link. */
 void json_paths(struct buf *out, struct paths *p);
 
 struct manifest;
