@@ -1,8 +1,10 @@
 /* maillog.c - the log pipeline's front: files -> lines -> syslog envelope ->
  * Postfix or Sendmail parser -> evidence callback.
- * Rotated sets are read oldest first whatever order they are named in: each
- * file is peeked for its first stamp and the files are sorted by it, so a
- * message that spans mail.log.1 and mail.log is seen in order.
+ * Inputs are read oldest first whatever order they are named in: each
+ * file is peeked for its first stamp and the files are sorted by it, then
+ * merged line by line by their stamps, so a message that spans mail.log.1
+ * and mail.log, or a mail that goes from one server's log to another's,
+ * is seen in order.
  * Errors: a file that cannot be opened or read is reported on the warning
  * stream as "path: message" and counted; the other inputs are still read. */
 #include "maillog.h"
@@ -163,56 +165,117 @@ static void use_line(struct maillog *ml, struct input_stats *st, const struct lb
 	}
 }
 
-static void read_one(struct maillog *ml, size_t id, struct syslog_ctx *ctx,
-		     bool carry_year)
+/* One input being read: its lines come one at a time, so several inputs
+ * can be merged by their stamps. */
+struct reader {
+	struct maillog *ml;
+	struct input_stats *st;
+	struct linesrc *ls;
+	struct lineblocks *lb;
+	struct syslog_ctx ctx;	/* the reader's thread's while lb runs */
+	const struct lb_line *v;	/* lb: the current block */
+	size_t n, i;
+	struct lb_line one;	/* inline: the current line */
+	bool have;		/* one holds the next line */
+	int rc;			/* ls_next's last result */
+	int warned;
+	time_t last;		/* the stamp of the last line used */
+	bool open, done;
+	size_t pos;		/* in the reading order: breaks ties */
+};
+
+static bool reader_open(struct maillog *ml, struct reader *rd, size_t id,
+			const struct syslog_ctx *carry)
 {
 	struct input_stats *st = &ml->in[id];
+	rd->ml = ml;
+	rd->st = st;
 	struct buf why;
 	buf_init(&why);
-	struct linesrc *ls = ls_open(st->path, &why);
-	if (!ls) {
+	rd->ls = ls_open(st->path, &why);
+	if (!rd->ls) {
 		fail(ml, st, why.p);
 		buf_free(&why);
-		return;
+		return false;
 	}
 	buf_free(&why);
-	st->gzip = ls_is_gzip(ls);
-	st->mtime = ls_mtime(ls);
-	if (ls_looks_binary(ls)) {
+	st->gzip = ls_is_gzip(rd->ls);
+	st->mtime = ls_mtime(rd->ls);
+	if (ls_looks_binary(rd->ls)) {
 		fail(ml, st, "binary data (NUL bytes in the first block): not a text mail log");
-		ls_close(ls);
-		return;
+		ls_close(rd->ls);
+		rd->ls = NULL;
+		return false;
 	}
-	if (!carry_year)
-		syslog_ctx_init(ctx, ml->tz, st->mtime, ml->year);
-	int warned = 0;
-	int rc;
-	struct lineblocks *lb = ml->prefetch ? lb_start(ls, ctx) : NULL;
-	if (lb) {	/* lines framed on another thread, used here */
-		const struct lb_line *v;
-		size_t n;
-		while (lb_next(lb, &v, &n))
-			for (size_t i = 0; i < n; i++)
-				use_line(ml, st, &v[i], &warned);
-		unsigned long blank;
-		rc = lb_finish(lb, &blank);
-		st->ignored += blank;
-	} else {
-		struct span line;
-		while ((rc = ls_next(ls, &line)) == 1) {
-			if (span_trim(line).n == 0) {
-				st->ignored++;	/* blank lines carry nothing */
-				continue;
-			}
-			struct lb_line l = { .raw = line, .lineno = ls_lineno(ls) };
-			if (!syslog_parse(ctx, line, &l.rec, &l.why) && !l.why)
-				l.why = "unreadable syslog envelope";
-			use_line(ml, st, &l, &warned);
+	if (carry)
+		rd->ctx = *carry;
+	else
+		syslog_ctx_init(&rd->ctx, ml->tz, st->mtime, ml->year);
+	rd->lb = ml->prefetch ? lb_start(rd->ls, &rd->ctx) : NULL;
+	rd->open = true;
+	return true;
+}
+
+/* The next line, without taking it; NULL at the end. */
+static const struct lb_line *reader_head(struct reader *rd)
+{
+	if (rd->lb) {
+		while (rd->i == rd->n) {
+			if (!lb_next(rd->lb, &rd->v, &rd->n))
+				return NULL;
+			rd->i = 0;
 		}
+		return &rd->v[rd->i];
 	}
-	if (ctx->saw_yearless)
-		st->year_assumed = ctx->year;
-	const struct ls_stats *ls_st = ls_stats(ls);
+	if (rd->have)
+		return &rd->one;
+	struct span line;
+	while ((rd->rc = ls_next(rd->ls, &line)) == 1) {
+		if (span_trim(line).n == 0) {
+			rd->st->ignored++;	/* blank lines carry nothing */
+			continue;
+		}
+		rd->one = (struct lb_line){ .raw = line, .lineno = ls_lineno(rd->ls) };
+		if (!syslog_parse(&rd->ctx, line, &rd->one.rec, &rd->one.why) && !rd->one.why)
+			rd->one.why = "unreadable syslog envelope";
+		rd->have = true;
+		return &rd->one;
+	}
+	return NULL;
+}
+
+static void reader_take(struct reader *rd, const struct lb_line *l)
+{
+	if (!l->why)
+		rd->last = l->rec.ts;
+	use_line(rd->ml, rd->st, l, &rd->warned);
+	if (rd->lb)
+		rd->i++;
+	else
+		rd->have = false;
+}
+
+/* The line's place in the merge: a line without a stamp goes where it
+ * stands in its file. */
+static time_t line_time(const struct reader *rd, const struct lb_line *l)
+{
+	return l->why ? rd->last : l->rec.ts;
+}
+
+static void reader_close(struct reader *rd)
+{
+	struct maillog *ml = rd->ml;
+	struct input_stats *st = rd->st;
+	int rc = rd->rc;
+	if (rd->lb) {
+		unsigned long blank;
+		rc = lb_finish(rd->lb, &blank);
+		st->ignored += blank;
+		rd->lb = NULL;
+	}
+	if (rd->ctx.saw_yearless)
+		st->year_assumed = rd->ctx.year;
+	const struct ls_stats *ls_st = ls_stats(rd->ls);
 	st->lines = ls_st->lines;
 	st->too_long = ls_st->too_long;
 	st->bytes_in = ls_st->bytes_in;
@@ -220,10 +283,13 @@ static void read_one(struct maillog *ml, size_t id, struct syslog_ctx *ctx,
 		fprintf(ml->warn, "%s: skipped %lu line%s longer than %d bytes\n",
 			st->path, st->too_long, st->too_long == 1 ? "" : "s", LS_MAX_LINE);
 	if (rc < 0)
-		fail(ml, st, ls_error(ls));
+		fail(ml, st, ls_error(rd->ls));
 	else
-		ls_sha256(ls, st->sha256);	/* read to the end: the file's hash */
-	ls_close(ls);
+		ls_sha256(rd->ls, st->sha256);	/* read to the end: the file's hash */
+	ls_close(rd->ls);
+	rd->ls = NULL;
+	rd->open = false;
+	rd->done = true;
 }
 
 struct order { size_t id; time_t first; bool is_stdin; };
@@ -243,6 +309,11 @@ static int cmp_order(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* Inputs are merged by their stamps: the line that comes next is the
+ * earliest of the open inputs' next lines (the earlier input on a tie).
+ * An input is opened when the merge reaches its first stamp, so a rotated
+ * set is read one file after another and the logs of several servers
+ * over the same hours are interleaved, as one syslog would have them. */
 int maillog_run(struct maillog *ml)
 {
 	struct order *ord = xcalloc(ml->n, sizeof *ord);
@@ -252,14 +323,54 @@ int maillog_run(struct maillog *ml)
 		ord[i].first = (ml->n > 1 && !ord[i].is_stdin) ? peek_first(ml, ml->in[i].path) : 0;
 	}
 	qsort(ord, ml->n, sizeof *ord, cmp_order);
-	struct syslog_ctx ctx;
-	memset(&ctx, 0, sizeof ctx);
+	struct reader *rd = xcalloc(ml->n + 1, sizeof *rd);
+	size_t next = 0, nopen = 0;
 	int errors = 0;
-	for (size_t i = 0; i < ml->n; i++) {
-		/* With --year the running year carries from file to file. */
-		read_one(ml, ord[i].id, &ctx, ml->year && i > 0);
-		errors += ml->in[ord[i].id].failed;
+	for (;;) {
+		/* the earliest next line of the open inputs */
+		struct reader *best = NULL;
+		const struct lb_line *bl = NULL;
+		for (size_t k = 0; k < next; k++) {
+			if (!rd[k].open)
+				continue;
+			const struct lb_line *l = reader_head(&rd[k]);
+			if (!l) {
+				reader_close(&rd[k]);
+				errors += rd[k].st->failed;
+				nopen--;
+				continue;
+			}
+			if (!best || line_time(&rd[k], l) < line_time(best, bl)) {
+				best = &rd[k];
+				bl = l;
+			}
+		}
+		/* the next input joins once the merge has reached its first line */
+		if (next < ml->n && (!best || !ord[next].first ||
+				     ord[next].first <= line_time(best, bl))) {
+			struct reader *r = &rd[next];
+			r->pos = next;
+			/* --year: the running year carries on from the input
+			 * before, once that one is read (a rotated set) */
+			const struct syslog_ctx *carry = next > 0 && ml->year &&
+				rd[next - 1].done && rd[next - 1].st && !rd[next - 1].st->failed
+				? &rd[next - 1].ctx : NULL;
+			if (reader_open(ml, r, ord[next].id, carry)) {
+				nopen++;
+			} else {
+				r->st = &ml->in[ord[next].id];
+				r->done = true;
+				errors++;
+			}
+			next++;
+			continue;
+		}
+		if (!best)
+			break;
+		reader_take(best, bl);
 	}
+	(void)nopen;
+	free(rd);
 	free(ord);
 	return errors;
 }

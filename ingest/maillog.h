@@ -1,5 +1,9 @@
 /* maillog.h - read mail logs (any number of files, stdin, plain or gzip),
  * in time order, and hand each recognised line to a callback as evidence.
+ * Several inputs are merged by their stamps: a rotated set is read file
+ * after file, the logs of several servers over the same hours line by
+ * line in time order, so what one server did shortly before another is
+ * seen first (the joins and the paths rely on it).
  * Keeps per-file accounting: every line is used, ignored or malformed. */
 #ifndef TW_MAILLOG_H
 #define TW_MAILLOG_H
