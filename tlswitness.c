@@ -143,6 +143,13 @@ static void judge_path_hop(const struct message *m, struct hop *h, void *arg)
 	policy_judge(arg, m, h);
 }
 
+static void write_path(struct paths *p, struct path_node *root, void *arg)
+{
+	struct run *r = arg;
+	json_path(&r->out, p, root);
+	flush_out(r, false);
+}
+
 static void release_message(void *item)
 {
 	message_free(item);
@@ -540,7 +547,7 @@ int main(int argc, char **argv)
 	/* Captures first: their connections wait to be joined with the logs. */
 	r.join = join_new();
 	if (r.fmt == FMT_PATHS)
-		r.paths = paths_new();
+		r.paths = paths_new(judge_path_hop, r.policy, write_path, &r);
 	else if (r.fmt == FMT_HTML)
 		r.html = html_new();
 	else if (r.fmt == FMT_TLSRPT)
@@ -603,10 +610,8 @@ int main(int argc, char **argv)
 		if (!mail_read(files[mails[i]], mails[i], stderr, on_mail, &r, &mst[i]))
 			input_errors++;
 	workq_finish(r.wq);
-	if (r.paths) {
-		paths_link(r.paths, judge_path_hop, r.policy);
-		json_paths(&r.out, r.paths);
-	}
+	if (r.paths)
+		paths_finish(r.paths);	/* the writer thread is done: its buffer is ours */
 	if (r.fmt == FMT_TEXT) {
 		text_summary(&r.out, &r.sum);
 		domains_text(r.domains, &r.out);

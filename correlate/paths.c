@@ -1,7 +1,9 @@
 /* paths.c - link messages across servers (see paths.h).  A queue ID names
  * a message only for a while (short IDs repeat), so a link also needs the
  * next message to have arrived within PATH_LINK_WINDOW seconds of the
- * delivery; of several, the nearest in time wins. */
+ * delivery; of several, the nearest in time wins.  Nodes live in a window
+ * v[lo .. hi) with ids base+lo ..; they leave from the front once their
+ * path is written. */
 #include "paths.h"
 #include "../util/hashtab.h"
 #include <stdio.h>
@@ -9,11 +11,26 @@
 #include <string.h>
 
 struct idl {
-	size_t *v;
-	size_t n, cap;
+	long long *v;
+	size_t lo, n, cap;		/* v[lo .. n) */
 };
 
-static void idl_add(struct hashtab *ht, const char *k, size_t id)
+struct paths {
+	struct path_node *v;
+	size_t lo, hi, cap;
+	long long base;
+	struct hashtab *by_qid, *by_mid;
+	time_t newest;			/* the latest completion seen */
+	long long linked;		/* nodes below this id are linked */
+	long long cursor;		/* ... and were considered as roots */
+	unsigned walk;			/* the current walk's mark */
+	path_judge_fn judge;
+	void *judge_arg;
+	path_write_fn write;
+	void *write_arg;
+};
+
+static void idl_add(struct hashtab *ht, const char *k, long long id)
 {
 	if (!k)
 		return;
@@ -23,8 +40,14 @@ static void idl_add(struct hashtab *ht, const char *k, size_t id)
 		ht_put(ht, k, strlen(k), l);
 	}
 	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 2;
-		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+		if (l->lo > l->n / 2) {
+			memmove(l->v, l->v + l->lo, (l->n - l->lo) * sizeof *l->v);
+			l->n -= l->lo;
+			l->lo = 0;
+		} else {
+			l->cap = l->cap ? l->cap * 2 : 2;
+			l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+		}
 	}
 	l->v[l->n++] = id;
 }
@@ -36,12 +59,36 @@ static void idl_free(void *p)
 	free(l);
 }
 
-struct paths *paths_new(void)
+/* Nodes leave in id order: a leaving one is first in its lists. */
+static void idl_drop(struct hashtab *ht, const char *k, long long id)
+{
+	if (!k)
+		return;
+	struct idl *l = ht_get(ht, k, strlen(k));
+	if (!l || l->lo == l->n || l->v[l->lo] != id)
+		return;
+	if (++l->lo == l->n)
+		idl_free(ht_remove(ht, k, strlen(k)));
+}
+
+struct paths *paths_new(path_judge_fn judge, void *judge_arg, path_write_fn write,
+			void *write_arg)
 {
 	struct paths *p = xcalloc(1, sizeof *p);
 	p->by_qid = ht_new();
 	p->by_mid = ht_new();
+	p->judge = judge;
+	p->judge_arg = judge_arg;
+	p->write = write;
+	p->write_arg = write_arg;
 	return p;
+}
+
+struct path_node *paths_node(struct paths *p, long long id)
+{
+	if (id < p->base + (long long)p->lo || id >= p->base + (long long)p->hi)
+		return NULL;
+	return &p->v[id - p->base];
 }
 
 static char *dup0(const char *s)
@@ -80,90 +127,6 @@ static void hop_clear(struct path_hop *h)
 	free(h->tls_from);
 	free(h->conflict);
 	tls_state_free(&h->tls);
-}
-
-void paths_add(struct paths *p, const struct message *m)
-{
-	bool capture = m->inbound.source == SRC_PCAP;
-	if ((!capture && !m->qid) || (capture && !m->message_id))
-		return;
-	if (p->n == p->cap) {
-		p->cap = p->cap ? p->cap * 2 : 64;
-		p->v = xrealloc(p->v, p->cap * sizeof *p->v);
-	}
-	size_t id = p->n++;
-	struct path_node *n = &p->v[id];
-	memset(n, 0, sizeof *n);
-	n->host = dup0(m->host);
-	n->instance = dup0(m->instance);
-	n->qid = dup0(m->qid);
-	n->message_id = dup0(m->message_id);
-	n->from = dup0(m->from);
-	n->first_seen = m->first_seen;
-	n->capture = capture;
-	n->next_node = -1;
-	n->has_inbound = m->has_inbound;
-	if (m->has_inbound)
-		hop_copy(&n->in, &m->inbound);
-	n->out = xcalloc(m->ndl + 1, sizeof *n->out);
-	n->nout = m->ndl;
-	for (size_t i = 0; i < m->ndl; i++)
-		hop_copy(&n->out[i], &m->dl[i]);
-	if (!capture)
-		idl_add(p->by_qid, m->qid, id);
-	idl_add(p->by_mid, m->message_id, id);
-}
-
-static long nearest(const struct paths *p, const struct idl *l, size_t self,
-		    const struct path_node *from, time_t ts, bool other_server, size_t *count)
-{
-	long best = -1;
-	time_t bestd = 0;
-	*count = 0;
-	for (size_t i = 0; l && i < l->n; i++) {
-		const struct path_node *c = &p->v[l->v[i]];
-		if (l->v[i] == self)
-			continue;
-		if (other_server && strcmp(c->host ? c->host : "", from->host ? from->host : "") == 0 &&
-		    strcmp(c->instance ? c->instance : "", from->instance ? from->instance : "") == 0)
-			continue;
-		time_t d = c->first_seen > ts ? c->first_seen - ts : ts - c->first_seen;
-		if (d > PATH_LINK_WINDOW)
-			continue;
-		(*count)++;
-		if (best < 0 || d < bestd) {
-			best = (long)l->v[i];
-			bestd = d;
-		}
-	}
-	return best;
-}
-
-/* Captures have no deliveries: a relay chain shows as the next session
- * of the same Message-ID coming from this session's server. */
-static void link_capture(struct paths *p, size_t i)
-{
-	struct path_node *a = &p->v[i];
-	const struct idl *l = ht_get(p->by_mid, a->message_id, strlen(a->message_id));
-	long best = -1;
-	for (size_t k = 0; l && k < l->n; k++) {
-		struct path_node *b = &p->v[l->v[k]];
-		if (l->v[k] == i || !b->capture || !b->in.peer_ip || !a->host ||
-		    strcmp(b->in.peer_ip, a->host) != 0)
-			continue;
-		/* Captures from different machines have different clocks
-		 * (05a/05b in the corpus: 17 s): no order, only a window. */
-		time_t d = b->first_seen > a->first_seen ? b->first_seen - a->first_seen
-							 : a->first_seen - b->first_seen;
-		if (d > PATH_LINK_WINDOW)
-			continue;
-		if (best < 0 || b->first_seen < p->v[best].first_seen)
-			best = (long)l->v[k];
-	}
-	if (best >= 0) {
-		a->next_node = best;
-		p->v[best].reached = true;
-	}
 }
 
 static void server_name(const struct path_node *n, char *b, size_t bl)
@@ -256,61 +219,230 @@ static void wire_views(struct path_node *a, struct path_hop *d, struct path_node
 	}
 }
 
-void paths_link(struct paths *p, path_judge_fn judge, void *arg)
+static void settle(struct paths *p, bool final);
+static void node_pop(struct paths *p);
+
+void paths_add(struct paths *p, const struct message *m)
 {
-	for (size_t i = 0; i < p->n; i++) {
-		struct path_node *a = &p->v[i];
-		if (a->capture) {
-			link_capture(p, i);
-			continue;
-		}
-		for (size_t k = 0; k < a->nout; k++) {
-			struct path_hop *d = &a->out[k];
-			size_t count;
-			long to = -1;
-			if (d->next_qid) {
-				const struct idl *l = ht_get(p->by_qid, d->next_qid, strlen(d->next_qid));
-				to = nearest(p, l, i, a, d->ts, false, &count);
-				d->link = "queue ID";
-			} else if (a->message_id && !d->local && d->status &&
-				   strcmp(d->status, "sent") == 0) {
-				const struct idl *l = ht_get(p->by_mid, a->message_id,
-							     strlen(a->message_id));
-				to = nearest(p, l, i, a, d->ts, true, &count);
-				if (count != 1)
-					to = -1;	/* several fit: no guess */
-				d->link = "Message-ID";
-			}
-			if (to >= 0) {
-				d->next = to;
-				p->v[to].reached = true;
-				wire_views(a, d, &p->v[to], judge, arg);
-			} else {
-				d->link = NULL;
-			}
+	bool capture = m->inbound.source == SRC_PCAP;
+	if ((!capture && !m->qid) || (capture && !m->message_id))
+		return;
+	if (p->hi == p->cap) {
+		if (p->lo > p->hi / 2) {
+			memmove(p->v, p->v + p->lo, (p->hi - p->lo) * sizeof *p->v);
+			p->base += (long long)p->lo;
+			p->hi -= p->lo;
+			p->lo = 0;
+		} else {
+			p->cap = p->cap ? p->cap * 2 : 64;
+			p->v = xrealloc(p->v, p->cap * sizeof *p->v);
 		}
 	}
+	long long id = p->base + (long long)p->hi;
+	struct path_node *n = &p->v[p->hi++];
+	memset(n, 0, sizeof *n);
+	n->host = dup0(m->host);
+	n->instance = dup0(m->instance);
+	n->qid = dup0(m->qid);
+	n->message_id = dup0(m->message_id);
+	n->from = dup0(m->from);
+	n->first_seen = m->first_seen;
+	n->last_seen = m->last_seen > m->first_seen ? m->last_seen : m->first_seen;
+	n->capture = capture;
+	n->next_node = -1;
+	n->has_inbound = m->has_inbound;
+	if (m->has_inbound)
+		hop_copy(&n->in, &m->inbound);
+	n->out = xcalloc(m->ndl + 1, sizeof *n->out);
+	n->nout = m->ndl;
+	for (size_t i = 0; i < m->ndl; i++) {
+		hop_copy(&n->out[i], &m->dl[i]);
+		if (m->dl[i].ts > n->last_seen)
+			n->last_seen = m->dl[i].ts;
+	}
+	if (!capture)
+		idl_add(p->by_qid, m->qid, id);
+	idl_add(p->by_mid, m->message_id, id);
+	if (n->last_seen > p->newest)
+		p->newest = n->last_seen;
+	settle(p, false);
+}
+
+void paths_finish(struct paths *p)
+{
+	settle(p, true);
 }
 
 void paths_free(struct paths *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->n; i++) {
-		struct path_node *n = &p->v[i];
-		free(n->host);
-		free(n->instance);
-		free(n->qid);
-		free(n->message_id);
-		free(n->from);
-		if (n->has_inbound)
-			hop_clear(&n->in);
-		for (size_t k = 0; k < n->nout; k++)
-			hop_clear(&n->out[k]);
-		free(n->out);
-	}
+	while (p->lo < p->hi)
+		node_pop(p);
 	free(p->v);
 	ht_free(p->by_qid, idl_free);
 	ht_free(p->by_mid, idl_free);
 	free(p);
 }
+
+static long long nearest(struct paths *p, const struct idl *l, long long self,
+			 const struct path_node *from, time_t ts, bool other_server, size_t *count)
+{
+	long long best = -1;
+	time_t bestd = 0;
+	*count = 0;
+	for (size_t i = l ? l->lo : 0; l && i < l->n; i++) {
+		const struct path_node *c = paths_node(p, l->v[i]);
+		if (l->v[i] == self || !c || c->written)
+			continue;	/* written: too late to join its path */
+		if (other_server && strcmp(c->host ? c->host : "", from->host ? from->host : "") == 0 &&
+		    strcmp(c->instance ? c->instance : "", from->instance ? from->instance : "") == 0)
+			continue;
+		time_t d = c->first_seen > ts ? c->first_seen - ts : ts - c->first_seen;
+		if (d > PATH_LINK_WINDOW)
+			continue;
+		(*count)++;
+		if (best < 0 || d < bestd) {
+			best = l->v[i];
+			bestd = d;
+		}
+	}
+	return best;
+}
+
+/* Captures have no deliveries: a relay chain shows as the next session
+ * of the same Message-ID coming from this session's server. */
+static void link_capture(struct paths *p, long long id)
+{
+	struct path_node *a = paths_node(p, id);
+	const struct idl *l = ht_get(p->by_mid, a->message_id, strlen(a->message_id));
+	long long best = -1;
+	for (size_t k = l ? l->lo : 0; l && k < l->n; k++) {
+		struct path_node *b = paths_node(p, l->v[k]);
+		if (l->v[k] == id || !b || b->written || !b->capture || !b->in.peer_ip || !a->host ||
+		    strcmp(b->in.peer_ip, a->host) != 0)
+			continue;
+		/* Captures from different machines have different clocks
+		 * (05a/05b in the corpus: 17 s): no order, only a window. */
+		time_t d = b->first_seen > a->first_seen ? b->first_seen - a->first_seen
+							 : a->first_seen - b->first_seen;
+		if (d > PATH_LINK_WINDOW)
+			continue;
+		if (best < 0 || b->first_seen < paths_node(p, best)->first_seen)
+			best = l->v[k];
+	}
+	if (best >= 0) {
+		a->next_node = best;
+		paths_node(p, best)->reached = true;
+	}
+}
+
+static void link_node(struct paths *p, long long id)
+{
+	struct path_node *a = paths_node(p, id);
+	if (a->capture) {
+		link_capture(p, id);
+		return;
+	}
+	for (size_t k = 0; k < a->nout; k++) {
+		struct path_hop *d = &a->out[k];
+		size_t count;
+		long long to = -1;
+		d->next = -1;
+		if (d->next_qid) {
+			const struct idl *l = ht_get(p->by_qid, d->next_qid, strlen(d->next_qid));
+			to = nearest(p, l, id, a, d->ts, false, &count);
+			d->link = "queue ID";
+		} else if (a->message_id && !d->local && d->status &&
+			   strcmp(d->status, "sent") == 0) {
+			const struct idl *l = ht_get(p->by_mid, a->message_id,
+						     strlen(a->message_id));
+			to = nearest(p, l, id, a, d->ts, true, &count);
+			if (count != 1)
+				to = -1;	/* several fit: no guess */
+			d->link = "Message-ID";
+		}
+		if (to >= 0) {
+			d->next = to;
+			paths_node(p, to)->reached = true;
+			wire_views(a, d, paths_node(p, to), p->judge, p->judge_arg);
+		} else {
+			d->link = NULL;
+		}
+	}
+}
+
+/* Are the path's nodes all linked (none can gain a link any more)?  With
+ * mark, each node of a loop of links is seen once. */
+static bool tree_linked(struct paths *p, long long id, bool set_written)
+{
+	struct path_node *n = paths_node(p, id);
+	if (!n || n->mark == p->walk)
+		return true;
+	n->mark = p->walk;
+	if (set_written)
+		n->written = true;
+	else if (id >= p->linked)
+		return false;
+	for (size_t k = 0; k < n->nout; k++)
+		if (n->out[k].next >= 0 && !tree_linked(p, n->out[k].next, set_written))
+			return false;
+	return n->next_node < 0 || tree_linked(p, n->next_node, set_written);
+}
+
+static void node_pop(struct paths *p)
+{
+	struct path_node *n = &p->v[p->lo];
+	long long id = p->base + (long long)p->lo;
+	if (!n->capture)
+		idl_drop(p->by_qid, n->qid, id);
+	idl_drop(p->by_mid, n->message_id, id);
+	free(n->host);
+	free(n->instance);
+	free(n->qid);
+	free(n->message_id);
+	free(n->from);
+	if (n->has_inbound)
+		hop_clear(&n->in);
+	for (size_t k = 0; k < n->nout; k++)
+		hop_clear(&n->out[k]);
+	free(n->out);
+	if (++p->lo == p->hi) {
+		p->base += (long long)p->hi;
+		p->lo = p->hi = 0;
+	}
+}
+
+/* Link the nodes that are old enough, write the paths that are complete,
+ * free what was written from the front. */
+static void settle(struct paths *p, bool final)
+{
+	long long end = p->base + (long long)p->hi;
+	while (p->linked < end) {
+		struct path_node *n = paths_node(p, p->linked);
+		if (!final && p->newest <= n->last_seen + PATH_HOLD)
+			break;
+		link_node(p, p->linked);
+		p->linked++;
+	}
+	while (p->cursor < p->linked) {
+		struct path_node *n = paths_node(p, p->cursor);
+		if (!final && p->newest <= n->last_seen + 2 * PATH_HOLD)
+			break;
+		if (!n->reached && !n->written) {
+			p->walk++;
+			if (!final && !tree_linked(p, p->cursor, false))
+				break;	/* a later node of it is not linked yet */
+			p->write(p, n, p->write_arg);
+			p->walk++;
+			tree_linked(p, p->cursor, true);
+		}
+		p->cursor++;
+	}
+	/* Written nodes leave; at the end, so do loops of links no root
+	 * reached (never written) */
+	while (p->lo < p->hi && (p->v[p->lo].written ||
+				 (final && p->base + (long long)p->lo < p->cursor)))
+		node_pop(p);
+}
+

@@ -10,12 +10,20 @@
  * logging off) and the other does, the one that knows fills it in and
  * the hop is judged again; where both know and disagree, both are kept
  * and each is flagged with the other's view.
- * Memory: a compact copy of every message is kept until the end. */
+ * Streaming: the logs come merged by time and messages in the order they
+ * complete.  A message's deliveries are linked once the newest message
+ * seen completed PATH_HOLD seconds after it (the next server's copy has
+ * completed by then, unless it stayed queued longer); a path is written
+ * once its newest message is 2 x PATH_HOLD old, so a message that
+ * completes later than that cannot link into it any more (its delivery
+ * stays unlinked).  Memory: the messages of the last 2 x PATH_HOLD seconds
+ * and those whose paths wait for them. */
 #ifndef TW_PATHS_H
 #define TW_PATHS_H
 #include "message.h"
 
 #define PATH_LINK_WINDOW 300	/* seconds between a delivery and the next arrival */
+#define PATH_HOLD 3600		/* see above */
 
 struct path_hop {
 	enum ev_dir dir;
@@ -25,7 +33,7 @@ struct path_hop {
 	struct tls_state tls;
 	const char *verdict, *severity, *rule;	/* owned by the policy */
 	time_t ts;
-	long next;		/* the node this delivery reached, -1 none */
+	long long next;		/* the node this delivery reached, -1 none */
 	const char *link;	/* how: "queue ID" or "Message-ID" */
 	char *tls_from;		/* the TLS facts came from the other end's log */
 	char *conflict;		/* the other end's log says otherwise */
@@ -33,28 +41,32 @@ struct path_hop {
 
 struct path_node {
 	char *host, *instance, *qid, *message_id, *from;
-	time_t first_seen;
+	time_t first_seen, last_seen;
 	bool has_inbound, reached, visited, capture;
-	long next_node;		/* captures: the next server's session of it */
+	bool written;		/* its path has been written */
+	unsigned mark;		/* the last walk that saw it */
+	long long next_node;	/* captures: the next server's session of it */
 	struct path_hop in;
 	struct path_hop *out;
 	size_t nout;
 };
 
-struct paths {
-	struct path_node *v;
-	size_t n, cap;
-	struct hashtab *by_qid, *by_mid;
-};
+struct paths;
 
-struct paths *paths_new(void);
-void paths_free(struct paths *p);
-/* Keep what a path needs of a judged log message (m stays the caller's). */
-void paths_add(struct paths *p, const struct message *m);
 /* Judge a hop again: m carries the node's message fields, h the hop. */
 typedef void (*path_judge_fn)(const struct message *m, struct hop *h, void *arg);
-/* Link deliveries to the messages they became on the next server, and
- * let each wire hop's two views fill each other (judged with judge). */
-void paths_link(struct paths *p, path_judge_fn judge, void *arg);
+/* Write the path that starts at root (walk it with paths_node). */
+typedef void (*path_write_fn)(struct paths *p, struct path_node *root, void *arg);
+
+struct paths *paths_new(path_judge_fn judge, void *judge_arg, path_write_fn write,
+			void *write_arg);
+void paths_free(struct paths *p);
+/* Keep what a path needs of a judged log message (m stays the caller's);
+ * paths that are complete are written. */
+void paths_add(struct paths *p, const struct message *m);
+/* The end of the input: link and write everything still held. */
+void paths_finish(struct paths *p);
+/* A node by id (from a hop's next or a node's next_node), NULL if gone. */
+struct path_node *paths_node(struct paths *p, long long id);
 
 #endif

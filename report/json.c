@@ -471,10 +471,10 @@ static void path_hop(struct path_walk *w, const struct path_node *n, const struc
 	if (hs > w->s[t]) w->s[t] = hs;
 }
 
-static void path_walk(struct path_walk *w, struct paths *p, size_t id, bool with_inbound)
+static void path_walk(struct path_walk *w, struct paths *p, struct path_node *n,
+		      bool with_inbound)
 {
-	struct path_node *n = &p->v[id];
-	if (n->visited)
+	if (!n || n->visited)
 		return;	/* a loop of links: each server once */
 	n->visited = true;
 	w->servers++;
@@ -482,44 +482,39 @@ static void path_walk(struct path_walk *w, struct paths *p, size_t id, bool with
 		path_hop(w, n, &n->in);
 	for (size_t k = 0; k < n->nout; k++) {
 		path_hop(w, n, &n->out[k]);
-		if (n->out[k].next >= 0) {
-			struct path_node *next = &p->v[n->out[k].next];
+		struct path_node *next = n->out[k].next >= 0 ? paths_node(p, n->out[k].next) : NULL;
+		if (next) {
 			if (next->has_inbound && !next->visited)
 				path_hop(w, next, &next->in);
-			path_walk(w, p, (size_t)n->out[k].next, false);
+			path_walk(w, p, next, false);
 		}
 	}
-	if (n->next_node >= 0 && !p->v[n->next_node].visited) {
-		struct path_node *next = &p->v[n->next_node];
+	struct path_node *next = n->next_node >= 0 ? paths_node(p, n->next_node) : NULL;
+	if (next && !next->visited) {
 		if (next->has_inbound)
 			path_hop(w, next, &next->in);
-		path_walk(w, p, (size_t)n->next_node, false);
+		path_walk(w, p, next, false);
 	}
 }
 
-void json_paths(struct buf *b, struct paths *p)
+void json_path(struct buf *b, struct paths *p, struct path_node *root)
 {
-	for (size_t i = 0; i < p->n; i++) {
-		struct path_node *root = &p->v[i];
-		if (root->reached)
-			continue;
-		struct path_walk w = { .b = b, .first = true, .v = { -1, -1, -1 }, .s = { -1, -1, -1 } };
-		bool f = true;
-		buf_addc(b, '{');
-		kstr(b, "kind", "path", &f);
-		kstr(b, "message_id", root->message_id, &f);
-		kstr(b, "from", root->from, &f);
-		ktime(b, "first_seen", root->first_seen, &f);
-		key(b, "hops", &f);
-		buf_addc(b, '[');
-		path_walk(&w, p, i, true);
-		buf_addc(b, ']');
-		kint(b, "messages", (long)w.servers, true, &f);
-		int t = w.v[2] >= 0 ? 2 : w.v[1] >= 0 ? 1 : 0;
-		kstr(b, "verdict", w.v[t] >= 0 ? verdict_names[w.v[t]] : "unknown", &f);
-		kstr(b, "severity", w.s[t] >= 0 ? severity_names[w.s[t]] : "info", &f);
-		buf_adds(b, "}\n");
-	}
+	struct path_walk w = { .b = b, .first = true, .v = { -1, -1, -1 }, .s = { -1, -1, -1 } };
+	bool f = true;
+	buf_addc(b, '{');
+	kstr(b, "kind", "path", &f);
+	kstr(b, "message_id", root->message_id, &f);
+	kstr(b, "from", root->from, &f);
+	ktime(b, "first_seen", root->first_seen, &f);
+	key(b, "hops", &f);
+	buf_addc(b, '[');
+	path_walk(&w, p, root, true);
+	buf_addc(b, ']');
+	kint(b, "messages", (long)w.servers, true, &f);
+	int t = w.v[2] >= 0 ? 2 : w.v[1] >= 0 ? 1 : 0;
+	kstr(b, "verdict", w.v[t] >= 0 ? verdict_names[w.v[t]] : "unknown", &f);
+	kstr(b, "severity", w.s[t] >= 0 ? severity_names[w.s[t]] : "info", &f);
+	buf_adds(b, "}\n");
 }
 
 const char *ev_kind_name(enum ev_kind k)

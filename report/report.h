@@ -29,9 +29,10 @@ void json_connection(struct buf *out, const struct smtp_connection *c,
 		     const struct report_ctx *rc);
 
 struct paths;
+struct path_node;
 /* One JSON object per path (a message followed across servers). */
-/* After paths_link. */
-void json_paths(struct buf *out, struct paths *p);
+/* One path, from its first server on (a path_write_fn's work). */
+void json_path(struct buf *out, struct paths *p, struct path_node *root);
 
 struct manifest;
 struct html;
