@@ -98,6 +98,8 @@ if [ "$TEN" != 0 ]; then
   rm -f "$D/cap-10x.pcap"
 fi
 echo
+sh bench/join.sh
+echo
 echo "Instructions (callgrind):"
 head -n 100000 "$LOG" > "$D/slice.log"
 python3 bench/scale_pcap.py samples/lab/lab.pcap 20 > "$D/slice.pcap"
