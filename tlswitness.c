@@ -590,7 +590,8 @@ int main(int argc, char **argv)
 	join_settle(r.join, skew_given, skew);
 	if (joining) {	/* read again beside the logs, in step with them */
 		for (size_t i = 0; i < ncaptures; i++)
-			join_add_capture(r.join, files[captures[i]], captures[i], cst[i].first_ts);
+			join_add_capture(r.join, files[captures[i]], captures[i], cst[i].first_ts,
+					 cst[i].packets);
 		join_set_reading(r.join, ports, nports, threads);
 		r.joining = true;
 	}

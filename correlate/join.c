@@ -64,6 +64,7 @@ struct capfile {
 	char *path;
 	int file_id;
 	time_t first_ts;
+	uint64_t packets;	/* what the first read read */
 	struct bits used, dup;	/* by record, by connection */
 	size_t nconn, nrec;	/* ordinals of the read in progress */
 	struct capture_reader *cr;
@@ -622,12 +623,14 @@ void join_settle(struct join *j, bool fixed, long skew)
 
 /* ---- pass 3: reading the captures in step ----------------------------------- */
 
-void join_add_capture(struct join *j, const char *path, int file_id, time_t first_ts)
+void join_add_capture(struct join *j, const char *path, int file_id, time_t first_ts,
+		      uint64_t packets)
 {
 	struct capfile *f = file_of(j, file_id);
 	free(f->path);
 	f->path = xstrdup(path);
 	f->first_ts = first_ts;
+	f->packets = packets;
 }
 
 void join_set_reading(struct join *j, const uint16_t *ports, size_t nports, int threads)
@@ -647,6 +650,7 @@ static void file_start(struct join *j, struct capfile *f)
 	f->cr = capture_new(j->ports, j->nports, j->quiet ? j->quiet : stderr,
 			    reread_connection, f);
 	capture_set_threads(f->cr, j->threads);
+	capture_set_limit(f->cr, f->packets);
 	f->nconn = f->nrec = 0;
 	f->open = true;
 	if (!capture_open(f->cr, f->path, f->file_id, &f->st))

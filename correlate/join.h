@@ -51,8 +51,10 @@ void join_observe(struct join *j, const struct message *m);
 /* Fix the offset (--skew) or estimate it from what was observed. */
 void join_settle(struct join *j, bool fixed, long skew);
 /* Pass 3: the captures to read again beside the logs, in the order of
- * pass 1; first_ts their first packet's time (0: none, skipped). */
-void join_add_capture(struct join *j, const char *path, int file_id, time_t first_ts);
+ * pass 1; first_ts their first packet's time (0: none, skipped), packets
+ * how many pass 1 read (a file still being written is read as far). */
+void join_add_capture(struct join *j, const char *path, int file_id, time_t first_ts,
+		      uint64_t packets);
 void join_set_reading(struct join *j, const uint16_t *ports, size_t nports, int threads);
 /* Before each log line of stamp ts: read the captures up to it. */
 void join_advance(struct join *j, time_t ts);

@@ -59,6 +59,7 @@ struct capture_reader {
 	size_t ooo_total;	/* out-of-order bytes held over all flows */
 	bool prefetch;		/* read and decompress on a second thread */
 	struct flow *last;	/* the flow of the last segment, or NULL */
+	uint64_t max_frames;	/* capture_set_limit, 0: none */
 	/* the file being read (capture_open .. capture_close) */
 	pcap_t *pc;
 	struct linesrc *ls;
@@ -520,7 +521,13 @@ bool capture_pump(struct capture_reader *cr, time_t until)
 	struct pcap_pkthdr *hdr;
 	const u_char *data;
 	int rc;
+	bool limited = false;
 	while ((rc = pcap_next_ex(cr->pc, &hdr, &data)) == 1) {
+		if (cr->max_frames && cr->frame >= cr->max_frames) {
+			limited = true;	/* as far as the first read went */
+			rc = 0;
+			break;
+		}
 		cr->frame++;
 		cr->st->packets++;
 		packet(cr, cr->dlt, hdr, data);
@@ -543,8 +550,8 @@ bool capture_pump(struct capture_reader *cr, time_t until)
 	cr->pc = NULL;
 	/* Whatever libpcap left unread still belongs to the file's hash. */
 	char *rest = xmalloc(65536);
-	long n;
-	while ((n = ls_read(cr->ls, rest, 65536)) > 0)
+	long n = limited ? -1 : 0;
+	while (!limited && (n = ls_read(cr->ls, rest, 65536)) > 0)
 		;
 	free(rest);
 	if (n == 0) {
@@ -582,6 +589,11 @@ bool capture_read(struct capture_reader *cr, const char *path, int file_id,
 		;
 	capture_close(cr);
 	return !st->failed;
+}
+
+void capture_set_limit(struct capture_reader *cr, uint64_t frames)
+{
+	cr->max_frames = frames;
 }
 
 void capture_set_threads(struct capture_reader *cr, int threads)

@@ -65,6 +65,10 @@ bool capture_open(struct capture_reader *cr, const char *path, int file_id,
 		  struct capture_stats *st);
 bool capture_pump(struct capture_reader *cr, time_t until);
 void capture_close(struct capture_reader *cr);
+/* Read at most this many frames of each file, as if it ended there: a
+ * capture read again (joins) is read as far as the first read went, even
+ * if it has grown since.  0: no limit. */
+void capture_set_limit(struct capture_reader *cr, uint64_t frames);
 /* threads > 1: read, hash and decompress on a second thread. */
 void capture_set_threads(struct capture_reader *cr, int threads);
 void capture_free(struct capture_reader *cr);
