@@ -89,6 +89,9 @@ static void usage(FILE *f)
 	      "                      there as JSON too\n"
 	      "      --skew SECONDS  the capture clock's offset from the logs (capture time\n"
 	      "                      minus log time); default: estimated from exact matches\n"
+	      "                      (queue IDs), else from addresses and times\n"
+	      "      --skew-max SECONDS  look for an offset no larger than this without\n"
+	      "                      exact matches (default 900)\n"
 	      "      --threads N     1: do everything on one thread; 2 or more (the\n"
 	      "                      default on a multi-core machine): judge and write\n"
 	      "                      on a second one, read and decompress on a third\n"
@@ -331,6 +334,7 @@ int main(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "ports", required_argument, NULL, 'P' },
 		{ "skew", required_argument, NULL, 'S' },
+		{ "skew-max", required_argument, NULL, 'X' },
 		{ "manifest", required_argument, NULL, 'M' },
 		{ "org", required_argument, NULL, 'O' },
 		{ "policy-map", required_argument, NULL, 'A' },
@@ -349,7 +353,7 @@ int main(int argc, char **argv)
 	bool quiet = false;
 	uint16_t ports[CAP_MAX_PORTS];
 	size_t nports = 0;
-	long skew = 0;
+	long skew = 0, skew_max = JOIN_SKEW_MAX;
 	bool skew_given = false;
 	bool format_given = false, map_given = false;
 	int threads = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 2 : 1;
@@ -409,6 +413,16 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			skew_given = true;
+			break;
+		}
+		case 'X': {
+			char *end;
+			skew_max = strtol(optarg, &end, 10);
+			if (*end || end == optarg || skew_max < 1 || skew_max > 86400) {
+				fprintf(stderr, "tlswitness: --skew-max takes the largest offset to "
+					"look for, in seconds (1 .. 86400), not '%s'\n", optarg);
+				return 2;
+			}
 			break;
 		}
 		case 'o': r.out_path = optarg; break;
@@ -546,6 +560,7 @@ int main(int argc, char **argv)
 	int input_errors = 0;
 	/* Captures first: their connections wait to be joined with the logs. */
 	r.join = join_new();
+	join_set_skew_max(r.join, skew_max);
 	if (r.fmt == FMT_PATHS)
 		r.paths = paths_new(judge_path_hop, r.policy, write_path, &r);
 	else if (r.fmt == FMT_HTML)

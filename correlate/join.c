@@ -116,6 +116,8 @@ struct join {
 	size_t nrecords;
 	struct hashtab *xkeys, *offered, *seen;
 	unsigned xlevel;		/* xkeys samples 1 in 2^xlevel queue IDs */
+	struct hashtab *csample;	/* a sample of the connections, for the */
+	unsigned clevel;		/* offset when no queue ID matches */
 	unsigned long duplicates;
 	struct seen *seen_ring;		/* seen's entries, oldest first */
 	size_t seen_head, seen_n;
@@ -125,6 +127,15 @@ struct join {
 	size_t nsamples, capsamples;
 	long offset;
 	bool fixed;
+	/* the offsets address-and-time pairs allow, over [-bound, bound]:
+	 * counts as a difference array */
+	long bound;
+	int *hist;
+	struct hashtab *cs_by_client, *cs_by_server;	/* index into csamples */
+	struct csample **csamples;
+	size_t ncsamples;
+	unsigned long npairs, pair_best;
+	const char *how;		/* how the offset was found */
 	/* pass 3: the window, records r[lo .. hi) with ids base+lo .. */
 	struct crec *r;
 	size_t lo, hi, cap;
@@ -165,6 +176,8 @@ struct join *join_new(void)
 	j->hosts = ht_new();
 	j->host_server = ht_new();
 	j->xkeys = ht_new();
+	j->csample = ht_new();
+	j->bound = JOIN_SKEW_MAX;
 	j->offered = ht_new();
 	j->seen = ht_new();
 	j->hw = 0;
@@ -221,6 +234,11 @@ void join_free(struct join *j)
 	ht_free(j->hosts, NULL);
 	ht_free(j->host_server, NULL);
 	ht_free(j->xkeys, free);
+	ht_free(j->csample, free);
+	ht_free(j->cs_by_client, idlist_free);
+	ht_free(j->cs_by_server, idlist_free);
+	free(j->csamples);
+	free(j->hist);
 	ht_free(j->offered, NULL);
 	ht_free(j->seen, NULL);
 	free(j->seen_ring);
@@ -361,23 +379,30 @@ static void stripped_by_server(const struct join *j, const struct smtp_connectio
 	hop_set_basis(h, b);
 }
 
-/* Is this queue ID in the sample: the top xlevel bits of its hash zero. */
+/* Is this key in a sample of level lv: the top lv bits of its hash zero.
+ * Each time a sample fills, its level rises by one and half of it goes:
+ * what stays is spread evenly over the whole input. */
+static bool in_sample(unsigned lv, const char *k, size_t kl)
+{
+	return lv == 0 || ht_key_hash(k, kl) >> (64 - lv) == 0;
+}
+
 static bool sampled(const struct join *j, const char *qid, size_t kl)
 {
-	return j->xlevel == 0 || ht_key_hash(qid, kl) >> (64 - j->xlevel) == 0;
+	return in_sample(j->xlevel, qid, kl);
 }
 
 struct keylist {
 	char **v;
 	size_t n;
-	const struct join *j;
+	unsigned lv;
 };
 
 static void collect_unsampled(const char *k, size_t kl, void *val, void *arg)
 {
 	(void)val;
 	struct keylist *l = arg;
-	if (!sampled(l->j, k, kl)) {
+	if (!in_sample(l->lv, k, kl)) {
 		char *c = xmalloc(kl + 1);	/* table keys need not end in NUL */
 		memcpy(c, k, kl);
 		c[kl] = '\0';
@@ -385,17 +410,46 @@ static void collect_unsampled(const char *k, size_t kl, void *val, void *arg)
 	}
 }
 
-/* The sample is full: keep the half of it the next hash bit keeps. */
-static void resample(struct join *j)
+/* A sample is full: keep the half of it the next hash bit keeps. */
+static void resample(struct hashtab *ht, unsigned *lv)
 {
-	j->xlevel++;
-	struct keylist l = { .v = xcalloc(ht_count(j->xkeys) + 1, sizeof *l.v), .j = j };
-	ht_foreach(j->xkeys, collect_unsampled, &l);
+	++*lv;
+	struct keylist l = { .v = xcalloc(ht_count(ht) + 1, sizeof *l.v), .lv = *lv };
+	ht_foreach(ht, collect_unsampled, &l);
 	for (size_t i = 0; i < l.n; i++) {
-		free(ht_remove(j->xkeys, l.v[i], strlen(l.v[i])));
+		free(ht_remove(ht, l.v[i], strlen(l.v[i])));
 		free(l.v[i]);
 	}
 	free(l.v);
+}
+
+/* A connection of the sample: what its offset from a log hop can be. */
+struct csample {
+	char client[64], server[64];
+	int sport;
+	time_t first, last;
+};
+
+static void sample_connection(struct join *j, const struct smtp_connection *c)
+{
+	char k[256];
+	int kl = snprintf(k, sizeof k, "%s|%u|%s|%u|%lld", c->client, c->cport, c->server,
+			  c->sport, (long long)c->first_ts);
+	size_t n = kl < (int)sizeof k ? (size_t)kl : sizeof k - 1;
+	if (!in_sample(j->clevel, k, n) || ht_get(j->csample, k, n))
+		return;
+	if (ht_count(j->csample) >= JOIN_EXACT_MAX) {
+		resample(j->csample, &j->clevel);
+		if (!in_sample(j->clevel, k, n))
+			return;
+	}
+	struct csample *x = xcalloc(1, sizeof *x);
+	snprintf(x->client, sizeof x->client, "%s", c->client);
+	snprintf(x->server, sizeof x->server, "%s", c->server);
+	x->sport = c->sport;
+	x->first = c->first_ts;
+	x->last = c->last_ts;
+	ht_put(j->csample, k, n, x);
 }
 
 static void learn_record(struct join *j, struct message *m, const struct smtp_connection *c)
@@ -414,7 +468,7 @@ static void learn_record(struct join *j, struct message *m, const struct smtp_co
 			x->count++;
 		} else {
 			if (ht_count(j->xkeys) >= JOIN_EXACT_MAX) {
-				resample(j);
+				resample(j->xkeys, &j->xlevel);
 				if (!sampled(j, m->qid, kl)) {
 					message_free(m);
 					return;
@@ -530,6 +584,8 @@ void join_add_connection(struct join *j, struct smtp_connection *c)
 			bit_set(&f->dup, f->nconn - 1);
 		return;
 	}
+	if (!j->emit)
+		sample_connection(j, c);
 	j->cur = c;
 	capconn_messages(c, add_record, j);
 	j->cur = NULL;
@@ -579,11 +635,93 @@ static const struct xkey *xkey_get(const struct join *j, const char *qid)
 	return x && x->count == 1 ? x : NULL;
 }
 
+static void csample_index(const char *k, size_t kl, void *val, void *arg)
+{
+	(void)k;
+	(void)kl;
+	struct join *j = arg;
+	j->csamples[j->ncsamples++] = val;
+}
+
+/* The offsets that would put log time ts inside a sampled connection's
+ * span (a second of slack for stamps cut to the second) are counted:
+ * the true offset is inside every true pair's interval, the others fall
+ * anywhere. */
+static void pairs_of(struct join *j, const struct idlist *l, time_t ts)
+{
+	if (!l || j->npairs >= JOIN_PAIRS_MAX)
+		return;
+	/* the list is in order of first packet: start where a connection
+	 * could begin (an hour before the earliest offset, at most) */
+	size_t a = l->lo, b = l->n;
+	time_t from = ts - j->bound - 3600;
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+		if (j->csamples[l->v[mid]]->first < from)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	for (size_t i = a; i < l->n; i++) {
+		const struct csample *c = j->csamples[l->v[i]];
+		long lo = (long)(c->first - ts) - 1, hi = (long)(c->last - ts) + 1;
+		if (lo > j->bound)
+			break;
+		if (hi < -j->bound)
+			continue;
+		if (lo < -j->bound)
+			lo = -j->bound;
+		if (hi > j->bound)
+			hi = j->bound;
+		j->hist[lo + j->bound]++;
+		j->hist[hi + j->bound + 1]--;
+		j->npairs++;
+	}
+}
+
+static int cmp_cs(const void *a, const void *b)
+{
+	const struct csample *x = *(struct csample *const *)a, *y = *(struct csample *const *)b;
+	if (x->first != y->first)
+		return x->first < y->first ? -1 : 1;
+	int c = strcmp(x->client, y->client);
+	return c ? c : strcmp(x->server, y->server);
+}
+
+static void observe_pairs(struct join *j, const struct message *m)
+{
+	if (!j->hist) {	/* the first log message: index the sample */
+		j->hist = xcalloc((size_t)(2 * j->bound + 2), sizeof *j->hist);
+		j->csamples = xcalloc(ht_count(j->csample) + 1, sizeof *j->csamples);
+		ht_foreach(j->csample, csample_index, j);
+		qsort(j->csamples, j->ncsamples, sizeof *j->csamples, cmp_cs);
+		j->cs_by_client = ht_new();
+		j->cs_by_server = ht_new();
+		char sk[96];
+		for (size_t i = 0; i < j->ncsamples; i++) {
+			index_add(j->cs_by_client, j->csamples[i]->client, i);
+			server_key(sk, sizeof sk, j->csamples[i]->server, j->csamples[i]->sport);
+			index_add(j->cs_by_server, sk, i);
+		}
+	}
+	if (m->has_inbound && !m->inbound.local && m->inbound.peer_ip)
+		pairs_of(j, index_get(j->cs_by_client, m->inbound.peer_ip), m->inbound.ts);
+	for (size_t i = 0; i < m->ndl; i++) {
+		const struct hop *h = &m->dl[i];
+		if (h->local || !h->peer_ip)
+			continue;
+		char sk[96];
+		server_key(sk, sizeof sk, h->peer_ip, h->peer_port >= 0 ? h->peer_port : 25);
+		pairs_of(j, index_get(j->cs_by_server, sk), h->ts);
+	}
+}
+
 void join_observe(struct join *j, const struct message *m)
 {
 	static int one = 1;
 	if (m->inbound.source != SRC_LOG)
 		return;
+	observe_pairs(j, m);
 	const struct xkey *x = xkey_get(j, m->qid);
 	if (x && m->has_inbound && !m->inbound.local) {
 		char hk[300], hs[400];
@@ -608,17 +746,71 @@ static int cmp_long(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The offset most address-and-time pairs allow: the centre (weighted by
+ * count) of the run around the highest count that stays within 10 % of
+ * it.  It counts only when enough pairs agree and no offset outside that
+ * run, farther than the join's slack, does as well. */
+static bool pairs_offset(struct join *j, long *off)
+{
+	if (!j->hist || j->npairs < 3)
+		return false;
+	long n = 2 * j->bound + 1, cur = 0, best = 0, at = -1;
+	long *count = xcalloc((size_t)n, sizeof *count);
+	for (long i = 0; i < n; i++) {
+		cur += j->hist[i];
+		count[i] = cur;
+		if (cur > best) {
+			best = cur;
+			at = i;
+		}
+	}
+	bool ok = best >= 3;
+	long a = at, b = at;
+	while (ok && a > 0 && count[a - 1] * 10 >= best * 9)
+		a--;
+	while (ok && b + 1 < n && count[b + 1] * 10 >= best * 9)
+		b++;
+	for (long i = 0; ok && i < n; i++)	/* a rival peak: the pairs do not tell */
+		if (count[i] >= best && (i < a - 2 * JOIN_WINDOW || i > b + 2 * JOIN_WINDOW))
+			ok = false;
+	if (ok) {
+		double w = 0, sum = 0;
+		for (long i = a; i <= b; i++) {
+			w += (double)count[i];
+			sum += (double)count[i] * (double)i;
+		}
+		*off = (long)(sum / w + 0.5) - j->bound;
+		j->pair_best = (unsigned long)best;
+	}
+	free(count);
+	return ok;
+}
+
 void join_settle(struct join *j, bool fixed, long skew)
 {
 	j->fixed = fixed;
 	if (fixed) {
 		j->offset = skew;
+		j->how = "fixed by --skew";
 		return;
 	}
+	long off;
 	if (j->nsamples) {
 		qsort(j->samples, j->nsamples, sizeof *j->samples, cmp_long);
 		j->offset = j->samples[j->nsamples / 2];
+		j->how = "the median offset";
+	} else if (pairs_offset(j, &off)) {
+		j->offset = off;
+		j->how = "no exact match: the offset most address and time pairs allow";
+	} else {
+		j->how = "no exact match: assumed 0";
 	}
+}
+
+void join_set_skew_max(struct join *j, long bound)
+{
+	if (bound > 0 && bound <= 86400)
+		j->bound = bound;
 }
 
 /* ---- pass 3: reading the captures in step ----------------------------------- */
@@ -971,10 +1163,13 @@ void join_finish(struct join *j, message_fn emit, void *arg)
 
 void join_report(const struct join *j, FILE *f)
 {
-	fprintf(f, "tlswitness: join: capture clock at %+ld s against the logs (%s, %zu "
+	char pairs[96] = "";
+	if (!j->fixed && !j->nsamples && j->pair_best)
+		snprintf(pairs, sizeof pairs, ", %lu of %lu pairs agree", j->pair_best, j->npairs);
+	fprintf(f, "tlswitness: join: capture clock at %+ld s against the logs (%s%s, %zu "
 		"exact matches); %lu log hops joined with capture connections (%lu exactly), "
 		"%lu ambiguous, %lu in conflict; %lu duplicate capture connection%s\n",
-		j->offset, j->fixed ? "fixed by --skew" : j->nsamples ? "the median offset"
-		: "no exact match: assumed 0", j->nsamples, j->joined, j->exact, j->ambiguous,
-		j->conflicts, j->duplicates, j->duplicates == 1 ? "" : "s");
+		j->offset, j->how ? j->how : "no exact match: assumed 0", pairs, j->nsamples,
+		j->joined, j->exact, j->ambiguous, j->conflicts, j->duplicates,
+		j->duplicates == 1 ? "" : "s");
 }

@@ -35,6 +35,12 @@
  * its median needs no more. */
 #define JOIN_EXACT_MAX 16384
 
+/* Without an exact match, the offset is sought within this many seconds
+ * either way (--skew-max) from pairs of a log hop and a capture connection
+ * of the same address; JOIN_PAIRS_MAX pairs are counted at most. */
+#define JOIN_SKEW_MAX 900
+#define JOIN_PAIRS_MAX 4000000
+
 struct join;
 
 struct join *join_new(void);
@@ -48,6 +54,8 @@ void join_add_connection(struct join *j, struct smtp_connection *c);
 size_t join_nrecords(const struct join *j);
 /* Pass 2: learn from the exact matches of one log message. */
 void join_observe(struct join *j, const struct message *m);
+/* Bound the search for the offset (--skew-max); before join_observe. */
+void join_set_skew_max(struct join *j, long bound);
 /* Fix the offset (--skew) or estimate it from what was observed. */
 void join_settle(struct join *j, bool fixed, long skew);
 /* Pass 3: the captures to read again beside the logs, in the order of
