@@ -134,7 +134,7 @@ struct join {
 	struct hashtab *cs_by_client, *cs_by_server;	/* index into csamples */
 	struct csample **csamples;
 	size_t ncsamples;
-	unsigned long npairs, pair_best;
+	unsigned long npairs, pair_best, pair_work;
 	const char *how;		/* how the offset was found */
 	/* pass 3: the window, records r[lo .. hi) with ids base+lo .. */
 	struct crec *r;
@@ -649,8 +649,8 @@ static void csample_index(const char *k, size_t kl, void *val, void *arg)
  * anywhere. */
 static void pairs_of(struct join *j, const struct idlist *l, time_t ts)
 {
-	if (!l || j->npairs >= JOIN_PAIRS_MAX)
-		return;
+	if (!l || j->npairs >= JOIN_PAIRS_MAX || j->pair_work >= 4 * (unsigned long)JOIN_PAIRS_MAX)
+		return;	/* enough to tell, or too much work for what it tells */
 	/* the list is in order of first packet: start where a connection
 	 * could begin (an hour before the earliest offset, at most) */
 	size_t a = l->lo, b = l->n;
@@ -665,6 +665,7 @@ static void pairs_of(struct join *j, const struct idlist *l, time_t ts)
 	for (size_t i = a; i < l->n; i++) {
 		const struct csample *c = j->csamples[l->v[i]];
 		long lo = (long)(c->first - ts) - 1, hi = (long)(c->last - ts) + 1;
+		j->pair_work++;
 		if (lo > j->bound)
 			break;
 		if (hi < -j->bound)
