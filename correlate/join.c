@@ -25,6 +25,7 @@
  * and those bits. */
 #include "join.h"
 #include "../util/hashtab.h"
+#include "../util/idlist.h"
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,11 +82,6 @@ struct crec {
 	char client[64], server[64];
 	int cport, sport;
 	time_t first, last;
-};
-
-struct idlist {
-	uint64_t *v;
-	size_t lo, n, cap;		/* v[lo .. n) */
 };
 
 /* What pass 1 keeps of a capture message whose server named its queue ID. */
@@ -186,13 +182,6 @@ struct join *join_new(void)
 	return j;
 }
 
-static void idlist_free(void *p)
-{
-	struct idlist *l = p;
-	free(l->v);
-	free(l);
-}
-
 static void window_clear(struct join *j);
 
 static void files_close(struct join *j)
@@ -248,48 +237,7 @@ void join_free(struct join *j)
 	free(j);
 }
 
-/* ---- the window's indexes ------------------------------------------------- */
-
-static void index_add(struct hashtab *ht, const char *key, uint64_t id)
-{
-	if (!key)
-		return;
-	size_t kl = strlen(key);
-	struct idlist *l = ht_get(ht, key, kl);
-	if (!l) {
-		l = xcalloc(1, sizeof *l);
-		ht_put(ht, key, kl, l);
-	}
-	if (l->n == l->cap) {
-		if (l->lo > l->n / 2) {	/* room at the front, from records gone */
-			memmove(l->v, l->v + l->lo, (l->n - l->lo) * sizeof *l->v);
-			l->n -= l->lo;
-			l->lo = 0;
-		} else {
-			l->cap = l->cap ? l->cap * 2 : 4;
-			l->v = xrealloc(l->v, l->cap * sizeof *l->v);
-		}
-	}
-	l->v[l->n++] = id;
-}
-
-/* Records leave in id order, so a leaving one is first in its lists. */
-static void index_drop(struct hashtab *ht, const char *key, uint64_t id)
-{
-	if (!key)
-		return;
-	size_t kl = strlen(key);
-	struct idlist *l = ht_get(ht, key, kl);
-	if (!l || l->lo == l->n || l->v[l->lo] != id)
-		return;
-	if (++l->lo == l->n)
-		idlist_free(ht_remove(ht, key, kl));
-}
-
-static const struct idlist *index_get(const struct hashtab *ht, const char *key)
-{
-	return key ? ht_get(ht, key, strlen(key)) : NULL;
-}
+/* ---- the window ------------------------------------------------------------ */
 
 static struct crec *rec(struct join *j, uint64_t id)
 {
@@ -307,11 +255,11 @@ static void window_pop(struct join *j)
 	struct crec *r = &j->r[j->lo];
 	uint64_t id = j->base + j->lo;
 	char sk[96];
-	index_drop(j->by_qid, r->m->qid, id);
-	index_drop(j->by_mid, r->m->message_id, id);
-	index_drop(j->by_client, r->client, id);
+	idx_drop(j->by_qid, r->m->qid, id);
+	idx_drop(j->by_mid, r->m->message_id, id);
+	idx_drop(j->by_client, r->client, id);
 	server_key(sk, sizeof sk, r->server, r->sport);
-	index_drop(j->by_server, sk, id);
+	idx_drop(j->by_server, sk, id);
 	if (r->last + JOIN_WINDOW > j->edge)
 		j->edge = r->last + JOIN_WINDOW;
 	message_free(r->m);
@@ -351,11 +299,11 @@ static void window_push(struct join *j, struct crec *r)
 	uint64_t id = j->base + j->hi;
 	j->r[j->hi++] = *r;
 	char sk[96];
-	index_add(j->by_qid, r->m->qid, id);
-	index_add(j->by_mid, r->m->message_id, id);
-	index_add(j->by_client, r->client, id);
+	idx_add(j->by_qid, r->m->qid, id);
+	idx_add(j->by_mid, r->m->message_id, id);
+	idx_add(j->by_client, r->client, id);
 	server_key(sk, sizeof sk, r->server, r->sport);
-	index_add(j->by_server, sk, id);
+	idx_add(j->by_server, sk, id);
 }
 
 /* ---- records ---------------------------------------------------------------- */
@@ -700,20 +648,20 @@ static void observe_pairs(struct join *j, const struct message *m)
 		j->cs_by_server = ht_new();
 		char sk[96];
 		for (size_t i = 0; i < j->ncsamples; i++) {
-			index_add(j->cs_by_client, j->csamples[i]->client, i);
+			idx_add(j->cs_by_client, j->csamples[i]->client, i);
 			server_key(sk, sizeof sk, j->csamples[i]->server, j->csamples[i]->sport);
-			index_add(j->cs_by_server, sk, i);
+			idx_add(j->cs_by_server, sk, i);
 		}
 	}
 	if (m->has_inbound && !m->inbound.local && m->inbound.peer_ip)
-		pairs_of(j, index_get(j->cs_by_client, m->inbound.peer_ip), m->inbound.ts);
+		pairs_of(j, idx_get(j->cs_by_client, m->inbound.peer_ip), m->inbound.ts);
 	for (size_t i = 0; i < m->ndl; i++) {
 		const struct hop *h = &m->dl[i];
 		if (h->local || !h->peer_ip)
 			continue;
 		char sk[96];
 		server_key(sk, sizeof sk, h->peer_ip, h->peer_port >= 0 ? h->peer_port : 25);
-		pairs_of(j, index_get(j->cs_by_server, sk), h->ts);
+		pairs_of(j, idx_get(j->cs_by_server, sk), h->ts);
 	}
 }
 
@@ -962,9 +910,9 @@ static size_t fit(struct join *j, const struct idlist *l, const struct message *
  * so it counts only when it names one connection the host answers on). */
 static const struct idlist *exact_inbound(const struct join *j, const struct message *m)
 {
-	const struct idlist *l = index_get(j->by_qid, m->qid);
+	const struct idlist *l = idx_get(j->by_qid, m->qid);
 	if (!l || l->lo == l->n)
-		l = index_get(j->by_mid, m->message_id);
+		l = idx_get(j->by_mid, m->message_id);
 	return l && l->lo < l->n ? l : NULL;
 }
 
@@ -1036,7 +984,7 @@ static void join_hop(struct join *j, struct message *m, struct hop *h, bool inbo
 	uint64_t pick;
 	/* Exact: the queue ID the next server named, or this message's own. */
 	const struct idlist *ex = inbound ? exact_inbound(j, m)
-					  : index_get(j->by_qid, h->next_qid);
+					  : idx_get(j->by_qid, h->next_qid);
 	if (ex && fit(j, ex, m, h->ts, inbound, h, &pick) == 1 &&
 	    (!inbound || strcmp(rec(j, pick)->client, h->peer_ip) == 0)) {
 		j->exact++;
@@ -1047,10 +995,10 @@ static void join_hop(struct join *j, struct message *m, struct hop *h, bool inbo
 	char sk[96];
 	const struct idlist *l;
 	if (inbound) {
-		l = index_get(j->by_client, h->peer_ip);
+		l = idx_get(j->by_client, h->peer_ip);
 	} else {
 		server_key(sk, sizeof sk, h->peer_ip, h->peer_port >= 0 ? h->peer_port : 25);
-		l = index_get(j->by_server, sk);
+		l = idx_get(j->by_server, sk);
 	}
 	size_t n = fit(j, l, m, h->ts, inbound, h, &pick);
 	if (n == 1) {

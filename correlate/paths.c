@@ -6,14 +6,10 @@
  * path is written. */
 #include "paths.h"
 #include "../util/hashtab.h"
+#include "../util/idlist.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct idl {
-	long long *v;
-	size_t lo, n, cap;		/* v[lo .. n) */
-};
 
 struct paths {
 	struct path_node *v;
@@ -29,47 +25,6 @@ struct paths {
 	path_write_fn write;
 	void *write_arg;
 };
-
-static void idl_add(struct hashtab *ht, const char *k, long long id)
-{
-	if (!k)
-		return;
-	struct idl *l = ht_get(ht, k, strlen(k));
-	if (!l) {
-		l = xcalloc(1, sizeof *l);
-		ht_put(ht, k, strlen(k), l);
-	}
-	if (l->n == l->cap) {
-		if (l->lo > l->n / 2) {
-			memmove(l->v, l->v + l->lo, (l->n - l->lo) * sizeof *l->v);
-			l->n -= l->lo;
-			l->lo = 0;
-		} else {
-			l->cap = l->cap ? l->cap * 2 : 2;
-			l->v = xrealloc(l->v, l->cap * sizeof *l->v);
-		}
-	}
-	l->v[l->n++] = id;
-}
-
-static void idl_free(void *p)
-{
-	struct idl *l = p;
-	free(l->v);
-	free(l);
-}
-
-/* Nodes leave in id order: a leaving one is first in its lists. */
-static void idl_drop(struct hashtab *ht, const char *k, long long id)
-{
-	if (!k)
-		return;
-	struct idl *l = ht_get(ht, k, strlen(k));
-	if (!l || l->lo == l->n || l->v[l->lo] != id)
-		return;
-	if (++l->lo == l->n)
-		idl_free(ht_remove(ht, k, strlen(k)));
-}
 
 struct paths *paths_new(path_judge_fn judge, void *judge_arg, path_write_fn write,
 			void *write_arg)
@@ -261,8 +216,8 @@ void paths_add(struct paths *p, const struct message *m)
 			n->last_seen = m->dl[i].ts;
 	}
 	if (!capture)
-		idl_add(p->by_qid, m->qid, id);
-	idl_add(p->by_mid, m->message_id, id);
+		idx_add(p->by_qid, m->qid, id);
+	idx_add(p->by_mid, m->message_id, id);
 	if (n->last_seen > p->newest)
 		p->newest = n->last_seen;
 	settle(p, false);
@@ -280,12 +235,12 @@ void paths_free(struct paths *p)
 	while (p->lo < p->hi)
 		node_pop(p);
 	free(p->v);
-	ht_free(p->by_qid, idl_free);
-	ht_free(p->by_mid, idl_free);
+	ht_free(p->by_qid, idlist_free);
+	ht_free(p->by_mid, idlist_free);
 	free(p);
 }
 
-static long long nearest(struct paths *p, const struct idl *l, long long self,
+static long long nearest(struct paths *p, const struct idlist *l, long long self,
 			 const struct path_node *from, time_t ts, bool other_server, size_t *count)
 {
 	long long best = -1;
@@ -293,7 +248,7 @@ static long long nearest(struct paths *p, const struct idl *l, long long self,
 	*count = 0;
 	for (size_t i = l ? l->lo : 0; l && i < l->n; i++) {
 		const struct path_node *c = paths_node(p, l->v[i]);
-		if (l->v[i] == self || !c || c->written)
+		if ((long long)l->v[i] == self || !c || c->written)
 			continue;	/* written: too late to join its path */
 		if (other_server && strcmp(c->host ? c->host : "", from->host ? from->host : "") == 0 &&
 		    strcmp(c->instance ? c->instance : "", from->instance ? from->instance : "") == 0)
@@ -315,11 +270,11 @@ static long long nearest(struct paths *p, const struct idl *l, long long self,
 static void link_capture(struct paths *p, long long id)
 {
 	struct path_node *a = paths_node(p, id);
-	const struct idl *l = ht_get(p->by_mid, a->message_id, strlen(a->message_id));
+	const struct idlist *l = idx_get(p->by_mid, a->message_id);
 	long long best = -1;
 	for (size_t k = l ? l->lo : 0; l && k < l->n; k++) {
 		struct path_node *b = paths_node(p, l->v[k]);
-		if (l->v[k] == id || !b || b->written || !b->capture || !b->in.peer_ip || !a->host ||
+		if ((long long)l->v[k] == id || !b || b->written || !b->capture || !b->in.peer_ip || !a->host ||
 		    strcmp(b->in.peer_ip, a->host) != 0)
 			continue;
 		/* Captures from different machines have different clocks
@@ -350,13 +305,12 @@ static void link_node(struct paths *p, long long id)
 		long long to = -1;
 		d->next = -1;
 		if (d->next_qid) {
-			const struct idl *l = ht_get(p->by_qid, d->next_qid, strlen(d->next_qid));
+			const struct idlist *l = idx_get(p->by_qid, d->next_qid);
 			to = nearest(p, l, id, a, d->ts, false, &count);
 			d->link = "queue ID";
 		} else if (a->message_id && !d->local && d->status &&
 			   strcmp(d->status, "sent") == 0) {
-			const struct idl *l = ht_get(p->by_mid, a->message_id,
-						     strlen(a->message_id));
+			const struct idlist *l = idx_get(p->by_mid, a->message_id);
 			to = nearest(p, l, id, a, d->ts, true, &count);
 			if (count != 1)
 				to = -1;	/* several fit: no guess */
@@ -395,8 +349,8 @@ static void node_pop(struct paths *p)
 	struct path_node *n = &p->v[p->lo];
 	long long id = p->base + (long long)p->lo;
 	if (!n->capture)
-		idl_drop(p->by_qid, n->qid, id);
-	idl_drop(p->by_mid, n->message_id, id);
+		idx_drop(p->by_qid, n->qid, id);
+	idx_drop(p->by_mid, n->message_id, id);
 	free(n->host);
 	free(n->instance);
 	free(n->qid);
