@@ -353,7 +353,7 @@ int main(int argc, char **argv)
 	bool quiet = false;
 	uint16_t ports[CAP_MAX_PORTS];
 	size_t nports = 0;
-	long skew = 0, skew_max = JOIN_SKEW_MAX;
+	long skew = 0, skew_max = LEARN_SKEW_MAX;
 	bool skew_given = false;
 	bool format_given = false, map_given = false;
 	int threads = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 2 : 1;

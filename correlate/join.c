@@ -2,9 +2,9 @@
  * Exact matches: a plaintext capture message whose queue ID (from the
  * server's "queued as" reply) is the log message's queue ID (the receiving
  * server's log) or a delivery's next_queue_id (the sending server's log),
- * or whose Message-ID is the log message's.  They give the capture clock's
- * offset (the median of capture time - log time) and the addresses each
- * log host answers on.  Other matches use addresses and time: an inbound
+ * or whose Message-ID is the log message's; the capture clock's offset and
+ * the addresses each log host answers on were learnt first (learn.h).
+ * Other matches use addresses and time: an inbound
  * hop's client address against the capture's client, a delivery's relay
  * address and port against the capture's server, the log time plus the
  * offset inside the connection's span, JOIN_WINDOW seconds either side.
@@ -17,13 +17,14 @@
  * its own up to the log's clock + JOIN_AHEAD, so captures taken on two
  * machines at once are both there; records leave the window when the
  * log's clock is JOIN_RETAIN past them.  A log that goes back in time
- * past the window (the next server's file, read after the first one)
- * starts the captures again.  Each record is named by its file and its
+ * past the window (files put together out of order) starts the captures
+ * again.  Each record is named by its file and its
  * place in it, the same on every read: one bit a record says whether a
  * log hop took it, one bit a connection whether it is a duplicate.
  * Memory: the window, the indexes of what is in it, the held messages
  * and those bits. */
 #include "join.h"
+#include "learn.h"
 #include "../util/hashtab.h"
 #include "../util/idlist.h"
 #include <limits.h>
@@ -84,13 +85,6 @@ struct crec {
 	time_t first, last;
 };
 
-/* What pass 1 keeps of a capture message whose server named its queue ID. */
-struct xkey {
-	unsigned count;
-	time_t first, last;
-	char server[64];
-};
-
 /* A hop older than the window when its message came. */
 struct late {
 	struct message *m;
@@ -110,28 +104,12 @@ struct join {
 	enum mode mode;
 	/* pass 1 */
 	size_t nrecords;
-	struct hashtab *xkeys, *offered, *seen;
-	unsigned xlevel;		/* xkeys samples 1 in 2^xlevel queue IDs */
-	struct hashtab *csample;	/* a sample of the connections, for the */
-	unsigned clevel;		/* offset when no queue ID matches */
+	struct learn *learn;		/* and pass 2: offset, hosts, STARTTLS */
+	struct hashtab *seen;
 	unsigned long duplicates;
 	struct seen *seen_ring;		/* seen's entries, oldest first */
 	size_t seen_head, seen_n;
-	/* pass 2 */
-	struct hashtab *hosts, *host_server;
-	long *samples;
-	size_t nsamples, capsamples;
-	long offset;
-	bool fixed;
-	/* the offsets address-and-time pairs allow, over [-bound, bound]:
-	 * counts as a difference array */
-	long bound;
-	int *hist;
-	struct hashtab *cs_by_client, *cs_by_server;	/* index into csamples */
-	struct csample **csamples;
-	size_t ncsamples;
-	unsigned long npairs, pair_best, pair_work;
-	const char *how;		/* how the offset was found */
+	long offset;			/* learnt, settled */
 	/* pass 3: the window, records r[lo .. hi) with ids base+lo .. */
 	struct crec *r;
 	size_t lo, hi, cap;
@@ -169,12 +147,7 @@ struct join *join_new(void)
 	j->by_mid = ht_new();
 	j->by_client = ht_new();
 	j->by_server = ht_new();
-	j->hosts = ht_new();
-	j->host_server = ht_new();
-	j->xkeys = ht_new();
-	j->csample = ht_new();
-	j->bound = JOIN_SKEW_MAX;
-	j->offered = ht_new();
+	j->learn = learn_new();
 	j->seen = ht_new();
 	j->hw = 0;
 	j->pumped = LLONG_MIN;
@@ -220,18 +193,9 @@ void join_free(struct join *j)
 	ht_free(j->by_mid, idlist_free);
 	ht_free(j->by_client, idlist_free);
 	ht_free(j->by_server, idlist_free);
-	ht_free(j->hosts, NULL);
-	ht_free(j->host_server, NULL);
-	ht_free(j->xkeys, free);
-	ht_free(j->csample, free);
-	ht_free(j->cs_by_client, idlist_free);
-	ht_free(j->cs_by_server, idlist_free);
-	free(j->csamples);
-	free(j->hist);
-	ht_free(j->offered, NULL);
+	learn_free(j->learn);
 	ht_free(j->seen, NULL);
 	free(j->seen_ring);
-	free(j->samples);
 	if (j->quiet)
 		fclose(j->quiet);
 	free(j);
@@ -314,10 +278,8 @@ static void window_push(struct join *j, struct crec *r)
 static void stripped_by_server(const struct join *j, const struct smtp_connection *c,
 			       struct hop *h)
 {
-	char k[96];
-	server_key(k, sizeof k, c->server, c->sport);
 	if (!c->conv.ehlo_replied || c->conv.starttls_offered || h->tls.used != TRI_NO ||
-	    h->tls.stripped == TRI_YES || !ht_get(j->offered, k, strlen(k)))
+	    h->tls.stripped == TRI_YES || !learn_offered(j->learn, c->server, c->sport))
 		return;
 	h->tls.stripped = TRI_YES;
 	char b[600];
@@ -325,112 +287,6 @@ static void stripped_by_server(const struct join *j, const struct smtp_connectio
 		 "the capture, but its EHLO reply in this one did not: it was stripped "
 		 "on the way", h->basis ? h->basis : "");
 	hop_set_basis(h, b);
-}
-
-/* Is this key in a sample of level lv: the top lv bits of its hash zero.
- * Each time a sample fills, its level rises by one and half of it goes:
- * what stays is spread evenly over the whole input. */
-static bool in_sample(unsigned lv, const char *k, size_t kl)
-{
-	return lv == 0 || ht_key_hash(k, kl) >> (64 - lv) == 0;
-}
-
-static bool sampled(const struct join *j, const char *qid, size_t kl)
-{
-	return in_sample(j->xlevel, qid, kl);
-}
-
-struct keylist {
-	char **v;
-	size_t n;
-	unsigned lv;
-};
-
-static void collect_unsampled(const char *k, size_t kl, void *val, void *arg)
-{
-	(void)val;
-	struct keylist *l = arg;
-	if (!in_sample(l->lv, k, kl)) {
-		char *c = xmalloc(kl + 1);	/* table keys need not end in NUL */
-		memcpy(c, k, kl);
-		c[kl] = '\0';
-		l->v[l->n++] = c;
-	}
-}
-
-/* A sample is full: keep the half of it the next hash bit keeps. */
-static void resample(struct hashtab *ht, unsigned *lv)
-{
-	++*lv;
-	struct keylist l = { .v = xcalloc(ht_count(ht) + 1, sizeof *l.v), .lv = *lv };
-	ht_foreach(ht, collect_unsampled, &l);
-	for (size_t i = 0; i < l.n; i++) {
-		free(ht_remove(ht, l.v[i], strlen(l.v[i])));
-		free(l.v[i]);
-	}
-	free(l.v);
-}
-
-/* A connection of the sample: what its offset from a log hop can be. */
-struct csample {
-	char client[64], server[64];
-	int sport;
-	time_t first, last;
-};
-
-static void sample_connection(struct join *j, const struct smtp_connection *c)
-{
-	char k[256];
-	int kl = snprintf(k, sizeof k, "%s|%u|%s|%u|%lld", c->client, c->cport, c->server,
-			  c->sport, (long long)c->first_ts);
-	size_t n = kl < (int)sizeof k ? (size_t)kl : sizeof k - 1;
-	if (!in_sample(j->clevel, k, n) || ht_get(j->csample, k, n))
-		return;
-	if (ht_count(j->csample) >= JOIN_EXACT_MAX) {
-		resample(j->csample, &j->clevel);
-		if (!in_sample(j->clevel, k, n))
-			return;
-	}
-	struct csample *x = xcalloc(1, sizeof *x);
-	snprintf(x->client, sizeof x->client, "%s", c->client);
-	snprintf(x->server, sizeof x->server, "%s", c->server);
-	x->sport = c->sport;
-	x->first = c->first_ts;
-	x->last = c->last_ts;
-	ht_put(j->csample, k, n, x);
-}
-
-static void learn_record(struct join *j, struct message *m, const struct smtp_connection *c)
-{
-	static int one = 1;
-	j->nrecords++;
-	char k[96];
-	if (c->conv.starttls_offered) {
-		server_key(k, sizeof k, c->server, c->sport);
-		ht_put(j->offered, k, strlen(k), &one);
-	}
-	if (m->qid && sampled(j, m->qid, strlen(m->qid))) {
-		size_t kl = strlen(m->qid);
-		struct xkey *x = ht_get(j->xkeys, m->qid, kl);
-		if (x) {
-			x->count++;
-		} else {
-			if (ht_count(j->xkeys) >= JOIN_EXACT_MAX) {
-				resample(j->xkeys, &j->xlevel);
-				if (!sampled(j, m->qid, kl)) {
-					message_free(m);
-					return;
-				}
-			}
-			x = xcalloc(1, sizeof *x);
-			x->count = 1;
-			x->first = m->first_seen;
-			x->last = m->last_seen;
-			snprintf(x->server, sizeof x->server, "%s", c->server);
-			ht_put(j->xkeys, m->qid, kl, x);
-		}
-	}
-	message_free(m);
 }
 
 static void add_record(struct message *m, void *arg)
@@ -441,7 +297,11 @@ static void add_record(struct message *m, void *arg)
 		if (j->emit)	/* no logs: straight out */
 			j->emit(m, j->emit_arg);
 		else
-			learn_record(j, m, c);
+			learn_record(j->learn, m, c);
+		if (!j->emit) {
+			j->nrecords++;
+			message_free(m);
+		}
 		return;
 	}
 	struct capfile *f = j->curfile;
@@ -533,7 +393,7 @@ void join_add_connection(struct join *j, struct smtp_connection *c)
 		return;
 	}
 	if (!j->emit)
-		sample_connection(j, c);
+		learn_connection(j->learn, c);
 	j->cur = c;
 	capconn_messages(c, add_record, j);
 	j->cur = NULL;
@@ -561,205 +421,20 @@ static void reread_connection(struct smtp_connection *c, void *arg)
 
 /* ---- pass 2 ------------------------------------------------------------------ */
 
-static void host_key(const struct message *m, char *k, size_t kl)
-{
-	snprintf(k, kl, "%s/%s", m->host ? m->host : "", m->instance ? m->instance : "");
-}
-
-static void sample(struct join *j, long s)
-{
-	if (j->nsamples >= 16 * (size_t)JOIN_EXACT_MAX)
-		return;	/* a log naming the same queue IDs over and over */
-	if (j->nsamples == j->capsamples) {
-		j->capsamples = j->capsamples ? j->capsamples * 2 : 64;
-		j->samples = xrealloc(j->samples, j->capsamples * sizeof *j->samples);
-	}
-	j->samples[j->nsamples++] = s;
-}
-
-static const struct xkey *xkey_get(const struct join *j, const char *qid)
-{
-	const struct xkey *x = qid ? ht_get(j->xkeys, qid, strlen(qid)) : NULL;
-	return x && x->count == 1 ? x : NULL;
-}
-
-static void csample_index(const char *k, size_t kl, void *val, void *arg)
-{
-	(void)k;
-	(void)kl;
-	struct join *j = arg;
-	j->csamples[j->ncsamples++] = val;
-}
-
-/* The offsets that would put log time ts inside a sampled connection's
- * span (a second of slack for stamps cut to the second) are counted:
- * the true offset is inside every true pair's interval, the others fall
- * anywhere. */
-static void pairs_of(struct join *j, const struct idlist *l, time_t ts)
-{
-	if (!l || j->npairs >= JOIN_PAIRS_MAX || j->pair_work >= 4 * (unsigned long)JOIN_PAIRS_MAX)
-		return;	/* enough to tell, or too much work for what it tells */
-	/* the list is in order of first packet: start where a connection
-	 * could begin (an hour before the earliest offset, at most) */
-	size_t a = l->lo, b = l->n;
-	time_t from = ts - j->bound - 3600;
-	while (a < b) {
-		size_t mid = a + (b - a) / 2;
-		if (j->csamples[l->v[mid]]->first < from)
-			a = mid + 1;
-		else
-			b = mid;
-	}
-	for (size_t i = a; i < l->n; i++) {
-		const struct csample *c = j->csamples[l->v[i]];
-		long lo = (long)(c->first - ts) - 1, hi = (long)(c->last - ts) + 1;
-		j->pair_work++;
-		if (lo > j->bound)
-			break;
-		if (hi < -j->bound)
-			continue;
-		if (lo < -j->bound)
-			lo = -j->bound;
-		if (hi > j->bound)
-			hi = j->bound;
-		j->hist[lo + j->bound]++;
-		j->hist[hi + j->bound + 1]--;
-		j->npairs++;
-	}
-}
-
-static int cmp_cs(const void *a, const void *b)
-{
-	const struct csample *x = *(struct csample *const *)a, *y = *(struct csample *const *)b;
-	if (x->first != y->first)
-		return x->first < y->first ? -1 : 1;
-	int c = strcmp(x->client, y->client);
-	return c ? c : strcmp(x->server, y->server);
-}
-
-static void observe_pairs(struct join *j, const struct message *m)
-{
-	if (!j->hist) {	/* the first log message: index the sample */
-		j->hist = xcalloc((size_t)(2 * j->bound + 2), sizeof *j->hist);
-		j->csamples = xcalloc(ht_count(j->csample) + 1, sizeof *j->csamples);
-		ht_foreach(j->csample, csample_index, j);
-		qsort(j->csamples, j->ncsamples, sizeof *j->csamples, cmp_cs);
-		j->cs_by_client = ht_new();
-		j->cs_by_server = ht_new();
-		char sk[96];
-		for (size_t i = 0; i < j->ncsamples; i++) {
-			idx_add(j->cs_by_client, j->csamples[i]->client, i);
-			server_key(sk, sizeof sk, j->csamples[i]->server, j->csamples[i]->sport);
-			idx_add(j->cs_by_server, sk, i);
-		}
-	}
-	if (m->has_inbound && !m->inbound.local && m->inbound.peer_ip)
-		pairs_of(j, idx_get(j->cs_by_client, m->inbound.peer_ip), m->inbound.ts);
-	for (size_t i = 0; i < m->ndl; i++) {
-		const struct hop *h = &m->dl[i];
-		if (h->local || !h->peer_ip)
-			continue;
-		char sk[96];
-		server_key(sk, sizeof sk, h->peer_ip, h->peer_port >= 0 ? h->peer_port : 25);
-		pairs_of(j, idx_get(j->cs_by_server, sk), h->ts);
-	}
-}
-
 void join_observe(struct join *j, const struct message *m)
 {
-	static int one = 1;
-	if (m->inbound.source != SRC_LOG)
-		return;
-	observe_pairs(j, m);
-	const struct xkey *x = xkey_get(j, m->qid);
-	if (x && m->has_inbound && !m->inbound.local) {
-		char hk[300], hs[400];
-		host_key(m, hk, sizeof hk);
-		/* smtpd logs "client=" when MAIL FROM makes the queue file */
-		sample(j, (long)(x->first - m->inbound.ts));
-		ht_put(j->hosts, hk, strlen(hk), &one);
-		snprintf(hs, sizeof hs, "%s|%s", hk, x->server);
-		ht_put(j->host_server, hs, strlen(hs), &one);
-	}
-	for (size_t i = 0; i < m->ndl; i++) {
-		const struct xkey *d = xkey_get(j, m->dl[i].next_qid);
-		/* the delivery is logged at the end of the transaction */
-		if (d)
-			sample(j, (long)(d->last - m->dl[i].ts));
-	}
-}
-
-static int cmp_long(const void *a, const void *b)
-{
-	long x = *(const long *)a, y = *(const long *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* The offset most address-and-time pairs allow: the centre (weighted by
- * count) of the run around the highest count that stays within 10 % of
- * it.  It counts only when enough pairs agree and no offset outside that
- * run, farther than the join's slack, does as well. */
-static bool pairs_offset(struct join *j, long *off)
-{
-	if (!j->hist || j->npairs < 3)
-		return false;
-	long n = 2 * j->bound + 1, cur = 0, best = 0, at = -1;
-	long *count = xcalloc((size_t)n, sizeof *count);
-	for (long i = 0; i < n; i++) {
-		cur += j->hist[i];
-		count[i] = cur;
-		if (cur > best) {
-			best = cur;
-			at = i;
-		}
-	}
-	bool ok = best >= 3;
-	long a = at, b = at;
-	while (ok && a > 0 && count[a - 1] * 10 >= best * 9)
-		a--;
-	while (ok && b + 1 < n && count[b + 1] * 10 >= best * 9)
-		b++;
-	for (long i = 0; ok && i < n; i++)	/* a rival peak: the pairs do not tell */
-		if (count[i] >= best && (i < a - 2 * JOIN_WINDOW || i > b + 2 * JOIN_WINDOW))
-			ok = false;
-	if (ok) {
-		double w = 0, sum = 0;
-		for (long i = a; i <= b; i++) {
-			w += (double)count[i];
-			sum += (double)count[i] * (double)i;
-		}
-		*off = (long)(sum / w + 0.5) - j->bound;
-		j->pair_best = (unsigned long)best;
-	}
-	free(count);
-	return ok;
-}
-
-void join_settle(struct join *j, bool fixed, long skew)
-{
-	j->fixed = fixed;
-	if (fixed) {
-		j->offset = skew;
-		j->how = "fixed by --skew";
-		return;
-	}
-	long off;
-	if (j->nsamples) {
-		qsort(j->samples, j->nsamples, sizeof *j->samples, cmp_long);
-		j->offset = j->samples[j->nsamples / 2];
-		j->how = "the median offset";
-	} else if (pairs_offset(j, &off)) {
-		j->offset = off;
-		j->how = "no exact match: the offset most address and time pairs allow";
-	} else {
-		j->how = "no exact match: assumed 0";
-	}
+	learn_observe(j->learn, m);
 }
 
 void join_set_skew_max(struct join *j, long bound)
 {
-	if (bound > 0 && bound <= 86400)
-		j->bound = bound;
+	learn_set_bound(j->learn, bound);
+}
+
+void join_settle(struct join *j, bool fixed, long skew)
+{
+	learn_settle(j->learn, fixed, skew);
+	j->offset = learn_offset(j->learn);
 }
 
 /* ---- pass 3: reading the captures in step ----------------------------------- */
@@ -851,18 +526,6 @@ void join_advance(struct join *j, time_t ts)
 
 /* ---- pass 3: matching ---------------------------------------------------------- */
 
-/* Does the log host answer on the server address of record r?  Unknown
- * hosts (no exact match taught us) may be any. */
-static bool host_serves(const struct join *j, const struct message *m, const struct crec *r)
-{
-	char hk[300], hs[400];
-	host_key(m, hk, sizeof hk);
-	if (!ht_get(j->hosts, hk, strlen(hk)))
-		return true;
-	snprintf(hs, sizeof hs, "%s|%s", hk, r->server);
-	return ht_get(j->host_server, hs, strlen(hs)) != NULL;
-}
-
 static bool in_span(const struct join *j, const struct crec *r, time_t log_ts)
 {
 	time_t t = log_ts + j->offset;
@@ -882,7 +545,7 @@ static size_t fit(struct join *j, const struct idlist *l, const struct message *
 		const struct crec *r = rec(j, l->v[i]);
 		if (!in_span(j, r, ts))
 			continue;
-		if (inbound && !host_serves(j, m, r))
+		if (inbound && !learn_host_serves(j->learn, m, r->server))
 			continue;
 		if (!inbound && h->peer_port >= 0 && r->sport != h->peer_port)
 			continue;
@@ -1112,13 +775,10 @@ void join_finish(struct join *j, message_fn emit, void *arg)
 
 void join_report(const struct join *j, FILE *f)
 {
-	char pairs[96] = "";
-	if (!j->fixed && !j->nsamples && j->pair_best)
-		snprintf(pairs, sizeof pairs, ", %lu of %lu pairs agree", j->pair_best, j->npairs);
-	fprintf(f, "tlswitness: join: capture clock at %+ld s against the logs (%s%s, %zu "
-		"exact matches); %lu log hops joined with capture connections (%lu exactly), "
-		"%lu ambiguous, %lu in conflict; %lu duplicate capture connection%s\n",
-		j->offset, j->how ? j->how : "no exact match: assumed 0", pairs, j->nsamples,
-		j->joined, j->exact, j->ambiguous, j->conflicts, j->duplicates,
-		j->duplicates == 1 ? "" : "s");
+	char how[300];
+	learn_describe(j->learn, how, sizeof how);
+	fprintf(f, "tlswitness: join: capture clock at %+ld s against the logs (%s); %lu log "
+		"hops joined with capture connections (%lu exactly), %lu ambiguous, %lu in "
+		"conflict; %lu duplicate capture connection%s\n", j->offset, how, j->joined,
+		j->exact, j->ambiguous, j->conflicts, j->duplicates, j->duplicates == 1 ? "" : "s");
 }

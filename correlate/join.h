@@ -15,6 +15,7 @@
 #ifndef TW_JOIN_H
 #define TW_JOIN_H
 #include "capconn.h"
+#include "learn.h"
 #include <stdio.h>
 
 #define JOIN_WINDOW 5	/* seconds of slack around a log line, after the offset */
@@ -28,18 +29,6 @@
  * A message completed later (deferred mail) is held and joined at the end
  * from a fresh read of the captures. */
 #define JOIN_RETAIN 600
-/* The exact-match summary of pass 1 keeps at most this many of the queue
- * IDs the captures name: a sample spread over the whole capture (by the
- * IDs' hash, halved each time it fills), so a week's capture beside one
- * day's log still finds that day's matches.  The offset is a constant;
- * its median needs no more. */
-#define JOIN_EXACT_MAX 16384
-
-/* Without an exact match, the offset is sought within this many seconds
- * either way (--skew-max) from pairs of a log hop and a capture connection
- * of the same address; JOIN_PAIRS_MAX pairs are counted at most. */
-#define JOIN_SKEW_MAX 900
-#define JOIN_PAIRS_MAX 4000000
 
 struct join;
 

@@ -1,0 +1,41 @@
+/* learn.h - what the first reads teach the join: the capture clock's
+ * offset against the logs, the server addresses each log host answers on,
+ * the servers that offered STARTTLS.  Bounded: of the captures, samples of
+ * the queue IDs they name and of their connections.
+ * The offset: the median of the exact matches (a capture message whose
+ * queue ID the log names); failing those, the offset most pairs of a log
+ * hop and a sampled connection of the same address allow. */
+#ifndef TW_LEARN_H
+#define TW_LEARN_H
+#include "../ingest/capture.h"
+#include "message.h"
+
+/* Samples keep at most this many queue IDs, and as many connections. */
+#define LEARN_SAMPLE_MAX 16384
+/* The pair search goes this many seconds either way (--skew-max) and
+ * counts at most LEARN_PAIRS_MAX pairs. */
+#define LEARN_SKEW_MAX 900
+#define LEARN_PAIRS_MAX 4000000
+
+struct learn;
+
+struct learn *learn_new(void);
+void learn_free(struct learn *l);
+/* --skew-max, before learn_observe. */
+void learn_set_bound(struct learn *l, long seconds);
+/* The captures' first read: a connection (not a duplicate), then each
+ * of its records. */
+void learn_connection(struct learn *l, const struct smtp_connection *c);
+void learn_record(struct learn *l, const struct message *m, const struct smtp_connection *c);
+/* The logs' first read: each message. */
+void learn_observe(struct learn *l, const struct message *m);
+/* The offset: fixed (--skew) or estimated from what was observed. */
+void learn_settle(struct learn *l, bool fixed, long skew);
+long learn_offset(const struct learn *l);
+bool learn_offered(const struct learn *l, const char *server, int port);
+/* Does m's log host answer on server?  True when no exact match taught. */
+bool learn_host_serves(const struct learn *l, const struct message *m, const char *server);
+/* How the offset was found: "the median offset, 12 exact matches" ... */
+void learn_describe(const struct learn *l, char *b, size_t bl);
+
+#endif
