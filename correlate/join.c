@@ -213,17 +213,23 @@ static void server_key(char *k, size_t kl, const char *server, int port)
 	snprintf(k, kl, "%s:%d", server, port);
 }
 
+/* A record's keys, into or out of the indexes. */
+static void index_record(struct join *j, const struct crec *r, uint64_t id,
+			 void (*op)(struct hashtab *, const char *, uint64_t))
+{
+	char sk[96];
+	op(j->by_qid, r->m->qid, id);
+	op(j->by_mid, r->m->message_id, id);
+	op(j->by_client, r->client, id);
+	server_key(sk, sizeof sk, r->server, r->sport);
+	op(j->by_server, sk, id);
+}
+
 /* The oldest record leaves the window. */
 static void window_pop(struct join *j)
 {
 	struct crec *r = &j->r[j->lo];
-	uint64_t id = j->base + j->lo;
-	char sk[96];
-	idx_drop(j->by_qid, r->m->qid, id);
-	idx_drop(j->by_mid, r->m->message_id, id);
-	idx_drop(j->by_client, r->client, id);
-	server_key(sk, sizeof sk, r->server, r->sport);
-	idx_drop(j->by_server, sk, id);
+	index_record(j, r, j->base + j->lo, idx_drop);
 	if (r->last + JOIN_WINDOW > j->edge)
 		j->edge = r->last + JOIN_WINDOW;
 	message_free(r->m);
@@ -262,12 +268,7 @@ static void window_push(struct join *j, struct crec *r)
 	}
 	uint64_t id = j->base + j->hi;
 	j->r[j->hi++] = *r;
-	char sk[96];
-	idx_add(j->by_qid, r->m->qid, id);
-	idx_add(j->by_mid, r->m->message_id, id);
-	idx_add(j->by_client, r->client, id);
-	server_key(sk, sizeof sk, r->server, r->sport);
-	idx_add(j->by_server, sk, id);
+	index_record(j, r, id, idx_add);
 }
 
 /* ---- records ---------------------------------------------------------------- */
