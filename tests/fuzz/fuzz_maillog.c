@@ -1,6 +1,8 @@
 /* Fuzz target: the log pipeline - line source (plain or gzip), syslog
- * envelope, Postfix and Sendmail parsers, correlation, policy, JSON. */
+ * envelope, Postfix and Sendmail parsers, correlation, policy, JSON, and
+ * the paths across servers (linked, written, let go as they complete). */
 #include "fuzz_common.h"
+#include "../../correlate/paths.h"
 #include "../../correlate/track.h"
 #include "../../ingest/maillog.h"
 #include "../../report/report.h"
@@ -8,6 +10,20 @@
 #include <stdlib.h>
 
 static struct policy *pol;
+
+static void judge_hop(const struct message *m, struct hop *h, void *arg)
+{
+	policy_judge(arg, m, h);
+}
+
+static void write_path(struct paths *p, struct path_node *root, void *arg)
+{
+	struct buf b;
+	buf_init(&b);
+	json_path(&b, p, root);
+	buf_free(&b);
+	(void)arg;
+}
 
 static void on_message(struct message *m, void *arg)
 {
@@ -18,9 +34,9 @@ static void on_message(struct message *m, void *arg)
 	struct report_ctx rc = { files, 1, NULL };
 	json_message(&b, m, &rc);
 	text_message(&b, m, &rc);
+	paths_add(arg, m);
 	buf_free(&b);
 	message_free(m);
-	(void)arg;
 }
 
 static void on_ev(const struct evidence *ev, void *arg)
@@ -41,11 +57,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fd < 0)
 		return 0;
 	struct tzconf *tz = tz_new("UTC");
-	struct tracker *t = tracker_new(on_message, NULL);
+	struct paths *paths = paths_new(judge_hop, pol, write_path, NULL);
+	struct tracker *t = tracker_new(on_message, paths);
 	struct maillog *ml = maillog_new(tz, 2026, fuzz_devnull(), on_ev, t);
 	maillog_add(ml, path, 0);
 	maillog_run(ml);
 	tracker_finish(t);
+	paths_finish(paths);
+	paths_free(paths);
 	tracker_free(t);
 	maillog_free(ml);
 	tz_free(tz);
