@@ -83,6 +83,7 @@ struct crec {
 	char client[64], server[64];
 	int cport, sport;
 	time_t first, last;
+	int64_t first_us, last_us;	/* the same to the microsecond */
 };
 
 /* A hop older than the window when its message came. */
@@ -110,6 +111,8 @@ struct join {
 	struct seen *seen_ring;		/* seen's entries, oldest first */
 	size_t seen_head, seen_n;
 	long offset;			/* learnt, settled */
+	bool precise;			/* ... and to the microsecond */
+	int64_t off_us, slack_us;
 	/* pass 3: the window, records r[lo .. hi) with ids base+lo .. */
 	struct crec *r;
 	size_t lo, hi, cap;
@@ -328,6 +331,8 @@ static void add_record(struct message *m, void *arg)
 		.m = m, .conn = j->nconn, .file = f, .ord = ord,
 		.cport = c->cport, .sport = c->sport,
 		.first = c->first_ts, .last = c->last_ts,
+		.first_us = (int64_t)c->first_ts * 1000000 + c->first_usec,
+		.last_us = (int64_t)c->last_ts * 1000000 + c->last_usec,
 	};
 	snprintf(r.client, sizeof r.client, "%s", c->client);
 	snprintf(r.server, sizeof r.server, "%s", c->server);
@@ -436,6 +441,7 @@ void join_settle(struct join *j, bool fixed, long skew)
 {
 	learn_settle(j->learn, fixed, skew);
 	j->offset = learn_offset(j->learn);
+	j->precise = learn_precise(j->learn, &j->off_us, &j->slack_us);
 }
 
 /* ---- pass 3: reading the captures in step ----------------------------------- */
@@ -527,16 +533,23 @@ void join_advance(struct join *j, time_t ts)
 
 /* ---- pass 3: matching ---------------------------------------------------------- */
 
-static bool in_span(const struct join *j, const struct crec *r, time_t log_ts)
+/* Is the hop's log line inside the connection, after the offset?  To the
+ * microsecond when both stamps have it and the offset is known as
+ * closely; else to the second, JOIN_WINDOW either side. */
+static bool in_span(const struct join *j, const struct crec *r, const struct hop *h)
 {
-	time_t t = log_ts + j->offset;
+	if (j->precise && h->usec >= 0) {
+		int64_t t = (int64_t)h->ts * 1000000 + h->usec + j->off_us;
+		return t >= r->first_us - j->slack_us && t <= r->last_us + j->slack_us;
+	}
+	time_t t = h->ts + j->offset;
 	return t >= r->first - JOIN_WINDOW && t <= r->last + JOIN_WINDOW;
 }
 
 /* Of the candidate records, the connections that fit; returns how many
  * distinct connections, and in *pick the record to use when it is one. */
 static size_t fit(struct join *j, const struct idlist *l, const struct message *m,
-		  time_t ts, bool inbound, const struct hop *h, uint64_t *pick)
+		  bool inbound, const struct hop *h, uint64_t *pick)
 {
 	/* Lists hold records in capture order, so a connection's records
 	 * are next to each other: count the changes of connection. */
@@ -544,9 +557,9 @@ static size_t fit(struct join *j, const struct idlist *l, const struct message *
 	*pick = UINT64_MAX;
 	for (size_t i = l ? l->lo : 0; l && i < l->n; i++) {
 		const struct crec *r = rec(j, l->v[i]);
-		if (!in_span(j, r, ts))
+		if (!in_span(j, r, h))
 			continue;
-		if (inbound && !learn_host_serves(j->learn, m, r->server))
+		if (inbound && !learn_host_serves(j->learn, m, r->server, r->sport))
 			continue;
 		if (!inbound && h->peer_port >= 0 && r->sport != h->peer_port)
 			continue;
@@ -649,7 +662,7 @@ static void join_hop(struct join *j, struct message *m, struct hop *h, bool inbo
 	/* Exact: the queue ID the next server named, or this message's own. */
 	const struct idlist *ex = inbound ? exact_inbound(j, m)
 					  : idx_get(j->by_qid, h->next_qid);
-	if (ex && fit(j, ex, m, h->ts, inbound, h, &pick) == 1 &&
+	if (ex && fit(j, ex, m, inbound, h, &pick) == 1 &&
 	    (!inbound || strcmp(rec(j, pick)->client, h->peer_ip) == 0)) {
 		j->exact++;
 		merge(j, h, rec(j, pick), inbound ? "same queue ID or Message-ID"
@@ -664,7 +677,7 @@ static void join_hop(struct join *j, struct message *m, struct hop *h, bool inbo
 		server_key(sk, sizeof sk, h->peer_ip, h->peer_port >= 0 ? h->peer_port : 25);
 		l = idx_get(j->by_server, sk);
 	}
-	size_t n = fit(j, l, m, h->ts, inbound, h, &pick);
+	size_t n = fit(j, l, m, inbound, h, &pick);
 	if (n == 1) {
 		merge(j, h, rec(j, pick), inbound ? "client address and time"
 						  : "relay address, port and time");

@@ -17,7 +17,14 @@
 struct xkey {
 	unsigned count;
 	time_t first, last;
-	char server[64];
+	int64_t cfirst_us, clast_us;	/* its connection, to the microsecond */
+	char server[72];		/* "address:port" it was sent to */
+};
+
+/* An exact match of a log line with sub-second stamp: the offsets (in
+ * microseconds) that put it inside its connection. */
+struct fine {
+	int64_t lo, hi;
 };
 
 struct csample;
@@ -28,7 +35,9 @@ struct learn {
 	struct hashtab *csample;	/* connection -> struct csample */
 	unsigned clevel;
 	struct hashtab *offered;	/* "server:port" that offered STARTTLS */
-	struct hashtab *hosts, *host_server;	/* log hosts, "host|server" */
+	/* "host|address:port" a log host was seen answering on, and
+	 * "address:port" some log host was seen answering on */
+	struct hashtab *host_server, *claimed;
 	long *samples;			/* exact matches: capture - log time */
 	size_t nsamples, capsamples;
 	/* the offsets address-and-time pairs allow, over [-bound, bound]:
@@ -39,8 +48,11 @@ struct learn {
 	struct csample **csamples;
 	size_t ncsamples;
 	unsigned long npairs, pair_best, pair_work;
+	struct fine *fine;
+	size_t nfine, capfine;
 	long offset;
-	bool fixed;
+	bool fixed, precise;
+	int64_t off_us, slack_us;
 	const char *how;
 };
 
@@ -50,8 +62,8 @@ struct learn *learn_new(void)
 	lr->xkeys = ht_new();
 	lr->csample = ht_new();
 	lr->offered = ht_new();
-	lr->hosts = ht_new();
 	lr->host_server = ht_new();
+	lr->claimed = ht_new();
 	lr->bound = LEARN_SKEW_MAX;
 	return lr;
 }
@@ -63,13 +75,14 @@ void learn_free(struct learn *lr)
 	ht_free(lr->xkeys, free);
 	ht_free(lr->csample, free);
 	ht_free(lr->offered, NULL);
-	ht_free(lr->hosts, NULL);
 	ht_free(lr->host_server, NULL);
+	ht_free(lr->claimed, NULL);
 	ht_free(lr->cs_by_client, idlist_free);
 	ht_free(lr->cs_by_server, idlist_free);
 	free(lr->csamples);
 	free(lr->hist);
 	free(lr->samples);
+	free(lr->fine);
 	free(lr);
 }
 
@@ -173,7 +186,9 @@ void learn_record(struct learn *lr, const struct message *m, const struct smtp_c
 	x->count = 1;
 	x->first = m->first_seen;
 	x->last = m->last_seen;
-	snprintf(x->server, sizeof x->server, "%s", c->server);
+	x->cfirst_us = (int64_t)c->first_ts * 1000000 + c->first_usec;
+	x->clast_us = (int64_t)c->last_ts * 1000000 + c->last_usec;
+	server_key(x->server, sizeof x->server, c->server, c->sport);
 	ht_put(lr->xkeys, m->qid, kl, x);
 }
 
@@ -191,6 +206,18 @@ static void sample(struct learn *lr, long s)
 		lr->samples = xrealloc(lr->samples, lr->capsamples * sizeof *lr->samples);
 	}
 	lr->samples[lr->nsamples++] = s;
+}
+
+static void sample_fine(struct learn *lr, const struct xkey *x, const struct hop *h)
+{
+	if (h->usec < 0 || lr->nfine >= 16 * (size_t)LEARN_SAMPLE_MAX)
+		return;
+	if (lr->nfine == lr->capfine) {
+		lr->capfine = lr->capfine ? lr->capfine * 2 : 64;
+		lr->fine = xrealloc(lr->fine, lr->capfine * sizeof *lr->fine);
+	}
+	int64_t t = (int64_t)h->ts * 1000000 + h->usec;
+	lr->fine[lr->nfine++] = (struct fine){ x->cfirst_us - t, x->clast_us - t };
 }
 
 static const struct xkey *xkey_get(const struct learn *lr, const char *qid)
@@ -293,15 +320,18 @@ void learn_observe(struct learn *lr, const struct message *m)
 		host_key(m, hk, sizeof hk);
 		/* smtpd logs "client=" when MAIL FROM makes the queue file */
 		sample(lr, (long)(x->first - m->inbound.ts));
-		ht_put(lr->hosts, hk, strlen(hk), &one);
+		sample_fine(lr, x, &m->inbound);
 		snprintf(hs, sizeof hs, "%s|%s", hk, x->server);
 		ht_put(lr->host_server, hs, strlen(hs), &one);
+		ht_put(lr->claimed, x->server, strlen(x->server), &one);
 	}
 	for (size_t i = 0; i < m->ndl; i++) {
 		const struct xkey *d = xkey_get(lr, m->dl[i].next_qid);
 		/* the delivery is logged at the end of the transaction */
-		if (d)
+		if (d) {
 			sample(lr, (long)(d->last - m->dl[i].ts));
+			sample_fine(lr, d, &m->dl[i]);
+		}
 	}
 }
 
@@ -351,6 +381,64 @@ static bool pairs_offset(struct learn *lr, long *off)
 	return ok;
 }
 
+/* Sub-second stamps on both sides: the offset to the millisecond, from the
+ * exact matches whose log line has one - the offsets most of them allow
+ * (each puts its line inside its connection), within 3 s of the median in
+ * whole seconds.  The join then needs a hop inside a connection to within
+ * a slack measured on those matches, FINE_SLACK_MIN at least. */
+#define FINE_RANGE_MS 3000
+#define FINE_SLACK_MIN 100000
+static void refine(struct learn *lr)
+{
+	if (lr->nfine < 3)
+		return;
+	long n = 2 * FINE_RANGE_MS + 1, cur = 0, best = 0, at = -1;
+	long *diff = xcalloc((size_t)n + 1, sizeof *diff), *count = xcalloc((size_t)n, sizeof *count);
+	int64_t base = (int64_t)lr->offset * 1000 - FINE_RANGE_MS;	/* ms */
+	for (size_t i = 0; i < lr->nfine; i++) {
+		/* microseconds to whole milliseconds, outward */
+		int64_t lo = (lr->fine[i].lo - 999) / 1000 - base, hi = lr->fine[i].hi / 1000 - base;
+		if (lr->fine[i].lo >= 0)
+			lo = lr->fine[i].lo / 1000 - base;
+		if (hi < 0 || lo >= n)
+			continue;
+		diff[lo < 0 ? 0 : lo]++;
+		diff[(hi >= n ? n - 1 : hi) + 1]--;
+	}
+	for (long i = 0; i < n; i++) {
+		cur += diff[i];
+		count[i] = cur;
+		if (cur > best) {
+			best = cur;
+			at = i;
+		}
+	}
+	/* most exact matches must agree, or the stamps are not that exact */
+	if (best >= 3 && (size_t)best * 2 >= lr->nfine) {
+		long a = at, b = at;
+		while (a > 0 && count[a - 1] * 10 >= best * 9)
+			a--;
+		while (b + 1 < n && count[b + 1] * 10 >= best * 9)
+			b++;
+		lr->precise = true;
+		lr->off_us = (base + (a + b) / 2) * 1000;
+		/* the slack: twice the farthest any exact match's line falls
+		 * outside its connection at that offset, and 20 ms more */
+		int64_t worst = 0;
+		for (size_t i = 0; i < lr->nfine; i++) {
+			int64_t miss = lr->off_us < lr->fine[i].lo ? lr->fine[i].lo - lr->off_us
+				     : lr->off_us > lr->fine[i].hi ? lr->off_us - lr->fine[i].hi : 0;
+			if (miss > worst)
+				worst = miss;
+		}
+		lr->slack_us = 2 * worst + 20000;
+		if (lr->slack_us < FINE_SLACK_MIN)
+			lr->slack_us = FINE_SLACK_MIN;
+	}
+	free(diff);
+	free(count);
+}
+
 void learn_settle(struct learn *lr, bool fixed, long skew)
 {
 	lr->fixed = fixed;
@@ -364,6 +452,7 @@ void learn_settle(struct learn *lr, bool fixed, long skew)
 		qsort(lr->samples, lr->nsamples, sizeof *lr->samples, cmp_long);
 		lr->offset = lr->samples[lr->nsamples / 2];
 		lr->how = "the median offset";
+		refine(lr);
 	} else if (pairs_offset(lr, &off)) {
 		lr->offset = off;
 		lr->how = "no exact match: the offset most address and time pairs allow";
@@ -383,6 +472,13 @@ long learn_offset(const struct learn *lr)
 	return lr->offset;
 }
 
+bool learn_precise(const struct learn *lr, int64_t *off_us, int64_t *slack_us)
+{
+	*off_us = lr->off_us;
+	*slack_us = lr->slack_us;
+	return lr->precise;
+}
+
 bool learn_offered(const struct learn *lr, const char *server, int port)
 {
 	char k[96];
@@ -390,14 +486,15 @@ bool learn_offered(const struct learn *lr, const char *server, int port)
 	return ht_get(lr->offered, k, strlen(k)) != NULL;
 }
 
-bool learn_host_serves(const struct learn *lr, const struct message *m, const char *server)
+bool learn_host_serves(const struct learn *lr, const struct message *m, const char *server,
+		       int port)
 {
-	char hk[300], hs[400];
+	char hk[300], hs[400], sk[96];
 	host_key(m, hk, sizeof hk);
-	if (!ht_get(lr->hosts, hk, strlen(hk)))
-		return true;
-	snprintf(hs, sizeof hs, "%s|%s", hk, server);
-	return ht_get(lr->host_server, hs, strlen(hs)) != NULL;
+	server_key(sk, sizeof sk, server, port);
+	snprintf(hs, sizeof hs, "%s|%s", hk, sk);
+	/* seen answering there; else some other log host was: not this one */
+	return ht_get(lr->host_server, hs, strlen(hs)) || !ht_get(lr->claimed, sk, strlen(sk));
 }
 
 void learn_describe(const struct learn *lr, char *b, size_t bl)
@@ -405,6 +502,10 @@ void learn_describe(const struct learn *lr, char *b, size_t bl)
 	char pairs[96] = "";
 	if (!lr->fixed && !lr->nsamples && lr->pair_best)
 		snprintf(pairs, sizeof pairs, ", %lu of %lu pairs agree", lr->pair_best, lr->npairs);
-	snprintf(b, bl, "%s%s, %zu exact matches", lr->how ? lr->how : "no exact match: assumed 0",
-		 pairs, lr->nsamples);
+	char fine[96] = "";
+	if (lr->precise)
+		snprintf(fine, sizeof fine, "; %+.3f s +- %.3f s from %zu sub-second stamps",
+			 (double)lr->off_us / 1e6, (double)lr->slack_us / 1e6, lr->nfine);
+	snprintf(b, bl, "%s%s, %zu exact matches%s", lr->how ? lr->how : "no exact match: assumed 0",
+		 pairs, lr->nsamples, fine);
 }

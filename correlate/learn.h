@@ -32,9 +32,16 @@ void learn_observe(struct learn *l, const struct message *m);
 /* The offset: fixed (--skew) or estimated from what was observed. */
 void learn_settle(struct learn *l, bool fixed, long skew);
 long learn_offset(const struct learn *l);
+/* The offset to the microsecond and the slack a join allows, when both
+ * sides' stamps had sub-second precision; false otherwise. */
+bool learn_precise(const struct learn *l, int64_t *off_us, int64_t *slack_us);
 bool learn_offered(const struct learn *l, const char *server, int port);
-/* Does m's log host answer on server?  True when no exact match taught. */
-bool learn_host_serves(const struct learn *l, const struct message *m, const char *server);
+/* Can m's log host be the one answering on server:port?  Yes when an
+ * exact match showed it there, or showed no log host there (a server
+ * listens on several addresses; the matches name a few); no when they
+ * showed another log host there. */
+bool learn_host_serves(const struct learn *l, const struct message *m, const char *server,
+		       int port);
 /* How the offset was found: "the median offset, 12 exact matches" ... */
 void learn_describe(const struct learn *l, char *b, size_t bl);
 

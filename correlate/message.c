@@ -106,6 +106,7 @@ void hop_init(struct hop *h, enum ev_dir dir)
 	memset(h, 0, sizeof *h);
 	h->dir = dir;
 	h->peer_port = -1;
+	h->usec = -1;
 	tls_state_init(&h->tls);
 }
 

@@ -63,6 +63,7 @@ struct hop {
 	enum pending_inference pending;
 	unsigned epoch;			/* the host's configuration epoch then */
 	time_t ts;
+	long usec;			/* of ts; -1: the log gave whole seconds */
 	struct evref *ev;
 	size_t nev, capev;
 	/* Filled by the policy. */

@@ -567,6 +567,7 @@ static void on_client(struct tracker *t, const struct evidence *ev)
 	m->has_inbound = true;
 	struct hop *h = &m->inbound;
 	h->ts = ev->ts;
+	h->usec = ev->usec;
 	hop_set_peer(h, ev);
 	struct session *s = session_get(t, ev, false);
 	if (s) {
@@ -595,6 +596,7 @@ static void on_local_inbound(struct tracker *t, const struct evidence *ev,
 	h->local = true;
 	h->network = false;
 	h->ts = ev->ts;
+	h->usec = ev->usec;
 	free(h->peer_host);
 	h->peer_host = xstrdup(what);
 	hop_set_basis(h, "local submission: no network connection");
@@ -623,6 +625,7 @@ static void on_sendmail_from(struct tracker *t, const struct evidence *ev)
 	m->has_inbound = true;
 	struct hop *h = &m->inbound;
 	h->ts = ev->ts;
+	h->usec = ev->usec;
 	hop_add_ev(h, ref_of(ev));
 	if (!ev->peer_ip.n) {	/* "relay=root@localhost": local submission */
 		h->local = true;
@@ -866,6 +869,7 @@ static void add_delivery(struct tracker *t, struct message *m,
 {
 	struct hop *h = message_add_delivery(m);
 	h->ts = ev->ts;
+	h->usec = ev->usec;
 	h->local = local;
 	str_set(&h->rcpt, rcpt);
 	str_set(&h->status, ev->status);
@@ -932,6 +936,7 @@ static void on_to(struct tracker *t, const struct evidence *ev)
 				struct hop *h = message_add_delivery(m);
 				const struct hop *prev = &m->dl[m->ndl - 2];
 				h->ts = prev->ts;
+				h->usec = prev->usec;
 				str_set(&h->rcpt, one);
 				h->status = prev->status ? xstrdup(prev->status) : NULL;
 				h->dsn = prev->dsn ? xstrdup(prev->dsn) : NULL;

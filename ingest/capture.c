@@ -418,6 +418,7 @@ static void packet(struct capture_reader *cr, int dlt, const struct pcap_pkthdr 
 		f = flow_new(cr, &t, src_client, cr->frame, ts);
 		if (!f)
 			return;
+		f->c.first_usec = (long)hdr->ts.tv_usec;
 	}
 	cr->last = f;
 	st->used++;
@@ -428,6 +429,7 @@ static void packet(struct capture_reader *cr, int dlt, const struct pcap_pkthdr 
 	segment(f, dir, &t, cr->frame, ts);
 	f->last = ts;
 	f->c.last_ts = ts;
+	f->c.last_usec = (long)hdr->ts.tv_usec;
 	f->c.last_frame = cr->frame;
 	if (f->c.saw_rst || (f->h[0].fin && f->h[1].fin))
 		flow_close(cr, f);

@@ -21,6 +21,7 @@ struct smtp_connection {
 	uint16_t cport, sport;
 	int vlan;
 	time_t first_ts, last_ts;
+	long first_usec, last_usec;	/* of the first and last packet */
 	uint64_t first_frame, last_frame;
 	bool saw_syn, saw_fin, saw_rst, mid_stream;
 	unsigned long gaps, retrans;

@@ -79,7 +79,7 @@ static size_t parse_iso(const char *p, const char *end, time_t *ts, long *usec)
 	if (!valid_clock(mon, d, h, mi, s))
 		return 0;
 	q += 19;
-	*usec = 0;
+	*usec = -1;	/* no fraction: the second only */
 	q += fraction(q, end, usec);
 	long off = 0;
 	if (q < end && (*q == 'Z' || *q == 'z')) {
@@ -132,7 +132,7 @@ static size_t parse_3164(struct syslog_ctx *ctx, const char *p, const char *end,
 	if (!valid_clock(mon, d, h, mi, s))
 		return 0;
 	q += 8;
-	*usec = 0;
+	*usec = -1;
 	q += fraction(q, end, usec);
 
 	if (ctx->last_month == 0) {
@@ -207,7 +207,7 @@ bool syslog_parse(struct syslog_ctx *ctx, struct span line,
 {
 	const char *p = line.p, *end = line.p + line.n;
 	size_t n;
-	rec->usec = 0;
+	rec->usec = -1;
 	if (p < end && *p == '<') {	/* PRI, RFC 5424 section 6.2.1 */
 		const char *q = p + 1;
 		while (q < end && isdigit((unsigned char)*q) && q - p < 5)

@@ -24,7 +24,7 @@ struct syslog_ctx {
 
 struct syslog_rec {
 	time_t ts;
-	long usec;
+	long usec;		/* -1: the stamp gave whole seconds only */
 	struct span host;
 	struct span tag;	/* "postfix-in2/plain/smtpd", "sm-mta" */
 	long pid;		/* -1 when absent */
