@@ -84,6 +84,7 @@ struct crec {
 	int cport, sport;
 	time_t first, last;
 	int64_t first_us, last_us;	/* the same to the microsecond */
+	bool saw_syn, saw_close;	/* its start and its end are in the capture */
 };
 
 /* A hop older than the window when its message came. */
@@ -112,7 +113,7 @@ struct join {
 	size_t seen_head, seen_n;
 	long offset;			/* learnt, settled */
 	bool precise;			/* ... and to the microsecond */
-	int64_t off_us, slack_us;
+	struct join_slack sl;
 	/* pass 3: the window, records r[lo .. hi) with ids base+lo .. */
 	struct crec *r;
 	size_t lo, hi, cap;
@@ -333,6 +334,7 @@ static void add_record(struct message *m, void *arg)
 		.first = c->first_ts, .last = c->last_ts,
 		.first_us = (int64_t)c->first_ts * 1000000 + c->first_usec,
 		.last_us = (int64_t)c->last_ts * 1000000 + c->last_usec,
+		.saw_syn = c->saw_syn, .saw_close = c->saw_fin || c->saw_rst,
 	};
 	snprintf(r.client, sizeof r.client, "%s", c->client);
 	snprintf(r.server, sizeof r.server, "%s", c->server);
@@ -441,7 +443,7 @@ void join_settle(struct join *j, bool fixed, long skew)
 {
 	learn_settle(j->learn, fixed, skew);
 	j->offset = learn_offset(j->learn);
-	j->precise = learn_precise(j->learn, &j->off_us, &j->slack_us);
+	j->precise = learn_precise(j->learn, &j->sl);
 }
 
 /* ---- pass 3: reading the captures in step ----------------------------------- */
@@ -533,17 +535,57 @@ void join_advance(struct join *j, time_t ts)
 
 /* ---- pass 3: matching ---------------------------------------------------------- */
 
-/* Is the hop's log line inside the connection, after the offset?  To the
- * microsecond when both stamps have it and the offset is known as
+/* Is a log line (ts, usec) inside the connection, after the offset?  To
+ * the microsecond when both stamps have it and the offset is known as
  * closely; else to the second, JOIN_WINDOW either side. */
-static bool in_span(const struct join *j, const struct crec *r, const struct hop *h)
+static bool inside(const struct join *j, const struct crec *r, time_t ts, long usec)
 {
-	if (j->precise && h->usec >= 0) {
-		int64_t t = (int64_t)h->ts * 1000000 + h->usec + j->off_us;
-		return t >= r->first_us - j->slack_us && t <= r->last_us + j->slack_us;
+	if (j->precise && usec >= 0) {
+		int64_t t = (int64_t)ts * 1000000 + usec + j->sl.off_us;
+		return t >= r->first_us - j->sl.line_us && t <= r->last_us + j->sl.line_us;
 	}
-	time_t t = h->ts + j->offset;
+	time_t t = ts + j->offset;
 	return t >= r->first - JOIN_WINDOW && t <= r->last + JOIN_WINDOW;
+}
+
+/* Does the connection fit the hop's log line and, where the log saw them,
+ * the session's edges?  smtpd(8) logs "disconnect from" as the session
+ * closes: the capture's last packet is next to it.  "connect from" comes
+ * when smtpd takes the connection, after its SYN - as much as
+ * postscreen(8)'s tests later - so the capture's start may only come
+ * before it, not after.  smtp(8)'s TLS line falls inside its connection.
+ * To the second, the edges get JOIN_EDGE; to the microsecond, the slacks
+ * measured on the exact matches (learn.h). */
+static bool session_fits(const struct join *j, const struct crec *r, const struct hop *h,
+			 bool inbound)
+{
+	if (!inside(j, r, h->ts, h->usec))
+		return false;
+	if (!inbound)
+		return !h->sess_start || inside(j, r, h->sess_start, h->sess_start_usec);
+	if (h->sess_end && r->saw_close) {
+		if (j->precise && h->sess_end_usec >= 0) {
+			int64_t d = (int64_t)h->sess_end * 1000000 + h->sess_end_usec + j->sl.off_us -
+				    r->last_us;
+			if (d > j->sl.end_us || -d > j->sl.end_us)
+				return false;
+		} else {
+			long d = (long)(h->sess_end + j->offset - r->last);
+			if (d > JOIN_EDGE || -d > JOIN_EDGE)
+				return false;
+		}
+	}
+	if (h->sess_start && r->saw_syn) {
+		if (j->precise && h->sess_start_usec >= 0) {
+			int64_t late = r->first_us - ((int64_t)h->sess_start * 1000000 +
+						      h->sess_start_usec + j->sl.off_us);
+			if (late > j->sl.start_us)
+				return false;
+		} else if ((long)(r->first - (h->sess_start + j->offset)) > JOIN_EDGE) {
+			return false;
+		}
+	}
+	return true;
 }
 
 /* Of the candidate records, the connections that fit; returns how many
@@ -557,7 +599,7 @@ static size_t fit(struct join *j, const struct idlist *l, const struct message *
 	*pick = UINT64_MAX;
 	for (size_t i = l ? l->lo : 0; l && i < l->n; i++) {
 		const struct crec *r = rec(j, l->v[i]);
-		if (!in_span(j, r, h))
+		if (!session_fits(j, r, h, inbound))
 			continue;
 		if (inbound && !learn_host_serves(j->learn, m, r->server, r->sport))
 			continue;

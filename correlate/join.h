@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #define JOIN_WINDOW 5	/* seconds of slack around a log line, after the offset */
+#define JOIN_EDGE 2	/* ... and between "disconnect from" and the last packet */
 /* How far the captures are read ahead of the log: a connection closes
  * after the line that logs its message - Postfix's smtp(8) keeps a cached
  * connection up to smtp_connection_reuse_time_limit (300 s), smtpd(8) a

@@ -18,13 +18,17 @@ struct xkey {
 	unsigned count;
 	time_t first, last;
 	int64_t cfirst_us, clast_us;	/* its connection, to the microsecond */
+	bool saw_syn, saw_close;	/* ... from its start, to its end */
 	char server[72];		/* "address:port" it was sent to */
 };
 
 /* An exact match of a log line with sub-second stamp: the offsets (in
- * microseconds) that put it inside its connection. */
+ * microseconds) that put it inside its connection; for an arrival, how
+ * far "disconnect from" is from the last packet and the first packet
+ * from "connect from" (before the offset; INT64_MIN: not seen). */
 struct fine {
 	int64_t lo, hi;
+	int64_t end_d, start_d;
 };
 
 struct csample;
@@ -52,7 +56,7 @@ struct learn {
 	size_t nfine, capfine;
 	long offset;
 	bool fixed, precise;
-	int64_t off_us, slack_us;
+	struct join_slack slack;
 	const char *how;
 };
 
@@ -188,6 +192,8 @@ void learn_record(struct learn *lr, const struct message *m, const struct smtp_c
 	x->last = m->last_seen;
 	x->cfirst_us = (int64_t)c->first_ts * 1000000 + c->first_usec;
 	x->clast_us = (int64_t)c->last_ts * 1000000 + c->last_usec;
+	x->saw_syn = c->saw_syn;
+	x->saw_close = c->saw_fin || c->saw_rst;
 	server_key(x->server, sizeof x->server, c->server, c->sport);
 	ht_put(lr->xkeys, m->qid, kl, x);
 }
@@ -208,7 +214,12 @@ static void sample(struct learn *lr, long s)
 	lr->samples[lr->nsamples++] = s;
 }
 
-static void sample_fine(struct learn *lr, const struct xkey *x, const struct hop *h)
+static int64_t us_of(time_t ts, long usec)
+{
+	return (int64_t)ts * 1000000 + usec;
+}
+
+static void sample_fine(struct learn *lr, const struct xkey *x, const struct hop *h, bool inbound)
 {
 	if (h->usec < 0 || lr->nfine >= 16 * (size_t)LEARN_SAMPLE_MAX)
 		return;
@@ -217,7 +228,12 @@ static void sample_fine(struct learn *lr, const struct xkey *x, const struct hop
 		lr->fine = xrealloc(lr->fine, lr->capfine * sizeof *lr->fine);
 	}
 	int64_t t = (int64_t)h->ts * 1000000 + h->usec;
-	lr->fine[lr->nfine++] = (struct fine){ x->cfirst_us - t, x->clast_us - t };
+	struct fine *f = &lr->fine[lr->nfine++];
+	*f = (struct fine){ x->cfirst_us - t, x->clast_us - t, INT64_MIN, INT64_MIN };
+	if (inbound && h->sess_end && h->sess_end_usec >= 0 && x->saw_close)
+		f->end_d = us_of(h->sess_end, h->sess_end_usec) - x->clast_us;
+	if (inbound && h->sess_start && h->sess_start_usec >= 0 && x->saw_syn)
+		f->start_d = x->cfirst_us - us_of(h->sess_start, h->sess_start_usec);
 }
 
 static const struct xkey *xkey_get(const struct learn *lr, const char *qid)
@@ -320,7 +336,7 @@ void learn_observe(struct learn *lr, const struct message *m)
 		host_key(m, hk, sizeof hk);
 		/* smtpd logs "client=" when MAIL FROM makes the queue file */
 		sample(lr, (long)(x->first - m->inbound.ts));
-		sample_fine(lr, x, &m->inbound);
+		sample_fine(lr, x, &m->inbound, true);
 		snprintf(hs, sizeof hs, "%s|%s", hk, x->server);
 		ht_put(lr->host_server, hs, strlen(hs), &one);
 		ht_put(lr->claimed, x->server, strlen(x->server), &one);
@@ -330,7 +346,7 @@ void learn_observe(struct learn *lr, const struct message *m)
 		/* the delivery is logged at the end of the transaction */
 		if (d) {
 			sample(lr, (long)(d->last - m->dl[i].ts));
-			sample_fine(lr, d, &m->dl[i]);
+			sample_fine(lr, d, &m->dl[i], false);
 		}
 	}
 }
@@ -387,7 +403,14 @@ static bool pairs_offset(struct learn *lr, long *off)
  * whole seconds.  The join then needs a hop inside a connection to within
  * a slack measured on those matches, FINE_SLACK_MIN at least. */
 #define FINE_RANGE_MS 3000
-#define FINE_SLACK_MIN 100000
+#define FINE_SLACK_MIN 20000
+
+/* Twice the worst miss seen, 10 ms more, FINE_SLACK_MIN at least. */
+static int64_t slack_of(int64_t worst)
+{
+	int64_t s = 2 * worst + 10000;
+	return s < FINE_SLACK_MIN ? FINE_SLACK_MIN : s;
+}
 static void refine(struct learn *lr)
 {
 	if (lr->nfine < 3)
@@ -420,20 +443,34 @@ static void refine(struct learn *lr)
 			a--;
 		while (b + 1 < n && count[b + 1] * 10 >= best * 9)
 			b++;
-		lr->precise = true;
-		lr->off_us = (base + (a + b) / 2) * 1000;
-		/* the slack: twice the farthest any exact match's line falls
-		 * outside its connection at that offset, and 20 ms more */
-		int64_t worst = 0;
+		struct join_slack *sl = &lr->slack;
+		int64_t off = (base + (a + b) / 2) * 1000;
+		/* each slack from the farthest miss among the exact matches at
+		 * that offset: a line outside its connection, "disconnect
+		 * from" away from the last packet, the first packet after
+		 * "connect from" */
+		int64_t line = 0, end = -1, start = -1;
 		for (size_t i = 0; i < lr->nfine; i++) {
-			int64_t miss = lr->off_us < lr->fine[i].lo ? lr->fine[i].lo - lr->off_us
-				     : lr->off_us > lr->fine[i].hi ? lr->off_us - lr->fine[i].hi : 0;
-			if (miss > worst)
-				worst = miss;
+			const struct fine *f = &lr->fine[i];
+			int64_t miss = off < f->lo ? f->lo - off : off > f->hi ? off - f->hi : 0;
+			if (miss > line)
+				line = miss;
+			if (f->end_d != INT64_MIN) {
+				int64_t e = f->end_d + off < 0 ? -(f->end_d + off) : f->end_d + off;
+				if (e > end)
+					end = e;
+			}
+			if (f->start_d != INT64_MIN) {
+				int64_t s = f->start_d - off > 0 ? f->start_d - off : 0;
+				if (s > start)
+					start = s;
+			}
 		}
-		lr->slack_us = 2 * worst + 20000;
-		if (lr->slack_us < FINE_SLACK_MIN)
-			lr->slack_us = FINE_SLACK_MIN;
+		lr->precise = true;
+		sl->off_us = off;
+		sl->line_us = slack_of(line);
+		sl->end_us = end >= 0 ? slack_of(end) : sl->line_us + 100000;
+		sl->start_us = start >= 0 ? slack_of(start) : sl->line_us;
 	}
 	free(diff);
 	free(count);
@@ -472,10 +509,9 @@ long learn_offset(const struct learn *lr)
 	return lr->offset;
 }
 
-bool learn_precise(const struct learn *lr, int64_t *off_us, int64_t *slack_us)
+bool learn_precise(const struct learn *lr, struct join_slack *slack)
 {
-	*off_us = lr->off_us;
-	*slack_us = lr->slack_us;
+	*slack = lr->slack;
 	return lr->precise;
 }
 
@@ -505,7 +541,7 @@ void learn_describe(const struct learn *lr, char *b, size_t bl)
 	char fine[96] = "";
 	if (lr->precise)
 		snprintf(fine, sizeof fine, "; %+.3f s +- %.3f s from %zu sub-second stamps",
-			 (double)lr->off_us / 1e6, (double)lr->slack_us / 1e6, lr->nfine);
+			 (double)lr->slack.off_us / 1e6, (double)lr->slack.line_us / 1e6, lr->nfine);
 	snprintf(b, bl, "%s%s, %zu exact matches%s", lr->how ? lr->how : "no exact match: assumed 0",
 		 pairs, lr->nsamples, fine);
 }

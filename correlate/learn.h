@@ -32,9 +32,15 @@ void learn_observe(struct learn *l, const struct message *m);
 /* The offset: fixed (--skew) or estimated from what was observed. */
 void learn_settle(struct learn *l, bool fixed, long skew);
 long learn_offset(const struct learn *l);
-/* The offset to the microsecond and the slack a join allows, when both
- * sides' stamps had sub-second precision; false otherwise. */
-bool learn_precise(const struct learn *l, int64_t *off_us, int64_t *slack_us);
+/* When both sides' stamps had sub-second precision: the offset to the
+ * microsecond and the slacks a join allows, each measured on the exact
+ * matches - a log line outside its connection, an arrival's "disconnect
+ * from" away from the last packet, its first packet after "connect
+ * from".  False otherwise. */
+struct join_slack {
+	int64_t off_us, line_us, end_us, start_us;
+};
+bool learn_precise(const struct learn *l, struct join_slack *slack);
 bool learn_offered(const struct learn *l, const char *server, int port);
 /* Can m's log host be the one answering on server:port?  Yes when an
  * exact match showed it there, or showed no log host there (a server

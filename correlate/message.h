@@ -64,6 +64,10 @@ struct hop {
 	unsigned epoch;			/* the host's configuration epoch then */
 	time_t ts;
 	long usec;			/* of ts; -1: the log gave whole seconds */
+	/* The log's view of the connection, 0 unknown: inbound, its connect
+	 * and disconnect lines; outbound, its TLS line (start only). */
+	time_t sess_start, sess_end;
+	long sess_start_usec, sess_end_usec;
 	struct evref *ev;
 	size_t nev, capev;
 	/* Filled by the policy. */

@@ -38,6 +38,8 @@ struct conn {
 	int relay_port;
 	struct tls_state tls;
 	struct evref tls_ev;
+	time_t tls_ts;			/* when its TLS line was logged */
+	long tls_usec;
 	char *qid;
 	int conn_use;
 };
@@ -55,6 +57,8 @@ struct session {		/* a receiving process: smtpd, sendmail child */
 	char *peer_host, *peer_ip;
 	bool has_connect, has_tls, tls_failed;
 	struct evref connect_ev, tls_ev, fail_ev;
+	time_t connect_ts;		/* when "connect from" was logged */
+	long connect_usec;
 	struct tls_state tls;
 	struct message **waiting;
 	size_t nw, capw;
@@ -179,6 +183,8 @@ static void conn_copy(struct conn *dst, const struct conn *src)
 	dst->relay_port = src->relay_port;
 	tls_state_copy(&dst->tls, &src->tls);
 	dst->tls_ev = src->tls_ev;
+	dst->tls_ts = src->tls_ts;
+	dst->tls_usec = src->tls_usec;
 	dst->qid = src->qid ? xstrdup(src->qid) : NULL;
 	dst->conn_use = src->conn_use;
 }
@@ -478,6 +484,8 @@ static void session_close(struct tracker *t, struct session *s,
 		struct hop *h = &m->inbound;
 		if (ev) {
 			hop_add_ev(h, ref_of(ev));
+			h->sess_end = ev->ts;
+			h->sess_end_usec = ev->usec;
 			if (!s->has_tls) {
 				switch (ev->starttls) {
 				case ST_OK:
@@ -536,6 +544,8 @@ static void on_connect(struct tracker *t, const struct evidence *ev)
 	str_set(&s->peer_ip, ev->peer_ip);
 	s->has_connect = true;
 	s->connect_ev = ref_of(ev);
+	s->connect_ts = ev->ts;
+	s->connect_usec = ev->usec;
 }
 
 static void on_tls_in(struct tracker *t, const struct evidence *ev)
@@ -553,8 +563,11 @@ static void on_tls_in(struct tracker *t, const struct evidence *ev)
 
 static void inherit_session(struct hop *h, struct session *s)
 {
-	if (s->has_connect)
+	if (s->has_connect) {
 		hop_add_ev(h, s->connect_ev);
+		h->sess_start = s->connect_ts;
+		h->sess_start_usec = s->connect_usec;
+	}
 	if (s->has_tls) {
 		tls_state_copy(&h->tls, &s->tls);
 		hop_add_ev(h, s->tls_ev);
@@ -709,6 +722,8 @@ static void on_tls_out(struct tracker *t, const struct evidence *ev)
 	p->pending.relay_port = ev->peer_port;
 	tls_state_from_ev(&p->pending.tls, ev);
 	p->pending.tls_ev = ref_of(ev);
+	p->pending.tls_ts = ev->ts;
+	p->pending.tls_usec = ev->usec;
 	cur_epoch(host_flags_ev(t, ev))->client_tls_seen = true;
 }
 
@@ -820,6 +835,8 @@ static void outbound_tls(struct tracker *t, const struct evidence *ev, struct ho
 		tls_state_copy(&h->tls, &p->cur.tls);
 		hop_add_ev(h, p->cur.tls_ev);
 		hop_set_basis(h, basis);
+		h->sess_start = p->cur.tls_ts;
+		h->sess_start_usec = p->cur.tls_usec;
 	} else if (tls_level_requires_tls(ev->tls_feature)) {
 		h->tls.used = TRI_YES;
 		char b[200];
@@ -937,6 +954,8 @@ static void on_to(struct tracker *t, const struct evidence *ev)
 				const struct hop *prev = &m->dl[m->ndl - 2];
 				h->ts = prev->ts;
 				h->usec = prev->usec;
+				h->sess_start = prev->sess_start;
+				h->sess_start_usec = prev->sess_start_usec;
 				str_set(&h->rcpt, one);
 				h->status = prev->status ? xstrdup(prev->status) : NULL;
 				h->dsn = prev->dsn ? xstrdup(prev->dsn) : NULL;
