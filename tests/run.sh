@@ -157,6 +157,18 @@ if [ "${CI:-}" = true ] || [ "${TW_LIVE_LAB:-}" = 1 ]; then
     lab_check live-lab-truth-tls-logging-off-joined "$OUT/live-lab/truth-quiet.jsonl" stripped \
       "$OUT/live-lab/postfix-a.log" "$OUT/live-lab/postfix-a-quiet.log" \
       "$OUT/live-lab/syslog-mail.log" "$OUT/live-lab/lab.pcap"
+    # The whole run joined with its capture: every hop as the truth says,
+    # and no joined hop in conflict with its log.
+    lab_check live-lab-truth-joined "$OUT/live-lab/truth.jsonl" stripped \
+      "$OUT/live-lab/postfix-a.log" "$OUT/live-lab/syslog-mail.log" "$OUT/live-lab/lab.pcap"
+    $TW --format json --tz UTC --year 2026 "$OUT/live-lab/postfix-a.log" \
+      "$OUT/live-lab/postfix-a-quiet.log" "$OUT/live-lab/syslog-mail.log" \
+      "$OUT/live-lab/lab.pcap" > /dev/null 2> "$OUT/live-join.err"
+    join_line=$(sed -n 's/^tlswitness: join: //p' "$OUT/live-join.err")
+    case "$join_line" in
+      *" 0 in conflict"*) ok "live-join: $join_line" ;;
+      *) ko "live-join: ${join_line:-no join line}" "$OUT/live-join.err" ;;
+    esac
     rcv_check live-received-truth "$OUT/live-lab/received.mbox" \
       "$OUT/live-lab/truth.jsonl" "$OUT/live-lab/truth-quiet.jsonl" "$OUT/live-lab/truth-enforce.jsonl"
     # The --policy-map tlswitness wrote from the run, loaded into Postfix A:
