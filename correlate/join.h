@@ -1,10 +1,13 @@
 /* join.h - joining log messages with capture connections.
- * The captures are read three times at most, the logs twice:
+ * The captures are read three times (once more for held messages, and
+ * again each time the log goes back in time), the logs twice:
  *  1. captures alone: what the clock offset needs (the queue IDs the
- *     servers named), which servers offered STARTTLS, which connections
- *     are duplicates - a bounded summary, no records kept;
- *  2. logs alone (without --skew): exact matches give the offset and the
- *     addresses each log host answers on;
+ *     servers named, a sample of the connections), which servers offered
+ *     STARTTLS, which connections are duplicates - a bounded summary, no
+ *     records kept (learn.h);
+ *  2. logs alone (without --skew): exact matches, or failing them pairs
+ *     of hops and connections, give the offset, and the addresses each log
+ *     host answers on;
  *  3. logs again with the captures read beside them, in step: a capture
  *     record waits in a window of JOIN_RETAIN + JOIN_AHEAD seconds around
  *     the log's clock and every log hop is merged with the connection it
