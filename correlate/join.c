@@ -71,7 +71,7 @@ struct capfile {
 	size_t nconn, nrec;	/* ordinals of the read in progress */
 	struct capture_reader *cr;
 	struct capture_stats st;
-	bool open, done;
+	bool open, done, reread_failed;
 	struct join *j;
 };
 
@@ -478,8 +478,15 @@ static void file_start(struct join *j, struct capfile *f)
 	capture_set_limit(f->cr, f->packets);
 	f->nconn = f->nrec = 0;
 	f->open = true;
-	if (!capture_open(f->cr, f->path, f->file_id, &f->st))
+	if (!capture_open(f->cr, f->path, f->file_id, &f->st)) {
 		f->done = true;
+		/* read once, not again: its records cannot be joined or written */
+		if (!f->reread_failed)
+			fprintf(stderr, "%s: error: could not be read again to join it with the "
+				"logs (%s): its connections are missing from the output\n", f->path,
+				f->st.error ? f->st.error : "?");
+		f->reread_failed = true;
+	}
 }
 
 static void file_pump(struct join *j, struct capfile *f, long long until)
@@ -603,7 +610,9 @@ static size_t fit(struct join *j, const struct idlist *l, const struct message *
 			continue;
 		if (inbound && !learn_host_serves(j->learn, m, r->server, r->sport))
 			continue;
-		if (!inbound && h->peer_port >= 0 && r->sport != h->peer_port)
+		/* a delivery names the server's port; an arrival the client's
+		 * when smtpd_client_port_logging is on */
+		if (h->peer_port >= 0 && (inbound ? r->cport : r->sport) != h->peer_port)
 			continue;
 		/* A capture message whose queue ID is known is that message
 		 * and no other: the receiving log's queue ID, or the one the
