@@ -126,7 +126,9 @@ struct join {
 	size_t nports;
 	int threads;
 	FILE *quiet;
-	time_t hw;			/* the log's latest stamp */
+	/* the log's latest stamp: a line stamped far ahead lets the window
+	 * go, and the next line, back in time, starts the captures again */
+	time_t hw;
 	long long pumped;		/* captures read up to this capture time */
 	long long edge;			/* records fitting up to here have left */
 	unsigned rewinds;

@@ -7,6 +7,7 @@
 #include "paths.h"
 #include "../util/hashtab.h"
 #include "../util/idlist.h"
+#include "../util/logclock.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,7 @@ struct paths {
 	size_t lo, hi, cap;
 	long long base;
 	struct hashtab *by_qid, *by_mid;
-	time_t newest;			/* the latest completion seen */
+	struct logclock clock;		/* of the completions seen */
 	long long linked;		/* nodes below this id are linked */
 	long long cursor;		/* ... and were considered as roots */
 	unsigned walk;			/* the current walk's mark */
@@ -218,8 +219,7 @@ void paths_add(struct paths *p, const struct message *m)
 	if (!capture)
 		idx_add(p->by_qid, m->qid, id);
 	idx_add(p->by_mid, m->message_id, id);
-	if (n->last_seen > p->newest)
-		p->newest = n->last_seen;
+	logclock_see(&p->clock, n->last_seen);
 	settle(p, false);
 }
 
@@ -374,14 +374,14 @@ static void settle(struct paths *p, bool final)
 	long long end = p->base + (long long)p->hi;
 	while (p->linked < end) {
 		struct path_node *n = paths_node(p, p->linked);
-		if (!final && p->newest <= n->last_seen + PATH_HOLD)
+		if (!final && p->clock.now <= n->last_seen + PATH_HOLD)
 			break;
 		link_node(p, p->linked);
 		p->linked++;
 	}
 	while (p->cursor < p->linked) {
 		struct path_node *n = paths_node(p, p->cursor);
-		if (!final && p->newest <= n->last_seen + 2 * PATH_HOLD)
+		if (!final && p->clock.now <= n->last_seen + 2 * PATH_HOLD)
 			break;
 		if (!n->reached && !n->written) {
 			p->walk++;

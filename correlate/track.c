@@ -17,6 +17,7 @@
  * Memory: state lives as long as its session, process or message; idle
  * state is swept by log time so a month of logs stays bounded. */
 #include "track.h"
+#include "../util/logclock.h"
 #include "../util/hashtab.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,7 +115,7 @@ struct tracker {
 	message_fn emit;
 	void *arg;
 	uint64_t seq;
-	time_t now;
+	struct logclock clock;	/* the logs' clock, for what is idle */
 	unsigned long fed;
 	unsigned long evicted;		/* state closed early for MAX_OPEN */
 	struct buf key;
@@ -273,7 +274,7 @@ static struct hostflags *host_flags_ev(struct tracker *t, const struct evidence 
 
 static bool resolvable(struct tracker *t, struct message *m, bool final)
 {
-	if (final || m->last_seen + FLUSH_WAIT < t->now)
+	if (final || m->last_seen + FLUSH_WAIT < t->clock.now)
 		return true;
 	struct hostflags *h = host_flags(t, m->host, m->instance);
 	unsigned cur = h->nep - 1;
@@ -1024,7 +1025,7 @@ static void collect(const char *key, size_t klen, void *val, void *arg)
 
 static void sweep_table(struct tracker *t, int which, time_t idle)
 {
-	struct sweep sw = { .t = t, .limit = t->now - idle, .which = which };
+	struct sweep sw = { .t = t, .limit = t->clock.now - idle, .which = which };
 	buf_init(&sw.keys);
 	struct hashtab *ht = which == 0 ? t->procs : which == 1 ? t->sessions : t->msgs;
 	ht_foreach(ht, collect, &sw);
@@ -1101,8 +1102,7 @@ struct tracker *tracker_new(message_fn emit, void *arg)
 
 void tracker_feed(struct tracker *t, const struct evidence *ev)
 {
-	if (ev->ts > t->now)
-		t->now = ev->ts;
+	logclock_see(&t->clock, ev->ts);
 	switch (ev->kind) {
 	case EV_CONNECT:
 		on_connect(t, ev);

@@ -13,6 +13,7 @@
 #include "postfix.h"
 #include "sendmail.h"
 #include "syslog.h"
+#include "../util/logclock.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -179,7 +180,7 @@ struct reader {
 	bool have;		/* one holds the next line */
 	int rc;			/* ls_next's last result */
 	int warned;
-	time_t last;		/* the stamp of the last line used */
+	struct logclock clock;	/* of the lines used (logclock.h) */
 	bool open, done;
 	size_t pos;		/* in the reading order: breaks ties */
 };
@@ -247,7 +248,7 @@ static const struct lb_line *reader_head(struct reader *rd)
 static void reader_take(struct reader *rd, const struct lb_line *l)
 {
 	if (!l->why)
-		rd->last = l->rec.ts;
+		logclock_see(&rd->clock, l->rec.ts);
 	use_line(rd->ml, rd->st, l, &rd->warned);
 	if (rd->lb)
 		rd->i++;
@@ -256,10 +257,15 @@ static void reader_take(struct reader *rd, const struct lb_line *l)
 }
 
 /* The line's place in the merge: a line without a stamp goes where it
- * stands in its file. */
+ * stands in its file, and so do lines stamped far ahead of their file's
+ * clock until the lines after them confirm the jump (a clock set wrong, a
+ * damaged line): they must not hold the rest of their file back until the
+ * other inputs reach that time. */
 static time_t line_time(const struct reader *rd, const struct lb_line *l)
 {
-	return l->why ? rd->last : l->rec.ts;
+	if (l->why || (rd->clock.now && l->rec.ts > rd->clock.now + LOGCLOCK_JUMP))
+		return rd->clock.now;
+	return l->rec.ts;
 }
 
 static void reader_close(struct reader *rd)
