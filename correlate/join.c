@@ -4,11 +4,13 @@
  * server's log) or a delivery's next_queue_id (the sending server's log),
  * or whose Message-ID is the log message's; the capture clock's offset and
  * the addresses each log host answers on were learnt first (learn.h).
- * Other matches use addresses and time: an inbound
- * hop's client address against the capture's client, a delivery's relay
- * address and port against the capture's server, the log time plus the
- * offset inside the connection's span, JOIN_WINDOW seconds either side.
- * One fitting connection is a match; several are ambiguous and left apart.
+ * Other matches use addresses and time: an inbound hop's client address
+ * (and port, when logged) against the capture's client, a delivery's relay
+ * address and port against the capture's server, the log line plus the
+ * offset inside the connection's span (JOIN_WINDOW seconds either side, or
+ * to the microsecond where both stamps allow), and the session's edges
+ * where the log has them (session_fits).  One fitting connection is a
+ * match; several are ambiguous and left apart.
  * Merging: facts the log lacks come from the capture (version, cipher,
  * stripping - logs never see stripping); where both know a fact and
  * disagree, the hop keeps the log's and is flagged as a conflict with
@@ -18,9 +20,9 @@
  * machines at once are both there; records leave the window when the
  * log's clock is JOIN_RETAIN past them.  A log that goes back in time
  * past the window (files put together out of order) starts the captures
- * again.  Each record is named by its file and its
- * place in it, the same on every read: one bit a record says whether a
- * log hop took it, one bit a connection whether it is a duplicate.
+ * again.  Each record is named by its file and its place in it, the same
+ * on every read: one bit a record says whether a log hop took it, one bit
+ * a connection whether it is a duplicate.
  * Memory: the window, the indexes of what is in it, the held messages
  * and those bits. */
 #include "join.h"
