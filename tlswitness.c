@@ -9,6 +9,7 @@
 #include "correlate/track.h"
 #include "ingest/capture.h"
 #include "ingest/detect.h"
+#include "ingest/linesrc.h"
 #include "ingest/maillog.h"
 #include "report/manifest.h"
 #include "report/pseudo.h"
@@ -541,8 +542,17 @@ int main(int argc, char **argv)
 	int *mails = xcalloc((size_t)(argc - optind), sizeof *mails);
 	enum input_kind *kinds = xcalloc((size_t)(argc - optind), sizeof *kinds);
 	size_t ncaptures = 0, nlogs = 0, nmails = 0;
+	int spool_errors = 0;
 	for (int i = optind; i < argc; i++) {
 		files[i - optind] = argv[i];
+		/* a pipe would lose what its detection reads: copied first */
+		struct buf why;
+		buf_init(&why);
+		if (!ls_spool_if_pipe(argv[i], &why)) {
+			fprintf(stderr, "%s: error: %s\n", argv[i], why.p ? why.p : "?");
+			spool_errors++;
+		}
+		buf_free(&why);
 		kinds[i - optind] = detect_input(argv[i]);
 		if (kinds[i - optind] == INPUT_CAPTURE)
 			captures[ncaptures++] = i - optind;
@@ -557,7 +567,7 @@ int main(int argc, char **argv)
 		text_header(&r.out);
 	else if (r.fmt == FMT_CSV)
 		csv_header(&r.out);
-	int input_errors = 0;
+	int input_errors = spool_errors;
 	/* Captures first: their connections wait to be joined with the logs. */
 	r.join = join_new();
 	join_set_skew_max(r.join, skew_max);
@@ -820,5 +830,6 @@ int main(int argc, char **argv)
 	policy_free(r.policy);
 	buf_free(&r.out);
 	tz_free(tz);
+	ls_spool_free();
 	return rc;
 }

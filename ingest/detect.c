@@ -2,6 +2,7 @@
  * either byte order; tcpdump's savefile.c), pcapng section header block
  * (0a0d0d0a; draft-ietf-opsawg-pcapng), looked for inside gzip too. */
 #include "detect.h"
+#include "linesrc.h"
 #include "mailfile.h"
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,7 +27,7 @@ enum input_kind detect_input(const char *path)
 {
 	if (strcmp(path, "-") == 0)
 		return INPUT_LOG;
-	gzFile gz = gzopen(path, "rb");	/* reads plain files as they are */
+	gzFile gz = gzopen(ls_real_path(path), "rb");	/* plain files as they are */
 	if (!gz)
 		return INPUT_LOG;
 	unsigned char m[512];

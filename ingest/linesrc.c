@@ -71,6 +71,76 @@ static ssize_t read_some(struct linesrc *ls, void *dst, size_t n)
 	}
 }
 
+struct spooled {
+	char *path;		/* as named */
+	char real[40];		/* /proc/self/fd/N of the copy */
+	FILE *copy;		/* unlinked: gone when closed */
+};
+static struct spooled *spooled;
+static size_t nspooled;
+
+bool ls_spool_if_pipe(const char *path, struct buf *why)
+{
+	struct stat sb;
+	if (strcmp(path, "-") == 0 || ls_real_path(path) != path || stat(path, &sb) != 0 ||
+	    S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode))
+		return true;
+	int in = open(path, O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		buf_printf(why, "%s", strerror(errno));
+		return false;
+	}
+	FILE *copy = tmpfile();
+	if (!copy) {
+		buf_printf(why, "cannot make a temporary copy of it: %s", strerror(errno));
+		close(in);
+		return false;
+	}
+	char *b = xmalloc(1 << 16);
+	ssize_t n;
+	bool ok = true;
+	while ((n = read(in, b, 1 << 16)) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0 && fwrite(b, 1, (size_t)n, copy) != (size_t)n) {
+			ok = false;
+			break;
+		}
+	if (n < 0 || fflush(copy) != 0)
+		ok = false;
+	if (!ok)
+		buf_printf(why, "copying it to a temporary file failed: %s", strerror(errno));
+	free(b);
+	close(in);
+	if (!ok) {
+		fclose(copy);
+		return false;
+	}
+	spooled = xrealloc(spooled, (nspooled + 1) * sizeof *spooled);
+	struct spooled *s = &spooled[nspooled++];
+	s->path = xstrdup(path);
+	snprintf(s->real, sizeof s->real, "/proc/self/fd/%d", fileno(copy));
+	s->copy = copy;
+	return true;
+}
+
+const char *ls_real_path(const char *path)
+{
+	for (size_t i = 0; i < nspooled; i++)
+		if (strcmp(spooled[i].path, path) == 0)
+			return spooled[i].real;
+	return path;
+}
+
+void ls_spool_free(void)
+{
+	for (size_t i = 0; i < nspooled; i++) {
+		fclose(spooled[i].copy);
+		free(spooled[i].path);
+	}
+	free(spooled);
+	spooled = NULL;
+	nspooled = 0;
+}
+
 struct linesrc *ls_open(const char *path, struct buf *why)
 {
 	struct linesrc *ls = xcalloc(1, sizeof *ls);
@@ -80,7 +150,7 @@ struct linesrc *ls_open(const char *path, struct buf *why)
 		ls->is_stdin = true;
 		ls->mtime = time(NULL);
 	} else {
-		ls->fd = open(path, O_RDONLY | O_CLOEXEC);
+		ls->fd = open(ls_real_path(path), O_RDONLY | O_CLOEXEC);
 		if (ls->fd < 0) {
 			buf_printf(why, "%s", strerror(errno));
 			free(ls);

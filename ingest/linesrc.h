@@ -20,6 +20,17 @@ struct ls_stats {
 
 /* Open path ("-" = stdin).  On failure returns NULL and writes why. */
 struct linesrc *ls_open(const char *path, struct buf *why);
+/* A path that cannot be read twice - a pipe, <(...), a device - is read
+ * once into a temporary file, which every later open of that path (the
+ * input's detection, a rotated set's ordering, the join's second read,
+ * the manifest's hash) reads instead: no byte is lost to the first look.
+ * Regular files and "-" are left alone.  False, with why, if it could not
+ * be copied.  Call before any reading thread starts. */
+bool ls_spool_if_pipe(const char *path, struct buf *why);
+/* The path to open for path: its copy if it was spooled, else itself. */
+const char *ls_real_path(const char *path);
+/* At exit: the copies go. */
+void ls_spool_free(void);
 /* Read, hash and decompress on a second thread from here on, for ls_read
  * (call before the first one; without it, or if no thread can start,
  * ls_read does it all on the caller's thread).  ls_next does not use it. */

@@ -4,6 +4,7 @@
  * inputs. */
 #include "manifest.h"
 #include "escape.h"
+#include "../ingest/linesrc.h"
 #include "../util/timeconv.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -31,7 +32,7 @@ static void hex_of(const unsigned char *d, unsigned n, char *out)
 bool manifest_hash_file(const char *path, char hexout[65], uint64_t *size, time_t *mtime,
 			struct buf *why)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(ls_real_path(path), O_RDONLY | O_CLOEXEC);
 	struct stat sb;
 	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
 		buf_printf(why, "%s", fd < 0 ? strerror(errno) : "not a regular file");
