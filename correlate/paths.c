@@ -220,6 +220,10 @@ void paths_add(struct paths *p, const struct message *m)
 		idx_add(p->by_qid, m->qid, id);
 	idx_add(p->by_mid, m->message_id, id);
 	logclock_see(&p->clock, n->last_seen);
+	/* its time to be linked and written is the log's clock's at most: a
+	 * message stamped years ahead must not keep every later one waiting */
+	if (n->last_seen > p->clock.now)
+		n->last_seen = p->clock.now;
 	settle(p, false);
 }
 

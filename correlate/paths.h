@@ -41,7 +41,8 @@ struct path_hop {
 
 struct path_node {
 	char *host, *instance, *qid, *message_id, *from;
-	time_t first_seen, last_seen;
+	time_t first_seen;
+	time_t last_seen;	/* its latest hop, the log clock's then at most */
 	bool has_inbound, reached, visited, capture;
 	bool written;		/* its path has been written */
 	unsigned mark;		/* the last walk that saw it */
