@@ -81,9 +81,19 @@ static void row(struct buf *b, const struct message *m, const struct hop *h)
 	buf_addc(b, '\n');
 }
 
-/* Under every hop that is not plainly encrypted: why, and where to look. */
+/* Under every hop that is not plainly encrypted: why, and where to look
+ * ("file:line" in a log, "file#frame=N" in a capture).  Under every hop a
+ * capture disagrees with, or that several capture connections fit: so. */
 static void why(struct buf *b, const struct hop *h, const struct report_ctx *rc)
 {
+	if (h->conflict) {
+		buf_adds(b, "    conflict: ");
+		text_safe(b, h->conflict_detail ? h->conflict_detail : "the capture disagrees");
+		buf_addc(b, '\n');
+	}
+	if (h->join_ambiguous > 1)
+		buf_printf(b, "    capture: %d connections fit this hop equally; none was joined\n",
+			   h->join_ambiguous);
 	if (h->verdict && strcmp(h->verdict, "encrypted") == 0 &&
 	    h->severity && strcmp(h->severity, "info") == 0)
 		return;
@@ -94,7 +104,7 @@ static void why(struct buf *b, const struct hop *h, const struct report_ctx *rc)
 		int id = h->ev[i].file_id;
 		buf_addc(b, ' ');
 		text_safe(b, id >= 0 && (size_t)id < rc->nfiles ? rc->files[id] : "?");
-		buf_printf(b, ":%lu", h->ev[i].line);
+		buf_printf(b, h->ev[i].frame ? "#frame=%lu" : ":%lu", h->ev[i].line);
 	}
 	buf_addc(b, '\n');
 }
