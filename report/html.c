@@ -2,7 +2,8 @@
  * font or image (it opens offline and prints).  Summary first (counts per
  * verdict and severity, an inline SVG chart of hops per day and verdict,
  * the peers and recipient domains that saw plaintext or weak TLS), then
- * every exception (each hop not plainly encrypted) with its rule,
+ * every exception (each hop not plainly encrypted, or in conflict with its
+ * capture) with its rule,
  * explanation and evidence, then the manifest.  Every byte from the
  * evidence is HTML-escaped (&, <, >, ", '), control characters and invalid
  * UTF-8 made visible: nothing in a log can add an element.
@@ -109,6 +110,13 @@ static void exception_row(struct html *h, const struct message *m, const struct 
 	html_safe(b, hp->rule);
 	buf_adds(b, "</code></td><td>");
 	html_safe(b, hp->explain);
+	if (hp->conflict) {
+		buf_adds(b, "<br><strong>Conflict:</strong> ");
+		html_safe(b, hp->conflict_detail ? hp->conflict_detail : "the capture disagrees");
+	}
+	if (hp->join_ambiguous > 1)
+		buf_printf(b, "<br>%d capture connections fit this hop equally; none was joined.",
+			   hp->join_ambiguous);
 	buf_adds(b, "</td><td class=\"ev\">");
 	for (size_t i = 0; i < hp->nev; i++) {
 		int id = hp->ev[i].file_id;
@@ -142,7 +150,8 @@ static void hop_seen(struct html *h, const struct message *m, const struct hop *
 		if (hp->dir == DIR_OUT)
 			counter(h->domains, addr_domain_of(hp->rcpt, dom, sizeof dom))->v[v]++;
 	}
-	if (strcmp(hp->verdict, "encrypted") != 0 && !hp->local)
+	/* a hop the capture contradicts is an exception whatever its verdict */
+	if ((strcmp(hp->verdict, "encrypted") != 0 || hp->conflict) && !hp->local)
 		exception_row(h, m, hp, rc);
 }
 
