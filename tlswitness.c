@@ -628,8 +628,10 @@ int main(int argc, char **argv)
 			maillog_add(ml, argv[i], i - optind);
 	input_errors += maillog_ninputs(ml) ? maillog_run(ml) : 0;
 	tracker_finish(r.tracker);
-	if (joining)
+	if (joining) {
 		join_finish(r.join, on_message, &r);
+		input_errors += (int)join_reread_failures(r.join);
+	}
 	/* Messages' own Received headers: each its own record. */
 	struct mail_stats *mst = xcalloc(nmails + 1, sizeof *mst);
 	for (size_t i = 0; i < nmails && r.fmt != FMT_EVENTS; i++)

@@ -842,6 +842,14 @@ void join_finish(struct join *j, message_fn emit, void *arg)
 	j->emit = NULL;
 }
 
+size_t join_reread_failures(const struct join *j)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < j->nfiles; i++)
+		n += j->files[i].reread_failed;
+	return n;
+}
+
 void join_report(const struct join *j, FILE *f)
 {
 	char how[300];

@@ -65,6 +65,8 @@ bool join_message(struct join *j, struct message *m);
 /* After the logs: the held messages, joined, then the capture records no
  * log message took, in capture order. */
 void join_finish(struct join *j, message_fn emit, void *arg);
+/* Capture files that could not be read again (each said on stderr). */
+size_t join_reread_failures(const struct join *j);
 /* One line on the offset and the matches, for standard error. */
 void join_report(const struct join *j, FILE *f);
 
