@@ -96,7 +96,7 @@ void capconn_tls(const struct smtp_connection *c, struct tls_state *t, char *bas
 	}
 	if (o->client_hello) {
 		const char *mx = tls_wire_version_name(o->ch_max);
-		t->offered_max = mx ? xstrdup(mx) : NULL;
+		t->offered_max = xstrdup_or_null(mx);
 		t->sni = o->sni[0] ? xstrdup(o->sni) : NULL;
 	}
 	if (o->have_cert) {
@@ -149,8 +149,8 @@ void capconn_messages(const struct smtp_connection *c, message_fn emit, void *ar
 			continue;
 		struct message *m = record(c, sm->qid);
 		m->first_seen = sm->ts ? sm->ts : c->first_ts;
-		m->from = sm->from ? xstrdup(sm->from) : NULL;
-		m->message_id = sm->message_id ? xstrdup(sm->message_id) : NULL;
+		m->from = xstrdup_or_null(sm->from);
+		m->message_id = xstrdup_or_null(sm->message_id);
 		m->nrcpt = (int)sm->nrcpt;
 		m->nrcpts = sm->nrcpt;
 		m->rcpts = xcalloc(sm->nrcpt + 1, sizeof *m->rcpts);

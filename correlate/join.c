@@ -27,6 +27,7 @@
  * and those bits. */
 #include "join.h"
 #include "learn.h"
+#include "../util/addr.h"
 #include "../util/hashtab.h"
 #include "../util/idlist.h"
 #include <limits.h>
@@ -216,11 +217,6 @@ static struct crec *rec(struct join *j, uint64_t id)
 	return &j->r[id - j->base];
 }
 
-static void server_key(char *k, size_t kl, const char *server, int port)
-{
-	snprintf(k, kl, "%s:%d", server, port);
-}
-
 /* A record's keys, into or out of the indexes. */
 static void index_record(struct join *j, const struct crec *r, uint64_t id,
 			 void (*op)(struct hashtab *, const char *, uint64_t))
@@ -229,7 +225,7 @@ static void index_record(struct join *j, const struct crec *r, uint64_t id,
 	op(j->by_qid, r->m->qid, id);
 	op(j->by_mid, r->m->message_id, id);
 	op(j->by_client, r->client, id);
-	server_key(sk, sizeof sk, r->server, r->sport);
+	addr_port_key(sk, sizeof sk, r->server, r->sport);
 	op(j->by_server, sk, id);
 }
 
@@ -656,11 +652,6 @@ static void mark_used(struct join *j, struct crec *r)
 	}
 }
 
-static char *dupn(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
 static void merge(struct join *j, struct hop *h, struct crec *r, const char *how)
 {
 	const struct hop *c = &r->m->inbound;
@@ -693,14 +684,14 @@ static void merge(struct join *j, struct hop *h, struct crec *r, const char *how
 	if (L->offered == TRI_UNKNOWN)
 		L->offered = C->offered;
 	if (!L->cipher_iana)
-		L->cipher_iana = dupn(C->cipher_iana);
+		L->cipher_iana = xstrdup_or_null(C->cipher_iana);
 	if (!L->sni)
-		L->sni = dupn(C->sni);
+		L->sni = xstrdup_or_null(C->sni);
 	if (!L->offered_max)
-		L->offered_max = dupn(C->offered_max);
+		L->offered_max = xstrdup_or_null(C->offered_max);
 	if (!L->cert_subject && C->cert_subject) {
-		L->cert_subject = dupn(C->cert_subject);
-		L->cert_issuer = dupn(C->cert_issuer);
+		L->cert_subject = xstrdup_or_null(C->cert_subject);
+		L->cert_issuer = xstrdup_or_null(C->cert_issuer);
 		L->cert_not_before = C->cert_not_before;
 		L->cert_not_after = C->cert_not_after;
 		L->cert_self_signed = C->cert_self_signed;
@@ -729,7 +720,7 @@ static void join_hop(struct join *j, struct message *m, struct hop *h, bool inbo
 	if (inbound) {
 		l = idx_get(j->by_client, h->peer_ip);
 	} else {
-		server_key(sk, sizeof sk, h->peer_ip, h->peer_port >= 0 ? h->peer_port : 25);
+		addr_port_key(sk, sizeof sk, h->peer_ip, h->peer_port >= 0 ? h->peer_port : 25);
 		l = idx_get(j->by_server, sk);
 	}
 	size_t n = fit(j, l, m, inbound, h, &pick);

@@ -4,6 +4,7 @@
  * time a sample fills, its level rises by one and half of it goes, so what
  * stays is spread evenly over the whole capture. */
 #include "learn.h"
+#include "../util/addr.h"
 #include "../util/hashtab.h"
 #include "../util/idlist.h"
 #include <stdio.h>
@@ -90,11 +91,6 @@ void learn_free(struct learn *lr)
 	free(lr);
 }
 
-static void server_key(char *k, size_t kl, const char *server, int port)
-{
-	snprintf(k, kl, "%s:%d", server, port);
-}
-
 static bool in_sample(unsigned lv, const char *k, size_t kl)
 {
 	return lv == 0 || ht_key_hash(k, kl) >> (64 - lv) == 0;
@@ -170,7 +166,7 @@ void learn_record(struct learn *lr, const struct message *m, const struct smtp_c
 	static int one = 1;
 	char k[96];
 	if (c->conv.starttls_offered) {
-		server_key(k, sizeof k, c->server, c->sport);
+		addr_port_key(k, sizeof k, c->server, c->sport);
 		ht_put(lr->offered, k, strlen(k), &one);
 	}
 	if (!m->qid || !sampled(lr, m->qid, strlen(m->qid)))
@@ -194,7 +190,7 @@ void learn_record(struct learn *lr, const struct message *m, const struct smtp_c
 	x->clast_us = (int64_t)c->last_ts * 1000000 + c->last_usec;
 	x->saw_syn = c->saw_syn;
 	x->saw_close = c->saw_fin || c->saw_rst;
-	server_key(x->server, sizeof x->server, c->server, c->sport);
+	addr_port_key(x->server, sizeof x->server, c->server, c->sport);
 	ht_put(lr->xkeys, m->qid, kl, x);
 }
 
@@ -308,7 +304,7 @@ static void observe_pairs(struct learn *lr, const struct message *m)
 		char sk[96];
 		for (size_t i = 0; i < lr->ncsamples; i++) {
 			idx_add(lr->cs_by_client, lr->csamples[i]->client, i);
-			server_key(sk, sizeof sk, lr->csamples[i]->server, lr->csamples[i]->sport);
+			addr_port_key(sk, sizeof sk, lr->csamples[i]->server, lr->csamples[i]->sport);
 			idx_add(lr->cs_by_server, sk, i);
 		}
 	}
@@ -319,7 +315,7 @@ static void observe_pairs(struct learn *lr, const struct message *m)
 		if (h->local || !h->peer_ip)
 			continue;
 		char sk[96];
-		server_key(sk, sizeof sk, h->peer_ip, h->peer_port >= 0 ? h->peer_port : 25);
+		addr_port_key(sk, sizeof sk, h->peer_ip, h->peer_port >= 0 ? h->peer_port : 25);
 		pairs_of(lr, idx_get(lr->cs_by_server, sk), h->ts);
 	}
 }
@@ -518,7 +514,7 @@ bool learn_precise(const struct learn *lr, struct join_slack *slack)
 bool learn_offered(const struct learn *lr, const char *server, int port)
 {
 	char k[96];
-	server_key(k, sizeof k, server, port);
+	addr_port_key(k, sizeof k, server, port);
 	return ht_get(lr->offered, k, strlen(k)) != NULL;
 }
 
@@ -527,7 +523,7 @@ bool learn_host_serves(const struct learn *lr, const struct message *m, const ch
 {
 	char hk[300], hs[400], sk[96];
 	host_key(m, hk, sizeof hk);
-	server_key(sk, sizeof sk, server, port);
+	addr_port_key(sk, sizeof sk, server, port);
 	snprintf(hs, sizeof hs, "%s|%s", hk, sk);
 	/* seen answering there; else some other log host was: not this one */
 	return ht_get(lr->host_server, hs, strlen(hs)) || !ht_get(lr->claimed, sk, strlen(sk));

@@ -33,24 +33,19 @@ void tls_state_free(struct tls_state *t)
 	tls_state_init(t);
 }
 
-static char *dup_or_null(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
 void tls_state_copy(struct tls_state *dst, const struct tls_state *src)
 {
 	tls_state_free(dst);
 	*dst = *src;
-	dst->version_raw = dup_or_null(src->version_raw);
-	dst->cipher = dup_or_null(src->cipher);
-	dst->cert_raw = dup_or_null(src->cert_raw);
-	dst->kex = dup_or_null(src->kex);
-	dst->cipher_iana = dup_or_null(src->cipher_iana);
-	dst->sni = dup_or_null(src->sni);
-	dst->offered_max = dup_or_null(src->offered_max);
-	dst->cert_subject = dup_or_null(src->cert_subject);
-	dst->cert_issuer = dup_or_null(src->cert_issuer);
+	dst->version_raw = xstrdup_or_null(src->version_raw);
+	dst->cipher = xstrdup_or_null(src->cipher);
+	dst->cert_raw = xstrdup_or_null(src->cert_raw);
+	dst->kex = xstrdup_or_null(src->kex);
+	dst->cipher_iana = xstrdup_or_null(src->cipher_iana);
+	dst->sni = xstrdup_or_null(src->sni);
+	dst->offered_max = xstrdup_or_null(src->offered_max);
+	dst->cert_subject = xstrdup_or_null(src->cert_subject);
+	dst->cert_issuer = xstrdup_or_null(src->cert_issuer);
 }
 
 bool tls_state_fill_session(struct tls_state *dst, const struct tls_state *src)
@@ -160,7 +155,7 @@ void hop_add_ev(struct hop *h, struct evref r)
 void hop_set_basis(struct hop *h, const char *basis)
 {
 	free(h->basis);
-	h->basis = basis ? xstrdup(basis) : NULL;
+	h->basis = xstrdup_or_null(basis);
 }
 
 struct message *message_new(struct span host, struct span instance,

@@ -47,20 +47,15 @@ struct path_node *paths_node(struct paths *p, long long id)
 	return &p->v[id - p->base];
 }
 
-static char *dup0(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
 static void hop_copy(struct path_hop *d, const struct hop *h)
 {
 	memset(d, 0, sizeof *d);
 	d->dir = h->dir;
-	d->peer_host = dup0(h->peer_host);
-	d->peer_ip = dup0(h->peer_ip);
-	d->rcpt = dup0(h->rcpt);
-	d->status = dup0(h->status);
-	d->next_qid = dup0(h->next_qid);
+	d->peer_host = xstrdup_or_null(h->peer_host);
+	d->peer_ip = xstrdup_or_null(h->peer_ip);
+	d->rcpt = xstrdup_or_null(h->rcpt);
+	d->status = xstrdup_or_null(h->status);
+	d->next_qid = xstrdup_or_null(h->next_qid);
 	d->peer_port = h->peer_port;
 	d->network = h->network;
 	d->local = h->local;
@@ -85,7 +80,7 @@ static void hop_clear(struct path_hop *h)
 	tls_state_free(&h->tls);
 }
 
-static void server_name(const struct path_node *n, char *b, size_t bl)
+void paths_server_name(const struct path_node *n, char *b, size_t bl)
 {
 	snprintf(b, bl, "%s%s%s", n->host ? n->host : "", n->instance ? "/" : "",
 		 n->instance ? n->instance : "");
@@ -143,8 +138,8 @@ static void wire_views(struct path_node *a, struct path_hop *d, struct path_node
 		return;
 	struct path_hop *in = &b->in;
 	char an[300], bn[300], why[700];
-	server_name(a, an, sizeof an);
-	server_name(b, bn, sizeof bn);
+	paths_server_name(a, an, sizeof an);
+	paths_server_name(b, bn, sizeof bn);
 	const struct tls_state *S = &d->tls, *R = &in->tls;
 	if (S->used != TRI_UNKNOWN && R->used != TRI_UNKNOWN &&
 	    (S->used != R->used || (S->version && R->version && S->version != R->version))) {
@@ -197,11 +192,11 @@ void paths_add(struct paths *p, const struct message *m)
 	long long id = p->base + (long long)p->hi;
 	struct path_node *n = &p->v[p->hi++];
 	memset(n, 0, sizeof *n);
-	n->host = dup0(m->host);
-	n->instance = dup0(m->instance);
-	n->qid = dup0(m->qid);
-	n->message_id = dup0(m->message_id);
-	n->from = dup0(m->from);
+	n->host = xstrdup_or_null(m->host);
+	n->instance = xstrdup_or_null(m->instance);
+	n->qid = xstrdup_or_null(m->qid);
+	n->message_id = xstrdup_or_null(m->message_id);
+	n->from = xstrdup_or_null(m->from);
 	n->first_seen = m->first_seen;
 	n->last_seen = m->last_seen > m->first_seen ? m->last_seen : m->first_seen;
 	n->capture = capture;

@@ -67,6 +67,8 @@ void paths_free(struct paths *p);
 void paths_add(struct paths *p, const struct message *m);
 /* The end of the input: link and write everything still held. */
 void paths_finish(struct paths *p);
+/* "host/instance" of a node, as paths name servers. */
+void paths_server_name(const struct path_node *n, char *b, size_t bl);
 /* A node by id (from a hop's next or a node's next_node), NULL if gone. */
 struct path_node *paths_node(struct paths *p, long long id);
 

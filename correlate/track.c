@@ -179,14 +179,14 @@ static void conn_copy(struct conn *dst, const struct conn *src)
 	conn_clear(dst);
 	dst->open = src->open;
 	dst->has_tls = src->has_tls;
-	dst->relay_name = src->relay_name ? xstrdup(src->relay_name) : NULL;
-	dst->relay_ip = src->relay_ip ? xstrdup(src->relay_ip) : NULL;
+	dst->relay_name = xstrdup_or_null(src->relay_name);
+	dst->relay_ip = xstrdup_or_null(src->relay_ip);
 	dst->relay_port = src->relay_port;
 	tls_state_copy(&dst->tls, &src->tls);
 	dst->tls_ev = src->tls_ev;
 	dst->tls_ts = src->tls_ts;
 	dst->tls_usec = src->tls_usec;
-	dst->qid = src->qid ? xstrdup(src->qid) : NULL;
+	dst->qid = xstrdup_or_null(src->qid);
 	dst->conn_use = src->conn_use;
 }
 
@@ -958,14 +958,14 @@ static void on_to(struct tracker *t, const struct evidence *ev)
 				h->sess_start = prev->sess_start;
 				h->sess_start_usec = prev->sess_start_usec;
 				str_set(&h->rcpt, one);
-				h->status = prev->status ? xstrdup(prev->status) : NULL;
-				h->dsn = prev->dsn ? xstrdup(prev->dsn) : NULL;
-				h->next_qid = prev->next_qid ? xstrdup(prev->next_qid) : NULL;
+				h->status = xstrdup_or_null(prev->status);
+				h->dsn = xstrdup_or_null(prev->dsn);
+				h->next_qid = xstrdup_or_null(prev->next_qid);
 				hop_set_peer(h, ev);
 				tls_state_copy(&h->tls, &prev->tls);
 				h->pending = prev->pending;
 				h->epoch = prev->epoch;
-				h->basis = prev->basis ? xstrdup(prev->basis) : NULL;
+				h->basis = xstrdup_or_null(prev->basis);
 				for (size_t e = 0; e < prev->nev; e++)
 					hop_add_ev(h, prev->ev[e]);
 				if (final_status(ev->status))

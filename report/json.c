@@ -439,8 +439,7 @@ static void path_hop(struct path_walk *w, const struct path_node *n, const struc
 	w->first = false;
 	buf_addc(b, '{');
 	char server[300];
-	snprintf(server, sizeof server, "%s%s%s", n->host ? n->host : "", n->instance ? "/" : "",
-		 n->instance ? n->instance : "");
+	paths_server_name(n, server, sizeof server);
 	kstr(b, "server", server, &f);
 	kstr(b, "queue_id", n->qid, &f);
 	kstr(b, "direction", h->dir == DIR_OUT ? "outbound" : "inbound", &f);

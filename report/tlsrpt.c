@@ -92,8 +92,8 @@ static void failure(struct domain_day *dd, const char *result, const char *mx, c
 		}
 	}
 	dd->d = xrealloc(dd->d, (dd->nd + 1) * sizeof *dd->d);
-	dd->d[dd->nd++] = (struct detail){ xstrdup(result), mx ? xstrdup(mx) : NULL,
-					   ip ? xstrdup(ip) : NULL, 1 };
+	dd->d[dd->nd++] = (struct detail){ xstrdup(result), xstrdup_or_null(mx),
+					   xstrdup_or_null(ip), 1 };
 }
 
 void tlsrpt_message(struct tlsrpt *t, const struct message *m)

@@ -17,3 +17,8 @@ const char *addr_domain_of(const char *addr, char *out, size_t outlen)
 			*p = (char)(*p - 'A' + 'a');
 	return out;
 }
+
+void addr_port_key(char *out, size_t outlen, const char *addr, int port)
+{
+	snprintf(out, outlen, "%s:%d", addr, port);
+}

@@ -8,5 +8,7 @@
  * domains are case-insensitive).  Written into out, cut to outlen - 1
  * bytes; NULL when addr is NULL or has no '@'. */
 const char *addr_domain_of(const char *addr, char *out, size_t outlen);
+/* "192.0.2.1:25": the key for a server (or client) address and port. */
+void addr_port_key(char *out, size_t outlen, const char *addr, int port);
 
 #endif

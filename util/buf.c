@@ -48,6 +48,11 @@ char *xstrdup(const char *s)
 	return d;
 }
 
+char *xstrdup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
 void buf_init(struct buf *b)
 {
 	b->p = NULL;

@@ -112,5 +112,7 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t sz);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
+/* The same, NULL for NULL. */
+char *xstrdup_or_null(const char *s);
 
 #endif

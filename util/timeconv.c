@@ -118,7 +118,7 @@ const char *tz_describe(const struct tzconf *tz)
 static long named_offset(struct tzconf *tz, int y, int mon, int d, int h)
 {
 	const char *old = getenv("TZ");
-	char *saved = old ? xstrdup(old) : NULL;
+	char *saved = xstrdup_or_null(old);
 	if (tz->name[0])
 		setenv("TZ", tz->name, 1);
 	tzset();
