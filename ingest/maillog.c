@@ -182,7 +182,6 @@ struct reader {
 	int warned;
 	struct logclock clock;	/* of the lines used (logclock.h) */
 	bool open, done;
-	size_t pos;		/* in the reading order: breaks ties */
 };
 
 static bool reader_open(struct maillog *ml, struct reader *rd, size_t id,
@@ -330,39 +329,45 @@ int maillog_run(struct maillog *ml)
 	}
 	qsort(ord, ml->n, sizeof *ord, cmp_order);
 	struct reader *rd = xcalloc(ml->n + 1, sizeof *rd);
+	/* the open inputs, in reading order: a rotated set of a hundred
+	 * files has one open at a time, and each line looks at that one */
+	struct reader **open = xcalloc(ml->n + 1, sizeof *open);
 	size_t next = 0, nopen = 0;
 	int errors = 0;
 	for (;;) {
-		/* the earliest next line of the open inputs */
+		/* the earliest next line of the open inputs (the earlier input
+		 * on a tie); an input at its end leaves */
 		struct reader *best = NULL;
 		const struct lb_line *bl = NULL;
-		for (size_t k = 0; k < next; k++) {
-			if (!rd[k].open)
-				continue;
-			const struct lb_line *l = reader_head(&rd[k]);
+		time_t bt = 0;
+		size_t kept = 0;
+		for (size_t k = 0; k < nopen; k++) {
+			struct reader *r = open[k];
+			const struct lb_line *l = reader_head(r);
 			if (!l) {
-				reader_close(&rd[k]);
-				errors += rd[k].st->failed;
-				nopen--;
+				reader_close(r);
+				errors += r->st->failed;
 				continue;
 			}
-			if (!best || line_time(&rd[k], l) < line_time(best, bl)) {
-				best = &rd[k];
+			open[kept++] = r;
+			time_t t = line_time(r, l);
+			if (!best || t < bt) {
+				best = r;
 				bl = l;
+				bt = t;
 			}
 		}
+		nopen = kept;
 		/* the next input joins once the merge has reached its first line */
-		if (next < ml->n && (!best || !ord[next].first ||
-				     ord[next].first <= line_time(best, bl))) {
+		if (next < ml->n && (!best || !ord[next].first || ord[next].first <= bt)) {
 			struct reader *r = &rd[next];
-			r->pos = next;
 			/* --year: the running year carries on from the input
 			 * before, once that one is read (a rotated set) */
 			const struct syslog_ctx *carry = next > 0 && ml->year &&
 				rd[next - 1].done && rd[next - 1].st && !rd[next - 1].st->failed
 				? &rd[next - 1].ctx : NULL;
 			if (reader_open(ml, r, ord[next].id, carry)) {
-				nopen++;
+				open[nopen++] = r;
 			} else {
 				r->st = &ml->in[ord[next].id];
 				r->done = true;
@@ -375,7 +380,7 @@ int maillog_run(struct maillog *ml)
 			break;
 		reader_take(best, bl);
 	}
-	(void)nopen;
+	free(open);
 	free(rd);
 	free(ord);
 	return errors;
