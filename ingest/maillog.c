@@ -181,7 +181,7 @@ struct reader {
 	int rc;			/* ls_next's last result */
 	int warned;
 	struct logclock clock;	/* of the lines used (logclock.h) */
-	bool open, done;
+	bool done;
 };
 
 static bool reader_open(struct maillog *ml, struct reader *rd, size_t id,
@@ -212,7 +212,6 @@ static bool reader_open(struct maillog *ml, struct reader *rd, size_t id,
 	else
 		syslog_ctx_init(&rd->ctx, ml->tz, st->mtime, ml->year);
 	rd->lb = ml->prefetch ? lb_start(rd->ls, &rd->ctx) : NULL;
-	rd->open = true;
 	return true;
 }
 
@@ -293,7 +292,6 @@ static void reader_close(struct reader *rd)
 		ls_sha256(rd->ls, st->sha256);	/* read to the end: the file's hash */
 	ls_close(rd->ls);
 	rd->ls = NULL;
-	rd->open = false;
 	rd->done = true;
 }
 
