@@ -4,15 +4,13 @@
  * time a sample fills, its level rises by one and half of it goes, so what
  * stays is spread evenly over the whole capture. */
 #include "learn.h"
+#include "join.h"	/* JOIN_WINDOW: the slack a rival offset must lie beyond */
 #include "../util/addr.h"
 #include "../util/hashtab.h"
 #include "../util/idlist.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Slack of the offset search (seconds), as the join's (join.h). */
-#define PAIR_SLACK 5
 
 /* What pass 1 keeps of a capture message whose server named its queue ID. */
 struct xkey {
@@ -378,7 +376,7 @@ static bool pairs_offset(struct learn *lr, long *off)
 	while (ok && b + 1 < n && count[b + 1] * 10 >= best * 9)
 		b++;
 	for (long i = 0; ok && i < n; i++)	/* a rival peak: the pairs do not tell */
-		if (count[i] >= best && (i < a - 2 * PAIR_SLACK || i > b + 2 * PAIR_SLACK))
+		if (count[i] >= best && (i < a - 2 * JOIN_WINDOW || i > b + 2 * JOIN_WINDOW))
 			ok = false;
 	if (ok) {
 		double w = 0, sum = 0;
