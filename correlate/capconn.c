@@ -7,7 +7,8 @@
  * the capture suggests interference.  Memory: records are new; the
  * callback owns them. */
 #include "capconn.h"
-#include "../ingest/ciphers.h"
+#include "../util/addr.h"
+#include "../model/ciphers.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -5,7 +5,8 @@
  * from the top whose client is outside the trusted networks; what the
  * headers below it say was written by servers we cannot check: claims. */
 #include "hops.h"
-#include "../ingest/ciphers.h"
+#include "../util/addr.h"
+#include "../model/ciphers.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

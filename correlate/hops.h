@@ -6,7 +6,7 @@
 #ifndef TW_HOPS_H
 #define TW_HOPS_H
 #include "../ingest/mailfile.h"
-#include "message.h"
+#include "../model/message.h"
 
 typedef bool (*trusted_fn)(const char *ip, void *arg);
 

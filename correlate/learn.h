@@ -8,7 +8,7 @@
 #ifndef TW_LEARN_H
 #define TW_LEARN_H
 #include "../ingest/capture.h"
-#include "message.h"
+#include "../model/message.h"
 
 /* Samples keep at most this many queue IDs, and as many connections. */
 #define LEARN_SAMPLE_MAX 16384

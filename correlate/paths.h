@@ -20,7 +20,7 @@
  * and those whose paths wait for them. */
 #ifndef TW_PATHS_H
 #define TW_PATHS_H
-#include "message.h"
+#include "../model/message.h"
 
 #define PATH_LINK_WINDOW 300	/* seconds between a delivery and the next arrival */
 #define PATH_HOLD 3600		/* see above */

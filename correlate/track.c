@@ -17,6 +17,7 @@
  * Memory: state lives as long as its session, process or message; idle
  * state is swept by log time so a month of logs stays bounded. */
 #include "track.h"
+#include "../util/addr.h"
 #include "../util/logclock.h"
 #include "../util/hashtab.h"
 #include <stdio.h>

@@ -7,7 +7,7 @@
  * the callback owns them (message_free). */
 #ifndef TW_TRACK_H
 #define TW_TRACK_H
-#include "message.h"
+#include "../model/message.h"
 
 typedef void (*message_fn)(struct message *m, void *arg);
 

@@ -7,7 +7,7 @@
  * Keeps per-file accounting: every line is used, ignored or malformed. */
 #ifndef TW_MAILLOG_H
 #define TW_MAILLOG_H
-#include "evidence.h"
+#include "../model/evidence.h"
 #include "../util/timeconv.h"
 #include <stdint.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* postfix.h - Postfix log messages to evidence records. */
 #ifndef TW_POSTFIX_H
 #define TW_POSTFIX_H
-#include "evidence.h"
+#include "../model/evidence.h"
 
 enum parse_result { PR_USED, PR_IGNORED, PR_UNKNOWN };
 

@@ -5,7 +5,7 @@
 #ifndef TW_RECEIVED_H
 #define TW_RECEIVED_H
 #include "../util/buf.h"
-#include "tlsfacts.h"
+#include "../model/tlsfacts.h"
 #include <time.h>
 
 enum rcv_mta { RMTA_UNKNOWN, RMTA_POSTFIX, RMTA_SENDMAIL, RMTA_EXIM, RMTA_EXCHANGE,

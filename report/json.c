@@ -7,7 +7,7 @@
 #include "../correlate/capconn.h"
 #include "../correlate/paths.h"
 #include "pseudo.h"
-#include "../ingest/ciphers.h"
+#include "../model/ciphers.h"
 #include "../rules/policy.h"
 #include "../util/timeconv.h"
 #include <stdlib.h>
@@ -514,19 +514,6 @@ void json_path(struct buf *b, struct paths *p, struct path_node *root)
 	kstr(b, "verdict", w.v[t] >= 0 ? verdict_names[w.v[t]] : "unknown", &f);
 	kstr(b, "severity", w.s[t] >= 0 ? severity_names[w.s[t]] : "info", &f);
 	buf_adds(b, "}\n");
-}
-
-const char *ev_kind_name(enum ev_kind k)
-{
-	static const char *const names[EV_KIND_MAX] = {
-		[EV_CONNECT] = "connect", [EV_DISCONNECT] = "disconnect", [EV_TLS] = "tls",
-		[EV_TLS_FAIL] = "tls-failure", [EV_CLIENT] = "client", [EV_PICKUP] = "pickup",
-		[EV_MESSAGE_ID] = "message-id", [EV_FROM] = "from", [EV_TO] = "to",
-		[EV_REMOVED] = "removed", [EV_DONE] = "done", [EV_BOUNCE] = "notification",
-		[EV_REJECT] = "reject", [EV_LOST] = "lost-connection",
-		[EV_RESTART] = "restart",
-	};
-	return (unsigned)k < EV_KIND_MAX ? names[k] : "?";
 }
 
 void summary_add(struct summary *s, const struct message *m)

@@ -4,7 +4,7 @@
  * without the key.  Domains stay: policies and TLS-RPT work on them. */
 #ifndef TW_PSEUDO_H
 #define TW_PSEUDO_H
-#include "../correlate/message.h"
+#include "../model/message.h"
 
 struct pseudo;
 

@@ -4,7 +4,7 @@
  * flushes, so one record is written whole or not at all. */
 #ifndef TW_REPORT_H
 #define TW_REPORT_H
-#include "../correlate/message.h"
+#include "../model/message.h"
 #include <stdio.h>
 
 struct pseudo;

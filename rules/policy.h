@@ -4,7 +4,7 @@
  * file:line:column and refuses the file. */
 #ifndef TW_POLICY_H
 #define TW_POLICY_H
-#include "../correlate/message.h"
+#include "../model/message.h"
 
 struct policy;
 

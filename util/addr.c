@@ -1,4 +1,4 @@
-/* addr.c - the domain part of a mail address. */
+/* addr.c - the domain part of a mail address; loopback addresses. */
 #include "addr.h"
 #include <stdio.h>
 #include <string.h>
@@ -21,4 +21,17 @@ const char *addr_domain_of(const char *addr, char *out, size_t outlen)
 void addr_port_key(char *out, size_t outlen, const char *addr, int port)
 {
 	snprintf(out, outlen, "%s:%d", addr, port);
+}
+
+bool addr_is_loopback(const char *ip)
+{
+	if (!ip)
+		return false;
+	if (ip[0] == 'I' && strncmp(ip, "IPv6:", 5) == 0)
+		ip += 5;
+	if (ip[0] == ':' && strncmp(ip, "::ffff:", 7) == 0)
+		ip += 7;
+	if (ip[0] == '1')
+		return ip[1] == '2' && ip[2] == '7' && ip[3] == '.';
+	return ip[0] == ':' && strcmp(ip, "::1") == 0;
 }

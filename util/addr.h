@@ -1,6 +1,7 @@
-/* addr.h - the domain part of a mail address as the logs write it. */
+/* addr.h - the domain part of a mail address as the logs write it; loopback. */
 #ifndef TW_ADDR_H
 #define TW_ADDR_H
+#include <stdbool.h>
 #include <stddef.h>
 
 /* "example.org" of "<a@Example.ORG.>": after the last '@', without the
@@ -10,5 +11,7 @@
 const char *addr_domain_of(const char *addr, char *out, size_t outlen);
 /* "192.0.2.1:25": the key for a server (or client) address and port. */
 void addr_port_key(char *out, size_t outlen, const char *addr, int port);
+/* 127.0.0.0/8, ::1, ::ffff:127.x: the hop never left the machine. */
+bool addr_is_loopback(const char *ip);
 
 #endif

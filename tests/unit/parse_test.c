@@ -14,7 +14,7 @@
 #include "../../ingest/received.h"
 #include "../../ingest/sendmail.h"
 #include "../../ingest/syslog.h"
-#include "../../ingest/tlsfacts.h"
+#include "../../model/tlsfacts.h"
 #include "../../report/escape.h"
 
 static void assert_span(struct span s, const char *want)

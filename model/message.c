@@ -202,16 +202,3 @@ void message_free(struct message *m)
 	free(m->dl);
 	free(m);
 }
-
-bool addr_is_loopback(const char *ip)
-{
-	if (!ip)
-		return false;
-	if (ip[0] == 'I' && strncmp(ip, "IPv6:", 5) == 0)
-		ip += 5;
-	if (ip[0] == ':' && strncmp(ip, "::ffff:", 7) == 0)
-		ip += 7;
-	if (ip[0] == '1')
-		return ip[1] == '2' && ip[2] == '7' && ip[3] == '.';
-	return ip[0] == ':' && strcmp(ip, "::1") == 0;
-}

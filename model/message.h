@@ -4,8 +4,8 @@
  * attempt to leave.  Every string is owned by the struct holding it. */
 #ifndef TW_MESSAGE_H
 #define TW_MESSAGE_H
-#include "../ingest/evidence.h"
-#include "../ingest/tlsfacts.h"
+#include "evidence.h"
+#include "tlsfacts.h"
 #include <stdint.h>
 
 struct evref {
@@ -117,8 +117,5 @@ struct message *message_new(struct span host, struct span instance,
 			    struct span qid, enum ev_mta mta, time_t ts);
 struct hop *message_add_delivery(struct message *m);
 void message_free(struct message *m);
-
-/* 127.0.0.0/8, ::1, ::ffff:127.x: the hop never left the machine. */
-bool addr_is_loopback(const char *ip);
 
 #endif
