@@ -13,7 +13,7 @@ LDLIBS  = $(MALLOC_LIB) $(BASE_LIBS)
 BUILD   ?= build
 TW_BIN  ?= tlswitness
 
-LIB_SRC = $(wildcard util/*.c model/*.c ingest/*.c correlate/*.c rules/*.c report/*.c)
+LIB_SRC = $(wildcard util/*.c model/*.c ingest/*.c correlate/*.c rules/*.c report/*.c cli/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/default_policy.o
 UNIT_SRC = $(wildcard tests/unit/*_test.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)

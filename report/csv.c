@@ -3,9 +3,11 @@
  * spreadsheet: a cell that starts with =, +, -, @, TAB or CR is prefixed
  * with a single quote (OWASP "CSV injection"), control characters and
  * invalid UTF-8 become visible \xNN text. */
-#include "report.h"
+#include "csv.h"
 #include "escape.h"
 #include "../util/timeconv.h"
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const columns[] = {
@@ -16,7 +18,7 @@ static const char *const columns[] = {
 	"evidence", NULL,
 };
 
-void csv_header(struct buf *b)
+static void csv_header(struct buf *b)
 {
 	for (int i = 0; columns[i]; i++) {
 		if (i)
@@ -57,7 +59,7 @@ static const char *tri(enum tri t)
 }
 
 static void row(struct buf *b, const struct message *m, const struct hop *h,
-		const struct report_ctx *rc)
+		const struct writer_env *env)
 {
 	static const char *const src[] = { "log", "pcap", "header" };
 	char port[16] = "", bits[16] = "", iso[32];
@@ -72,7 +74,7 @@ static void row(struct buf *b, const struct message *m, const struct hop *h,
 		int id = h->ev[i].file_id;
 		if (i)
 			buf_addc(&ev, ' ');
-		buf_adds(&ev, id >= 0 && (size_t)id < rc->nfiles ? rc->files[id] : "?");
+		buf_adds(&ev, writer_file(env, id));
 		buf_printf(&ev, h->ev[i].frame ? "#frame=%lu" : ":%lu", h->ev[i].line);
 	}
 	cell(b, m->host, false);
@@ -105,10 +107,36 @@ static void row(struct buf *b, const struct message *m, const struct hop *h,
 	buf_free(&ev);
 }
 
-void csv_message(struct buf *b, const struct message *m, const struct report_ctx *rc)
+static void csv_message(struct buf *b, const struct message *m, const struct writer_env *env)
 {
 	if (m->has_inbound)
-		row(b, m, &m->inbound, rc);
+		row(b, m, &m->inbound, env);
 	for (size_t i = 0; i < m->ndl; i++)
-		row(b, m, &m->dl[i], rc);
+		row(b, m, &m->dl[i], env);
 }
+
+static void *csv_begin(struct buf *out, const struct writer_env *env)
+{
+	csv_header(out);
+	return writer_base_begin(out, env);
+}
+
+static void csv_write_message(void *w, const struct message *m)
+{
+	struct writer_base *wb = w;
+	csv_message(wb->out, m, wb->env);
+}
+
+static void csv_finish(void *w, const struct writer_end *end)
+{
+	/* a table of hops only: the manifest would be a row of another shape */
+}
+
+const struct writer_class writer_csv = {
+	.name = "csv",
+	.input = WRITER_MESSAGES,
+	.begin = csv_begin,
+	.message = csv_write_message,
+	.finish = csv_finish,
+	.free = free,
+};

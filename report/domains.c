@@ -11,11 +11,13 @@
  * did not offer STARTTLS is listed apart, so nothing is switched on that
  * would bounce its mail.
  * Memory: one small record per domain and per peer. */
-#include "report.h"
+#include "domains.h"
 #include "escape.h"
+#include "manifest.h"
 #include "../util/addr.h"
 #include "../util/hashtab.h"
 #include "../util/timeconv.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -361,3 +363,40 @@ void domains_policy_map(struct domains *d, struct buf *b, bool sendmail)
 	}
 	buf_free(&apart);
 }
+
+void *domains_writer_begin(struct buf *out, const struct writer_env *env)
+{
+	struct domains_writer *w = xcalloc(1, sizeof *w);
+	w->base.out = out;
+	w->base.env = env;
+	w->doms = domains_new();
+	return w;
+}
+
+void domains_writer_message(void *w, const struct message *m)
+{
+	domains_message(((struct domains_writer *)w)->doms, m);
+}
+
+static void domains_finish(void *w, const struct writer_end *end)
+{
+	struct domains_writer *dw = w;
+	domains_json(dw->doms, dw->base.out);
+	manifest_json(dw->base.out, end->man);
+}
+
+void domains_writer_free(void *w)
+{
+	if (w)
+		domains_free(((struct domains_writer *)w)->doms);
+	free(w);
+}
+
+const struct writer_class writer_domains = {
+	.name = "domains",
+	.input = WRITER_MESSAGES,
+	.begin = domains_writer_begin,
+	.message = domains_writer_message,
+	.finish = domains_finish,
+	.free = domains_writer_free,
+};

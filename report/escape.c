@@ -1,6 +1,7 @@
 /* escape.c - JSON and terminal escaping, UTF-8 validation (RFC 3629
  * section 4: no overlongs, no surrogates, nothing above U+10FFFF). */
 #include "escape.h"
+#include <stdio.h>
 #include <string.h>
 
 size_t utf8_len(const unsigned char *p, size_t avail)
@@ -152,4 +153,39 @@ void text_safe(struct buf *b, const char *s)
 			i++;
 		}
 	}
+}
+
+/* HTML text: escape markup, make controls and invalid UTF-8 visible. */
+void html_safe(struct buf *b, const char *s)
+{
+	struct buf t;
+	buf_init(&t);
+	text_safe(&t, s ? s : "");
+	for (size_t i = 0; i < t.n; i++) {
+		switch (t.p[i]) {
+		case '&': buf_adds(b, "&amp;"); break;
+		case '<': buf_adds(b, "&lt;"); break;
+		case '>': buf_adds(b, "&gt;"); break;
+		case '"': buf_adds(b, "&quot;"); break;
+		case '\'': buf_adds(b, "&#39;"); break;
+		default: buf_addc(b, t.p[i]);
+		}
+	}
+	buf_free(&t);
+}
+
+void text_cell(struct buf *b, const char *s, size_t width)
+{
+	struct buf t;
+	buf_init(&t);
+	text_safe(&t, s && *s ? s : "-");
+	buf_addspan(b, (struct span){ t.p, t.n });
+	/* pad by display columns: count UTF-8 lead bytes */
+	size_t cols = 0;
+	for (size_t i = 0; i < t.n; i++)
+		cols += ((unsigned char)t.p[i] & 0xc0) != 0x80;
+	for (; cols < width; cols++)
+		buf_addc(b, ' ');
+	buf_addc(b, ' ');
+	buf_free(&t);
 }

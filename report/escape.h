@@ -15,6 +15,9 @@ void text_safe(struct buf *b, const char *s);
 /* Text for HTML (body or quoted attribute): text_safe(), then & < > " '
  * as character references. */
 void html_safe(struct buf *b, const char *s);
+/* One text table cell: escaped, padded to width display columns, then a
+ * space. */
+void text_cell(struct buf *b, const char *s, size_t width);
 /* Length of the valid UTF-8 sequence at p (1-4), or 0 if invalid. */
 size_t utf8_len(const unsigned char *p, size_t avail);
 

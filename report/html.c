@@ -8,13 +8,16 @@
  * evidence is HTML-escaped (&, <, >, ", '), control characters and invalid
  * UTF-8 made visible: nothing in a log can add an element.
  * Memory: per-day and per-peer counters, and the exception rows. */
-#include "report.h"
+#include "html.h"
+#include "domains.h"
 #include "escape.h"
 #include "manifest.h"
-#include "../rules/policy.h"
+#include "summary.h"
+#include "../model/verdict.h"
 #include "../util/addr.h"
 #include "../util/hashtab.h"
 #include "../util/timeconv.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,15 +28,20 @@ struct counts {
 #define HTML_DETAIL_MAX 200	/* messages shown one by one, at most */
 
 struct html {
+	struct writer_base base;
+	struct domains *doms;		/* the per-domain and per-peer tables */
 	struct hashtab *days, *peers, *domains;
 	struct buf exceptions, detail;
 	unsigned long nexceptions;
 	struct summary sum;
 };
 
-struct html *html_new(void)
+static void *html_begin(struct buf *out, const struct writer_env *env)
 {
 	struct html *h = xcalloc(1, sizeof *h);
+	h->base.out = out;
+	h->base.env = env;
+	h->doms = domains_new();
 	h->days = ht_new();
 	h->peers = ht_new();
 	h->domains = ht_new();
@@ -42,35 +50,18 @@ struct html *html_new(void)
 	return h;
 }
 
-void html_free(struct html *h)
+static void html_free(void *w)
 {
+	struct html *h = w;
 	if (!h)
 		return;
+	domains_free(h->doms);
 	ht_free(h->days, free);
 	ht_free(h->peers, free);
 	ht_free(h->domains, free);
 	buf_free(&h->exceptions);
 	buf_free(&h->detail);
 	free(h);
-}
-
-/* HTML text: escape markup, make controls and invalid UTF-8 visible. */
-void html_safe(struct buf *b, const char *s)
-{
-	struct buf t;
-	buf_init(&t);
-	text_safe(&t, s ? s : "");
-	for (size_t i = 0; i < t.n; i++) {
-		switch (t.p[i]) {
-		case '&': buf_adds(b, "&amp;"); break;
-		case '<': buf_adds(b, "&lt;"); break;
-		case '>': buf_adds(b, "&gt;"); break;
-		case '"': buf_adds(b, "&quot;"); break;
-		case '\'': buf_adds(b, "&#39;"); break;
-		default: buf_addc(b, t.p[i]);
-		}
-	}
-	buf_free(&t);
 }
 
 static struct counts *counter(struct hashtab *ht, const char *key)
@@ -86,7 +77,7 @@ static struct counts *counter(struct hashtab *ht, const char *key)
 }
 
 static void exception_row(struct html *h, const struct message *m, const struct hop *hp,
-			  const struct report_ctx *rc)
+			  const struct writer_env *env)
 {
 	struct buf *b = &h->exceptions;
 	char iso[32];
@@ -124,7 +115,7 @@ static void exception_row(struct html *h, const struct message *m, const struct 
 		snprintf(loc, sizeof loc, hp->ev[i].frame ? "#frame=%lu" : ":%lu", hp->ev[i].line);
 		if (i)
 			buf_adds(b, "<br>");
-		html_safe(b, id >= 0 && (size_t)id < rc->nfiles ? rc->files[id] : "?");
+		html_safe(b, writer_file(env, id));
 		buf_adds(b, loc);
 	}
 	buf_adds(b, "</td></tr>\n");
@@ -132,7 +123,7 @@ static void exception_row(struct html *h, const struct message *m, const struct 
 }
 
 static void hop_seen(struct html *h, const struct message *m, const struct hop *hp,
-		     const struct report_ctx *rc)
+		     const struct writer_env *env)
 {
 	int v = verdict_rank(hp->verdict);
 	if (v < 0)
@@ -152,7 +143,7 @@ static void hop_seen(struct html *h, const struct message *m, const struct hop *
 	}
 	/* a hop the capture contradicts is an exception whatever its verdict */
 	if ((strcmp(hp->verdict, "encrypted") != 0 || hp->conflict) && !hp->local)
-		exception_row(h, m, hp, rc);
+		exception_row(h, m, hp, env);
 }
 
 /* Per-message detail for small runs: every hop of every message. */
@@ -192,14 +183,17 @@ static void detail(struct html *h, const struct message *m)
 	buf_adds(b, "</td></tr>\n");
 }
 
-void html_message(struct html *h, const struct message *m, const struct report_ctx *rc)
+static void html_message(void *w, const struct message *m)
 {
+	struct html *h = w;
+	const struct writer_env *env = h->base.env;
+	domains_message(h->doms, m);
 	summary_add(&h->sum, m);
 	detail(h, m);
 	if (m->has_inbound)
-		hop_seen(h, m, &m->inbound, rc);
+		hop_seen(h, m, &m->inbound, env);
 	for (size_t i = 0; i < m->ndl; i++)
-		hop_seen(h, m, &m->dl[i], rc);
+		hop_seen(h, m, &m->dl[i], env);
 }
 
 struct sorted {
@@ -301,9 +295,12 @@ static void count_table(struct buf *b, struct hashtab *ht, const char *what)
 	free(s.c);
 }
 
-void html_write(struct html *h, struct buf *b, const struct manifest *man,
-		struct domains *doms)
+static void html_write(void *w, const struct writer_end *end)
 {
+	struct html *h = w;
+	struct buf *b = h->base.out;
+	const struct manifest *man = end->man;
+	struct domains *doms = h->doms;
 	const struct summary *s = &h->sum;
 	buf_adds(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 		 "<meta name=\"viewport\" content=\"width=device-width\">\n"
@@ -377,3 +374,12 @@ void html_write(struct html *h, struct buf *b, const struct manifest *man,
 	buf_free(&t);
 	buf_adds(b, "</pre>\n</body></html>\n");
 }
+
+const struct writer_class writer_html = {
+	.name = "html",
+	.input = WRITER_MESSAGES,
+	.begin = html_begin,
+	.message = html_message,
+	.finish = html_write,
+	.free = html_free,
+};

@@ -1,31 +1,20 @@
 /* text.c - a readable table (one row per hop) and a summary.  Every field
  * from the evidence goes through text_safe: nothing in a log line can move
  * the terminal. */
-#include "report.h"
+#include "text.h"
+#include "domains.h"
 #include "escape.h"
-#include "../rules/policy.h"
+#include "manifest.h"
+#include "summary.h"
+#include "../model/verdict.h"
 #include "../util/timeconv.h"
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-void text_header(struct buf *b)
+static void text_header(struct buf *b)
 {
 	buf_adds(b, "TIME                  HOST/QUEUE-ID                 DIR  PEER                               RECIPIENT                      VERDICT    SEVERITY  RULE                  TLS\n");
-}
-
-void text_cell(struct buf *b, const char *s, size_t width)
-{
-	struct buf t;
-	buf_init(&t);
-	text_safe(&t, s && *s ? s : "-");
-	buf_addspan(b, (struct span){ t.p, t.n });
-	/* pad by display columns: count UTF-8 lead bytes */
-	size_t cols = 0;
-	for (size_t i = 0; i < t.n; i++)
-		cols += ((unsigned char)t.p[i] & 0xc0) != 0x80;
-	for (; cols < width; cols++)
-		buf_addc(b, ' ');
-	buf_addc(b, ' ');
-	buf_free(&t);
 }
 
 static void tls_text(struct buf *b, const struct tls_state *t)
@@ -84,7 +73,7 @@ static void row(struct buf *b, const struct message *m, const struct hop *h)
 /* Under every hop that is not plainly encrypted: why, and where to look
  * ("file:line" in a log, "file#frame=N" in a capture).  Under every hop a
  * capture disagrees with, or that several capture connections fit: so. */
-static void why(struct buf *b, const struct hop *h, const struct report_ctx *rc)
+static void why(struct buf *b, const struct hop *h, const struct writer_env *env)
 {
 	if (h->conflict) {
 		buf_adds(b, "    conflict: ");
@@ -103,25 +92,25 @@ static void why(struct buf *b, const struct hop *h, const struct report_ctx *rc)
 	for (size_t i = 0; i < h->nev; i++) {
 		int id = h->ev[i].file_id;
 		buf_addc(b, ' ');
-		text_safe(b, id >= 0 && (size_t)id < rc->nfiles ? rc->files[id] : "?");
+		text_safe(b, writer_file(env, id));
 		buf_printf(b, h->ev[i].frame ? "#frame=%lu" : ":%lu", h->ev[i].line);
 	}
 	buf_addc(b, '\n');
 }
 
-void text_message(struct buf *b, const struct message *m, const struct report_ctx *rc)
+void text_message(struct buf *b, const struct message *m, const struct writer_env *env)
 {
 	if (m->has_inbound) {
 		row(b, m, &m->inbound);
-		why(b, &m->inbound, rc);
+		why(b, &m->inbound, env);
 	}
 	for (size_t i = 0; i < m->ndl; i++) {
 		row(b, m, &m->dl[i]);
-		why(b, &m->dl[i], rc);
+		why(b, &m->dl[i], env);
 	}
 }
 
-void text_summary(struct buf *b, const struct summary *s)
+static void text_summary(struct buf *b, const struct summary *s)
 {
 	buf_printf(b, "\nSummary: %lu message%s, %lu hop%s\n", s->messages,
 		   s->messages == 1 ? "" : "s", s->hops, s->hops == 1 ? "" : "s");
@@ -134,3 +123,51 @@ void text_summary(struct buf *b, const struct summary *s)
 		buf_printf(b, "  %-10s %9lu %9lu\n", severity_names[v], s->msg_severity[v],
 			   s->hop_severity[v]);
 }
+
+struct text_writer {
+	struct writer_base base;
+	struct summary sum;
+	struct domains *doms;
+};
+
+static void *text_begin(struct buf *out, const struct writer_env *env)
+{
+	struct text_writer *w = xcalloc(1, sizeof *w);
+	w->base.out = out;
+	w->base.env = env;
+	w->doms = domains_new();
+	text_header(out);
+	return w;
+}
+
+static void text_write_message(void *w, const struct message *m)
+{
+	struct text_writer *tw = w;
+	summary_add(&tw->sum, m);
+	text_message(tw->base.out, m, tw->base.env);
+	domains_message(tw->doms, m);
+}
+
+static void text_finish(void *w, const struct writer_end *end)
+{
+	struct text_writer *tw = w;
+	text_summary(tw->base.out, &tw->sum);
+	domains_text(tw->doms, tw->base.out);
+	manifest_text(tw->base.out, end->man);
+}
+
+static void text_free(void *w)
+{
+	if (w)
+		domains_free(((struct text_writer *)w)->doms);
+	free(w);
+}
+
+const struct writer_class writer_text = {
+	.name = "text",
+	.input = WRITER_MESSAGES,
+	.begin = text_begin,
+	.message = text_write_message,
+	.finish = text_finish,
+	.free = text_free,
+};

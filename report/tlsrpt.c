@@ -7,11 +7,13 @@
  * (stripped or refused STARTTLS included: the sender saw no usable
  * STARTTLS); an untrusted certificate - "certificate-not-trusted".
  * Hops the evidence cannot decide are left out of both counts. */
-#include "report.h"
+#include "tlsrpt.h"
+#include "manifest.h"
 #include "escape.h"
 #include "../util/addr.h"
 #include "../util/hashtab.h"
 #include "../util/timeconv.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -29,20 +31,24 @@ struct domain_day {
 };
 
 struct tlsrpt {
+	struct writer_base base;
 	struct hashtab *by_key;
 	struct domain_day **v;
 	size_t n, cap;
 };
 
-struct tlsrpt *tlsrpt_new(void)
+static void *tlsrpt_begin(struct buf *out, const struct writer_env *env)
 {
 	struct tlsrpt *t = xcalloc(1, sizeof *t);
+	t->base.out = out;
+	t->base.env = env;
 	t->by_key = ht_new();
 	return t;
 }
 
-void tlsrpt_free(struct tlsrpt *t)
+static void tlsrpt_free(void *w)
 {
+	struct tlsrpt *t = w;
 	if (!t)
 		return;
 	for (size_t i = 0; i < t->n; i++) {
@@ -96,8 +102,9 @@ static void failure(struct domain_day *dd, const char *result, const char *mx, c
 					   xstrdup_or_null(ip), 1 };
 }
 
-void tlsrpt_message(struct tlsrpt *t, const struct message *m)
+static void tlsrpt_message(void *w, const struct message *m)
 {
+	struct tlsrpt *t = w;
 	for (size_t i = 0; i < m->ndl; i++) {
 		const struct hop *h = &m->dl[i];
 		if (h->local || h->tls.used == TRI_UNKNOWN)
@@ -129,9 +136,12 @@ static int cmp_dd(const void *a, const void *b)
 	return c ? c : strcmp(x->domain, y->domain);
 }
 
-void tlsrpt_write(struct tlsrpt *t, struct buf *b, const char *org, const char *contact,
-		  const char *report_id)
+static void tlsrpt_write(void *w, const struct writer_end *end)
 {
+	struct tlsrpt *t = w;
+	struct buf *b = t->base.out;
+	const char *org = t->base.env->org, *contact = t->base.env->contact;
+	const char *report_id = end->man->report_id;
 	if (t->n)
 		qsort(t->v, t->n, sizeof *t->v, cmp_dd);
 	for (size_t i = 0; i < t->n; i++) {
@@ -173,3 +183,13 @@ void tlsrpt_write(struct tlsrpt *t, struct buf *b, const char *org, const char *
 		buf_adds(b, "}]}\n");
 	}
 }
+
+/* RFC 8460's reports only: a manifest line would not be a report. */
+const struct writer_class writer_tlsrpt = {
+	.name = "tlsrpt",
+	.input = WRITER_MESSAGES,
+	.begin = tlsrpt_begin,
+	.message = tlsrpt_message,
+	.finish = tlsrpt_write,
+	.free = tlsrpt_free,
+};

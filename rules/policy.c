@@ -16,25 +16,6 @@
 
 extern const char tw_default_policy[];	/* generated from rules/default.yaml */
 
-const char *const verdict_names[4] = { "encrypted", "unknown", "weak", "plaintext" };
-const char *const severity_names[5] = { "info", "low", "medium", "high", "critical" };
-
-int verdict_rank(const char *v)
-{
-	for (int i = 0; v && i < 4; i++)
-		if (strcmp(v, verdict_names[i]) == 0)
-			return i;
-	return -1;
-}
-
-int severity_rank(const char *s)
-{
-	for (int i = 0; s && i < 5; i++)
-		if (strcmp(s, severity_names[i]) == 0)
-			return i;
-	return -1;
-}
-
 /* ---- fields ------------------------------------------------------------ */
 
 enum ftype { FT_BOOL, FT_VERSION, FT_CERT, FT_INT, FT_STRING, FT_IP, FT_DOMAIN, FT_ENUM };

@@ -5,6 +5,7 @@
 #ifndef TW_POLICY_H
 #define TW_POLICY_H
 #include "../model/message.h"
+#include "../model/verdict.h"
 
 struct policy;
 
@@ -31,11 +32,5 @@ void policy_judge(const struct policy *p, const struct message *m, struct hop *h
 /* Judge every hop, then the message: its worst hop that crossed a
  * network (every hop if none did). */
 void policy_judge_message(const struct policy *p, struct message *m);
-
-/* Orders for "worst": plaintext > weak > unknown > encrypted. */
-int verdict_rank(const char *v);
-int severity_rank(const char *s);	/* info 0 .. critical 4, -1 unknown */
-extern const char *const severity_names[5];
-extern const char *const verdict_names[4];
 
 #endif

@@ -4,7 +4,7 @@
 #include "fuzz_common.h"
 #include "../../correlate/capconn.h"
 #include "../../ingest/capture.h"
-#include "../../report/report.h"
+#include "../../report/events.h"
 
 static void on_msg(struct message *m, void *arg)
 {
@@ -17,8 +17,13 @@ static void on_conn(struct smtp_connection *c, void *arg)
 	struct buf b;
 	buf_init(&b);
 	const char *files[] = { "fuzz" };
-	struct report_ctx rc = { files, 1, NULL };
-	json_connection(&b, c, &rc);
+	struct writer_env env = { .files = files, .nfiles = 1 };
+	struct tls_state t;
+	char basis[300];
+	tls_state_init(&t);
+	capconn_tls(c, &t, basis, sizeof basis);
+	json_connection(&b, c, &t, basis, &env);
+	tls_state_free(&t);
 	buf_free(&b);
 	capconn_messages(c, on_msg, arg);
 }

@@ -5,7 +5,9 @@
 #include "../../correlate/paths.h"
 #include "../../correlate/track.h"
 #include "../../ingest/maillog.h"
-#include "../../report/report.h"
+#include "../../report/json.h"
+#include "../../report/pathsjson.h"
+#include "../../report/text.h"
 #include "../../rules/policy.h"
 #include <stdlib.h>
 
@@ -20,7 +22,7 @@ static void write_path(struct paths *p, struct path_node *root, void *arg)
 {
 	struct buf b;
 	buf_init(&b);
-	json_path(&b, p, root);
+	json_path(&b, p, root, NULL);
 	buf_free(&b);
 	(void)arg;
 }
@@ -31,9 +33,9 @@ static void on_message(struct message *m, void *arg)
 	buf_init(&b);
 	policy_judge_message(pol, m);
 	const char *files[] = { "fuzz" };
-	struct report_ctx rc = { files, 1, NULL };
-	json_message(&b, m, &rc);
-	text_message(&b, m, &rc);
+	struct writer_env env = { .files = files, .nfiles = 1 };
+	json_message(&b, m, &env);
+	text_message(&b, m, &env);
 	paths_add(arg, m);
 	buf_free(&b);
 	message_free(m);

@@ -3,7 +3,7 @@
 #include "fuzz_common.h"
 #include "../../correlate/hops.h"
 #include "../../ingest/mailfile.h"
-#include "../../report/report.h"
+#include "../../report/json.h"
 #include <stdlib.h>
 
 static void on_mail(const struct mail_msg *mm, void *arg)
@@ -13,8 +13,8 @@ static void on_mail(const struct mail_msg *mm, void *arg)
 	struct buf b;
 	buf_init(&b);
 	const char *files[] = { "fuzz" };
-	struct report_ctx rc = { files, 1, NULL };
-	json_message(&b, m, &rc);
+	struct writer_env env = { .files = files, .nfiles = 1 };
+	json_message(&b, m, &env);
 	buf_free(&b);
 	message_free(m);
 }

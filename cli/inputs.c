@@ -1,0 +1,157 @@
+/* inputs.c - the operands of a run and their accounting (cli/inputs.h). */
+#include "inputs.h"
+#include "../ingest/linesrc.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+void inputs_classify(struct inputs *in, char **names, size_t n, FILE *warn)
+{
+	memset(in, 0, sizeof *in);
+	in->n = n;
+	in->files = xcalloc(n + 1, sizeof *in->files);
+	in->kinds = xcalloc(n + 1, sizeof *in->kinds);
+	in->captures = xcalloc(n + 1, sizeof *in->captures);
+	in->mails = xcalloc(n + 1, sizeof *in->mails);
+	for (size_t i = 0; i < n; i++) {
+		in->files[i] = names[i];
+		/* a pipe would lose what its detection reads: copied first */
+		struct buf why;
+		buf_init(&why);
+		if (!ls_spool_if_pipe(names[i], &why)) {
+			fprintf(warn, "%s: error: %s\n", names[i], why.p ? why.p : "?");
+			in->errors++;
+		}
+		buf_free(&why);
+		in->kinds[i] = detect_input(names[i]);
+		if (in->kinds[i] == INPUT_CAPTURE)
+			in->captures[in->ncaptures++] = (int)i;
+		else if (in->kinds[i] == INPUT_MESSAGE)
+			in->mails[in->nmails++] = (int)i;
+		else
+			in->nlogs++;
+	}
+	in->cst = xcalloc(in->ncaptures + 1, sizeof *in->cst);
+	in->mst = xcalloc(in->nmails + 1, sizeof *in->mst);
+}
+
+void inputs_free(struct inputs *in)
+{
+	for (size_t i = 0; i < in->nmails; i++)
+		free(in->mst[i].error);
+	for (size_t i = 0; i < in->ncaptures; i++)
+		capture_stats_free(&in->cst[i]);
+	free(in->mst);
+	free(in->cst);
+	free(in->mails);
+	free(in->captures);
+	free(in->kinds);
+	free(in->files);
+}
+
+/* What every reader's counts share in the manifest. */
+static void counted(struct manifest_input *mi, const char *type, const char *unit, bool gzip,
+		    bool failed, const char *error, unsigned long read, unsigned long used)
+{
+	mi->type = type;
+	mi->unit = unit;
+	mi->gzip = gzip;
+	mi->failed = failed;
+	mi->error = error;
+	mi->read = read;
+	mi->used = used;
+}
+
+/* Hashed while it was read: no second pass. */
+static void hashed(struct manifest_input *mi, const char sha256[65], uint64_t size, time_t mtime)
+{
+	memcpy(mi->sha256, sha256, sizeof mi->sha256);
+	mi->size = size;
+	mi->mtime = mtime;
+	mi->hashed = true;
+}
+
+void inputs_manifest(const struct inputs *in, const struct maillog *ml, struct manifest *man)
+{
+	man->in = xcalloc(in->n + 1, sizeof *man->in);
+	man->nin = in->n;
+	for (size_t i = 0; ml && i < maillog_ninputs(ml); i++) {
+		const struct input_stats *st = maillog_input(ml, i);
+		struct manifest_input *mi = &man->in[st->file_id];
+		counted(mi, "log", "lines", st->gzip, st->failed, st->error, st->lines, st->used);
+		mi->first_ts = st->first_ts;
+		mi->last_ts = st->last_ts;
+		mi->skipped = st->ignored + st->malformed + st->too_long;
+		if (st->sha256[0])
+			hashed(mi, st->sha256, st->bytes_in, strcmp(st->path, "-") != 0 ? st->mtime : 0);
+		if (st->year_assumed)
+			man->year_assumed = st->year_assumed;
+	}
+	for (size_t i = 0; i < in->ncaptures; i++) {
+		const struct capture_stats *cs = &in->cst[i];
+		struct manifest_input *mi = &man->in[in->captures[i]];
+		counted(mi, "capture", "packets", cs->gzip, cs->failed, cs->error, cs->packets,
+			cs->used);
+		mi->first_ts = cs->first_ts;
+		mi->last_ts = cs->last_ts;
+		mi->skipped = cs->packets - cs->used;
+		if (cs->sha256[0])
+			hashed(mi, cs->sha256, cs->bytes_in, cs->mtime);
+	}
+	for (size_t i = 0; i < in->nmails; i++) {
+		const struct mail_stats *ms = &in->mst[i];
+		struct manifest_input *mi = &man->in[in->mails[i]];
+		counted(mi, "message", "lines", ms->gzip, ms->failed, ms->error, ms->lines,
+			ms->received);
+		if (ms->sha256[0]) {
+			struct stat sb;
+			hashed(mi, ms->sha256, ms->bytes,
+			       stat(in->files[in->mails[i]], &sb) == 0 ? sb.st_mtime : 0);
+		}
+	}
+	for (size_t i = 0; i < man->nin; i++) {
+		struct manifest_input *mi = &man->in[i];
+		mi->path = in->files[i];
+		struct buf why;
+		buf_init(&why);
+		if (!mi->hashed)
+			mi->hashed = strcmp(in->files[i], "-") != 0 &&
+				     manifest_hash_file(in->files[i], mi->sha256, &mi->size,
+							&mi->mtime, &why);
+		buf_free(&why);
+	}
+}
+
+void inputs_report_logs(const struct maillog *ml, FILE *f)
+{
+	for (size_t i = 0; i < maillog_ninputs(ml); i++) {
+		const struct input_stats *st = maillog_input(ml, i);
+		fprintf(f, "tlswitness: %s: %lu lines: %lu used, %lu ignored, "
+			"%lu malformed, %lu too long%s%s\n", st->path, st->lines, st->used,
+			st->ignored, st->malformed, st->too_long, st->gzip ? " (gzip)" : "",
+			st->failed ? " (incomplete: see the error above)" : "");
+	}
+}
+
+void inputs_report_others(const struct inputs *in, FILE *f)
+{
+	for (size_t i = 0; i < in->nmails; i++) {
+		const struct mail_stats *ms = &in->mst[i];
+		fprintf(f, "tlswitness: %s: %lu lines: %lu message%s, %lu Received "
+			"headers%s%s\n", in->files[in->mails[i]], ms->lines, ms->messages,
+			ms->messages == 1 ? "" : "s", ms->received, ms->gzip ? " (gzip)" : "",
+			ms->failed ? " (incomplete: see the error above)" : "");
+	}
+	for (size_t i = 0; i < in->ncaptures; i++) {
+		const struct capture_stats *cs = &in->cst[i];
+		fprintf(f, "tlswitness: %s: %lu packets: %lu used, %lu not TCP, "
+			"%lu other ports, %lu truncated; %lu cut by the snap length; "
+			"%lu SMTP connections%s; %s%s%s\n",
+			cs->path, cs->packets, cs->used, cs->not_tcp, cs->other_ports,
+			cs->truncated, cs->snapped, cs->flows,
+			cs->flows_dropped ? " (some closed early: too many at once)" : "",
+			cs->link ? cs->link : "unread", cs->gzip ? " (gzip)" : "",
+			cs->failed ? " (incomplete: see the error above)" : "");
+	}
+}

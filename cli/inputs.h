@@ -1,0 +1,37 @@
+/* inputs.h - the INPUT operands of a run: told apart by content (logs,
+ * captures, messages), a pipe copied first so detection loses nothing
+ * (ingest/linesrc.h), and what each reader counted, for the per-file
+ * accounting on standard error and the manifest's inputs. */
+#ifndef TW_INPUTS_H
+#define TW_INPUTS_H
+#include "../ingest/capture.h"
+#include "../ingest/detect.h"
+#include "../ingest/mailfile.h"
+#include "../ingest/maillog.h"
+#include "../report/manifest.h"
+#include <stdio.h>
+
+struct inputs {
+	const char **files;		/* by file_id, as named on the command line */
+	size_t n;
+	enum input_kind *kinds;		/* by file_id */
+	int *captures, *mails;		/* file_ids of each kind, in order */
+	size_t ncaptures, nmails, nlogs;
+	struct capture_stats *cst;	/* by capture index */
+	struct mail_stats *mst;		/* by message-file index */
+	int errors;			/* pipes that could not be copied */
+};
+
+/* Name, copy (pipes) and tell apart every operand; errors on warn. */
+void inputs_classify(struct inputs *in, char **names, size_t n, FILE *warn);
+void inputs_free(struct inputs *in);
+/* Fill the manifest's inputs (man->in, man->nin) from what was read: the
+ * logs' reader ml (its stats by file_id), the captures', the messages'.
+ * An input not hashed while read is hashed now. */
+void inputs_manifest(const struct inputs *in, const struct maillog *ml, struct manifest *man);
+/* "tlswitness: FILE: N lines: ..." for every log. */
+void inputs_report_logs(const struct maillog *ml, FILE *f);
+/* The same for every message file and capture. */
+void inputs_report_others(const struct inputs *in, FILE *f);
+
+#endif

@@ -1,0 +1,251 @@
+/* options.c - parsing the command line (cli/options.h).  getopt_long(3);
+ * formats and maps are looked up in the writers' table (report/writer.h). */
+#include "options.h"
+#include "version.h"
+#include "../correlate/learn.h"
+#include "../model/verdict.h"
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define TW_VERSION_TEXT "tlswitness " TW_VERSION "\n"
+
+static void usage(FILE *f)
+{
+	fputs("usage: tlswitness [options] INPUT...        judge every message's hops\n"
+	      "       tlswitness rules check RULEFILE...   validate rule files\n"
+	      "       tlswitness rules show                print the built-in policy\n"
+	      "\n"
+	      "INPUT is a Postfix or Sendmail log, a pcap/pcapng capture, or a message\n"
+	      "(.eml, headers, mbox), plain or gzip (told apart by content); '-' reads\n"
+	      "a log from standard input.\n"
+	      "Rotated log sets are read oldest first.\n"
+	      "\n"
+	      "options:\n"
+	      "  -f, --format FMT    text (default), json (JSON Lines, one message per\n"
+	      "                      line), csv (one row per hop), html (a self-contained\n"
+	      "                      report), tlsrpt (RFC 8460 aggregate reports), domains\n"
+	      "                      (TLS per recipient domain and sending peer),\n"
+	      "                      events (every recognised evidence record),\n"
+	      "                      paths (each message followed across the servers)\n"
+	      "  -r, --rules FILE    policy to apply (default: the built-in rules/default.yaml)\n"
+	      "      --fail-on X     exit 1 if a message's verdict (plaintext, weak, unknown)\n"
+	      "                      or severity (info .. critical) is at or above X\n"
+	      "      --year YYYY     year of the first RFC 3164 stamp (default: inferred\n"
+	      "                      from the file's modification time)\n"
+	      "      --tz ZONE       zone of stamps without one: UTC, +01:00, Europe/Berlin\n"
+	      "                      (default: this machine's)\n"
+	      "  -o, --output FILE   write there (atomically: a temporary file renamed into\n"
+	      "                      place when complete) instead of standard output\n"
+	      "      --ports LIST    TCP ports followed in captures (default 25,587,2525,465)\n"
+	      "      --policy-map postfix|sendmail  write a TLS policy map instead: every\n"
+	      "                      recipient domain that always took TLS made to require it\n"
+	      "      --org NAME, --contact ADDR  organization-name and contact-info of\n"
+	      "                      TLS-RPT reports (default tlswitness, postmaster)\n"
+	      "      --pseudonymize KEYFILE  replace address local parts by an HMAC-SHA-256\n"
+	      "                      token keyed with the file's bytes\n"
+	      "      --manifest FILE write the evidence manifest (inputs hashed, rules, build)\n"
+	      "                      there as JSON too\n"
+	      "      --skew SECONDS  the capture clock's offset from the logs (capture time\n"
+	      "                      minus log time); default: estimated from exact matches\n"
+	      "                      (queue IDs), else from addresses and times\n"
+	      "      --skew-max SECONDS  look for an offset no larger than this without\n"
+	      "                      exact matches (default 900)\n"
+	      "      --threads N     1: do everything on one thread; 2 or more (the\n"
+	      "                      default on a multi-core machine): judge and write\n"
+	      "                      on a second one, read and decompress on a third\n"
+	      "  -q, --quiet         no per-file accounting on standard error\n"
+	      "  -V, --version       print the version\n"
+	      "  -h, --help          this text\n", f);
+}
+
+static bool parse_ports(const char *v, uint16_t *ports, size_t *n)
+{
+	*n = 0;
+	char *copy = xstrdup(v), *save = NULL;
+	bool ok = true;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *end;
+		long p = strtol(tok, &end, 10);
+		if (*end || p < 1 || p > 65535 || *n == CAP_MAX_PORTS) {
+			ok = false;
+			break;
+		}
+		ports[(*n)++] = (uint16_t)p;
+	}
+	free(copy);
+	return ok && *n;
+}
+
+static bool parse_fail_on(struct options *o, const char *v)
+{
+	o->fail_verdict = verdict_rank(v);
+	o->fail_severity = severity_rank(v);
+	if (o->fail_verdict == 0)	/* "encrypted": every message */
+		return true;
+	return o->fail_verdict >= 0 || o->fail_severity >= 0;
+}
+
+/* A whole number in [lo, hi], or false. */
+static bool parse_long(const char *v, long lo, long hi, long *out)
+{
+	char *end;
+	long n = strtol(v, &end, 10);
+	if (*end || end == v || n < lo || n > hi)
+		return false;
+	*out = n;
+	return true;
+}
+
+/* --format NAME or --policy-map NAME from the writers' table. */
+static bool pick_writer(struct options *o, const char *name, bool policy_map)
+{
+	o->writer = writer_lookup(name, policy_map);
+	if (o->writer)
+		return true;
+	struct buf names;
+	buf_init(&names);
+	if (policy_map) {
+		writer_names(&names, true, " or ");
+		fprintf(stderr, "tlswitness: --policy-map takes %s, not '%s'\n", names.p, name);
+	} else {
+		writer_names(&names, false, ", ");
+		fprintf(stderr, "tlswitness: unknown format '%s' (%s)\n", name, names.p);
+	}
+	buf_free(&names);
+	return false;
+}
+
+int options_parse(struct options *o, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "rules", required_argument, NULL, 'r' },
+		{ "fail-on", required_argument, NULL, 'F' },
+		{ "year", required_argument, NULL, 'Y' },
+		{ "tz", required_argument, NULL, 'Z' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "ports", required_argument, NULL, 'P' },
+		{ "skew", required_argument, NULL, 'S' },
+		{ "skew-max", required_argument, NULL, 'X' },
+		{ "manifest", required_argument, NULL, 'M' },
+		{ "org", required_argument, NULL, 'O' },
+		{ "policy-map", required_argument, NULL, 'A' },
+		{ "pseudonymize", required_argument, NULL, 'K' },
+		{ "contact", required_argument, NULL, 'C' },
+		{ "threads", required_argument, NULL, 'T' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	memset(o, 0, sizeof *o);
+	o->writer = writer_lookup("text", false);
+	o->fail_verdict = o->fail_severity = -1;
+	o->org = "tlswitness";
+	o->contact = "postmaster";
+	o->skew_max = LEARN_SKEW_MAX;
+	o->threads = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 2 : 1;
+	o->argc = argc;
+	o->argv = argv;
+	bool format_given = false, map_given = false;
+	long n;
+	int c;
+	while ((c = getopt_long(argc, argv, "f:r:o:qVh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			format_given = true;
+			if (!pick_writer(o, optarg, false))
+				return 2;
+			break;
+		case 'A':
+			map_given = true;
+			if (!pick_writer(o, optarg, true))
+				return 2;
+			break;
+		case 'r': o->rules_path = optarg; break;
+		case 'F':
+			if (!parse_fail_on(o, optarg)) {
+				fprintf(stderr, "tlswitness: --fail-on takes a verdict (plaintext, weak, "
+					"unknown) or a severity (info, low, medium, high, critical), not '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'Y':
+			if (!parse_long(optarg, 1970, 2200, &n)) {
+				fprintf(stderr, "tlswitness: --year takes a year such as 2026, not '%s'\n", optarg);
+				return 2;
+			}
+			o->year = (int)n;
+			break;
+		case 'Z': o->tz_spec = optarg; break;
+		case 'S':
+			if (!parse_long(optarg, -86400, 86400, &o->skew)) {
+				fprintf(stderr, "tlswitness: --skew takes the capture clock's offset "
+					"from the logs in seconds (-86400 .. 86400), not '%s'\n", optarg);
+				return 2;
+			}
+			o->skew_given = true;
+			break;
+		case 'X':
+			if (!parse_long(optarg, 1, 86400, &o->skew_max)) {
+				fprintf(stderr, "tlswitness: --skew-max takes the largest offset to "
+					"look for, in seconds (1 .. 86400), not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'o': o->out_path = optarg; break;
+		case 'M': o->manifest_path = optarg; break;
+		case 'O': o->org = optarg; break;
+		case 'K': o->keyfile = optarg; break;
+		case 'C': o->contact = optarg; break;
+		case 'P':
+			if (!parse_ports(optarg, o->ports, &o->nports)) {
+				fprintf(stderr, "tlswitness: --ports takes port numbers such as "
+					"25,587,2525,465 (at most %d), not '%s'\n", CAP_MAX_PORTS, optarg);
+				return 2;
+			}
+			break;
+		case 'T':
+			if (!parse_long(optarg, 1, 64, &n)) {
+				fprintf(stderr, "tlswitness: --threads takes a count from 1 to 64, "
+					"not '%s'\n", optarg);
+				return 2;
+			}
+			o->threads = (int)n;
+			break;
+		case 'q': o->quiet = true; break;
+		case 'V':
+			fputs(TW_VERSION_TEXT, stdout);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (format_given && map_given) {
+		/* A map is its own output: one would silently replace the other. */
+		fprintf(stderr, "tlswitness: --policy-map and --format are alternatives: give one\n");
+		return 2;
+	}
+	if (optind >= argc) {
+		fputs("tlswitness: no input: name one or more log files, or - for standard input\n", stderr);
+		usage(stderr);
+		return 2;
+	}
+	o->inputs = argv + optind;
+	o->ninputs = (size_t)(argc - optind);
+	return -1;
+}
+
+bool options_fails(const struct options *o, const char *verdict, const char *severity)
+{
+	return (o->fail_verdict >= 0 && verdict_rank(verdict) >= o->fail_verdict) ||
+	       (o->fail_severity >= 0 && severity_rank(severity) >= o->fail_severity);
+}

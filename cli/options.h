@@ -1,0 +1,37 @@
+/* options.h - the command line of a run, parsed into one struct
+ * (README "Usage").  Every value is checked here; a bad one is reported on
+ * standard error and gives exit status 2. */
+#ifndef TW_OPTIONS_H
+#define TW_OPTIONS_H
+#include "../ingest/capture.h"
+#include "../report/writer.h"
+
+struct options {
+	const struct writer_class *writer;	/* --format or --policy-map */
+	const char *rules_path;		/* --rules, NULL: the built-in policy */
+	const char *tz_spec;		/* --tz, NULL: this machine's zone */
+	const char *out_path;		/* -o, NULL: standard output */
+	const char *manifest_path;	/* --manifest */
+	const char *keyfile;		/* --pseudonymize */
+	const char *org, *contact;	/* TLS-RPT */
+	int year;			/* --year, 0: inferred */
+	bool quiet;
+	uint16_t ports[CAP_MAX_PORTS];	/* --ports; nports 0: the defaults */
+	size_t nports;
+	long skew, skew_max;
+	bool skew_given;
+	int threads;
+	int fail_verdict, fail_severity;	/* --fail-on; -1: not set */
+	char **inputs;			/* the INPUT operands, from argv */
+	size_t ninputs;
+	int argc;			/* the whole command line, for the manifest */
+	char **argv;
+};
+
+/* Parse argv into o.  Returns -1 to run, or the exit status to leave with
+ * at once (0 after --help or --version, 2 after an error). */
+int options_parse(struct options *o, int argc, char **argv);
+/* Would a message of this verdict and severity fail the run (--fail-on)? */
+bool options_fails(const struct options *o, const char *verdict, const char *severity);
+
+#endif

@@ -1,0 +1,344 @@
+/* pipeline.c - the passes of one run (cli/pipeline.h, ARCHITECTURE.md
+ * "The pipeline").  Threads: each log is read on one of its own
+ * (ingest/lineblocks.c), a capture on one (ls_prefetch); this thread parses
+ * and correlates; messages are judged and written on a second one
+ * (util/workq.c), in order.  Writers see judged messages only; facts are
+ * judged as found, addresses pseudonymised only after judging. */
+#include "pipeline.h"
+#include "inputs.h"
+#include "runmanifest.h"
+#include "../correlate/capconn.h"
+#include "../correlate/hops.h"
+#include "../correlate/join.h"
+#include "../correlate/track.h"
+#include "../ingest/linesrc.h"
+#include "../report/output.h"
+#include "../report/pseudo.h"
+#include "../rules/policy.h"
+#include "../util/timeconv.h"
+#include "../util/workq.h"
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct pipeline {
+	const struct options *opt;
+	const struct writer_class *wc;
+	void *w;			/* the writer's state */
+	struct writer_env env;
+	struct policy *policy;
+	struct pseudo *pseudo;
+	struct tzconf *tz;
+	struct inputs in;
+	struct buf out;			/* what the writer appended, not yet written */
+	struct output *output;
+	bool failed_policy;		/* a message at or above --fail-on */
+	int input_errors;
+	struct tracker *tracker;
+	struct join *join;		/* captures, when any were given */
+	bool joining;			/* logs read in step with the captures */
+	struct workq *wq;		/* judging and writing, on a second thread */
+};
+
+static bool evidence_writer(const struct pipeline *p)
+{
+	return p->wc->input == WRITER_EVIDENCE;
+}
+
+/* Judge and write one message: the second thread's work, in message order.
+ * It alone touches the output buffer and the writer until workq_finish. */
+static void judge_and_write(void *item, void *arg)
+{
+	struct message *m = item;
+	struct pipeline *p = arg;
+	policy_judge_message(p->policy, m);
+	if (options_fails(p->opt, m->verdict, m->severity))
+		p->failed_policy = true;
+	if (p->pseudo && !p->wc->pseudonymizes)
+		pseudo_message(p->pseudo, m);
+	p->wc->message(p->w, m);
+	output_flush(p->output, &p->out, false);
+}
+
+static void release_message(void *item)
+{
+	message_free(item);
+}
+
+static void on_message(struct message *m, void *arg)
+{
+	workq_push(((struct pipeline *)arg)->wq, m);
+}
+
+static void on_evidence(const struct evidence *ev, void *arg)
+{
+	struct pipeline *p = arg;
+	if (evidence_writer(p)) {
+		p->wc->event(p->w, ev);
+		output_flush(p->output, &p->out, false);
+		return;
+	}
+	if (p->joining)
+		join_advance(p->join, ev->ts);
+	tracker_feed(p->tracker, ev);
+}
+
+static void on_connection(struct smtp_connection *c, void *arg)
+{
+	struct pipeline *p = arg;
+	if (evidence_writer(p)) {
+		struct tls_state t;
+		char basis[300];
+		tls_state_init(&t);
+		capconn_tls(c, &t, basis, sizeof basis);
+		p->wc->connection(p->w, c, &t, basis);
+		tls_state_free(&t);
+		output_flush(p->output, &p->out, false);
+		return;
+	}
+	join_add_connection(p->join, c);
+}
+
+/* Second read of the logs: join, then judge and write. */
+static void on_message_joined(struct message *m, void *arg)
+{
+	struct pipeline *p = arg;
+	if (join_message(p->join, m))
+		on_message(m, arg);
+}
+
+/* First read: only learn from exact matches. */
+static void on_message_observe(struct message *m, void *arg)
+{
+	join_observe(((struct pipeline *)arg)->join, m);
+	message_free(m);
+}
+
+static void feed_tracker(const struct evidence *ev, void *arg)
+{
+	tracker_feed(arg, ev);
+}
+
+static bool trusted_ip(const char *ip, void *arg)
+{
+	return ip && policy_trusts(arg, ip);
+}
+
+static void on_mail(const struct mail_msg *mm, void *arg)
+{
+	struct pipeline *p = arg;
+	on_message(hops_message(mm, trusted_ip, p->policy), p);
+}
+
+static void add_logs(const struct pipeline *p, struct maillog *ml)
+{
+	for (size_t i = 0; i < p->in.n; i++)
+		if (p->in.kinds[i] == INPUT_LOG)
+			maillog_add(ml, p->in.files[i], (int)i);
+}
+
+/* Pass 1: every capture once, for the join's bounded summary (or, for the
+ * events format, its connections as they are). */
+static void read_captures(struct pipeline *p)
+{
+	const struct options *o = p->opt;
+	struct capture_reader *cr = capture_new(o->ports, o->nports, stderr, on_connection, p);
+	capture_set_threads(cr, o->threads);
+	for (size_t i = 0; i < p->in.ncaptures; i++)
+		if (!capture_read(cr, p->in.files[p->in.captures[i]], p->in.captures[i],
+				  &p->in.cst[i]))
+			p->input_errors++;
+	capture_free(cr);
+}
+
+/* Pass 2: the logs once, to learn the capture clock's offset from exact
+ * matches; nothing is written. */
+static void first_read_offset(struct pipeline *p)
+{
+	FILE *devnull = fopen("/dev/null", "w");
+	struct tracker *t1 = tracker_new(on_message_observe, p);
+	struct maillog *ml1 = maillog_new(p->tz, p->opt->year, devnull ? devnull : stderr,
+					  feed_tracker, t1);
+	add_logs(p, ml1);
+	maillog_run(ml1);
+	tracker_finish(t1);
+	tracker_free(t1);
+	maillog_free(ml1);
+	if (devnull)
+		fclose(devnull);
+}
+
+/* Pass 3: the logs, correlated, joined with the captures read beside them
+ * when there are both; returns the reader, whose counts the manifest and
+ * the accounting need. */
+static struct maillog *read_logs(struct pipeline *p)
+{
+	const struct options *o = p->opt;
+	p->tracker = tracker_new(p->joining ? on_message_joined : on_message, p);
+	struct maillog *ml = maillog_new(p->tz, o->year, stderr, on_evidence, p);
+	maillog_set_threads(ml, o->threads);
+	add_logs(p, ml);
+	p->input_errors += maillog_ninputs(ml) ? maillog_run(ml) : 0;
+	tracker_finish(p->tracker);
+	if (p->joining) {
+		join_finish(p->join, on_message, p);
+		p->input_errors += (int)join_reread_failures(p->join);
+	}
+	return ml;
+}
+
+/* Messages' own Received headers: each its own record. */
+static void read_mails(struct pipeline *p)
+{
+	for (size_t i = 0; i < p->in.nmails && !evidence_writer(p); i++)
+		if (!mail_read(p->in.files[p->in.mails[i]], p->in.mails[i], stderr, on_mail, p,
+			       &p->in.mst[i]))
+			p->input_errors++;
+}
+
+static void read_everything(struct pipeline *p, struct maillog **ml)
+{
+	const struct options *o = p->opt;
+	p->join = join_new();
+	join_set_skew_max(p->join, o->skew_max);
+	if (!p->in.nlogs)
+		join_stream_to(p->join, on_message, p);
+	read_captures(p);
+	bool joining = !evidence_writer(p) && p->in.ncaptures && p->in.nlogs &&
+		       join_nrecords(p->join);
+	if (joining && !o->skew_given)
+		first_read_offset(p);
+	join_settle(p->join, o->skew_given, o->skew);
+	if (joining) {	/* read again beside the logs, in step with them */
+		for (size_t i = 0; i < p->in.ncaptures; i++)
+			join_add_capture(p->join, p->in.files[p->in.captures[i]], p->in.captures[i],
+					 p->in.cst[i].first_ts, p->in.cst[i].packets);
+		join_set_reading(p->join, o->ports, o->nports, o->threads);
+		p->joining = true;
+	}
+	*ml = read_logs(p);
+	read_mails(p);
+}
+
+/* What the run says of itself on standard error. */
+static void account(const struct pipeline *p, const struct maillog *ml)
+{
+	inputs_report_logs(ml, stderr);
+	if (tracker_evicted(p->tracker))
+		fprintf(stderr, "tlswitness: %lu sessions, processes or messages were "
+			"closed early: more than 100000 were open at once\n",
+			tracker_evicted(p->tracker));
+	if (p->joining)
+		join_report(p->join, stderr);
+	inputs_report_others(&p->in, stderr);
+}
+
+/* The policy, the zone and the key: 0, or the exit status to leave with. */
+static int prepare(struct pipeline *p)
+{
+	const struct options *o = p->opt;
+	p->tz = tz_new(o->tz_spec);
+	if (!p->tz) {
+		fprintf(stderr, "tlswitness: --tz: unknown zone '%s'\n", o->tz_spec);
+		return 2;
+	}
+	struct buf why;
+	buf_init(&why);
+	if (o->keyfile && !(p->pseudo = pseudo_load(o->keyfile, &why))) {
+		fprintf(stderr, "tlswitness: --pseudonymize: %s\n", why.p);
+		buf_free(&why);
+		return 2;
+	}
+	p->policy = o->rules_path ? policy_load_file(o->rules_path, &why) : policy_builtin(&why);
+	if (!p->policy) {
+		fputs(why.p ? why.p : "", stderr);
+		fprintf(stderr, "tlswitness: the rule file has errors; nothing was analysed\n");
+		buf_free(&why);
+		return 3;
+	}
+	buf_reset(&why);
+	signal(SIGPIPE, SIG_IGN);
+	p->output = output_open(o->out_path, &why);
+	if (!p->output) {
+		fprintf(stderr, "tlswitness: %s\n", why.p);
+		buf_free(&why);
+		return 2;
+	}
+	buf_free(&why);
+	return 0;
+}
+
+static void pipeline_free(struct pipeline *p)
+{
+	if (p->w)
+		p->wc->free(p->w);
+	workq_free(p->wq);
+	join_free(p->join);
+	tracker_free(p->tracker);
+	inputs_free(&p->in);
+	pseudo_free(p->pseudo);
+	policy_free(p->policy);
+	buf_free(&p->out);
+	tz_free(p->tz);
+	ls_spool_free();
+}
+
+int pipeline_run(const struct options *o)
+{
+	struct pipeline p = { .opt = o, .wc = o->writer };
+	buf_init(&p.out);
+	int rc = prepare(&p);
+	if (rc) {
+		policy_free(p.policy);
+		pseudo_free(p.pseudo);
+		tz_free(p.tz);
+		buf_free(&p.out);
+		return rc;
+	}
+	inputs_classify(&p.in, o->inputs, o->ninputs, stderr);
+	p.input_errors = p.in.errors;
+	p.env = (struct writer_env){ .files = p.in.files, .nfiles = p.in.n, .pseudo = p.pseudo,
+				     .policy = p.policy, .org = o->org, .contact = o->contact };
+	p.w = p.wc->begin(&p.out, &p.env);
+	/* From here until workq_finish, messages are judged and written on a
+	 * second thread (evidence is written as it is read: no queue). */
+	p.wq = workq_new(judge_and_write, release_message, &p,
+			 o->threads > 1 && !evidence_writer(&p));
+	if (!p.wq)
+		p.wq = workq_new(judge_and_write, release_message, &p, false);
+	struct maillog *ml = NULL;
+	read_everything(&p, &ml);
+	workq_finish(p.wq);
+
+	struct manifest man;
+	run_manifest(&man, o, &p.in, ml, p.policy, p.tz, p.pseudo != NULL);
+	p.wc->finish(p.w, &(struct writer_end){ .man = &man });
+	bool failed = false;
+	if (o->manifest_path) {
+		struct buf b, why;
+		buf_init(&b);
+		buf_init(&why);
+		manifest_json(&b, &man);
+		if (!output_write_whole(o->manifest_path, b.p, b.n, &why)) {
+			fprintf(stderr, "tlswitness: --manifest: %s\n", why.p);
+			failed = true;
+		}
+		buf_free(&b);
+		buf_free(&why);
+	}
+	run_manifest_free(&man);
+	output_flush(p.output, &p.out, true);
+	if (!o->quiet)
+		account(&p, ml);
+	struct buf why;
+	buf_init(&why);
+	if (!output_close(p.output, &why)) {
+		fprintf(stderr, "tlswitness: %s\n", why.p);
+		failed = true;
+	}
+	buf_free(&why);
+	maillog_free(ml);
+	pipeline_free(&p);
+	return failed || p.input_errors ? 2 : p.failed_policy ? 1 : 0;
+}

@@ -1,0 +1,47 @@
+/* runmanifest.c - the manifest of one run (cli/runmanifest.h). */
+#include "runmanifest.h"
+#include "version.h"
+#include "../rules/policy.h"
+#include "../util/timeconv.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void run_manifest(struct manifest *man, const struct options *o, const struct inputs *in,
+		  const struct maillog *ml, const struct policy *p, struct tzconf *tz,
+		  bool pseudonymized)
+{
+	memset(man, 0, sizeof *man);
+	man->tool_version = TW_VERSION;
+	man->command_line = manifest_command_line(o->argc, o->argv);
+	man->generated = time(NULL);
+	manifest_new_id(man->report_id);
+	man->tz = tz_describe(tz);
+	man->pseudonymized = pseudonymized ? "HMAC-SHA-256 of address local parts" : NULL;
+	inputs_manifest(in, ml, man);
+	man->rules_path = o->rules_path ? o->rules_path : "built-in:rules/default.yaml";
+	if (o->rules_path) {
+		struct buf why;
+		uint64_t sz;
+		time_t mt;
+		buf_init(&why);
+		manifest_hash_file(o->rules_path, man->rules_sha256, &sz, &mt, &why);
+		buf_free(&why);
+	} else {
+		manifest_hash_bytes(policy_builtin_text(), strlen(policy_builtin_text()),
+				    man->rules_sha256);
+	}
+	man->policy = policy_name(p);
+	const char **ids = xcalloc(policy_nrules(p) + 1, sizeof *ids);
+	for (size_t i = 0; i < policy_nrules(p); i++)
+		ids[i] = policy_rule_id(p, i);
+	man->rule_ids = ids;
+	man->nrules = policy_nrules(p);
+}
+
+void run_manifest_free(struct manifest *man)
+{
+	free((void *)man->rule_ids);
+	free(man->in);
+	free(man->command_line);
+}

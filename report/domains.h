@@ -1,0 +1,31 @@
+/* domains.h - TLS per recipient domain and per sending peer (report/
+ * domains.c): the table --format domains writes, the text and HTML
+ * reports include, and the enforcement maps (report/policymap.c) are
+ * decided from. */
+#ifndef TW_DOMAINS_H
+#define TW_DOMAINS_H
+#include "writer.h"
+
+struct domains;
+struct domains *domains_new(void);
+void domains_message(struct domains *d, const struct message *m);
+void domains_json(struct domains *d, struct buf *out);
+void domains_text(struct domains *d, struct buf *out);
+void domains_html(struct domains *d, struct buf *out);
+/* Postfix smtp_tls_policy_maps, or Sendmail access map TLS_Srv: lines. */
+void domains_policy_map(struct domains *d, struct buf *out, bool sendmail);
+void domains_free(struct domains *d);
+
+extern const struct writer_class writer_domains;
+
+/* The writers that gather these tables and write them at the end (domains,
+ * the policy maps) share their state and all but their finish. */
+struct domains_writer {
+	struct writer_base base;
+	struct domains *doms;
+};
+void *domains_writer_begin(struct buf *out, const struct writer_env *env);
+void domains_writer_message(void *w, const struct message *m);
+void domains_writer_free(void *w);
+
+#endif

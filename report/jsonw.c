@@ -1,0 +1,47 @@
+/* jsonw.c - shared pieces of the JSON writers (report/jsonw.h). */
+#include "jsonw.h"
+#include "../util/timeconv.h"
+
+void jw_time(struct buf *b, const char *k, time_t t, bool *first)
+{
+	char iso[32];
+	fmt_iso_utc(t, iso, sizeof iso);
+	jw_key(b, k, first);
+	buf_addc(b, '"');
+	buf_adds(b, iso);	/* digits and punctuation only */
+	buf_addc(b, '"');
+}
+
+void jw_tls(struct buf *b, const struct tls_state *t)
+{
+	bool f = true;
+	buf_addc(b, '{');
+	jw_tri(b, "used", t->used, &f);
+	jw_str(b, "version", tls_version_name(t->version), &f);
+	jw_str(b, "version_raw", t->version_raw, &f);
+	jw_str(b, "cipher", t->cipher, &f);
+	jw_int(b, "bits", t->bits, t->bits >= 0, &f);
+	jw_int(b, "alg_bits", t->alg_bits, t->alg_bits >= 0, &f);
+	jw_str(b, "cert", tls_cert_name(t->cert), &f);
+	jw_str(b, "cert_raw", t->cert_raw, &f);
+	jw_tri(b, "stripped", t->stripped, &f);
+	jw_str(b, "key_exchange", t->kex, &f);
+	if (t->cipher_iana)
+		jw_str(b, "cipher_iana", t->cipher_iana, &f);
+	if (t->offered_max)
+		jw_str(b, "client_max_version", t->offered_max, &f);
+	if (t->sni)
+		jw_str(b, "sni", t->sni, &f);
+	if (t->cert_subject) {
+		bool g = true;
+		jw_key(b, "server_certificate", &f);
+		buf_addc(b, '{');
+		jw_str(b, "subject", t->cert_subject, &g);
+		jw_str(b, "issuer", t->cert_issuer, &g);
+		jw_time(b, "not_before", t->cert_not_before, &g);
+		jw_time(b, "not_after", t->cert_not_after, &g);
+		jw_tri(b, "self_signed", t->cert_self_signed, &g);
+		buf_addc(b, '}');
+	}
+	buf_addc(b, '}');
+}

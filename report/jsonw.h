@@ -1,0 +1,69 @@
+/* jsonw.h - the pieces every JSON writer builds its records from (json.c,
+ * events.c, pathsjson.c, domains.c's tables stay on their own): a key, a
+ * string, an integer or null, a true/false/null, a UTC time, the "tls"
+ * object.  Keys are literals; values pass through json_str (escape.h), so
+ * no byte of the evidence can break a record.  Private to report/. */
+#ifndef TW_JSONW_H
+#define TW_JSONW_H
+#include "escape.h"
+#include "../model/message.h"
+#include <time.h>
+
+/* Keys are literals: inlined, their lengths fold at compile time. */
+static inline void jw_key(struct buf *b, const char *k, bool *first)
+{
+	size_t n = strlen(k);
+	buf_reserve(b, n + 4);
+	char *p = b->p + b->n;
+	if (!*first)
+		*p++ = ',';
+	*first = false;
+	*p++ = '"';
+	memcpy(p, k, n);
+	p += n;
+	*p++ = '"';
+	*p++ = ':';
+	*p = '\0';
+	b->n = (size_t)(p - b->p);
+}
+
+static inline void jw_str(struct buf *b, const char *k, const char *v, bool *first)
+{
+	jw_key(b, k, first);
+	json_str(b, v);
+}
+
+/* A decimal integer without printf. */
+static inline void jw_long(struct buf *b, long v)
+{
+	char tmp[24], *e = tmp + sizeof tmp, *p = e;
+	unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	buf_add(b, p, (size_t)(e - p));
+}
+
+static inline void jw_int(struct buf *b, const char *k, long v, bool known, bool *first)
+{
+	jw_key(b, k, first);
+	if (known)
+		jw_long(b, v);
+	else
+		buf_adds(b, "null");
+}
+
+static inline void jw_tri(struct buf *b, const char *k, enum tri v, bool *first)
+{
+	jw_key(b, k, first);
+	buf_adds(b, v == TRI_YES ? "true" : v == TRI_NO ? "false" : "null");
+}
+
+/* "key":"2026-11-28T11:26:21Z" */
+void jw_time(struct buf *b, const char *k, time_t t, bool *first);
+/* The "tls" object of DESIGN.md section 3, as README "Output" lists it. */
+void jw_tls(struct buf *b, const struct tls_state *t);
+
+#endif

@@ -1,0 +1,174 @@
+/* pathsjson.c - --format paths: each message followed across the servers
+ * whose logs were given (correlate/paths.h), one JSON object a path, then
+ * the manifest.  The paths keep the real addresses; they are pseudonymised
+ * here, as they are written. */
+#include "pathsjson.h"
+#include "jsonw.h"
+#include "manifest.h"
+#include "pseudo.h"
+#include "../correlate/paths.h"
+#include "../rules/policy.h"
+#include <stdio.h>
+#include <stdlib.h>
+
+static void address(struct buf *b, const char *k, const char *addr,
+		    const struct pseudo *pseudo, bool *f)
+{
+	if (!pseudo || !addr) {
+		jw_str(b, k, addr, f);
+		return;
+	}
+	char *token = pseudo_address(pseudo, addr, strlen(addr));
+	jw_str(b, k, token, f);
+	free(token);
+}
+
+struct path_walk {
+	struct buf *b;
+	const struct pseudo *pseudo;	/* addresses pseudonymised as written */
+	bool first;
+	int v[3], s[3];		/* worst verdict / severity per tier */
+	size_t servers;
+};
+
+static void path_hop(struct path_walk *w, const struct path_node *n, const struct path_hop *h)
+{
+	struct buf *b = w->b;
+	bool f = true;
+	if (!w->first)
+		buf_addc(b, ',');
+	w->first = false;
+	buf_addc(b, '{');
+	char server[300];
+	paths_server_name(n, server, sizeof server);
+	jw_str(b, "server", server, &f);
+	jw_str(b, "queue_id", n->qid, &f);
+	jw_str(b, "direction", h->dir == DIR_OUT ? "outbound" : "inbound", &f);
+	jw_str(b, "peer_host", h->peer_host, &f);
+	jw_str(b, "peer_ip", h->peer_ip, &f);
+	if (h->dir == DIR_OUT) {
+		address(b, "rcpt", h->rcpt, w->pseudo, &f);
+		jw_str(b, "status", h->status, &f);
+		jw_str(b, "next_queue_id", h->next_qid, &f);
+		jw_str(b, "linked_by", h->link, &f);
+	}
+	jw_time(b, "time", h->ts, &f);
+	jw_key(b, "network", &f);
+	buf_adds(b, h->network ? "true" : "false");
+	jw_key(b, "local", &f);
+	buf_adds(b, h->local ? "true" : "false");
+	jw_key(b, "tls", &f);
+	jw_tls(b, &h->tls);
+	jw_str(b, "tls_from", h->tls_from, &f);
+	jw_str(b, "conflict", h->conflict, &f);
+	jw_str(b, "verdict", h->verdict, &f);
+	jw_str(b, "severity", h->severity, &f);
+	jw_str(b, "rule", h->rule, &f);
+	buf_addc(b, '}');
+	int t = h->network ? 2 : h->local ? 0 : 1;
+	int hv = verdict_rank(h->verdict), hs = severity_rank(h->severity);
+	if (hv > w->v[t]) w->v[t] = hv;
+	if (hs > w->s[t]) w->s[t] = hs;
+}
+
+static void path_walk(struct path_walk *w, struct paths *p, struct path_node *n,
+		      bool with_inbound)
+{
+	if (!n || n->visited)
+		return;	/* a loop of links: each server once */
+	n->visited = true;
+	w->servers++;
+	if (with_inbound && n->has_inbound)
+		path_hop(w, n, &n->in);
+	for (size_t k = 0; k < n->nout; k++) {
+		path_hop(w, n, &n->out[k]);
+		struct path_node *next = n->out[k].next >= 0 ? paths_node(p, n->out[k].next) : NULL;
+		if (next) {
+			if (next->has_inbound && !next->visited)
+				path_hop(w, next, &next->in);
+			path_walk(w, p, next, false);
+		}
+	}
+	struct path_node *next = n->next_node >= 0 ? paths_node(p, n->next_node) : NULL;
+	if (next && !next->visited) {
+		if (next->has_inbound)
+			path_hop(w, next, &next->in);
+		path_walk(w, p, next, false);
+	}
+}
+
+void json_path(struct buf *b, struct paths *p, struct path_node *root,
+	       const struct pseudo *pseudo)
+{
+	struct path_walk w = { .b = b, .pseudo = pseudo, .first = true, .v = { -1, -1, -1 }, .s = { -1, -1, -1 } };
+	bool f = true;
+	buf_addc(b, '{');
+	jw_str(b, "kind", "path", &f);
+	jw_str(b, "message_id", root->message_id, &f);
+	address(b, "from", root->from, pseudo, &f);
+	jw_time(b, "first_seen", root->first_seen, &f);
+	jw_key(b, "hops", &f);
+	buf_addc(b, '[');
+	path_walk(&w, p, root, true);
+	buf_addc(b, ']');
+	jw_int(b, "messages", (long)w.servers, true, &f);
+	int t = w.v[2] >= 0 ? 2 : w.v[1] >= 0 ? 1 : 0;
+	jw_str(b, "verdict", w.v[t] >= 0 ? verdict_names[w.v[t]] : "unknown", &f);
+	jw_str(b, "severity", w.s[t] >= 0 ? severity_names[w.s[t]] : "info", &f);
+	buf_adds(b, "}\n");
+}
+
+struct paths_writer {
+	struct writer_base base;
+	struct paths *paths;
+};
+
+/* A path hop that learnt its TLS facts from the other end's log. */
+static void judge_path_hop(const struct message *m, struct hop *h, void *arg)
+{
+	policy_judge(arg, m, h);
+}
+
+static void write_path(struct paths *p, struct path_node *root, void *arg)
+{
+	struct paths_writer *w = arg;
+	json_path(w->base.out, p, root, w->base.env->pseudo);
+}
+
+static void *paths_begin(struct buf *out, const struct writer_env *env)
+{
+	struct paths_writer *w = xcalloc(1, sizeof *w);
+	w->base.out = out;
+	w->base.env = env;
+	w->paths = paths_new(judge_path_hop, (void *)env->policy, write_path, w);
+	return w;
+}
+
+static void paths_message(void *w, const struct message *m)
+{
+	paths_add(((struct paths_writer *)w)->paths, m);
+}
+
+static void paths_end(void *w, const struct writer_end *end)
+{
+	struct paths_writer *pw = w;
+	paths_finish(pw->paths);
+	manifest_json(pw->base.out, end->man);
+}
+
+static void paths_writer_free(void *w)
+{
+	if (w)
+		paths_free(((struct paths_writer *)w)->paths);
+	free(w);
+}
+
+const struct writer_class writer_paths = {
+	.name = "paths",
+	.input = WRITER_MESSAGES,
+	.pseudonymizes = true,
+	.begin = paths_begin,
+	.message = paths_message,
+	.finish = paths_end,
+	.free = paths_writer_free,
+};

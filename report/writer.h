@@ -1,0 +1,85 @@
+/* writer.h - one output format behind one interface (ARCHITECTURE.md
+ * "Writers").  Each format is a struct writer_class in a file of its own;
+ * report/formats.c lists them in one table and the pipeline drives the one
+ * chosen:
+ *
+ *   w = cls->begin(out, env)          once, before any input is read
+ *   cls->message(w, m)                every judged message, in order
+ *   cls->event(w, ev), cls->connection(w, c, tls, basis)
+ *                                     every evidence record, for writers
+ *                                     whose input is WRITER_EVIDENCE
+ *   cls->finish(w, end)               once, after the last input
+ *   cls->free(w)
+ *
+ * A writer appends to out (struct buf) and nothing else; the pipeline
+ * flushes it and commits the file (report/output.h), so a record is
+ * written whole or not at all.  message runs on the judging thread,
+ * everything else on the calling thread, never two at once.
+ * Ownership: env, the message, the evidence and end stay the caller's;
+ * a writer copies what it keeps past the call. */
+#ifndef TW_WRITER_H
+#define TW_WRITER_H
+#include "../model/message.h"
+
+struct pseudo;
+struct policy;
+struct manifest;
+struct smtp_connection;
+
+/* What every writer may read, fixed for the run. */
+struct writer_env {
+	const char *const *files;	/* by file_id, as named on the command line */
+	size_t nfiles;
+	const struct pseudo *pseudo;	/* --pseudonymize, or NULL */
+	const struct policy *policy;	/* the policy the messages were judged by */
+	const char *org, *contact;	/* TLS-RPT's organization-name, contact-info */
+};
+
+/* What the writer sees at the end. */
+struct writer_end {
+	const struct manifest *man;
+};
+
+enum writer_input {
+	WRITER_MESSAGES,	/* judged messages (correlated, joined) */
+	WRITER_EVIDENCE,	/* every evidence record as read, uncorrelated */
+};
+
+struct writer_class {
+	const char *name;		/* as --format or --policy-map names it */
+	bool policy_map;		/* chosen by --policy-map, not --format */
+	enum writer_input input;
+	/* The writer pseudonymises what it writes itself (it keeps real
+	 * messages past the call); others get messages already pseudonymised. */
+	bool pseudonymizes;
+	void *(*begin)(struct buf *out, const struct writer_env *env);
+	void (*message)(void *w, const struct message *m);
+	void (*event)(void *w, const struct evidence *ev);
+	/* A capture connection, with the TLS facts and basis the correlator
+	 * found for it (correlate/capconn.h). */
+	void (*connection)(void *w, const struct smtp_connection *c,
+			   const struct tls_state *tls, const char *basis);
+	void (*finish)(void *w, const struct writer_end *end);
+	void (*free)(void *w);
+};
+
+/* The class --format NAME (policy_map false) or --policy-map NAME (true)
+ * names, NULL if none. */
+const struct writer_class *writer_lookup(const char *name, bool policy_map);
+/* The names one option takes, for its messages: "a, b, c" with last_sep
+ * before the last ("a, b or c" with " or "). */
+void writer_names(struct buf *out, bool policy_map, const char *last_sep);
+
+/* The state most writers keep: where to write, what they may read.
+ * writer_base_begin allocates one (freed with free). */
+struct writer_base {
+	struct buf *out;
+	const struct writer_env *env;
+};
+void *writer_base_begin(struct buf *out, const struct writer_env *env);
+
+/* The name of an evidence reference's file, as given on the command
+ * line; "?" for an id outside the table. */
+const char *writer_file(const struct writer_env *env, int file_id);
+
+#endif
