@@ -2,14 +2,16 @@
  * "The pipeline").  Threads: each log is read on one of its own
  * (ingest/lineblocks.c), a capture on one (ls_prefetch); this thread parses
  * and correlates; messages are judged and written on a second one
- * (util/workq.c), in order.  Writers see judged messages only; facts are
- * judged as found, addresses pseudonymised only after judging. */
+ * (util/workq.c), in order.  Every message is judged once, on its final
+ * facts: as it comes from the correlator, or for --format paths when its
+ * path is linked; addresses are pseudonymised only after judging. */
 #include "pipeline.h"
 #include "inputs.h"
 #include "runmanifest.h"
 #include "../correlate/capconn.h"
 #include "../correlate/hops.h"
 #include "../correlate/join.h"
+#include "../correlate/paths.h"
 #include "../correlate/track.h"
 #include "../ingest/linesrc.h"
 #include "../report/output.h"
@@ -39,6 +41,8 @@ struct pipeline {
 	struct join *join;		/* captures, when any were given */
 	bool joining;			/* logs read in step with the captures */
 	struct workq *wq;		/* judging and writing, on a second thread */
+	struct paths *paths;		/* messages followed across servers, for
+					   writers whose input is WRITER_PATHS */
 };
 
 static bool evidence_writer(const struct pipeline *p)
@@ -46,18 +50,43 @@ static bool evidence_writer(const struct pipeline *p)
 	return p->wc->input == WRITER_EVIDENCE;
 }
 
+/* Every message is judged here, once, on its settled facts. */
+static void judge(struct pipeline *p, struct message *m)
+{
+	policy_judge_message(p->policy, m);
+	if (options_fails(p->opt, m->verdict, m->severity))
+		p->failed_policy = true;
+}
+
 /* Judge and write one message: the second thread's work, in message order.
- * It alone touches the output buffer and the writer until workq_finish. */
+ * It alone touches the output buffer, the paths and the writer until
+ * workq_finish.  Into the paths a message goes unjudged: its facts may
+ * still change when the next server's log fills them in. */
 static void judge_and_write(void *item, void *arg)
 {
 	struct message *m = item;
 	struct pipeline *p = arg;
-	policy_judge_message(p->policy, m);
-	if (options_fails(p->opt, m->verdict, m->severity))
-		p->failed_policy = true;
+	if (p->paths) {
+		if (!paths_add(p->paths, m))
+			judge(p, m);	/* no path can hold it: counted, not written */
+		return;
+	}
+	judge(p, m);
 	if (p->pseudo && !p->wc->pseudonymizes)
 		pseudo_message(p->pseudo, m);
 	p->wc->message(p->w, m);
+	output_flush(p->output, &p->out, false);
+}
+
+static void on_path_settled(struct path_node *n, void *arg)
+{
+	judge(arg, n->m);
+}
+
+static void on_path(struct paths *paths, struct path_node *root, void *arg)
+{
+	struct pipeline *p = arg;
+	p->wc->path(p->w, paths, root);
 	output_flush(p->output, &p->out, false);
 }
 
@@ -274,6 +303,7 @@ static void pipeline_free(struct pipeline *p)
 	if (p->w)
 		p->wc->free(p->w);
 	workq_free(p->wq);
+	paths_free(p->paths);
 	join_free(p->join);
 	tracker_free(p->tracker);
 	inputs_free(&p->in);
@@ -301,6 +331,8 @@ int pipeline_run(const struct options *o)
 	p.env = (struct writer_env){ .files = p.in.files, .nfiles = p.in.n, .pseudo = p.pseudo,
 				     .policy = p.policy, .org = o->org, .contact = o->contact };
 	p.w = p.wc->begin(&p.out, &p.env);
+	if (p.wc->input == WRITER_PATHS)
+		p.paths = paths_new(on_path_settled, on_path, &p);
 	/* From here until workq_finish, messages are judged and written on a
 	 * second thread (evidence is written as it is read: no queue). */
 	p.wq = workq_new(judge_and_write, release_message, &p,
@@ -310,6 +342,8 @@ int pipeline_run(const struct options *o)
 	struct maillog *ml = NULL;
 	read_everything(&p, &ml);
 	workq_finish(p.wq);
+	if (p.paths)
+		paths_finish(p.paths);	/* the writer thread is done: its buffer is ours */
 
 	struct manifest man;
 	run_manifest(&man, o, &p.in, ml, p.policy, p.tz, p.pseudo != NULL);

@@ -7,9 +7,11 @@
  * that time on another server.  A path's verdict is its weakest hop.
  * A linked delivery and the next server's arrival are one wire hop seen
  * from both ends: where one log does not know whether TLS was used (TLS
- * logging off) and the other does, the one that knows fills it in and
- * the hop is judged again; where both know and disagree, both are kept
- * and each is flagged with the other's view.
+ * logging off) and the other does, the one that knows fills it in; where
+ * both know and disagree, both are kept and each is flagged with the
+ * other's view (and counts as a hop in conflict).  Messages reach the paths
+ * unjudged: a node is judged once, when its links are all made and its
+ * facts final (path_settled_fn), never before and never again.
  * Streaming: the logs come merged by time and messages in the order they
  * complete.  A message's deliveries are linked once the newest message
  * seen completed PATH_HOLD seconds after it (the next server's copy has
@@ -25,51 +27,45 @@
 #define PATH_LINK_WINDOW 300	/* seconds between a delivery and the next arrival */
 #define PATH_HOLD 3600		/* see above */
 
-struct path_hop {
-	enum ev_dir dir;
-	char *peer_host, *peer_ip, *rcpt, *status, *next_qid;
-	int peer_port;
-	bool network, local;
-	struct tls_state tls;
-	const char *verdict, *severity, *rule;	/* owned by the policy */
-	time_t ts;
-	long long next;		/* the node this delivery reached, -1 none */
-	const char *link;	/* how: "queue ID" or "Message-ID" */
+/* What a path adds to one hop of a node's message. */
+struct path_link {
+	long long next;		/* deliveries: the node this one reached, -1 none */
+	const char *how;	/* "queue ID" or "Message-ID", NULL unlinked */
 	char *tls_from;		/* the TLS facts came from the other end's log */
 	char *conflict;		/* the other end's log says otherwise */
 };
 
 struct path_node {
-	char *host, *instance, *qid, *message_id, *from;
-	time_t first_seen;
+	struct message *m;	/* the message's facts (message_copy_facts) */
 	time_t last_seen;	/* its latest hop, the log clock's then at most */
-	bool has_inbound, reached, visited, capture;
+	bool reached, visited, capture;
 	bool written;		/* its path has been written */
 	unsigned mark;		/* the last walk that saw it */
 	long long next_node;	/* captures: the next server's session of it */
-	struct path_hop in;
-	struct path_hop *out;
-	size_t nout;
+	struct path_link in;	/* of m->inbound */
+	struct path_link *out;	/* of m->dl[k] */
 };
 
 struct paths;
 
-/* Judge a hop again: m carries the node's message fields, h the hop. */
-typedef void (*path_judge_fn)(const struct message *m, struct hop *h, void *arg);
+/* A node whose facts are settled: every link to and from it is made (the
+ * place to judge its message, once).  Called for every node before the
+ * path it is in is written, and for a node that leaves unwritten. */
+typedef void (*path_settled_fn)(struct path_node *n, void *arg);
 /* Write the path that starts at root (walk it with paths_node). */
 typedef void (*path_write_fn)(struct paths *p, struct path_node *root, void *arg);
 
-struct paths *paths_new(path_judge_fn judge, void *judge_arg, path_write_fn write,
-			void *write_arg);
+struct paths *paths_new(path_settled_fn settled, path_write_fn write, void *arg);
 void paths_free(struct paths *p);
-/* Keep what a path needs of a judged log message (m stays the caller's);
- * paths that are complete are written. */
-void paths_add(struct paths *p, const struct message *m);
+/* Keep a copy of the facts of a message (unjudged; m stays the caller's);
+ * false for a message no path can hold (no queue ID; a capture's without
+ * a Message-ID).  Paths that are complete are settled and written. */
+bool paths_add(struct paths *p, const struct message *m);
 /* The end of the input: link and write everything still held. */
 void paths_finish(struct paths *p);
 /* "host/instance" of a node, as paths name servers. */
 void paths_server_name(const struct path_node *n, char *b, size_t bl);
-/* A node by id (from a hop's next or a node's next_node), NULL if gone. */
+/* A node by id (from a link's next or a node's next_node), NULL if gone. */
 struct path_node *paths_node(struct paths *p, long long id);
 
 #endif

@@ -125,11 +125,31 @@ static void hop_strings_free(struct hop *h)
 	tls_strings_free(&h->tls);
 }
 
-void hop_free(struct hop *h)
+/* The facts of a hop, without its evidence, header clauses and verdict. */
+static void hop_copy_facts(struct hop *d, const struct hop *h)
 {
-	hop_strings_free(h);
-	memset(h, 0, sizeof *h);
-	tls_state_init(&h->tls);
+	hop_init(d, h->dir);
+	d->peer_host = xstrdup_or_null(h->peer_host);
+	d->peer_ip = xstrdup_or_null(h->peer_ip);
+	d->peer_port = h->peer_port;
+	d->rcpt = xstrdup_or_null(h->rcpt);
+	d->status = xstrdup_or_null(h->status);
+	d->dsn = xstrdup_or_null(h->dsn);
+	d->next_qid = xstrdup_or_null(h->next_qid);
+	d->local = h->local;
+	d->network = h->network;
+	d->source = h->source;
+	d->joined = h->joined;
+	d->conflict = h->conflict;
+	d->join_ambiguous = h->join_ambiguous;
+	d->mta_name = h->mta_name;
+	d->position = h->position;
+	d->claim = h->claim;
+	tls_state_copy(&d->tls, &h->tls);
+	d->basis = xstrdup_or_null(h->basis);
+	d->epoch = h->epoch;
+	d->ts = h->ts;
+	d->usec = h->usec;
 }
 
 /* Kept sorted by (file, line), without repeats: the order an auditor
@@ -181,6 +201,34 @@ struct hop *message_add_delivery(struct message *m)
 	struct hop *h = &m->dl[m->ndl++];
 	hop_init(h, DIR_OUT);
 	return h;
+}
+
+struct message *message_copy_facts(const struct message *m)
+{
+	struct message *c = xcalloc(1, sizeof *c);
+	c->host = xstrdup_or_null(m->host);
+	c->instance = xstrdup_or_null(m->instance);
+	c->qid = xstrdup_or_null(m->qid);
+	c->message_id = xstrdup_or_null(m->message_id);
+	c->from = xstrdup_or_null(m->from);
+	c->mta = m->mta;
+	c->first_seen = m->first_seen;
+	c->last_seen = m->last_seen;
+	c->has_inbound = m->has_inbound;
+	hop_copy_facts(&c->inbound, &m->inbound);
+	c->dl = xcalloc(m->ndl + 1, sizeof *c->dl);
+	c->ndl = c->capdl = m->ndl;
+	for (size_t i = 0; i < m->ndl; i++)
+		hop_copy_facts(&c->dl[i], &m->dl[i]);
+	c->nrcpt = m->nrcpt;
+	c->finals = m->finals;
+	c->removed = m->removed;
+	c->done = m->done;
+	c->complete = m->complete;
+	c->seq = m->seq;
+	c->per_connection = m->per_connection;
+	c->header = m->header;
+	return c;
 }
 
 void message_free(struct message *m)

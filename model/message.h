@@ -109,13 +109,16 @@ bool tls_state_fill_session(struct tls_state *dst, const struct tls_state *src);
 void tls_state_from_ev(struct tls_state *t, const struct evidence *ev);
 
 void hop_init(struct hop *h, enum ev_dir dir);
-void hop_free(struct hop *h);
 void hop_add_ev(struct hop *h, struct evref r);
 void hop_set_basis(struct hop *h, const char *basis);
 
 struct message *message_new(struct span host, struct span instance,
 			    struct span qid, enum ev_mta mta, time_t ts);
 struct hop *message_add_delivery(struct message *m);
+/* A copy of m's facts - its fields, hops and TLS facts - without the
+ * evidence references, Received-header clauses, capture recipients, note
+ * and verdicts (what the paths keep of a message until it is judged). */
+struct message *message_copy_facts(const struct message *m);
 void message_free(struct message *m);
 
 #endif

@@ -1,13 +1,13 @@
 /* pathsjson.c - --format paths: each message followed across the servers
  * whose logs were given (correlate/paths.h), one JSON object a path, then
- * the manifest.  The paths keep the real addresses; they are pseudonymised
- * here, as they are written. */
+ * the manifest.  The paths stage (correlate/paths.h, run by the pipeline)
+ * holds real addresses; they are pseudonymised here, as they are written. */
 #include "pathsjson.h"
 #include "jsonw.h"
 #include "manifest.h"
 #include "pseudo.h"
 #include "../correlate/paths.h"
-#include "../rules/policy.h"
+#include "../model/verdict.h"
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -31,7 +31,8 @@ struct path_walk {
 	size_t servers;
 };
 
-static void path_hop(struct path_walk *w, const struct path_node *n, const struct path_hop *h)
+static void path_hop(struct path_walk *w, const struct path_node *n, const struct hop *h,
+		     const struct path_link *l)
 {
 	struct buf *b = w->b;
 	bool f = true;
@@ -42,7 +43,7 @@ static void path_hop(struct path_walk *w, const struct path_node *n, const struc
 	char server[300];
 	paths_server_name(n, server, sizeof server);
 	jw_str(b, "server", server, &f);
-	jw_str(b, "queue_id", n->qid, &f);
+	jw_str(b, "queue_id", n->m->qid, &f);
 	jw_str(b, "direction", h->dir == DIR_OUT ? "outbound" : "inbound", &f);
 	jw_str(b, "peer_host", h->peer_host, &f);
 	jw_str(b, "peer_ip", h->peer_ip, &f);
@@ -50,7 +51,7 @@ static void path_hop(struct path_walk *w, const struct path_node *n, const struc
 		address(b, "rcpt", h->rcpt, w->pseudo, &f);
 		jw_str(b, "status", h->status, &f);
 		jw_str(b, "next_queue_id", h->next_qid, &f);
-		jw_str(b, "linked_by", h->link, &f);
+		jw_str(b, "linked_by", l->how, &f);
 	}
 	jw_time(b, "time", h->ts, &f);
 	jw_key(b, "network", &f);
@@ -59,8 +60,8 @@ static void path_hop(struct path_walk *w, const struct path_node *n, const struc
 	buf_adds(b, h->local ? "true" : "false");
 	jw_key(b, "tls", &f);
 	jw_tls(b, &h->tls);
-	jw_str(b, "tls_from", h->tls_from, &f);
-	jw_str(b, "conflict", h->conflict, &f);
+	jw_str(b, "tls_from", l->tls_from, &f);
+	jw_str(b, "conflict", l->conflict, &f);
 	jw_str(b, "verdict", h->verdict, &f);
 	jw_str(b, "severity", h->severity, &f);
 	jw_str(b, "rule", h->rule, &f);
@@ -78,21 +79,21 @@ static void path_walk(struct path_walk *w, struct paths *p, struct path_node *n,
 		return;	/* a loop of links: each server once */
 	n->visited = true;
 	w->servers++;
-	if (with_inbound && n->has_inbound)
-		path_hop(w, n, &n->in);
-	for (size_t k = 0; k < n->nout; k++) {
-		path_hop(w, n, &n->out[k]);
+	if (with_inbound && n->m->has_inbound)
+		path_hop(w, n, &n->m->inbound, &n->in);
+	for (size_t k = 0; k < n->m->ndl; k++) {
+		path_hop(w, n, &n->m->dl[k], &n->out[k]);
 		struct path_node *next = n->out[k].next >= 0 ? paths_node(p, n->out[k].next) : NULL;
 		if (next) {
-			if (next->has_inbound && !next->visited)
-				path_hop(w, next, &next->in);
+			if (next->m->has_inbound && !next->visited)
+				path_hop(w, next, &next->m->inbound, &next->in);
 			path_walk(w, p, next, false);
 		}
 	}
 	struct path_node *next = n->next_node >= 0 ? paths_node(p, n->next_node) : NULL;
 	if (next && !next->visited) {
-		if (next->has_inbound)
-			path_hop(w, next, &next->in);
+		if (next->m->has_inbound)
+			path_hop(w, next, &next->m->inbound, &next->in);
 		path_walk(w, p, next, false);
 	}
 }
@@ -104,9 +105,9 @@ void json_path(struct buf *b, struct paths *p, struct path_node *root,
 	bool f = true;
 	buf_addc(b, '{');
 	jw_str(b, "kind", "path", &f);
-	jw_str(b, "message_id", root->message_id, &f);
-	address(b, "from", root->from, pseudo, &f);
-	jw_time(b, "first_seen", root->first_seen, &f);
+	jw_str(b, "message_id", root->m->message_id, &f);
+	address(b, "from", root->m->from, pseudo, &f);
+	jw_time(b, "first_seen", root->m->first_seen, &f);
 	jw_key(b, "hops", &f);
 	buf_addc(b, '[');
 	path_walk(&w, p, root, true);
@@ -118,57 +119,23 @@ void json_path(struct buf *b, struct paths *p, struct path_node *root,
 	buf_adds(b, "}\n");
 }
 
-struct paths_writer {
-	struct writer_base base;
-	struct paths *paths;
-};
-
-/* A path hop that learnt its TLS facts from the other end's log. */
-static void judge_path_hop(const struct message *m, struct hop *h, void *arg)
+static void paths_write(void *w, struct paths *p, struct path_node *root)
 {
-	policy_judge(arg, m, h);
-}
-
-static void write_path(struct paths *p, struct path_node *root, void *arg)
-{
-	struct paths_writer *w = arg;
-	json_path(w->base.out, p, root, w->base.env->pseudo);
-}
-
-static void *paths_begin(struct buf *out, const struct writer_env *env)
-{
-	struct paths_writer *w = xcalloc(1, sizeof *w);
-	w->base.out = out;
-	w->base.env = env;
-	w->paths = paths_new(judge_path_hop, (void *)env->policy, write_path, w);
-	return w;
-}
-
-static void paths_message(void *w, const struct message *m)
-{
-	paths_add(((struct paths_writer *)w)->paths, m);
+	struct writer_base *wb = w;
+	json_path(wb->out, p, root, wb->env->pseudo);
 }
 
 static void paths_end(void *w, const struct writer_end *end)
 {
-	struct paths_writer *pw = w;
-	paths_finish(pw->paths);
-	manifest_json(pw->base.out, end->man);
-}
-
-static void paths_writer_free(void *w)
-{
-	if (w)
-		paths_free(((struct paths_writer *)w)->paths);
-	free(w);
+	manifest_json(((struct writer_base *)w)->out, end->man);
 }
 
 const struct writer_class writer_paths = {
 	.name = "paths",
-	.input = WRITER_MESSAGES,
+	.input = WRITER_PATHS,
 	.pseudonymizes = true,
-	.begin = paths_begin,
-	.message = paths_message,
+	.begin = writer_base_begin,
+	.path = paths_write,
 	.finish = paths_end,
-	.free = paths_writer_free,
+	.free = free,
 };

@@ -8,6 +8,8 @@
  *   cls->event(w, ev), cls->connection(w, c, tls, basis)
  *                                     every evidence record, for writers
  *                                     whose input is WRITER_EVIDENCE
+ *   cls->path(w, paths, root)         every path, its messages judged, for
+ *                                     writers whose input is WRITER_PATHS
  *   cls->finish(w, end)               once, after the last input
  *   cls->free(w)
  *
@@ -25,6 +27,8 @@ struct pseudo;
 struct policy;
 struct manifest;
 struct smtp_connection;
+struct paths;
+struct path_node;
 
 /* What every writer may read, fixed for the run. */
 struct writer_env {
@@ -43,6 +47,7 @@ struct writer_end {
 enum writer_input {
 	WRITER_MESSAGES,	/* judged messages (correlated, joined) */
 	WRITER_EVIDENCE,	/* every evidence record as read, uncorrelated */
+	WRITER_PATHS,		/* messages followed across servers, then judged */
 };
 
 struct writer_class {
@@ -59,6 +64,8 @@ struct writer_class {
 	 * found for it (correlate/capconn.h). */
 	void (*connection)(void *w, const struct smtp_connection *c,
 			   const struct tls_state *tls, const char *basis);
+	/* A path from root on (walk it with paths_node, correlate/paths.h). */
+	void (*path)(void *w, struct paths *p, struct path_node *root);
 	void (*finish)(void *w, const struct writer_end *end);
 	void (*free)(void *w);
 };

@@ -13,9 +13,10 @@
 
 static struct policy *pol;
 
-static void judge_hop(const struct message *m, struct hop *h, void *arg)
+static void settled(struct path_node *n, void *arg)
 {
-	policy_judge(arg, m, h);
+	policy_judge_message(pol, n->m);
+	(void)arg;
 }
 
 static void write_path(struct paths *p, struct path_node *root, void *arg)
@@ -31,12 +32,12 @@ static void on_message(struct message *m, void *arg)
 {
 	struct buf b;
 	buf_init(&b);
+	paths_add(arg, m);	/* unjudged, as the pipeline gives it */
 	policy_judge_message(pol, m);
 	const char *files[] = { "fuzz" };
 	struct writer_env env = { .files = files, .nfiles = 1 };
 	json_message(&b, m, &env);
 	text_message(&b, m, &env);
-	paths_add(arg, m);
 	buf_free(&b);
 	message_free(m);
 }
@@ -59,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fd < 0)
 		return 0;
 	struct tzconf *tz = tz_new("UTC");
-	struct paths *paths = paths_new(judge_hop, pol, write_path, NULL);
+	struct paths *paths = paths_new(settled, write_path, NULL);
 	struct tracker *t = tracker_new(on_message, paths);
 	struct maillog *ml = maillog_new(tz, 2026, fuzz_devnull(), on_ev, t);
 	maillog_add(ml, path, 0);
