@@ -13,15 +13,58 @@ LDLIBS  = $(MALLOC_LIB) $(BASE_LIBS)
 BUILD   ?= build
 TW_BIN  ?= tlswitness
 
-LIB_SRC = $(wildcard util/*.c model/*.c ingest/*.c correlate/*.c rules/*.c report/*.c cli/*.c)
+# The stages, bottom first (ARCHITECTURE.md "Stages"): each is an archive
+# of its own, and a stage may call only the stages below it.  The binary
+# and every unit test link the archives top first, so a call upward finds
+# nothing to link against; `make layers` also links each stage whole
+# against only the stages below it.
+STAGES  = util model ingest correlate rules report cli
+stage_src = $(wildcard $(1)/*.c)
+stage_obj = $(patsubst %.c,$(BUILD)/%.o,$(call stage_src,$(1))) \
+            $(if $(filter rules,$(1)),$(BUILD)/default_policy.o)
+# $(call upto,STAGE): STAGE and those below it, bottom first.
+upto    = $(if $(filter $(1),$(firstword $(2))),$(firstword $(2)),$(firstword $(2)) \
+            $(call upto,$(1),$(wordlist 2,$(words $(2)),$(2))))
+reverse = $(if $(1),$(call reverse,$(wordlist 2,$(words $(1)),$(1))) $(firstword $(1)))
+# $(call archives,STAGE): the archives to link for STAGE, top first.
+archives = $(foreach s,$(call reverse,$(call upto,$(1),$(STAGES))),$(BUILD)/lib$(s).a)
+LIB_SRC = $(foreach s,$(STAGES),$(call stage_src,$(s)))
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/default_policy.o
+ALL_ARCHIVES = $(call archives,cli)
 UNIT_SRC = $(wildcard tests/unit/*_test.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# The stage each unit test tests: it links against that stage and below.
+parse_test_STAGE  = ingest
+join_test_STAGE   = correlate
+track_test_STAGE  = correlate
+policy_test_STAGE = rules
+report_test_STAGE = report
 
-all: $(TW_BIN)
+all: $(TW_BIN) layers
 
-$(TW_BIN): $(BUILD)/tlswitness.o $(LIB_OBJ)
+$(TW_BIN): $(BUILD)/tlswitness.o $(ALL_ARCHIVES)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The folder is a prerequisite too: a file added or removed remakes it.
+define stage_rule
+$(BUILD)/lib$(1).a: $(call stage_obj,$(1)) $(1)
+	@rm -f $$@
+	$(AR) rcs $$@ $(call stage_obj,$(1))
+endef
+$(foreach s,$(STAGES),$(eval $(call stage_rule,$(s))))
+
+# Each stage linked whole against only the stages below it: an upward call
+# is an undefined reference here.
+$(BUILD)/layers.ok: tests/unit/layer_stub.c $(ALL_ARCHIVES)
+	@for s in $(STAGES); do \
+	  below=""; seen=""; for t in $(STAGES); do [ "$$t" = "$$s" ] && break; below="$(BUILD)/lib$$t.a $$below"; done; \
+	  $(CC) $(CFLAGS) $(LDFLAGS) -o $(BUILD)/layer_$$s tests/unit/layer_stub.c \
+	    -Wl,--whole-archive $(BUILD)/lib$$s.a -Wl,--no-whole-archive $$below $(LDLIBS) \
+	    || { echo "layers: $$s calls a stage above it (see the undefined references)"; exit 1; }; \
+	  rm -f $(BUILD)/layer_$$s; \
+	done
+	@touch $@
+layers: $(BUILD)/layers.ok
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -37,14 +80,16 @@ $(BUILD)/default_policy.c: rules/default.yaml
 $(BUILD)/default_policy.o: $(BUILD)/default_policy.c
 	$(CC) $(CFLAGS) -Wno-missing-prototypes -Wno-missing-variable-declarations -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
+.SECONDEXPANSION:
+$(BUILD)/tests/%: tests/unit/%.c $$(call archives,$$($$*_STAGE))
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS) -lcmocka
+	@[ -n "$($*_STAGE)" ] || { echo "Makefile: say which stage $* tests ($*_STAGE)"; exit 1; }
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(call archives,$($*_STAGE)) $(LDLIBS) -lcmocka
 
 unit: $(UNIT_BIN)
 
 # The whole suite: unit tests (cmocka), golden files, corpus and lab checks.
-check: $(TW_BIN) $(UNIT_BIN)
+check: $(TW_BIN) layers $(UNIT_BIN)
 	@TW=./$(TW_BIN) sh tests/run.sh $(UNIT_BIN)
 
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
@@ -84,5 +129,5 @@ bench: tlswitness
 clean:
 	rm -rf build build-asan build-tsan build-fuzz tlswitness
 
-.PHONY: all unit check check-asan check-tsan fuzz fuzz-build lab bench clean
+.PHONY: all layers unit check check-asan check-tsan fuzz fuzz-build lab bench clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -15,7 +15,6 @@
 #include "../../ingest/sendmail.h"
 #include "../../ingest/syslog.h"
 #include "../../model/tlsfacts.h"
-#include "../../report/escape.h"
 
 static void assert_span(struct span s, const char *want)
 {
@@ -321,27 +320,6 @@ static void test_tls_normalise(void **st)
 	assert_int_equal(tls_cert_from_trust(span_from("Verified")), CERT_VERIFIED);
 }
 
-static void test_escape(void **st)
-{
-	(void)st;
-	struct buf b;
-	buf_init(&b);
-	json_str(&b, "a\"b\\c\n\x1b[31m\xff\xc3\xa9");
-	assert_string_equal(b.p, "\"a\\\"b\\\\c\\n\\u001b[31m\\ufffd\xc3\xa9\"");
-	buf_reset(&b);
-	json_str(&b, NULL);
-	assert_string_equal(b.p, "null");
-	buf_reset(&b);
-	text_safe(&b, "x\x1b]0;t\x07\xc2\x9b\xe2\x82\xac");
-	assert_string_equal(b.p, "x\\x1b]0;t\\x07\\xc2\\x9b\xe2\x82\xac");
-	buf_reset(&b);
-	/* overlong and surrogate encodings are invalid (RFC 3629) */
-	json_str(&b, "\xc0\xaf\xed\xa0\x80");
-	assert_string_equal(b.p, "\"\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\"");
-	buf_free(&b);
-}
-
-
 static struct received rcv(const char *v)
 {
 	struct received r;
@@ -449,7 +427,6 @@ int main(void)
 		cmocka_unit_test(test_postfix_delivery),
 		cmocka_unit_test(test_sendmail),
 		cmocka_unit_test(test_tls_normalise),
-		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_received_formats),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,128 @@
+/* report_test.c - the report stage on its own: escaping for every format,
+ * the writers' table, and committing an output (report/output.h). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../report/escape.h"
+#include "../../report/output.h"
+#include "../../report/writer.h"
+
+static void test_escape(void **st)
+{
+	(void)st;
+	struct buf b;
+	buf_init(&b);
+	json_str(&b, "a\"b\\c\n\x1b[31m\xff\xc3\xa9");
+	assert_string_equal(b.p, "\"a\\\"b\\\\c\\n\\u001b[31m\\ufffd\xc3\xa9\"");
+	buf_reset(&b);
+	json_str(&b, NULL);
+	assert_string_equal(b.p, "null");
+	buf_reset(&b);
+	text_safe(&b, "x\x1b]0;t\x07\xc2\x9b\xe2\x82\xac");
+	assert_string_equal(b.p, "x\\x1b]0;t\\x07\\xc2\\x9b\xe2\x82\xac");
+	buf_reset(&b);
+	/* overlong and surrogate encodings are invalid (RFC 3629) */
+	json_str(&b, "\xc0\xaf\xed\xa0\x80");
+	assert_string_equal(b.p, "\"\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\"");
+	buf_free(&b);
+}
+
+static void test_html_and_cells(void **st)
+{
+	(void)st;
+	struct buf b;
+	buf_init(&b);
+	html_safe(&b, "<script>\"a\" & 'b'\x1b</script>");
+	assert_string_equal(b.p, "&lt;script&gt;&quot;a&quot; &amp; &#39;b&#39;\\x1b&lt;/script&gt;");
+	buf_reset(&b);
+	text_cell(&b, "\xc3\xa9t\xc3\xa9", 5);	/* 3 columns, padded to 5, then a space */
+	assert_string_equal(b.p, "\xc3\xa9t\xc3\xa9   ");
+	buf_reset(&b);
+	text_cell(&b, NULL, 2);
+	assert_string_equal(b.p, "-  ");
+	buf_free(&b);
+}
+
+static void test_writer_table(void **st)
+{
+	(void)st;
+	assert_non_null(writer_lookup("json", false));
+	assert_string_equal(writer_lookup("events", false)->name, "events");
+	assert_int_equal(writer_lookup("events", false)->input, WRITER_EVIDENCE);
+	assert_int_equal(writer_lookup("paths", false)->input, WRITER_PATHS);
+	assert_null(writer_lookup("postfix", false));	/* a map, not a format */
+	assert_non_null(writer_lookup("postfix", true));
+	assert_null(writer_lookup("exim", true));
+	struct buf b;
+	buf_init(&b);
+	writer_names(&b, false, ", ");
+	assert_string_equal(b.p, "text, json, csv, html, tlsrpt, domains, events, paths");
+	buf_reset(&b);
+	writer_names(&b, true, " or ");
+	assert_string_equal(b.p, "postfix or sendmail");
+	buf_free(&b);
+}
+
+static void test_output_commit(void **st)
+{
+	(void)st;
+	char dir[] = "/tmp/tw-output-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[128], tmp[160];
+	snprintf(path, sizeof path, "%s/report.json", dir);
+	struct buf why, b;
+	buf_init(&why);
+	buf_init(&b);
+	struct output *o = output_open(path, &why);
+	assert_non_null(o);
+	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+	struct stat sb;
+	assert_int_equal(stat(tmp, &sb), 0);		/* written beside it first */
+	assert_int_not_equal(stat(path, &sb), 0);	/* nothing in place yet */
+	buf_adds(&b, "{}\n");
+	output_flush(o, &b, false);			/* under 64 KiB: kept */
+	assert_int_equal(b.n, 3);
+	output_flush(o, &b, true);
+	assert_int_equal(b.n, 0);
+	assert_false(output_failed(o));
+	assert_true(output_close(o, &why));
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, 3);
+	assert_int_not_equal(stat(tmp, &sb), 0);	/* renamed, not copied */
+	/* a destination that cannot be written: the reason, with its name */
+	char bad[160];
+	snprintf(bad, sizeof bad, "%s/no/such/dir/m.json", dir);
+	assert_false(output_write_whole(bad, "x", 1, &why));
+	assert_non_null(strstr(why.p, "No such file or directory"));
+	assert_non_null(strstr(why.p, "/no/such/dir/m.json"));
+	/* the whole of a manifest, in place */
+	buf_reset(&why);
+	snprintf(bad, sizeof bad, "%s/m.json", dir);
+	assert_true(output_write_whole(bad, "{\"kind\":\"manifest\"}\n", 21, &why));
+	assert_int_equal(stat(bad, &sb), 0);
+	assert_int_equal(sb.st_size, 21);
+	unlink(bad);
+	unlink(path);
+	rmdir(dir);
+	buf_free(&why);
+	buf_free(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_html_and_cells),
+		cmocka_unit_test(test_writer_table),
+		cmocka_unit_test(test_output_commit),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
