@@ -1,0 +1,257 @@
+/* track_in.c - inbound hops: Postfix smtpd sessions (connect, TLS,
+ * QID: client=, disconnect counters), local submissions, and Sendmail's
+ * receiving child (STARTTLS=server, from= with proto=). */
+#include "track_state.h"
+#include "../util/addr.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- inbound ------------------------------------------------------------ */
+
+void trk_session_free(void *p)
+{
+	struct session *s = p;
+	free(s->peer_host);
+	free(s->peer_ip);
+	tls_state_free(&s->tls);
+	free(s->waiting);
+	free(s);
+}
+
+struct session *trk_session_get(struct tracker *t, const struct evidence *ev,
+				   bool create)
+{
+	size_t n;
+	const char *k = trk_pid_key(t, ev, &n);
+	struct session *s = ht_get(t->sessions, k, n);
+	if (!s && create) {
+		s = xcalloc(1, sizeof *s);
+		tls_state_init(&s->tls);
+		ht_put(t->sessions, k, n, s);
+	}
+	if (s)
+		s->last = ev->ts;
+	return s;
+}
+
+/* A message completed before its session ended (its queue ID was reused,
+ * or it went idle) leaves the session's waiting list: the session must
+ * not touch it after it is written and freed. */
+void trk_detach(struct message *m)
+{
+	struct session *s = m->session;
+	if (s) {
+		for (size_t i = 0; i < s->nw; i++)
+			if (s->waiting[i] == m) {
+				memmove(&s->waiting[i], &s->waiting[i + 1],
+					(s->nw - i - 1) * sizeof *s->waiting);
+				s->nw--;
+				break;
+			}
+	}
+	m->session = NULL;
+	m->waiting = 0;
+}
+
+/* Apply what the session's end tells; ev is the disconnect or NULL. */
+void trk_session_close(struct tracker *t, struct session *s,
+			  const struct evidence *ev)
+{
+	for (size_t i = 0; i < s->nw; i++) {
+		struct message *m = s->waiting[i];
+		struct hop *h = &m->inbound;
+		if (ev) {
+			hop_add_ev(h, trk_ref_of(ev));
+			h->sess_end = ev->ts;
+			h->sess_end_usec = ev->usec;
+			if (!s->has_tls) {
+				switch (ev->starttls) {
+				case ST_OK:
+					h->tls.used = TRI_YES;
+					hop_set_basis(h, "disconnect counters say starttls=1; "
+						      "TLS details were not logged (smtpd_tls_loglevel=0)");
+					break;
+				case ST_FAILED:
+					h->tls.used = TRI_NO;
+					hop_set_basis(h, "disconnect counters say STARTTLS was tried and failed");
+					break;
+				case ST_ABSENT:
+					h->tls.used = TRI_NO;
+					hop_set_basis(h, "disconnect counters list no STARTTLS command");
+					break;
+				case ST_NO_COUNTERS:
+					trk_set_pending(trk_host_flags(t, m->host, m->instance), h,
+						    INF_NO_LINE_IN);
+					break;
+				}
+			}
+		} else if (!s->has_tls) {
+			trk_set_pending(trk_host_flags(t, m->host, m->instance), h, INF_NO_LINE_IN);
+		}
+		if (s->tls_failed)
+			hop_add_ev(h, s->fail_ev);
+		m->waiting--;
+		m->session = NULL;
+		trk_maybe_complete(t, m);
+	}
+	s->nw = 0;
+}
+
+void trk_session_end(struct tracker *t, const struct evidence *ev)
+{
+	size_t n;
+	const char *k = trk_pid_key(t, ev, &n);
+	struct session *s = ht_remove(t->sessions, k, n);
+	if (!s)
+		return;
+	trk_session_close(t, s, ev);
+	trk_session_free(s);
+}
+
+void trk_on_connect(struct tracker *t, const struct evidence *ev)
+{
+	size_t n;
+	const char *k = trk_pid_key(t, ev, &n);
+	struct session *old = ht_remove(t->sessions, k, n);
+	if (old) {	/* the previous session's end is missing */
+		trk_session_close(t, old, NULL);
+		trk_session_free(old);
+	}
+	struct session *s = trk_session_get(t, ev, true);
+	str_set(&s->peer_host, ev->peer_host);
+	str_set(&s->peer_ip, ev->peer_ip);
+	s->has_connect = true;
+	s->connect_ev = trk_ref_of(ev);
+	s->connect_ts = ev->ts;
+	s->connect_usec = ev->usec;
+}
+
+void trk_on_tls_in(struct tracker *t, const struct evidence *ev)
+{
+	struct session *s = trk_session_get(t, ev, true);
+	if (!s->peer_ip)
+		str_set(&s->peer_ip, ev->peer_ip);
+	if (!s->peer_host)
+		str_set(&s->peer_host, ev->peer_host);
+	tls_state_from_ev(&s->tls, ev);
+	s->has_tls = true;
+	s->tls_ev = trk_ref_of(ev);
+	trk_cur_epoch(trk_host_flags_ev(t, ev))->server_tls_seen = true;
+}
+
+static void inherit_session(struct hop *h, struct session *s)
+{
+	if (s->has_connect) {
+		hop_add_ev(h, s->connect_ev);
+		h->sess_start = s->connect_ts;
+		h->sess_start_usec = s->connect_usec;
+	}
+	if (s->has_tls) {
+		tls_state_copy(&h->tls, &s->tls);
+		hop_add_ev(h, s->tls_ev);
+	}
+}
+
+void trk_on_client(struct tracker *t, const struct evidence *ev)
+{
+	struct message *m = trk_msg_new(t, ev);
+	m->has_inbound = true;
+	struct hop *h = &m->inbound;
+	h->ts = ev->ts;
+	h->usec = ev->usec;
+	trk_hop_set_peer(h, ev);
+	struct session *s = trk_session_get(t, ev, false);
+	if (s) {
+		inherit_session(h, s);
+		if (s->has_tls)
+			hop_set_basis(h, "TLS summary line of this smtpd session");
+		if (s->nw == s->capw) {
+			s->capw = s->capw ? s->capw * 2 : 4;
+			s->waiting = xrealloc(s->waiting, s->capw * sizeof *s->waiting);
+		}
+		s->waiting[s->nw++] = m;
+		m->waiting++;
+		m->session = s;
+	} else {
+		hop_set_basis(h, "the start of this smtpd session is not in the log");
+	}
+	hop_add_ev(h, trk_ref_of(ev));
+}
+
+void trk_on_local_inbound(struct tracker *t, const struct evidence *ev,
+			     const char *what)
+{
+	struct message *m = trk_msg_get(t, ev);
+	m->has_inbound = true;
+	struct hop *h = &m->inbound;
+	h->local = true;
+	h->network = false;
+	h->ts = ev->ts;
+	h->usec = ev->usec;
+	free(h->peer_host);
+	h->peer_host = xstrdup(what);
+	hop_set_basis(h, "local submission: no network connection");
+	hop_add_ev(h, trk_ref_of(ev));
+	if (ev->from.n)
+		str_set(&m->from, ev->from);
+}
+
+/* RFC 3848 transmission types: ESMTPS, ESMTPSA, LMTPS, UTF8SMTPS... */
+static bool proto_says_tls(struct span p)
+{
+	return (p.n >= 5 && (span_eq(span_sub(p, p.n - 1, 1), "S") ||
+			     span_eq(span_sub(p, p.n - 2, 2), "SA")) &&
+		span_find(p, "SMTP") >= 0);
+}
+
+void trk_on_sendmail_from(struct tracker *t, const struct evidence *ev)
+{
+	struct message *m = trk_msg_get(t, ev);
+	if (ev->from.n)
+		str_set(&m->from, ev->from);
+	if (ev->message_id.n)
+		str_set(&m->message_id, ev->message_id);
+	if (ev->nrcpt >= 0)
+		m->nrcpt = ev->nrcpt;
+	m->has_inbound = true;
+	struct hop *h = &m->inbound;
+	h->ts = ev->ts;
+	h->usec = ev->usec;
+	hop_add_ev(h, trk_ref_of(ev));
+	if (!ev->peer_ip.n) {	/* "relay=root@localhost": local submission */
+		h->local = true;
+		h->network = false;
+		str_set(&h->peer_host, ev->peer_host);
+		hop_set_basis(h, "local submission: no network connection");
+		return;
+	}
+	trk_hop_set_peer(h, ev);
+	struct session *s = trk_session_get(t, ev, false);
+	bool match = s && s->has_tls &&
+		     (!s->peer_ip || span_eq(ev->peer_ip, s->peer_ip));
+	if (match)
+		inherit_session(h, s);
+	if (ev->proto.n && proto_says_tls(ev->proto)) {
+		if (!match) {
+			tls_state_free(&h->tls);
+			h->tls.used = TRI_YES;
+			h->tls.stripped = TRI_NO;
+			hop_set_basis(h, "proto=ESMTPS (RFC 3848) says TLS was used; "
+				      "no STARTTLS=server line gives its details");
+		} else {
+			hop_set_basis(h, "STARTTLS=server line of this process, confirmed by "
+				      "proto=ESMTPS");
+		}
+	} else if (match) {
+		hop_set_basis(h, "STARTTLS=server line of this process (this Sendmail "
+			      "does not mark TLS in proto=)");
+	} else if (ev->proto.n) {
+		h->tls.used = TRI_NO;
+		hop_set_basis(h, "proto= without S: no TLS (Sendmail 8.15+ writes ESMTPS "
+			      "when STARTTLS was used)");
+	} else {
+		trk_set_pending(trk_host_flags_ev(t, ev), h, INF_NO_LINE_IN);
+	}
+}

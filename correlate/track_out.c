@@ -1,0 +1,328 @@
+/* track_out.c - outbound hops: the delivering process's TLS line and the
+ * connection it belongs to (conn_use=, the same relay, Sendmail's
+ * connection cache), TLS failures, deliveries and notifications. */
+#include "track_state.h"
+#include "../util/addr.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- outbound ----------------------------------------------------------- */
+
+static bool name_eq(const char *a, struct span b)
+{
+	if (!a)
+		return false;
+	size_t an = strlen(a);
+	while (an && a[an - 1] == '.')
+		an--;
+	while (b.n && b.p[b.n - 1] == '.')
+		b.n--;
+	return an == b.n && strncasecmp(a, b.p, an) == 0;
+}
+
+/* Is this delivery to the relay the connection c was opened to? */
+static bool relay_match(const struct conn *c, const struct evidence *ev)
+{
+	if (!c->open)
+		return false;
+	if (c->relay_ip && ev->peer_ip.n) {
+		if (!span_eq(ev->peer_ip, c->relay_ip))
+			return false;
+		return c->relay_port < 0 || ev->peer_port < 0 || c->relay_port == ev->peer_port;
+	}
+	/* Postfix 2.x and Sendmail name the relay without its address. */
+	if (name_eq(c->relay_name, ev->peer_host))
+		return true;
+	if (c->relay_name && c->relay_name[0] == '[' && ev->peer_ip.n) {
+		size_t n = strlen(c->relay_name);
+		return n > 2 && span_eqi_span((struct span){ c->relay_name + 1, n - 2 },
+					      ev->peer_ip);
+	}
+	return false;
+}
+
+void trk_on_tls_out(struct tracker *t, const struct evidence *ev)
+{
+	struct proc *p = trk_proc_get(t, ev);
+	trk_conn_clear(&p->pending);
+	p->pending.open = true;
+	p->pending.has_tls = true;
+	p->pending.relay_name = span_dup(ev->peer_host);
+	p->pending.relay_ip = span_dup(ev->peer_ip);
+	p->pending.relay_port = ev->peer_port;
+	tls_state_from_ev(&p->pending.tls, ev);
+	p->pending.tls_ev = trk_ref_of(ev);
+	p->pending.tls_ts = ev->ts;
+	p->pending.tls_usec = ev->usec;
+	trk_cur_epoch(trk_host_flags_ev(t, ev))->client_tls_seen = true;
+}
+
+void trk_on_tls_fail(struct tracker *t, const struct evidence *ev)
+{
+	if (ev->dir == DIR_OUT) {
+		struct proc *p = trk_proc_get(t, ev);
+		p->has_fail = true;
+		p->fail_ev = trk_ref_of(ev);
+		str_set(&p->fail_text, ev->detail);
+		trk_conn_clear(&p->cur);	/* the next connection is a new one */
+		return;
+	}
+	struct session *s = trk_session_get(t, ev, true);
+	s->tls_failed = true;
+	s->fail_ev = trk_ref_of(ev);
+}
+
+static bool is_local_delivery(const struct evidence *ev)
+{
+	if (ev->mta == MTA_SENDMAIL) {
+		if (ev->mailer.n && !span_eq(ev->mailer, "esmtp") && !span_eq(ev->mailer, "smtp") &&
+		    !span_eq(ev->mailer, "relay") && !span_eq(ev->mailer, "dsmtp") &&
+		    !span_eq(ev->mailer, "smtp8"))
+			return true;
+		return !ev->peer_host.n && !ev->peer_ip.n;
+	}
+	if (!span_eq(ev->program, "smtp") && !span_eq(ev->program, "lmtp"))
+		return true;	/* local, virtual, pipe, discard, error, qmgr */
+	return !ev->peer_ip.n;	/* relay=none, relay=private/dovecot-lmtp */
+}
+
+/* Postfix 3.11 writes the TLS security level of a delivery ("tls=dane").
+ * Levels encrypt and above (postconf(5) smtp_tls_security_level) never
+ * deliver in plaintext; a "/" marks a downgrade, so it is not taken. */
+static bool tls_level_requires_tls(struct span v)
+{
+	static const char *const levels[] = { "encrypt", "dane", "dane-only",
+		"fingerprint", "verify", "secure", NULL };
+	if (!v.n || memchr(v.p, '/', v.n))
+		return false;
+	size_t n = 0;
+	while (n < v.n && v.p[n] != ':' && v.p[n] != '?' && v.p[n] != '!')
+		n++;
+	for (int i = 0; levels[i]; i++)
+		if (span_eq(span_sub(v, 0, n), levels[i]))
+			return true;
+	return false;
+}
+
+/* Find the connection this delivery went over; fills the hop's TLS facts. */
+static void outbound_tls(struct tracker *t, const struct evidence *ev, struct hop *h)
+{
+	struct proc *p = trk_proc_get(t, ev);
+	char basis[200];
+	if (p->pending.open && relay_match(&p->pending, ev)) {
+		trk_conn_move(&p->cur, &p->pending);
+		str_set(&p->cur.qid, ev->qid);
+		p->cur.conn_use = ev->conn_use;
+		strcpy(basis, ev->mta == MTA_SENDMAIL
+		       ? "STARTTLS=client line of this connection "
+			 "(same process, just before the first delivery on it)"
+		       : "TLS summary line of this connection "
+			 "(same process, just before the first delivery on it)");
+	} else {
+		trk_conn_clear(&p->pending);	/* a TLS line for another relay is stale */
+		bool same = false;
+		if (p->cur.open && relay_match(&p->cur, ev)) {
+			if (ev->mta == MTA_SENDMAIL) {
+				same = true;	/* Sendmail's connection cache */
+				strcpy(basis, "same process and relay as "
+				       "the previous delivery (connection cache)");
+			} else if (ev->conn_use > 1) {
+				same = true;
+				snprintf(basis, sizeof basis, "reused connection "
+					 "(conn_use=%d) of this process", ev->conn_use);
+			} else if (p->cur.qid && span_eq(ev->qid, p->cur.qid) &&
+				   p->cur.conn_use == ev->conn_use) {
+				same = true;
+				strcpy(basis, "same delivery transaction as "
+				       "the previous recipient");
+			}
+		}
+		if (!same && ev->conn_use > 1) {
+			/* Taken from the connection cache (scache) by another
+			 * process: the last connection this host had there. */
+			size_t n;
+			const char *k = trk_relay_key(t, ev, &n);
+			struct conn *c = ht_get(t->relays, k, n);
+			if (c) {
+				trk_conn_copy(&p->cur, c);
+				same = true;
+				snprintf(basis, sizeof basis, "reused connection (conn_use=%d) "
+					 "taken from the connection cache", ev->conn_use);
+			}
+		}
+		if (!same) {
+			trk_conn_clear(&p->cur);
+			p->cur.open = true;
+			p->cur.relay_name = span_dup(ev->peer_host);
+			p->cur.relay_ip = span_dup(ev->peer_ip);
+			p->cur.relay_port = ev->peer_port;
+			basis[0] = '\0';
+		}
+		str_set(&p->cur.qid, ev->qid);
+		p->cur.conn_use = ev->conn_use;
+	}
+	if (p->cur.has_tls) {
+		tls_state_copy(&h->tls, &p->cur.tls);
+		hop_add_ev(h, p->cur.tls_ev);
+		hop_set_basis(h, basis);
+		h->sess_start = p->cur.tls_ts;
+		h->sess_start_usec = p->cur.tls_usec;
+	} else if (tls_level_requires_tls(ev->tls_feature)) {
+		h->tls.used = TRI_YES;
+		char b[200];
+		snprintf(b, sizeof b, "Postfix 3.11+ logged tls=%.*s on the delivery: "
+			 "that security level does not deliver without TLS",
+			 (int)ev->tls_feature.n, ev->tls_feature.p);
+		hop_set_basis(h, b);
+	} else {
+		trk_set_pending(trk_host_flags_ev(t, ev), h, INF_NO_LINE_OUT);	/* decided when written */
+	}
+	if (p->has_fail) {
+		hop_add_ev(h, p->fail_ev);
+		if (!p->cur.has_tls) {
+			h->pending = INF_NONE;
+			h->tls.used = TRI_NO;
+			/* smtp(8): "TLS is required, but was not offered by host" */
+			if (p->fail_text && strstr(p->fail_text, "was not offered"))
+				h->tls.offered = TRI_NO;
+			char b[300];
+			snprintf(b, sizeof b, "TLS failed or was refused: %s",
+				 p->fail_text ? p->fail_text : "");
+			hop_set_basis(h, b);
+		}
+		p->has_fail = false;
+	}
+	if (ev->mta == MTA_POSTFIX && ev->peer_ip.n) {
+		size_t n;
+		const char *k = trk_relay_key(t, ev, &n);
+		struct conn *c = ht_get(t->relays, k, n);
+		if (!c) {
+			c = xcalloc(1, sizeof *c);
+			trk_conn_clear(c);
+			ht_put(t->relays, k, n, c);
+		}
+		if (!trk_conn_same(c, &p->cur))	/* most deliveries change nothing */
+			trk_conn_copy(c, &p->cur);
+	}
+}
+
+static bool final_status(struct span st)
+{
+	return span_eq(st, "sent") || span_eq(st, "bounced") || span_eq(st, "expired");
+}
+
+static void add_delivery(struct tracker *t, struct message *m,
+			 const struct evidence *ev, struct span rcpt, bool local)
+{
+	struct hop *h = message_add_delivery(m);
+	h->ts = ev->ts;
+	h->usec = ev->usec;
+	h->local = local;
+	str_set(&h->rcpt, rcpt);
+	str_set(&h->status, ev->status);
+	str_set(&h->dsn, ev->dsn);
+	str_set(&h->next_qid, ev->next_qid);
+	trk_hop_set_peer(h, ev);
+	if (local) {
+		h->network = false;
+		char b[200];
+		if (span_eq(ev->peer_host, "none") &&	/* smtp(8) that never connected */
+		    (span_eq(ev->program, "smtp") || span_eq(ev->program, "lmtp")))
+			snprintf(b, sizeof b, "no connection was made (relay=none, status=%.*s): "
+				 "nothing was transmitted", (int)ev->status.n, ev->status.p);
+		else
+			snprintf(b, sizeof b, "handed over by %.*s with no SMTP connection",
+				 (int)ev->program.n, ev->program.p);
+		hop_set_basis(h, b);
+	} else {
+		outbound_tls(t, ev, h);
+	}
+	/* smtp(8) with TLS required defers with this reply (smtp_proto.c):
+	 * the server's EHLO reply, as the client saw it, lacked STARTTLS. */
+	if (span_find(ev->reply, "TLS is required, but was not offered") >= 0) {
+		h->tls.offered = TRI_NO;
+		if (h->tls.used != TRI_YES) {	/* no TLS on this connection */
+			h->pending = INF_NONE;
+			h->tls.used = TRI_UNKNOWN;
+			hop_set_basis(h, "TLS was required and the server did not offer STARTTLS: "
+				      "smtp(8) ended the session before the message was sent");
+		}
+	}
+	hop_add_ev(h, trk_ref_of(ev));
+	if (final_status(ev->status))
+		m->finals++;
+}
+
+void trk_on_to(struct tracker *t, const struct evidence *ev)
+{
+	if (!ev->qid.n)
+		return;
+	struct message *m = trk_msg_get(t, ev);
+	bool local = is_local_delivery(ev);
+	if (ev->mta == MTA_POSTFIX) {
+		add_delivery(t, m, ev, ev->rcpt, local);
+		return;
+	}
+	/* Sendmail lists recipients of one transaction: "to=<a>,<b>". */
+	struct span r = ev->rcpt;
+	bool first = true;
+	while (r.n) {
+		size_t i = 0;
+		bool in_angle = false;
+		while (i < r.n && (in_angle || r.p[i] != ',')) {
+			if (r.p[i] == '<')
+				in_angle = true;
+			else if (r.p[i] == '>')
+				in_angle = false;
+			i++;
+		}
+		struct span one = span_trim(span_sub(r, 0, i));
+		if (one.n) {
+			if (!first && !local) {
+				/* Same connection as the first: copy its facts. */
+				struct hop *h = message_add_delivery(m);
+				const struct hop *prev = &m->dl[m->ndl - 2];
+				h->ts = prev->ts;
+				h->usec = prev->usec;
+				h->sess_start = prev->sess_start;
+				h->sess_start_usec = prev->sess_start_usec;
+				str_set(&h->rcpt, one);
+				h->status = xstrdup_or_null(prev->status);
+				h->dsn = xstrdup_or_null(prev->dsn);
+				h->next_qid = xstrdup_or_null(prev->next_qid);
+				trk_hop_set_peer(h, ev);
+				tls_state_copy(&h->tls, &prev->tls);
+				h->pending = prev->pending;
+				h->epoch = prev->epoch;
+				h->basis = xstrdup_or_null(prev->basis);
+				for (size_t e = 0; e < prev->nev; e++)
+					hop_add_ev(h, prev->ev[e]);
+				if (final_status(ev->status))
+					m->finals++;
+			} else {
+				add_delivery(t, m, ev, one, local);
+			}
+			first = false;
+		}
+		r = span_sub(r, i < r.n ? i + 1 : i, r.n);
+	}
+	trk_maybe_complete(t, m);
+}
+
+void trk_on_bounce(struct tracker *t, const struct evidence *ev)
+{
+	/* "QID: sender non-delivery notification: NEWQID": NEWQID is a new
+	 * message created locally by bounce(8). */
+	struct evidence child = *ev;
+	child.qid = ev->next_qid;
+	child.from = SPAN_NULL;
+	if (!child.qid.n)
+		return;
+	trk_on_local_inbound(t, &child, "bounce");
+	struct message *m = trk_msg_lookup(t, &child);
+	if (m)
+		hop_set_basis(&m->inbound, "notification created by Postfix bounce(8): "
+			      "no network connection");
+}

@@ -1,0 +1,231 @@
+/* track_state.c - the tracker's small state: a host's configuration
+ * epochs, the keys of its tables, delivering connections and processes,
+ * open messages (correlate/track_state.h). */
+#include "track_state.h"
+#include "../util/addr.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct epoch_flags *trk_epoch_at(struct hostflags *h, unsigned e)
+{
+	if (e >= h->nep)
+		e = h->nep - 1;
+	if (h->nep > EPOCHS_KEPT && e < h->nep - EPOCHS_KEPT)
+		e = h->nep - EPOCHS_KEPT;
+	return &h->ep[e % EPOCHS_KEPT];
+}
+
+struct epoch_flags *trk_cur_epoch(struct hostflags *h)
+{
+	return trk_epoch_at(h, h->nep - 1);
+}
+
+void trk_new_epoch(struct hostflags *h)
+{
+	h->ep[h->nep % EPOCHS_KEPT] = (struct epoch_flags){ false, false };
+	h->nep++;
+}
+
+void trk_hostflags_free(void *p)
+{
+	free(p);
+}
+
+/* ---- keys ------------------------------------------------------------- */
+
+const char *trk_key3(struct tracker *t, struct span a, struct span b,
+			struct span c, size_t *len)
+{
+	buf_reset(&t->key);
+	buf_addspan(&t->key, a);
+	buf_addc(&t->key, '\0');
+	buf_addspan(&t->key, b);
+	buf_addc(&t->key, '\0');
+	buf_addspan(&t->key, c);
+	*len = t->key.n;
+	return t->key.p;
+}
+
+/* The binary value is as unique as its digits and costs no formatting. */
+const char *trk_pid_key(struct tracker *t, const struct evidence *ev, size_t *len)
+{
+	return trk_key3(t, ev->host, ev->instance,
+		    (struct span){ (const char *)&ev->pid, sizeof ev->pid }, len);
+}
+
+/* A relay's address and port on one host: the connection cache's key. */
+const char *trk_relay_key(struct tracker *t, const struct evidence *ev, size_t *len)
+{
+	trk_key3(t, ev->host, ev->instance, ev->peer_ip, len);
+	buf_addc(&t->key, '\0');
+	buf_add(&t->key, &ev->peer_port, sizeof ev->peer_port);
+	*len = t->key.n;
+	return t->key.p;
+}
+
+struct evref trk_ref_of(const struct evidence *ev)
+{
+	return (struct evref){ ev->file_id, ev->line, false };
+}
+
+/* ---- small state objects ------------------------------------------------ */
+
+void trk_conn_clear(struct conn *c)
+{
+	free(c->relay_name);
+	free(c->relay_ip);
+	free(c->qid);
+	tls_state_free(&c->tls);
+	memset(c, 0, sizeof *c);
+	tls_state_init(&c->tls);
+}
+
+void trk_conn_copy(struct conn *dst, const struct conn *src)
+{
+	trk_conn_clear(dst);
+	dst->open = src->open;
+	dst->has_tls = src->has_tls;
+	dst->relay_name = xstrdup_or_null(src->relay_name);
+	dst->relay_ip = xstrdup_or_null(src->relay_ip);
+	dst->relay_port = src->relay_port;
+	tls_state_copy(&dst->tls, &src->tls);
+	dst->tls_ev = src->tls_ev;
+	dst->tls_ts = src->tls_ts;
+	dst->tls_usec = src->tls_usec;
+	dst->qid = xstrdup_or_null(src->qid);
+	dst->conn_use = src->conn_use;
+}
+
+/* dst takes over src's strings; src is left empty.  The pending TLS line
+ * becomes the current connection this way, with nothing copied. */
+void trk_conn_move(struct conn *dst, struct conn *src)
+{
+	trk_conn_clear(dst);
+	*dst = *src;
+	memset(src, 0, sizeof *src);
+	tls_state_init(&src->tls);
+}
+
+static bool str_same(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* The same connection as far as the relay cache is concerned: its TLS line
+ * (which fixes the TLS facts) and its relay.  Queue ID and conn_use are
+ * taken from each delivery, not from the cache. */
+bool trk_conn_same(const struct conn *a, const struct conn *b)
+{
+	return a->open == b->open && a->has_tls == b->has_tls &&
+	       a->tls_ev.file_id == b->tls_ev.file_id && a->tls_ev.line == b->tls_ev.line &&
+	       a->tls_ev.frame == b->tls_ev.frame && a->relay_port == b->relay_port &&
+	       str_same(a->relay_name, b->relay_name) && str_same(a->relay_ip, b->relay_ip);
+}
+
+void trk_proc_free(void *p)
+{
+	struct proc *pr = p;
+	trk_conn_clear(&pr->pending);
+	trk_conn_clear(&pr->cur);
+	free(pr->fail_text);
+	free(pr);
+}
+
+struct proc *trk_proc_get(struct tracker *t, const struct evidence *ev)
+{
+	size_t n;
+	const char *k = trk_pid_key(t, ev, &n);
+	struct proc *p = ht_get(t->procs, k, n);
+	if (!p) {
+		p = xcalloc(1, sizeof *p);
+		trk_conn_clear(&p->pending);
+		trk_conn_clear(&p->cur);
+		ht_put(t->procs, k, n, p);
+	}
+	p->last = ev->ts;
+	return p;
+}
+
+static struct hostflags *host_flags_span(struct tracker *t, struct span host,
+					 struct span inst)
+{
+	size_t n;
+	const char *k = trk_key3(t, host, inst, SPAN_NULL, &n);
+	if (t->last_host && t->last_host_key.n == n && memcmp(t->last_host_key.p, k, n) == 0)
+		return t->last_host;
+	struct hostflags *h = ht_get(t->hosts, k, n);
+	if (!h) {
+		h = xcalloc(1, sizeof *h);
+		trk_new_epoch(h);
+		ht_put(t->hosts, k, n, h);
+	}
+	buf_reset(&t->last_host_key);
+	buf_add(&t->last_host_key, k, n);
+	t->last_host = h;
+	return h;
+}
+
+struct hostflags *trk_host_flags(struct tracker *t, const char *host,
+				    const char *inst)
+{
+	return host_flags_span(t, span_from(host), span_from(inst));
+}
+
+struct hostflags *trk_host_flags_ev(struct tracker *t, const struct evidence *ev)
+{
+	return host_flags_span(t, ev->host, ev->instance);
+}
+
+/* ---- messages ---------------------------------------------------------- */
+
+struct message *trk_msg_lookup(struct tracker *t, const struct evidence *ev)
+{
+	size_t n;
+	const char *k = trk_key3(t, ev->host, ev->instance, ev->qid, &n);
+	return ht_get(t->msgs, k, n);
+}
+
+
+struct message *trk_msg_new(struct tracker *t, const struct evidence *ev)
+{
+	struct message *old = trk_msg_lookup(t, ev);
+	if (old) {
+		/* A queue ID names a message only until "removed" (DESIGN.md
+		 * section 2): a new client= for a known ID starts a new one. */
+		trk_detach(old);
+		trk_complete(t, old);
+	}
+	struct message *m = message_new(ev->host, ev->instance, ev->qid, ev->mta, ev->ts);
+	m->seq = t->seq++;
+	size_t n;
+	const char *k = trk_key3(t, ev->host, ev->instance, ev->qid, &n);
+	ht_put(t->msgs, k, n, m);
+	return m;
+}
+
+struct message *trk_msg_get(struct tracker *t, const struct evidence *ev)
+{
+	struct message *m = trk_msg_lookup(t, ev);
+	if (!m)
+		m = trk_msg_new(t, ev);
+	m->last_seen = ev->ts;
+	return m;
+}
+
+void trk_hop_set_peer(struct hop *h, const struct evidence *ev)
+{
+	str_set(&h->peer_host, ev->peer_host);
+	str_set(&h->peer_ip, ev->peer_ip);
+	h->peer_port = ev->peer_port;
+	h->network = !h->local && !addr_is_loopback(h->peer_ip);
+}
+
+/* The hop's TLS use is decided when the message is written, from whether
+ * its host logged TLS lines in the same configuration epoch. */
+void trk_set_pending(struct hostflags *hf, struct hop *h, enum pending_inference what)
+{
+	h->pending = what;
+	h->epoch = hf->nep - 1;
+}

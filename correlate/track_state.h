@@ -1,0 +1,138 @@
+/* track_state.h - what the tracker's files share (correlate/track.h is
+ * the stage's interface; this header is private to track*.c): the state
+ * kept per smtpd session, delivering process and host, the tracker, and
+ * the functions one file offers the others.  ARCHITECTURE.md "Correlate"
+ * says which file does what. */
+#ifndef TW_TRACK_STATE_H
+#define TW_TRACK_STATE_H
+#include "track.h"
+#include "../util/hashtab.h"
+#include "../util/logclock.h"
+
+#define SWEEP_EVERY 8192
+#define PROC_IDLE (3600)		/* a delivering process's connection */
+#define SESSION_IDLE (6 * 3600)		/* an smtpd session without disconnect */
+#define MESSAGE_IDLE (8 * 86400)	/* beyond Postfix's 5-day queue lifetime */
+#define FLUSH_WAIT (3600)		/* how long a message waits to learn
+					   whether its host logs TLS at all */
+#define MAX_OPEN (100000)		/* sessions, processes or messages open at
+					   once; past it the idlest are closed early */
+
+struct conn {
+	bool open, has_tls;
+	char *relay_name, *relay_ip;
+	int relay_port;
+	struct tls_state tls;
+	struct evref tls_ev;
+	time_t tls_ts;			/* when its TLS line was logged */
+	long tls_usec;
+	char *qid;
+	int conn_use;
+};
+
+struct proc {			/* a delivering process: smtp, lmtp, sendmail */
+	struct conn pending;	/* TLS line seen, no delivery yet */
+	struct conn cur;	/* the connection of the last delivery */
+	bool has_fail;
+	struct evref fail_ev;
+	char *fail_text;
+	time_t last;
+};
+
+struct session {		/* a receiving process: smtpd, sendmail child */
+	char *peer_host, *peer_ip;
+	bool has_connect, has_tls, tls_failed;
+	struct evref connect_ev, tls_ev, fail_ev;
+	time_t connect_ts;		/* when "connect from" was logged */
+	long connect_usec;
+	struct tls_state tls;
+	struct message **waiting;
+	size_t nw, capw;
+	time_t last;
+};
+
+/* What a host's logs showed about TLS logging, per configuration epoch: a
+ * restart or reload starts a new one, since smtp_tls_loglevel may change. */
+struct epoch_flags {
+	bool client_tls_seen, server_tls_seen;
+};
+
+/* The last EPOCHS_KEPT epochs of a host, in a ring: a log with a reload
+ * every few minutes must not grow memory.  A hop from an epoch that old
+ * (more restarts ago than any message stays open for) is judged by the
+ * oldest one kept. */
+#define EPOCHS_KEPT 256
+
+struct hostflags {
+	struct epoch_flags ep[EPOCHS_KEPT];
+	unsigned nep;	/* epochs begun; the current one is nep - 1 */
+};
+
+struct tracker {
+	struct hashtab *sessions, *procs, *msgs, *hosts, *relays;
+	struct message **q;
+	size_t qhead, qlen, qcap;
+	message_fn emit;
+	void *arg;
+	uint64_t seq;
+	struct logclock clock;	/* the logs' clock, for what is idle */
+	unsigned long fed;
+	unsigned long evicted;		/* state closed early for MAX_OPEN */
+	struct buf key;
+	/* The last host looked up: a log is mostly one host and instance, and
+	 * host entries live as long as the tracker. */
+	struct buf last_host_key;
+	struct hostflags *last_host;
+};
+
+/* track_state.c: host epochs, keys, connections and processes, messages */
+struct epoch_flags *trk_epoch_at(struct hostflags *h, unsigned e);
+struct epoch_flags *trk_cur_epoch(struct hostflags *h);
+void trk_new_epoch(struct hostflags *h);
+void trk_hostflags_free(void *p);
+const char *trk_key3(struct tracker *t, struct span a, struct span b, struct span c, size_t *len);
+const char *trk_pid_key(struct tracker *t, const struct evidence *ev, size_t *len);
+const char *trk_relay_key(struct tracker *t, const struct evidence *ev, size_t *len);
+struct evref trk_ref_of(const struct evidence *ev);
+void trk_conn_clear(struct conn *c);
+void trk_conn_copy(struct conn *dst, const struct conn *src);
+void trk_conn_move(struct conn *dst, struct conn *src);
+bool trk_conn_same(const struct conn *a, const struct conn *b);
+void trk_proc_free(void *p);
+struct proc *trk_proc_get(struct tracker *t, const struct evidence *ev);
+struct hostflags *trk_host_flags(struct tracker *t, const char *host, const char *inst);
+struct hostflags *trk_host_flags_ev(struct tracker *t, const struct evidence *ev);
+struct message *trk_msg_lookup(struct tracker *t, const struct evidence *ev);
+struct message *trk_msg_new(struct tracker *t, const struct evidence *ev);
+struct message *trk_msg_get(struct tracker *t, const struct evidence *ev);
+void trk_hop_set_peer(struct hop *h, const struct evidence *ev);
+void trk_set_pending(struct hostflags *hf, struct hop *h, enum pending_inference what);
+
+/* track_queue.c: the output queue, TLS-logging inference */
+void trk_flush(struct tracker *t, bool final);
+void trk_complete(struct tracker *t, struct message *m);
+void trk_maybe_complete(struct tracker *t, struct message *m);
+
+/* track_in.c: inbound (Postfix smtpd, Sendmail) */
+void trk_session_free(void *p);
+struct session *trk_session_get(struct tracker *t, const struct evidence *ev, bool create);
+void trk_detach(struct message *m);
+void trk_session_close(struct tracker *t, struct session *s, const struct evidence *ev);
+void trk_session_end(struct tracker *t, const struct evidence *ev);
+void trk_on_connect(struct tracker *t, const struct evidence *ev);
+void trk_on_tls_in(struct tracker *t, const struct evidence *ev);
+void trk_on_client(struct tracker *t, const struct evidence *ev);
+void trk_on_local_inbound(struct tracker *t, const struct evidence *ev, const char *what);
+void trk_on_sendmail_from(struct tracker *t, const struct evidence *ev);
+
+/* track_out.c: outbound (Postfix smtp/lmtp, Sendmail) */
+void trk_on_tls_out(struct tracker *t, const struct evidence *ev);
+void trk_on_tls_fail(struct tracker *t, const struct evidence *ev);
+void trk_on_to(struct tracker *t, const struct evidence *ev);
+void trk_on_bounce(struct tracker *t, const struct evidence *ev);
+
+/* track_sweep.c: idle state swept, bounded */
+void trk_sweep_table(struct tracker *t, int which, time_t idle);
+void trk_sweep(struct tracker *t);
+
+#endif
