@@ -329,7 +329,7 @@ int pipeline_run(const struct options *o)
 	inputs_classify(&p.in, o->inputs, o->ninputs, stderr);
 	p.input_errors = p.in.errors;
 	p.env = (struct writer_env){ .files = p.in.files, .nfiles = p.in.n, .pseudo = p.pseudo,
-				     .policy = p.policy, .org = o->org, .contact = o->contact };
+				     .org = o->org, .contact = o->contact };
 	p.w = p.wc->begin(&p.out, &p.env);
 	if (p.wc->input == WRITER_PATHS)
 		p.paths = paths_new(on_path_settled, on_path, &p);

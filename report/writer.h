@@ -35,7 +35,6 @@ struct writer_env {
 	const char *const *files;	/* by file_id, as named on the command line */
 	size_t nfiles;
 	const struct pseudo *pseudo;	/* --pseudonymize, or NULL */
-	const struct policy *policy;	/* the policy the messages were judged by */
 	const char *org, *contact;	/* TLS-RPT's organization-name, contact-info */
 };
 

@@ -27,10 +27,12 @@ const char *policy_source(const struct policy *p);
 size_t policy_nrules(const struct policy *p);
 const char *policy_rule_id(const struct policy *p, size_t i);
 
-/* Judge one hop of m: sets h->verdict, severity, rule, explain. */
-void policy_judge(const struct policy *p, const struct message *m, struct hop *h);
+/* Judge one hop of m: sets h->verdict, severity, rule, explain.  p is
+ * written: its conditions remember their last answers (rules/evaluate.c),
+ * so one thread at a time judges by one policy. */
+void policy_judge(struct policy *p, const struct message *m, struct hop *h);
 /* Judge every hop, then the message: its worst hop that crossed a
  * network (every hop if none did). */
-void policy_judge_message(const struct policy *p, struct message *m);
+void policy_judge_message(struct policy *p, struct message *m);
 
 #endif

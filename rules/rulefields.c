@@ -1,0 +1,51 @@
+/* rulefields.c - the fields a rule may test and the modifiers it may
+ * use (README "Rule language"), by name and type. */
+#include "policy_int.h"
+
+const struct field_def rule_fields[F_COUNT] = {
+	[F_TLS_USED] = { "tls.used", FT_BOOL, NULL },
+	[F_TLS_VERSION] = { "tls.version", FT_VERSION, NULL },
+	[F_TLS_CIPHER] = { "tls.cipher", FT_STRING, NULL },
+	[F_TLS_BITS] = { "tls.bits", FT_INT, NULL },
+	[F_TLS_CERT] = { "tls.cert", FT_CERT, NULL },
+	[F_TLS_STRIPPED] = { "tls.stripped", FT_BOOL, NULL },
+	[F_HOP_DIRECTION] = { "hop.direction", FT_ENUM, (const char *const[]){ "inbound", "outbound", NULL } },
+	[F_HOP_PEER_HOST] = { "hop.peer_host", FT_DOMAIN, NULL },
+	[F_HOP_PEER_IP] = { "hop.peer_ip", FT_IP, NULL },
+	[F_HOP_PEER_PORT] = { "hop.peer_port", FT_INT, NULL },
+	[F_HOP_NETWORK] = { "hop.network", FT_BOOL, NULL },
+	[F_HOP_LOCAL] = { "hop.local", FT_BOOL, NULL },
+	[F_HOP_SOURCE] = { "hop.source", FT_ENUM, (const char *const[]){ "log", "pcap", "header", NULL } },
+	[F_HOP_CONFLICT] = { "hop.conflict", FT_BOOL, NULL },
+	[F_HOP_CLAIM] = { "hop.claim", FT_BOOL, NULL },
+	[F_HOP_RCPT] = { "hop.rcpt", FT_STRING, NULL },
+	[F_HOP_RCPT_DOMAIN] = { "hop.rcpt_domain", FT_DOMAIN, NULL },
+	[F_HOP_STATUS] = { "hop.status", FT_STRING, NULL },
+	[F_MSG_FROM] = { "msg.from", FT_STRING, NULL },
+	[F_MSG_FROM_DOMAIN] = { "msg.from_domain", FT_DOMAIN, NULL },
+	[F_MSG_HOST] = { "msg.host", FT_STRING, NULL },
+	[F_MSG_QUEUE_ID] = { "msg.queue_id", FT_STRING, NULL },
+	[F_MSG_MESSAGE_ID] = { "msg.message_id", FT_STRING, NULL },
+};
+
+const char *const rule_modifier_names[M_COUNT] = {
+	"eq", "ne", "lt", "le", "gt", "ge", "in", "cidr", "contains", "suffix", "prefix",
+};
+
+bool rule_modifier_fits(enum ftype t, enum modifier m)
+{
+	switch (m) {
+	case M_EQ: case M_NE:
+		return true;
+	case M_LT: case M_LE: case M_GT: case M_GE:
+		return t == FT_VERSION || t == FT_CERT || t == FT_INT;
+	case M_IN:
+		return t != FT_BOOL;
+	case M_CIDR:
+		return t == FT_IP;
+	case M_CONTAINS: case M_SUFFIX: case M_PREFIX:
+		return t == FT_STRING || t == FT_DOMAIN;
+	default:
+		return false;
+	}
+}
