@@ -115,8 +115,6 @@ void tracker_feed(struct tracker *t, const struct evidence *ev)
 struct collect_all {
 	struct message **v;
 	size_t n, cap;
-	struct session **s;
-	size_t ns, caps;
 };
 
 static void collect_msg(const char *k, size_t kl, void *val, void *arg)
@@ -167,15 +165,7 @@ void tracker_finish(struct tracker *t)
 	trk_flush(t, true);
 }
 
-size_t tracker_open_messages(const struct tracker *t)
-{
-	return ht_count(t->msgs) + t->qlen;
-}
 
-size_t tracker_open_sessions(const struct tracker *t)
-{
-	return ht_count(t->sessions) + ht_count(t->procs);
-}
 
 static void conn_free(void *p)
 {

@@ -17,9 +17,6 @@ struct tracker *tracker_new(message_fn emit, void *arg);
 void tracker_feed(struct tracker *t, const struct evidence *ev);
 /* End of input: close open sessions, write every remaining message. */
 void tracker_finish(struct tracker *t);
-/* Open state, for the memory accounting. */
-size_t tracker_open_messages(const struct tracker *t);
-size_t tracker_open_sessions(const struct tracker *t);
 /* Sessions, processes and messages closed early to stay within bounds. */
 unsigned long tracker_evicted(const struct tracker *t);
 void tracker_free(struct tracker *t);

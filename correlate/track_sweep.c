@@ -10,7 +10,6 @@
 /* ---- sweeping idle state ------------------------------------------------ */
 
 struct sweep {
-	struct tracker *t;
 	struct buf keys;	/* NUL-separated key lengths + keys */
 	size_t n;
 	time_t limit;
@@ -36,7 +35,7 @@ static void collect(const char *key, size_t klen, void *val, void *arg)
 
 void trk_sweep_table(struct tracker *t, int which, time_t idle)
 {
-	struct sweep sw = { .t = t, .limit = t->clock.now - idle, .which = which };
+	struct sweep sw = { .limit = t->clock.now - idle, .which = which };
 	buf_init(&sw.keys);
 	struct hashtab *ht = which == 0 ? t->procs : which == 1 ? t->sessions : t->msgs;
 	ht_foreach(ht, collect, &sw);

@@ -34,7 +34,7 @@ struct capture_stats {
 	bool gzip, failed;
 	char *error;
 	const char *link;
-	unsigned long packets, used, not_tcp, other_ports, truncated, bad_link;
+	unsigned long packets, used, not_tcp, other_ports, truncated;
 	unsigned long snapped;		/* TCP data cut by the snap length */
 	unsigned long flows, flows_dropped;	/* dropped: closed early at the limit */
 	unsigned long ooo_overflows;	/* holes given up on for lack of room */

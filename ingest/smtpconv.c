@@ -169,7 +169,6 @@ static void client_line(struct smtp_conv *s, const char *line, size_t n, uint64_
 	if (verb_is(line, n, "EHLO") || verb_is(line, n, "HELO")) {
 		bool e = toupper((unsigned char)line[0]) == 'E';
 		push_cmd(s, e ? CMD_EHLO : CMD_HELO);
-		s->ehlo_sent = true;
 		free(s->ehlo_name);
 		s->ehlo_name = n > 5 ? span_dup(span_trim((struct span){ line + 5, n - 5 })) : NULL;
 	} else if (verb_is(line, n, "STARTTLS")) {
@@ -207,7 +206,6 @@ static void client_line(struct smtp_conv *s, const char *line, size_t n, uint64_
 	} else if (verb_is(line, n, "AUTH")) {
 		push_cmd(s, CMD_AUTH);
 	} else {
-		s->unknown_commands++;
 		push_cmd(s, CMD_OTHER);
 	}
 }
@@ -258,7 +256,6 @@ static void server_reply(struct smtp_conv *s, int code, struct span text, uint64
 	switch (c) {
 	case CMD_CONNECT:
 		s->banner = true;
-		s->banner_code = code;
 		break;
 	case CMD_EHLO:
 	case CMD_HELO:

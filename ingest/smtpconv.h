@@ -37,9 +37,8 @@ enum smtp_cmd { CMD_CONNECT, CMD_EHLO, CMD_HELO, CMD_STARTTLS, CMD_MAIL, CMD_RCP
 struct smtp_conv {
 	bool implicit_tls;		/* port 465: TLS from the first byte */
 	bool banner;
-	int banner_code;
 	char *ehlo_name;
-	bool ehlo_sent, ehlo_replied;
+	bool ehlo_replied;
 	bool starttls_offered;
 	bool cap_rewritten;		/* "XXXXXXXA": a middlebox rewrote STARTTLS */
 	char cap_rewrite[16];
@@ -67,7 +66,7 @@ struct smtp_conv {
 	int reply_code;			/* multi-line reply being read */
 	bool reply_started;
 	uint64_t reply_frame;
-	unsigned long replies, commands, unknown_commands, replies_5xx;
+	unsigned long replies, commands, replies_5xx;
 	unsigned long gaps;
 	bool binary_junk;
 	uint64_t bytes_c, bytes_s;

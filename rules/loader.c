@@ -465,7 +465,6 @@ struct policy *policy_load(const char *name, const char *data, size_t len, struc
 	struct yt_errors e = { .file = name };
 	buf_init(&e.text);
 	struct policy *p = xcalloc(1, sizeof *p);
-	p->source = xstrdup(name);
 	struct loader L = { p, &e };
 	struct yt_node *root = yt_parse(data, len, &e);
 	if (root)

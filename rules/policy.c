@@ -16,7 +16,6 @@ bool policy_trusts(const struct policy *p, const char *ip)
 			return true;
 	return false;
 }
-const char *policy_source(const struct policy *p) { return p->source; }
 size_t policy_nrules(const struct policy *p) { return p->nrules; }
 const char *policy_rule_id(const struct policy *p, size_t i)
 {
@@ -63,7 +62,6 @@ void policy_free(struct policy *p)
 		rule_free(&p->rules[i]);
 	free(p->rules);
 	rule_free(&p->def);
-	free(p->source);
 	free(p->name);
 	free(p);
 }

@@ -23,7 +23,6 @@ void policy_free(struct policy *p);
 const char *policy_name(const struct policy *p);
 /* Is ip inside the policy's "internal" networks set? */
 bool policy_trusts(const struct policy *p, const char *ip);
-const char *policy_source(const struct policy *p);
 size_t policy_nrules(const struct policy *p);
 const char *policy_rule_id(const struct policy *p, size_t i);
 

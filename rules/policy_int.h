@@ -92,7 +92,7 @@ struct rule {
 };
 
 struct policy {
-	char *source, *name;
+	char *name;
 	struct set *sets;
 	size_t nsets;
 	struct rule *rules;
