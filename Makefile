@@ -92,6 +92,12 @@ unit: $(UNIT_BIN)
 check: $(TW_BIN) layers $(UNIT_BIN)
 	@TW=./$(TW_BIN) sh tests/run.sh $(UNIT_BIN)
 
+# One golden case regenerated from a run, after a reviewed change:
+#   make golden-update CASE=name   (several: CASE="a b")
+golden-update: $(TW_BIN)
+	@[ -n "$(CASE)" ] || { echo "make golden-update CASE=name (a folder of tests/golden)"; exit 2; }
+	@TW=./$(TW_BIN) sh tests/golden.sh update $(CASE)
+
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 check-asan:
 	TW_NO_VALGRIND=1 $(MAKE) BUILD=build-asan TW_BIN=build-asan/tlswitness CC=clang MALLOC_LIB= \
@@ -129,5 +135,5 @@ bench: tlswitness
 clean:
 	rm -rf build build-asan build-tsan build-fuzz tlswitness
 
-.PHONY: all layers unit check check-asan check-tsan fuzz fuzz-build lab bench clean
+.PHONY: all layers unit check golden-update check-asan check-tsan fuzz fuzz-build lab bench clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -28,29 +28,13 @@ for bin in "$@"; do
 done
 
 # --- golden files: tests/golden/CASE/{cmd,stdout,stderr,status} -------------
-# The manifest's run-specific parts (time, report id, file times, the
-# binary's path and build) are masked; its hashes are not.
-normalize() {
-  sed -E 's/"(generated|report_id|modified|command_line|build|libraries)":"[^"]*"/"\1":"~"/g;
-    s/("report-id":"[^"]*)-[0-9a-f]{8}-[0-9a-f-]{27}"/\1-~"/g;
-    s/modified [0-9T:Z-]+/modified ~/; s/^(  (tool|libraries|command|generated): ).*/\1~/'
-}
-# cmd is one shell command run from the top of the tree with $TW set.
+# (tests/golden.sh says how they are run and compared, and how one is
+# regenerated: make golden-update CASE=name)
+GOLDEN_LIB=1 . tests/golden.sh
 for dir in tests/golden/*/; do
   case=$(basename "$dir")
   [ -f "$dir/cmd" ] || continue
-  TW=$TW sh "$dir/cmd" > "$OUT/$case.raw" 2> "$OUT/$case.stderr"
-  echo $? > "$OUT/$case.status"
-  normalize < "$OUT/$case.raw" > "$OUT/$case.stdout"
-  want_status=$(cat "$dir/status" 2>/dev/null || echo 0)
-  bad=""
-  [ "$(cat "$OUT/$case.status")" = "$want_status" ] || bad="exit $(cat "$OUT/$case.status"), expected $want_status"
-  if [ -f "$dir/stdout" ] && ! diff -u "$dir/stdout" "$OUT/$case.stdout" > "$OUT/$case.diff" 2>&1; then
-    bad="${bad:+$bad; }stdout differs"
-  fi
-  if [ -f "$dir/stderr" ] && ! diff -u "$dir/stderr" "$OUT/$case.stderr" >> "$OUT/$case.diff" 2>&1; then
-    bad="${bad:+$bad; }stderr differs"
-  fi
+  bad=$(golden_run "$case" "$OUT")
   if [ -z "$bad" ]; then ok "golden/$case"; else
     echo "$bad" >> "$OUT/$case.diff"; cat "$OUT/$case.stderr" >> "$OUT/$case.diff"; ko "golden/$case: $bad" "$OUT/$case.diff"; fi
 done
