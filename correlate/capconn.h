@@ -2,7 +2,7 @@
  * Where the conversation is plaintext, every accepted message is a record
  * with the queue ID the server named; an encrypted connection is one
  * record for the connection, since the messages inside cannot be counted
- * (DESIGN.md section 3, issue "Captures"). */
+ * (README "How the TLS facts are found"). */
 #ifndef TW_CAPCONN_H
 #define TW_CAPCONN_H
 #include "../ingest/capture.h"

@@ -2,7 +2,7 @@
  * Inbound hops come from smtpd sessions (host, instance, pid) and Sendmail
  * receiving processes; outbound hops from the smtp/lmtp or Sendmail
  * delivering process's connection, which a TLS line opens and which ends
- * when that process talks to another relay (DESIGN.md section 2).
+ * when that process talks to another relay (ARCHITECTURE.md "Correlate").
  * Messages are handed to the emit callback in the order they complete;
  * the callback owns them (message_free). */
 #ifndef TW_TRACK_H

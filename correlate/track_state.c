@@ -192,8 +192,8 @@ struct message *trk_msg_new(struct tracker *t, const struct evidence *ev)
 {
 	struct message *old = trk_msg_lookup(t, ev);
 	if (old) {
-		/* A queue ID names a message only until "removed" (DESIGN.md
-		 * section 2): a new client= for a known ID starts a new one. */
+		/* A queue ID names a message only until "removed" (Postfix
+		 * reuses short IDs): a new client= for a known ID starts a new one. */
 		trk_detach(old);
 		trk_complete(t, old);
 	}

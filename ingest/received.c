@@ -1,7 +1,7 @@
 /* received.c - parse one Received header and the TLS note its MTA wrote.
  * Clauses per RFC 5321 4.4 (from, by, via, with, id, for; the date after
  * the last ';' outside comments, RFC 5322 3.6.7).  TLS notes, as each MTA
- * writes them (the forms seen in ../shared/corpus/mail):
+ * writes them (the forms seen in the corpus of real messages, README "Tests"):
  *   Postfix   (using TLSv1.3 with cipher X (256/256 bits) key-exchange ...)
  *   Sendmail, Proofpoint, Gmail, Mimecast, Exchange
  *             (version=TLSv1.2 cipher=X bits=256 verify=NOT),

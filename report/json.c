@@ -1,5 +1,5 @@
 /* json.c - --format json: JSON Lines, one object per message per MTA host
- * (DESIGN.md section 3, the output contract: fields may gain company, never
+ * (README "Output", the output contract: fields may gain company, never
  * change names), then the manifest.  Strings pass through json_str, so no
  * byte of the evidence can break a record. */
 #include "json.h"

@@ -1,7 +1,6 @@
-/* jsonw.h - the pieces every JSON writer builds its records from (json.c,
- * events.c, pathsjson.c, domains.c's tables stay on their own): a key, a
- * string, an integer or null, a true/false/null, a UTC time, the "tls"
- * object.  Keys are literals; values pass through json_str (escape.h), so
+/* jsonw.h - the pieces the JSON writers (json.c, events.c, pathsjson.c)
+ * build their records from: a key, a string, an integer or null, a
+ * true/false/null, a UTC time, the "tls" object.  Keys are literals; values pass through json_str (escape.h), so
  * no byte of the evidence can break a record.  Private to report/. */
 #ifndef TW_JSONW_H
 #define TW_JSONW_H
@@ -63,7 +62,7 @@ static inline void jw_tri(struct buf *b, const char *k, enum tri v, bool *first)
 
 /* "key":"2026-11-28T11:26:21Z" */
 void jw_time(struct buf *b, const char *k, time_t t, bool *first);
-/* The "tls" object of DESIGN.md section 3, as README "Output" lists it. */
+/* The "tls" object, as README "Output" lists its fields. */
 void jw_tls(struct buf *b, const struct tls_state *t);
 
 #endif

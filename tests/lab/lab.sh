@@ -170,7 +170,7 @@ cat >> "$MB" <<'EOF'
   -o smtpd_tls_security_level=none
 EOF
 
-# --- Sendmail, unpacked beside Postfix (DESIGN.md section 6) -----------------
+# --- Sendmail, unpacked beside Postfix (dpkg -x, no conflict with Postfix) -----------------
 SM="$WORK/sm"
 mkdir -p "$SM" "$WORK/smpkg"
 ( cd "$WORK/smpkg" && apt-get download sendmail-bin sendmail-cf sendmail-base >/dev/null 2>&1 )
