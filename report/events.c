@@ -106,22 +106,18 @@ void json_connection(struct buf *b, const struct smtp_connection *c, const struc
 	jw_int(b, "server_port", c->sport, true, &f);
 	if (c->vlan >= 0)
 		jw_int(b, "vlan", c->vlan, true, &f);
-	jw_key(b, "banner", &f);
-	buf_adds(b, s->banner ? "true" : "false");
+	jw_bool(b, "banner", s->banner, &f);
 	jw_str(b, "ehlo", s->ehlo_name, &f);
 	jw_key(b, "starttls", &f);
 	buf_addc(b, '{');
 	g = true;
-	jw_key(b, "offered", &g);
-	buf_adds(b, s->starttls_offered ? "true" : "false");
+	jw_bool(b, "offered", s->starttls_offered, &g);
 	jw_str(b, "capability_rewritten_to", s->cap_rewritten ? s->cap_rewrite : NULL, &g);
-	jw_key(b, "attempted", &g);
-	buf_adds(b, s->starttls != STLS_NONE ? "true" : "false");
+	jw_bool(b, "attempted", s->starttls != STLS_NONE, &g);
 	jw_int(b, "reply_code", s->starttls_code, s->starttls_code > 0, &g);
 	static const char *const res[] = { "none", "no-reply", "accepted", "refused" };
 	jw_str(b, "result", res[s->starttls], &g);
-	jw_key(b, "implicit_tls", &g);
-	buf_adds(b, s->implicit_tls ? "true" : "false");
+	jw_bool(b, "implicit_tls", s->implicit_tls, &g);
 	buf_addc(b, '}');
 	jw_key(b, "tls", &f);
 	jw_tls(b, t);

@@ -40,8 +40,7 @@ static void hop_obj(struct buf *b, const struct hop *h, const struct writer_env 
 		jw_str(b, "for", h->rcpt, &f);
 		jw_str(b, "mta", h->mta_name, &f);
 		jw_str(b, "position", h->position, &f);
-		jw_key(b, "claim", &f);
-		buf_adds(b, h->claim ? "true" : "false");
+		jw_bool(b, "claim", h->claim, &f);
 	}
 	if (out)
 		jw_str(b, "rcpt", h->rcpt, &f);
@@ -56,18 +55,15 @@ static void hop_obj(struct buf *b, const struct hop *h, const struct writer_env 
 	jw_time(b, "time", h->ts, &f);
 	static const char *const src[] = { "log", "pcap", "header" };
 	jw_str(b, "source", src[h->source], &f);
-	jw_key(b, "network", &f);
-	buf_adds(b, h->network ? "true" : "false");
-	jw_key(b, "local", &f);
-	buf_adds(b, h->local ? "true" : "false");
+	jw_bool(b, "network", h->network, &f);
+	jw_bool(b, "local", h->local, &f);
 	jw_key(b, "tls", &f);
 	jw_tls(b, &h->tls);
 	jw_str(b, "tls_basis", h->basis, &f);
 	if (h->joined) {
 		jw_key(b, "sources", &f);
 		buf_adds(b, h->source == SRC_PCAP ? "[\"pcap\"]" : "[\"log\",\"pcap\"]");
-		jw_key(b, "conflict", &f);
-		buf_adds(b, h->conflict ? "true" : "false");
+		jw_bool(b, "conflict", h->conflict, &f);
 		jw_str(b, "conflict_detail", h->conflict_detail, &f);
 	}
 	if (h->join_ambiguous)

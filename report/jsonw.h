@@ -60,6 +60,12 @@ static inline void jw_tri(struct buf *b, const char *k, enum tri v, bool *first)
 	buf_adds(b, v == TRI_YES ? "true" : v == TRI_NO ? "false" : "null");
 }
 
+static inline void jw_bool(struct buf *b, const char *k, bool v, bool *first)
+{
+	jw_key(b, k, first);
+	buf_adds(b, v ? "true" : "false");
+}
+
 /* "key":"2026-11-28T11:26:21Z" */
 void jw_time(struct buf *b, const char *k, time_t t, bool *first);
 /* The "tls" object, as README "Output" lists its fields. */

@@ -27,7 +27,7 @@ struct path_walk {
 	struct buf *b;
 	const struct pseudo *pseudo;	/* addresses pseudonymised as written */
 	bool first;
-	int v[3], s[3];		/* worst verdict / severity per tier */
+	struct worst worst;		/* of its hops */
 	size_t servers;
 };
 
@@ -54,10 +54,8 @@ static void path_hop(struct path_walk *w, const struct path_node *n, const struc
 		jw_str(b, "linked_by", l->how, &f);
 	}
 	jw_time(b, "time", h->ts, &f);
-	jw_key(b, "network", &f);
-	buf_adds(b, h->network ? "true" : "false");
-	jw_key(b, "local", &f);
-	buf_adds(b, h->local ? "true" : "false");
+	jw_bool(b, "network", h->network, &f);
+	jw_bool(b, "local", h->local, &f);
 	jw_key(b, "tls", &f);
 	jw_tls(b, &h->tls);
 	jw_str(b, "tls_from", l->tls_from, &f);
@@ -66,10 +64,7 @@ static void path_hop(struct path_walk *w, const struct path_node *n, const struc
 	jw_str(b, "severity", h->severity, &f);
 	jw_str(b, "rule", h->rule, &f);
 	buf_addc(b, '}');
-	int t = h->network ? 2 : h->local ? 0 : 1;
-	int hv = verdict_rank(h->verdict), hs = severity_rank(h->severity);
-	if (hv > w->v[t]) w->v[t] = hv;
-	if (hs > w->s[t]) w->s[t] = hs;
+	worst_add(&w->worst, h);
 }
 
 static void path_walk(struct path_walk *w, struct paths *p, struct path_node *n,
@@ -101,7 +96,8 @@ static void path_walk(struct path_walk *w, struct paths *p, struct path_node *n,
 void json_path(struct buf *b, struct paths *p, struct path_node *root,
 	       const struct pseudo *pseudo)
 {
-	struct path_walk w = { .b = b, .pseudo = pseudo, .first = true, .v = { -1, -1, -1 }, .s = { -1, -1, -1 } };
+	struct path_walk w = { .b = b, .pseudo = pseudo, .first = true };
+	worst_init(&w.worst);
 	bool f = true;
 	buf_addc(b, '{');
 	jw_str(b, "kind", "path", &f);
@@ -113,9 +109,8 @@ void json_path(struct buf *b, struct paths *p, struct path_node *root,
 	path_walk(&w, p, root, true);
 	buf_addc(b, ']');
 	jw_int(b, "messages", (long)w.servers, true, &f);
-	int t = w.v[2] >= 0 ? 2 : w.v[1] >= 0 ? 1 : 0;
-	jw_str(b, "verdict", w.v[t] >= 0 ? verdict_names[w.v[t]] : "unknown", &f);
-	jw_str(b, "severity", w.s[t] >= 0 ? severity_names[w.s[t]] : "info", &f);
+	jw_str(b, "verdict", worst_verdict(&w.worst), &f);
+	jw_str(b, "severity", worst_severity(&w.worst), &f);
 	buf_adds(b, "}\n");
 }
 

@@ -323,26 +323,17 @@ void policy_judge(struct policy *p, const struct message *m, struct hop *h)
 	h->explain = b.p ? b.p : xstrdup("");
 }
 
-/* Tiers for the message verdict: hops that crossed a network; failing
- * those, SMTP hops on this machine (loopback); failing those, every hop. */
-static int hop_tier(const struct hop *h)
-{
-	return h->network ? 2 : h->local ? 0 : 1;
-}
-
 void policy_judge_message(struct policy *p, struct message *m)
 {
-	int v[3] = { -1, -1, -1 }, s[3] = { -1, -1, -1 };
+	struct worst w;
+	worst_init(&w);
 	size_t nh = (m->has_inbound ? 1u : 0u) + m->ndl;
 	for (size_t i = 0; i < nh; i++) {
 		struct hop *h = (m->has_inbound && i == 0) ? &m->inbound
 							   : &m->dl[i - (m->has_inbound ? 1 : 0)];
 		policy_judge(p, m, h);
-		int t = hop_tier(h), hv = verdict_rank(h->verdict), hs = severity_rank(h->severity);
-		if (hv > v[t]) v[t] = hv;
-		if (hs > s[t]) s[t] = hs;
+		worst_add(&w, h);
 	}
-	int t = v[2] >= 0 ? 2 : v[1] >= 0 ? 1 : 0;
-	m->verdict = v[t] >= 0 ? verdict_names[v[t]] : "unknown";
-	m->severity = s[t] >= 0 ? severity_names[s[t]] : "info";
+	m->verdict = worst_verdict(&w);
+	m->severity = worst_severity(&w);
 }
