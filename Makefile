@@ -57,11 +57,11 @@ $(foreach s,$(STAGES),$(eval $(call stage_rule,$(s))))
 # is an undefined reference here.
 $(BUILD)/layers.ok: tests/unit/layer_stub.c $(ALL_ARCHIVES)
 	@for s in $(STAGES); do \
-	  below=""; seen=""; for t in $(STAGES); do [ "$$t" = "$$s" ] && break; below="$(BUILD)/lib$$t.a $$below"; done; \
+	  below=""; for t in $(STAGES); do [ "$$t" = "$$s" ] && break; below="$(BUILD)/lib$$t.a $$below"; done; \
 	  $(CC) $(CFLAGS) $(LDFLAGS) -o $(BUILD)/layer_$$s tests/unit/layer_stub.c \
 	    -Wl,--whole-archive $(BUILD)/lib$$s.a -Wl,--no-whole-archive $$below $(LDLIBS) \
 	    || { echo "layers: $$s calls a stage above it (see the undefined references)"; exit 1; }; \
-	  rm -f $(BUILD)/layer_$$s; \
+	  rm -f $(BUILD)/layer_$$s $(BUILD)/layer_$$s.d; \
 	done
 	@touch $@
 layers: $(BUILD)/layers.ok
