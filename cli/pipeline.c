@@ -287,6 +287,18 @@ static int prepare(struct pipeline *p)
 		return 3;
 	}
 	buf_reset(&why);
+	const char *const *inputs = (const char *const *)o->inputs;
+	if (output_names_an_input(o->out_path, inputs, o->ninputs, &why) ||
+	    output_names_an_input(o->manifest_path, inputs, o->ninputs, &why)) {
+		fprintf(stderr, "tlswitness: %s\n", why.p);
+		buf_free(&why);
+		return 2;
+	}
+	if (o->manifest_path && !output_check(o->manifest_path, &why)) {
+		fprintf(stderr, "tlswitness: --manifest: %s\n", why.p);
+		buf_free(&why);
+		return 2;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	p->output = output_open(o->out_path, &why);
 	if (!p->output) {

@@ -1,6 +1,13 @@
-/* output.c - the one place a report is committed (report/output.h). */
+/* output.c - the one place a report is committed (report/output.h).
+ * tlswitness runs as root beside evidence, in directories others may write
+ * to: nothing here follows a name another user could have planted.  The
+ * temporary file is made by mkostemp(3) (O_CREAT|O_EXCL, a random name,
+ * mode 0600) in the destination's own directory, so the rename is atomic;
+ * it takes the mode of the file it replaces, or keeps 0600. */
 #include "output.h"
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,15 +18,49 @@ struct output {
 	FILE *fp;
 	char *path;		/* the destination; NULL for standard output */
 	char *tmp;		/* the temporary file renamed over it, or NULL */
+	int slot;		/* its place in the signal handler's list, -1 none */
 	int err;		/* the first failure's errno, 0 while none */
 };
 
-/* /dev/null, /dev/stdout, a FIFO: written as they are.  A temporary file
- * renamed over them would replace the device with a regular file. */
-static bool special_file(const char *path)
+/* Temporary files a signal must not leave behind.  The handler only reads
+ * this list and calls unlink(2), both async-signal-safe. */
+#define OUTPUT_SLOTS 4
+static char *volatile pending[OUTPUT_SLOTS];
+static bool handlers_set;
+
+static void on_fatal_signal(int sig)
 {
-	struct stat sb;
-	return stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode);
+	for (int i = 0; i < OUTPUT_SLOTS; i++)
+		if (pending[i])
+			unlink(pending[i]);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static int remember(char *tmp)
+{
+	if (!handlers_set) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_fatal_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+		handlers_set = true;
+	}
+	for (int i = 0; i < OUTPUT_SLOTS; i++)
+		if (!pending[i]) {
+			pending[i] = tmp;
+			return i;
+		}
+	return -1;
+}
+
+static void forget(int slot)
+{
+	if (slot >= 0)
+		pending[slot] = NULL;
 }
 
 static void fail(struct output *o, int err)
@@ -28,28 +69,104 @@ static void fail(struct output *o, int err)
 		o->err = err ? err : EIO;
 }
 
+/* A system link to a stream, such as /dev/stdout -> /proc/self/fd/1:
+ * written through.  A link anywhere else is not followed. */
+static bool system_link(const char *path)
+{
+	return strncmp(path, "/dev/", 5) == 0 || strncmp(path, "/proc/", 6) == 0;
+}
+
+/* What path names: 'n' nothing yet, 'f' a regular file (its mode in
+ * *mode), 's' a stream to write as it is (FIFO, character device), or
+ * 0 with why set: something a report must not be written to. */
+static char classify(const char *path, mode_t *mode, struct buf *why)
+{
+	struct stat sb;
+	if (lstat(path, &sb) != 0) {
+		if (errno == ENOENT)
+			return 'n';
+		buf_printf(why, "%s: %s", path, strerror(errno));
+		return 0;
+	}
+	if (S_ISLNK(sb.st_mode)) {
+		struct stat tb;
+		if (system_link(path) && stat(path, &tb) == 0 &&
+		    (S_ISFIFO(tb.st_mode) || S_ISCHR(tb.st_mode)))
+			return 's';
+		buf_printf(why, "%s: is a symbolic link; name the file itself", path);
+		return 0;
+	}
+	if (S_ISFIFO(sb.st_mode) || S_ISCHR(sb.st_mode))
+		return 's';
+	if (S_ISREG(sb.st_mode)) {
+		*mode = sb.st_mode & 07777;
+		return 'f';
+	}
+	buf_printf(why, "%s: %s", path, S_ISDIR(sb.st_mode) ? "is a directory"
+				       : "is not a regular file, a FIFO or a character device");
+	return 0;
+}
+
+/* DIR/.NAME.XXXXXX beside path: the same file system, so rename(2) is
+ * atomic, and a name no one can guess. */
+static char *temp_template(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	struct buf t;
+	buf_init(&t);
+	if (slash)
+		buf_add(&t, path, (size_t)(slash - path + 1));
+	buf_printf(&t, ".%s.tmp.XXXXXX", slash ? slash + 1 : path);
+	return t.p;
+}
+
 struct output *output_open(const char *path, struct buf *why)
 {
 	struct output *o = xcalloc(1, sizeof *o);
+	o->slot = -1;
 	if (!path) {
 		o->fp = stdout;
 		return o;
 	}
-	o->path = xstrdup(path);
-	if (!special_file(path)) {
-		struct buf t;
-		buf_init(&t);
-		buf_printf(&t, "%s.tmp.%ld", path, (long)getpid());
-		o->tmp = t.p;
+	mode_t mode = 0600;
+	char kind = classify(path, &mode, why);
+	if (!kind) {
+		free(o);
+		return NULL;
 	}
-	o->fp = fopen(o->tmp ? o->tmp : path, "w");
+	o->path = xstrdup(path);
+	int fd;
+	if (kind == 's') {
+		int flags = O_WRONLY | O_NOCTTY | O_CLOEXEC;
+		if (!system_link(path))
+			flags |= O_NOFOLLOW;	/* no link planted since the lstat */
+		fd = open(path, flags);
+	} else {
+		o->tmp = temp_template(path);
+		fd = mkostemp(o->tmp, O_CLOEXEC);
+		if (fd >= 0 && kind == 'f' && fchmod(fd, mode) != 0) {
+			int e = errno;
+			unlink(o->tmp);
+			close(fd);
+			fd = -1;
+			errno = e;
+		}
+	}
+	o->fp = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (!o->fp) {
-		buf_printf(why, "%s: %s", o->tmp ? o->tmp : path, strerror(errno));
+		buf_printf(why, "%s: %s", path, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			if (o->tmp)
+				unlink(o->tmp);
+		}
 		free(o->tmp);
 		free(o->path);
 		free(o);
 		return NULL;
 	}
+	if (o->tmp)
+		o->slot = remember(o->tmp);
 	return o;
 }
 
@@ -75,6 +192,10 @@ bool output_close(struct output *o, struct buf *why)
 {
 	if (fflush(o->fp) != 0 || ferror(o->fp))
 		fail(o, errno);
+	/* the bytes on disk before the name points at them (a crash after
+	 * the rename must not leave an empty report) */
+	if (o->tmp && !o->err && fsync(fileno(o->fp)) != 0)
+		fail(o, errno);
 	if (o->path && fclose(o->fp) != 0)
 		fail(o, errno);
 	if (!o->err && o->tmp && rename(o->tmp, o->path) != 0)
@@ -88,6 +209,7 @@ bool output_close(struct output *o, struct buf *why)
 		if (o->tmp)
 			unlink(o->tmp);
 	}
+	forget(o->slot);
 	free(o->tmp);
 	free(o->path);
 	free(o);
@@ -102,4 +224,28 @@ bool output_write_whole(const char *path, const char *bytes, size_t n, struct bu
 	if (n && fwrite(bytes, 1, n, o->fp) != n)
 		fail(o, errno);
 	return output_close(o, why);
+}
+
+bool output_check(const char *path, struct buf *why)
+{
+	mode_t mode;
+	return classify(path, &mode, why) != 0;
+}
+
+bool output_names_an_input(const char *path, const char *const *inputs, size_t n,
+			   struct buf *why)
+{
+	struct stat out;
+	if (!path || stat(path, &out) != 0 || !S_ISREG(out.st_mode))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		struct stat in;
+		if (strcmp(inputs[i], "-") != 0 && stat(inputs[i], &in) == 0 &&
+		    in.st_dev == out.st_dev && in.st_ino == out.st_ino) {
+			buf_printf(why, "%s: is also an input (%s); the report would replace "
+				   "the evidence", path, inputs[i]);
+			return true;
+		}
+	}
+	return false;
 }

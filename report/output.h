@@ -1,10 +1,15 @@
 /* output.h - where a report goes, committed once (README "Hardening").
  * A regular file named by -o or --manifest is written to a temporary file
- * beside it and renamed into place only when complete, so a reader never
- * sees half a report; a device or FIFO (/dev/null, /dev/stdout, a pipe to a
- * collector) is written as it is, since a rename would replace it; no path
- * means standard output.  Every failure is kept with its errno at the
- * moment it happened and reported once, by output_close. */
+ * made beside it (mkostemp(3): a random name, O_EXCL, mode 0600, then the
+ * mode of the file it replaces) and renamed into place only when complete
+ * and on disk, so a reader never sees half a report and no planted name is
+ * followed; a FIFO or character device (a pipe to a collector, /dev/null,
+ * and the system's links to them, /dev/stdout) is written as it is, since
+ * a rename would replace it; a symbolic link elsewhere, a directory or a
+ * block device is refused; no path means standard output.  SIGINT,
+ * SIGTERM and SIGHUP remove the temporary files before the process ends.
+ * Every failure is kept with its errno at the moment it happened and
+ * reported once, naming the destination. */
 #ifndef TW_OUTPUT_H
 #define TW_OUTPUT_H
 #include "../util/buf.h"
@@ -15,16 +20,24 @@ struct output;
 struct output *output_open(const char *path, struct buf *why);
 /* Write b's bytes when 64 KiB have gathered, or (force) all of them and
  * flush the stream, so what follows on standard error comes after it; b is
- * emptied.
- * A failed write is remembered; later writes are skipped. */
+ * emptied.  A failed write is remembered; later writes are skipped. */
 void output_flush(struct output *o, struct buf *b, bool force);
 bool output_failed(const struct output *o);
-/* Flush, close and (for a temporary file) rename into place, or remove the
- * temporary file on failure.  False with the reason in why, which names
- * the destination ("PATH: reason"), or for standard output says
- * "writing the output failed: reason".  Frees o. */
+/* Flush, sync, close and (for a temporary file) rename into place, or
+ * remove the temporary file on failure.  False with the reason in why,
+ * which names the destination ("PATH: reason"), or for standard output
+ * says "writing the output failed: reason".  Frees o. */
 bool output_close(struct output *o, struct buf *why);
 /* The whole of bytes to path, the same way (--manifest). */
 bool output_write_whole(const char *path, const char *bytes, size_t n, struct buf *why);
+/* Could path be opened as a destination (not a link, a directory, a block
+ * device)?  For a destination written at the end (--manifest), checked
+ * before the run; false with why set. */
+bool output_check(const char *path, struct buf *why);
+/* Is path (an existing regular file) one of the inputs - the same device
+ * and inode, whatever the names?  True with "PATH: is also an input ..."
+ * in why. */
+bool output_names_an_input(const char *path, const char *const *inputs, size_t n,
+			   struct buf *why);
 
 #endif

@@ -3,7 +3,9 @@
 # shell command run from the top of the tree with $TW set; its standard
 # output (normalised: the manifest's run-specific parts - time, report id,
 # file times, the binary's path and build - are masked, its hashes are
-# not), standard error and exit status must be as the files say.
+# not), standard error and exit status must be as the files say.  A case
+# with a file needs-root (saying why) is skipped, and said so, unless the
+# suite runs as root.
 #   sh tests/golden.sh run CASE OUT       run one case into OUT/CASE.*;
 #                                          prints what differs, exit 1 if any
 #   sh tests/golden.sh update CASE...     write the case's files from a run

@@ -34,6 +34,7 @@ GOLDEN_LIB=1 . tests/golden.sh
 for dir in tests/golden/*/; do
   case=$(basename "$dir")
   [ -f "$dir/cmd" ] || continue
+  if [ -f "$dir/needs-root" ] && [ "$(id -u)" != 0 ]; then sk "golden/$case" "needs root: $(cat "$dir/needs-root")"; continue; fi
   bad=$(golden_run "$case" "$OUT")
   if [ -z "$bad" ]; then ok "golden/$case"; else
     echo "$bad" >> "$OUT/$case.diff"; cat "$OUT/$case.stderr" >> "$OUT/$case.diff"; ko "golden/$case: $bad" "$OUT/$case.diff"; fi

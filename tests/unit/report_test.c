@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -71,21 +72,42 @@ static void test_writer_table(void **st)
 	buf_free(&b);
 }
 
+/* The temporary files in dir (names starting ".report.json.tmp."), and the
+ * mode of the last one. */
+static int temp_files(const char *dir, mode_t *mode)
+{
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	int n = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		if (strncmp(e->d_name, ".report.json.tmp.", 17) == 0) {
+			char p[300];
+			struct stat sb;
+			snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+			if (lstat(p, &sb) == 0 && mode)
+				*mode = sb.st_mode & 07777;
+			n++;
+		}
+	closedir(d);
+	return n;
+}
+
 static void test_output_commit(void **st)
 {
 	(void)st;
 	char dir[] = "/tmp/tw-output-XXXXXX";
 	assert_non_null(mkdtemp(dir));
-	char path[128], tmp[160];
+	char path[128];
 	snprintf(path, sizeof path, "%s/report.json", dir);
 	struct buf why, b;
 	buf_init(&why);
 	buf_init(&b);
 	struct output *o = output_open(path, &why);
 	assert_non_null(o);
-	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+	mode_t mode = 0;
+	assert_int_equal(temp_files(dir, &mode), 1);	/* written beside it first */
+	assert_int_equal(mode, 0600);			/* readable by root alone */
 	struct stat sb;
-	assert_int_equal(stat(tmp, &sb), 0);		/* written beside it first */
 	assert_int_not_equal(stat(path, &sb), 0);	/* nothing in place yet */
 	buf_adds(&b, "{}\n");
 	output_flush(o, &b, false);			/* under 64 KiB: kept */
@@ -96,20 +118,41 @@ static void test_output_commit(void **st)
 	assert_true(output_close(o, &why));
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_size, 3);
-	assert_int_not_equal(stat(tmp, &sb), 0);	/* renamed, not copied */
+	assert_int_equal(sb.st_mode & 07777, 0600);
+	assert_int_equal(temp_files(dir, NULL), 0);	/* renamed, not copied */
+	/* a report replaced keeps the mode it had */
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_true(output_write_whole(path, "{}\n{}\n", 6, &why));
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, 6);
+	assert_int_equal(sb.st_mode & 07777, 0640);
 	/* a destination that cannot be written: the reason, with its name */
 	char bad[160];
 	snprintf(bad, sizeof bad, "%s/no/such/dir/m.json", dir);
 	assert_false(output_write_whole(bad, "x", 1, &why));
-	assert_non_null(strstr(why.p, "No such file or directory"));
-	assert_non_null(strstr(why.p, "/no/such/dir/m.json"));
-	/* the whole of a manifest, in place */
+	assert_non_null(strstr(why.p, "/no/such/dir/m.json: No such file or directory"));
+	/* a symbolic link is not followed, whatever it points at */
+	char link[160], target[160];
+	snprintf(link, sizeof link, "%s/link.json", dir);
+	snprintf(target, sizeof target, "%s/precious", dir);
+	assert_true(output_write_whole(target, "keep", 4, &why));
+	assert_int_equal(symlink(target, link), 0);
 	buf_reset(&why);
-	snprintf(bad, sizeof bad, "%s/m.json", dir);
-	assert_true(output_write_whole(bad, "{\"kind\":\"manifest\"}\n", 21, &why));
-	assert_int_equal(stat(bad, &sb), 0);
-	assert_int_equal(sb.st_size, 21);
-	unlink(bad);
+	assert_null(output_open(link, &why));
+	assert_non_null(strstr(why.p, "is a symbolic link"));
+	assert_int_equal(stat(target, &sb), 0);
+	assert_int_equal(sb.st_size, 4);
+	/* the same file as an input, by another name */
+	char other[160];
+	snprintf(other, sizeof other, "%s/../%s/report.json", dir, strrchr(dir, '/') + 1);
+	const char *inputs[] = { "-", other };
+	buf_reset(&why);
+	assert_true(output_names_an_input(path, inputs, 2, &why));
+	assert_non_null(strstr(why.p, "is also an input"));
+	assert_false(output_names_an_input(bad, inputs, 2, &why));
+	assert_false(output_names_an_input(NULL, inputs, 2, &why));
+	unlink(link);
+	unlink(target);
 	unlink(path);
 	rmdir(dir);
 	buf_free(&why);
