@@ -134,7 +134,7 @@ static void tcp_info(struct received *r, const char *c, size_t n)
 		copy(r->helo, sizeof r->helo, c + 5, n - 5);
 		return;
 	}
-	if (strncasecmp(c, "port=", 5) == 0) {	/* Exim: "port=N helo=name" */
+	if (n >= 5 && strncasecmp(c, "port=", 5) == 0) {	/* Exim: "port=N helo=name" */
 		const char *h = NULL;
 		for (size_t i = 0; i + 5 <= n; i++)
 			if (strncasecmp(c + i, "helo=", 5) == 0)

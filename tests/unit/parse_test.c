@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../ingest/postfix.h"
@@ -320,6 +321,24 @@ static void test_tls_normalise(void **st)
 	assert_int_equal(tls_cert_from_trust(span_from("Verified")), CERT_VERIFIED);
 }
 
+/* Bytes exactly as long as they are, no NUL after them: under
+ * AddressSanitizer (make check-asan) a read past the end aborts. */
+static void test_received_reads_within_bounds(void **st)
+{
+	(void)st;
+	static const char *const cuts[] = { "from(", "from (p", "from (port", "from (HELO",
+					    "from x (", "by (" };
+	for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+		size_t n = strlen(cuts[i]);
+		char *exact = malloc(n);
+		assert_non_null(exact);
+		memcpy(exact, cuts[i], n);
+		struct received r;
+		received_parse(exact, n, &r);	/* the fuzz finding: "from(" */
+		free(exact);
+	}
+}
+
 static struct received rcv(const char *v)
 {
 	struct received r;
@@ -428,6 +447,7 @@ int main(void)
 		cmocka_unit_test(test_sendmail),
 		cmocka_unit_test(test_tls_normalise),
 		cmocka_unit_test(test_received_formats),
+		cmocka_unit_test(test_received_reads_within_bounds),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	tz_free(utc);
