@@ -1,5 +1,6 @@
 /* inputs.c - the operands of a run and their accounting (cli/inputs.h). */
 #include "inputs.h"
+#include "../util/textsafe.h"
 #include "../ingest/linesrc.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,7 @@ void inputs_classify(struct inputs *in, char **names, size_t n, FILE *warn)
 		struct buf why;
 		buf_init(&why);
 		if (!ls_spool_if_pipe(names[i], &why)) {
-			fprintf(warn, "%s: error: %s\n", names[i], why.p ? why.p : "?");
+			fprintf(warn, "%s: error: %s\n", text_shown(names[i]), why.p ? why.p : "?");
 			in->errors++;
 		}
 		buf_free(&why);
@@ -128,7 +129,7 @@ void inputs_report_logs(const struct maillog *ml, FILE *f)
 	for (size_t i = 0; i < maillog_ninputs(ml); i++) {
 		const struct input_stats *st = maillog_input(ml, i);
 		fprintf(f, "tlswitness: %s: %lu lines: %lu used, %lu ignored, "
-			"%lu malformed, %lu too long%s%s\n", st->path, st->lines, st->used,
+			"%lu malformed, %lu too long%s%s\n", text_shown(st->path), st->lines, st->used,
 			st->ignored, st->malformed, st->too_long, st->gzip ? " (gzip)" : "",
 			st->failed ? " (incomplete: see the error above)" : "");
 	}
@@ -139,7 +140,7 @@ void inputs_report_others(const struct inputs *in, FILE *f)
 	for (size_t i = 0; i < in->nmails; i++) {
 		const struct mail_stats *ms = &in->mst[i];
 		fprintf(f, "tlswitness: %s: %lu lines: %lu message%s, %lu Received "
-			"headers%s%s\n", in->files[in->mails[i]], ms->lines, ms->messages,
+			"headers%s%s\n", text_shown(in->files[in->mails[i]]), ms->lines, ms->messages,
 			ms->messages == 1 ? "" : "s", ms->received, ms->gzip ? " (gzip)" : "",
 			ms->failed ? " (incomplete: see the error above)" : "");
 	}
@@ -148,7 +149,7 @@ void inputs_report_others(const struct inputs *in, FILE *f)
 		fprintf(f, "tlswitness: %s: %lu packets: %lu used, %lu not TCP, "
 			"%lu other ports, %lu truncated; %lu cut by the snap length; "
 			"%lu SMTP connections%s; %s%s%s\n",
-			cs->path, cs->packets, cs->used, cs->not_tcp, cs->other_ports,
+			text_shown(cs->path), cs->packets, cs->used, cs->not_tcp, cs->other_ports,
 			cs->truncated, cs->snapped, cs->flows,
 			cs->flows_dropped ? " (some closed early: too many at once)" : "",
 			cs->link ? cs->link : "unread", cs->gzip ? " (gzip)" : "",

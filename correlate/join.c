@@ -26,6 +26,7 @@
  * Memory: the window, the indexes of what is in it, the held messages
  * and those bits. */
 #include "join.h"
+#include "../util/textsafe.h"
 #include "learn.h"
 #include "../util/addr.h"
 #include "../util/hashtab.h"
@@ -483,7 +484,7 @@ static void file_start(struct join *j, struct capfile *f)
 		/* read once, not again: its records cannot be joined or written */
 		if (!f->reread_failed)
 			fprintf(stderr, "%s: error: could not be read again to join it with the "
-				"logs (%s): its connections are missing from the output\n", f->path,
+				"logs (%s): its connections are missing from the output\n", text_shown(f->path),
 				f->st.error ? f->st.error : "?");
 		f->reread_failed = true;
 	}

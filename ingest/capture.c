@@ -9,6 +9,7 @@
  * per direction; a flow is freed when it closes (FIN both ways, RST, idle
  * for CAP_IDLE seconds of capture time) or the capture ends. */
 #include "capture.h"
+#include "../util/textsafe.h"
 #include "linesrc.h"
 #include "netdecode.h"
 #include "../util/hashtab.h"
@@ -455,7 +456,7 @@ static void fail(struct capture_reader *cr, const char *msg)
 	free(cr->st->error);
 	cr->st->error = xstrdup(msg);
 	cr->st->failed = true;
-	fprintf(cr->warn, "%s: error: %s\n", cr->st->path, msg);
+	fprintf(cr->warn, "%s: error: %s\n", text_shown(cr->st->path), msg);
 }
 
 bool capture_open(struct capture_reader *cr, const char *path, int file_id,

@@ -7,6 +7,7 @@
  * Errors: unreadable files, and a message cut inside its headers, which is
  * still reported with what it had. */
 #include "mailfile.h"
+#include "../util/textsafe.h"
 #include "linesrc.h"
 #include <ctype.h>
 #include <stdlib.h>
@@ -113,7 +114,7 @@ bool mail_read(const char *path, int file_id, FILE *warn, mail_fn fn, void *arg,
 	buf_init(&why);
 	struct linesrc *ls = ls_open(path, &why);
 	if (!ls) {
-		fprintf(warn, "%s: error: %s\n", path, why.p);
+		fprintf(warn, "%s: error: %s\n", text_shown(path), why.p);
 		st->failed = true;
 		st->error = why.p;
 		return false;
@@ -158,7 +159,7 @@ bool mail_read(const char *path, int file_id, FILE *warn, mail_fn fn, void *arg,
 				st->headers_cut++;
 				if (st->headers_cut <= 3)
 					fprintf(warn, "%s:%lu:1: a header over %d bytes was cut\n",
-						path, ln, MAIL_MAX_HEADER);
+						text_shown(path), ln, MAIL_MAX_HEADER);
 				continue;
 			}
 			/* unfold: the line break and the folding white space
@@ -178,10 +179,10 @@ bool mail_read(const char *path, int file_id, FILE *warn, mail_fn fn, void *arg,
 		end_message(&rd, mbox && in_headers);
 	if (mbox && in_headers)
 		fprintf(warn, "%s:%lu:1: the last message ends inside its headers: the mailbox "
-			"is cut; what it had is reported\n", path, ls_lineno(ls));
+			"is cut; what it had is reported\n", text_shown(path), ls_lineno(ls));
 	st->lines = ls_stats(ls)->lines;
 	if (rc < 0) {
-		fprintf(warn, "%s: error: %s\n", path, ls_error(ls));
+		fprintf(warn, "%s: error: %s\n", text_shown(path), ls_error(ls));
 		st->failed = true;
 		st->error = xstrdup(ls_error(ls));
 	} else {

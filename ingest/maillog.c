@@ -8,6 +8,7 @@
  * Errors: a file that cannot be opened or read is reported on the warning
  * stream as "path: message" and counted; the other inputs are still read. */
 #include "maillog.h"
+#include "../util/textsafe.h"
 #include "lineblocks.h"
 #include "linesrc.h"
 #include "postfix.h"
@@ -84,7 +85,7 @@ static void fail(struct maillog *ml, struct input_stats *st, const char *why)
 	st->failed = true;
 	free(st->error);
 	st->error = xstrdup(why);
-	fprintf(ml->warn, "%s: error: %s\n", st->path, why);
+	fprintf(ml->warn, "%s: error: %s\n", text_shown(st->path), why);
 }
 
 /* A line that went through a spreadsheet ends in ",,,,"; no Postfix or
@@ -130,7 +131,7 @@ static void use_line(struct maillog *ml, struct input_stats *st, const struct lb
 	if (l->why) {
 		st->malformed++;
 		if ((*warned)++ < WARN_PER_FILE)
-			fprintf(ml->warn, "%s:%lu:1: skipped: %s\n", st->path, l->lineno, l->why);
+			fprintf(ml->warn, "%s:%lu:1: skipped: %s\n", text_shown(st->path), l->lineno, l->why);
 		return;
 	}
 	const struct syslog_rec *rec = &l->rec;
@@ -285,7 +286,7 @@ static void reader_close(struct reader *rd)
 	st->bytes_in = ls_st->bytes_in;
 	if (st->too_long)
 		fprintf(ml->warn, "%s: skipped %lu line%s longer than %d bytes\n",
-			st->path, st->too_long, st->too_long == 1 ? "" : "s", LS_MAX_LINE);
+			text_shown(st->path), st->too_long, st->too_long == 1 ? "" : "s", LS_MAX_LINE);
 	if (rc < 0)
 		fail(ml, st, ls_error(rd->ls));
 	else

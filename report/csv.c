@@ -33,7 +33,11 @@ static void cell(struct buf *b, const char *s, bool last)
 	struct buf t;
 	buf_init(&t);
 	if (s && *s) {
-		if (strchr("=+-@\t\r", s[0]))
+		/* spreadsheets skip leading blanks before a formula too */
+		const char *q = s;
+		while (*q == ' ')
+			q++;
+		if (*q && strchr("=+-@\t\r", *q))
 			buf_addc(&t, '\'');
 		text_safe(&t, s);
 	}

@@ -1,43 +1,8 @@
-/* escape.c - JSON and terminal escaping, UTF-8 validation (RFC 3629
- * section 4: no overlongs, no surrogates, nothing above U+10FFFF). */
+/* escape.c - JSON, HTML and table-cell escaping (terminal text and UTF-8
+ * validation: util/textsafe.c). */
 #include "escape.h"
 #include <stdio.h>
 #include <string.h>
-
-size_t utf8_len(const unsigned char *p, size_t avail)
-{
-	unsigned char c = p[0];
-	if (c < 0x80)
-		return 1;
-	size_t n;
-	unsigned min;
-	unsigned cp;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		cp = c & 0x1f;
-		min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		cp = c & 0x0f;
-		min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		cp = c & 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (avail < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
 
 /* Bytes that pass through a JSON string as they are (RFC 8259 section 7):
  * printable ASCII but the quote and the backslash. */
@@ -127,32 +92,6 @@ void json_str(struct buf *b, const char *s)
 	b->n += i;
 	b->p[b->n++] = '"';
 	b->p[b->n] = '\0';
-}
-
-void text_safe(struct buf *b, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	if (!s) {
-		buf_addc(b, '-');
-		return;
-	}
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), i = 0;
-	while (i < n) {
-		unsigned char c = p[i];
-		size_t l = (c >= 0x20 && c != 0x7f) ? utf8_len(p + i, n - i) : 0;
-		/* C1 controls (U+0080..U+009F) can act as escapes too. */
-		if (l == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0)
-			l = 0;
-		if (l) {
-			buf_add(b, s + i, l);
-			i += l;
-		} else {
-			char x[5] = { '\\', 'x', hex[c >> 4], hex[c & 15], 0 };
-			buf_adds(b, x);
-			i++;
-		}
-	}
 }
 
 /* HTML text: escape markup, make controls and invalid UTF-8 visible. */

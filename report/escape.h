@@ -3,22 +3,17 @@
  * quotes, control characters, terminal escapes or invalid UTF-8. */
 #ifndef TW_ESCAPE_H
 #define TW_ESCAPE_H
-#include "../util/buf.h"
+#include "../util/textsafe.h"	/* text_safe, utf8_len */
 
 /* A JSON string literal (RFC 8259 section 7), or null for NULL.  Invalid
  * UTF-8 becomes U+FFFD so the output is always valid UTF-8. */
 void json_str(struct buf *b, const char *s);
 void json_strn(struct buf *b, const char *p, size_t n);
-/* Text for a terminal: control characters, DEL and invalid UTF-8 become
- * \xNN, so no byte of the evidence can move the cursor or change colours. */
-void text_safe(struct buf *b, const char *s);
 /* Text for HTML (body or quoted attribute): text_safe(), then & < > " '
  * as character references. */
 void html_safe(struct buf *b, const char *s);
 /* One text table cell: escaped, padded to width display columns, then a
  * space. */
 void text_cell(struct buf *b, const char *s, size_t width);
-/* Length of the valid UTF-8 sequence at p (1-4), or 0 if invalid. */
-size_t utf8_len(const unsigned char *p, size_t avail);
 
 #endif

@@ -5,6 +5,7 @@
  * mode 0600) in the destination's own directory, so the rename is atomic;
  * it takes the mode of the file it replaces, or keeps 0600. */
 #include "output.h"
+#include "../util/textsafe.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -85,7 +86,7 @@ static char classify(const char *path, mode_t *mode, struct buf *why)
 	if (lstat(path, &sb) != 0) {
 		if (errno == ENOENT)
 			return 'n';
-		buf_printf(why, "%s: %s", path, strerror(errno));
+		buf_printf(why, "%s: %s", text_shown(path), strerror(errno));
 		return 0;
 	}
 	if (S_ISLNK(sb.st_mode)) {
@@ -93,7 +94,7 @@ static char classify(const char *path, mode_t *mode, struct buf *why)
 		if (system_link(path) && stat(path, &tb) == 0 &&
 		    (S_ISFIFO(tb.st_mode) || S_ISCHR(tb.st_mode)))
 			return 's';
-		buf_printf(why, "%s: is a symbolic link; name the file itself", path);
+		buf_printf(why, "%s: is a symbolic link; name the file itself", text_shown(path));
 		return 0;
 	}
 	if (S_ISFIFO(sb.st_mode) || S_ISCHR(sb.st_mode))
@@ -102,7 +103,7 @@ static char classify(const char *path, mode_t *mode, struct buf *why)
 		*mode = sb.st_mode & 07777;
 		return 'f';
 	}
-	buf_printf(why, "%s: %s", path, S_ISDIR(sb.st_mode) ? "is a directory"
+	buf_printf(why, "%s: %s", text_shown(path), S_ISDIR(sb.st_mode) ? "is a directory"
 				       : "is not a regular file, a FIFO or a character device");
 	return 0;
 }
@@ -154,7 +155,7 @@ struct output *output_open(const char *path, struct buf *why)
 	}
 	o->fp = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (!o->fp) {
-		buf_printf(why, "%s: %s", path, strerror(errno));
+		buf_printf(why, "%s: %s", text_shown(path), strerror(errno));
 		if (fd >= 0) {
 			close(fd);
 			if (o->tmp)
@@ -203,7 +204,7 @@ bool output_close(struct output *o, struct buf *why)
 	bool ok = !o->err;
 	if (!ok) {
 		if (o->path)
-			buf_printf(why, "%s: %s", o->path, strerror(o->err));
+			buf_printf(why, "%s: %s", text_shown(o->path), strerror(o->err));
 		else
 			buf_printf(why, "writing the output failed: %s", strerror(o->err));
 		if (o->tmp)
@@ -243,7 +244,7 @@ bool output_names_an_input(const char *path, const char *const *inputs, size_t n
 		if (strcmp(inputs[i], "-") != 0 && stat(inputs[i], &in) == 0 &&
 		    in.st_dev == out.st_dev && in.st_ino == out.st_ino) {
 			buf_printf(why, "%s: is also an input (%s); the report would replace "
-				   "the evidence", path, inputs[i]);
+				   "the evidence", text_shown(path), text_shown(inputs[i]));
 			return true;
 		}
 	}

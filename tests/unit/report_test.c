@@ -52,6 +52,73 @@ static void test_html_and_cells(void **st)
 	buf_free(&b);
 }
 
+/* One message through a writer from the table, its output in out. */
+static void write_one(const char *format, struct message *m, struct buf *out)
+{
+	const char *files[] = { "mail.log" };
+	struct writer_env env = { .files = files, .nfiles = 1 };
+	const struct writer_class *w = writer_lookup(format, false);
+	assert_non_null(w);
+	void *st = w->begin(out, &env);
+	w->message(st, m);
+	w->free(st);
+}
+
+static void hostile_message(struct message *m, struct hop *h, const char *from, const char *peer)
+{
+	memset(m, 0, sizeof *m);
+	hop_init(&m->inbound, DIR_IN);
+	hop_init(h, DIR_OUT);
+	m->host = "mx";
+	m->qid = "1A2B3C4D5E";
+	m->from = (char *)from;
+	h->peer_host = (char *)peer;
+	h->peer_ip = "192.0.2.1";
+	h->rcpt = "<b@y>";
+	m->dl = h;
+	m->ndl = 1;
+}
+
+/* A cell that starts with blanks and then a formula character is a formula
+ * to a spreadsheet too (OWASP "CSV injection"). */
+static void test_csv_neutralises_formulas(void **st)
+{
+	(void)st;
+	struct message m;
+	struct hop h;
+	hostile_message(&m, &h, "   =HYPERLINK(\"http://x\")", "@SUM(1)");
+	struct buf b;
+	buf_init(&b);
+	write_one("csv", &m, &b);
+	assert_non_null(strstr(b.p, "\"'   =HYPERLINK(\"\"http://x\"\")\""));
+	assert_non_null(strstr(b.p, ",'@SUM(1),"));
+	assert_null(strstr(b.p, ",   ="));
+	buf_free(&b);
+}
+
+/* Text that reorders or breaks the lines it is shown in: bidirectional
+ * overrides and isolates, U+2028 (CVE-2021-42574) come out as \uNNNN. */
+static void test_text_shows_invisible_controls(void **st)
+{
+	(void)st;
+	struct message m;
+	struct hop h;
+	hostile_message(&m, &h, "<a\xe2\x80\xae" "evil@x>", "mx\xe2\x80\xa8.y\xe2\x81\xa6");
+	struct buf b;
+	buf_init(&b);
+	write_one("text", &m, &b);
+	assert_null(strstr(b.p, "\xe2\x80\xae"));
+	assert_null(strstr(b.p, "\xe2\x80\xa8"));
+	assert_null(strstr(b.p, "\xe2\x81\xa6"));
+	assert_non_null(strstr(b.p, "mx\\u2028.y\\u2066"));
+	buf_reset(&b);
+	text_safe(&b, "caf\xc3\xa9 \xe2\x80\x8f\xd8\x9c ok");	/* é stays; RLM, ALM do not */
+	assert_string_equal(b.p, "caf\xc3\xa9 \\u200f\\u061c ok");
+	assert_string_equal(text_shown("mail.log"), "mail.log");
+	assert_string_equal(text_shown("a\x1b[2Jb\nc"), "a\\x1b[2Jb\\x0ac");
+	buf_free(&b);
+}
+
 static void test_writer_table(void **st)
 {
 	(void)st;
@@ -164,6 +231,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_html_and_cells),
+		cmocka_unit_test(test_csv_neutralises_formulas),
+		cmocka_unit_test(test_text_shows_invisible_controls),
 		cmocka_unit_test(test_writer_table),
 		cmocka_unit_test(test_output_commit),
 	};
