@@ -196,9 +196,13 @@ static void html_message(void *w, const struct message *m)
 		hop_seen(h, m, &m->dl[i], env);
 }
 
+struct keyed {
+	const char *k;
+	struct counts *c;
+};
+
 struct sorted {
-	const char **k;
-	struct counts **c;
+	struct keyed *v;
 	size_t n, cap;
 };
 
@@ -208,25 +212,21 @@ static void collect(const char *k, size_t kl, void *val, void *arg)
 	struct sorted *s = arg;
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 16;
-		s->k = xrealloc(s->k, s->cap * sizeof *s->k);
-		s->c = xrealloc(s->c, s->cap * sizeof *s->c);
+		s->v = xrealloc(s->v, s->cap * sizeof *s->v);
 	}
-	s->k[s->n] = k;
-	s->c[s->n++] = val;
+	s->v[s->n++] = (struct keyed){ k, val };
 }
 
+static int cmp_keyed(const void *a, const void *b)
+{
+	return strcmp(((const struct keyed *)a)->k, ((const struct keyed *)b)->k);
+}
+
+/* By key (keys are distinct: the order is total), O(n log n). */
 static void sort_keys(struct sorted *s)
 {
-	/* insertion sort by key: tables are small, output must be stable */
-	for (size_t i = 1; i < s->n; i++)
-		for (size_t j = i; j > 0 && strcmp(s->k[j - 1], s->k[j]) > 0; j--) {
-			const char *tk = s->k[j];
-			struct counts *tc = s->c[j];
-			s->k[j] = s->k[j - 1];
-			s->c[j] = s->c[j - 1];
-			s->k[j - 1] = tk;
-			s->c[j - 1] = tc;
-		}
+	if (s->n)
+		qsort(s->v, s->n, sizeof *s->v, cmp_keyed);
 }
 
 static const char *const colours[4] = { "#2e7d32", "#9e9e9e", "#ef6c00", "#c62828" };
@@ -240,7 +240,7 @@ static void chart(struct buf *b, struct hashtab *days)
 	for (size_t i = 0; i < s.n; i++) {
 		unsigned long t = 0;
 		for (int v = 0; v < 4; v++)
-			t += s.c[i]->v[v];
+			t += s.v[i].c->v[v];
 		if (t > max)
 			max = t;
 	}
@@ -255,24 +255,23 @@ static void chart(struct buf *b, struct hashtab *days)
 	for (size_t i = 0; i < s.n; i++) {
 		int x = left + (int)i * (W + gap), y = H + 10;
 		for (int v = 0; v < 4; v++) {
-			int hgt = (int)((double)s.c[i]->v[v] * H / (double)max + 0.5);
+			int hgt = (int)((double)s.v[i].c->v[v] * H / (double)max + 0.5);
 			if (!hgt)
 				continue;
 			y -= hgt;
 			buf_printf(b, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\">"
 				   "<title>%s %s: %lu</title></rect>\n", x, y, W, hgt, colours[v],
-				   s.k[i], verdict_names[v], s.c[i]->v[v]);
+				   s.v[i].k, verdict_names[v], s.v[i].c->v[v]);
 		}
 		buf_printf(b, "<text x=\"%d\" y=\"%d\" font-size=\"9\" transform=\"rotate(45 %d %d)\">"
-			   "%s</text>\n", x, H + 24, x, H + 24, s.k[i]);
+			   "%s</text>\n", x, H + 24, x, H + 24, s.v[i].k);
 	}
 	for (int v = 0; v < 4; v++)
 		buf_printf(b, "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>"
 			   "<text x=\"%d\" y=\"%d\" font-size=\"11\">%s</text>\n", left + v * 90,
 			   H + 74, colours[v], left + v * 90 + 14, H + 83, verdict_names[v]);
 	buf_adds(b, "</svg>\n");
-	free(s.k);
-	free(s.c);
+	free(s.v);
 }
 
 static void count_table(struct buf *b, struct hashtab *ht, const char *what)
@@ -286,13 +285,12 @@ static void count_table(struct buf *b, struct hashtab *ht, const char *what)
 		buf_printf(b, "<table><tr><th>%s</th><th>plaintext</th><th>weak</th></tr>\n", what);
 		for (size_t i = 0; i < s.n; i++) {
 			buf_adds(b, "<tr><td>");
-			html_safe(b, s.k[i]);
-			buf_printf(b, "</td><td>%lu</td><td>%lu</td></tr>\n", s.c[i]->v[3], s.c[i]->v[2]);
+			html_safe(b, s.v[i].k);
+			buf_printf(b, "</td><td>%lu</td><td>%lu</td></tr>\n", s.v[i].c->v[3], s.v[i].c->v[2]);
 		}
 		buf_adds(b, "</table>\n");
 	}
-	free(s.k);
-	free(s.c);
+	free(s.v);
 }
 
 static void html_write(void *w, const struct writer_end *end)
