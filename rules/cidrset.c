@@ -2,6 +2,7 @@
  * domain patterns, as rule files name them. */
 #include "policy_int.h"
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -95,4 +96,49 @@ bool rule_domain_match(const char *pattern, const char *name)
 		return nn > pn && strncasecmp(name + nn - pn, pattern + 1, pn) == 0;
 	}
 	return strlen(pattern) == nn && strncasecmp(pattern, name, nn) == 0;
+}
+
+/* ASCII lower case (RFC 5321 2.4: domains are case-insensitive), without
+ * the root's trailing dots when trim; false when it does not fit. */
+static bool lower_into(char *out, size_t outlen, const char *s, bool trim)
+{
+	size_t n = strlen(s);
+	while (trim && n && s[n - 1] == '.')
+		n--;
+	if (n >= outlen)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		out[i] = (char)tolower((unsigned char)s[i]);
+	out[n] = '\0';
+	return true;
+}
+
+void rule_set_index(struct set *s)
+{
+	s->exact = ht_new();
+	s->wild = ht_new();
+	char key[1024];
+	for (size_t i = 0; i < s->n; i++) {
+		const char *d = s->names[i];
+		bool wild = d[0] == '*' && d[1] == '.';
+		if (lower_into(key, sizeof key, wild ? d + 2 : d, false))
+			ht_put(wild ? s->wild : s->exact, key, strlen(key), s->names[i]);
+	}
+}
+
+bool rule_set_has_domain(const struct set *s, const char *name)
+{
+	char key[1024];
+	if (!name || !lower_into(key, sizeof key, name, true))
+		return false;
+	size_t n = strlen(key);
+	if (ht_get(s->exact, key, n))
+		return true;
+	/* "*.example.org" takes any name that ends in ".example.org" and has
+	 * something before it: every suffix after a dot that is not the first
+	 * byte */
+	for (size_t i = 1; i < n; i++)
+		if (key[i] == '.' && i + 1 < n && ht_get(s->wild, key + i + 1, n - i - 1))
+			return true;
+	return false;
 }

@@ -206,12 +206,8 @@ static bool cond_eval(const struct cond *c, struct fval v)
 		return false;
 	}
 	case M_IN:
-		if (c->set) {
-			for (size_t i = 0; i < c->set->n; i++)
-				if (rule_domain_match(c->set->names[i], v.s))
-					return true;
-			return false;
-		}
+		if (c->set)
+			return rule_set_has_domain(c->set, v.s);
 		for (size_t i = 0; i < c->nlist; i++) {
 			if (numeric) {
 				const char *want_s = c->list[i];

@@ -89,6 +89,8 @@ static void load_sets(struct loader *L, const struct yt_node *map, bool nets)
 					s->names[s->n++] = xstrdup(d);
 			}
 		}
+		if (!nets)
+			rule_set_index(s);
 	}
 }
 

@@ -56,6 +56,8 @@ void policy_free(struct policy *p)
 		for (size_t j = 0; j < p->sets[i].n && p->sets[i].names; j++)
 			free(p->sets[i].names[j]);
 		free(p->sets[i].names);
+		ht_free(p->sets[i].exact, NULL);
+		ht_free(p->sets[i].wild, NULL);
 	}
 	free(p->sets);
 	for (size_t i = 0; i < p->nrules; i++)

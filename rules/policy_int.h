@@ -6,6 +6,7 @@
 #ifndef TW_POLICY_INT_H
 #define TW_POLICY_INT_H
 #include "policy.h"
+#include "../util/hashtab.h"
 
 enum ftype { FT_BOOL, FT_VERSION, FT_CERT, FT_INT, FT_STRING, FT_IP, FT_DOMAIN, FT_ENUM };
 
@@ -50,6 +51,9 @@ struct set {
 	struct cidr *nets;
 	char **names;		/* domains: "example.org" or "*.example.org" */
 	size_t n;
+	/* domains by hash, lower case: the names, and the suffixes of the
+	 * wildcards ("example.org" for "*.example.org") */
+	struct hashtab *exact, *wild;
 };
 
 /* rules/cidrset.c: "192.0.2.0/24", "2001:db8::/32" or an address. */
@@ -59,6 +63,10 @@ bool rule_net_has(const struct cidr *c, int fam, const unsigned char *a);
 bool rule_cidr_contains(const struct cidr *c, const char *ip);
 /* "example.org" or "*.example.org" (any subdomain), case-insensitive. */
 bool rule_domain_match(const char *pattern, const char *name);
+/* A domain set's names hashed, once loaded; then is name in the set (as
+ * rule_domain_match against each member would say, in O(labels))? */
+void rule_set_index(struct set *s);
+bool rule_set_has_domain(const struct set *s, const char *name);
 
 #define MEMO_SLOTS 8
 

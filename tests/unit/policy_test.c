@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../rules/policy.h"
+#include "../../rules/policy_int.h"	/* the set index, against the rule it replaces */
 
 static struct policy *load(const char *yaml)
 {
@@ -270,6 +270,63 @@ static void test_message_verdict(void **st)
 	policy_free(p);
 }
 
+/* The hashed set answers as matching each member would: exact names,
+ * wildcards of any depth, case, the root's trailing dot, a name that is
+ * only the wildcard's suffix, a suffix that is not at a label boundary. */
+static void test_domain_set_index(void **st)
+{
+	(void)st;
+	static const char *const members[] = { "clinic.example", "*.hie.example.net",
+						"Partner.ORG", "*.x.y", "a.b.c" };
+	static const char *const names[] = {
+		"clinic.example", "CLINIC.Example.", "mx.clinic.example", "hie.example.net",
+		"mx.hie.example.net", "a.b.HIE.example.net", "xhie.example.net", "partner.org",
+		"www.partner.org", "x.y", "q.x.y", ".x.y", "b.c", "a.b.c", "z.a.b.c", "", ".",
+		"example.net", "net",
+	};
+	struct set s = { .names = (char **)members, .n = sizeof members / sizeof members[0] };
+	rule_set_index(&s);
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		bool want = false;
+		for (size_t k = 0; k < s.n; k++)
+			want |= rule_domain_match(members[k], names[i]);
+		if (rule_set_has_domain(&s, names[i]) != want)
+			fail_msg("'%s': the index says %d, the members %d", names[i], !want, want);
+	}
+	assert_true(rule_set_has_domain(&s, "mx.hie.example.net"));
+	assert_false(rule_set_has_domain(&s, "hie.example.net"));
+	assert_false(rule_set_has_domain(&s, NULL));
+	ht_free(s.exact, NULL);
+	ht_free(s.wild, NULL);
+}
+
+/* A set of 60,000 domains in a rule: every member is found, others not. */
+static void test_large_domain_set(void **st)
+{
+	(void)st;
+	struct buf y;
+	buf_init(&y);
+	buf_adds(&y, "schema: tlswitness/1\npolicy: big\ndomains:\n  partners: [");
+	for (int i = 0; i < 60000; i++)
+		buf_printf(&y, "%sd%d.ex", i ? "," : "", i);	/* under the 1 MiB limit */
+	buf_adds(&y, "]\nrules:\n  - id: partner\n    when: {hop.rcpt_domain|in: $partners}\n"
+		     "    verdict: encrypted\n    severity: info\n    explain: x\n"
+		     "default: {verdict: unknown, severity: medium, explain: y}\n");
+	struct policy *p = load(y.p);
+	struct fixture f;
+	fixture_init(&f);
+	char rcpt[64];
+	f.h.rcpt = rcpt;
+	for (int i = 0; i < 120000; i += 7) {
+		snprintf(rcpt, sizeof rcpt, "<u@D%d.ex>", i);
+		policy_judge(p, &f.m, &f.h);
+		assert_string_equal(f.h.rule, i < 60000 ? "partner" : "default");
+	}
+	fixture_free(&f);
+	policy_free(p);
+	buf_free(&y);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +335,8 @@ int main(void)
 		cmocka_unit_test(test_first_match_and_unless),
 		cmocka_unit_test(test_memo_keeps_values_apart),
 		cmocka_unit_test(test_message_verdict),
+		cmocka_unit_test(test_domain_set_index),
+		cmocka_unit_test(test_large_domain_set),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
