@@ -1,7 +1,8 @@
 #!/bin/sh
 # Peak resident memory under floods that must stay bounded (issue
 # "Hostile input"): a capture of a million half-open connections and a log
-# of a million smtpd sessions that never disconnect.  Needs python3 and GNU
+# of a million smtpd sessions that never disconnect, spread over 17
+# minutes and all within one second.  Needs python3 and GNU
 # time.  Prints one line each.
 set -e
 cd "$(dirname "$0")/.."
@@ -22,7 +23,8 @@ for i in range(1000000):
     out.write(struct.pack('<IIII', 1700000000 + i // 1000, (i % 1000) * 1000, len(pkt), len(pkt)) + pkt)
 PY
 awk 'BEGIN { for (i = 0; i < 1000000; i++) printf "Nov 28 10:%02d:%02d mx postfix/smtpd[%d]: connect from h%d.example[10.%d.%d.%d]\n", int(i/60000)%60, int(i/1000)%60, i+1000, i, int(i/65536)%256, int(i/256)%256, i%256 }' > "$d/sessions.log"
-for f in syn-flood.pcap sessions.log; do
+awk 'BEGIN { for (i = 0; i < 1000000; i++) printf "Nov 28 10:00:00 mx postfix/smtpd[%d]: connect from h%d.example[10.%d.%d.%d]\n", i+1000, i, int(i/65536)%256, int(i/256)%256, i%256 }' > "$d/one-second.log"
+for f in syn-flood.pcap sessions.log one-second.log; do
   /usr/bin/time -f "%M %e" -o "$d/t" ./tlswitness -q --format json --tz UTC --year 2026 "$d/$f" > /dev/null
   set -- $(cat "$d/t")
   printf '%-16s %6s MB  peak RSS %6s KiB  %5ss\n' "$f" "$(( $(wc -c < "$d/$f") / 1048576 ))" "$1" "$2"

@@ -185,6 +185,7 @@ void tracker_free(struct tracker *t)
 	for (size_t i = 0; i < t->qlen; i++)
 		message_free(t->q[(t->qhead + i) % t->qcap]);
 	free(t->q);
+	free(t->closed);
 	buf_free(&t->key);
 	buf_free(&t->last_host_key);
 	free(t);

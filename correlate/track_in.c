@@ -31,8 +31,10 @@ struct session *trk_session_get(struct tracker *t, const struct evidence *ev,
 		tls_state_init(&s->tls);
 		ht_put(t->sessions, k, n, s);
 	}
-	if (s)
+	if (s) {
 		s->last = ev->ts;
+		s->touch = t->fed;
+	}
 	return s;
 }
 
@@ -175,7 +177,20 @@ void trk_on_client(struct tracker *t, const struct evidence *ev)
 		m->waiting++;
 		m->session = s;
 	} else {
-		hop_set_basis(h, "the start of this smtpd session is not in the log");
+		size_t n;
+		const char *k = trk_pid_key(t, ev, &n);
+		enum closed_why why = trk_session_closed_why(t, k, n);
+		char basis[160];
+		if (why == CLOSED_UNDER_LOAD)
+			snprintf(basis, sizeof basis, "its smtpd session was evicted under load "
+				 "(over %d sessions open at once): its TLS is not known", MAX_OPEN);
+		else if (why == CLOSED_IDLE)
+			snprintf(basis, sizeof basis, "its smtpd session was closed after %d hours "
+				 "without a line: its TLS is not known", SESSION_IDLE / 3600);
+		else
+			snprintf(basis, sizeof basis, "the start of this smtpd session is not in "
+				 "the log");
+		hop_set_basis(h, basis);
 	}
 	hop_add_ev(h, trk_ref_of(ev));
 }

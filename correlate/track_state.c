@@ -145,6 +145,7 @@ struct proc *trk_proc_get(struct tracker *t, const struct evidence *ev)
 		ht_put(t->procs, k, n, p);
 	}
 	p->last = ev->ts;
+	p->touch = t->fed;
 	return p;
 }
 

@@ -37,6 +37,7 @@ struct proc {			/* a delivering process: smtp, lmtp, sendmail */
 	struct evref fail_ev;
 	char *fail_text;
 	time_t last;
+	unsigned long touch;		/* the tracker's line count then */
 };
 
 struct session {		/* a receiving process: smtpd, sendmail child */
@@ -49,6 +50,7 @@ struct session {		/* a receiving process: smtpd, sendmail child */
 	struct message **waiting;
 	size_t nw, capw;
 	time_t last;
+	unsigned long touch;		/* the tracker's line count then */
 };
 
 /* What a host's logs showed about TLS logging, per configuration epoch: a
@@ -62,6 +64,8 @@ struct epoch_flags {
  * (more restarts ago than any message stays open for) is judged by the
  * oldest one kept. */
 #define EPOCHS_KEPT 256
+#define CLOSED_KEPT 65536
+enum closed_why { CLOSED_UNDER_LOAD = 1, CLOSED_IDLE = 2 };
 
 struct hostflags {
 	struct epoch_flags ep[EPOCHS_KEPT];
@@ -78,6 +82,11 @@ struct tracker {
 	struct logclock clock;	/* the logs' clock, for what is idle */
 	unsigned long fed;
 	unsigned long evicted;		/* state closed early for MAX_OPEN */
+	/* The sessions closed early, as hashes of their keys (low bits: why),
+	 * the last CLOSED_KEPT of them: a line of one later says so instead
+	 * of "the start of this session is not in the log".  Lossy: a newer
+	 * one may take an older one's slot. */
+	uint64_t *closed;
 	struct buf key;
 	/* The last host looked up: a log is mostly one host and instance, and
 	 * host entries live as long as the tracker. */
@@ -132,6 +141,8 @@ void trk_on_to(struct tracker *t, const struct evidence *ev);
 void trk_on_bounce(struct tracker *t, const struct evidence *ev);
 
 /* track_sweep.c: idle state swept, bounded */
+/* Why the session of this key was closed early, or 0 when it was not. */
+enum closed_why trk_session_closed_why(const struct tracker *t, const char *key, size_t n);
 void trk_sweep_table(struct tracker *t, int which, time_t idle);
 void trk_sweep(struct tracker *t);
 

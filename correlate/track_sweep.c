@@ -1,5 +1,9 @@
 /* track_sweep.c - idle state swept by log time, and the tables held under
- * MAX_OPEN by closing the idlest early (counted: tracker_evicted). */
+ * MAX_OPEN by closing the idlest early (counted: tracker_evicted): those
+ * idle longest first, and within one second the least recently touched,
+ * down to three quarters of the limit - never all of them.  A session closed early is remembered (a hash of its
+ * key, CLOSED_KEPT of them), so a line of it that comes later says why its
+ * facts are missing. */
 #include "track_state.h"
 #include "../util/addr.h"
 #include <stdio.h>
@@ -10,73 +14,158 @@
 /* ---- sweeping idle state ------------------------------------------------ */
 
 struct sweep {
-	struct buf keys;	/* NUL-separated key lengths + keys */
+	struct buf keys;	/* key lengths + keys */
 	size_t n;
 	time_t limit;
 	int which;
 };
 
+static time_t last_of(int which, const void *val)
+{
+	return which == 0 ? ((const struct proc *)val)->last
+	     : which == 1 ? ((const struct session *)val)->last
+			  : ((const struct message *)val)->last_seen;
+}
+
+/* Within a second: the order state was last touched in. */
+static unsigned long touch_of(int which, const void *val)
+{
+	return which == 0 ? ((const struct proc *)val)->touch
+	     : which == 1 ? ((const struct session *)val)->touch
+			  : (unsigned long)((const struct message *)val)->seq;
+}
+
 static void collect(const char *key, size_t klen, void *val, void *arg)
 {
 	struct sweep *sw = arg;
-	time_t last;
-	if (sw->which == 0)
-		last = ((struct proc *)val)->last;
-	else if (sw->which == 1)
-		last = ((struct session *)val)->last;
-	else
-		last = ((struct message *)val)->last_seen;
-	if (last >= sw->limit)
+	if (last_of(sw->which, val) >= sw->limit)
 		return;
 	buf_add(&sw->keys, &klen, sizeof klen);
 	buf_add(&sw->keys, key, klen);
 	sw->n++;
 }
 
+static void remember_closed(struct tracker *t, const char *k, size_t klen, enum closed_why why)
+{
+	if (!t->closed)
+		t->closed = xcalloc(CLOSED_KEPT, sizeof *t->closed);
+	uint64_t h = ht_key_hash(k, klen);
+	t->closed[h % CLOSED_KEPT] = (h & ~(uint64_t)3) | why;
+}
+
+enum closed_why trk_session_closed_why(const struct tracker *t, const char *key, size_t n)
+{
+	if (!t->closed)
+		return 0;
+	uint64_t h = ht_key_hash(key, n), e = t->closed[h % CLOSED_KEPT];
+	return e && (e & ~(uint64_t)3) == (h & ~(uint64_t)3) ? (enum closed_why)(e & 3) : 0;
+}
+
+/* Close one entry of table which, by key. */
+static void close_one(struct tracker *t, int which, struct hashtab *ht, const char *k,
+		      size_t klen, enum closed_why why)
+{
+	if (which == 0) {
+		trk_proc_free(ht_remove(ht, k, klen));
+	} else if (which == 1) {
+		struct session *s = ht_remove(ht, k, klen);
+		remember_closed(t, k, klen, why);
+		trk_session_close(t, s, NULL);
+		trk_session_free(s);
+	} else {
+		struct message *m = ht_get(ht, k, klen);
+		trk_detach(m);
+		trk_complete(t, m);
+	}
+}
+
+static struct hashtab *table(struct tracker *t, int which)
+{
+	return which == 0 ? t->procs : which == 1 ? t->sessions : t->msgs;
+}
+
+static void sweep_keys(struct tracker *t, int which, struct sweep *sw, enum closed_why why)
+{
+	size_t off = 0;
+	for (size_t i = 0; i < sw->n; i++) {
+		size_t klen;
+		memcpy(&klen, sw->keys.p + off, sizeof klen);
+		off += sizeof klen;
+		close_one(t, which, table(t, which), sw->keys.p + off, klen, why);
+		off += klen;
+	}
+}
+
 void trk_sweep_table(struct tracker *t, int which, time_t idle)
 {
 	struct sweep sw = { .limit = t->clock.now - idle, .which = which };
 	buf_init(&sw.keys);
-	struct hashtab *ht = which == 0 ? t->procs : which == 1 ? t->sessions : t->msgs;
-	ht_foreach(ht, collect, &sw);
-	size_t off = 0;
-	for (size_t i = 0; i < sw.n; i++) {
-		size_t klen;
-		memcpy(&klen, sw.keys.p + off, sizeof klen);
-		off += sizeof klen;
-		const char *k = sw.keys.p + off;
-		off += klen;
-		if (which == 0) {
-			trk_proc_free(ht_remove(ht, k, klen));
-		} else if (which == 1) {
-			struct session *s = ht_remove(ht, k, klen);
-			trk_session_close(t, s, NULL);
-			trk_session_free(s);
-		} else {
-			struct message *m = ht_get(ht, k, klen);
-			trk_detach(m);
-			trk_complete(t, m);
-		}
-	}
+	ht_foreach(table(t, which), collect, &sw);
+	sweep_keys(t, which, &sw, CLOSED_IDLE);
 	buf_free(&sw.keys);
 }
 
-/* Past MAX_OPEN entries (a flood of sessions that never disconnect, a
- * log that starts mid-queue), close the idlest: halve the idle time
- * allowed until the table is back under the limit. */
-static void bound(struct tracker *t, int which, struct hashtab *ht, time_t idle)
+/* Every entry of a table with when it was last touched, to close the
+ * least recently touched first. */
+struct aged {
+	time_t last;
+	unsigned long touch;
+	size_t off;		/* of its key length and key in keys */
+};
+
+struct ages {
+	struct aged *v;
+	size_t n;
+	struct buf keys;
+	int which;
+};
+
+static void collect_aged(const char *key, size_t klen, void *val, void *arg)
 {
-	while (ht_count(ht) > MAX_OPEN && idle > 0) {
-		size_t before = ht_count(ht);
-		idle /= 2;
-		trk_sweep_table(t, which, idle);
-		t->evicted += before - ht_count(ht);
+	struct ages *a = arg;
+	a->v[a->n++] = (struct aged){ last_of(a->which, val), touch_of(a->which, val), a->keys.n };
+	buf_add(&a->keys, &klen, sizeof klen);
+	buf_add(&a->keys, key, klen);
+}
+
+static int cmp_aged(const void *x, const void *y)
+{
+	const struct aged *a = x, *b = y;
+	if (a->last != b->last)
+		return a->last < b->last ? -1 : 1;
+	return a->touch < b->touch ? -1 : a->touch > b->touch;
+}
+
+/* Close the entries idle longest, and of those idle as long the least
+ * recently touched, until the table holds at most target. */
+static void close_least_recent(struct tracker *t, int which, struct hashtab *ht, size_t target)
+{
+	struct ages a = { .v = xcalloc(ht_count(ht) + 1, sizeof *a.v), .which = which };
+	buf_init(&a.keys);
+	ht_foreach(ht, collect_aged, &a);
+	qsort(a.v, a.n, sizeof *a.v, cmp_aged);
+	for (size_t i = 0; i < a.n && ht_count(ht) > target; i++) {
+		size_t klen;
+		memcpy(&klen, a.keys.p + a.v[i].off, sizeof klen);
+		close_one(t, which, ht, a.keys.p + a.v[i].off + sizeof klen, klen,
+			  CLOSED_UNDER_LOAD);
 	}
-	if (ht_count(ht) > MAX_OPEN) {	/* all in the same second */
-		size_t before = ht_count(ht);
-		trk_sweep_table(t, which, -1);
-		t->evicted += before - ht_count(ht);
-	}
+	buf_free(&a.keys);
+	free(a.v);
+}
+
+/* Past MAX_OPEN entries (a flood of sessions that never disconnect, a
+ * log that starts mid-queue), close the idlest - the longest idle, and
+ * within a second the least recently touched - down to three quarters of
+ * the limit, so a flood sorts the table once every MAX_OPEN / 4 entries,
+ * not at every sweep. */
+static void bound(struct tracker *t, int which, struct hashtab *ht)
+{
+	size_t before = ht_count(ht);
+	if (before <= MAX_OPEN)
+		return;
+	close_least_recent(t, which, ht, MAX_OPEN - MAX_OPEN / 4);
+	t->evicted += before - ht_count(ht);
 }
 
 void trk_sweep(struct tracker *t)
@@ -84,9 +173,9 @@ void trk_sweep(struct tracker *t)
 	trk_sweep_table(t, 0, PROC_IDLE);
 	trk_sweep_table(t, 1, SESSION_IDLE);
 	trk_sweep_table(t, 2, MESSAGE_IDLE);
-	bound(t, 0, t->procs, PROC_IDLE);
-	bound(t, 1, t->sessions, SESSION_IDLE);
-	bound(t, 2, t->msgs, MESSAGE_IDLE);
+	bound(t, 0, t->procs);
+	bound(t, 1, t->sessions);
+	bound(t, 2, t->msgs);
 }
 
 unsigned long tracker_evicted(const struct tracker *t)
