@@ -141,6 +141,29 @@ void ls_spool_free(void)
 	nspooled = 0;
 }
 
+/* Binary, not a damaged text log: NUL bytes, and the rest of the block is
+ * not text - no line break, or more than one byte in 16 a control
+ * character other than TAB, CR, LF, FF and ESC.  A log cut by a crash
+ * holds runs of zeros between its lines; its other bytes are text, and
+ * its lines are read (syslog.c skips the zeros). */
+static bool looks_binary(const unsigned char *p, size_t n)
+{
+	if (!memchr(p, '\0', n))
+		return false;
+	size_t text = 0, controls = 0;
+	bool newline = false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = p[i];
+		if (c == '\0')
+			continue;
+		text++;
+		newline |= c == '\n';
+		if (c < 0x20 && c != '\t' && c != '\r' && c != '\n' && c != '\f' && c != 0x1b)
+			controls++;
+	}
+	return !newline || controls * 16 > text;
+}
+
 struct linesrc *ls_open(const char *path, struct buf *why)
 {
 	struct linesrc *ls = xcalloc(1, sizeof *ls);
@@ -192,7 +215,7 @@ struct linesrc *ls_open(const char *path, struct buf *why)
 		ls->zs.next_in = ls->in;
 		ls->zs.avail_in = (uInt)ls->in_len;
 	} else {
-		ls->binary = memchr(ls->in, '\0', ls->in_len) != NULL;
+		ls->binary = looks_binary(ls->in, ls->in_len);
 	}
 	return ls;
 }

@@ -203,7 +203,7 @@ static bool reader_open(struct maillog *ml, struct reader *rd, size_t id,
 	st->gzip = ls_is_gzip(rd->ls);
 	st->mtime = ls_mtime(rd->ls);
 	if (ls_looks_binary(rd->ls)) {
-		fail(ml, st, "binary data (NUL bytes in the first block): not a text mail log");
+		fail(ml, st, "binary data (NUL and control bytes in the first block, not lines of text): not a text mail log");
 		ls_close(rd->ls);
 		rd->ls = NULL;
 		return false;

@@ -208,6 +208,18 @@ bool syslog_parse(struct syslog_ctx *ctx, struct span line,
 	const char *p = line.p, *end = line.p + line.n;
 	size_t n;
 	rec->usec = -1;
+	/* A crash leaves zeros where the file system had allocated blocks
+	 * not yet written: the line the log wrote next starts after them. */
+	while (p < end && *p == '\0')
+		p++;
+	if (p == end && p != line.p) {
+		*why = "only NUL bytes (a damaged log)";
+		return false;
+	}
+	if (memchr(p, '\0', (size_t)(end - p))) {
+		*why = "NUL bytes inside the line (a damaged log)";
+		return false;
+	}
 	if (p < end && *p == '<') {	/* PRI, RFC 5424 section 6.2.1 */
 		const char *q = p + 1;
 		while (q < end && isdigit((unsigned char)*q) && q - p < 5)
