@@ -442,6 +442,8 @@ static void packet(struct capture_reader *cr, int dlt, const struct pcap_pkthdr 
 static ssize_t src_read(void *cookie, char *buf, size_t size)
 {
 	long n = ls_read(cookie, buf, size);
+	if (n < 0)
+		errno = EIO;	/* what went wrong is the line source's (ls_error) */
 	return n < 0 ? -1 : (ssize_t)n;
 }
 
@@ -540,10 +542,17 @@ bool capture_pump(struct capture_reader *cr, time_t until)
 			return true;
 	}
 	if (rc == PCAP_ERROR) {
-		char why[PCAP_ERRBUF_SIZE + 128];
+		/* a read that failed below libpcap (truncated or corrupt gzip,
+		 * an I/O error) says why in the line source, not in errno */
+		char below[256];
+		snprintf(below, sizeof below, "%s", ls_error(cr->ls) ? ls_error(cr->ls) : "");
+		char *lines = strstr(below, "; the lines before it were read");
+		if (lines)
+			*lines = '\0';	/* said below, in frames */
+		char why[PCAP_ERRBUF_SIZE + 256];
 		snprintf(why, sizeof why, "capture cut or damaged after frame %llu (%s); "
-			 "the frames before it were read",
-			 (unsigned long long)cr->frame, pcap_geterr(cr->pc));
+			 "the frames before it were read", (unsigned long long)cr->frame,
+			 below[0] ? below : pcap_geterr(cr->pc));
 		fail(cr, why);
 	}
 	/* The capture's connections end with it. */
