@@ -4,6 +4,7 @@
  * time a sample fills, its level rises by one and half of it goes, so what
  * stays is spread evenly over the whole capture. */
 #include "learn.h"
+#include "../ingest/fields.h"
 #include "join.h"	/* JOIN_WINDOW: the slack a rival offset must lie beyond */
 #include "../util/addr.h"
 #include "../util/hashtab.h"
@@ -53,6 +54,9 @@ struct learn {
 	unsigned long npairs, pair_best, pair_work;
 	struct fine *fine;
 	size_t nfine, capfine;
+	/* exact matches not taken: a queue ID not of its MTA's form, an
+	 * offset beyond --skew-max */
+	unsigned long odd_form, too_far;
 	long offset;
 	bool fixed, precise;
 	struct join_slack slack;
@@ -318,6 +322,23 @@ static void observe_pairs(struct learn *lr, const struct message *m)
 	}
 }
 
+/* An exact match counts only when its queue ID has the form its MTA
+ * writes (a reply "queued as" anything else, from any server, is not
+ * proof) and its offset is within --skew-max: a few bogus matches must
+ * not move the capture clock by a year. */
+static bool exact_ok(struct learn *lr, const char *qid, enum ev_mta mta, long offset)
+{
+	if (!qid_of_form(span_from(qid), mta)) {
+		lr->odd_form++;
+		return false;
+	}
+	if (offset > lr->bound || offset < -lr->bound) {
+		lr->too_far++;
+		return false;
+	}
+	return true;
+}
+
 void learn_observe(struct learn *lr, const struct message *m)
 {
 	static int one = 1;
@@ -325,7 +346,8 @@ void learn_observe(struct learn *lr, const struct message *m)
 		return;
 	observe_pairs(lr, m);
 	const struct xkey *x = xkey_get(lr, m->qid);
-	if (x && m->has_inbound && !m->inbound.local) {
+	if (x && m->has_inbound && !m->inbound.local &&
+	    exact_ok(lr, m->qid, m->mta, (long)(x->first - m->inbound.ts))) {
 		char hk[300], hs[400];
 		host_key(m, hk, sizeof hk);
 		/* smtpd logs "client=" when MAIL FROM makes the queue file */
@@ -338,7 +360,7 @@ void learn_observe(struct learn *lr, const struct message *m)
 	for (size_t i = 0; i < m->ndl; i++) {
 		const struct xkey *d = xkey_get(lr, m->dl[i].next_qid);
 		/* the delivery is logged at the end of the transaction */
-		if (d) {
+		if (d && exact_ok(lr, m->dl[i].next_qid, MTA_UNKNOWN, (long)(d->last - m->dl[i].ts))) {
 			sample(lr, (long)(d->last - m->dl[i].ts));
 			sample_fine(lr, d, &m->dl[i], false);
 		}
@@ -536,6 +558,11 @@ void learn_describe(const struct learn *lr, char *b, size_t bl)
 	if (lr->precise)
 		snprintf(fine, sizeof fine, "; %+.3f s +- %.3f s from %zu sub-second stamps",
 			 (double)lr->slack.off_us / 1e6, (double)lr->slack.line_us / 1e6, lr->nfine);
-	snprintf(b, bl, "%s%s, %zu exact matches%s", lr->how ? lr->how : "no exact match: assumed 0",
-		 pairs, lr->nsamples, fine);
+	char refused[160] = "";
+	if (lr->odd_form || lr->too_far)
+		snprintf(refused, sizeof refused, " (not taken: %lu with a queue ID not of its "
+			 "MTA's form, %lu beyond --skew-max %ld s)", lr->odd_form, lr->too_far,
+			 lr->bound);
+	snprintf(b, bl, "%s%s, %zu exact matches%s%s", lr->how ? lr->how : "no exact match: assumed 0",
+		 pairs, lr->nsamples, refused, fine);
 }

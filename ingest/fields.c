@@ -127,6 +127,56 @@ bool qid_split(struct span msg, struct span *qid, struct span *rest)
 	return true;
 }
 
+static bool postfix_short(struct span q)
+{
+	if (q.n < 6 || q.n > 16)
+		return false;
+	for (size_t i = 0; i < q.n; i++)
+		if (!isdigit((unsigned char)q.p[i]) && !(q.p[i] >= 'A' && q.p[i] <= 'F'))
+			return false;
+	return true;
+}
+
+static bool postfix_long(struct span q)
+{
+	if (q.n < 12 || q.n > 24)
+		return false;
+	size_t zs = 0;
+	for (size_t i = 0; i < q.n; i++) {
+		char c = q.p[i];
+		if (c == 'z') {
+			zs++;
+			continue;
+		}
+		/* base 52: digits and letters but the vowels (and z) */
+		if (!isalnum((unsigned char)c) || strchr("AEIOUaeiou", c))
+			return false;
+	}
+	return zs == 1;
+}
+
+static bool sendmail_qid(struct span q)
+{
+	if (q.n != 14)
+		return false;
+	for (size_t i = 0; i < q.n; i++)
+		if (!isalnum((unsigned char)q.p[i]))
+			return false;
+	return true;
+}
+
+bool qid_of_form(struct span qid, enum ev_mta mta)
+{
+	switch (mta) {
+	case MTA_POSTFIX:
+		return postfix_short(qid) || postfix_long(qid);
+	case MTA_SENDMAIL:
+		return sendmail_qid(qid);
+	default:
+		return postfix_short(qid) || postfix_long(qid) || sendmail_qid(qid);
+	}
+}
+
 struct span reply_next_qid(struct span reply)
 {
 	long at = span_find(reply, "queued as ");

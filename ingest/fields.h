@@ -2,6 +2,7 @@
  * "key=value, key=value" lists, NAME[ADDR]:PORT peers, queue IDs. */
 #ifndef TW_FIELDS_H
 #define TW_FIELDS_H
+#include "../model/evidence.h"	/* enum ev_mta */
 #include "../util/buf.h"
 
 /* Iterate "k=v, k=v" items.  A value starting with '<' runs to its '>'
@@ -24,6 +25,13 @@ bool sm_relay_parse(struct span s, struct span *name, struct span *addr);
  * hex, long ones (enable_long_queue_ids) base 52 with a 'z' separator;
  * Sendmail's are 14 base-60 characters. */
 bool qid_split(struct span msg, struct span *qid, struct span *rest);
+
+/* Is qid of a form its MTA writes?  Postfix: short IDs, 6 to 16 upper-case
+ * hex digits (src/global/mail_queue.h); long IDs, 12 to 24 characters of
+ * digits and consonants with one 'z' between the time and the inode
+ * (enable_long_queue_ids).  Sendmail: 14 letters and digits
+ * (sendmail/queue.c, assign_queueid).  MTA_UNKNOWN: any of these. */
+bool qid_of_form(struct span qid, enum ev_mta mta);
 
 /* "queued as X" (Postfix, RFC 3030 BDAT too), "X Message accepted for
  * delivery" (Sendmail), "ok id=X" is not taken (Exim ids are not queue

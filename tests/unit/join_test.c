@@ -127,12 +127,63 @@ static void test_offset_fixed_and_bounded(void **state)
 	learn_free(lr);
 }
 
+/* A capture message naming queue ID qid (the server's "queued as"), seen
+ * at ts, and the log's arrival of the message with that queue ID at lts. */
+static void exact(struct learn *lr, const char *qid, time_t ts, time_t lts)
+{
+	struct smtp_connection c;
+	memset(&c, 0, sizeof c);
+	snprintf(c.client, sizeof c.client, "10.0.0.1");
+	snprintf(c.server, sizeof c.server, "10.1.0.1");
+	c.sport = 25;
+	c.first_ts = ts;
+	c.last_ts = ts + 1;
+	struct message *cm = message_new(span_from("10.1.0.1"), SPAN_NULL, span_from(qid),
+					 MTA_UNKNOWN, ts);
+	learn_record(lr, cm, &c);
+	message_free(cm);
+	struct message *m = message_new(span_from("mx"), span_from("postfix"), span_from(qid),
+					MTA_POSTFIX, lts);
+	m->has_inbound = true;
+	m->inbound.source = SRC_LOG;
+	m->inbound.peer_ip = xstrdup("10.0.0.1");
+	m->inbound.ts = lts;
+	learn_observe(lr, m);
+	message_free(m);
+}
+
+/* Exact matches are the strongest evidence of the offset, so they must be
+ * what they claim: a queue ID of the form Postfix writes, and an offset
+ * within --skew-max.  Two bogus "queued as" replies a year away used to
+ * set the offset to -31,536,010 s. */
+static void test_exact_matches_are_checked(void **state)
+{
+	(void)state;
+	struct learn *lr = learn_new();
+	exact(lr, "9BB0A114197", 100000 + 40, 100000);		/* real: +40 s */
+	exact(lr, "1E63211C03B", 100500 + 40, 100500);
+	exact(lr, "0A3D010E241", 100000 - 31536010, 100000);	/* a year off: */
+	exact(lr, "20CE910E241", 100700 - 31536010, 100700);	/* the median, */
+	exact(lr, "30DF0A0E352", 100900 - 31536010, 100900);	/* unchecked */
+	exact(lr, "hello", 100000 - 31536010, 100000);		/* not a queue ID */
+	exact(lr, "AAAAAAAAAAAAAAAAAAAA", 100000 + 600, 100000);	/* too long for hex */
+	learn_settle(lr, false, 0);
+	assert_int_equal(learn_offset(lr), 40);
+	char how[400];
+	learn_describe(lr, how, sizeof how);
+	assert_non_null(strstr(how, "2 exact matches"));
+	assert_non_null(strstr(how, "3 beyond --skew-max 900 s"));
+	assert_non_null(strstr(how, "2 with a queue ID not of its MTA's form"));
+	learn_free(lr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_idlist_window),
 		cmocka_unit_test(test_offset_from_pairs),
 		cmocka_unit_test(test_offset_fixed_and_bounded),
+		cmocka_unit_test(test_exact_matches_are_checked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
