@@ -57,6 +57,8 @@ struct capture_reader {
 	struct capture_stats *st;
 	uint64_t frame;
 	time_t now;
+	time_t good_ts;		/* the last frame with a possible stamp */
+	long good_usec;
 	size_t ooo_total;	/* out-of-order bytes held over all flows */
 	bool prefetch;		/* read and decompress on a second thread */
 	struct flow *last;	/* the flow of the last segment, or NULL */
@@ -377,6 +379,19 @@ static void packet(struct capture_reader *cr, int dlt, const struct pcap_pkthdr 
 {
 	struct capture_stats *st = cr->st;
 	time_t ts = hdr->ts.tv_sec;
+	long usec = (long)hdr->ts.tv_usec;
+	/* A stamp no capture was made at (0, negative, 0xffffffff - 2106, a
+	 * microsecond field of a second or more) would put a connection's end
+	 * before its start: the frame keeps the previous frame's time. */
+	if (ts < CAP_TS_MIN || ts > CAP_TS_MAX || usec < 0 || usec >= 1000000) {
+		if (!st->bad_ts++)
+			st->bad_ts_frame = cr->frame;
+		ts = cr->good_ts;
+		usec = cr->good_usec;
+	} else {
+		cr->good_ts = ts;
+		cr->good_usec = usec;
+	}
 	cr->now = ts;
 	if (!st->first_ts)
 		st->first_ts = ts;
@@ -419,7 +434,7 @@ static void packet(struct capture_reader *cr, int dlt, const struct pcap_pkthdr 
 		f = flow_new(cr, &t, src_client, cr->frame, ts);
 		if (!f)
 			return;
-		f->c.first_usec = (long)hdr->ts.tv_usec;
+		f->c.first_usec = usec;
 	}
 	cr->last = f;
 	st->used++;
@@ -430,7 +445,7 @@ static void packet(struct capture_reader *cr, int dlt, const struct pcap_pkthdr 
 	segment(f, dir, &t, cr->frame, ts);
 	f->last = ts;
 	f->c.last_ts = ts;
-	f->c.last_usec = (long)hdr->ts.tv_usec;
+	f->c.last_usec = usec;
 	f->c.last_frame = cr->frame;
 	if (f->c.saw_rst || (f->h[0].fin && f->h[1].fin))
 		flow_close(cr, f);
@@ -469,6 +484,8 @@ bool capture_open(struct capture_reader *cr, const char *path, int file_id,
 	cr->st = st;
 	cr->file_id = file_id;
 	cr->frame = 0;
+	cr->good_ts = 0;
+	cr->good_usec = 0;
 	cr->last = NULL;
 	cr->pc = NULL;
 	cr->ls = NULL;
@@ -538,7 +555,7 @@ bool capture_pump(struct capture_reader *cr, time_t until)
 		packet(cr, cr->dlt, hdr, data);
 		if (cr->frame % 65536 == 0)
 			close_idle(cr, cr->now - CAP_IDLE);
-		if (hdr->ts.tv_sec > until)
+		if (cr->now > until)
 			return true;
 	}
 	if (rc == PCAP_ERROR) {

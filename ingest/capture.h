@@ -9,6 +9,9 @@
 #include <time.h>
 
 #define CAP_MAX_PORTS 16
+/* Stamps a capture can have: 1990-01-01 to 2099-12-31 (UTC). */
+#define CAP_TS_MIN 631152000
+#define CAP_TS_MAX 4102444799
 #define CAP_MAX_OOO_BYTES (256 * 1024)	/* out-of-order data kept per direction */
 #define CAP_MAX_OOO_TOTAL (64 * 1024 * 1024)	/* ... and over all flows */
 #define CAP_MAX_FLOWS 16384	/* concurrent; past it the silent ones close */
@@ -38,6 +41,8 @@ struct capture_stats {
 	unsigned long snapped;		/* TCP data cut by the snap length */
 	unsigned long flows, flows_dropped;	/* dropped: closed early at the limit */
 	unsigned long ooo_overflows;	/* holes given up on for lack of room */
+	unsigned long bad_ts;		/* frames stamped when no capture was made */
+	uint64_t bad_ts_frame;		/* ... the first of them */
 	time_t first_ts, last_ts;
 	char sha256[65];		/* of the bytes as stored, "" if not read whole */
 	uint64_t bytes_in;
