@@ -89,10 +89,16 @@ void capconn_tls(const struct smtp_connection *c, struct tls_state *t, char *bas
 				 (unsigned long long)s->starttls_reply_frame);
 		} else {
 			t->stripped = TRI_NO;
-			snprintf(basis, basislen, "plaintext SMTP in the capture: %s",
-				 s->starttls_offered ? "STARTTLS was offered but not used"
-				 : s->ehlo_replied ? "the server did not offer STARTTLS"
-				 : "no EHLO exchange was seen");
+			if (smtp_client_side_only(s))
+				snprintf(basis, basislen, "plaintext SMTP from the client in the "
+					 "capture, which holds the client's side only (%lu commands, no "
+					 "byte from the server)", s->commands);
+			else
+				snprintf(basis, basislen, "plaintext SMTP in the capture: %s",
+					 s->starttls_offered ? "STARTTLS was offered but not used"
+					 : s->ehlo_replied ? "the server did not offer STARTTLS"
+					 : s->ehlo_name ? "EHLO was sent, its reply is not in the capture"
+					 : "no EHLO exchange was seen");
 		}
 	}
 	if (o->client_hello) {
@@ -149,6 +155,9 @@ void capconn_messages(const struct smtp_connection *c, message_fn emit, void *ar
 		if (sm->in_tls)
 			continue;
 		struct message *m = record(c, sm->qid);
+		if (sm->unanswered)
+			m->note = xstrdup("seen from the client's side only: the message was sent; "
+					  "whether the server accepted it is not in the capture");
 		m->first_seen = sm->ts ? sm->ts : c->first_ts;
 		m->from = xstrdup_or_null(sm->from);
 		m->message_id = xstrdup_or_null(sm->message_id);

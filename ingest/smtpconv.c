@@ -51,6 +51,11 @@ void smtp_conv_free(struct smtp_conv *s)
 	memset(s, 0, sizeof *s);
 }
 
+bool smtp_client_side_only(const struct smtp_conv *s)
+{
+	return s->bytes_s == 0 && s->replies == 0 && s->commands > 0;
+}
+
 bool smtp_looks_like_banner(const uint8_t *p, size_t n)
 {
 	return n >= 4 && p[0] == '2' && p[1] == '2' && p[2] == '0' && (p[3] == ' ' || p[3] == '-');
@@ -110,15 +115,17 @@ static void finish_message(struct smtp_conv *s, int code, struct span text, uint
 		return;
 	s->cur->reply_code = code;
 	s->cur->end_frame = frame;
-	s->cur->qid = span_dup(reply_next_qid(text));
-	if (code / 100 == 2 && s->nmsgs < SMTP_MAX_MESSAGES) {
+	s->cur->qid = text.n ? span_dup(reply_next_qid(text)) : NULL;
+	s->cur->unanswered = code == 0;
+	bool keep = code / 100 == 2 || code == 0;
+	if (keep && s->nmsgs < SMTP_MAX_MESSAGES) {
 		if (s->nmsgs == s->capmsgs) {
 			s->capmsgs = s->capmsgs ? s->capmsgs * 2 : 4;
 			s->msgs = xrealloc(s->msgs, s->capmsgs * sizeof *s->msgs);
 		}
 		s->msgs[s->nmsgs++] = *s->cur;
 	} else {
-		if (code / 100 == 2)
+		if (keep)
 			s->msgs_dropped++;
 		msg_free(s->cur);
 	}
@@ -141,6 +148,11 @@ static void client_line(struct smtp_conv *s, const char *line, size_t n, uint64_
 		if (n == 1 && line[0] == '.') {
 			s->in_data = false;
 			push_cmd(s, CMD_DATA_END);
+			/* No byte of the server's side so far: a capture of the
+			 * client's side only.  The message was sent, in
+			 * plaintext; whether it was accepted cannot be seen. */
+			if (smtp_client_side_only(s))
+				finish_message(s, 0, SPAN_NULL, frame);
 			return;
 		}
 		if (!s->in_headers || !s->cur)
@@ -185,6 +197,12 @@ static void client_line(struct smtp_conv *s, const char *line, size_t n, uint64_
 		rcpt_add(s, path_arg(line, n, 8));
 	} else if (verb_is(line, n, "DATA")) {
 		push_cmd(s, CMD_DATA);
+		/* the client waits for 354 (RFC 5321 4.1.1.4); with no server
+		 * side in the capture, what follows is the message */
+		if (smtp_client_side_only(s)) {
+			s->in_data = true;
+			s->in_headers = true;
+		}
 	} else if (verb_is(line, n, "BDAT")) {
 		/* "BDAT size [LAST]": size bytes follow at once (RFC 3030 2) */
 		char num[24];

@@ -20,8 +20,9 @@ struct smtp_msg {
 	size_t nrcpt;
 	uint64_t first_frame, end_frame;
 	time_t ts;
-	int reply_code;		/* reply to the end of data */
+	int reply_code;		/* reply to the end of data, 0: none seen */
 	bool in_tls;		/* sent after STARTTLS: not visible */
+	bool unanswered;	/* the capture holds none of the server's side */
 };
 
 struct line_buf {
@@ -79,6 +80,9 @@ void smtp_conv_data(struct smtp_conv *s, bool from_client, const uint8_t *p, siz
 		    uint64_t frame, time_t ts);
 /* A hole in one direction's stream (lost segments): resynchronise. */
 void smtp_conv_gap(struct smtp_conv *s, bool from_client, uint64_t bytes);
+/* Only the client's side is in the capture: commands, no byte from the
+ * server (a capture behind asymmetric routing, or filtered). */
+bool smtp_client_side_only(const struct smtp_conv *s);
 /* Does a server's first payload look like an SMTP banner ("220 ", "220-")? */
 bool smtp_looks_like_banner(const uint8_t *p, size_t n);
 
