@@ -27,8 +27,9 @@ for t in maillog capture smtp received rules; do
     > "$O/$t.log" 2>&1
   st=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$O/$t.log")
+  cov=$(grep -o 'cov: [0-9]*' "$O/$t.log" | tail -1 | sed 's/cov: //')
   if [ "$st" = 0 ]; then
-    pass=$((pass + 1)); echo "ok    fuzz_$t: ${runs:-?} inputs in ${S}s, no finding"
+    pass=$((pass + 1)); echo "ok    fuzz_$t: ${runs:-?} inputs in ${S}s, ${cov:-?} edges covered, no finding"
   else
     fail=$((fail + 1)); echo "FAIL  fuzz_$t (exit $st): see $O/$t.log"
     grep -m5 -E 'ERROR|SUMMARY|Test unit written' "$O/$t.log" | sed 's/^/      /'
