@@ -2,7 +2,8 @@
 # Peak resident memory under floods that must stay bounded (issue
 # "Hostile input"): a capture of a million half-open connections and a log
 # of a million smtpd sessions that never disconnect, spread over 17
-# minutes and all within one second.  Needs python3 and GNU
+# minutes and all within one second, and open messages with 60 KiB
+# Message-IDs.  Needs python3 and GNU
 # time.  Prints one line each.
 set -e
 cd "$(dirname "$0")/.."
@@ -24,7 +25,13 @@ for i in range(1000000):
 PY
 awk 'BEGIN { for (i = 0; i < 1000000; i++) printf "Nov 28 10:%02d:%02d mx postfix/smtpd[%d]: connect from h%d.example[10.%d.%d.%d]\n", int(i/60000)%60, int(i/1000)%60, i+1000, i, int(i/65536)%256, int(i/256)%256, i%256 }' > "$d/sessions.log"
 awk 'BEGIN { for (i = 0; i < 1000000; i++) printf "Nov 28 10:00:00 mx postfix/smtpd[%d]: connect from h%d.example[10.%d.%d.%d]\n", i+1000, i, int(i/65536)%256, int(i/256)%256, i%256 }' > "$d/one-second.log"
-for f in syn-flood.pcap sessions.log one-second.log; do
+# 2,000 open messages whose Message-IDs are 60 KiB each (a log line's
+# limit is 64 KiB): each keeps 998 bytes of it
+python3 -c 'import sys
+m = "m" * 61440
+for i in range(2000):
+    sys.stdout.write("Nov 28 10:%02d:%02d mx postfix/cleanup[8]: %010X: message-id=<%s%d@x>\n" % (i // 60 % 60, i % 60, 16777216 + i, m, i))' > "$d/long-ids.log"
+for f in syn-flood.pcap sessions.log one-second.log long-ids.log; do
   /usr/bin/time -f "%M %e" -o "$d/t" ./tlswitness -q --format json --tz UTC --year 2026 "$d/$f" > /dev/null
   set -- $(cat "$d/t")
   printf '%-16s %6s MB  peak RSS %6s KiB  %5ss\n' "$f" "$(( $(wc -c < "$d/$f") / 1048576 ))" "$1" "$2"

@@ -258,6 +258,10 @@ static void account(const struct pipeline *p, const struct maillog *ml)
 		fprintf(stderr, "tlswitness: %lu sessions, processes or messages were "
 			"closed early: more than 100000 were open at once\n",
 			tracker_evicted(p->tracker));
+	if (tracker_cut(p->tracker))
+		fprintf(stderr, "tlswitness: %lu fields (Message-IDs, addresses, host names, "
+			"replies) were longer than %d bytes and were cut to it\n",
+			tracker_cut(p->tracker), TRACK_FIELD_MAX);
 	if (p->joining)
 		join_report(p->join, stderr);
 	inputs_report_others(&p->in, stderr);

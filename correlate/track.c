@@ -63,14 +63,14 @@ void tracker_feed(struct tracker *t, const struct evidence *ev)
 		trk_on_local_inbound(t, ev, "pickup");
 		break;
 	case EV_MESSAGE_ID:
-		str_set(&trk_msg_get(t, ev)->message_id, ev->message_id);
+		trk_field(t, &trk_msg_get(t, ev)->message_id, ev->message_id);
 		break;
 	case EV_FROM:
 		if (ev->mta == MTA_SENDMAIL) {
 			trk_on_sendmail_from(t, ev);
 		} else {
 			struct message *m = trk_msg_get(t, ev);
-			str_set(&m->from, ev->from);
+			trk_field(t, &m->from, ev->from);
 			if (ev->nrcpt >= 0)
 				m->nrcpt = ev->nrcpt;
 		}
@@ -189,4 +189,9 @@ void tracker_free(struct tracker *t)
 	buf_free(&t->key);
 	buf_free(&t->last_host_key);
 	free(t);
+}
+
+unsigned long tracker_cut(const struct tracker *t)
+{
+	return t->cut;
 }

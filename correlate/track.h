@@ -9,6 +9,12 @@
 #define TW_TRACK_H
 #include "../model/message.h"
 
+/* What a message keeps of one field the log wrote (a Message-ID, an
+ * address, a host name, a reply): at most a line's worth (RFC 5322 2.1.1:
+ * 998 bytes), so open state costs what the traffic is, not what 64 KiB
+ * lines an attacker writes are. */
+#define TRACK_FIELD_MAX 998
+
 typedef void (*message_fn)(struct message *m, void *arg);
 
 struct tracker;
@@ -19,6 +25,8 @@ void tracker_feed(struct tracker *t, const struct evidence *ev);
 void tracker_finish(struct tracker *t);
 /* Sessions, processes and messages closed early to stay within bounds. */
 unsigned long tracker_evicted(const struct tracker *t);
+/* Fields longer than TRACK_FIELD_MAX bytes, cut to it. */
+unsigned long tracker_cut(const struct tracker *t);
 void tracker_free(struct tracker *t);
 
 #endif

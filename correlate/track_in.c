@@ -122,8 +122,8 @@ void trk_on_connect(struct tracker *t, const struct evidence *ev)
 		trk_session_free(old);
 	}
 	struct session *s = trk_session_get(t, ev, true);
-	str_set(&s->peer_host, ev->peer_host);
-	str_set(&s->peer_ip, ev->peer_ip);
+	trk_field(t, &s->peer_host, ev->peer_host);
+	trk_field(t, &s->peer_ip, ev->peer_ip);
 	s->has_connect = true;
 	s->connect_ev = trk_ref_of(ev);
 	s->connect_ts = ev->ts;
@@ -134,9 +134,9 @@ void trk_on_tls_in(struct tracker *t, const struct evidence *ev)
 {
 	struct session *s = trk_session_get(t, ev, true);
 	if (!s->peer_ip)
-		str_set(&s->peer_ip, ev->peer_ip);
+		trk_field(t, &s->peer_ip, ev->peer_ip);
 	if (!s->peer_host)
-		str_set(&s->peer_host, ev->peer_host);
+		trk_field(t, &s->peer_host, ev->peer_host);
 	tls_state_from_ev(&s->tls, ev);
 	s->has_tls = true;
 	s->tls_ev = trk_ref_of(ev);
@@ -163,7 +163,7 @@ void trk_on_client(struct tracker *t, const struct evidence *ev)
 	struct hop *h = &m->inbound;
 	h->ts = ev->ts;
 	h->usec = ev->usec;
-	trk_hop_set_peer(h, ev);
+	trk_hop_set_peer(t, h, ev);
 	struct session *s = trk_session_get(t, ev, false);
 	if (s) {
 		inherit_session(h, s);
@@ -210,7 +210,7 @@ void trk_on_local_inbound(struct tracker *t, const struct evidence *ev,
 	hop_set_basis(h, "local submission: no network connection");
 	hop_add_ev(h, trk_ref_of(ev));
 	if (ev->from.n)
-		str_set(&m->from, ev->from);
+		trk_field(t, &m->from, ev->from);
 }
 
 /* RFC 3848 transmission types: ESMTPS, ESMTPSA, LMTPS, UTF8SMTPS... */
@@ -225,9 +225,9 @@ void trk_on_sendmail_from(struct tracker *t, const struct evidence *ev)
 {
 	struct message *m = trk_msg_get(t, ev);
 	if (ev->from.n)
-		str_set(&m->from, ev->from);
+		trk_field(t, &m->from, ev->from);
 	if (ev->message_id.n)
-		str_set(&m->message_id, ev->message_id);
+		trk_field(t, &m->message_id, ev->message_id);
 	if (ev->nrcpt >= 0)
 		m->nrcpt = ev->nrcpt;
 	m->has_inbound = true;
@@ -238,11 +238,11 @@ void trk_on_sendmail_from(struct tracker *t, const struct evidence *ev)
 	if (!ev->peer_ip.n) {	/* "relay=root@localhost": local submission */
 		h->local = true;
 		h->network = false;
-		str_set(&h->peer_host, ev->peer_host);
+		trk_field(t, &h->peer_host, ev->peer_host);
 		hop_set_basis(h, "local submission: no network connection");
 		return;
 	}
-	trk_hop_set_peer(h, ev);
+	trk_hop_set_peer(t, h, ev);
 	struct session *s = trk_session_get(t, ev, false);
 	bool match = s && s->has_tls &&
 		     (!s->peer_ip || span_eq(ev->peer_ip, s->peer_ip));

@@ -65,7 +65,7 @@ void trk_on_tls_fail(struct tracker *t, const struct evidence *ev)
 		struct proc *p = trk_proc_get(t, ev);
 		p->has_fail = true;
 		p->fail_ev = trk_ref_of(ev);
-		str_set(&p->fail_text, ev->detail);
+		trk_field(t, &p->fail_text, ev->detail);
 		trk_conn_clear(&p->cur);	/* the next connection is a new one */
 		return;
 	}
@@ -220,11 +220,11 @@ static void add_delivery(struct tracker *t, struct message *m,
 	h->ts = ev->ts;
 	h->usec = ev->usec;
 	h->local = local;
-	str_set(&h->rcpt, rcpt);
-	str_set(&h->status, ev->status);
-	str_set(&h->dsn, ev->dsn);
+	trk_field(t, &h->rcpt, rcpt);
+	trk_field(t, &h->status, ev->status);
+	trk_field(t, &h->dsn, ev->dsn);
 	str_set(&h->next_qid, ev->next_qid);
-	trk_hop_set_peer(h, ev);
+	trk_hop_set_peer(t, h, ev);
 	if (local) {
 		h->network = false;
 		char b[200];
@@ -288,11 +288,11 @@ void trk_on_to(struct tracker *t, const struct evidence *ev)
 				h->usec = prev->usec;
 				h->sess_start = prev->sess_start;
 				h->sess_start_usec = prev->sess_start_usec;
-				str_set(&h->rcpt, one);
+				trk_field(t, &h->rcpt, one);
 				h->status = xstrdup_or_null(prev->status);
 				h->dsn = xstrdup_or_null(prev->dsn);
 				h->next_qid = xstrdup_or_null(prev->next_qid);
-				trk_hop_set_peer(h, ev);
+				trk_hop_set_peer(t, h, ev);
 				tls_state_copy(&h->tls, &prev->tls);
 				h->pending = prev->pending;
 				h->epoch = prev->epoch;

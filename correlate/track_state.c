@@ -215,10 +215,22 @@ struct message *trk_msg_get(struct tracker *t, const struct evidence *ev)
 	return m;
 }
 
-void trk_hop_set_peer(struct hop *h, const struct evidence *ev)
+void trk_field(struct tracker *t, char **dst, struct span s)
 {
-	str_set(&h->peer_host, ev->peer_host);
-	str_set(&h->peer_ip, ev->peer_ip);
+	if (s.n > FIELD_MAX) {
+		size_t n = FIELD_MAX;
+		while (n > 0 && ((unsigned char)s.p[n] & 0xc0) == 0x80)
+			n--;	/* not inside a UTF-8 sequence */
+		s.n = n;
+		t->cut++;
+	}
+	str_set(dst, s);
+}
+
+void trk_hop_set_peer(struct tracker *t, struct hop *h, const struct evidence *ev)
+{
+	trk_field(t, &h->peer_host, ev->peer_host);
+	trk_field(t, &h->peer_ip, ev->peer_ip);
 	h->peer_port = ev->peer_port;
 	h->network = !h->local && !addr_is_loopback(h->peer_ip);
 }

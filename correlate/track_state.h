@@ -64,6 +64,7 @@ struct epoch_flags {
  * (more restarts ago than any message stays open for) is judged by the
  * oldest one kept. */
 #define EPOCHS_KEPT 256
+#define FIELD_MAX TRACK_FIELD_MAX
 #define CLOSED_KEPT 65536
 enum closed_why { CLOSED_UNDER_LOAD = 1, CLOSED_IDLE = 2 };
 
@@ -82,6 +83,7 @@ struct tracker {
 	struct logclock clock;	/* the logs' clock, for what is idle */
 	unsigned long fed;
 	unsigned long evicted;		/* state closed early for MAX_OPEN */
+	unsigned long cut;		/* fields cut to FIELD_MAX bytes */
 	/* The sessions closed early, as hashes of their keys (low bits: why),
 	 * the last CLOSED_KEPT of them: a line of one later says so instead
 	 * of "the start of this session is not in the log".  Lossy: a newer
@@ -114,7 +116,9 @@ struct hostflags *trk_host_flags_ev(struct tracker *t, const struct evidence *ev
 struct message *trk_msg_lookup(struct tracker *t, const struct evidence *ev);
 struct message *trk_msg_new(struct tracker *t, const struct evidence *ev);
 struct message *trk_msg_get(struct tracker *t, const struct evidence *ev);
-void trk_hop_set_peer(struct hop *h, const struct evidence *ev);
+void trk_hop_set_peer(struct tracker *t, struct hop *h, const struct evidence *ev);
+/* *dst = a copy of s, cut to FIELD_MAX bytes (counted in t->cut). */
+void trk_field(struct tracker *t, char **dst, struct span s);
 void trk_set_pending(struct hostflags *hf, struct hop *h, enum pending_inference what);
 
 /* track_queue.c: the output queue, TLS-logging inference */
