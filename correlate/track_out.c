@@ -205,6 +205,7 @@ static void outbound_tls(struct tracker *t, const struct evidence *ev, struct ho
 		}
 		if (!trk_conn_same(c, &p->cur))	/* most deliveries change nothing */
 			trk_conn_copy(c, &p->cur);
+		c->used = ev->ts;
 	}
 }
 

@@ -28,6 +28,7 @@ struct conn {
 	long tls_usec;
 	char *qid;
 	int conn_use;
+	time_t used;			/* the relays table: last delivery over it */
 };
 
 struct proc {			/* a delivering process: smtp, lmtp, sendmail */

@@ -20,11 +20,16 @@ struct sweep {
 	int which;
 };
 
+/* The tables swept: 0 delivering processes, 1 smtpd sessions, 2 open
+ * messages, 3 the relays' last connections (what a conn_use=N delivery
+ * from the connection cache takes its TLS facts from: smtp(8) keeps a
+ * connection at most smtp_connection_reuse_time_limit, 300 s). */
 static time_t last_of(int which, const void *val)
 {
 	return which == 0 ? ((const struct proc *)val)->last
 	     : which == 1 ? ((const struct session *)val)->last
-			  : ((const struct message *)val)->last_seen;
+	     : which == 2 ? ((const struct message *)val)->last_seen
+			  : ((const struct conn *)val)->used;
 }
 
 /* Within a second: the order state was last touched in. */
@@ -32,7 +37,7 @@ static unsigned long touch_of(int which, const void *val)
 {
 	return which == 0 ? ((const struct proc *)val)->touch
 	     : which == 1 ? ((const struct session *)val)->touch
-			  : (unsigned long)((const struct message *)val)->seq;
+	     : which == 2 ? (unsigned long)((const struct message *)val)->seq : 0;
 }
 
 static void collect(const char *key, size_t klen, void *val, void *arg)
@@ -72,16 +77,20 @@ static void close_one(struct tracker *t, int which, struct hashtab *ht, const ch
 		remember_closed(t, k, klen, why);
 		trk_session_close(t, s, NULL);
 		trk_session_free(s);
-	} else {
+	} else if (which == 2) {
 		struct message *m = ht_get(ht, k, klen);
 		trk_detach(m);
 		trk_complete(t, m);
+	} else {
+		struct conn *c = ht_remove(ht, k, klen);
+		trk_conn_clear(c);
+		free(c);
 	}
 }
 
 static struct hashtab *table(struct tracker *t, int which)
 {
-	return which == 0 ? t->procs : which == 1 ? t->sessions : t->msgs;
+	return which == 0 ? t->procs : which == 1 ? t->sessions : which == 2 ? t->msgs : t->relays;
 }
 
 static void sweep_keys(struct tracker *t, int which, struct sweep *sw, enum closed_why why)
@@ -173,9 +182,11 @@ void trk_sweep(struct tracker *t)
 	trk_sweep_table(t, 0, PROC_IDLE);
 	trk_sweep_table(t, 1, SESSION_IDLE);
 	trk_sweep_table(t, 2, MESSAGE_IDLE);
+	trk_sweep_table(t, 3, PROC_IDLE);
 	bound(t, 0, t->procs);
 	bound(t, 1, t->sessions);
 	bound(t, 2, t->msgs);
+	bound(t, 3, t->relays);
 }
 
 unsigned long tracker_evicted(const struct tracker *t)
