@@ -22,6 +22,13 @@
 #include <string.h>
 
 #define SEEN_MAX 8	/* versions or ciphers listed per domain */
+/* Names kept (recipient domains and sending peers together): past it, a
+ * new name's hops go to its direction's "other" row, so the table's memory
+ * is bounded whatever the input holds. */
+#define DOMAINS_MAX 100000
+/* Rows the text and HTML tables show a direction: the names with the most
+ * hops (then by name), and one row for the rest. */
+#define TABLE_ROWS 200
 
 struct dom {
 	char *name;
@@ -41,6 +48,7 @@ struct domains {
 	struct dom **v;
 	size_t n, cap;
 	unsigned long seq;		/* messages seen */
+	struct dom other[2];		/* [outbound]: names past DOMAINS_MAX */
 };
 
 struct domains *domains_new(void)
@@ -62,6 +70,12 @@ void domains_free(struct domains *d)
 			free(x->seen_c[k]);
 		free(x->name);
 		free(x);
+	}
+	for (int o = 0; o < 2; o++) {
+		for (size_t k = 0; k < d->other[o].nv; k++)
+			free(d->other[o].seen_v[k]);
+		for (size_t k = 0; k < d->other[o].nc; k++)
+			free(d->other[o].seen_c[k]);
 	}
 	free(d->v);
 	ht_free(d->ht, NULL);
@@ -102,6 +116,13 @@ static struct dom *get(struct domains *d, const char *name, bool outbound)
 	struct dom *x = ht_get(d->ht, key, strlen(key));
 	if (x)
 		return x;
+	if (d->n >= DOMAINS_MAX) {
+		x = &d->other[outbound];	/* name NULL: "other" */
+		x->outbound = outbound;
+		if (!x->hops)
+			x->min_bits = -1;
+		return x;
+	}
 	x = xcalloc(1, sizeof *x);
 	x->name = xstrdup(name);
 	x->outbound = outbound;
@@ -187,17 +208,19 @@ static void sorted(struct domains *d)
 		qsort(d->v, d->n, sizeof *d->v, cmp_dom);
 }
 
-void domains_json(struct domains *d, struct buf *b)
+/* One row as a JSON record; x->name NULL: the "other" row of names past
+ * DOMAINS_MAX ("domain": null, "other": true). */
+static void dom_json(struct buf *b, const struct dom *x)
 {
-	sorted(d);
-	for (size_t i = 0; i < d->n; i++) {
-		const struct dom *x = d->v[i];
+	{
 		char a[32], z[32];
 		fmt_iso_utc(x->first, a, sizeof a);
 		fmt_iso_utc(x->last, z, sizeof z);
 		buf_printf(b, "{\"kind\":\"%s\",\"%s\":", x->outbound ? "recipient-domain" : "sending-peer",
 			   x->outbound ? "domain" : "peer");
 		json_str(b, x->name);
+		if (!x->name)
+			buf_adds(b, ",\"other\":true");
 		buf_printf(b, ",\"hops\":%lu,\"messages\":%lu,\"tls\":%lu,\"plaintext\":%lu,"
 			   "\"unknown\":%lu,\"stripped_or_refused\":%lu,\"starttls_offered\":%lu,"
 			   "\"starttls_not_offered\":%lu,\"tls_share\":%.3f,"
@@ -219,58 +242,165 @@ void domains_json(struct domains *d, struct buf *b)
 	}
 }
 
+void domains_json(struct domains *d, struct buf *b)
+{
+	sorted(d);
+	for (int o = 1; o >= 0; o--) {
+		for (size_t i = 0; i < d->n; i++)
+			if (d->v[i]->outbound == (o == 1))
+				dom_json(b, d->v[i]);
+		if (d->other[o].hops)
+			dom_json(b, &d->other[o]);
+	}
+}
+
+/* acc += x: the counts of a row the tables sum into "other". */
+static void dom_add(struct dom *acc, const struct dom *x)
+{
+	acc->hops += x->hops;
+	acc->tls += x->tls;
+	acc->plain += x->plain;
+	acc->unknown += x->unknown;
+	acc->stripped += x->stripped;
+	acc->messages += x->messages;
+	acc->offered += x->offered;
+	acc->not_offered += x->not_offered;
+	for (int c = 0; c < 5; c++)
+		acc->cert[c] += x->cert[c];
+	if (x->first && (!acc->first || x->first < acc->first))
+		acc->first = x->first;
+	if (x->last > acc->last)
+		acc->last = x->last;
+}
+
+static int cmp_hops(const void *a, const void *b)
+{
+	const struct dom *x = *(struct dom *const *)a, *y = *(struct dom *const *)b;
+	if (x->hops != y->hops)
+		return x->hops > y->hops ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp((*(struct dom *const *)a)->name, (*(struct dom *const *)b)->name);
+}
+
+/* The rows a table shows for one direction, by name: all its names, or
+ * past TABLE_ROWS the TABLE_ROWS with the most hops; the others (and the
+ * names past DOMAINS_MAX) summed into *rest, with *nrest names in it
+ * (rest->hops 0: no such row).  The caller frees the array. */
+static const struct dom **table_rows(struct domains *d, bool outbound, size_t *nrows,
+				     struct dom *rest, size_t *nrest)
+{
+	const struct dom **v = xcalloc(d->n + 1, sizeof *v);
+	size_t n = 0;
+	for (size_t i = 0; i < d->n; i++)
+		if (d->v[i]->outbound == outbound)
+			v[n++] = d->v[i];
+	memset(rest, 0, sizeof *rest);
+	*nrest = 0;
+	if (n > TABLE_ROWS) {
+		qsort(v, n, sizeof *v, cmp_hops);
+		for (size_t i = TABLE_ROWS; i < n; i++)
+			dom_add(rest, v[i]);
+		*nrest = n - TABLE_ROWS;
+		n = TABLE_ROWS;
+		qsort(v, n, sizeof *v, cmp_name);
+	}
+	if (d->other[outbound].hops)
+		dom_add(rest, &d->other[outbound]);
+	*nrows = n;
+	return v;
+}
+
+/* "(1234 more domains)", the name of a rest row. */
+static void rest_name(char *b, size_t bl, size_t nrest, bool past_limit, bool outbound)
+{
+	snprintf(b, bl, "(%zu%s more %s%s)", nrest, past_limit ? "+" : "",
+		 outbound ? "domains" : "peers", past_limit ? ", past the table's limit" : "");
+}
+
+static void text_row(struct buf *b, const char *name, const struct dom *x)
+{
+	buf_adds(b, "  ");
+	text_cell(b, name, 38);
+	char offer[48];
+	snprintf(offer, sizeof offer, "%lu/%lu", x->offered, x->not_offered);
+	buf_printf(b, "%6lu %6lu %6lu %7lu %8lu %9s %5.1f%%  ", x->hops, x->tls, x->plain,
+		   x->unknown, x->stripped, offer, 100.0 * tls_share(x));
+	put_list(b, x->seen_v, x->nv, text_safe, ",");
+	buf_adds(b, x->nv ? "\n" : "-\n");
+}
+
 /* The text report's closing tables: one row per recipient domain, then
  * per sending peer. */
 void domains_text(struct domains *d, struct buf *b)
 {
 	sorted(d);
-	for (size_t i = 0; i < d->n; i++) {
-		const struct dom *x = d->v[i];
-		if (i == 0 || x->outbound != d->v[i - 1]->outbound)
+	for (int o = 1; o >= 0; o--) {
+		size_t n, nrest;
+		struct dom rest;
+		const struct dom **v = table_rows(d, o, &n, &rest, &nrest);
+		if (n || rest.hops)
 			buf_printf(b, "\nBy %s\n  %-38s %6s %6s %6s %7s %8s %9s %6s  versions\n",
-				   x->outbound ? "recipient domain (outbound hops)"
-					       : "sending peer (inbound hops)",
-				   x->outbound ? "domain" : "peer", "hops", "TLS", "plain",
-				   "unknown", "stripped", "offer/not", "TLS%");
-		buf_adds(b, "  ");
-		text_cell(b, x->name, 38);
-		char offer[48];
-		snprintf(offer, sizeof offer, "%lu/%lu", x->offered, x->not_offered);
-		buf_printf(b, "%6lu %6lu %6lu %7lu %8lu %9s %5.1f%%  ", x->hops, x->tls, x->plain,
-			   x->unknown, x->stripped, offer, 100.0 * tls_share(x));
-		put_list(b, x->seen_v, x->nv, text_safe, ",");
-		buf_adds(b, x->nv ? "\n" : "-\n");
+				   o ? "recipient domain (outbound hops)" : "sending peer (inbound hops)",
+				   o ? "domain" : "peer", "hops", "TLS", "plain", "unknown", "stripped",
+				   "offer/not", "TLS%");
+		for (size_t i = 0; i < n; i++)
+			text_row(b, v[i]->name, v[i]);
+		if (rest.hops) {
+			char name[96];
+			rest_name(name, sizeof name, nrest, d->other[o].hops > 0, o);
+			text_row(b, name, &rest);
+		}
+		free(v);
 	}
+}
+
+static void html_row(struct buf *b, const char *name, const struct dom *x)
+{
+	char a[32], z[32];
+	fmt_iso_utc(x->first, a, sizeof a);
+	fmt_iso_utc(x->last, z, sizeof z);
+	buf_adds(b, "<tr><td>");
+	html_safe(b, name);
+	buf_printf(b, "</td><td>%lu</td><td>%lu</td><td>%lu</td><td>%lu</td><td>%lu</td>"
+		   "<td>%lu</td><td>%lu</td><td>%.1f%%</td><td>", x->hops, x->tls, x->plain,
+		   x->unknown, x->stripped, x->offered, x->not_offered, 100.0 * tls_share(x));
+	put_list(b, x->seen_v, x->nv, html_safe, ", ");
+	buf_printf(b, "</td><td>%s</td><td>%s</td></tr>\n", a, z);
 }
 
 /* The HTML report's section: the same two tables. */
 void domains_html(struct domains *d, struct buf *b)
 {
 	sorted(d);
-	for (size_t i = 0; i < d->n; i++) {
-		const struct dom *x = d->v[i];
-		if (i == 0 || x->outbound != d->v[i - 1]->outbound)
+	bool open = false;
+	for (int o = 1; o >= 0; o--) {
+		size_t n, nrest;
+		struct dom rest;
+		const struct dom **v = table_rows(d, o, &n, &rest, &nrest);
+		if (n || rest.hops) {
 			buf_printf(b, "%s<h3>TLS by %s</h3>\n<table><tr><th>%s</th><th>hops</th>"
 				   "<th>TLS</th><th>plaintext</th><th>unknown</th><th>stripped or "
 				   "refused</th><th>STARTTLS offered</th><th>not offered</th>"
 				   "<th>TLS share</th><th>versions</th><th>first seen</th>"
-				   "<th>last seen</th></tr>\n", i ? "</table>\n" : "",
-				   x->outbound ? "recipient domain (outbound hops)"
-					       : "sending peer (inbound hops)",
-				   x->outbound ? "domain" : "peer");
-		char a[32], z[32];
-		fmt_iso_utc(x->first, a, sizeof a);
-		fmt_iso_utc(x->last, z, sizeof z);
-		buf_adds(b, "<tr><td>");
-		html_safe(b, x->name);
-		buf_printf(b, "</td><td>%lu</td><td>%lu</td><td>%lu</td><td>%lu</td><td>%lu</td>"
-			   "<td>%lu</td><td>%lu</td><td>%.1f%%</td><td>", x->hops, x->tls, x->plain,
-			   x->unknown, x->stripped, x->offered, x->not_offered,
-			   100.0 * tls_share(x));
-		put_list(b, x->seen_v, x->nv, html_safe, ", ");
-		buf_printf(b, "</td><td>%s</td><td>%s</td></tr>\n", a, z);
+				   "<th>last seen</th></tr>\n", open ? "</table>\n" : "",
+				   o ? "recipient domain (outbound hops)" : "sending peer (inbound hops)",
+				   o ? "domain" : "peer");
+			open = true;
+		}
+		for (size_t i = 0; i < n; i++)
+			html_row(b, v[i]->name, v[i]);
+		if (rest.hops) {
+			char name[96];
+			rest_name(name, sizeof name, nrest, d->other[o].hops > 0, o);
+			html_row(b, name, &rest);
+		}
+		free(v);
 	}
-	if (d->n)
+	if (open)
 		buf_adds(b, "</table>\n");
 }
 
@@ -357,6 +487,10 @@ void domains_policy_map(struct domains *d, struct buf *b, bool sendmail)
 			buf_printf(b, "%s\t%s\n", x->name, verified ? "verify" : "encrypt");
 		}
 	}
+	if (d->other[1].hops)
+		buf_printf(&apart, "#   %lu deliveries to domains past the table's limit of %d "
+			   "names: not tracked one by one, so none of them is mapped\n",
+			   d->other[1].hops, DOMAINS_MAX);
 	if (apart.n) {
 		buf_adds(b, "#\n# Not in the map:\n");
 		buf_add(b, apart.p, apart.n);
