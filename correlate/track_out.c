@@ -214,9 +214,57 @@ static bool final_status(struct span st)
 	return span_eq(st, "sent") || span_eq(st, "bounced") || span_eq(st, "expired");
 }
 
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Evidence lines a folded hop keeps: the first ones and the last. */
+#define FOLDED_EV_KEEP 16
+
+/* A deferred delivery retried with the same outcome - same recipient,
+ * relay, reply code and TLS facts - is one hop with its attempts counted
+ * (the first and the last kept, with their evidence lines): a queue file
+ * retried for days must not make a hop a retry.  The new hop h is the
+ * message's last; true when it was folded into an earlier one and taken
+ * back. */
+static bool fold_retry(struct message *m, struct hop *h)
+{
+	if (!h->status || strcmp(h->status, "deferred") != 0)
+		return false;
+	size_t lo = m->ndl > 17 ? m->ndl - 17 : 0;
+	for (size_t i = m->ndl - 1; i-- > lo;) {
+		struct hop *p = &m->dl[i];
+		if (!same_str(p->rcpt, h->rcpt))
+			continue;
+		if (!same_str(p->status, h->status) || !same_str(p->dsn, h->dsn) ||
+		    !same_str(p->peer_ip, h->peer_ip) || p->peer_port != h->peer_port ||
+		    p->local != h->local || p->tls.used != h->tls.used ||
+		    p->tls.version != h->tls.version || p->pending != h->pending ||
+		    !same_str(p->basis, h->basis))
+			return false;	/* the latest attempt for it differs */
+		p->attempts++;
+		p->last_attempt = h->ts;
+		for (size_t k = 0; k < h->nev; k++) {
+			if (p->nev >= FOLDED_EV_KEEP)
+				p->ev[--p->nev] = (struct evref){ 0 };	/* the last slot: newest */
+			hop_add_ev(p, h->ev[k]);
+		}
+		message_drop_last_delivery(m);
+		return true;
+	}
+	return false;
+}
+
 static void add_delivery(struct tracker *t, struct message *m,
 			 const struct evidence *ev, struct span rcpt, bool local)
 {
+	if (m->ndl >= MESSAGE_MAX_DELIVERIES) {
+		m->dl_dropped++;	/* counted, and said in the record */
+		if (final_status(ev->status))
+			m->finals++;
+		return;
+	}
 	struct hop *h = message_add_delivery(m);
 	h->ts = ev->ts;
 	h->usec = ev->usec;
@@ -254,6 +302,7 @@ static void add_delivery(struct tracker *t, struct message *m,
 	hop_add_ev(h, trk_ref_of(ev));
 	if (final_status(ev->status))
 		m->finals++;
+	fold_retry(m, h);
 }
 
 void trk_on_to(struct tracker *t, const struct evidence *ev)

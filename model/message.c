@@ -102,6 +102,7 @@ void hop_init(struct hop *h, enum ev_dir dir)
 	h->dir = dir;
 	h->peer_port = -1;
 	h->usec = -1;
+	h->attempts = 1;
 	tls_state_init(&h->tls);
 }
 
@@ -150,6 +151,8 @@ static void hop_copy_facts(struct hop *d, const struct hop *h)
 	d->epoch = h->epoch;
 	d->ts = h->ts;
 	d->usec = h->usec;
+	d->attempts = h->attempts;
+	d->last_attempt = h->last_attempt;
 }
 
 /* Kept sorted by (file, line), without repeats: the order an auditor
@@ -203,6 +206,12 @@ struct hop *message_add_delivery(struct message *m)
 	return h;
 }
 
+void message_drop_last_delivery(struct message *m)
+{
+	if (m->ndl)
+		hop_strings_free(&m->dl[--m->ndl]);
+}
+
 struct message *message_copy_facts(const struct message *m)
 {
 	struct message *c = xcalloc(1, sizeof *c);
@@ -221,6 +230,7 @@ struct message *message_copy_facts(const struct message *m)
 	for (size_t i = 0; i < m->ndl; i++)
 		hop_copy_facts(&c->dl[i], &m->dl[i]);
 	c->nrcpt = m->nrcpt;
+	c->dl_dropped = m->dl_dropped;
 	c->finals = m->finals;
 	c->removed = m->removed;
 	c->done = m->done;

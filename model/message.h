@@ -70,6 +70,11 @@ struct hop {
 	long sess_start_usec, sess_end_usec;
 	struct evref *ev;
 	size_t nev, capev;
+	/* Repeated attempts folded into this one (a deferred delivery retried
+	 * with the same outcome): how many in all, 1 for a single attempt,
+	 * and when the last was. */
+	unsigned long attempts;
+	time_t last_attempt;
 	/* Filled by the policy. */
 	const char *verdict, *severity, *rule;
 	char *explain;
@@ -84,6 +89,7 @@ struct message {
 	struct hop *dl;
 	size_t ndl, capdl;
 	int nrcpt;			/* from qmgr / Sendmail nrcpts, -1 unknown */
+	unsigned long dl_dropped;	/* deliveries past MESSAGE_MAX_DELIVERIES */
 	int finals;			/* recipients with a final status */
 	bool removed, done, complete;
 	int waiting;			/* inbound session still open */
@@ -112,9 +118,15 @@ void hop_init(struct hop *h, enum ev_dir dir);
 void hop_add_ev(struct hop *h, struct evref r);
 void hop_set_basis(struct hop *h, const char *basis);
 
+/* Deliveries a message keeps (after folding repeated attempts); further
+ * ones are counted in dl_dropped. */
+#define MESSAGE_MAX_DELIVERIES 100000
+
 struct message *message_new(struct span host, struct span instance,
 			    struct span qid, enum ev_mta mta, time_t ts);
 struct hop *message_add_delivery(struct message *m);
+/* Take the last delivery back (it was folded into an earlier one). */
+void message_drop_last_delivery(struct message *m);
 /* A copy of m's facts - its fields, hops and TLS facts - without the
  * evidence references, Received-header clauses, capture recipients, note
  * and verdicts (what the paths keep of a message until it is judged). */

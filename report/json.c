@@ -53,6 +53,10 @@ static void hop_obj(struct buf *b, const struct hop *h, const struct writer_env 
 		jw_str(b, "next_queue_id", h->next_qid, &f);
 	}
 	jw_time(b, "time", h->ts, &f);
+	if (h->attempts > 1) {	/* retries folded into this hop */
+		jw_int(b, "attempts", (long)h->attempts, true, &f);
+		jw_time(b, "last_attempt", h->last_attempt, &f);
+	}
 	static const char *const src[] = { "log", "pcap", "header" };
 	jw_str(b, "source", src[h->source], &f);
 	jw_bool(b, "network", h->network, &f);
@@ -133,6 +137,8 @@ void json_message(struct buf *b, const struct message *m, const struct writer_en
 		else
 			buf_adds(b, "null");
 		hop_list(b, "deliveries", m, env, &f);
+		if (m->dl_dropped)
+			jw_int(b, "deliveries_dropped", (long)m->dl_dropped, true, &f);
 	}
 	jw_str(b, "verdict", m->verdict, &f);
 	jw_str(b, "severity", m->severity, &f);
