@@ -26,13 +26,22 @@ struct counts {
 };
 
 #define HTML_DETAIL_MAX 200	/* messages shown one by one, at most */
+/* Exception rows the report holds, per severity: past them a hop is
+ * counted, not listed (--format json and csv list every one), so the
+ * report's memory and size do not grow with the input. */
+#define HTML_EXCEPTIONS_PER_SEVERITY 500
+/* Peers and domains the plaintext tables count by name; past them, one
+ * row for the rest. */
+#define HTML_NAMES_MAX 10000
 
 struct html {
 	struct writer_base base;
 	struct domains *doms;		/* the per-domain and per-peer tables */
 	struct hashtab *days, *peers, *domains;
 	struct buf exceptions, detail;
-	unsigned long nexceptions;
+	unsigned long nexceptions;	/* every exception hop */
+	unsigned long listed[5];	/* rows held, by severity rank */
+	unsigned long unlisted;		/* exceptions counted only */
 	struct summary sum;
 };
 
@@ -70,6 +79,11 @@ static struct counts *counter(struct hashtab *ht, const char *key)
 		key = "-";
 	struct counts *c = ht_get(ht, key, strlen(key));
 	if (!c) {
+		if (ht_count(ht) >= HTML_NAMES_MAX)
+			key = "(others)";	/* one row for the names past the limit */
+		c = ht_get(ht, key, strlen(key));
+	}
+	if (!c) {
 		c = xcalloc(1, sizeof *c);
 		ht_put(ht, key, strlen(key), c);
 	}
@@ -80,6 +94,15 @@ static void exception_row(struct html *h, const struct message *m, const struct 
 			  const struct writer_env *env)
 {
 	struct buf *b = &h->exceptions;
+	h->nexceptions++;
+	int sv = severity_rank(hp->severity);
+	if (sv < 0)
+		sv = 0;
+	if (h->listed[sv] >= HTML_EXCEPTIONS_PER_SEVERITY) {
+		h->unlisted++;
+		return;
+	}
+	h->listed[sv]++;
 	char iso[32];
 	fmt_iso_utc(hp->ts ? hp->ts : m->first_seen, iso, sizeof iso);
 	buf_printf(b, "<tr class=\"v-%s\"><td>%s</td><td>", hp->verdict, iso);
@@ -119,7 +142,6 @@ static void exception_row(struct html *h, const struct message *m, const struct 
 		buf_adds(b, loc);
 	}
 	buf_adds(b, "</td></tr>\n");
-	h->nexceptions++;
 }
 
 static void hop_seen(struct html *h, const struct message *m, const struct hop *hp,
@@ -336,6 +358,10 @@ static void html_write(void *w, const struct writer_end *end)
 		domains_html(doms, b);
 	buf_printf(b, "<h2>Exceptions (%lu)</h2>\n<p>Every hop that is not encrypted, with the rule "
 		   "that judged it and the evidence to check.</p>\n", h->nexceptions);
+	if (h->unlisted)
+		buf_printf(b, "<p>Listed: the first %d of each severity; %lu more are counted above "
+			   "but not listed here (<code>--format json</code> or <code>csv</code> "
+			   "lists every one).</p>\n", HTML_EXCEPTIONS_PER_SEVERITY, h->unlisted);
 	if (h->nexceptions) {
 		buf_adds(b, "<table><tr><th>time (UTC)</th><th>host / queue ID</th><th>Message-ID</th>"
 			 "<th>dir</th><th>peer</th><th>verdict</th><th>severity</th><th>rule</th>"
