@@ -265,6 +265,8 @@ static void account(const struct pipeline *p, const struct maillog *ml)
 	if (p->joining)
 		join_report(p->join, stderr);
 	inputs_report_others(&p->in, stderr);
+	if (p->wc->account)
+		p->wc->account(p->w, stderr);
 }
 
 /* The policy, the zone and the key: 0, or the exit status to leave with. */

@@ -30,8 +30,15 @@ struct domain_day {
 	size_t nd;
 };
 
+/* Reports kept (recipient domain and day), and failure details a report
+ * lists: past them sessions are counted (tlsrpt_account) or summed
+ * without detail, so memory stays bounded. */
+#define TLSRPT_MAX_REPORTS 100000
+#define TLSRPT_MAX_DETAILS 64
+
 struct tlsrpt {
 	struct writer_base base;
+	unsigned long unreported;	/* sessions past TLSRPT_MAX_REPORTS */
 	struct hashtab *by_key;
 	struct domain_day **v;
 	size_t n, cap;
@@ -73,7 +80,7 @@ static struct domain_day *slot(struct tlsrpt *t, const char *domain, const char 
 	char key[600];
 	snprintf(key, sizeof key, "%s %s", domain, day);
 	struct domain_day *dd = ht_get(t->by_key, key, strlen(key));
-	if (dd)
+	if (dd || t->n >= TLSRPT_MAX_REPORTS)
 		return dd;
 	dd = xcalloc(1, sizeof *dd);
 	dd->domain = xstrdup(domain);
@@ -97,6 +104,8 @@ static void failure(struct domain_day *dd, const char *result, const char *mx, c
 			return;
 		}
 	}
+	if (dd->nd >= TLSRPT_MAX_DETAILS)
+		return;	/* counted in the summary, not detailed */
 	dd->d = xrealloc(dd->d, (dd->nd + 1) * sizeof *dd->d);
 	dd->d[dd->nd++] = (struct detail){ xstrdup(result), xstrdup_or_null(mx),
 					   xstrdup_or_null(ip), 1 };
@@ -116,6 +125,10 @@ static void tlsrpt_message(void *w, const struct message *m)
 		fmt_iso_utc(h->ts ? h->ts : m->first_seen, day, sizeof day);
 		day[10] = '\0';
 		struct domain_day *dd = slot(t, domain, day);
+		if (!dd) {
+			t->unreported++;
+			continue;
+		}
 		if (h->tls.used == TRI_NO) {
 			dd->failed++;
 			failure(dd, "starttls-not-supported", h->peer_host, h->peer_ip);
@@ -184,6 +197,14 @@ static void tlsrpt_write(void *w, const struct writer_end *end)
 	}
 }
 
+static void tlsrpt_account(void *w, FILE *f)
+{
+	struct tlsrpt *t = w;
+	if (t->unreported)
+		fprintf(f, "tlswitness: tlsrpt: %lu sessions to domains past the first %d "
+			"domain-days are in no report\n", t->unreported, TLSRPT_MAX_REPORTS);
+}
+
 /* RFC 8460's reports only: a manifest line would not be a report. */
 const struct writer_class writer_tlsrpt = {
 	.name = "tlsrpt",
@@ -191,5 +212,6 @@ const struct writer_class writer_tlsrpt = {
 	.begin = tlsrpt_begin,
 	.message = tlsrpt_message,
 	.finish = tlsrpt_write,
+	.account = tlsrpt_account,
 	.free = tlsrpt_free,
 };

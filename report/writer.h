@@ -11,6 +11,7 @@
  *   cls->path(w, paths, root)         every path, its messages judged, for
  *                                     writers whose input is WRITER_PATHS
  *   cls->finish(w, end)               once, after the last input
+ *   cls->account(w, stderr)           (optional) what it left out
  *   cls->free(w)
  *
  * A writer appends to out (struct buf) and nothing else; the pipeline
@@ -22,6 +23,7 @@
 #ifndef TW_WRITER_H
 #define TW_WRITER_H
 #include "../model/message.h"
+#include <stdio.h>
 
 struct pseudo;
 struct policy;
@@ -66,6 +68,9 @@ struct writer_class {
 	/* A path from root on (walk it with paths_node, correlate/paths.h). */
 	void (*path)(void *w, struct paths *p, struct path_node *root);
 	void (*finish)(void *w, const struct writer_end *end);
+	/* Optional: what the writer left out (past its bounds), for the
+	 * accounting on standard error. */
+	void (*account)(void *w, FILE *f);
 	void (*free)(void *w);
 };
 
