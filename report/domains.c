@@ -333,29 +333,49 @@ static void text_row(struct buf *b, const char *name, const struct dom *x)
 	buf_adds(b, x->nv ? "\n" : "-\n");
 }
 
-/* The text report's closing tables: one row per recipient domain, then
- * per sending peer. */
-void domains_text(struct domains *d, struct buf *b)
+typedef void (*row_fn)(struct buf *b, const char *name, const struct dom *x);
+typedef void (*head_fn)(struct buf *b, bool outbound, bool first_table);
+
+/* Both directions' tables, recipient domains first: head before a table
+ * that has rows, row for each row and the rest.  True when any table was
+ * written. */
+static bool write_tables(struct domains *d, struct buf *b, head_fn head, row_fn row)
 {
 	sorted(d);
+	bool any = false;
 	for (int o = 1; o >= 0; o--) {
 		size_t n, nrest;
 		struct dom rest;
 		const struct dom **v = table_rows(d, o, &n, &rest, &nrest);
-		if (n || rest.hops)
-			buf_printf(b, "\nBy %s\n  %-38s %6s %6s %6s %7s %8s %9s %6s  versions\n",
-				   o ? "recipient domain (outbound hops)" : "sending peer (inbound hops)",
-				   o ? "domain" : "peer", "hops", "TLS", "plain", "unknown", "stripped",
-				   "offer/not", "TLS%");
+		if (n || rest.hops) {
+			head(b, o, !any);
+			any = true;
+		}
 		for (size_t i = 0; i < n; i++)
-			text_row(b, v[i]->name, v[i]);
+			row(b, v[i]->name, v[i]);
 		if (rest.hops) {
 			char name[96];
 			rest_name(name, sizeof name, nrest, d->other[o].hops > 0, o);
-			text_row(b, name, &rest);
+			row(b, name, &rest);
 		}
 		free(v);
 	}
+	return any;
+}
+
+static void text_head(struct buf *b, bool outbound, bool first_table)
+{
+	buf_printf(b, "\nBy %s\n  %-38s %6s %6s %6s %7s %8s %9s %6s  versions\n",
+		   outbound ? "recipient domain (outbound hops)" : "sending peer (inbound hops)",
+		   outbound ? "domain" : "peer", "hops", "TLS", "plain", "unknown", "stripped",
+		   "offer/not", "TLS%");
+}
+
+/* The text report's closing tables: one row per recipient domain, then
+ * per sending peer. */
+void domains_text(struct domains *d, struct buf *b)
+{
+	write_tables(d, b, text_head, text_row);
 }
 
 static void html_row(struct buf *b, const char *name, const struct dom *x)
@@ -372,35 +392,21 @@ static void html_row(struct buf *b, const char *name, const struct dom *x)
 	buf_printf(b, "</td><td>%s</td><td>%s</td></tr>\n", a, z);
 }
 
+static void html_head(struct buf *b, bool outbound, bool first_table)
+{
+	buf_printf(b, "%s<h3>TLS by %s</h3>\n<table><tr><th>%s</th><th>hops</th>"
+		   "<th>TLS</th><th>plaintext</th><th>unknown</th><th>stripped or "
+		   "refused</th><th>STARTTLS offered</th><th>not offered</th>"
+		   "<th>TLS share</th><th>versions</th><th>first seen</th>"
+		   "<th>last seen</th></tr>\n", first_table ? "" : "</table>\n",
+		   outbound ? "recipient domain (outbound hops)" : "sending peer (inbound hops)",
+		   outbound ? "domain" : "peer");
+}
+
 /* The HTML report's section: the same two tables. */
 void domains_html(struct domains *d, struct buf *b)
 {
-	sorted(d);
-	bool open = false;
-	for (int o = 1; o >= 0; o--) {
-		size_t n, nrest;
-		struct dom rest;
-		const struct dom **v = table_rows(d, o, &n, &rest, &nrest);
-		if (n || rest.hops) {
-			buf_printf(b, "%s<h3>TLS by %s</h3>\n<table><tr><th>%s</th><th>hops</th>"
-				   "<th>TLS</th><th>plaintext</th><th>unknown</th><th>stripped or "
-				   "refused</th><th>STARTTLS offered</th><th>not offered</th>"
-				   "<th>TLS share</th><th>versions</th><th>first seen</th>"
-				   "<th>last seen</th></tr>\n", open ? "</table>\n" : "",
-				   o ? "recipient domain (outbound hops)" : "sending peer (inbound hops)",
-				   o ? "domain" : "peer");
-			open = true;
-		}
-		for (size_t i = 0; i < n; i++)
-			html_row(b, v[i]->name, v[i]);
-		if (rest.hops) {
-			char name[96];
-			rest_name(name, sizeof name, nrest, d->other[o].hops > 0, o);
-			html_row(b, name, &rest);
-		}
-		free(v);
-	}
-	if (open)
+	if (write_tables(d, b, html_head, html_row))
 		buf_adds(b, "</table>\n");
 }
 
