@@ -85,7 +85,7 @@ static bool is_local_delivery(const struct evidence *ev)
 	}
 	if (!span_eq(ev->program, "smtp") && !span_eq(ev->program, "lmtp"))
 		return true;	/* local, virtual, pipe, discard, error, qmgr */
-	return !ev->peer_ip.n;	/* relay=none, relay=private/dovecot-lmtp */
+	return !ev->peer_ip.n;	/* relay=none, or a unix-domain socket (ev->socket) */
 }
 
 /* Postfix 3.11 writes the TLS security level of a delivery ("tls=dane").
@@ -225,7 +225,7 @@ static bool same_str(const char *a, const char *b)
 /* A deferred delivery retried with the same outcome - same recipient,
  * relay, reply code and TLS facts - is one hop with its attempts counted
  * (the first and the last kept, with their evidence lines): a queue file
- * retried for days must not make a hop a retry.  The new hop h is the
+ * retried for days must not become a hop for every retry.  The new hop h is the
  * message's last; true when it was folded into an earlier one and taken
  * back. */
 static bool fold_retry(struct message *m, struct hop *h)
@@ -281,6 +281,10 @@ static void add_delivery(struct tracker *t, struct message *m,
 		    (span_eq(ev->program, "smtp") || span_eq(ev->program, "lmtp")))
 			snprintf(b, sizeof b, "no connection was made (relay=none, status=%.*s): "
 				 "nothing was transmitted", (int)ev->status.n, ev->status.p);
+		else if (ev->socket.n)
+			snprintf(b, sizeof b, "delivered by %.*s over the unix-domain socket %.*s: "
+				 "it crossed no network", (int)ev->program.n, ev->program.p,
+				 (int)(ev->socket.n < 120 ? ev->socket.n : 120), ev->socket.p);
 		else
 			snprintf(b, sizeof b, "handed over by %.*s with no SMTP connection",
 				 (int)ev->program.n, ev->program.p);

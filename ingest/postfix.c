@@ -13,6 +13,7 @@
  * No allocation: spans point into the line. */
 #include "postfix.h"
 #include "fields.h"
+#include "../util/addr.h"
 #include <ctype.h>
 #include <string.h>
 
@@ -205,7 +206,15 @@ static void parse_delivery(struct span s, struct evidence *ev)
 		} else if (span_eq(k, "relay")) {
 			struct span name, addr;
 			int port;
-			if (peer_parse(v, &name, &addr, &port)) {
+			if (peer_parse(v, &name, &addr, &port) && !addr_is_ip(addr.p, addr.n) &&
+			    port < 0) {
+				/* a unix-domain destination: smtp(8)/lmtp(8) log
+				 * "myhostname[path]" with no port (smtp_session.c,
+				 * namaddr; smtp_connect.c, smtp_connect_local):
+				 * relay=mail.example.org[private/dovecot-lmtp] */
+				ev->peer_host = name;
+				ev->socket = addr;
+			} else if (peer_parse(v, &name, &addr, &port)) {
 				ev->peer_host = name;
 				ev->peer_ip = addr;
 				ev->peer_port = port;

@@ -70,6 +70,7 @@ struct evidence {
 	struct span mailer;	/* Sendmail mailer= */
 	struct span detail;	/* free text: the error, the reject reason */
 	struct span tls_feature;	/* Postfix 3.11+ "tls=dane" on deliveries */
+	struct span socket;	/* EV_TO over a unix-domain socket: its path */
 	int conn_use;		/* Postfix conn_use=, 0 when absent */
 	int nrcpt;		/* -1 when absent */
 };

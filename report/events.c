@@ -78,6 +78,7 @@ void json_event(struct buf *b, const struct evidence *ev, const struct writer_en
 	kspan(b, "next_queue_id", ev->next_qid, &f);
 	kspan(b, "proto", ev->proto, &f);
 	kspan(b, "tls_feature", ev->tls_feature, &f);
+	kspan(b, "socket", ev->socket, &f);
 	kspan(b, "mailer", ev->mailer, &f);
 	if (ev->conn_use)
 		jw_int(b, "conn_use", ev->conn_use, true, &f);

@@ -1,5 +1,6 @@
 /* addr.c - the domain part of a mail address; loopback addresses. */
 #include "addr.h"
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,4 +35,15 @@ bool addr_is_loopback(const char *ip)
 	if (ip[0] == '1')
 		return ip[1] == '2' && ip[2] == '7' && ip[3] == '.';
 	return ip[0] == ':' && strcmp(ip, "::1") == 0;
+}
+
+bool addr_is_ip(const char *s, size_t n)
+{
+	char tmp[64];
+	unsigned char out[16];
+	if (n == 0 || n >= sizeof tmp)
+		return false;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	return inet_pton(AF_INET, tmp, out) == 1 || inet_pton(AF_INET6, tmp, out) == 1;
 }

@@ -11,6 +11,8 @@
 const char *addr_domain_of(const char *addr, char *out, size_t outlen);
 /* "192.0.2.1:25": the key for a server (or client) address and port. */
 void addr_port_key(char *out, size_t outlen, const char *addr, int port);
+/* Is s (n bytes, not NUL-terminated) an IPv4 or IPv6 address? */
+bool addr_is_ip(const char *s, size_t n);
 /* 127.0.0.0/8, ::1, ::ffff:127.x: the hop never left the machine. */
 bool addr_is_loopback(const char *ip);
 
