@@ -1,8 +1,8 @@
 /* syslog.c - parse the syslog envelope of a mail log line.
  * RFC 3164 section 4.1.2 (TIMESTAMP HOSTNAME TAG), RFC 5424 section 6,
  * RFC 3339 section 5.6.  Year inference for RFC 3164: the first line takes
- * the reference year (a year earlier if its month lies after the reference
- * month), and a jump back of more than six months (December -> January)
+ * the reference year (a year earlier if it would then lie more than a day
+ * after the reference time, the file's modification), and a jump back of more than six months (December -> January)
  * starts the next year.  No allocation; spans point into the line. */
 #include "syslog.h"
 #include <ctype.h>
@@ -16,6 +16,7 @@ void syslog_ctx_init(struct syslog_ctx *ctx, struct tzconf *tz, time_t ref,
 	memset(ctx, 0, sizeof *ctx);
 	ctx->tz = tz;
 	ctx->ref_month = tm.tm_mon + 1;
+	ctx->ref = ref;
 	ctx->year = year_given ? year_given : tm.tm_year + 1900;
 	ctx->year_given = year_given != 0;
 }
@@ -136,7 +137,11 @@ static size_t parse_3164(struct syslog_ctx *ctx, const char *p, const char *end,
 	q += fraction(q, end, usec);
 
 	if (ctx->last_month == 0) {
-		if (!ctx->year_given && mon > ctx->ref_month)
+		/* The first stamp is not after the file was last written (a day
+		 * of slack for zones and clocks): "Dec 11" in a file modified on
+		 * 1 December 2026 is 11 December 2025. */
+		if (!ctx->year_given &&
+		    tz_local_to_epoch(ctx->tz, ctx->year, mon, d, h, mi, s) > ctx->ref + 86400)
 			ctx->year--;
 	} else if (mon < ctx->last_month - 6) {
 		ctx->year++;

@@ -14,6 +14,7 @@ struct syslog_ctx {
 	int year;		/* year assumed for the current RFC 3164 line */
 	int last_month;		/* month of the previous RFC 3164 line, 0 = none */
 	int ref_month;		/* month of the reference time (file mtime) */
+	time_t ref;		/* the reference time itself */
 	bool year_given;	/* --year: year is the first line's year */
 	bool saw_yearless;	/* some stamp needed the year inferred */
 	char stamp[40];		/* the last stamp's bytes, and what they meant */

@@ -60,6 +60,14 @@ static void test_syslog_year_rollover(void **st)
 	assert_int_equal(r.ts, civil_to_epoch(2026, 12, 31, 23, 59, 59));
 	assert_true(envelope("Jan  1 00:00:01 h postfix/qmgr[1]: x", &r));
 	assert_int_equal(r.ts, civil_to_epoch(2027, 1, 1, 0, 0, 1));
+	/* A file last written on 1 December 2026 cannot hold 11 December 2026:
+	 * its lines are from 2025 (a day of slack for zones and clocks). */
+	syslog_ctx_init(&ctx, utc, civil_to_epoch(2026, 12, 1, 0, 0, 0), 0);
+	assert_true(envelope("Dec 11 10:00:00 h postfix/qmgr[1]: x", &r));
+	assert_int_equal(r.ts, civil_to_epoch(2025, 12, 11, 10, 0, 0));
+	syslog_ctx_init(&ctx, utc, civil_to_epoch(2026, 12, 1, 0, 0, 0), 0);
+	assert_true(envelope("Dec  1 18:00:00 h postfix/qmgr[1]: x", &r));
+	assert_int_equal(r.ts, civil_to_epoch(2026, 12, 1, 18, 0, 0));
 	/* --year fixes the first line's year */
 	syslog_ctx_init(&ctx, utc, civil_to_epoch(2030, 6, 1, 0, 0, 0), 2024);
 	assert_true(envelope("Dec 31 23:59:59 h postfix/qmgr[1]: x", &r));
