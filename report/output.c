@@ -3,7 +3,8 @@
  * to: nothing here follows a name another user could have planted.  The
  * temporary file is made by mkostemp(3) (O_CREAT|O_EXCL, a random name,
  * mode 0600) in the destination's own directory, so the rename is atomic;
- * it takes the mode of the file it replaces, or keeps 0600. */
+ * it takes the mode of the file it replaces, or keeps 0600.  Standard
+ * output closed by its reader ends the run as SIGPIPE would. */
 #include "output.h"
 #include "../util/textsafe.h"
 #include <errno.h>
@@ -66,6 +67,15 @@ static void forget(int slot)
 
 static void fail(struct output *o, int err)
 {
+	/* Standard output closed by its reader (tlswitness ... | head): stop
+	 * at once, as a shell pipeline expects of its members - killed by
+	 * SIGPIPE, quietly, instead of reading the rest for nobody.  A file
+	 * named by -o or --manifest is never a reader that went away. */
+	if (err == EPIPE && !o->path) {
+		fflush(stderr);
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+	}
 	if (!o->err)
 		o->err = err ? err : EIO;
 }
