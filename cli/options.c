@@ -118,6 +118,55 @@ static bool pick_writer(struct options *o, const char *name, bool policy_map)
 	return false;
 }
 
+/* Edit distance of a and b (both short): for "did you mean". */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 40 || lb > 40)
+		return 99;
+	size_t d[41][41];
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			size_t c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < c)
+				c = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < c)
+				c = d[i][j - 1] + 1;
+			d[i][j] = c;
+		}
+	return d[la][lb];
+}
+
+/* One line for a usage error, with the long option meant when one is
+ * close, and where the rest is: not the whole help. */
+static void usage_error(const struct option *opts, const char *what, const char *arg)
+{
+	const char *name = arg;
+	while (*name == '-')
+		name++;
+	char bare[64];
+	snprintf(bare, sizeof bare, "%.*s", (int)strcspn(name, "="), name);
+	const char *best = NULL;
+	size_t bestd = 3;	/* at most two edits away */
+	for (const struct option *op = opts; op->name && arg[1] == '-'; op++) {
+		size_t dd = distance(bare, op->name);
+		if (dd < bestd || (bare[0] && strncmp(op->name, bare, strlen(bare)) == 0 && !best)) {
+			best = op->name;
+			bestd = dd;
+		}
+	}
+	if (best)
+		fprintf(stderr, "tlswitness: %s '%s' (did you mean --%s?); tlswitness --help "
+			"lists the options\n", what, arg, best);
+	else
+		fprintf(stderr, "tlswitness: %s '%s'; tlswitness --help lists the options\n",
+			what, arg);
+}
+
 int options_parse(struct options *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -153,7 +202,8 @@ int options_parse(struct options *o, int argc, char **argv)
 	bool format_given = false, map_given = false;
 	long n;
 	int c;
-	while ((c = getopt_long(argc, argv, "f:r:o:qVh", opts, NULL)) != -1) {
+	opterr = 0;	/* our own messages, under one program name */
+	while ((c = getopt_long(argc, argv, ":f:r:o:qVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			format_given = true;
@@ -224,9 +274,23 @@ int options_parse(struct options *o, int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
-		default:
-			usage(stderr);
+		case ':': {
+			/* the argument as written: "--format" or "-f" */
+			char shown[64];
+			snprintf(shown, sizeof shown, "%s", argv[optind - 1]);
+			fprintf(stderr, "tlswitness: %s needs a value; tlswitness --help lists "
+				"the options\n", shown);
 			return 2;
+		}
+		default: {
+			char shown[64];
+			if (optopt)
+				snprintf(shown, sizeof shown, "-%c", optopt);
+			else
+				snprintf(shown, sizeof shown, "%s", argv[optind - 1]);
+			usage_error(opts, "unknown option", shown);
+			return 2;
+		}
 		}
 	}
 	if (format_given && map_given) {
@@ -235,8 +299,8 @@ int options_parse(struct options *o, int argc, char **argv)
 		return 2;
 	}
 	if (optind >= argc) {
-		fputs("tlswitness: no input: name one or more log files, or - for standard input\n", stderr);
-		usage(stderr);
+		fputs("tlswitness: no input: name one or more logs, captures or messages, or - "
+		      "for standard input; tlswitness --help lists the options\n", stderr);
 		return 2;
 	}
 	o->inputs = argv + optind;
