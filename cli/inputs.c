@@ -7,16 +7,22 @@
 #include <string.h>
 #include <sys/stat.h>
 
-void inputs_classify(struct inputs *in, char **names, size_t n, FILE *warn)
+void inputs_classify(struct inputs *in, char **names, size_t n, const char *label,
+		     FILE *warn)
 {
 	memset(in, 0, sizeof *in);
 	in->n = n;
 	in->files = xcalloc(n + 1, sizeof *in->files);
+	in->shown = xcalloc(n + 1, sizeof *in->shown);
 	in->kinds = xcalloc(n + 1, sizeof *in->kinds);
 	in->captures = xcalloc(n + 1, sizeof *in->captures);
 	in->mails = xcalloc(n + 1, sizeof *in->mails);
+	int stdin_at = -1;
 	for (size_t i = 0; i < n; i++) {
 		in->files[i] = names[i];
+		in->shown[i] = label && strcmp(names[i], "-") == 0 ? label : names[i];
+		if (strcmp(names[i], "-") == 0)
+			stdin_at = (int)i;
 		/* a pipe would lose what its detection reads: copied first */
 		struct buf why;
 		buf_init(&why);
@@ -33,6 +39,17 @@ void inputs_classify(struct inputs *in, char **names, size_t n, FILE *warn)
 		else
 			in->nlogs++;
 	}
+	/* read more than once: its first bytes and the rest, to a file */
+	if (stdin_at >= 0 && (in->kinds[stdin_at] == INPUT_CAPTURE ||
+			      (in->kinds[stdin_at] == INPUT_LOG && in->ncaptures))) {
+		struct buf why;
+		buf_init(&why);
+		if (!ls_spool_stdin(&why)) {
+			fprintf(warn, "-: error: %s\n", why.p ? why.p : "?");
+			in->errors++;
+		}
+		buf_free(&why);
+	}
 	in->cst = xcalloc(in->ncaptures + 1, sizeof *in->cst);
 	in->mst = xcalloc(in->nmails + 1, sizeof *in->mst);
 }
@@ -48,6 +65,7 @@ void inputs_free(struct inputs *in)
 	free(in->mails);
 	free(in->captures);
 	free(in->kinds);
+	free(in->shown);
 	free(in->files);
 }
 
@@ -113,7 +131,7 @@ void inputs_manifest(const struct inputs *in, const struct maillog *ml, struct m
 	}
 	for (size_t i = 0; i < man->nin; i++) {
 		struct manifest_input *mi = &man->in[i];
-		mi->path = in->files[i];
+		mi->path = in->shown[i];
 		struct buf why;
 		buf_init(&why);
 		if (!mi->hashed)

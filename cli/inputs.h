@@ -13,6 +13,7 @@
 
 struct inputs {
 	const char **files;		/* by file_id, as named on the command line */
+	const char **shown;		/* ... as evidence names them (--label for "-") */
 	size_t n;
 	enum input_kind *kinds;		/* by file_id */
 	int *captures, *mails;		/* file_ids of each kind, in order */
@@ -22,8 +23,12 @@ struct inputs {
 	int errors;			/* pipes that could not be copied */
 };
 
-/* Name, copy (pipes) and tell apart every operand; errors on warn. */
-void inputs_classify(struct inputs *in, char **names, size_t n, FILE *warn);
+/* Name, copy (pipes) and tell apart every operand; errors on warn.
+ * Standard input ("-") is told apart by its first bytes, and copied to a
+ * temporary file when it must be read more than once (a capture, or a log
+ * beside captures).  label: what "-" is called in the output, or NULL. */
+void inputs_classify(struct inputs *in, char **names, size_t n, const char *label,
+		     FILE *warn);
 void inputs_free(struct inputs *in);
 /* Fill the manifest's inputs (man->in, man->nin) from what was read: the
  * logs' reader ml (its stats by file_id), the captures', the messages'.

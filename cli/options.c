@@ -19,8 +19,8 @@ static void usage(FILE *f)
 	      "       tlswitness rules show                print the built-in policy\n"
 	      "\n"
 	      "INPUT is a Postfix or Sendmail log, a pcap/pcapng capture, or a message\n"
-	      "(.eml, headers, mbox), plain or gzip (told apart by content); '-' reads\n"
-	      "a log from standard input.\n"
+	      "(.eml, headers, mbox), plain or gzip (told apart by content); '-', or no\n"
+	      "INPUT when standard input is not a terminal, reads standard input.\n"
 	      "Rotated log sets are read oldest first.\n"
 	      "\n"
 	      "options:\n"
@@ -53,6 +53,8 @@ static void usage(FILE *f)
 	      "                      (queue IDs), else from addresses and times\n"
 	      "      --skew-max SECONDS  look for an offset no larger than this without\n"
 	      "                      exact matches (default 900)\n"
+	      "      --label NAME    the name standard input goes by in evidence and the\n"
+	      "                      manifest (default '-')\n"
 	      "      --threads N     1: do everything on one thread; 2 or more (the\n"
 	      "                      default on a multi-core machine): judge and write\n"
 	      "                      on a second one, read and decompress on a third\n"
@@ -185,6 +187,7 @@ int options_parse(struct options *o, int argc, char **argv)
 		{ "pseudonymize", required_argument, NULL, 'K' },
 		{ "contact", required_argument, NULL, 'C' },
 		{ "threads", required_argument, NULL, 'T' },
+		{ "label", required_argument, NULL, 'L' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -252,6 +255,7 @@ int options_parse(struct options *o, int argc, char **argv)
 		case 'O': o->org = optarg; break;
 		case 'K': o->keyfile = optarg; break;
 		case 'C': o->contact = optarg; break;
+		case 'L': o->label = optarg; break;
 		case 'P':
 			if (!parse_ports(optarg, o->ports, &o->nports)) {
 				fprintf(stderr, "tlswitness: --ports takes port numbers such as "
@@ -299,6 +303,14 @@ int options_parse(struct options *o, int argc, char **argv)
 		return 2;
 	}
 	if (optind >= argc) {
+		/* like cat or grep: no operand, standard input (when it is not
+		 * someone at a terminal) */
+		static char *dash[] = { "-", NULL };
+		if (!isatty(0)) {
+			o->inputs = dash;
+			o->ninputs = 1;
+			return -1;
+		}
 		fputs("tlswitness: no input: name one or more logs, captures or messages, or - "
 		      "for standard input; tlswitness --help lists the options\n", stderr);
 		return 2;

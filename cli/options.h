@@ -14,6 +14,7 @@ struct options {
 	const char *manifest_path;	/* --manifest */
 	const char *keyfile;		/* --pseudonymize */
 	const char *org, *contact;	/* TLS-RPT */
+	const char *label;		/* --label: the name standard input goes by */
 	int year;			/* --year, 0: inferred */
 	bool quiet;
 	uint16_t ports[CAP_MAX_PORTS];	/* --ports; nports 0: the defaults */

@@ -23,16 +23,45 @@ static bool capture_magic(const unsigned char *m)
 	return false;
 }
 
+/* The first bytes of standard input, inflated when they are gzip
+ * (RFC 1952 magic 1f 8b), without consuming them (ls_stdin_peek). */
+static int stdin_head(unsigned char *m, size_t room)
+{
+	size_t n;
+	const unsigned char *p = ls_stdin_peek(&n);
+	if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b) {
+		z_stream zs;
+		memset(&zs, 0, sizeof zs);
+		if (inflateInit2(&zs, 15 + 16) != Z_OK)
+			return 0;
+		zs.next_in = (unsigned char *)p;
+		zs.avail_in = (uInt)n;
+		zs.next_out = m;
+		zs.avail_out = (uInt)room;
+		inflate(&zs, Z_SYNC_FLUSH);
+		int got = (int)(room - zs.avail_out);
+		inflateEnd(&zs);
+		return got;
+	}
+	if (n > room)
+		n = room;
+	memcpy(m, p, n);
+	return (int)n;
+}
+
 enum input_kind detect_input(const char *path)
 {
-	if (strcmp(path, "-") == 0)
-		return INPUT_LOG;
-	gzFile gz = gzopen(ls_real_path(path), "rb");	/* plain files as they are */
-	if (!gz)
-		return INPUT_LOG;
 	unsigned char m[512];
-	int n = gzread(gz, m, sizeof m);
-	gzclose(gz);
+	int n;
+	if (strcmp(path, "-") == 0 && strcmp(ls_real_path(path), "-") == 0) {
+		n = stdin_head(m, sizeof m);
+	} else {
+		gzFile gz = gzopen(ls_real_path(path), "rb");	/* plain files as they are */
+		if (!gz)
+			return INPUT_LOG;
+		n = gzread(gz, m, sizeof m);
+		gzclose(gz);
+	}
 	if (n >= 4 && capture_magic(m))
 		return INPUT_CAPTURE;
 	/* A raw message or an mbox: its first line is a header or "From ". */

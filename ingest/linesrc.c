@@ -57,8 +57,43 @@ struct linesrc {
 	char err[256];
 };
 
+/* Standard input's first bytes, read once to tell its kind (ls_stdin_peek)
+ * and handed back to the first reader of "-" before the rest of it. */
+#define STDIN_PEEK (64 * 1024)
+static struct {
+	unsigned char *p;
+	size_t n, off;
+	bool read;
+} peek;
+
+const unsigned char *ls_stdin_peek(size_t *n)
+{
+	if (!peek.read) {
+		peek.read = true;
+		peek.p = xmalloc(STDIN_PEEK);
+		while (peek.n < STDIN_PEEK) {
+			ssize_t r = read(0, peek.p + peek.n, STDIN_PEEK - peek.n);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				break;	/* an error shows again to the reader */
+			peek.n += (size_t)r;
+		}
+	}
+	*n = peek.n;
+	return peek.p;
+}
+
 static ssize_t read_some(struct linesrc *ls, void *dst, size_t n)
 {
+	if (ls->is_stdin && peek.off < peek.n) {
+		size_t k = peek.n - peek.off < n ? peek.n - peek.off : n;
+		memcpy(dst, peek.p + peek.off, k);
+		peek.off += k;
+		ls->st.bytes_in += (uint64_t)k;
+		EVP_DigestUpdate(ls->sha, dst, k);
+		return (ssize_t)k;
+	}
 	for (;;) {
 		ssize_t r = read(ls->fd, dst, n);
 		if (r >= 0 || errno != EINTR) {
@@ -79,6 +114,9 @@ struct spooled {
 static struct spooled *spooled;
 static size_t nspooled;
 
+static bool spool(const char *path, int in, const unsigned char *pre, size_t npre,
+		  struct buf *why);
+
 bool ls_spool_if_pipe(const char *path, struct buf *why)
 {
 	struct stat sb;
@@ -90,16 +128,35 @@ bool ls_spool_if_pipe(const char *path, struct buf *why)
 		buf_printf(why, "%s", strerror(errno));
 		return false;
 	}
+	return spool(path, in, NULL, 0, why);
+}
+
+bool ls_spool_stdin(struct buf *why)
+{
+	if (strcmp(ls_real_path("-"), "-") != 0)
+		return true;	/* copied already */
+	size_t n;
+	const unsigned char *p = ls_stdin_peek(&n);
+	peek.off = peek.n;	/* the copy holds them */
+	return spool("-", 0, p, n, why);
+}
+
+/* Copy what is left of in, after the bytes already read (pre), to an
+ * unlinked temporary file that later opens of path read instead. */
+static bool spool(const char *path, int in, const unsigned char *pre, size_t npre,
+		  struct buf *why)
+{
 	FILE *copy = tmpfile();
 	if (!copy) {
 		buf_printf(why, "cannot make a temporary copy of it: %s", strerror(errno));
-		close(in);
+		if (in != 0)
+			close(in);
 		return false;
 	}
 	char *b = xmalloc(1 << 16);
-	ssize_t n;
-	bool ok = true;
-	while ((n = read(in, b, 1 << 16)) > 0 || (n < 0 && errno == EINTR))
+	ssize_t n = 0;
+	bool ok = !npre || fwrite(pre, 1, npre, copy) == npre;
+	while (ok && ((n = read(in, b, 1 << 16)) > 0 || (n < 0 && errno == EINTR)))
 		if (n > 0 && fwrite(b, 1, (size_t)n, copy) != (size_t)n) {
 			ok = false;
 			break;
@@ -109,7 +166,8 @@ bool ls_spool_if_pipe(const char *path, struct buf *why)
 	if (!ok)
 		buf_printf(why, "copying it to a temporary file failed: %s", strerror(errno));
 	free(b);
-	close(in);
+	if (in != 0)
+		close(in);
 	if (!ok) {
 		fclose(copy);
 		return false;
@@ -168,7 +226,7 @@ struct linesrc *ls_open(const char *path, struct buf *why)
 {
 	struct linesrc *ls = xcalloc(1, sizeof *ls);
 	struct stat sb;
-	if (strcmp(path, "-") == 0) {
+	if (strcmp(path, "-") == 0 && ls_real_path(path) == path) {	/* not spooled */
 		ls->fd = 0;
 		ls->is_stdin = true;
 		ls->mtime = time(NULL);

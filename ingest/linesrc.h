@@ -27,6 +27,14 @@ struct linesrc *ls_open(const char *path, struct buf *why);
  * Regular files and "-" are left alone.  False, with why, if it could not
  * be copied.  Call before any reading thread starts. */
 bool ls_spool_if_pipe(const char *path, struct buf *why);
+/* Standard input's first bytes (up to 64 KiB), read once so its kind can
+ * be told by content; the first reader of "-" gets them back before the
+ * rest.  *n 0: nothing (or an error the reader will meet). */
+const unsigned char *ls_stdin_peek(size_t *n);
+/* Standard input copied to a temporary file, as ls_spool_if_pipe does for
+ * a pipe, for inputs read more than once (a capture, a log joined with
+ * captures).  Its first bytes come from the peek. */
+bool ls_spool_stdin(struct buf *why);
 /* The path to open for path: its copy if it was spooled, else itself. */
 const char *ls_real_path(const char *path);
 /* At exit: the copies go. */
