@@ -58,7 +58,7 @@ static void usage(FILE *f)
 	      "      --threads N     1: do everything on one thread; 2 or more (the\n"
 	      "                      default on a multi-core machine): judge and write\n"
 	      "                      on a second one, read and decompress on a third\n"
-	      "  -q, --quiet         no per-file accounting on standard error\n"
+	      "  -q, --quiet         no per-file accounting on standard error (warnings stay)\n"
 	      "  -V, --version       print the version\n"
 	      "  -h, --help          this text\n", f);
 }

@@ -251,9 +251,13 @@ static void read_everything(struct pipeline *p, struct maillog **ml)
 }
 
 /* What the run says of itself on standard error. */
-static void account(const struct pipeline *p, const struct maillog *ml)
+/* What the run says of itself on standard error: the accounting of each
+ * input (-q leaves it out), then the warnings of what was lost or left
+ * out on the way, which -q does not silence. */
+static void account(const struct pipeline *p, const struct maillog *ml, bool quiet)
 {
-	inputs_report_logs(ml, stderr);
+	if (!quiet)
+		inputs_report_logs(ml, stderr);
 	if (tracker_evicted(p->tracker))
 		fprintf(stderr, "tlswitness: %lu sessions, processes or messages were "
 			"closed early: more than 100000 were open at once\n",
@@ -262,9 +266,10 @@ static void account(const struct pipeline *p, const struct maillog *ml)
 		fprintf(stderr, "tlswitness: %lu fields (Message-IDs, addresses, host names, "
 			"replies) were longer than %d bytes and were cut to it\n",
 			tracker_cut(p->tracker), TRACK_FIELD_MAX);
-	if (p->joining)
+	if (p->joining && !quiet)
 		join_report(p->join, stderr);
-	inputs_report_others(&p->in, stderr);
+	if (!quiet)
+		inputs_report_others(&p->in, stderr);
 	if (p->wc->account)
 		p->wc->account(p->w, stderr);
 }
@@ -381,8 +386,7 @@ int pipeline_run(const struct options *o)
 	}
 	run_manifest_free(&man);
 	output_flush(p.output, &p.out, true);
-	if (!o->quiet)
-		account(&p, ml);
+	account(&p, ml, o->quiet);
 	struct buf why;
 	buf_init(&why);
 	if (!output_close(p.output, &why)) {
