@@ -139,8 +139,31 @@ lab: tlswitness
 bench: tlswitness
 	sh bench/run.sh $(BENCH_SIZE)
 
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the binary, the man page,
+# the shipped policies and the bash completion; make uninstall takes them
+# away.  The built-in policy stays built in.
+PREFIX  ?= /usr/local
+BINDIR  = $(PREFIX)/bin
+MANDIR  = $(PREFIX)/share/man/man1
+DATADIR = $(PREFIX)/share/tlswitness
+COMPDIR = $(PREFIX)/share/bash-completion/completions
+# (INSTALL_ONLY=1: install the binary TW_BIN names as it is, the tests' way)
+install: $(if $(INSTALL_ONLY),,$(TW_BIN))
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(COMPDIR)
+	install -m 0755 $(TW_BIN) $(DESTDIR)$(BINDIR)/tlswitness
+	sed 's|/usr/share/tlswitness|$(DATADIR)|g' man/tlswitness.1 > $(DESTDIR)$(MANDIR)/tlswitness.1
+	chmod 0644 $(DESTDIR)$(MANDIR)/tlswitness.1
+	install -m 0644 rules/default.yaml rules/strict.yaml rules/opportunistic.yaml $(DESTDIR)$(DATADIR)/
+	install -m 0644 completion/tlswitness.bash $(DESTDIR)$(COMPDIR)/tlswitness
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/tlswitness $(DESTDIR)$(MANDIR)/tlswitness.1 \
+	  $(DESTDIR)$(DATADIR)/default.yaml $(DESTDIR)$(DATADIR)/strict.yaml \
+	  $(DESTDIR)$(DATADIR)/opportunistic.yaml $(DESTDIR)$(COMPDIR)/tlswitness
+	-rmdir $(DESTDIR)$(DATADIR)
+
 clean:
 	rm -rf build build-asan build-tsan build-fuzz tlswitness
 
-.PHONY: all layers unit check golden-update fuzz-long check-asan check-tsan fuzz fuzz-build lab bench clean
+.PHONY: all layers unit check golden-update fuzz-long install uninstall check-asan check-tsan fuzz fuzz-build lab bench clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -60,7 +60,9 @@ static void usage(FILE *f)
 	      "                      on a second one, read and decompress on a third\n"
 	      "  -q, --quiet         no per-file accounting on standard error (warnings stay)\n"
 	      "  -V, --version       print the version\n"
-	      "  -h, --help          this text\n", f);
+	      "  -h, --help          this text\n"
+	      "\n"
+	      "The formats, the rule language and the exit codes: tlswitness(1).\n", f);
 }
 
 static bool parse_ports(const char *v, uint16_t *ports, size_t *n)

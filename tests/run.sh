@@ -123,6 +123,13 @@ else
   sk valgrind "valgrind is not installed, or this is the sanitizer build"
 fi
 
+# --- make install into a temporary DESTDIR: binary, man page, completion ---
+sh tests/install.sh "$TW" > "$OUT/install.log" 2>&1
+p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$OUT/install.log")
+f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$OUT/install.log")
+pass=$((pass + ${p:-0})); fail=$((fail + ${f:-1}))
+if [ "${f:-1}" = 0 ]; then printf 'ok    install (%s checks)\n' "$p"; else ko install "$OUT/install.log"; fi
+
 # --- the HTML report in headless Chromium --------------------------------------
 sh tests/html_render.sh "$TW" "$OUT/html" > "$OUT/html.log" 2>&1
 p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$OUT/html.log")

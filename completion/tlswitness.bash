@@ -1,0 +1,47 @@
+# bash completion for tlswitness (installed by make install as
+# share/bash-completion/completions/tlswitness).  Formats and map kinds
+# come from the program's own error messages, so they follow its table.
+_tlswitness()
+{
+	local cur prev words
+	cur=${COMP_WORDS[COMP_CWORD]}
+	prev=${COMP_WORDS[COMP_CWORD-1]}
+	if [ "$COMP_CWORD" -ge 1 ] && [ "${COMP_WORDS[1]}" = rules ]; then
+		if [ "$COMP_CWORD" -eq 2 ]; then
+			COMPREPLY=($(compgen -W "check show" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -f -X '!*.y*ml' -- "$cur") $(compgen -d -- "$cur"))
+		fi
+		return
+	fi
+	case $prev in
+	-f|--format)
+		words=$(tlswitness --format '?' 2>&1 | sed -n "s/.*(\(.*\)).*/\1/p" | tr -d ',')
+		COMPREPLY=($(compgen -W "$words" -- "$cur"))
+		return ;;
+	--policy-map)
+		words=$(tlswitness --policy-map '?' 2>&1 | sed -n "s/.*takes \(.*\), not.*/\1/p" | sed 's/ or / /; s/,//g')
+		COMPREPLY=($(compgen -W "$words" -- "$cur"))
+		return ;;
+	--fail-on)
+		COMPREPLY=($(compgen -W "plaintext weak unknown info low medium high critical" -- "$cur"))
+		return ;;
+	-r|--rules|-o|--output|--manifest|--pseudonymize)
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return ;;
+	--year|--tz|--ports|--skew|--skew-max|--org|--contact|--label|--threads)
+		return ;;
+	esac
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "--format --rules --fail-on --year --tz --output --ports
+			--policy-map --org --contact --pseudonymize --manifest --skew --skew-max
+			--label --threads --quiet --version --help" -- "$cur"))
+		return
+	fi
+	if [ "$COMP_CWORD" -eq 1 ]; then
+		COMPREPLY=($(compgen -W "rules" -- "$cur") $(compgen -f -- "$cur"))
+	else
+		COMPREPLY=($(compgen -f -- "$cur"))
+	fi
+}
+complete -o filenames -F _tlswitness tlswitness
