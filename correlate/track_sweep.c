@@ -174,7 +174,8 @@ static void bound(struct tracker *t, int which, struct hashtab *ht)
 	if (before <= MAX_OPEN)
 		return;
 	close_least_recent(t, which, ht, MAX_OPEN - MAX_OPEN / 4);
-	t->evicted += before - ht_count(ht);
+	if (which != 3)	/* a relay's last connection forgotten loses no hop */
+		t->evicted += before - ht_count(ht);
 }
 
 void trk_sweep(struct tracker *t)
