@@ -222,6 +222,7 @@ int options_parse(struct options *o, int argc, char **argv)
 			break;
 		case 'r': o->rules_path = optarg; break;
 		case 'F':
+			o->fail_on = optarg;
 			if (!parse_fail_on(o, optarg)) {
 				fprintf(stderr, "tlswitness: --fail-on takes a verdict (plaintext, weak, "
 					"unknown) or a severity (info, low, medium, high, critical), not '%s'\n",

@@ -23,6 +23,7 @@ struct options {
 	bool skew_given;
 	int threads;
 	int fail_verdict, fail_severity;	/* --fail-on; -1: not set */
+	const char *fail_on;		/* ... as given */
 	char **inputs;			/* the INPUT operands, from argv */
 	size_t ninputs;
 	int argc;			/* the whole command line, for the manifest */

@@ -6,6 +6,7 @@
  * facts: as it comes from the correlator, or for --format paths when its
  * path is linked; addresses are pseudonymised only after judging. */
 #include "pipeline.h"
+#include "failures.h"
 #include "inputs.h"
 #include "runmanifest.h"
 #include "../correlate/capconn.h"
@@ -36,6 +37,7 @@ struct pipeline {
 	struct buf out;			/* what the writer appended, not yet written */
 	struct output *output;
 	bool failed_policy;		/* a message at or above --fail-on */
+	struct failures failures;	/* ... which, for the summary */
 	int input_errors;
 	struct tracker *tracker;
 	struct join *join;		/* captures, when any were given */
@@ -54,8 +56,10 @@ static bool evidence_writer(const struct pipeline *p)
 static void judge(struct pipeline *p, struct message *m)
 {
 	policy_judge_message(p->policy, m);
-	if (options_fails(p->opt, m->verdict, m->severity))
+	if (options_fails(p->opt, m->verdict, m->severity)) {
 		p->failed_policy = true;
+		failures_add(&p->failures, m);
+	}
 }
 
 /* Judge and write one message: the second thread's work, in message order.
@@ -387,6 +391,7 @@ int pipeline_run(const struct options *o)
 	run_manifest_free(&man);
 	output_flush(p.output, &p.out, true);
 	account(&p, ml, o->quiet);
+	failures_report(&p.failures, o->fail_on, o->out_path, stderr);
 	struct buf why;
 	buf_init(&why);
 	if (!output_close(p.output, &why)) {
@@ -395,6 +400,10 @@ int pipeline_run(const struct options *o)
 	}
 	buf_free(&why);
 	maillog_free(ml);
+	failures_free(&p.failures);
 	pipeline_free(&p);
-	return failed || p.input_errors ? 2 : p.failed_policy ? 1 : 0;
+	/* README "Exit codes": findings and an error together are 4, so a
+	 * sweep can tell "policy broken" from "evidence incomplete" and both */
+	bool error = failed || p.input_errors;
+	return error && p.failed_policy ? 4 : error ? 2 : p.failed_policy ? 1 : 0;
 }
