@@ -180,3 +180,36 @@ void inputs_report_others(const struct inputs *in, FILE *f)
 			cs->failed ? " (incomplete: see the error above)" : "");
 	}
 }
+
+int inputs_warn_empty(const struct inputs *in, const struct maillog *ml, FILE *f)
+{
+	int n = 0;
+	for (size_t i = 0; ml && i < maillog_ninputs(ml); i++) {
+		const struct input_stats *st = maillog_input(ml, i);
+		if (st->failed || st->used)
+			continue;
+		fprintf(f, "tlswitness: %s: no Postfix or Sendmail line in it (%lu line%s read): "
+			"not a mail log?\n", text_shown(in->shown[st->file_id]), st->lines,
+			st->lines == 1 ? "" : "s");
+		n++;
+	}
+	for (size_t i = 0; i < in->ncaptures; i++) {
+		const struct capture_stats *cs = &in->cst[i];
+		if (cs->failed || cs->flows)
+			continue;
+		fprintf(f, "tlswitness: %s: no SMTP connection in it (%lu packet%s read)\n",
+			text_shown(in->shown[in->captures[i]]), cs->packets,
+			cs->packets == 1 ? "" : "s");
+		n++;
+	}
+	for (size_t i = 0; i < in->nmails; i++) {
+		const struct mail_stats *ms = &in->mst[i];
+		if (ms->failed || ms->received)
+			continue;
+		fprintf(f, "tlswitness: %s: no Received header in it (%lu message%s read)\n",
+			text_shown(in->shown[in->mails[i]]), ms->messages,
+			ms->messages == 1 ? "" : "s");
+		n++;
+	}
+	return n;
+}

@@ -36,6 +36,10 @@ void inputs_free(struct inputs *in);
 void inputs_manifest(const struct inputs *in, const struct maillog *ml, struct manifest *man);
 /* "tlswitness: FILE: N lines: ..." for every log. */
 void inputs_report_logs(const struct maillog *ml, FILE *f);
+/* "FILE: nothing in it ..." for every input read whole that gave nothing
+ * (no Postfix or Sendmail line, no SMTP connection, no Received header):
+ * a wrong file, /dev/null, a log of another program.  Returns how many. */
+int inputs_warn_empty(const struct inputs *in, const struct maillog *ml, FILE *f);
 /* The same for every message file and capture. */
 void inputs_report_others(const struct inputs *in, FILE *f);
 

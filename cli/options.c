@@ -58,6 +58,8 @@ static void usage(FILE *f)
 	      "      --threads N     1: do everything on one thread; 2 or more (the\n"
 	      "                      default on a multi-core machine): judge and write\n"
 	      "                      on a second one, read and decompress on a third\n"
+	      "      --strict-inputs an input with nothing in it (no mail log line, no SMTP\n"
+	      "                      connection, no Received header) is an input error\n"
 	      "  -q, --quiet         no per-file accounting on standard error (warnings stay)\n"
 	      "  -V, --version       print the version\n"
 	      "  -h, --help          this text\n"
@@ -190,6 +192,7 @@ int options_parse(struct options *o, int argc, char **argv)
 		{ "contact", required_argument, NULL, 'C' },
 		{ "threads", required_argument, NULL, 'T' },
 		{ "label", required_argument, NULL, 'L' },
+		{ "strict-inputs", no_argument, NULL, 'E' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -259,6 +262,7 @@ int options_parse(struct options *o, int argc, char **argv)
 		case 'K': o->keyfile = optarg; break;
 		case 'C': o->contact = optarg; break;
 		case 'L': o->label = optarg; break;
+		case 'E': o->strict_inputs = true; break;
 		case 'P':
 			if (!parse_ports(optarg, o->ports, &o->nports)) {
 				fprintf(stderr, "tlswitness: --ports takes port numbers such as "

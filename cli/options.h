@@ -17,6 +17,7 @@ struct options {
 	const char *label;		/* --label: the name standard input goes by */
 	int year;			/* --year, 0: inferred */
 	bool quiet;
+	bool strict_inputs;		/* an input with nothing in it is an error */
 	uint16_t ports[CAP_MAX_PORTS];	/* --ports; nports 0: the defaults */
 	size_t nports;
 	long skew, skew_max;

@@ -391,6 +391,9 @@ int pipeline_run(const struct options *o)
 	run_manifest_free(&man);
 	output_flush(p.output, &p.out, true);
 	account(&p, ml, o->quiet);
+	int empty = evidence_writer(&p) ? 0 : inputs_warn_empty(&p.in, ml, stderr);
+	if (o->strict_inputs)
+		p.input_errors += empty;
 	failures_report(&p.failures, o->fail_on, o->out_path, stderr);
 	struct buf why;
 	buf_init(&why);

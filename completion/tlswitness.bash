@@ -35,7 +35,7 @@ _tlswitness()
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "--format --rules --fail-on --year --tz --output --ports
 			--policy-map --org --contact --pseudonymize --manifest --skew --skew-max
-			--label --threads --quiet --version --help" -- "$cur"))
+			--label --strict-inputs --threads --quiet --version --help" -- "$cur"))
 		return
 	fi
 	if [ "$COMP_CWORD" -eq 1 ]; then
