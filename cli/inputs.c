@@ -18,11 +18,30 @@ void inputs_classify(struct inputs *in, char **names, size_t n, const char *labe
 	in->captures = xcalloc(n + 1, sizeof *in->captures);
 	in->mails = xcalloc(n + 1, sizeof *in->mails);
 	int stdin_at = -1;
+	struct stat *ids = xcalloc(n + 1, sizeof *ids);
+	size_t kept = 0;
 	for (size_t i = 0; i < n; i++) {
-		in->files[i] = names[i];
-		in->shown[i] = label && strcmp(names[i], "-") == 0 ? label : names[i];
+		/* a file named twice (or by two names) is read once */
+		struct stat sb;
+		bool dup = false;
+		if (strcmp(names[i], "-") != 0 && stat(names[i], &sb) == 0 && S_ISREG(sb.st_mode)) {
+			for (size_t k = 0; k < kept && !dup; k++)
+				if (ids[k].st_dev == sb.st_dev && ids[k].st_ino == sb.st_ino &&
+				    S_ISREG(ids[k].st_mode)) {
+					fprintf(warn, "tlswitness: %s: the same file as %s: read once\n",
+						text_shown(names[i]), text_shown(in->files[k]));
+					dup = true;
+				}
+			if (!dup)
+				ids[kept] = sb;
+		}
+		if (dup)
+			continue;
+		size_t j = kept++;
+		in->files[j] = names[i];
+		in->shown[j] = label && strcmp(names[i], "-") == 0 ? label : names[i];
 		if (strcmp(names[i], "-") == 0)
-			stdin_at = (int)i;
+			stdin_at = (int)j;
 		/* a pipe would lose what its detection reads: copied first */
 		struct buf why;
 		buf_init(&why);
@@ -31,14 +50,16 @@ void inputs_classify(struct inputs *in, char **names, size_t n, const char *labe
 			in->errors++;
 		}
 		buf_free(&why);
-		in->kinds[i] = detect_input(names[i]);
-		if (in->kinds[i] == INPUT_CAPTURE)
-			in->captures[in->ncaptures++] = (int)i;
-		else if (in->kinds[i] == INPUT_MESSAGE)
-			in->mails[in->nmails++] = (int)i;
+		in->kinds[j] = detect_input(names[i]);
+		if (in->kinds[j] == INPUT_CAPTURE)
+			in->captures[in->ncaptures++] = (int)j;
+		else if (in->kinds[j] == INPUT_MESSAGE)
+			in->mails[in->nmails++] = (int)j;
 		else
 			in->nlogs++;
 	}
+	in->n = kept;
+	free(ids);
 	/* read more than once: its first bytes and the rest, to a file */
 	if (stdin_at >= 0 && (in->kinds[stdin_at] == INPUT_CAPTURE ||
 			      (in->kinds[stdin_at] == INPUT_LOG && in->ncaptures))) {
@@ -101,7 +122,7 @@ void inputs_manifest(const struct inputs *in, const struct maillog *ml, struct m
 		counted(mi, "log", "lines", st->gzip, st->failed, st->error, st->lines, st->used);
 		mi->first_ts = st->first_ts;
 		mi->last_ts = st->last_ts;
-		mi->skipped = st->ignored + st->malformed + st->too_long;
+		mi->skipped = st->ignored + st->malformed + st->too_long + st->duplicates;
 		if (st->sha256[0])
 			hashed(mi, st->sha256, st->bytes_in, strcmp(st->path, "-") != 0 ? st->mtime : 0);
 		if (st->year_assumed)
@@ -146,9 +167,13 @@ void inputs_report_logs(const struct maillog *ml, FILE *f)
 {
 	for (size_t i = 0; i < maillog_ninputs(ml); i++) {
 		const struct input_stats *st = maillog_input(ml, i);
+		char dup[96] = "";
+		if (st->duplicates)
+			snprintf(dup, sizeof dup, ", %lu the same as lines of another input",
+				 st->duplicates);
 		fprintf(f, "tlswitness: %s: %lu lines: %lu used, %lu ignored, "
-			"%lu malformed, %lu too long%s%s\n", text_shown(st->path), st->lines, st->used,
-			st->ignored, st->malformed, st->too_long, st->gzip ? " (gzip)" : "",
+			"%lu malformed, %lu too long%s%s%s\n", text_shown(st->path), st->lines, st->used,
+			st->ignored, st->malformed, st->too_long, dup, st->gzip ? " (gzip)" : "",
 			st->failed ? " (incomplete: see the error above)" : "");
 	}
 }
@@ -186,7 +211,7 @@ int inputs_warn_empty(const struct inputs *in, const struct maillog *ml, FILE *f
 	int n = 0;
 	for (size_t i = 0; ml && i < maillog_ninputs(ml); i++) {
 		const struct input_stats *st = maillog_input(ml, i);
-		if (st->failed || st->used)
+		if (st->failed || st->used || st->duplicates)
 			continue;
 		fprintf(f, "tlswitness: %s: no Postfix or Sendmail line in it (%lu line%s read): "
 			"not a mail log?\n", text_shown(in->shown[st->file_id]), st->lines,

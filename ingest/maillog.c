@@ -14,6 +14,7 @@
 #include "postfix.h"
 #include "sendmail.h"
 #include "syslog.h"
+#include "../util/hashtab.h"
 #include "../util/logclock.h"
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,23 @@
 #define PEEK_LINES 200
 #define WARN_PER_FILE 3
 
+/* Lines seen in the last two seconds of log time, as hashes of what makes
+ * a line the same line (stamp, host, program, pid, text), with the input
+ * each came from: the same line in two inputs (/var/log/syslog beside
+ * /var/log/mail.log, a file and its copy) counts once.  Two generations,
+ * the older dropped as the clock moves on: memory follows the traffic of
+ * two seconds. */
+struct seen_gen {
+	uint64_t *h;		/* 0: empty slot */
+	int *file;
+	size_t cap, n;
+	time_t since;
+};
+
 struct maillog {
+	struct seen_gen seen[2];	/* [0] current, [1] the one before */
+	bool dedup;			/* look for repeats (inputs side by side) */
+	time_t dedup_until;		/* ... up to this log time */
 	struct tzconf *tz;
 	int year;
 	FILE *warn;
@@ -77,6 +94,10 @@ void maillog_free(struct maillog *ml)
 		free(ml->in[i].error);
 	}
 	free(ml->in);
+	for (int g = 0; g < 2; g++) {
+		free(ml->seen[g].h);
+		free(ml->seen[g].file);
+	}
 	free(ml);
 }
 
@@ -125,6 +146,72 @@ static time_t peek_first(struct maillog *ml, const char *path)
 
 /* One line whose envelope was parsed (or not): counted, warned about or
  * turned into evidence for the callback. */
+/* A hash of the parts of a line that make it that line: the table's hash
+ * (eight bytes a step) of each text part, mixed with the stamp and pid. */
+static uint64_t line_key(const struct syslog_rec *r)
+{
+	uint64_t h = ht_key_hash(r->msg.p, r->msg.n);
+	h = (h ^ ht_key_hash(r->host.p, r->host.n)) * 0x9e3779b97f4a7c15ULL;
+	h = (h ^ ht_key_hash(r->tag.p, r->tag.n)) * 0x9e3779b97f4a7c15ULL;
+	h = (h ^ (uint64_t)r->ts) * 0x9e3779b97f4a7c15ULL;
+	h = (h ^ (uint64_t)r->pid) * 0x9e3779b97f4a7c15ULL;
+	h ^= h >> 29;
+	return h ? h : 1;
+}
+
+static long gen_find(const struct seen_gen *g, uint64_t h)
+{
+	for (size_t i = g->cap ? h & (g->cap - 1) : 0; g->cap; i = (i + 1) & (g->cap - 1)) {
+		if (!g->h[i])
+			return -1;
+		if (g->h[i] == h)
+			return (long)i;
+	}
+	return -1;
+}
+
+static void gen_add(struct seen_gen *g, uint64_t h, int file)
+{
+	if ((g->n + 1) * 10 > g->cap * 7) {	/* grow: rehash */
+		struct seen_gen ng = { .cap = g->cap ? g->cap * 2 : 1024, .since = g->since };
+		ng.h = xcalloc(ng.cap, sizeof *ng.h);
+		ng.file = xcalloc(ng.cap, sizeof *ng.file);
+		for (size_t i = 0; i < g->cap; i++)
+			if (g->h[i])
+				gen_add(&ng, g->h[i], g->file[i]);
+		free(g->h);
+		free(g->file);
+		*g = ng;
+	}
+	size_t i = h & (g->cap - 1);	/* cap is a power of two */
+	while (g->h[i] && g->h[i] != h)
+		i = (i + 1) & (g->cap - 1);
+	if (!g->h[i])
+		g->n++;
+	g->h[i] = h;
+	g->file[i] = file;
+}
+
+/* Is this line one another input already gave?  Remembers it if not. */
+static bool repeated(struct maillog *ml, const struct syslog_rec *r, int file)
+{
+	struct seen_gen *cur = &ml->seen[0], *old = &ml->seen[1];
+	if (r->ts >= cur->since + 2 || r->ts < cur->since - 2) {
+		free(old->h);
+		free(old->file);
+		*old = *cur;
+		*cur = (struct seen_gen){ .since = r->ts };
+	}
+	uint64_t h = line_key(r);
+	for (int g = 0; g < 2; g++) {
+		long i = gen_find(&ml->seen[g], h);
+		if (i >= 0)
+			return ml->seen[g].file[i] != file;
+	}
+	gen_add(cur, h, file);
+	return false;
+}
+
 static void use_line(struct maillog *ml, struct input_stats *st, const struct lb_line *l,
 		     int *warned)
 {
@@ -135,6 +222,10 @@ static void use_line(struct maillog *ml, struct input_stats *st, const struct lb
 		return;
 	}
 	const struct syslog_rec *rec = &l->rec;
+	if (ml->dedup && repeated(ml, rec, st->file_id)) {
+		st->duplicates++;
+		return;
+	}
 	if (!st->first_ts)
 		st->first_ts = rec->ts;
 	st->last_ts = rec->ts;
@@ -377,6 +468,12 @@ int maillog_run(struct maillog *ml)
 		}
 		if (!best)
 			break;
+		/* repeats can only come from inputs read side by side, and
+		 * for two seconds after (the other may just have ended): a
+		 * rotated set, read file after file, is hardly looked at */
+		if (nopen > 1)
+			ml->dedup_until = bt + 2;
+		ml->dedup = bt <= ml->dedup_until;
 		reader_take(best, bl);
 	}
 	free(open);

@@ -19,6 +19,7 @@ struct input_stats {
 	bool failed;			/* could not be read (fully) */
 	char *error;			/* why, when failed */
 	unsigned long lines, used, ignored, malformed, too_long;
+	unsigned long duplicates;	/* lines another input already gave */
 	uint64_t bytes_in;
 	time_t first_ts, last_ts;	/* 0 when no stamp was read */
 	time_t mtime;
