@@ -130,6 +130,13 @@ f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$OUT/install.log")
 pass=$((pass + ${p:-0})); fail=$((fail + ${f:-1}))
 if [ "${f:-1}" = 0 ]; then printf 'ok    install (%s checks)\n' "$p"; else ko install "$OUT/install.log"; fi
 
+# --- the shipped sweep: systemd units and cron entry (contrib/) ---------------
+sh tests/units.sh "$TW" > "$OUT/units.log" 2>&1
+p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$OUT/units.log")
+f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$OUT/units.log")
+pass=$((pass + ${p:-0})); fail=$((fail + ${f:-1}))
+if [ "${f:-1}" = 0 ]; then printf 'ok    units (%s checks)\n' "$p"; else ko units "$OUT/units.log"; fi
+
 # --- the HTML report in headless Chromium --------------------------------------
 sh tests/html_render.sh "$TW" "$OUT/html" > "$OUT/html.log" 2>&1
 p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$OUT/html.log")

@@ -1,0 +1,40 @@
+#!/bin/sh
+# The shipped sweep (contrib/): systemd-analyze verify accepts the units,
+# and the command the service and the cron entry run works - run here with
+# the lab's logs for /var/log/mail.log*, a temporary directory for
+# /var/lib/tlswitness and the tested binary.  Last line: "N passed, N failed".
+#   sh tests/units.sh TLSWITNESS_BINARY
+TW=$1
+cd "$(dirname "$0")/.." || exit 2
+d=$(mktemp -d /tmp/tw-units.XXXXXX)
+trap 'rm -rf "$d"' EXIT
+pass=0 fail=0
+check() { # name expected actual
+  if [ "$2" = "$3" ]; then pass=$((pass + 1)); echo "ok    units: $1"
+  else fail=$((fail + 1)); echo "FAIL  units: $1: expected '$2', got '$3'"; fi
+}
+if command -v systemd-analyze > /dev/null 2>&1; then
+  (cd contrib/systemd && systemd-analyze verify --man=no tlswitness-sweep.service \
+     tlswitness-sweep.timer) > "$d/verify" 2>&1
+  check "systemd-analyze verify" "0 " "$? $(cat "$d/verify")"
+else
+  echo "skip  units: systemd-analyze is not installed"
+fi
+# the service's command, its %% unescaped, pointed at the lab
+cmd=$(sed -n '/^ExecStart=/,/[^\\]$/p' contrib/systemd/tlswitness-sweep.service |
+      sed 's/^ExecStart=//; s/\\$//' | tr -d '\n' | sed "s/^\/bin\/sh -c '//; s/'$//; s/%%/%/g")
+run() { # the command as written, with the paths replaced
+  echo "$1" | sed "s|/usr/local/bin/tlswitness|$TW --tz UTC --year 2026|;
+    s|/var/lib/tlswitness|$d|g;
+    s|/var/log/mail.log.1 /var/log/mail.log|samples/lab/postfix-a.log samples/lab/syslog-mail.log|" > "$d/cmd"
+  sh "$d/cmd" > "$d/out" 2> "$d/err"; echo $?
+}
+check "the service's sweep: exit 1 (the lab has plaintext)" 1 "$(run "$cmd")"
+check "its summary on stderr" 1 "$(grep -c '^tlswitness: --fail-on plaintext: ' "$d/err")"
+check "its report and manifest, 0600" "600 600" "$(stat -c %a "$d"/tls-*.jsonl "$d"/tls-*.manifest.json | tr '\n' ' ' | sed 's/ $//')"
+rm -f "$d"/tls-*
+ccmd=$(grep -v '^#' contrib/cron/tlswitness | grep 'tlswitness' | sed 's/^\([^ ]* *\)\{5\}root  *//; s/\\%/%/g')
+check "the cron entry's sweep: exit 1" 1 "$(run "$ccmd")"
+check "the cron entry: five time fields and a user" 7 "$(grep -v '^#' contrib/cron/tlswitness | grep tlswitness | awk '{ print (NF >= 7) ? 7 : NF }')"
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
