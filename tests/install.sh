@@ -8,11 +8,8 @@ TW=$1
 cd "$(dirname "$0")/.." || exit 2
 d=$(mktemp -d /tmp/tw-install.XXXXXX)
 trap 'rm -rf "$d"' EXIT
-pass=0 fail=0
-check() { # name expected actual
-  if [ "$2" = "$3" ]; then pass=$((pass + 1)); echo "ok    install: $1"
-  else fail=$((fail + 1)); echo "FAIL  install: $1: expected '$2', got '$3'"; fi
-}
+what=install
+. tests/checks.sh
 make -s install INSTALL_ONLY=1 TW_BIN="$TW" DESTDIR="$d" PREFIX=/usr > "$d/make.log" 2>&1
 check "make install" 0 $?
 B=$d/usr/bin/tlswitness
@@ -41,5 +38,4 @@ if command -v bash > /dev/null 2>&1; then
 fi
 make -s uninstall DESTDIR="$d" PREFIX=/usr > /dev/null 2>&1
 check "make uninstall leaves no file" 0 "$(find "$d/usr" -type f | wc -l | tr -d ' ')"
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+checks_end

@@ -8,11 +8,8 @@ TW=$1
 cd "$(dirname "$0")/.." || exit 2
 d=$(mktemp -d /tmp/tw-units.XXXXXX)
 trap 'rm -rf "$d"' EXIT
-pass=0 fail=0
-check() { # name expected actual
-  if [ "$2" = "$3" ]; then pass=$((pass + 1)); echo "ok    units: $1"
-  else fail=$((fail + 1)); echo "FAIL  units: $1: expected '$2', got '$3'"; fi
-}
+what=units
+. tests/checks.sh
 if command -v systemd-analyze > /dev/null 2>&1; then
   (cd contrib/systemd && systemd-analyze verify --man=no tlswitness-sweep.service \
      tlswitness-sweep.timer) > "$d/verify" 2>&1
@@ -33,8 +30,7 @@ check "the service's sweep: exit 1 (the lab has plaintext)" 1 "$(run "$cmd")"
 check "its summary on stderr" 1 "$(grep -c '^tlswitness: --fail-on plaintext: ' "$d/err")"
 check "its report and manifest, 0600" "600 600" "$(stat -c %a "$d"/tls-*.jsonl "$d"/tls-*.manifest.json | tr '\n' ' ' | sed 's/ $//')"
 rm -f "$d"/tls-*
-ccmd=$(grep -v '^#' contrib/cron/tlswitness | grep 'tlswitness' | sed 's/^\([^ ]* *\)\{5\}root  *//; s/\\%/%/g')
+ccmd=$(grep -v '^#' contrib/cron/tlswitness.cron | grep 'tlswitness' | sed 's/^\([^ ]* *\)\{5\}root  *//; s/\\%/%/g')
 check "the cron entry's sweep: exit 1" 1 "$(run "$ccmd")"
-check "the cron entry: five time fields and a user" 7 "$(grep -v '^#' contrib/cron/tlswitness | grep tlswitness | awk '{ print (NF >= 7) ? 7 : NF }')"
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+check "the cron entry: five time fields and a user" 7 "$(grep -v '^#' contrib/cron/tlswitness.cron | grep tlswitness | awk '{ print (NF >= 7) ? 7 : NF }')"
+checks_end
