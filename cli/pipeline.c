@@ -276,6 +276,9 @@ static void account(const struct pipeline *p, const struct maillog *ml, bool qui
 		inputs_report_others(&p->in, stderr);
 	if (p->wc->account)
 		p->wc->account(p->w, stderr);
+	if (p->paths && paths_unwritten(p->paths))
+		fprintf(stderr, "tlswitness: paths: %lu queue files are in no path written (their "
+			"links make a loop no first server reaches)\n", paths_unwritten(p->paths));
 }
 
 /* The policy, the zone and the key: 0, or the exit status to leave with. */

@@ -21,6 +21,7 @@ struct paths {
 	long long linked;		/* nodes below this id are linked */
 	long long cursor;		/* ... and were considered as roots */
 	unsigned walk;			/* the current walk's mark */
+	unsigned long unwritten;	/* nodes that left in no written path */
 	path_settled_fn settled;
 	path_write_fn write;
 	void *arg;
@@ -35,6 +36,11 @@ struct paths *paths_new(path_settled_fn settled, path_write_fn write, void *arg)
 	p->write = write;
 	p->arg = arg;
 	return p;
+}
+
+unsigned long paths_unwritten(const struct paths *p)
+{
+	return p->unwritten;
 }
 
 struct path_node *paths_node(struct paths *p, long long id)
@@ -176,6 +182,13 @@ static long long nearest(struct paths *p, const struct idlist *l, long long self
 		if (other_server && strcmp(cm->host ? cm->host : "", fm->host ? fm->host : "") == 0 &&
 		    strcmp(cm->instance ? cm->instance : "", fm->instance ? fm->instance : "") == 0)
 			continue;
+		/* a Message-ID link (a guess) only goes forward: to a copy that
+		 * first appeared after this one (on a tie, completed after it),
+		 * so links never close a loop - an LMTP delivery on the next
+		 * server must not link back to the first server's queue file */
+		if (other_server && (cm->first_seen < fm->first_seen ||
+				     (cm->first_seen == fm->first_seen && (long long)l->v[i] < self)))
+			continue;
 		time_t d = cm->first_seen > ts ? cm->first_seen - ts : ts - cm->first_seen;
 		if (d > PATH_LINK_WINDOW)
 			continue;
@@ -292,8 +305,11 @@ static void node_pop(struct paths *p, bool settle)
 	if (!n->capture)
 		idx_drop(p->by_qid, n->m->qid, id);
 	idx_drop(p->by_mid, n->m->message_id, id);
-	if (settle && !n->written && p->settled)
-		p->settled(n, p->arg);
+	if (settle && !n->written) {
+		p->unwritten++;	/* in no written path: counted, said on stderr */
+		if (p->settled)
+			p->settled(n, p->arg);
+	}
 	link_clear(&n->in);
 	for (size_t k = 0; k < n->m->ndl; k++)
 		link_clear(&n->out[k]);

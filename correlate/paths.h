@@ -63,6 +63,9 @@ void paths_free(struct paths *p);
 bool paths_add(struct paths *p, const struct message *m);
 /* The end of the input: link and write everything still held. */
 void paths_finish(struct paths *p);
+/* Queue files that left in no written path (a loop of links no root
+ * reached): 0 unless something is wrong; the run says so on stderr. */
+unsigned long paths_unwritten(const struct paths *p);
 /* "host/instance" of a node, as paths name servers. */
 void paths_server_name(const struct path_node *n, char *b, size_t bl);
 /* A node by id (from a link's next or a node's next_node), NULL if gone. */
