@@ -61,6 +61,11 @@ static void usage(FILE *f)
 	      "      --strict-inputs an input with nothing in it (no mail log line, no SMTP\n"
 	      "                      connection, no Received header) is an input error\n"
 	      "  -q, --quiet         no per-file accounting on standard error (warnings stay)\n"
+	      "selecting messages (after judging, before writing; repeatable, any may match):\n"
+	      "      --message-id ID, --queue-id QID, --rcpt ADDR|@DOMAIN, --from ADDR|@DOMAIN\n"
+	      "      --since T, --until T   ISO 8601 (zone: --tz unless given), a date,\n"
+	      "                      today, yesterday, or 2h, 3d ago\n"
+	      "      --verdict V, --min-severity S\n"
 	      "  -V, --version       print the version\n"
 	      "  -h, --help          this text\n"
 	      "\n"
@@ -193,12 +198,21 @@ int options_parse(struct options *o, int argc, char **argv)
 		{ "threads", required_argument, NULL, 'T' },
 		{ "label", required_argument, NULL, 'L' },
 		{ "strict-inputs", no_argument, NULL, 'E' },
+		{ "message-id", required_argument, NULL, 1000 + 'm' },
+		{ "queue-id", required_argument, NULL, 1000 + 'q' },
+		{ "rcpt", required_argument, NULL, 1000 + 'r' },
+		{ "from", required_argument, NULL, 1000 + 'f' },
+		{ "since", required_argument, NULL, 1000 + 's' },
+		{ "until", required_argument, NULL, 1000 + 'u' },
+		{ "verdict", required_argument, NULL, 1000 + 'v' },
+		{ "min-severity", required_argument, NULL, 1000 + 'S' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	memset(o, 0, sizeof *o);
+	select_init(&o->select);
 	o->writer = writer_lookup("text", false);
 	o->fail_verdict = o->fail_severity = -1;
 	o->org = "tlswitness";
@@ -263,6 +277,15 @@ int options_parse(struct options *o, int argc, char **argv)
 		case 'C': o->contact = optarg; break;
 		case 'L': o->label = optarg; break;
 		case 'E': o->strict_inputs = true; break;
+		case 1000 + 'm': case 1000 + 'q': case 1000 + 'r': case 1000 + 'f':
+		case 1000 + 's': case 1000 + 'u': case 1000 + 'v': case 1000 + 'S': {
+			char why[200];
+			if (!select_add(&o->select, (char)(c - 1000), optarg, why, sizeof why)) {
+				fprintf(stderr, "tlswitness: %s\n", why);
+				return 2;
+			}
+			break;
+		}
 		case 'P':
 			if (!parse_ports(optarg, o->ports, &o->nports)) {
 				fprintf(stderr, "tlswitness: --ports takes port numbers such as "
@@ -303,6 +326,12 @@ int options_parse(struct options *o, int argc, char **argv)
 			return 2;
 		}
 		}
+	}
+	if (o->writer->input == WRITER_EVIDENCE && (o->select.nmid || o->select.nqid ||
+	    o->select.nrcpt || o->select.nfrom || o->select.nverdict || o->select.min_severity >= 0)) {
+		fprintf(stderr, "tlswitness: --format %s writes evidence records, not messages: of the "
+			"selections only --since and --until apply\n", o->writer->name);
+		return 2;
 	}
 	if (format_given && map_given) {
 		/* A map is its own output: one would silently replace the other. */

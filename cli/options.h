@@ -4,6 +4,7 @@
 #ifndef TW_OPTIONS_H
 #define TW_OPTIONS_H
 #include "../ingest/capture.h"
+#include "select.h"
 #include "../report/writer.h"
 
 struct options {
@@ -15,6 +16,7 @@ struct options {
 	const char *keyfile;		/* --pseudonymize */
 	const char *org, *contact;	/* TLS-RPT */
 	const char *label;		/* --label: the name standard input goes by */
+	struct selection select;	/* --message-id, --rcpt, --since ... */
 	int year;			/* --year, 0: inferred */
 	bool quiet;
 	bool strict_inputs;		/* an input with nothing in it is an error */

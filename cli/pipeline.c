@@ -45,6 +45,8 @@ struct pipeline {
 	struct workq *wq;		/* judging and writing, on a second thread */
 	struct paths *paths;		/* messages followed across servers, for
 					   writers whose input is WRITER_PATHS */
+	struct selection sel;		/* which messages are written */
+	bool path_selected;		/* a node of the path being settled is */
 };
 
 static bool evidence_writer(const struct pipeline *p)
@@ -52,14 +54,19 @@ static bool evidence_writer(const struct pipeline *p)
 	return p->wc->input == WRITER_EVIDENCE;
 }
 
-/* Every message is judged here, once, on its settled facts. */
-static void judge(struct pipeline *p, struct message *m)
+/* Every message is judged here, once, on its settled facts; false when
+ * the selection leaves it out (then it is neither written nor counted
+ * against --fail-on). */
+static bool judge(struct pipeline *p, struct message *m)
 {
 	policy_judge_message(p->policy, m);
+	if (!select_message(&p->sel, m))
+		return false;
 	if (options_fails(p->opt, m->verdict, m->severity)) {
 		p->failed_policy = true;
 		failures_add(&p->failures, m);
 	}
+	return true;
 }
 
 /* Judge and write one message: the second thread's work, in message order.
@@ -75,7 +82,8 @@ static void judge_and_write(void *item, void *arg)
 			judge(p, m);	/* no path can hold it: counted, not written */
 		return;
 	}
-	judge(p, m);
+	if (!judge(p, m))
+		return;
 	if (p->pseudo && !p->wc->pseudonymizes)
 		pseudo_message(p->pseudo, m);
 	p->wc->message(p->w, m);
@@ -84,13 +92,17 @@ static void judge_and_write(void *item, void *arg)
 
 static void on_path_settled(struct path_node *n, void *arg)
 {
-	judge(arg, n->m);
+	struct pipeline *p = arg;
+	if (judge(p, n->m))
+		p->path_selected = true;	/* a path is written when any node is */
 }
 
 static void on_path(struct paths *paths, struct path_node *root, void *arg)
 {
 	struct pipeline *p = arg;
-	p->wc->path(p->w, paths, root);
+	if (p->path_selected)
+		p->wc->path(p->w, paths, root);
+	p->path_selected = false;
 	output_flush(p->output, &p->out, false);
 }
 
@@ -108,6 +120,8 @@ static void on_evidence(const struct evidence *ev, void *arg)
 {
 	struct pipeline *p = arg;
 	if (evidence_writer(p)) {
+		if (!select_time(&p->sel, ev->ts))
+			return;
 		p->wc->event(p->w, ev);
 		output_flush(p->output, &p->out, false);
 		return;
@@ -121,6 +135,8 @@ static void on_connection(struct smtp_connection *c, void *arg)
 {
 	struct pipeline *p = arg;
 	if (evidence_writer(p)) {
+		if (!select_time(&p->sel, c->first_ts))
+			return;
 		struct tls_state t;
 		char basis[300];
 		tls_state_init(&t);
@@ -290,6 +306,12 @@ static int prepare(struct pipeline *p)
 		fprintf(stderr, "tlswitness: --tz: unknown zone '%s'\n", o->tz_spec);
 		return 2;
 	}
+	p->sel = o->select;
+	char swhy[300];
+	if (!select_ready(&p->sel, p->tz, time(NULL), swhy, sizeof swhy)) {
+		fprintf(stderr, "tlswitness: %s\n", swhy);
+		return 2;
+	}
 	struct buf why;
 	buf_init(&why);
 	if (o->keyfile && !(p->pseudo = pseudo_load(o->keyfile, &why))) {
@@ -398,6 +420,9 @@ int pipeline_run(const struct options *o)
 	if (o->strict_inputs)
 		p.input_errors += empty;
 	failures_report(&p.failures, o->fail_on, o->out_path, stderr);
+	bool nothing_selected = p.sel.any && !p.sel.selected && !evidence_writer(&p);
+	if (nothing_selected)
+		fprintf(stderr, "tlswitness: no message selected (%lu judged)\n", p.sel.judged);
 	struct buf why;
 	buf_init(&why);
 	if (!output_close(p.output, &why)) {
@@ -411,5 +436,7 @@ int pipeline_run(const struct options *o)
 	/* README "Exit codes": findings and an error together are 4, so a
 	 * sweep can tell "policy broken" from "evidence incomplete" and both */
 	bool error = failed || p.input_errors;
-	return error && p.failed_policy ? 4 : error ? 2 : p.failed_policy ? 1 : 0;
+	if (error || p.failed_policy)
+		return error && p.failed_policy ? 4 : error ? 2 : 1;
+	return nothing_selected ? 5 : 0;
 }

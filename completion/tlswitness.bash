@@ -26,6 +26,17 @@ _tlswitness()
 	--fail-on)
 		COMPREPLY=($(compgen -W "plaintext weak unknown info low medium high critical" -- "$cur"))
 		return ;;
+	--verdict)
+		COMPREPLY=($(compgen -W "encrypted unknown weak plaintext" -- "$cur"))
+		return ;;
+	--min-severity)
+		COMPREPLY=($(compgen -W "info low medium high critical" -- "$cur"))
+		return ;;
+	--since|--until)
+		COMPREPLY=($(compgen -W "today yesterday" -- "$cur"))
+		return ;;
+	--message-id|--queue-id|--rcpt|--from)
+		return ;;
 	-r|--rules|-o|--output|--manifest|--pseudonymize)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
@@ -35,7 +46,8 @@ _tlswitness()
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "--format --rules --fail-on --year --tz --output --ports
 			--policy-map --org --contact --pseudonymize --manifest --skew --skew-max
-			--label --strict-inputs --threads --quiet --version --help" -- "$cur"))
+			--label --strict-inputs --threads --quiet --version --help --message-id --queue-id
+			--rcpt --from --since --until --verdict --min-severity" -- "$cur"))
 		return
 	fi
 	if [ "$COMP_CWORD" -eq 1 ]; then
