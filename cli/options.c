@@ -66,6 +66,7 @@ static void usage(FILE *f)
 	      "      --since T, --until T   ISO 8601 (zone: --tz unless given), a date,\n"
 	      "                      today, yesterday, or 2h, 3d ago\n"
 	      "      --verdict V, --min-severity S\n"
+	      "      --where 'FIELD|MOD: VALUE'  a rule condition one hop must meet\n"
 	      "  -V, --version       print the version\n"
 	      "  -h, --help          this text\n"
 	      "\n"
@@ -206,6 +207,7 @@ int options_parse(struct options *o, int argc, char **argv)
 		{ "until", required_argument, NULL, 1000 + 'u' },
 		{ "verdict", required_argument, NULL, 1000 + 'v' },
 		{ "min-severity", required_argument, NULL, 1000 + 'S' },
+		{ "where", required_argument, NULL, 1000 + 'w' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -278,7 +280,8 @@ int options_parse(struct options *o, int argc, char **argv)
 		case 'L': o->label = optarg; break;
 		case 'E': o->strict_inputs = true; break;
 		case 1000 + 'm': case 1000 + 'q': case 1000 + 'r': case 1000 + 'f':
-		case 1000 + 's': case 1000 + 'u': case 1000 + 'v': case 1000 + 'S': {
+		case 1000 + 's': case 1000 + 'u': case 1000 + 'v': case 1000 + 'S':
+		case 1000 + 'w': {
 			char why[200];
 			if (!select_add(&o->select, (char)(c - 1000), optarg, why, sizeof why)) {
 				fprintf(stderr, "tlswitness: %s\n", why);
@@ -328,7 +331,8 @@ int options_parse(struct options *o, int argc, char **argv)
 		}
 	}
 	if (o->writer->input == WRITER_EVIDENCE && (o->select.nmid || o->select.nqid ||
-	    o->select.nrcpt || o->select.nfrom || o->select.nverdict || o->select.min_severity >= 0)) {
+	    o->select.nrcpt || o->select.nfrom || o->select.nverdict || o->select.nwhere ||
+	    o->select.min_severity >= 0)) {
 		fprintf(stderr, "tlswitness: --format %s writes evidence records, not messages: of the "
 			"selections only --since and --until apply\n", o->writer->name);
 		return 2;

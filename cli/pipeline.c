@@ -359,6 +359,7 @@ static void pipeline_free(struct pipeline *p)
 	join_free(p->join);
 	tracker_free(p->tracker);
 	inputs_free(&p->in);
+	select_free(&p->sel);
 	pseudo_free(p->pseudo);
 	policy_free(p->policy);
 	buf_free(&p->out);
@@ -373,6 +374,7 @@ int pipeline_run(const struct options *o)
 	int rc = prepare(&p);
 	if (rc) {
 		policy_free(p.policy);
+		select_free(&p.sel);
 		pseudo_free(p.pseudo);
 		tz_free(p.tz);
 		buf_free(&p.out);

@@ -1,6 +1,7 @@
 /* select.c - choosing the messages a run writes (cli/select.h). */
 #include "select.h"
 #include "../model/verdict.h"
+#include "../rules/policy.h"
 #include "../util/timeconv.h"
 #include <ctype.h>
 #include <stdio.h>
@@ -26,7 +27,7 @@ bool select_add(struct selection *s, char opt, const char *value, char *why, siz
 {
 	static const char *const names[] = { "m", "--message-id", "q", "--queue-id",
 		"r", "--rcpt", "f", "--from", "s", "--since", "u", "--until", "v", "--verdict",
-		"S", "--min-severity", NULL };
+		"S", "--min-severity", "w", "--where", NULL };
 	const char *name = "?";
 	for (int i = 0; names[i]; i += 2)
 		if (names[i][0] == opt)
@@ -44,6 +45,7 @@ bool select_add(struct selection *s, char opt, const char *value, char *why, siz
 	case 'f': ok = push(s->from, &s->nfrom, value); break;
 	case 's': s->since_text = value; break;
 	case 'u': s->until_text = value; break;
+	case 'w': ok = push(s->where, &s->nwhere, value); break;
 	case 'v':
 		if (verdict_rank(value) < 0) {
 			snprintf(why, whylen, "--verdict takes encrypted, unknown, weak or plaintext, "
@@ -145,6 +147,58 @@ static bool parse_time(const char *t, struct tzconf *tz, time_t now, bool end, t
 	return true;
 }
 
+/* The lines of the rule the --where conditions become: each condition
+ * is one line of its when mapping, so the loader's line and column name
+ * the condition and the place in it. */
+#define WHERE_HEAD "schema: tlswitness/1\npolicy: where\nrules:\n  - id: where\n" \
+	"    verdict: unknown\n    severity: info\n    explain: where\n    when:\n"
+#define WHERE_FIRST_LINE 9	/* the line of the first condition */
+#define WHERE_INDENT 6
+
+static bool where_policy(struct selection *s, char *why, size_t whylen)
+{
+	struct buf y, errs;
+	buf_init(&y);
+	buf_init(&errs);
+	buf_adds(&y, WHERE_HEAD);
+	for (size_t i = 0; i < s->nwhere; i++) {
+		if (strchr(s->where[i], '\n')) {
+			snprintf(why, whylen, "--where '%s': one condition a line", s->where[i]);
+			buf_free(&y);
+			return false;
+		}
+		buf_printf(&y, "%*s%s\n", WHERE_INDENT, "", s->where[i]);
+	}
+	buf_adds(&y, "default: {verdict: unknown, severity: info, explain: where}\n");
+	s->where_policy = policy_load("--where", y.p, y.n, &errs);
+	buf_free(&y);
+	if (s->where_policy) {
+		buf_free(&errs);
+		return true;
+	}
+	/* "--where:LINE:COL: message": the condition and the column in it */
+	int line = 0, col = 0, k = 0;
+	const char *e = errs.p ? errs.p : "";
+	if (sscanf(e, "--where:%d:%d: %n", &line, &col, &k) == 2 && line >= WHERE_FIRST_LINE &&
+	    (size_t)(line - WHERE_FIRST_LINE) < s->nwhere) {
+		const char *msg = e + k;
+		int n = (int)strcspn(msg, "\n");
+		snprintf(why, whylen, "--where '%s': column %d: %.*s",
+			 s->where[line - WHERE_FIRST_LINE], col > WHERE_INDENT ? col - WHERE_INDENT : 1,
+			 n, msg);
+	} else {
+		snprintf(why, whylen, "--where: %.*s", (int)strcspn(e, "\n"), e);
+	}
+	buf_free(&errs);
+	return false;
+}
+
+void select_free(struct selection *s)
+{
+	policy_free(s->where_policy);
+	s->where_policy = NULL;
+}
+
 bool select_ready(struct selection *s, struct tzconf *tz, time_t now, char *why,
 		  size_t whylen)
 {
@@ -158,6 +212,8 @@ bool select_ready(struct selection *s, struct tzconf *tz, time_t now, char *why,
 			 "2026-11-28T10:00+01:00, today, yesterday, 2h, 3d)", s->until_text);
 		return false;
 	}
+	if (s->nwhere && !where_policy(s, why, whylen))
+		return false;
 	if (s->since_text && s->until_text && s->since >= s->until) {
 		snprintf(why, whylen, "--since %s is not before --until %s (a date alone "
 			 "ends with its day)", s->since_text, s->until_text);
@@ -272,6 +328,16 @@ bool select_message(struct selection *s, const struct message *m)
 	}
 	if (ok && s->min_severity >= 0)
 		ok = severity_rank(m->severity) >= s->min_severity;
+	if (ok && s->where_policy) {	/* all the conditions, of one hop */
+		bool hit = false;
+		size_t nh = (m->has_inbound ? 1u : 0u) + m->ndl;
+		for (size_t i = 0; i < nh && !hit; i++) {
+			const struct hop *h = (m->has_inbound && i == 0) ? &m->inbound
+									 : &m->dl[i - (m->has_inbound ? 1 : 0)];
+			hit = policy_rule_matches(s->where_policy, 0, m, h);
+		}
+		ok = hit;
+	}
 	if (ok)
 		s->selected++;
 	return ok;

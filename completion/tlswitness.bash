@@ -35,7 +35,7 @@ _tlswitness()
 	--since|--until)
 		COMPREPLY=($(compgen -W "today yesterday" -- "$cur"))
 		return ;;
-	--message-id|--queue-id|--rcpt|--from)
+	--message-id|--queue-id|--rcpt|--from|--where)
 		return ;;
 	-r|--rules|-o|--output|--manifest|--pseudonymize)
 		COMPREPLY=($(compgen -f -- "$cur"))
@@ -47,7 +47,7 @@ _tlswitness()
 		COMPREPLY=($(compgen -W "--format --rules --fail-on --year --tz --output --ports
 			--policy-map --org --contact --pseudonymize --manifest --skew --skew-max
 			--label --strict-inputs --threads --quiet --version --help --message-id --queue-id
-			--rcpt --from --since --until --verdict --min-severity" -- "$cur"))
+			--rcpt --from --since --until --verdict --min-severity --where" -- "$cur"))
 		return
 	fi
 	if [ "$COMP_CWORD" -eq 1 ]; then

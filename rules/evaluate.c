@@ -297,6 +297,17 @@ static void expand(struct buf *out, const char *tpl, const struct rule *r,
 	}
 }
 
+bool policy_rule_matches(struct policy *p, size_t i, const struct message *m,
+			 const struct hop *h)
+{
+	if (i >= p->nrules)
+		return false;
+	struct scratch sc;
+	struct rule *r = &p->rules[i];
+	return all_hold(r->when, r->nwhen, m, h, &sc) &&
+	       !(r->nunless && any_holds(r->unless, r->nunless, m, h, &sc));
+}
+
 void policy_judge(struct policy *p, const struct message *m, struct hop *h)
 {
 	struct scratch sc;

@@ -208,6 +208,26 @@ static void test_first_match_and_unless(void **st)
 	policy_free(p);
 }
 
+/* A rule's conditions tested without judging (--where): the hop is left
+ * as it was. */
+static void test_rule_matches_without_judging(void **st)
+{
+	(void)st;
+	struct policy *p = load(ordered);
+	struct fixture f;
+	fixture_init(&f);
+	f.h.tls.used = TRI_NO;
+	f.h.rcpt = "<x@other.example>";
+	assert_true(policy_rule_matches(p, 0, &f.m, &f.h));	/* plain */
+	f.h.rcpt = "<x@clinic.example>";
+	assert_false(policy_rule_matches(p, 0, &f.m, &f.h));	/* unless holds */
+	assert_true(policy_rule_matches(p, 1, &f.m, &f.h));
+	assert_false(policy_rule_matches(p, 7, &f.m, &f.h));	/* no such rule */
+	assert_null(f.h.verdict);
+	assert_null(f.h.explain);
+	policy_free(p);
+}
+
 /* The same condition over many values: the memo of recent answers must
  * not answer for another value. */
 static void test_memo_keeps_values_apart(void **st)
@@ -333,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_modifiers),
 		cmocka_unit_test(test_unknown_values),
 		cmocka_unit_test(test_first_match_and_unless),
+		cmocka_unit_test(test_rule_matches_without_judging),
 		cmocka_unit_test(test_memo_keeps_values_apart),
 		cmocka_unit_test(test_message_verdict),
 		cmocka_unit_test(test_domain_set_index),
