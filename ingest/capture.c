@@ -561,15 +561,11 @@ bool capture_pump(struct capture_reader *cr, time_t until)
 	if (rc == PCAP_ERROR) {
 		/* a read that failed below libpcap (truncated or corrupt gzip,
 		 * an I/O error) says why in the line source, not in errno */
-		char below[256];
-		snprintf(below, sizeof below, "%s", ls_error(cr->ls) ? ls_error(cr->ls) : "");
-		char *lines = strstr(below, "; the lines before it were read");
-		if (lines)
-			*lines = '\0';	/* said below, in frames */
-		char why[PCAP_ERRBUF_SIZE + 256];
+		const char *below = ls_error(cr->ls);
+		char why[PCAP_ERRBUF_SIZE + 320];
 		snprintf(why, sizeof why, "capture cut or damaged after frame %llu (%s); "
 			 "the frames before it were read", (unsigned long long)cr->frame,
-			 below[0] ? below : pcap_geterr(cr->pc));
+			 below && below[0] ? below : pcap_geterr(cr->pc));
 		fail(cr, why);
 	}
 	/* The capture's connections end with it. */

@@ -41,6 +41,7 @@ struct prefetch {
 struct linesrc {
 	int fd;
 	bool is_stdin, gzip, eof, zend, binary, failed;
+	bool cut_short;		/* the error: a stream that ends too soon */
 	time_t mtime;
 	z_stream zs;
 	unsigned char *in;
@@ -353,8 +354,8 @@ static long decode(struct linesrc *ls, char *dst, size_t room)
 	if (got == 0 && ls->eof && !ls->zend) {
 		snprintf(ls->err, sizeof ls->err,
 			 "truncated gzip stream: it ends at compressed offset %llu "
-			 "inside a member; the lines before it were read",
-			 (unsigned long long)ls->st.bytes_in);
+			 "inside a member", (unsigned long long)ls->st.bytes_in);
+		ls->cut_short = true;
 		return -1;
 	}
 	return (long)got;
@@ -535,6 +536,7 @@ int ls_next(struct linesrc *ls, struct span *line)
 
 unsigned long ls_lineno(const struct linesrc *ls) { return ls->lineno; }
 const char *ls_error(const struct linesrc *ls) { return ls->err; }
+bool ls_cut_short(const struct linesrc *ls) { return ls->cut_short; }
 bool ls_is_gzip(const struct linesrc *ls) { return ls->gzip; }
 bool ls_looks_binary(const struct linesrc *ls) { return ls->binary; }
 time_t ls_mtime(const struct linesrc *ls) { return ls->mtime; }

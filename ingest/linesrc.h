@@ -50,6 +50,9 @@ int ls_next(struct linesrc *ls, struct span *line);
 long ls_read(struct linesrc *ls, void *dst, size_t n);
 unsigned long ls_lineno(const struct linesrc *ls);
 const char *ls_error(const struct linesrc *ls);	/* after -1 */
+/* After -1: the input ended too soon (a truncated gzip member), so what
+ * came before it was read whole - each reader says so in its own unit. */
+bool ls_cut_short(const struct linesrc *ls);
 bool ls_is_gzip(const struct linesrc *ls);
 bool ls_looks_binary(const struct linesrc *ls);	/* NUL in the first block */
 /* SHA-256 of every byte read so far, as stored (before decompression);

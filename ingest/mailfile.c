@@ -182,9 +182,12 @@ bool mail_read(const char *path, int file_id, FILE *warn, mail_fn fn, void *arg,
 			"is cut; what it had is reported\n", text_shown(path), ls_lineno(ls));
 	st->lines = ls_stats(ls)->lines;
 	if (rc < 0) {
-		fprintf(warn, "%s: error: %s\n", text_shown(path), ls_error(ls));
+		char cut[320];
+		snprintf(cut, sizeof cut, "%s%s", ls_error(ls),
+			 ls_cut_short(ls) ? "; the lines before it were read" : "");
+		fprintf(warn, "%s: error: %s\n", text_shown(path), cut);
 		st->failed = true;
-		st->error = xstrdup(ls_error(ls));
+		st->error = xstrdup(cut);
 	} else {
 		ls_sha256(ls, st->sha256);
 		st->bytes = ls_stats(ls)->bytes_in;

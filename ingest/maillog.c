@@ -378,9 +378,12 @@ static void reader_close(struct reader *rd)
 	if (st->too_long)
 		fprintf(ml->warn, "%s: skipped %lu line%s longer than %d bytes\n",
 			text_shown(st->path), st->too_long, st->too_long == 1 ? "" : "s", LS_MAX_LINE);
-	if (rc < 0)
-		fail(ml, st, ls_error(rd->ls));
-	else
+	if (rc < 0) {
+		char why[320];
+		snprintf(why, sizeof why, "%s%s", ls_error(rd->ls),
+			 ls_cut_short(rd->ls) ? "; the lines before it were read" : "");
+		fail(ml, st, why);
+	} else
 		ls_sha256(rd->ls, st->sha256);	/* read to the end: the file's hash */
 	ls_close(rd->ls);
 	rd->ls = NULL;
