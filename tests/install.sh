@@ -6,10 +6,8 @@
 #   sh tests/install.sh TLSWITNESS_BINARY
 TW=$1
 cd "$(dirname "$0")/.." || exit 2
-d=$(mktemp -d /tmp/tw-install.XXXXXX)
-trap 'rm -rf "$d"' EXIT
 what=install
-. tests/checks.sh
+. tests/checks.sh	# check, checks_end; $d, a temporary folder
 make -s install INSTALL_ONLY=1 TW_BIN="$TW" DESTDIR="$d" PREFIX=/usr > "$d/make.log" 2>&1
 check "make install" 0 $?
 B=$d/usr/bin/tlswitness

@@ -6,10 +6,8 @@
 #   sh tests/units.sh TLSWITNESS_BINARY
 TW=$1
 cd "$(dirname "$0")/.." || exit 2
-d=$(mktemp -d /tmp/tw-units.XXXXXX)
-trap 'rm -rf "$d"' EXIT
 what=units
-. tests/checks.sh
+. tests/checks.sh	# check, checks_end; $d, a temporary folder
 if command -v systemd-analyze > /dev/null 2>&1; then
   (cd contrib/systemd && systemd-analyze verify --man=no tlswitness-sweep.service \
      tlswitness-sweep.timer) > "$d/verify" 2>&1
