@@ -13,6 +13,7 @@
 #include "../correlate/hops.h"
 #include "../correlate/join.h"
 #include "../correlate/paths.h"
+#include "../correlate/fates.h"
 #include "../correlate/track.h"
 #include "../ingest/linesrc.h"
 #include "../report/output.h"
@@ -111,8 +112,11 @@ static void release_message(void *item)
 	message_free(item);
 }
 
+/* Every correlated message, joined or not: its deliveries become one per
+ * recipient before anything judges, links or counts them. */
 static void on_message(struct message *m, void *arg)
 {
+	fates_settle(m);
 	workq_push(((struct pipeline *)arg)->wq, m);
 }
 

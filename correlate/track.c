@@ -70,6 +70,10 @@ void tracker_feed(struct tracker *t, const struct evidence *ev)
 			trk_on_sendmail_from(t, ev);
 		} else {
 			struct message *m = trk_msg_get(t, ev);
+			if (span_eq(ev->status, "expired") || span_eq(ev->status, "force-expired")) {
+				m->expired = true;	/* returned to sender */
+				break;
+			}
 			trk_field(t, &m->from, ev->from);
 			if (ev->nrcpt >= 0)
 				m->nrcpt = ev->nrcpt;
@@ -83,6 +87,8 @@ void tracker_feed(struct tracker *t, const struct evidence *ev)
 		if (m) {
 			m->last_seen = ev->ts;
 			m->removed = true;
+			if (span_eq(ev->program, "postsuper"))
+				m->deleted = true;	/* postsuper -d */
 			trk_maybe_complete(t, m);
 		}
 		break;
@@ -100,6 +106,9 @@ void tracker_feed(struct tracker *t, const struct evidence *ev)
 		break;
 	case EV_RESTART:
 		trk_new_epoch(trk_host_flags_ev(t, ev));
+		break;
+	case EV_PROXY_ACCEPT:
+		trk_on_proxy_accept(t, ev);
 		break;
 	case EV_REJECT:
 	case EV_LOST:

@@ -195,6 +195,56 @@ void trk_on_client(struct tracker *t, const struct evidence *ev)
 	hop_add_ev(h, trk_ref_of(ev));
 }
 
+/* A before-queue content filter (smtpd_proxy_filter, README "Content
+ * filters"): the Internet-facing smtpd session passed the message through
+ * the filter to another smtpd on this host, which wrote the queue file
+ * with a loopback client ("QID: client=localhost[127.0.0.1],
+ * orig_client=..."), and logs the filter's reply, "proxy-accept:
+ * END-OF-MESSAGE: 250 ... queued as QID" (smtpd_proxy.c).  The real
+ * arrival is this session: the message takes its peer and TLS facts and
+ * waits for its disconnect instead of the loopback session's. */
+void trk_on_proxy_accept(struct tracker *t, const struct evidence *ev)
+{
+	struct session *s = trk_session_get(t, ev, false);
+	struct evidence q = *ev;
+	q.qid = ev->next_qid;
+	struct message *m = trk_msg_lookup(t, &q);
+	if (!s || !m || !m->has_inbound || m->complete)
+		return;
+	struct hop *h = &m->inbound;
+	if (!addr_is_loopback(h->peer_ip))
+		return;	/* not a filter on this host's loopback */
+	trk_detach(m);
+	struct evref *kept = h->ev;
+	size_t nkept = h->nev;
+	h->ev = NULL;
+	h->nev = h->capev = 0;
+	free(h->peer_host);
+	free(h->peer_ip);
+	h->peer_host = xstrdup_or_null(s->peer_host);
+	h->peer_ip = xstrdup_or_null(s->peer_ip);
+	h->peer_port = -1;
+	h->network = !addr_is_loopback(h->peer_ip);
+	tls_state_free(&h->tls);
+	hop_set_basis(h, NULL);
+	inherit_session(h, s);
+	for (size_t i = 0; i < nkept; i++)
+		hop_add_ev(h, kept[i]);
+	free(kept);
+	hop_add_ev(h, trk_ref_of(ev));
+	hop_set_basis(h, s->has_tls
+		      ? "TLS summary line of the smtpd session in front of the "
+			"before-queue content filter (proxy-accept names this queue file)"
+		      : NULL);
+	if (s->nw == s->capw) {
+		s->capw = s->capw ? s->capw * 2 : 4;
+		s->waiting = xrealloc(s->waiting, s->capw * sizeof *s->waiting);
+	}
+	s->waiting[s->nw++] = m;
+	m->waiting++;
+	m->session = s;
+}
+
 void trk_on_local_inbound(struct tracker *t, const struct evidence *ev,
 			     const char *what)
 {

@@ -66,6 +66,12 @@ void trk_on_tls_fail(struct tracker *t, const struct evidence *ev)
 		p->has_fail = true;
 		p->fail_ev = trk_ref_of(ev);
 		trk_field(t, &p->fail_text, ev->detail);
+		/* "SSL_connect error to ..." or "QID: Cannot start TLS:
+		 * handshake failure": the server took STARTTLS, the handshake
+		 * broke (smtp_proto.c). */
+		if (span_find(ev->detail, "TLS is required") < 0 &&
+		    span_find(ev->detail, "not verified") < 0)
+			p->fail_handshake = true;
 		trk_conn_clear(&p->cur);	/* the next connection is a new one */
 		return;
 	}
@@ -85,6 +91,16 @@ static bool is_local_delivery(const struct evidence *ev)
 	}
 	if (!span_eq(ev->program, "smtp") && !span_eq(ev->program, "lmtp"))
 		return true;	/* local, virtual, pipe, discard, error, qmgr */
+	/* LMTP over loopback hands the message to this host's mailbox store
+	 * (Dovecot's lmtp on 127.0.0.1:24): a final local delivery. */
+	if (span_eq(ev->program, "lmtp") && ev->peer_ip.n) {
+		char ip[64];
+		size_t n = ev->peer_ip.n < sizeof ip - 1 ? ev->peer_ip.n : sizeof ip - 1;
+		memcpy(ip, ev->peer_ip.p, n);
+		ip[n] = '\0';
+		if (addr_is_loopback(ip))
+			return true;
+	}
 	return !ev->peer_ip.n;	/* relay=none, or a unix-domain socket (ev->socket) */
 }
 
@@ -188,10 +204,24 @@ static void outbound_tls(struct tracker *t, const struct evidence *ev, struct ho
 			if (p->fail_text && strstr(p->fail_text, "was not offered"))
 				h->tls.offered = TRI_NO;
 			char b[300];
-			snprintf(b, sizeof b, "TLS failed or was refused: %s",
-				 p->fail_text ? p->fail_text : "");
+			if (p->fail_handshake)
+				h->tls.offered = TRI_YES;	/* the client sent STARTTLS */
+			if (p->fail_handshake && span_eq(ev->status, "sent")) {
+				/* smtp_proto.c: at "may" a failed handshake is
+				 * retried at once over a new plaintext connection
+				 * (RETRY_AS_PLAINTEXT): the server offered STARTTLS. */
+				h->tls.offered = TRI_YES;
+				h->tls.downgrade = DOWNGRADE_HANDSHAKE_FAILED;
+				snprintf(b, sizeof b, "the server offered STARTTLS but the TLS "
+					 "handshake failed (%s); smtp(8) then delivered in plaintext",
+					 p->fail_text ? p->fail_text : "");
+			} else {
+				snprintf(b, sizeof b, "TLS failed or was refused: %s",
+					 p->fail_text ? p->fail_text : "");
+			}
 			hop_set_basis(h, b);
 		}
+		p->fail_handshake = false;
 		p->has_fail = false;
 	}
 	if (ev->mta == MTA_POSTFIX && ev->peer_ip.n) {
@@ -256,6 +286,56 @@ static bool fold_retry(struct message *m, struct hop *h)
 	return false;
 }
 
+/* What the attempt did (message.h enum outcome), from its status and
+ * reply: smtp(8)'s TLS policy refusals (smtp_proto.c "TLS is required,
+ * but was not offered", "Server certificate not verified"), relay=none
+ * for no connection at all. */
+static enum outcome attempt_outcome(const struct evidence *ev, bool local)
+{
+	struct span st = ev->status;
+	if (span_eq(st, "sent") || span_eq(st, "delivered"))
+		return OUTCOME_SENT;
+	bool none = span_eq(ev->peer_host, "none") && !ev->peer_ip.n &&
+		    (span_eq(ev->program, "smtp") || span_eq(ev->program, "lmtp"));
+	if (span_find(ev->reply, "TLS is required") >= 0 ||
+	    span_find(ev->reply, "certificate not verified") >= 0 ||
+	    span_find(ev->reply, "TLS is not available") >= 0)
+		return OUTCOME_REFUSED;
+	if (none || (!local && span_find(ev->reply, "connect to ") == 0))
+		return OUTCOME_NO_CONNECTION;
+	if (span_eq(st, "bounced") || span_eq(st, "expired"))
+		return OUTCOME_BOUNCED;
+	if (span_eq(st, "deferred") || span_eq(st, "undeliverable"))
+		return OUTCOME_DEFERRED;
+	return OUTCOME_NONE;
+}
+
+/* An after-queue content filter (README "Content filters"): a delivery
+ * over loopback whose reply names a queue file of this same Postfix
+ * instance that arrived from loopback (the filter's re-injection; its
+ * client= line is logged before the filter answers).  The hop is this
+ * host's own business, not a delivery to the recipient's domain. */
+static void mark_filter(struct tracker *t, struct message *m, struct hop *h,
+			const struct evidence *ev)
+{
+	if (ev->mta != MTA_POSTFIX || !ev->next_qid.n || !addr_is_loopback(h->peer_ip))
+		return;
+	struct evidence q = *ev;
+	q.qid = ev->next_qid;
+	struct message *n = trk_msg_lookup(t, &q);
+	if (!n || n == m || !n->has_inbound || !addr_is_loopback(n->inbound.peer_ip))
+		return;
+	h->filter = true;
+	h->local = true;
+	h->network = false;
+	h->pending = INF_NONE;
+	char b[200];
+	snprintf(b, sizeof b, "handed to a content filter on this host, whose output "
+		 "came back as %.*s", (int)(ev->next_qid.n < 40 ? ev->next_qid.n : 40),
+		 ev->next_qid.p);
+	hop_set_basis(h, b);
+}
+
 static void add_delivery(struct tracker *t, struct message *m,
 			 const struct evidence *ev, struct span rcpt, bool local)
 {
@@ -281,6 +361,10 @@ static void add_delivery(struct tracker *t, struct message *m,
 		    (span_eq(ev->program, "smtp") || span_eq(ev->program, "lmtp")))
 			snprintf(b, sizeof b, "no connection was made (relay=none, status=%.*s): "
 				 "nothing was transmitted", (int)ev->status.n, ev->status.p);
+		else if (span_eq(ev->program, "lmtp") && ev->peer_ip.n)
+			snprintf(b, sizeof b, "delivered by lmtp to %.*s on this host (its mailbox "
+				 "store): it crossed no network", (int)(ev->peer_ip.n < 64 ? ev->peer_ip.n : 64),
+				 ev->peer_ip.p);
 		else if (ev->socket.n)
 			snprintf(b, sizeof b, "delivered by %.*s over the unix-domain socket %.*s: "
 				 "it crossed no network", (int)ev->program.n, ev->program.p,
@@ -303,6 +387,12 @@ static void add_delivery(struct tracker *t, struct message *m,
 				      "smtp(8) ended the session before the message was sent");
 		}
 	}
+	h->outcome = attempt_outcome(ev, local);
+	h->conn_use = ev->conn_use;
+	if (ev->reply.n)
+		h->reason = span_dup(span_sub(ev->reply, 0, ev->reply.n < 300 ? ev->reply.n : 300));
+	if (!local && h->outcome == OUTCOME_SENT)
+		mark_filter(t, m, h, ev);
 	hop_add_ev(h, trk_ref_of(ev));
 	if (final_status(ev->status))
 		m->finals++;
@@ -351,6 +441,8 @@ void trk_on_to(struct tracker *t, const struct evidence *ev)
 				h->pending = prev->pending;
 				h->epoch = prev->epoch;
 				h->basis = xstrdup_or_null(prev->basis);
+				h->outcome = prev->outcome;
+				h->reason = xstrdup_or_null(prev->reason);
 				for (size_t e = 0; e < prev->nev; e++)
 					hop_add_ev(h, prev->ev[e]);
 				if (final_status(ev->status))

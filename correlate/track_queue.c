@@ -92,6 +92,60 @@ static void enqueue(struct tracker *t, struct message *m)
 	t->qlen++;
 }
 
+/* An after-queue content filter (README "Content filters"): when every
+ * delivery of m went to the filter and came back as one queue file n of
+ * this instance, still open, the two are one message's story on this
+ * host.  n takes m's arrival (the real one, with its TLS), the hand-over
+ * to the filter (filter_hop, with the evidence of both sides) and m's
+ * queue ID (prior_qid); m is not written.  True when m was absorbed. */
+static bool absorb_into_filtered(struct tracker *t, struct message *m)
+{
+	if (m->mta != MTA_POSTFIX || !m->ndl || !m->dl[0].filter || !m->dl[0].next_qid)
+		return false;
+	for (size_t i = 1; i < m->ndl; i++)
+		if (!m->dl[i].filter || !m->dl[i].next_qid ||
+		    strcmp(m->dl[i].next_qid, m->dl[0].next_qid) != 0)
+			return false;
+	size_t kn;
+	const char *k = trk_key3(t, span_from(m->host), span_from(m->instance),
+			     span_from(m->dl[0].next_qid), &kn);
+	struct message *n = ht_get(t->msgs, k, kn);
+	if (!n || n == m || n->complete || n->prior_qid || n->filter_hop)
+		return false;
+	trk_detach(n);	/* the re-injection session must not touch m's arrival */
+	struct hop *f = xcalloc(1, sizeof *f);
+	*f = m->dl[0];
+	for (size_t i = 1; i < m->ndl; i++) {
+		for (size_t e = 0; e < m->dl[i].nev; e++)
+			hop_add_ev(f, m->dl[i].ev[e]);
+		hop_free(&m->dl[i]);
+	}
+	m->ndl = 0;
+	free(f->rcpt);
+	f->rcpt = NULL;		/* the filter took every recipient at once */
+	for (size_t e = 0; e < n->inbound.nev; e++)
+		hop_add_ev(f, n->inbound.ev[e]);	/* and gave the message back */
+	hop_free(&n->inbound);
+	n->inbound = m->inbound;
+	hop_init(&m->inbound, DIR_IN);
+	n->filter_hop = f;
+	n->prior_qid = m->qid;
+	m->qid = NULL;
+	if (!n->message_id) {
+		n->message_id = m->message_id;
+		m->message_id = NULL;
+	}
+	if (m->from) {		/* the filter may rewrite the envelope */
+		free(n->from);
+		n->from = m->from;
+		m->from = NULL;
+	}
+	if (m->first_seen < n->first_seen)
+		n->first_seen = m->first_seen;
+	n->seq = m->seq < n->seq ? m->seq : n->seq;
+	return true;
+}
+
 /* The message leaves the table and joins the output queue. */
 void trk_complete(struct tracker *t, struct message *m)
 {
@@ -103,6 +157,10 @@ void trk_complete(struct tracker *t, struct message *m)
 			     span_from(m->qid), &n);
 	if (ht_get(t->msgs, k, n) == m)
 		ht_remove(t->msgs, k, n);
+	if (absorb_into_filtered(t, m)) {
+		message_free(m);
+		return;
+	}
 	enqueue(t, m);
 }
 

@@ -35,6 +35,7 @@ struct proc {			/* a delivering process: smtp, lmtp, sendmail */
 	struct conn pending;	/* TLS line seen, no delivery yet */
 	struct conn cur;	/* the connection of the last delivery */
 	bool has_fail;
+	bool fail_handshake;	/* ... and it was a broken TLS handshake */
 	struct evref fail_ev;
 	char *fail_text;
 	time_t last;
@@ -136,6 +137,7 @@ void trk_session_end(struct tracker *t, const struct evidence *ev);
 void trk_on_connect(struct tracker *t, const struct evidence *ev);
 void trk_on_tls_in(struct tracker *t, const struct evidence *ev);
 void trk_on_client(struct tracker *t, const struct evidence *ev);
+void trk_on_proxy_accept(struct tracker *t, const struct evidence *ev);
 void trk_on_local_inbound(struct tracker *t, const struct evidence *ev, const char *what);
 void trk_on_sendmail_from(struct tracker *t, const struct evidence *ev);
 

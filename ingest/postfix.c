@@ -249,6 +249,10 @@ static void parse_from(struct span s, struct evidence *ev)
 	while (kv_next(&it, &k, &v)) {
 		if (span_eq(k, "from")) {
 			ev->from = v;
+		} else if (span_eq(k, "status")) {
+			/* qmgr_active.c: "from=<%s>, status=%s, returned to
+			 * sender" with expired or force-expired. */
+			ev->status = v;
 		} else if (span_eq(k, "nrcpt")) {
 			size_t n = 0;
 			while (n < v.n && isdigit((unsigned char)v.p[n]))
@@ -379,6 +383,22 @@ enum parse_result pf_parse(struct span msg, struct evidence *ev)
 			if (f >= 0)
 				set_peer(ev, span_sub(s, (size_t)f + 6, s.n));
 			return PR_USED;
+		}
+		/* smtpd_proxy.c, before-queue content filter: the filter's
+		 * reply "... queued as QID" ties this session to the queue
+		 * file the filter's own smtpd wrote. */
+		if (span_eat(&s, "proxy-accept: ")) {
+			long q = span_find(s, "queued as ");
+			if (q < 0)
+				return PR_IGNORED;
+			struct span id = span_sub(s, (size_t)q + 10, s.n);
+			size_t n = 0;
+			while (n < id.n && id.p[n] != ';' && id.p[n] != ' ' && id.p[n] != ',')
+				n++;
+			ev->kind = EV_PROXY_ACCEPT;
+			ev->dir = DIR_IN;
+			ev->next_qid = span_sub(id, 0, n);
+			return n ? PR_USED : PR_IGNORED;
 		}
 		if (span_eat(&s, "SSL_accept error from ")) {
 			ev->kind = EV_TLS_FAIL;

@@ -23,6 +23,8 @@ enum ev_kind {
 	EV_REJECT,	/* NOQUEUE/QID reject */
 	EV_LOST,	/* lost connection after X */
 	EV_RESTART,	/* the MTA (re)started or reloaded its configuration */
+	EV_PROXY_ACCEPT,	/* smtpd before a proxy filter: "proxy-accept: ...
+				   queued as QID" (next_qid) */
 	EV_KIND_MAX
 };
 

@@ -4,6 +4,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *downgrade_name(enum downgrade d)
+{
+	static const char *const names[] = { NULL, "stripped", "refused", "handshake-failed" };
+	return (unsigned)d < sizeof names / sizeof *names ? names[d] : NULL;
+}
+
+const char *outcome_name(enum outcome o)
+{
+	static const char *const names[] = { NULL, "sent", "deferred", "bounced", "refused",
+					     "no-connection" };
+	return (unsigned)o < sizeof names / sizeof *names ? names[o] : NULL;
+}
+
+const char *fate_name(enum fate f)
+{
+	static const char *const names[] = { NULL, "sent", "bounced", "expired", "deleted",
+					     "deferred" };
+	return (unsigned)f < sizeof names / sizeof *names ? names[f] : NULL;
+}
+
 void tls_state_init(struct tls_state *t)
 {
 	memset(t, 0, sizeof *t);
@@ -123,7 +143,17 @@ static void hop_strings_free(struct hop *h)
 	free(h->by);
 	free(h->with);
 	free(h->rid);
+	free(h->reason);
+	for (size_t i = 0; i < h->ntries; i++)
+		hop_strings_free(&h->tries[i]);
+	free(h->tries);
 	tls_strings_free(&h->tls);
+}
+
+void hop_free(struct hop *h)
+{
+	hop_strings_free(h);
+	memset(h, 0, sizeof *h);
 }
 
 /* The facts of a hop, without its evidence, header clauses and verdict. */
@@ -153,6 +183,17 @@ static void hop_copy_facts(struct hop *d, const struct hop *h)
 	d->usec = h->usec;
 	d->attempts = h->attempts;
 	d->last_attempt = h->last_attempt;
+	d->outcome = h->outcome;
+	d->conn_use = h->conn_use;
+	d->reason = xstrdup_or_null(h->reason);
+	d->fate = h->fate;
+	d->filter = h->filter;
+	if (h->ntries) {
+		d->tries = xcalloc(h->ntries, sizeof *d->tries);
+		for (size_t i = 0; i < h->ntries; i++)
+			hop_copy_facts(&d->tries[i], &h->tries[i]);
+		d->ntries = h->ntries;
+	}
 }
 
 /* Kept sorted by (file, line), without repeats: the order an auditor
@@ -238,6 +279,13 @@ struct message *message_copy_facts(const struct message *m)
 	c->seq = m->seq;
 	c->per_connection = m->per_connection;
 	c->header = m->header;
+	c->deleted = m->deleted;
+	c->expired = m->expired;
+	c->prior_qid = xstrdup_or_null(m->prior_qid);
+	if (m->filter_hop) {
+		c->filter_hop = xcalloc(1, sizeof *c->filter_hop);
+		hop_copy_facts(c->filter_hop, m->filter_hop);
+	}
 	return c;
 }
 
@@ -255,6 +303,10 @@ void message_free(struct message *m)
 		free(m->rcpts[i]);
 	free(m->rcpts);
 	hop_strings_free(&m->inbound);
+	free(m->prior_qid);
+	if (m->filter_hop)
+		hop_strings_free(m->filter_hop);
+	free(m->filter_hop);
 	for (size_t i = 0; i < m->ndl; i++)
 		hop_strings_free(&m->dl[i]);
 	free(m->dl);

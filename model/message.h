@@ -18,6 +18,29 @@ enum hop_source { SRC_LOG, SRC_PCAP, SRC_HEADER };
 
 enum tri { TRI_UNKNOWN = -1, TRI_NO = 0, TRI_YES = 1 };
 
+/* How TLS was lost on a hop whose peer offered it (README "Fates,
+ * attempts and downgrades"): the capability rewritten (stripped), the
+ * STARTTLS command answered 4xx/5xx (refused), or a failed handshake
+ * before a plaintext delivery to the same destination. */
+enum downgrade { DOWNGRADE_NONE = 0, DOWNGRADE_STRIPPED, DOWNGRADE_REFUSED,
+		 DOWNGRADE_HANDSHAKE_FAILED };
+const char *downgrade_name(enum downgrade d);	/* NULL for none */
+
+/* What one delivery attempt did: it carried the message (sent), was put
+ * off (deferred), was refused for good by the server (bounced), was
+ * ended by the client's TLS policy before the message (refused), or
+ * never reached a server (no-connection). */
+enum outcome { OUTCOME_NONE = 0, OUTCOME_SENT, OUTCOME_DEFERRED, OUTCOME_BOUNCED,
+	       OUTCOME_REFUSED, OUTCOME_NO_CONNECTION };
+const char *outcome_name(enum outcome o);	/* NULL for none */
+
+/* A recipient's end in one queue file: delivered (sent), returned
+ * (bounced, expired), removed by the operator (deleted), or still queued
+ * when the evidence ends (deferred). */
+enum fate { FATE_NONE = 0, FATE_SENT, FATE_BOUNCED, FATE_EXPIRED, FATE_DELETED,
+	    FATE_DEFERRED };
+const char *fate_name(enum fate f);		/* NULL for none */
+
 struct tls_state {
 	enum tri used;
 	enum tls_version version;
@@ -37,6 +60,7 @@ struct tls_state {
 	char *cert_subject, *cert_issuer;
 	time_t cert_not_before, cert_not_after;
 	enum tri cert_self_signed;
+	enum downgrade downgrade;
 };
 
 /* Resolved when the message is written: does the host log TLS at all? */
@@ -75,6 +99,19 @@ struct hop {
 	 * and when the last was. */
 	unsigned long attempts;
 	time_t last_attempt;
+	/* What this attempt did, and for a delivery written after
+	 * correlation (fates.c) the recipient's fate and its other attempts
+	 * (time order; this hop is the one that carried the message, or the
+	 * last one when none did). */
+	enum outcome outcome;
+	int conn_use;			/* Postfix conn_use=, 0 when absent */
+	char *reason;			/* the reply or error text, as logged */
+	enum fate fate;
+	struct hop *tries;
+	size_t ntries;
+	/* A delivery to a content filter on this host whose output came back
+	 * as next_qid (an after-queue filter, README "Content filters"). */
+	bool filter;
 	/* Filled by the policy. */
 	const char *verdict, *severity, *rule;
 	char *explain;
@@ -98,6 +135,15 @@ struct message {
 	bool per_connection;		/* a capture's encrypted connection: its
 					   messages cannot be counted */
 	char *note;
+	/* Postfix: the operator removed it (postsuper -d), or qmgr returned
+	 * it as too old ("status=expired" / "force-expired"). */
+	bool deleted, expired;
+	/* An after-queue content filter: the queue file the message was in
+	 * before the filter, its arrival moved here (README "Content
+	 * filters"); filter_hop is the hand-over to the filter. */
+	char *prior_qid;
+	struct hop *filter_hop;
+	bool absorbed;			/* its story continues in another record */
 	bool header;			/* built from Received headers: dl are its hops */
 	char **rcpts;			/* RCPT TO seen in a capture */
 	size_t nrcpts;
@@ -117,6 +163,8 @@ void tls_state_from_ev(struct tls_state *t, const struct evidence *ev);
 void hop_init(struct hop *h, enum ev_dir dir);
 void hop_add_ev(struct hop *h, struct evref r);
 void hop_set_basis(struct hop *h, const char *basis);
+/* Free what h owns and zero it (a hop moved out of a message's array). */
+void hop_free(struct hop *h);
 
 /* Deliveries a message keeps (after folding repeated attempts); further
  * ones are counted in dl_dropped. */

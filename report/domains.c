@@ -35,6 +35,8 @@ struct dom {
 	bool outbound;
 	unsigned long hops, tls, plain, unknown, stripped, messages;
 	unsigned long offered, not_offered;	/* STARTTLS in the EHLO reply */
+	unsigned long undelivered;	/* recipients no attempt carried the message to */
+	unsigned long downgraded;	/* plaintext after a failed handshake */
 	unsigned long cert[5];		/* by enum tls_cert */
 	int min_bits;			/* -1 unknown */
 	char *seen_v[SEEN_MAX], *seen_c[SEEN_MAX];
@@ -119,7 +121,7 @@ static struct dom *get(struct domains *d, const char *name, bool outbound)
 	if (d->n >= DOMAINS_MAX) {
 		x = &d->other[outbound];	/* name NULL: "other" */
 		x->outbound = outbound;
-		if (!x->hops)
+		if (!x->hops && !x->undelivered)
 			x->min_bits = -1;
 		return x;
 	}
@@ -136,9 +138,41 @@ static struct dom *get(struct domains *d, const char *name, bool outbound)
 	return x;
 }
 
+/* Did the server offer STARTTLS, by this attempt or an earlier one? */
+static enum tri offered_by(const struct hop *h)
+{
+	if (h->tls.offered != TRI_UNKNOWN)
+		return h->tls.offered;
+	for (size_t i = 0; i < h->ntries; i++)
+		if (h->tries[i].tls.offered != TRI_UNKNOWN)
+			return h->tries[i].tls.offered;
+	return TRI_UNKNOWN;
+}
+
+/* A recipient no attempt carried the message to (fates.c): counted
+ * apart, with what its attempts showed of STARTTLS; never a hop. */
+static bool not_carried(const struct hop *h)
+{
+	return h->outcome != OUTCOME_NONE && h->outcome != OUTCOME_SENT;
+}
+
 static void count(struct dom *x, unsigned long seq, const struct message *m,
 		  const struct hop *h)
 {
+	enum tri offered = offered_by(h);
+	time_t t = h->ts ? h->ts : m->first_seen;
+	if (!x->first || t < x->first)
+		x->first = t;
+	if (t > x->last)
+		x->last = t;
+	if (not_carried(h)) {
+		x->undelivered++;
+		if (offered == TRI_YES)
+			x->offered++;
+		else if (offered == TRI_NO)
+			x->not_offered++;
+		return;
+	}
 	x->hops++;
 	if (x->last_seq != seq) {
 		x->messages++;
@@ -155,18 +189,15 @@ static void count(struct dom *x, unsigned long seq, const struct message *m,
 		x->plain++;
 		if (h->tls.stripped == TRI_YES)
 			x->stripped++;
+		else if (h->tls.downgrade == DOWNGRADE_HANDSHAKE_FAILED)
+			x->downgraded++;
 	} else {
 		x->unknown++;
 	}
-	if (h->tls.offered == TRI_YES)
+	if (offered == TRI_YES)
 		x->offered++;
-	else if (h->tls.offered == TRI_NO)
+	else if (offered == TRI_NO)
 		x->not_offered++;
-	time_t t = h->ts ? h->ts : m->first_seen;
-	if (!x->first || t < x->first)
-		x->first = t;
-	if (t > x->last)
-		x->last = t;
 }
 
 void domains_message(struct domains *d, const struct message *m)
@@ -223,9 +254,10 @@ static void dom_json(struct buf *b, const struct dom *x)
 			buf_adds(b, ",\"other\":true");
 		buf_printf(b, ",\"hops\":%lu,\"messages\":%lu,\"tls\":%lu,\"plaintext\":%lu,"
 			   "\"unknown\":%lu,\"stripped_or_refused\":%lu,\"starttls_offered\":%lu,"
-			   "\"starttls_not_offered\":%lu,\"tls_share\":%.3f,"
-			   "\"versions\":[", x->hops, x->messages, x->tls, x->plain, x->unknown,
-			   x->stripped, x->offered, x->not_offered, tls_share(x));
+			   "\"starttls_not_offered\":%lu,\"downgraded\":%lu,\"undelivered\":%lu,"
+			   "\"tls_share\":%.3f,\"versions\":[", x->hops, x->messages, x->tls,
+			   x->plain, x->unknown, x->stripped, x->offered, x->not_offered,
+			   x->downgraded, x->undelivered, tls_share(x));
 		put_list(b, x->seen_v, x->nv, json_str, ",");
 		buf_adds(b, "],\"ciphers\":[");
 		put_list(b, x->seen_c, x->nc, json_str, ",");
@@ -249,7 +281,7 @@ void domains_json(struct domains *d, struct buf *b)
 		for (size_t i = 0; i < d->n; i++)
 			if (d->v[i]->outbound == (o == 1))
 				dom_json(b, d->v[i]);
-		if (d->other[o].hops)
+		if (d->other[o].hops || d->other[o].undelivered)
 			dom_json(b, &d->other[o]);
 	}
 }
@@ -265,6 +297,8 @@ static void dom_add(struct dom *acc, const struct dom *x)
 	acc->messages += x->messages;
 	acc->offered += x->offered;
 	acc->not_offered += x->not_offered;
+	acc->undelivered += x->undelivered;
+	acc->downgraded += x->downgraded;
 	for (int c = 0; c < 5; c++)
 		acc->cert[c] += x->cert[c];
 	if (x->first && (!acc->first || x->first < acc->first))
@@ -415,7 +449,8 @@ static const char *decide(const struct dom *x, bool *verified, const char **why)
 {
 	*verified = x->tls && x->cert[CERT_VERIFIED] == x->tls;
 	if (!x->tls && !x->plain) {
-		*why = "no delivery whose TLS use is known";
+		*why = x->hops || !x->undelivered ? "no delivery whose TLS use is known"
+			: "no message was delivered there (see undelivered)";
 		return NULL;
 	}
 	if (x->plain == 0) {
@@ -426,6 +461,15 @@ static const char *decide(const struct dom *x, bool *verified, const char **why)
 		*why = "its plaintext deliveries were all stripped or refused STARTTLS: "
 		       "a downgrade victim";
 		return "tls";
+	}
+	if (x->plain == x->stripped + x->downgraded) {
+		/* README "Policy maps": not mapped, since the handshake itself
+		 * breaks and requiring TLS would defer the mail until the
+		 * server (or what sits between) is fixed. */
+		*why = "its servers offer STARTTLS but the handshake failed before every "
+		       "plaintext delivery (a downgrade): requiring TLS would defer its mail "
+		       "until the handshake is fixed";
+		return NULL;
 	}
 	*why = x->not_offered
 	       ? "its servers did not offer STARTTLS (a capture shows their EHLO reply)"
@@ -473,6 +517,8 @@ void domains_policy_map(struct domains *d, struct buf *b, bool sendmail)
 				   x->unknown);
 			if (x->not_offered)
 				buf_printf(&apart, ", STARTTLS not offered in %lu", x->not_offered);
+			if (x->undelivered)
+				buf_printf(&apart, ", %lu not delivered", x->undelivered);
 			buf_printf(&apart, ", %s to %s; %s\n", a, z,
 				   safe ? why : "the name holds characters a map cannot");
 			continue;

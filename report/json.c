@@ -27,6 +27,55 @@ static void evidence_list(struct buf *b, const struct hop *h, const struct write
 	buf_addc(b, ']');
 }
 
+/* One attempt of a recipient (README "Fates, attempts and downgrades"). */
+static void attempt_obj(struct buf *b, const struct hop *h, const struct writer_env *env)
+{
+	bool f = true;
+	buf_addc(b, '{');
+	jw_time(b, "time", h->ts, &f);
+	jw_int(b, "count", (long)h->attempts, true, &f);
+	if (h->attempts > 1)
+		jw_time(b, "last_time", h->last_attempt, &f);
+	jw_str(b, "relay_host", h->peer_host, &f);
+	jw_str(b, "relay_ip", h->peer_ip, &f);
+	jw_int(b, "relay_port", h->peer_port, h->peer_port >= 0, &f);
+	jw_str(b, "outcome", outcome_name(h->outcome), &f);
+	jw_str(b, "status", h->status, &f);
+	jw_str(b, "dsn", h->dsn, &f);
+	jw_str(b, "reason", h->reason, &f);
+	jw_key(b, "tls", &f);
+	jw_tls(b, &h->tls);
+	jw_str(b, "tls_basis", h->basis, &f);
+	jw_key(b, "evidence", &f);
+	evidence_list(b, h, env);
+	buf_addc(b, '}');
+}
+
+/* Every attempt, the carrying one among them, in time order. */
+static void attempt_list(struct buf *b, const struct hop *h, const struct writer_env *env,
+			 bool *f)
+{
+	jw_key(b, "attempts", f);
+	buf_addc(b, '[');
+	bool self = false, first = true;
+	for (size_t i = 0; i <= h->ntries; i++) {
+		if (!self && (i == h->ntries || h->tries[i].ts > h->ts)) {
+			if (!first)
+				buf_addc(b, ',');
+			attempt_obj(b, h, env);
+			self = true;
+			first = false;
+		}
+		if (i == h->ntries)
+			break;
+		if (!first)
+			buf_addc(b, ',');
+		attempt_obj(b, &h->tries[i], env);
+		first = false;
+	}
+	buf_addc(b, ']');
+}
+
 static void hop_obj(struct buf *b, const struct hop *h, const struct writer_env *env)
 {
 	bool f = true;
@@ -53,9 +102,13 @@ static void hop_obj(struct buf *b, const struct hop *h, const struct writer_env 
 		jw_str(b, "next_queue_id", h->next_qid, &f);
 	}
 	jw_time(b, "time", h->ts, &f);
-	if (h->attempts > 1) {	/* retries folded into this hop */
-		jw_int(b, "attempts", (long)h->attempts, true, &f);
-		jw_time(b, "last_attempt", h->last_attempt, &f);
+	if (out && h->source == SRC_LOG) {
+		jw_str(b, "outcome", outcome_name(h->outcome), &f);
+		jw_str(b, "fate", fate_name(h->fate), &f);
+		jw_str(b, "reason", h->reason, &f);
+		if (h->filter)
+			jw_bool(b, "filter", true, &f);
+		attempt_list(b, h, env, &f);
 	}
 	static const char *const src[] = { "log", "pcap", "header" };
 	jw_str(b, "source", src[h->source], &f);
@@ -105,6 +158,8 @@ void json_message(struct buf *b, const struct message *m, const struct writer_en
 	jw_str(b, "source", m->inbound.source == SRC_PCAP ? "pcap"
 			  : m->inbound.source == SRC_HEADER ? "header" : "log", &f);
 	jw_str(b, "queue_id", m->qid, &f);
+	if (m->prior_qid)	/* before an after-queue content filter */
+		jw_str(b, "prior_queue_id", m->prior_qid, &f);
 	jw_str(b, "message_id", m->message_id, &f);
 	jw_str(b, "from", m->from, &f);
 	jw_time(b, "first_seen", m->first_seen, &f);
@@ -136,6 +191,10 @@ void json_message(struct buf *b, const struct message *m, const struct writer_en
 			hop_obj(b, &m->inbound, env);
 		else
 			buf_adds(b, "null");
+		if (m->filter_hop) {
+			jw_key(b, "content_filter", &f);
+			hop_obj(b, m->filter_hop, env);
+		}
 		hop_list(b, "deliveries", m, env, &f);
 		if (m->dl_dropped)
 			jw_int(b, "deliveries_dropped", (long)m->dl_dropped, true, &f);

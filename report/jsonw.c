@@ -25,6 +25,7 @@ void jw_tls(struct buf *b, const struct tls_state *t)
 	jw_str(b, "cert", tls_cert_name(t->cert), &f);
 	jw_str(b, "cert_raw", t->cert_raw, &f);
 	jw_tri(b, "stripped", t->stripped, &f);
+	jw_str(b, "downgrade", downgrade_name(t->downgrade), &f);
 	jw_str(b, "key_exchange", t->kex, &f);
 	if (t->cipher_iana)
 		jw_str(b, "cipher_iana", t->cipher_iana, &f);

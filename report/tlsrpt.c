@@ -94,13 +94,14 @@ static struct domain_day *slot(struct tlsrpt *t, const char *domain, const char 
 	return dd;
 }
 
-static void failure(struct domain_day *dd, const char *result, const char *mx, const char *ip)
+static void failure(struct domain_day *dd, const char *result, const char *mx, const char *ip,
+		    unsigned long n)
 {
 	for (size_t k = 0; k < dd->nd; k++) {
 		struct detail *d = &dd->d[k];
 		if (strcmp(d->result, result) == 0 && strcmp(d->mx ? d->mx : "", mx ? mx : "") == 0 &&
 		    strcmp(d->ip ? d->ip : "", ip ? ip : "") == 0) {
-			d->count++;
+			d->count += n;
 			return;
 		}
 	}
@@ -108,7 +109,42 @@ static void failure(struct domain_day *dd, const char *result, const char *mx, c
 		return;	/* counted in the summary, not detailed */
 	dd->d = xrealloc(dd->d, (dd->nd + 1) * sizeof *dd->d);
 	dd->d[dd->nd++] = (struct detail){ xstrdup(result), xstrdup_or_null(mx),
-					   xstrdup_or_null(ip), 1 };
+					   xstrdup_or_null(ip), n };
+}
+
+/* One attempt as RFC 8460 section 4.4 counts it: a session, unless it
+ * reused a connection already counted (conn_use > 1) or made none. */
+static void count_session(struct tlsrpt *t, const struct message *m, const struct hop *h,
+			  const char *domain)
+{
+	if (h->local || h->outcome == OUTCOME_NO_CONNECTION || h->conn_use > 1)
+		return;
+	/* RFC 8460 4.3.1: a handshake that broke is a "validation-failure",
+	 * a server without STARTTLS "starttls-not-supported". */
+	const char *result = NULL;
+	if (h->tls.used == TRI_NO && h->tls.offered == TRI_YES &&
+	    !h->tls.downgrade && h->outcome != OUTCOME_SENT)
+		result = "validation-failure";
+	else if (h->tls.used == TRI_NO || h->tls.offered == TRI_NO)
+		result = "starttls-not-supported";
+	else if (h->tls.used == TRI_YES && h->tls.cert == CERT_UNTRUSTED)
+		result = "certificate-not-trusted";
+	else if (h->tls.used != TRI_YES)
+		return;		/* nothing known of this session's TLS */
+	char day[32];
+	fmt_iso_utc(h->ts ? h->ts : m->first_seen, day, sizeof day);
+	day[10] = '\0';
+	struct domain_day *dd = slot(t, domain, day);
+	if (!dd) {
+		t->unreported += h->attempts;
+		return;
+	}
+	if (result) {
+		dd->failed += h->attempts;
+		failure(dd, result, h->peer_host, h->peer_ip, h->attempts);
+	} else {
+		dd->ok += h->attempts;
+	}
 }
 
 static void tlsrpt_message(void *w, const struct message *m)
@@ -116,28 +152,12 @@ static void tlsrpt_message(void *w, const struct message *m)
 	struct tlsrpt *t = w;
 	for (size_t i = 0; i < m->ndl; i++) {
 		const struct hop *h = &m->dl[i];
-		if (h->local || h->tls.used == TRI_UNKNOWN)
-			continue;
 		char domain[256];
-		if (!addr_domain_of(h->rcpt, domain, sizeof domain))
+		if (h->local || !addr_domain_of(h->rcpt, domain, sizeof domain))
 			continue;
-		char day[32];
-		fmt_iso_utc(h->ts ? h->ts : m->first_seen, day, sizeof day);
-		day[10] = '\0';
-		struct domain_day *dd = slot(t, domain, day);
-		if (!dd) {
-			t->unreported++;
-			continue;
-		}
-		if (h->tls.used == TRI_NO) {
-			dd->failed++;
-			failure(dd, "starttls-not-supported", h->peer_host, h->peer_ip);
-		} else if (h->tls.cert == CERT_UNTRUSTED) {
-			dd->failed++;
-			failure(dd, "certificate-not-trusted", h->peer_host, h->peer_ip);
-		} else {
-			dd->ok++;
-		}
+		for (size_t k = 0; k < h->ntries; k++)
+			count_session(t, m, &h->tries[k], domain);
+		count_session(t, m, h, domain);
 	}
 }
 

@@ -96,6 +96,26 @@ static struct fval field_value(enum field_id f, const struct message *m, const s
 	case F_MSG_HOST: v.s = m->host; break;
 	case F_MSG_QUEUE_ID: v.s = m->qid; break;
 	case F_MSG_MESSAGE_ID: v.s = m->message_id; break;
+	case F_TLS_DOWNGRADE:
+		v.known = true;
+		v.i = h->tls.downgrade;
+		v.s = rule_fields[f].enums[h->tls.downgrade];
+		break;
+	case F_HOP_FILTER:
+		v.known = true;
+		v.i = h->filter;
+		break;
+	case F_ATTEMPT_OUTCOME:
+		v.known = h->outcome != OUTCOME_NONE;
+		v.i = v.known ? h->outcome - 1 : 0;
+		v.s = outcome_name(h->outcome);
+		break;
+	case F_ATTEMPT_REASON: v.s = h->reason; break;
+	case F_DELIVERY_FATE:
+		v.known = h->fate != FATE_NONE;
+		v.i = v.known ? h->fate - 1 : 0;
+		v.s = fate_name(h->fate);
+		break;
 	case F_COUNT: break;
 	}
 	if (rule_fields[f].type == FT_STRING || rule_fields[f].type == FT_IP || rule_fields[f].type == FT_DOMAIN)

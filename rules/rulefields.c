@@ -26,6 +26,16 @@ const struct field_def rule_fields[F_COUNT] = {
 	[F_MSG_HOST] = { "msg.host", FT_STRING, NULL },
 	[F_MSG_QUEUE_ID] = { "msg.queue_id", FT_STRING, NULL },
 	[F_MSG_MESSAGE_ID] = { "msg.message_id", FT_STRING, NULL },
+	/* The enums list the names of model/message.h in its order, the
+	 * first value (none) left out where a hop without it has no value. */
+	[F_TLS_DOWNGRADE] = { "tls.downgrade", FT_ENUM,
+		(const char *const[]){ "none", "stripped", "refused", "handshake-failed", NULL } },
+	[F_HOP_FILTER] = { "hop.filter", FT_BOOL, NULL },
+	[F_ATTEMPT_OUTCOME] = { "attempt.outcome", FT_ENUM,
+		(const char *const[]){ "sent", "deferred", "bounced", "refused", "no-connection", NULL } },
+	[F_ATTEMPT_REASON] = { "attempt.reason", FT_STRING, NULL },
+	[F_DELIVERY_FATE] = { "delivery.fate", FT_ENUM,
+		(const char *const[]){ "sent", "bounced", "expired", "deleted", "deferred", NULL } },
 };
 
 const char *const rule_modifier_names[M_COUNT] = {

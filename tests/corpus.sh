@@ -47,13 +47,13 @@ check "pflgviewer: inbound plaintext = smtpd client= lines" \
   "$(jq -r 'select(.inbound.tls.used == false) | .queue_id' /tmp/tw-pf.$$ | wc -l | tr -d ' ')"
 check "pflgviewer: deliveries called plaintext without evidence" 0 \
   "$(jq -r '.deliveries[] | select(.tls.used == false) | .rcpt' /tmp/tw-pf.$$ | wc -l | tr -d ' ')"
-# every to= line is one attempt of a delivery (retries of a deferred one
-# with the same outcome are folded: attempts counts them)
+# every to= line is one attempt of a recipient's delivery (retries of a
+# deferred one with the same outcome are folded: the attempt's count)
 check "pflgviewer: delivery attempts = smtp/local to= lines" \
   "$(grep -cE 'postfix/(smtp|local|virtual|pipe|error|lmtp|qmgr)\[[0-9]*\]: [0-9A-F]*: to=' "$P")" \
-  "$(jq -r '.deliveries[] | .attempts // 1' /tmp/tw-pf.$$ | awk '{ s += $1 } END { print s + 0 }')"
+  "$(jq -r '.deliveries[] | .attempts[].count' /tmp/tw-pf.$$ | awk '{ s += $1 } END { print s + 0 }')"
 check "pflgviewer: deferred retries folded" 65 \
-  "$(jq -r '.deliveries[] | select(.attempts != null) | .attempts - 1' /tmp/tw-pf.$$ | awk '{ s += $1 } END { print s + 0 }')"
+  "$(jq -r '.deliveries[] | .attempts[].count - 1' /tmp/tw-pf.$$ | awk '{ s += $1 } END { print s + 0 }')"
 rm -f /tmp/tw-pf.$$
 
 for k in kdent-mail.log kdent-mail2.log kdent-mail3.log; do
