@@ -618,7 +618,7 @@ static size_t fit(struct join *j, const struct idlist *l, const struct message *
 		/* A capture message whose queue ID is known is that message
 		 * and no other: the receiving log's queue ID, or the one the
 		 * next server named to the sender. */
-		const char *want = inbound ? m->qid : h->next_qid;
+		const char *want = inbound ? message_arrival_qid(m) : h->next_qid;
 		if (r->m->qid && want && strcmp(r->m->qid, want) != 0)
 			continue;
 		if (r->conn != last_conn) {
@@ -639,7 +639,7 @@ static size_t fit(struct join *j, const struct idlist *l, const struct message *
  * so it counts only when it names one connection the host answers on). */
 static const struct idlist *exact_inbound(const struct join *j, const struct message *m)
 {
-	const struct idlist *l = idx_get(j->by_qid, m->qid);
+	const struct idlist *l = idx_get(j->by_qid, message_arrival_qid(m));
 	if (!l || l->lo == l->n)
 		l = idx_get(j->by_mid, m->message_id);
 	return l && l->lo < l->n ? l : NULL;

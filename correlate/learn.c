@@ -345,9 +345,10 @@ void learn_observe(struct learn *lr, const struct message *m)
 	if (m->inbound.source != SRC_LOG)
 		return;
 	observe_pairs(lr, m);
-	const struct xkey *x = xkey_get(lr, m->qid);
+	const char *qid = message_arrival_qid(m);
+	const struct xkey *x = xkey_get(lr, qid);
 	if (x && m->has_inbound && !m->inbound.local &&
-	    exact_ok(lr, m->qid, m->mta, (long)(x->first - m->inbound.ts))) {
+	    exact_ok(lr, qid, m->mta, (long)(x->first - m->inbound.ts))) {
 		char hk[300], hs[400];
 		host_key(m, hk, sizeof hk);
 		/* smtpd logs "client=" when MAIL FROM makes the queue file */

@@ -140,7 +140,7 @@ bool paths_add(struct paths *p, const struct message *m)
 			n->last_seen = m->dl[i].ts;
 	}
 	if (!capture)
-		idx_add(p->by_qid, m->qid, id);
+		idx_add(p->by_qid, message_arrival_qid(m), id);
 	idx_add(p->by_mid, m->message_id, id);
 	logclock_see(&p->clock, n->last_seen);
 	/* its time to be linked and written is the log's clock's at most: a
@@ -303,7 +303,7 @@ static void node_pop(struct paths *p, bool settle)
 	struct path_node *n = &p->v[p->lo];
 	long long id = p->base + (long long)p->lo;
 	if (!n->capture)
-		idx_drop(p->by_qid, n->m->qid, id);
+		idx_drop(p->by_qid, message_arrival_qid(n->m), id);
 	idx_drop(p->by_mid, n->m->message_id, id);
 	if (settle && !n->written) {
 		p->unwritten++;	/* in no written path: counted, said on stderr */

@@ -232,6 +232,7 @@ void trk_on_proxy_accept(struct tracker *t, const struct evidence *ev)
 		hop_add_ev(h, kept[i]);
 	free(kept);
 	hop_add_ev(h, trk_ref_of(ev));
+	h->proxied = true;
 	hop_set_basis(h, s->has_tls
 		      ? "TLS summary line of the smtpd session in front of the "
 			"before-queue content filter (proxy-accept names this queue file)"

@@ -188,6 +188,7 @@ static void hop_copy_facts(struct hop *d, const struct hop *h)
 	d->reason = xstrdup_or_null(h->reason);
 	d->fate = h->fate;
 	d->filter = h->filter;
+	d->proxied = h->proxied;
 	if (h->ntries) {
 		d->tries = xcalloc(h->ntries, sizeof *d->tries);
 		for (size_t i = 0; i < h->ntries; i++)
@@ -245,6 +246,11 @@ struct hop *message_add_delivery(struct message *m)
 	struct hop *h = &m->dl[m->ndl++];
 	hop_init(h, DIR_OUT);
 	return h;
+}
+
+const char *message_arrival_qid(const struct message *m)
+{
+	return m->prior_qid ? m->prior_qid : m->qid;
 }
 
 void message_drop_last_delivery(struct message *m)

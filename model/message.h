@@ -112,6 +112,9 @@ struct hop {
 	/* A delivery to a content filter on this host whose output came back
 	 * as next_qid (an after-queue filter, README "Content filters"). */
 	bool filter;
+	/* An arrival through a before-queue content filter: the hop is the
+	 * Internet-facing smtpd session's (README "Content filters"). */
+	bool proxied;
 	/* Filled by the policy. */
 	const char *verdict, *severity, *rule;
 	char *explain;
@@ -173,6 +176,9 @@ void hop_free(struct hop *h);
 struct message *message_new(struct span host, struct span instance,
 			    struct span qid, enum ev_mta mta, time_t ts);
 struct hop *message_add_delivery(struct message *m);
+/* The queue ID the message arrived under: before an after-queue content
+ * filter, the one the sending server was told. */
+const char *message_arrival_qid(const struct message *m);
 /* Take the last delivery back (it was folded into an earlier one). */
 void message_drop_last_delivery(struct message *m);
 /* A copy of m's facts - its fields, hops and TLS facts - without the

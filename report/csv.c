@@ -15,7 +15,7 @@ static const char *const columns[] = {
 	"direction", "peer_host", "peer_ip", "peer_port", "rcpt", "status", "time",
 	"network", "local", "tls_used", "tls_version", "tls_cipher", "tls_bits",
 	"tls_cert", "tls_stripped", "verdict", "severity", "rule", "explain",
-	"evidence", NULL,
+	"evidence", "fate", "attempts", "tls_downgrade", NULL,
 };
 
 static void csv_header(struct buf *b)
@@ -107,7 +107,18 @@ static void row(struct buf *b, const struct message *m, const struct hop *h,
 	cell(b, h->severity, false);
 	cell(b, h->rule, false);
 	cell(b, h->explain, false);
-	cell(b, ev.p, true);
+	cell(b, ev.p, false);
+	/* added columns go last: scripts that read by position keep working */
+	char natt[24] = "";
+	if (h->dir == DIR_OUT && h->source == SRC_LOG) {
+		unsigned long n = h->attempts;
+		for (size_t i = 0; i < h->ntries; i++)
+			n += h->tries[i].attempts;
+		snprintf(natt, sizeof natt, "%lu", n);
+	}
+	cell(b, fate_name(h->fate), false);
+	cell(b, natt, false);
+	cell(b, downgrade_name(h->tls.downgrade), true);
 	buf_free(&ev);
 }
 

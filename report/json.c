@@ -110,6 +110,8 @@ static void hop_obj(struct buf *b, const struct hop *h, const struct writer_env 
 			jw_bool(b, "filter", true, &f);
 		attempt_list(b, h, env, &f);
 	}
+	if (h->proxied)
+		jw_bool(b, "before_queue_filter", true, &f);
 	static const char *const src[] = { "log", "pcap", "header" };
 	jw_str(b, "source", src[h->source], &f);
 	jw_bool(b, "network", h->network, &f);

@@ -98,6 +98,34 @@ static void why(struct buf *b, const struct hop *h, const struct writer_env *env
 	buf_addc(b, '\n');
 }
 
+/* Under a delivery that was not carried, or was carried after other
+ * attempts: its fate and each attempt in one line (README "Fates,
+ * attempts and downgrades"). */
+static void fate_lines(struct buf *b, const struct hop *h)
+{
+	if (h->dir != DIR_OUT || h->source != SRC_LOG || !h->fate ||
+	    (h->fate == FATE_SENT && !h->ntries && h->attempts <= 1 && !h->tls.downgrade))
+		return;
+	buf_printf(b, "    fate: %s", fate_name(h->fate));
+	if (h->tls.downgrade)
+		buf_printf(b, "; TLS downgrade: %s", downgrade_name(h->tls.downgrade));
+	buf_addc(b, '\n');
+	for (size_t i = 0; i <= h->ntries; i++) {
+		const struct hop *a = i < h->ntries ? &h->tries[i] : h;
+		char t[32];
+		fmt_iso_utc(a->ts, t, sizeof t);
+		buf_printf(b, "    attempt: %s %s", t, outcome_name(a->outcome) ? outcome_name(a->outcome) : "-");
+		if (a->attempts > 1)
+			buf_printf(b, " x%lu", a->attempts);
+		buf_adds(b, a == h ? " (this row)" : "");
+		if (a->reason) {
+			buf_adds(b, ": ");
+			text_safe(b, a->reason);
+		}
+		buf_addc(b, '\n');
+	}
+}
+
 void text_message(struct buf *b, const struct message *m, const struct writer_env *env)
 {
 	if (m->has_inbound) {
@@ -106,6 +134,7 @@ void text_message(struct buf *b, const struct message *m, const struct writer_en
 	}
 	for (size_t i = 0; i < m->ndl; i++) {
 		row(b, m, &m->dl[i]);
+		fate_lines(b, &m->dl[i]);
 		why(b, &m->dl[i], env);
 	}
 }

@@ -122,8 +122,9 @@ static void count_session(struct tlsrpt *t, const struct message *m, const struc
 	/* RFC 8460 4.3.1: a handshake that broke is a "validation-failure",
 	 * a server without STARTTLS "starttls-not-supported". */
 	const char *result = NULL;
-	if (h->tls.used == TRI_NO && h->tls.offered == TRI_YES &&
-	    !h->tls.downgrade && h->outcome != OUTCOME_SENT)
+	/* A plaintext retry after the failed handshake is no TLS session of
+	 * its own: the attempt counts once, as the failure. */
+	if (h->tls.used == TRI_NO && h->tls.offered == TRI_YES && h->tls.stripped != TRI_YES)
 		result = "validation-failure";
 	else if (h->tls.used == TRI_NO || h->tls.offered == TRI_NO)
 		result = "starttls-not-supported";

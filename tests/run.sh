@@ -98,6 +98,22 @@ else
   sk lab-truth "jq is not installed"
 fi
 
+# --- the topology lab: filters, LMTP, handshake failures, fates -------------
+topo_check() { # name truth files...
+  local name=$1 truth=$2; shift 2
+  $TW -q --format json --tz UTC "$@" > "$OUT/$name.jsonl" 2> "$OUT/$name.err" || true
+  if bash tests/lab/compare-topology.sh "$truth" "$OUT/$name.jsonl" > "$OUT/$name.cmp" 2>&1
+  then ok "$name: $(tail -1 "$OUT/$name.cmp") recipients (fate, carrying attempt, downgrade, real arrival)"
+  else ko "$name" "$OUT/$name.cmp"; fi
+}
+if command -v jq >/dev/null 2>&1; then
+  topo_check topology-truth samples/lab-topology/truth.jsonl samples/lab-topology/postfix.log
+  topo_check topology-truth-joined samples/lab-topology/truth.jsonl samples/lab-topology/postfix.log \
+    samples/lab-topology/topology.pcap
+else
+  sk topology-truth "jq is not installed"
+fi
+
 # --- the shared corpus of real logs -------------------------------------------
 CORPUS=../shared/corpus/logs
 if [ -d "$CORPUS" ]; then
@@ -182,6 +198,14 @@ if [ "${CI:-}" = true ] || [ "${TW_LIVE_LAB:-}" = 1 ]; then
     done
   else
     ko "live lab (needs root; see $OUT/live-lab.log)" "$OUT/live-lab.log"
+  fi
+  # The topology lab after it (they share port 25 and /etc/postfix).
+  if bash tests/lab/topology.sh "$OUT/live-topology" > "$OUT/live-topology.log" 2>&1; then
+    topo_check live-topology-truth "$OUT/live-topology/truth.jsonl" "$OUT/live-topology/postfix.log"
+    topo_check live-topology-truth-joined "$OUT/live-topology/truth.jsonl" \
+      "$OUT/live-topology/postfix.log" "$OUT/live-topology/topology.pcap"
+  else
+    ko "live topology lab (needs root; see $OUT/live-topology.log)" "$OUT/live-topology.log"
   fi
 else
   sk live-lab "set CI=true or TW_LIVE_LAB=1 to run real Postfix and Sendmail"
