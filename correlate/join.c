@@ -91,10 +91,13 @@ struct crec {
 	bool saw_syn, saw_close;	/* its start and its end are in the capture */
 };
 
+#define HOP_FILTER (-2)
+
 /* A hop older than the window when its message came. */
 struct late {
 	struct message *m;
-	long hop;			/* -1: the inbound hop, else a delivery */
+	long hop;			/* -1: the inbound hop, HOP_FILTER: the
+					   hand-over to a content filter, else a delivery */
 	time_t ts;
 	size_t order;
 };
@@ -141,7 +144,7 @@ struct join {
 	size_t nlate, caplate;
 	struct message **held;
 	size_t nheld, capheld;
-	unsigned long joined, exact, ambiguous, conflicts;
+	unsigned long joined, exact, ambiguous, unanimous, conflicts;
 	/* while adding one connection's records */
 	struct smtp_connection *cur;
 	struct capfile *curfile;
@@ -596,10 +599,27 @@ static bool session_fits(const struct join *j, const struct crec *r, const struc
 	return true;
 }
 
+/* The queue ID an arrival hop was written under: a content filter's
+ * re-injection is this queue file's own, the real arrival the one the
+ * client was told (message_arrival_qid). */
+static const char *inbound_qid(const struct message *m, const struct hop *h)
+{
+	return h == m->filter_return ? m->qid : message_arrival_qid(m);
+}
+
+/* The connections that fit a hop, one record each (the first of its
+ * connection), up to FIT_KEEP of them: what an ambiguous join compares. */
+#define FIT_KEEP 32
+struct fits {
+	uint64_t v[FIT_KEEP];
+	size_t n;
+};
+
 /* Of the candidate records, the connections that fit; returns how many
- * distinct connections, and in *pick the record to use when it is one. */
+ * distinct connections, and in *pick the record to use when it is one;
+ * all, when given, collects them. */
 static size_t fit(struct join *j, const struct idlist *l, const struct message *m,
-		  bool inbound, const struct hop *h, uint64_t *pick)
+		  bool inbound, const struct hop *h, uint64_t *pick, struct fits *all)
 {
 	/* Lists hold records in capture order, so a connection's records
 	 * are next to each other: count the changes of connection. */
@@ -618,12 +638,14 @@ static size_t fit(struct join *j, const struct idlist *l, const struct message *
 		/* A capture message whose queue ID is known is that message
 		 * and no other: the receiving log's queue ID, or the one the
 		 * next server named to the sender. */
-		const char *want = inbound ? message_arrival_qid(m) : h->next_qid;
+		const char *want = inbound ? inbound_qid(m, h) : h->next_qid;
 		if (r->m->qid && want && strcmp(r->m->qid, want) != 0)
 			continue;
 		if (r->conn != last_conn) {
 			nconn++;
 			last_conn = r->conn;
+			if (all && all->n < FIT_KEEP)
+				all->v[all->n++] = l->v[i];
 		}
 		/* Within a plaintext connection of several messages, the one
 		 * this message is (same Message-ID), else the first. */
@@ -637,9 +659,10 @@ static size_t fit(struct join *j, const struct idlist *l, const struct message *
 /* The capture records for this log message's queue ID, else for its
  * Message-ID (a weaker key: copies of one message reach several servers,
  * so it counts only when it names one connection the host answers on). */
-static const struct idlist *exact_inbound(const struct join *j, const struct message *m)
+static const struct idlist *exact_inbound(const struct join *j, const struct message *m,
+					   const struct hop *h)
 {
-	const struct idlist *l = idx_get(j->by_qid, message_arrival_qid(m));
+	const struct idlist *l = idx_get(j->by_qid, inbound_qid(m, h));
 	if (!l || l->lo == l->n)
 		l = idx_get(j->by_mid, m->message_id);
 	return l && l->lo < l->n ? l : NULL;
@@ -703,13 +726,67 @@ static void merge(struct join *j, struct hop *h, struct crec *r, const char *how
 	hop_set_basis(h, b);
 }
 
+/* Several connections fit the hop equally (a whole-second log with many
+ * connections to one server in a second).  None is merged; but where all
+ * of them agree on the session's facts - TLS used, version, cipher - the
+ * hop takes what it lacks of those and says so (join_unanimous), and
+ * every one of them is a connection a log hop accounts for: none is
+ * written again as a capture-only record. */
+static void unanimous(struct join *j, struct hop *h, const struct fits *all, size_t n)
+{
+	for (size_t i = 0; i < all->n; i++)
+		mark_used(j, rec(j, all->v[i]));
+	if (all->n < n)
+		return;		/* more fit than were kept: not compared */
+	const struct tls_state *a = &rec(j, all->v[0])->m->inbound.tls;
+	if (a->used == TRI_UNKNOWN)
+		return;
+	for (size_t i = 1; i < all->n; i++) {
+		const struct tls_state *b = &rec(j, all->v[i])->m->inbound.tls;
+		bool same_cipher = a->cipher == b->cipher ||
+				   (a->cipher && b->cipher && strcmp(a->cipher, b->cipher) == 0);
+		if (b->used != a->used || b->version != a->version || !same_cipher)
+			return;
+	}
+	const struct tls_state *L = &h->tls;
+	if ((L->used != TRI_UNKNOWN && L->used != a->used) ||
+	    (L->version && a->version && L->version != a->version))
+		return;		/* the log disagrees: nothing to fill */
+	if (tls_state_fill_session(&h->tls, a)) {
+		char b[700];
+		snprintf(b, sizeof b, "%s; the %zu capture connections that fit this hop all "
+			 "show the same session facts, filled in from them",
+			 h->basis ? h->basis : "no log evidence", n);
+		hop_set_basis(h, b);
+	}
+	if (h->tls.offered == TRI_UNKNOWN)
+		h->tls.offered = a->offered;
+	h->join_unanimous = true;
+	j->unanimous++;
+}
+
+/* A delivery whose identical retries were folded into one hop made a
+ * connection for each: those to its server and port between the first
+ * and the last retry are its, not capture-only records.  Only the ones
+ * still in the join's window are seen (a retry more than 10 minutes before the
+ * hop is joined may still come out as a capture record). */
+static void folded_connections(struct join *j, const struct idlist *l, const struct hop *h)
+{
+	time_t lo = h->ts + j->offset - JOIN_WINDOW, hi = h->last_attempt + j->offset + JOIN_WINDOW;
+	for (size_t i = l ? l->lo : 0; l && i < l->n; i++) {
+		struct crec *r = rec(j, l->v[i]);
+		if (r->last >= lo && r->first <= hi)
+			mark_used(j, r);
+	}
+}
+
 static void join_hop(struct join *j, struct message *m, struct hop *h, bool inbound)
 {
 	uint64_t pick;
 	/* Exact: the queue ID the next server named, or this message's own. */
-	const struct idlist *ex = inbound ? exact_inbound(j, m)
+	const struct idlist *ex = inbound ? exact_inbound(j, m, h)
 					  : idx_get(j->by_qid, h->next_qid);
-	if (ex && fit(j, ex, m, inbound, h, &pick) == 1 &&
+	if (ex && fit(j, ex, m, inbound, h, &pick, NULL) == 1 &&
 	    (!inbound || strcmp(rec(j, pick)->client, h->peer_ip) == 0)) {
 		j->exact++;
 		merge(j, h, rec(j, pick), inbound ? "same queue ID or Message-ID"
@@ -724,19 +801,54 @@ static void join_hop(struct join *j, struct message *m, struct hop *h, bool inbo
 		addr_port_key(sk, sizeof sk, h->peer_ip, h->peer_port >= 0 ? h->peer_port : 25);
 		l = idx_get(j->by_server, sk);
 	}
-	size_t n = fit(j, l, m, inbound, h, &pick);
+	if (!inbound && h->attempts > 1)
+		folded_connections(j, l, h);
+	struct fits all = { .n = 0 };
+	size_t n = fit(j, l, m, inbound, h, &pick, &all);
 	if (n == 1) {
 		merge(j, h, rec(j, pick), inbound ? "client address and time"
 						  : "relay address, port and time");
 	} else if (n > 1) {
 		h->join_ambiguous = (int)n;
 		j->ambiguous++;
+		unanimous(j, h, &all, n);
 	}
 }
 
+/* Both of a content filter's connections carry the re-injected queue ID
+ * (the filter answers with the next server's reply): the re-injection is
+ * the one not made to the filter's own address and port. */
+static void join_exact_return(struct join *j, struct message *m, struct hop *h)
+{
+	const struct idlist *ex = exact_inbound(j, m, h);
+	const struct hop *f = m->filter_hop;
+	struct crec *one = NULL;
+	size_t nconn = 0, last_conn = (size_t)-1;
+	for (size_t i = ex ? ex->lo : 0; ex && i < ex->n; i++) {
+		struct crec *r = rec(j, ex->v[i]);
+		if (!r->m->qid || strcmp(r->m->qid, m->qid) != 0 ||
+		    strcmp(r->client, h->peer_ip) != 0 || !session_fits(j, r, h, true))
+			continue;
+		if (f && f->peer_ip && strcmp(r->server, f->peer_ip) == 0 &&
+		    r->sport == f->peer_port)
+			continue;	/* the hand-over itself */
+		if (r->conn != last_conn) {
+			nconn++;
+			last_conn = r->conn;
+			one = r;
+		}
+	}
+	if (nconn == 1) {
+		j->exact++;
+		merge(j, h, one, "same queue ID");
+	}
+}
+
+/* A hop over TCP: a network or loopback hop, or LMTP to this host's
+ * mailbox store (local, but a connection with an address and port). */
 static bool joinable(const struct hop *h)
 {
-	return !h->local && h->peer_ip;
+	return h->peer_ip && (!h->local || h->peer_port >= 0);
 }
 
 static void hold_hop(struct join *j, struct message *m, long hop, time_t ts)
@@ -769,6 +881,20 @@ bool join_message(struct join *j, struct message *m)
 		else
 			join_hop(j, m, &m->dl[i], false);
 	}
+	/* The hand-over to a content filter is this message's connection
+	 * too (its server and port are in the log), and so is the filter's
+	 * re-injection - joined only by the queue ID the capture shows, since
+	 * by address it is one of every connection this host's loopback
+	 * address makes. */
+	struct hop *fh = m->filter_hop;
+	if (fh && fh->peer_ip) {
+		if ((long long)fh->ts + j->offset <= j->edge)
+			hold_hop(j, m, HOP_FILTER, fh->ts);
+		else
+			join_hop(j, m, fh, false);
+	}
+	if (m->filter_return && m->filter_return->peer_ip)
+		join_exact_return(j, m, m->filter_return);
 	if (j->nlate == before)
 		return true;
 	if (j->nheld == j->capheld) {
@@ -803,7 +929,9 @@ void join_finish(struct join *j, message_fn emit, void *arg)
 		for (size_t i = 0; i < j->nlate; i++) {
 			struct late *l = &j->late[i];
 			advance(j, l->ts);
-			if (l->hop < 0)
+			if (l->hop == HOP_FILTER)
+				join_hop(j, l->m, l->m->filter_hop, false);
+			else if (l->hop < 0)
 				join_hop(j, l->m, &l->m->inbound, true);
 			else
 				join_hop(j, l->m, &l->m->dl[l->hop], false);
@@ -847,7 +975,8 @@ void join_report(const struct join *j, FILE *f)
 	char how[300];
 	learn_describe(j->learn, how, sizeof how);
 	fprintf(f, "tlswitness: join: capture clock at %+ld s against the logs (%s); %lu log "
-		"hops joined with capture connections (%lu exactly), %lu ambiguous, %lu in "
-		"conflict; %lu duplicate capture connection%s\n", j->offset, how, j->joined,
-		j->exact, j->ambiguous, j->conflicts, j->duplicates, j->duplicates == 1 ? "" : "s");
+		"hops joined with capture connections (%lu exactly), %lu ambiguous (%lu of them "
+		"unanimous), %lu in conflict; %lu duplicate capture connection%s\n", j->offset, how,
+		j->joined, j->exact, j->ambiguous, j->unanimous, j->conflicts, j->duplicates,
+		j->duplicates == 1 ? "" : "s");
 }

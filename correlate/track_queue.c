@@ -96,8 +96,9 @@ static void enqueue(struct tracker *t, struct message *m)
  * delivery of m went to the filter and came back as one queue file n of
  * this instance, still open, the two are one message's story on this
  * host.  n takes m's arrival (the real one, with its TLS), the hand-over
- * to the filter (filter_hop, with the evidence of both sides) and m's
- * queue ID (prior_qid); m is not written.  True when m was absorbed. */
+ * to the filter (filter_hop), keeps its own arrival from the filter as
+ * filter_return, and takes m's queue ID (prior_qid); m is not written.
+ * True when m was absorbed. */
 static bool absorb_into_filtered(struct tracker *t, struct message *m)
 {
 	if (m->mta != MTA_POSTFIX || !m->ndl || !m->dl[0].filter || !m->dl[0].next_qid)
@@ -123,9 +124,12 @@ static bool absorb_into_filtered(struct tracker *t, struct message *m)
 	m->ndl = 0;
 	free(f->rcpt);
 	f->rcpt = NULL;		/* the filter took every recipient at once */
-	for (size_t e = 0; e < n->inbound.nev; e++)
-		hop_add_ev(f, n->inbound.ev[e]);	/* and gave the message back */
-	hop_free(&n->inbound);
+	n->filter_return = xcalloc(1, sizeof *n->filter_return);
+	*n->filter_return = n->inbound;	/* the filter gave the message back */
+	n->filter_return->local = true;
+	n->filter_return->network = false;
+	n->filter_return->pending = INF_NONE;
+	hop_set_basis(n->filter_return, "the content filter's re-injection on this host");
 	n->inbound = m->inbound;
 	hop_init(&m->inbound, DIR_IN);
 	n->filter_hop = f;

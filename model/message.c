@@ -173,6 +173,7 @@ static void hop_copy_facts(struct hop *d, const struct hop *h)
 	d->joined = h->joined;
 	d->conflict = h->conflict;
 	d->join_ambiguous = h->join_ambiguous;
+	d->join_unanimous = h->join_unanimous;
 	d->mta_name = h->mta_name;
 	d->position = h->position;
 	d->claim = h->claim;
@@ -292,6 +293,10 @@ struct message *message_copy_facts(const struct message *m)
 		c->filter_hop = xcalloc(1, sizeof *c->filter_hop);
 		hop_copy_facts(c->filter_hop, m->filter_hop);
 	}
+	if (m->filter_return) {
+		c->filter_return = xcalloc(1, sizeof *c->filter_return);
+		hop_copy_facts(c->filter_return, m->filter_return);
+	}
 	return c;
 }
 
@@ -313,6 +318,9 @@ void message_free(struct message *m)
 	if (m->filter_hop)
 		hop_strings_free(m->filter_hop);
 	free(m->filter_hop);
+	if (m->filter_return)
+		hop_strings_free(m->filter_return);
+	free(m->filter_return);
 	for (size_t i = 0; i < m->ndl; i++)
 		hop_strings_free(&m->dl[i]);
 	free(m->dl);

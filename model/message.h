@@ -78,6 +78,7 @@ struct hop {
 	bool conflict;			/* ... and it disagrees with the log */
 	char *conflict_detail;
 	int join_ambiguous;		/* capture connections that fit equally */
+	bool join_unanimous;		/* ... and all showed the same session facts */
 	/* Received-header hops */
 	char *helo, *by, *with, *rid;
 	const char *mta_name, *position;
@@ -146,6 +147,7 @@ struct message {
 	 * filters"); filter_hop is the hand-over to the filter. */
 	char *prior_qid;
 	struct hop *filter_hop;
+	struct hop *filter_return;	/* the filter's re-injection: this file's own arrival */
 	bool absorbed;			/* its story continues in another record */
 	bool header;			/* built from Received headers: dl are its hops */
 	char **rcpts;			/* RCPT TO seen in a capture */

@@ -127,6 +127,8 @@ static void hop_obj(struct buf *b, const struct hop *h, const struct writer_env 
 	}
 	if (h->join_ambiguous)
 		jw_int(b, "join_ambiguous", h->join_ambiguous, true, &f);
+	if (h->join_unanimous)
+		jw_bool(b, "join_unanimous", true, &f);
 	jw_str(b, "verdict", h->verdict, &f);
 	jw_str(b, "severity", h->severity, &f);
 	jw_str(b, "rule", h->rule, &f);
@@ -196,6 +198,10 @@ void json_message(struct buf *b, const struct message *m, const struct writer_en
 		if (m->filter_hop) {
 			jw_key(b, "content_filter", &f);
 			hop_obj(b, m->filter_hop, env);
+		}
+		if (m->filter_return) {
+			jw_key(b, "content_filter_return", &f);
+			hop_obj(b, m->filter_return, env);
 		}
 		hop_list(b, "deliveries", m, env, &f);
 		if (m->dl_dropped)
