@@ -110,10 +110,13 @@ static size_t parse_3164(struct syslog_ctx *ctx, const char *p, const char *end,
 	const char *q = p;
 	if (end - q < 15)
 		return 0;
-	int mon = month_from_abbr(q);
-	if (!mon || q[3] != ' ')
+	size_t mlen;
+	int mon = month_from_name(q, end, &mlen);
+	if (!mon)
 		return 0;
-	q += 4;
+	q += mlen + 1;
+	if (end - q < 11)
+		return 0;
 	if (*q == ' ')
 		q++;		/* space-padded day */
 	int d;

@@ -7,7 +7,8 @@ set -e
 pkgs="gcc make libc6-dev pkg-config zlib1g-dev libyaml-dev libpcap-dev libssl-dev libmimalloc-dev"
 if [ "${1:-}" = --test ]; then
   pkgs="$pkgs libcmocka-dev jq gzip tzdata clang libclang-rt-14-dev chromium valgrind postfix swaks libnet-ssleay-perl libio-socket-ssl-perl tcpdump rsyslog m4 openssl python3 \
-        man-db iproute2 procps libwrap0 libldap-2.5-0 liblockfile1 libnsl2 libsasl2-2 libdb5.3"
+        man-db iproute2 procps libwrap0 libldap-2.5-0 liblockfile1 libnsl2 libsasl2-2 libdb5.3 \
+        locales dovecot-core dovecot-lmtpd"
 fi
 if [ "${1:-}" = --bench ]; then
   pkgs="$pkgs python3 time gzip pflogsumm tshark tcpdump valgrind"
@@ -16,9 +17,27 @@ missing=""
 for p in $pkgs; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
+# The month names of ten locales, as journalctl and syslog daemons write
+# them (golden stamps-locales makes its lines with the real date(1)).
+locales_needed() {
+  for l in de_DE fr_FR es_ES it_IT nl_NL pt_PT ru_RU pl_PL sv_SE en_US; do
+    locale -a 2>/dev/null | grep -qi "^$l\.utf-\?8$" || return 0
+  done
+  return 1
+}
+make_locales() {
+  for l in de_DE fr_FR es_ES it_IT nl_NL pt_PT ru_RU pl_PL sv_SE en_US; do
+    grep -q "^$l.UTF-8 UTF-8" /etc/locale.gen 2>/dev/null ||
+      echo "$l.UTF-8 UTF-8" | $SUDO tee -a /etc/locale.gen >/dev/null
+  done
+  $SUDO locale-gen >/dev/null
+}
+if [ -z "$missing" ]; then
+  if [ "${1:-}" = --test ] && locales_needed; then make_locales; fi
+  exit 0
+fi
 echo "setup: installing$missing" >&2
 # Postfix asks questions on install; answer them: local only, no relaying.
 echo "postfix postfix/main_mailer_type select Local only" | $SUDO debconf-set-selections
@@ -26,3 +45,4 @@ echo "postfix postfix/mailname string lab.tlswitness.test" | $SUDO debconf-set-s
 $SUDO apt-get update -q >/dev/null
 # shellcheck disable=SC2086
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing >/dev/null
+if [ "${1:-}" = --test ] && locales_needed; then make_locales; fi

@@ -204,6 +204,55 @@ void fmt_iso_utc(time_t t, char *out, size_t outlen)
 	out[20] = '\0';
 }
 
+/* strftime %b and %Ob as glibc 2.36 writes them (LC_TIME=xx_XX.UTF-8 date
+ * +%b, for en_US, de_DE, fr_FR, es_ES, it_IT, nl_NL, pt_PT, ru_RU, pl_PL,
+ * sv_SE); a name shared by several locales is listed once.  ASCII letters
+ * match in either case. */
+static const struct { const char *name; unsigned char mon; } month_names[] = {
+	{ "Jan", 1 }, { "janv.", 1 }, { "ene", 1 }, { "gen", 1 }, { "янв", 1 }, { "sty", 1 },
+	{ "Feb", 2 }, { "févr.", 2 }, { "fev", 2 }, { "фев", 2 }, { "lut", 2 },
+	{ "Mar", 3 }, { "Mär", 3 }, { "mars", 3 }, { "mrt", 3 }, { "мар", 3 },
+	{ "Apr", 4 }, { "avril", 4 }, { "abr", 4 }, { "апр", 4 }, { "kwi", 4 },
+	{ "May", 5 }, { "Mai", 5 }, { "mag", 5 }, { "mei", 5 }, { "мая", 5 }, { "май", 5 },
+	{ "maj", 5 },
+	{ "Jun", 6 }, { "juin", 6 }, { "giu", 6 }, { "июн", 6 }, { "cze", 6 },
+	{ "Jul", 7 }, { "juil.", 7 }, { "lug", 7 }, { "июл", 7 }, { "lip", 7 },
+	{ "Aug", 8 }, { "août", 8 }, { "ago", 8 }, { "авг", 8 }, { "sie", 8 },
+	{ "Sep", 9 }, { "sept.", 9 }, { "set", 9 }, { "сен", 9 }, { "wrz", 9 },
+	{ "Oct", 10 }, { "Okt", 10 }, { "oct.", 10 }, { "ott", 10 }, { "out", 10 },
+	{ "окт", 10 }, { "paź", 10 },
+	{ "Nov", 11 }, { "nov.", 11 }, { "ноя", 11 }, { "lis", 11 },
+	{ "Dec", 12 }, { "Dez", 12 }, { "déc.", 12 }, { "dic", 12 }, { "дек", 12 }, { "gru", 12 },
+};
+
+static unsigned char ascii_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+int month_from_name(const char *p, const char *end, size_t *len)
+{
+	if (end - p >= 4 && p[3] == ' ') {	/* the C locale, most logs */
+		int m = month_from_abbr(p);
+		if (m) {
+			*len = 3;
+			return m;
+		}
+	}
+	for (size_t i = 0; i < sizeof month_names / sizeof *month_names; i++) {
+		const char *n = month_names[i].name;
+		size_t k = 0;
+		while (n[k] && p + k < end &&
+		       ascii_lower((unsigned char)n[k]) == ascii_lower((unsigned char)p[k]))
+			k++;
+		if (!n[k] && p + k < end && p[k] == ' ') {
+			*len = k;
+			return month_names[i].mon;
+		}
+	}
+	return 0;
+}
+
 int month_from_abbr(const char *p)
 {
 	static const char m[] = "JanFebMarAprMayJunJulAugSepOctNovDec";

@@ -26,5 +26,10 @@ time_t tz_local_to_epoch(struct tzconf *tz, int y, int mon, int d, int h,
 void fmt_iso_utc(time_t t, char *out, size_t outlen);
 /* Month from its English three-letter abbreviation: 1..12, or 0. */
 int month_from_abbr(const char *p);
+/* A month as syslog daemons and journalctl write strftime's %b (and %Ob)
+ * in the C locale and in de, fr, es, it, nl, pt, ru, pl and sv (glibc's
+ * locales): the name must be followed by a space.  Returns 1-12 and its
+ * length in bytes, or 0. */
+int month_from_name(const char *p, const char *end, size_t *len);
 
 #endif
