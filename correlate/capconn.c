@@ -79,11 +79,13 @@ void capconn_tls(const struct smtp_connection *c, struct tls_state *t, char *bas
 		t->used = TRI_NO;
 		if (s->cap_rewritten) {
 			t->stripped = TRI_YES;
+			t->downgrade = DOWNGRADE_STRIPPED;
 			snprintf(basis, basislen, "plaintext SMTP: the server's STARTTLS capability "
 				 "arrived rewritten to %s (frame %llu), a middlebox downgrade",
 				 s->cap_rewrite, (unsigned long long)s->cap_frame);
 		} else if (s->starttls == STLS_REFUSED) {
 			t->stripped = TRI_YES;
+			t->downgrade = DOWNGRADE_REFUSED;
 			snprintf(basis, basislen, "plaintext SMTP: STARTTLS was refused with %d "
 				 "(frame %llu)", s->starttls_code,
 				 (unsigned long long)s->starttls_reply_frame);

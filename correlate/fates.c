@@ -56,9 +56,16 @@ void fates_settle(struct message *m)
 {
 	if (m->header || !m->ndl)
 		return;
-	for (size_t i = 0; i < m->ndl; i++)
-		if (m->dl[i].tls.stripped == TRI_YES && !m->dl[i].tls.downgrade)
-			m->dl[i].tls.downgrade = DOWNGRADE_STRIPPED;
+	for (size_t i = 0; i < m->ndl; i++) {
+		struct tls_state *t = &m->dl[i].tls;
+		if (t->stripped == TRI_YES && !t->downgrade)
+			t->downgrade = DOWNGRADE_STRIPPED;
+		/* a handshake failure earlier in the epoch makes a downgrade of
+		 * a delivery only if it went in plaintext (the host's TLS
+		 * logging decided that after the line) */
+		if (t->downgrade == DOWNGRADE_HANDSHAKE_FAILED && t->used != TRI_NO)
+			t->downgrade = DOWNGRADE_NONE;
+	}
 	struct hop *out = xcalloc(m->ndl, sizeof *out);
 	size_t nout = 0;
 	bool *taken = xcalloc(m->ndl, sizeof *taken);

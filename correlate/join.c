@@ -291,6 +291,7 @@ static void stripped_by_server(const struct join *j, const struct smtp_connectio
 	    h->tls.stripped == TRI_YES || !learn_offered(j->learn, c->server, c->sport))
 		return;
 	h->tls.stripped = TRI_YES;
+	h->tls.downgrade = DOWNGRADE_STRIPPED;
 	char b[600];
 	snprintf(b, sizeof b, "%s; this server offered STARTTLS to other sessions in "
 		 "the capture, but its EHLO reply in this one did not: it was stripped "
@@ -705,6 +706,8 @@ static void merge(struct join *j, struct hop *h, struct crec *r, const char *how
 	}
 	if (C->stripped != TRI_UNKNOWN)
 		L->stripped = C->stripped;
+	if (!L->downgrade)
+		L->downgrade = C->downgrade;
 	if (L->offered == TRI_UNKNOWN)
 		L->offered = C->offered;
 	if (!L->cipher_iana)

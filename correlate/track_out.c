@@ -59,6 +59,20 @@ void trk_on_tls_out(struct tracker *t, const struct evidence *ev)
 	trk_cur_epoch(trk_host_flags_ev(t, ev))->client_tls_seen = true;
 }
 
+/* The relays table's entry for the relay ev names, made when missing. */
+static struct conn *relay_entry(struct tracker *t, const struct evidence *ev)
+{
+	size_t n;
+	const char *k = trk_relay_key(t, ev, &n);
+	struct conn *c = ht_get(t->relays, k, n);
+	if (!c) {
+		c = xcalloc(1, sizeof *c);
+		trk_conn_clear(c);
+		ht_put(t->relays, k, n, c);
+	}
+	return c;
+}
+
 void trk_on_tls_fail(struct tracker *t, const struct evidence *ev)
 {
 	if (ev->dir == DIR_OUT) {
@@ -70,8 +84,15 @@ void trk_on_tls_fail(struct tracker *t, const struct evidence *ev)
 		 * handshake failure": the server took STARTTLS, the handshake
 		 * broke (smtp_proto.c). */
 		if (span_find(ev->detail, "TLS is required") < 0 &&
-		    span_find(ev->detail, "not verified") < 0)
+		    span_find(ev->detail, "not verified") < 0) {
 			p->fail_handshake = true;
+			if (ev->mta == MTA_POSTFIX && ev->peer_ip.n) {
+				struct conn *c = relay_entry(t, ev);
+				c->hs_fail_nep = trk_host_flags_ev(t, ev)->nep;
+				c->hs_fail_ev = trk_ref_of(ev);
+				c->used = ev->ts;
+			}
+		}
 		trk_conn_clear(&p->cur);	/* the next connection is a new one */
 		return;
 	}
@@ -225,13 +246,21 @@ static void outbound_tls(struct tracker *t, const struct evidence *ev, struct ho
 		p->has_fail = false;
 	}
 	if (ev->mta == MTA_POSTFIX && ev->peer_ip.n) {
-		size_t n;
-		const char *k = trk_relay_key(t, ev, &n);
-		struct conn *c = ht_get(t->relays, k, n);
-		if (!c) {
-			c = xcalloc(1, sizeof *c);
-			trk_conn_clear(c);
-			ht_put(t->relays, k, n, c);
+		struct conn *c = relay_entry(t, ev);
+		/* A plaintext delivery to a relay whose handshake failed earlier
+		 * in this configuration epoch (another message's attempt): the
+		 * server offered STARTTLS; decided when the TLS facts are. */
+		if (!p->cur.has_tls && !h->tls.downgrade && h->tls.used != TRI_YES &&
+		    span_eq(ev->status, "sent") && c->hs_fail_nep &&
+		    c->hs_fail_nep == trk_host_flags_ev(t, ev)->nep) {
+			h->tls.downgrade = DOWNGRADE_HANDSHAKE_FAILED;
+			h->tls.offered = TRI_YES;
+			hop_add_ev(h, c->hs_fail_ev);
+			char b[400];
+			snprintf(b, sizeof b, "%s; a TLS handshake with this server failed earlier "
+				 "under the same configuration", h->basis ? h->basis
+				 : "no TLS line for this connection");
+			hop_set_basis(h, b);
 		}
 		if (!trk_conn_same(c, &p->cur))	/* most deliveries change nothing */
 			trk_conn_copy(c, &p->cur);
@@ -393,6 +422,13 @@ static void add_delivery(struct tracker *t, struct message *m,
 		h->reason = span_dup(span_sub(ev->reply, 0, ev->reply.n < 300 ? ev->reply.n : 300));
 	if (!local && h->outcome == OUTCOME_SENT)
 		mark_filter(t, m, h, ev);
+	/* smtp_proto.c, TLS required: "TLS is required, but host %s refused
+	 * to start TLS: REPLY" - the capability was there, the command was
+	 * answered with an error (at "may" the same goes unlogged). */
+	if (span_find(ev->reply, "refused to start TLS") >= 0) {
+		h->tls.offered = TRI_YES;
+		h->tls.downgrade = DOWNGRADE_REFUSED;
+	}
 	hop_add_ev(h, trk_ref_of(ev));
 	if (final_status(ev->status))
 		m->finals++;

@@ -84,7 +84,11 @@ void trk_conn_clear(struct conn *c)
 
 void trk_conn_copy(struct conn *dst, const struct conn *src)
 {
+	unsigned nep = dst->hs_fail_nep;	/* the relay entry's own memory */
+	struct evref fev = dst->hs_fail_ev;
 	trk_conn_clear(dst);
+	dst->hs_fail_nep = nep;
+	dst->hs_fail_ev = fev;
 	dst->open = src->open;
 	dst->has_tls = src->has_tls;
 	dst->relay_name = xstrdup_or_null(src->relay_name);

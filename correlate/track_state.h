@@ -29,6 +29,10 @@ struct conn {
 	char *qid;
 	int conn_use;
 	time_t used;			/* the relays table: last delivery over it */
+	/* The relays table: a TLS handshake with this relay failed in this
+	 * configuration epoch (hostflags.nep then), and its line. */
+	unsigned hs_fail_nep;
+	struct evref hs_fail_ev;
 };
 
 struct proc {			/* a delivering process: smtp, lmtp, sendmail */
