@@ -114,6 +114,27 @@ else
   sk topology-truth "jq is not installed"
 fi
 
+# --- paths are complete: every queue file in exactly one written path -------
+paths_check() { # name files...
+  local name=$1; shift
+  $TW -q --format json --tz UTC --year 2026 "$@" | jq -r 'select(.kind != "manifest" and .source == "log")
+    | "\(.host)/\(.instance)/\(.queue_id)"' | sort > "$OUT/$name.files"
+  $TW --format paths --tz UTC --year 2026 "$@" 2> "$OUT/$name.err" | jq -r 'select(.kind == "path")
+    | [.hops[] | "\(.server)/\(.queue_id)"] | unique[]' | sort > "$OUT/$name.in-paths"
+  if [ -s "$OUT/$name.files" ] && cmp -s "$OUT/$name.files" "$OUT/$name.in-paths" &&
+     ! grep -q 'in no path written' "$OUT/$name.err"
+  then ok "$name: $(wc -l < "$OUT/$name.files") queue files, each in exactly one path"
+  else diff "$OUT/$name.files" "$OUT/$name.in-paths" > "$OUT/$name.diff" 2>&1; cat "$OUT/$name.err" >> "$OUT/$name.diff"
+       ko "$name" "$OUT/$name.diff"; fi
+}
+if command -v jq >/dev/null 2>&1; then
+  paths_check paths-complete-lab samples/lab/postfix-a.log samples/lab/postfix-a-quiet.log \
+    samples/lab/syslog-mail.log
+  paths_check paths-complete-lab-joined samples/lab/postfix-a.log samples/lab/postfix-a-quiet.log \
+    samples/lab/syslog-mail.log samples/lab/lab.pcap
+  paths_check paths-complete-topology samples/lab-topology/postfix.log
+fi
+
 # --- the shared corpus of real logs -------------------------------------------
 CORPUS=../shared/corpus/logs
 if [ -d "$CORPUS" ]; then
@@ -174,6 +195,8 @@ if [ "${CI:-}" = true ] || [ "${TW_LIVE_LAB:-}" = 1 ]; then
       "$OUT/live-lab/syslog-mail.log" "$OUT/live-lab/lab.pcap"
     # The whole run joined with its capture: every hop as the truth says,
     # and no joined hop in conflict with its log.
+    paths_check live-paths-complete-lab "$OUT/live-lab/postfix-a.log" \
+      "$OUT/live-lab/postfix-a-quiet.log" "$OUT/live-lab/syslog-mail.log" "$OUT/live-lab/lab.pcap"
     lab_check live-lab-truth-joined "$OUT/live-lab/truth.jsonl" stripped \
       "$OUT/live-lab/postfix-a.log" "$OUT/live-lab/syslog-mail.log" "$OUT/live-lab/lab.pcap"
     $TW --format json --tz UTC --year 2026 "$OUT/live-lab/postfix-a.log" \
@@ -204,6 +227,7 @@ if [ "${CI:-}" = true ] || [ "${TW_LIVE_LAB:-}" = 1 ]; then
     topo_check live-topology-truth "$OUT/live-topology/truth.jsonl" "$OUT/live-topology/postfix.log"
     topo_check live-topology-truth-joined "$OUT/live-topology/truth.jsonl" \
       "$OUT/live-topology/postfix.log" "$OUT/live-topology/topology.pcap"
+    paths_check live-paths-complete-topology "$OUT/live-topology/postfix.log"
   else
     ko "live topology lab (needs root; see $OUT/live-topology.log)" "$OUT/live-topology.log"
   fi
