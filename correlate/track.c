@@ -31,6 +31,7 @@ struct tracker *tracker_new(message_fn emit, void *arg)
 	t->msgs = ht_new();
 	t->hosts = ht_new();
 	t->relays = ht_new();
+	t->aliases = ht_new();
 	t->emit = emit;
 	t->arg = arg;
 	buf_init(&t->key);
@@ -40,6 +41,9 @@ struct tracker *tracker_new(message_fn emit, void *arg)
 void tracker_feed(struct tracker *t, const struct evidence *ev)
 {
 	logclock_see(&t->clock, ev->ts);
+	if (ev->mta == MTA_POSTFIX && ev->qid.n &&
+	    (span_eq(ev->program, "cleanup") || span_eq(ev->program, "qmgr")))
+		trk_host_flags_ev(t, ev)->queue_seen = true;
 	switch (ev->kind) {
 	case EV_CONNECT:
 		trk_on_connect(t, ev);
@@ -191,6 +195,7 @@ void tracker_free(struct tracker *t)
 	ht_free(t->msgs, (void (*)(void *))message_free);
 	ht_free(t->hosts, trk_hostflags_free);
 	ht_free(t->relays, conn_free);
+	ht_free(t->aliases, trk_alias_free);
 	for (size_t i = 0; i < t->qlen; i++)
 		message_free(t->q[(t->qhead + i) % t->qcap]);
 	free(t->q);

@@ -159,6 +159,7 @@ static void inherit_session(struct hop *h, struct session *s)
 void trk_on_client(struct tracker *t, const struct evidence *ev)
 {
 	struct message *m = trk_msg_new(t, ev);
+	trk_alias_add(t, ev);
 	m->has_inbound = true;
 	struct hop *h = &m->inbound;
 	h->ts = ev->ts;

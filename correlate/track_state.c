@@ -185,11 +185,73 @@ struct hostflags *trk_host_flags_ev(struct tracker *t, const struct evidence *ev
 
 /* ---- messages ---------------------------------------------------------- */
 
+struct alias {
+	char *host;
+	time_t ts;
+};
+
+void trk_alias_free(void *p)
+{
+	struct alias *a = p;
+	free(a->host);
+	free(a);
+}
+
+/* A client= under a host name the queue's daemons have not used: the
+ * queue file's next lines (cleanup, qmgr) will name the instance's own. */
+void trk_alias_add(struct tracker *t, const struct evidence *ev)
+{
+	if (ev->mta != MTA_POSTFIX || trk_host_flags_ev(t, ev)->queue_seen)
+		return;
+	if (ht_count(t->aliases) >= ALIASES_MAX) {	/* bounded: start over */
+		ht_free(t->aliases, trk_alias_free);
+		t->aliases = ht_new();
+	}
+	size_t n;
+	const char *k = trk_key3(t, ev->instance, ev->qid, SPAN_NULL, &n);
+	struct alias *a = ht_get(t->aliases, k, n);
+	if (!a) {
+		a = xcalloc(1, sizeof *a);
+		ht_put(t->aliases, k, n, a);
+	}
+	str_set(&a->host, ev->host);
+	a->ts = ev->ts;
+}
+
+/* A queue file is its Postfix instance's, whatever host name a service
+ * logs (master.cf "-o myhostname=..." changes it for maillog_file): a
+ * line that finds no message under its own host name takes the one a
+ * client= line of the same instance and queue ID began under another
+ * name moments before, and the message moves to this line's name. */
+static struct message *msg_by_alias(struct tracker *t, const struct evidence *ev)
+{
+	size_t n;
+	const char *k = trk_key3(t, ev->instance, ev->qid, SPAN_NULL, &n);
+	struct alias *a = ht_get(t->aliases, k, n);
+	if (!a || span_eq(ev->host, a->host) || ev->ts - a->ts > ALIAS_WINDOW ||
+	    a->ts - ev->ts > ALIAS_WINDOW)
+		return NULL;
+	k = trk_key3(t, span_from(a->host), ev->instance, ev->qid, &n);
+	struct message *m = ht_get(t->msgs, k, n);
+	if (!m || m->complete)
+		return NULL;
+	ht_remove(t->msgs, k, n);
+	str_set(&m->host, ev->host);
+	k = trk_key3(t, ev->host, ev->instance, ev->qid, &n);
+	ht_put(t->msgs, k, n, m);
+	k = trk_key3(t, ev->instance, ev->qid, SPAN_NULL, &n);
+	trk_alias_free(ht_remove(t->aliases, k, n));
+	return m;
+}
+
 struct message *trk_msg_lookup(struct tracker *t, const struct evidence *ev)
 {
 	size_t n;
 	const char *k = trk_key3(t, ev->host, ev->instance, ev->qid, &n);
-	return ht_get(t->msgs, k, n);
+	struct message *m = ht_get(t->msgs, k, n);
+	if (!m && ev->mta == MTA_POSTFIX && ev->qid.n && ht_count(t->aliases))
+		m = msg_by_alias(t, ev);
+	return m;
 }
 
 

@@ -77,10 +77,18 @@ enum closed_why { CLOSED_UNDER_LOAD = 1, CLOSED_IDLE = 2 };
 struct hostflags {
 	struct epoch_flags ep[EPOCHS_KEPT];
 	unsigned nep;	/* epochs begun; the current one is nep - 1 */
+	bool queue_seen;	/* cleanup or qmgr logged under this name */
 };
+
+/* A queue file's client= line logged under a host name its queue's own
+ * daemons never used (a listener with "-o myhostname=..."): where the
+ * queue file's other lines will be found (tracker.aliases). */
+#define ALIAS_WINDOW 60		/* seconds between client= and cleanup */
+#define ALIASES_MAX 100000
 
 struct tracker {
 	struct hashtab *sessions, *procs, *msgs, *hosts, *relays;
+	struct hashtab *aliases;	/* instance, queue ID -> struct alias */
 	struct message **q;
 	size_t qhead, qlen, qcap;
 	message_fn emit;
@@ -141,6 +149,8 @@ void trk_session_end(struct tracker *t, const struct evidence *ev);
 void trk_on_connect(struct tracker *t, const struct evidence *ev);
 void trk_on_tls_in(struct tracker *t, const struct evidence *ev);
 void trk_on_client(struct tracker *t, const struct evidence *ev);
+void trk_alias_add(struct tracker *t, const struct evidence *ev);
+void trk_alias_free(void *p);
 void trk_on_proxy_accept(struct tracker *t, const struct evidence *ev);
 void trk_on_local_inbound(struct tracker *t, const struct evidence *ev, const char *what);
 void trk_on_sendmail_from(struct tracker *t, const struct evidence *ev);

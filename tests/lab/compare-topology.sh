@@ -8,8 +8,9 @@
 # recipient on the first host - the content filters' hops are part of
 # the message's story, not records of their own - with the right fate,
 # the carrying attempt's TLS (null: a local hand-off such as LMTP into
-# Dovecot), the downgrade, and the real arrival's TLS from the client
-# (never the filter's loopback re-injection).  Prints "N passed, N failed".
+# Dovecot), the downgrade, the real arrival's TLS from the client (never
+# the filter's loopback re-injection), and the way in (through the
+# after-queue filter, the before-queue proxy, or direct).  Prints "N passed, N failed".
 set -euo pipefail
 truth=$1 out=$2
 
@@ -18,7 +19,7 @@ rows='def rc: (.rcpt // "" | ltrimstr("<") | rtrimstr(">"));
   | .deliveries[] | select(.local | not) as $d
   | [$m.message_id, ($d|rc), $d.fate, (if $d.local then null else $d.tls.used end),
      $d.tls.downgrade, $m.inbound.tls.used, ($m.inbound.peer_ip | startswith("127.0.1.")),
-     (($m.prior_queue_id != null) or ($m.inbound.before_queue_filter == true))]
+     (if $m.prior_queue_id != null then "filter" elif $m.inbound.before_queue_filter == true then "proxy" else "direct" end)]
   | map(if . == null then "null" else tostring end) | @tsv'
 # local deliveries too (LMTP): their TLS is null by construction
 rows_local='def rc: (.rcpt // "" | ltrimstr("<") | rtrimstr(">"));
@@ -26,9 +27,9 @@ rows_local='def rc: (.rcpt // "" | ltrimstr("<") | rtrimstr(">"));
   | .deliveries[] | select(.local and (.filter | not)) as $d
   | [$m.message_id, ($d|rc), $d.fate, null, $d.tls.downgrade, $m.inbound.tls.used,
      ($m.inbound.peer_ip // "" | startswith("127.0.1.")),
-     (($m.prior_queue_id != null) or ($m.inbound.before_queue_filter == true))]
+     (if $m.prior_queue_id != null then "filter" elif $m.inbound.before_queue_filter == true then "proxy" else "direct" end)]
   | map(if . == null then "null" else tostring end) | @tsv'
-want='[.message_id, .rcpt, .fate, .carried_tls, .downgrade, .arrival_tls, true, true]
+want='[.message_id, .rcpt, .fate, .carried_tls, .downgrade, .arrival_tls, true, .via]
   | map(if . == null then "null" else tostring end) | @tsv'
 
 { jq -r "$rows" "$out"; jq -r "$rows_local" "$out"; } | sort > "$out.all-rows"

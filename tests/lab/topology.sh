@@ -14,6 +14,9 @@
 #   127.0.0.1:10026  smtpd, content_filter= (the re-injection listener)
 #   127.0.0.7:25     smtpd, smtpd_proxy_filter=127.0.0.1:10027 (before queue)
 #   127.0.0.1:10027  smtpd behind the proxy (XFORWARD: orig_client=)
+#   127.0.0.8:25     smtpd with -o myhostname=rx1.lab.test and
+#                    syslog_name=postfix/rx1: its lines carry another host
+#                    name than cleanup's and qmgr's for the same queue file
 #   good.test   -> 127.0.0.11 STARTTLS (TLS 1.3)
 #   old.test    -> 127.0.0.17 TLS 1.0 only (a weak delivery)
 #   legacy.test -> 127.0.0.12 TLS 1.0 only, to a transport that requires
@@ -76,7 +79,7 @@ trap cleanup EXIT
 postmulti -i postfix-b -p stop >/dev/null 2>&1 || true
 postfix stop >/dev/null 2>&1 || true
 pkill -f 'tests/lab/smtpd.py' 2>/dev/null || true
-for i in 7 11 12 13 14 15 16 17; do ip addr add 127.0.0.$i/8 dev lo 2>/dev/null || true; done
+for i in 7 8 11 12 13 14 15 16 17; do ip addr add 127.0.0.$i/8 dev lo 2>/dev/null || true; done
 grep -q "$FQDN" /etc/hosts || echo "127.0.0.1 $FQDN" >> /etc/hosts
 
 mkdir -p "$WORK/etc-postfix"
@@ -121,7 +124,7 @@ dovecot -c "$WORK/dovecot.conf"
 LOG="$OUT/postfix.log"
 : > "$LOG"
 postconf -e \
-  "myhostname = $FQDN" "mydestination =" "inet_interfaces = 127.0.0.1, 127.0.0.7" \
+  "myhostname = $FQDN" "mydestination =" "inet_interfaces = 127.0.0.1, 127.0.0.7, 127.0.0.8" \
   "inet_protocols = ipv4" "mynetworks = 127.0.0.0/8" \
   "relay_domains = good.test old.test legacy.test broken.test late.test enc.test reuse.test lmtp.test lmtp2.test" \
   "transport_maps = texthash:/etc/postfix/topo-transport" \
@@ -156,6 +159,8 @@ cat >> "$M" <<'EOF'
   -o content_filter=smtp-amavis:[127.0.0.1]:10025
 127.0.0.7:25 inet n - n - - smtpd
   -o smtpd_proxy_filter=127.0.0.1:10027
+127.0.0.8:25 inet n - n - - smtpd
+  -o myhostname=rx1.lab.test -o syslog_name=postfix/rx1
 127.0.0.1:10026 inet n - n - - smtpd
   -o content_filter= -o smtpd_authorized_xforward_hosts=127.0.0.0/8
   -o smtpd_tls_security_level=none
@@ -188,7 +193,7 @@ peer --listen 127.0.0.16 --name mx.reuse.test "${C[@]}"
 postsuper -d ALL >/dev/null 2>&1 || true
 postfix start >/dev/null 2>&1
 wait_port() { for _ in $(seq 50); do (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0; sleep 0.2; done; say "nothing listens on $1:$2"; return 1; }
-for a in 127.0.0.1:25 127.0.0.7:25 127.0.0.1:10025 127.0.0.1:10026 127.0.0.1:10027 \
+for a in 127.0.0.1:25 127.0.0.7:25 127.0.0.8:25 127.0.0.1:10025 127.0.0.1:10026 127.0.0.1:10027 \
          127.0.0.11:25 127.0.0.12:25 127.0.0.13:25 127.0.0.15:25 127.0.0.16:25 127.0.0.17:25 127.0.0.1:24; do
   wait_port "${a%:*}" "${a#*:}"
 done
@@ -199,7 +204,8 @@ TRUTH="$OUT/truth.jsonl"
 N=0
 # truth RCPT FATE CARRIED_TLS VIA DOWNGRADE
 #   FATE: sent | expired | deleted      CARRIED_TLS: true | false | null (not carried)
-#   VIA: filter (after-queue) | proxy (before-queue)   DOWNGRADE: null | handshake-failed
+#   VIA: filter (after-queue) | proxy (before-queue) | direct
+#   DOWNGRADE: null | handshake-failed
 truth() {
   printf '{"message_id":"%s","rcpt":"%s","arrival_tls":%s,"via":"%s","fate":"%s","carried_tls":%s,"downgrade":%s}\n' \
     "$MID" "$1" "$ARRIVAL" "$VIA" "$2" "$3" "$4" >> "$TRUTH"
@@ -209,7 +215,7 @@ send() {
   local server=$1 mode=$2 rcpts=$3 note=$4
   N=$((N + 1))
   MID="<topo-$N.$RANDOM@tlswitness.test>"
-  VIA=$([ "$server" = 127.0.0.7 ] && echo proxy || echo filter)
+  case $server in 127.0.0.7) VIA=proxy ;; 127.0.0.8) VIA=direct ;; *) VIA=filter ;; esac
   ARRIVAL=$([ "$mode" = tls ] && echo true || echo false)
   local args=(--server "$server:25" --local-interface "127.0.1.$N" --from "sender$N@lmtp.test"
               --to "$rcpts" --helo client.lab.test --header "Message-Id: $MID"
@@ -229,6 +235,8 @@ send 127.0.0.7 tls   d@good.test "before-queue proxy filter, TLS in, TLS out"
 truth d@good.test sent true null
 send 127.0.0.7 plain e@lmtp2.test "before-queue proxy filter, plain in, LMTP over TCP"
 truth e@lmtp2.test sent null null
+send 127.0.0.8 tls   r@good.test "listener with its own myhostname and syslog_name"
+truth r@good.test sent true null
 send 127.0.0.1 tls   o@old.test "TLS 1.0-only destination, client at its defaults: TLS 1.0"
 truth o@old.test sent true null
 send 127.0.0.1 tls   f@legacy.test "TLS 1.0-only destination: handshake fails, plaintext on retry"
