@@ -26,10 +26,10 @@ static enum fate fate_of(const struct message *m, const struct hop *const *att, 
 	}
 	if (*carrier)
 		return FATE_SENT;
-	if (expired || m->expired)
-		return FATE_EXPIRED;	/* qmgr returned it as too old */
 	if (bounced)
-		return FATE_BOUNCED;
+		return FATE_BOUNCED;	/* its own final status first */
+	if (expired || m->expired)
+		return FATE_EXPIRED;	/* then the queue file's: returned as too old */
 	if (m->deleted)
 		return FATE_DELETED;
 	return FATE_DEFERRED;

@@ -334,8 +334,11 @@ static enum outcome attempt_outcome(const struct evidence *ev, bool local)
 		return OUTCOME_NO_CONNECTION;
 	if (span_eq(st, "bounced") || span_eq(st, "expired"))
 		return OUTCOME_BOUNCED;
-	if (span_eq(st, "deferred") || span_eq(st, "undeliverable"))
-		return OUTCOME_DEFERRED;
+	if (span_find(ev->reply, "Connection refused") >= 0 ||
+	    span_find(ev->reply, "No route to host") >= 0)
+		return OUTCOME_NO_CONNECTION;	/* Sendmail: "Deferred: Connection refused by" */
+	if (span_eq(st, "deferred") || span_eq(st, "undeliverable") || span_eq(st, "queued"))
+		return OUTCOME_DEFERRED;	/* Sendmail's stat=queued: held for a queue run */
 	return OUTCOME_NONE;
 }
 
@@ -502,9 +505,17 @@ void trk_on_bounce(struct tracker *t, const struct evidence *ev)
 	child.from = SPAN_NULL;
 	if (!child.qid.n)
 		return;
+	if (span_eq(ev->status, "expired")) {	/* Sendmail's queue timeout */
+		struct message *orig = trk_msg_lookup(t, ev);
+		if (orig)
+			orig->expired = true;
+	}
 	trk_on_local_inbound(t, &child, "bounce");
 	struct message *m = trk_msg_lookup(t, &child);
 	if (m)
-		hop_set_basis(&m->inbound, "notification created by Postfix bounce(8): "
-			      "no network connection");
+		hop_set_basis(&m->inbound, ev->mta == MTA_SENDMAIL
+			      ? "notification created by Sendmail (returntosender): "
+				"no network connection"
+			      : "notification created by Postfix bounce(8): "
+				"no network connection");
 }

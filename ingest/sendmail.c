@@ -141,6 +141,26 @@ static enum parse_result parse_queue_line(struct span s, struct evidence *ev)
 		}
 		return PR_USED;
 	}
+	/* savemail.c returntosender(): "QID: NEWQID: DSN: reason" (also
+	 * "return to sender", "sender notify", "postmaster notify"): NEWQID
+	 * is the notification; a queue timeout's reason is "Cannot send
+	 * message for 5 days" (deliver.c, queue.c). */
+	struct span nq, nrest;
+	if (qid_split(s, &nq, &nrest)) {
+		static const char *const kinds[] = { "DSN: ", "return to sender: ",
+			"sender notify: ", "postmaster notify: ", NULL };
+		for (int i = 0; kinds[i]; i++) {
+			struct span r = nrest;
+			if (!span_eat(&r, kinds[i]))
+				continue;
+			ev->kind = EV_BOUNCE;
+			ev->next_qid = nq;
+			ev->detail = r;
+			if (span_starts(r, "Cannot send message for"))
+				ev->status = SPAN_LIT("expired");
+			return PR_USED;
+		}
+	}
 	if (span_starts(s, "done; ")) {
 		ev->kind = EV_DONE;
 		return PR_USED;
