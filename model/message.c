@@ -156,10 +156,16 @@ void hop_free(struct hop *h)
 	memset(h, 0, sizeof *h);
 }
 
-/* The facts of a hop, without its evidence, header clauses and verdict. */
+/* The facts of a hop and its evidence, without its header clauses and
+ * verdict. */
 static void hop_copy_facts(struct hop *d, const struct hop *h)
 {
 	hop_init(d, h->dir);
+	if (h->nev) {
+		d->ev = xcalloc(h->nev, sizeof *d->ev);
+		memcpy(d->ev, h->ev, h->nev * sizeof *d->ev);
+		d->nev = d->capev = h->nev;
+	}
 	d->peer_host = xstrdup_or_null(h->peer_host);
 	d->peer_ip = xstrdup_or_null(h->peer_ip);
 	d->peer_port = h->peer_port;

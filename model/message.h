@@ -183,9 +183,10 @@ struct hop *message_add_delivery(struct message *m);
 const char *message_arrival_qid(const struct message *m);
 /* Take the last delivery back (it was folded into an earlier one). */
 void message_drop_last_delivery(struct message *m);
-/* A copy of m's facts - its fields, hops and TLS facts - without the
- * evidence references, Received-header clauses, capture recipients, note
- * and verdicts (what the paths keep of a message until it is judged). */
+/* A copy of m's facts - its fields, hops, TLS facts and evidence
+ * references - without the Received-header clauses, capture recipients,
+ * note and verdicts (what the paths keep of a message until it is
+ * judged). */
 struct message *message_copy_facts(const struct message *m);
 void message_free(struct message *m);
 

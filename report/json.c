@@ -9,24 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* "file:line" or "file#frame=N", the file name escaped like any string. */
-static void evidence_list(struct buf *b, const struct hop *h, const struct writer_env *env)
-{
-	buf_addc(b, '[');
-	for (size_t i = 0; i < h->nev; i++) {
-		if (i)
-			buf_addc(b, ',');
-		int id = h->ev[i].file_id;
-		const char *file = writer_file(env, id);
-		json_strn(b, file, strlen(file));
-		b->n--;		/* reopen the string after the name */
-		buf_adds(b, h->ev[i].frame ? "#frame=" : ":");
-		jw_long(b, (long)h->ev[i].line);
-		buf_addc(b, '"');
-	}
-	buf_addc(b, ']');
-}
-
 /* One attempt of a recipient (README "Fates, attempts and downgrades"). */
 static void attempt_obj(struct buf *b, const struct hop *h, const struct writer_env *env)
 {
@@ -47,7 +29,7 @@ static void attempt_obj(struct buf *b, const struct hop *h, const struct writer_
 	jw_tls(b, &h->tls);
 	jw_str(b, "tls_basis", h->basis, &f);
 	jw_key(b, "evidence", &f);
-	evidence_list(b, h, env);
+	jw_evidence(b, h, env);
 	buf_addc(b, '}');
 }
 
@@ -134,7 +116,7 @@ static void hop_obj(struct buf *b, const struct hop *h, const struct writer_env 
 	jw_str(b, "rule", h->rule, &f);
 	jw_str(b, "explain", h->explain, &f);
 	jw_key(b, "evidence", &f);
-	evidence_list(b, h, env);
+	jw_evidence(b, h, env);
 	buf_addc(b, '}');
 }
 

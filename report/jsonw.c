@@ -1,5 +1,6 @@
 /* jsonw.c - shared pieces of the JSON writers (report/jsonw.h). */
 #include "jsonw.h"
+#include "writer.h"
 #include "../util/timeconv.h"
 
 void jw_time(struct buf *b, const char *k, time_t t, bool *first)
@@ -45,4 +46,20 @@ void jw_tls(struct buf *b, const struct tls_state *t)
 		buf_addc(b, '}');
 	}
 	buf_addc(b, '}');
+}
+
+void jw_evidence(struct buf *b, const struct hop *h, const struct writer_env *env)
+{
+	buf_addc(b, '[');
+	for (size_t i = 0; i < h->nev; i++) {
+		if (i)
+			buf_addc(b, ',');
+		const char *file = writer_file(env, h->ev[i].file_id);
+		json_strn(b, file, strlen(file));
+		b->n--;		/* reopen the string after the name */
+		buf_adds(b, h->ev[i].frame ? "#frame=" : ":");
+		jw_long(b, (long)h->ev[i].line);
+		buf_addc(b, '"');
+	}
+	buf_addc(b, ']');
 }

@@ -70,5 +70,9 @@ static inline void jw_bool(struct buf *b, const char *k, bool v, bool *first)
 void jw_time(struct buf *b, const char *k, time_t t, bool *first);
 /* The "tls" object, as README "Output" lists its fields. */
 void jw_tls(struct buf *b, const struct tls_state *t);
+/* A hop's evidence list: "file:line" or "file#frame=N", the file name
+ * escaped like any string. */
+struct writer_env;
+void jw_evidence(struct buf *b, const struct hop *h, const struct writer_env *env);
 
 #endif

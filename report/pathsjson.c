@@ -25,6 +25,7 @@ static void address(struct buf *b, const char *k, const char *addr,
 
 struct path_walk {
 	struct buf *b;
+	const struct writer_env *env;
 	const struct pseudo *pseudo;	/* addresses pseudonymised as written */
 	bool first;
 	struct worst worst;		/* of its hops */
@@ -63,6 +64,8 @@ static void path_hop(struct path_walk *w, const struct path_node *n, const struc
 	jw_str(b, "verdict", h->verdict, &f);
 	jw_str(b, "severity", h->severity, &f);
 	jw_str(b, "rule", h->rule, &f);
+	jw_key(b, "evidence", &f);
+	jw_evidence(b, h, w->env);
 	buf_addc(b, '}');
 	worst_add(&w->worst, h);
 }
@@ -94,9 +97,10 @@ static void path_walk(struct path_walk *w, struct paths *p, struct path_node *n,
 }
 
 void json_path(struct buf *b, struct paths *p, struct path_node *root,
-	       const struct pseudo *pseudo)
+	       const struct writer_env *env)
 {
-	struct path_walk w = { .b = b, .pseudo = pseudo, .first = true };
+	const struct pseudo *pseudo = env->pseudo;
+	struct path_walk w = { .b = b, .env = env, .pseudo = pseudo, .first = true };
 	worst_init(&w.worst);
 	bool f = true;
 	buf_addc(b, '{');
@@ -117,7 +121,7 @@ void json_path(struct buf *b, struct paths *p, struct path_node *root,
 static void paths_write(void *w, struct paths *p, struct path_node *root)
 {
 	struct writer_base *wb = w;
-	json_path(wb->out, p, root, wb->env->pseudo);
+	json_path(wb->out, p, root, wb->env);
 }
 
 static void paths_end(void *w, const struct writer_end *end)

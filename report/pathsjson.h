@@ -5,11 +5,11 @@
 
 struct paths;
 struct path_node;
-struct pseudo;
 extern const struct writer_class writer_paths;
 /* One path, from its first server on, as one JSON line (a path_write_fn's
- * work); pseudo, when given, pseudonymises its addresses. */
+ * work); env's pseudo, when set, pseudonymises its addresses, its files
+ * name the evidence. */
 void json_path(struct buf *out, struct paths *p, struct path_node *root,
-	       const struct pseudo *pseudo);
+	       const struct writer_env *env);
 
 #endif

@@ -2,6 +2,7 @@
  * envelope, Postfix and Sendmail parsers, correlation, policy, JSON, and
  * the paths across servers (linked, written, let go as they complete). */
 #include "fuzz_common.h"
+#include "../../correlate/fates.h"
 #include "../../correlate/paths.h"
 #include "../../correlate/track.h"
 #include "../../ingest/maillog.h"
@@ -23,7 +24,9 @@ static void write_path(struct paths *p, struct path_node *root, void *arg)
 {
 	struct buf b;
 	buf_init(&b);
-	json_path(&b, p, root, NULL);
+	const char *files[] = { "fuzz" };
+	struct writer_env env = { .files = files, .nfiles = 1 };
+	json_path(&b, p, root, &env);
 	buf_free(&b);
 	(void)arg;
 }
@@ -32,6 +35,7 @@ static void on_message(struct message *m, void *arg)
 {
 	struct buf b;
 	buf_init(&b);
+	fates_settle(m);	/* as the pipeline does, before anything else */
 	paths_add(arg, m);	/* unjudged, as the pipeline gives it */
 	policy_judge_message(pol, m);
 	const char *files[] = { "fuzz" };
