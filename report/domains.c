@@ -95,9 +95,13 @@ static void seen(char **list, size_t *n, const char *s)
 		list[(*n)++] = xstrdup(s);
 }
 
+/* TLS hops of all hops; unknown (negative) when no hop's TLS use is known:
+ * 0 would claim every delivery went in plaintext. */
 static double tls_share(const struct dom *x)
 {
-	return x->hops ? (double)x->tls / (double)x->hops : 0.0;
+	if (!x->tls && !x->plain)
+		return -1.0;
+	return (double)x->tls / (double)x->hops;
 }
 
 /* The seen versions or ciphers, each escaped by put, joined by sep. */
@@ -255,9 +259,15 @@ static void dom_json(struct buf *b, const struct dom *x)
 		buf_printf(b, ",\"hops\":%lu,\"messages\":%lu,\"tls\":%lu,\"plaintext\":%lu,"
 			   "\"unknown\":%lu,\"stripped_or_refused\":%lu,\"starttls_offered\":%lu,"
 			   "\"starttls_not_offered\":%lu,\"downgraded\":%lu,\"undelivered\":%lu,"
-			   "\"tls_share\":%.3f,\"versions\":[", x->hops, x->messages, x->tls,
+			   "\"tls_share\":", x->hops, x->messages, x->tls,
 			   x->plain, x->unknown, x->stripped, x->offered, x->not_offered,
-			   x->downgraded, x->undelivered, tls_share(x));
+			   x->downgraded, x->undelivered);
+		double share = tls_share(x);
+		if (share < 0)
+			buf_adds(b, "null");
+		else
+			buf_printf(b, "%.3f", share);
+		buf_adds(b, ",\"versions\":[");
 		put_list(b, x->seen_v, x->nv, json_str, ",");
 		buf_adds(b, "],\"ciphers\":[");
 		put_list(b, x->seen_c, x->nc, json_str, ",");
@@ -361,8 +371,11 @@ static void text_row(struct buf *b, const char *name, const struct dom *x)
 	text_cell(b, name, 38);
 	char offer[48];
 	snprintf(offer, sizeof offer, "%lu/%lu", x->offered, x->not_offered);
-	buf_printf(b, "%6lu %6lu %6lu %7lu %8lu %9s %5.1f%%  ", x->hops, x->tls, x->plain,
-		   x->unknown, x->stripped, offer, 100.0 * tls_share(x));
+	char share[16] = "    -";
+	if (tls_share(x) >= 0)
+		snprintf(share, sizeof share, "%5.1f%%", 100.0 * tls_share(x));
+	buf_printf(b, "%6lu %6lu %6lu %7lu %8lu %9s %6s  ", x->hops, x->tls, x->plain,
+		   x->unknown, x->stripped, offer, share);
 	put_list(b, x->seen_v, x->nv, text_safe, ",");
 	buf_adds(b, x->nv ? "\n" : "-\n");
 }
@@ -419,9 +432,12 @@ static void html_row(struct buf *b, const char *name, const struct dom *x)
 	fmt_iso_utc(x->last, z, sizeof z);
 	buf_adds(b, "<tr><td>");
 	html_safe(b, name);
+	char share[16] = "&ndash;";
+	if (tls_share(x) >= 0)
+		snprintf(share, sizeof share, "%.1f%%", 100.0 * tls_share(x));
 	buf_printf(b, "</td><td>%lu</td><td>%lu</td><td>%lu</td><td>%lu</td><td>%lu</td>"
-		   "<td>%lu</td><td>%lu</td><td>%.1f%%</td><td>", x->hops, x->tls, x->plain,
-		   x->unknown, x->stripped, x->offered, x->not_offered, 100.0 * tls_share(x));
+		   "<td>%lu</td><td>%lu</td><td>%s</td><td>", x->hops, x->tls, x->plain,
+		   x->unknown, x->stripped, x->offered, x->not_offered, share);
 	put_list(b, x->seen_v, x->nv, html_safe, ", ");
 	buf_printf(b, "</td><td>%s</td><td>%s</td></tr>\n", a, z);
 }
