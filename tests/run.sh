@@ -119,8 +119,11 @@ paths_check() { # name files...
   local name=$1; shift
   $TW -q --format json --tz UTC --year 2026 "$@" | jq -r 'select(.kind != "manifest" and .source == "log")
     | "\(.host)/\(.instance)/\(.queue_id)"' | sort > "$OUT/$name.files"
+  # log queue files only: a capture record no log hop took is a path
+  # node of its own, named by its server's address (no "/instance")
   $TW --format paths --tz UTC --year 2026 "$@" 2> "$OUT/$name.err" | jq -r 'select(.kind == "path")
-    | [.hops[] | "\(.server)/\(.queue_id)"] | unique[]' | sort > "$OUT/$name.in-paths"
+    | [.hops[] | select(.server | contains("/")) | "\(.server)/\(.queue_id)"] | unique[]' |
+    sort > "$OUT/$name.in-paths"
   if [ -s "$OUT/$name.files" ] && cmp -s "$OUT/$name.files" "$OUT/$name.in-paths" &&
      ! grep -q 'in no path written' "$OUT/$name.err"
   then ok "$name: $(wc -l < "$OUT/$name.files") queue files, each in exactly one path"
