@@ -116,6 +116,7 @@ static void release_message(void *item)
  * recipient before anything judges, links or counts them. */
 static void on_message(struct message *m, void *arg)
 {
+	message_bare_addresses(m);
 	fates_settle(m);
 	workq_push(((struct pipeline *)arg)->wq, m);
 }

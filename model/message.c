@@ -1,6 +1,7 @@
 /* message.c - constructors and destructors for messages, hops and TLS
  * state.  message_free(NULL), hop_free of a zeroed hop are no-ops. */
 #include "message.h"
+#include "../util/addr.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -274,6 +275,8 @@ struct message *message_copy_facts(const struct message *m)
 	c->qid = xstrdup_or_null(m->qid);
 	c->message_id = xstrdup_or_null(m->message_id);
 	c->from = xstrdup_or_null(m->from);
+	c->from_raw = xstrdup_or_null(m->from_raw);
+	c->from_name = xstrdup_or_null(m->from_name);
 	c->mta = m->mta;
 	c->first_seen = m->first_seen;
 	c->last_seen = m->last_seen;
@@ -306,6 +309,58 @@ struct message *message_copy_facts(const struct message *m)
 	return c;
 }
 
+static void bare(char **a)
+{
+	if (!*a)
+		return;
+	const char *b, *name;
+	size_t bn, nn;
+	addr_bare(*a, strlen(*a), &b, &bn, &name, &nn);
+	if (bn == strlen(*a))
+		return;
+	char *v = xmalloc(bn + 1);
+	memcpy(v, b, bn);
+	v[bn] = '\0';
+	free(*a);
+	*a = v;
+}
+
+static void bare_hop(struct hop *h)
+{
+	bare(&h->rcpt);
+	for (size_t i = 0; i < h->ntries; i++)
+		bare(&h->tries[i].rcpt);
+}
+
+void message_bare_addresses(struct message *m)
+{
+	if (m->from && !m->from_raw) {
+		const char *b, *name;
+		size_t bn, nn, n = strlen(m->from);
+		addr_bare(m->from, n, &b, &bn, &name, &nn);
+		bool only_brackets = bn + 2 == n && m->from[0] == '<';
+		if (bn != n) {
+			if (!only_brackets)
+				m->from_raw = xstrdup(m->from);
+			if (nn) {
+				m->from_name = xmalloc(nn + 1);
+				memcpy(m->from_name, name, nn);
+				m->from_name[nn] = '\0';
+			}
+			char *v = xmalloc(bn + 1);
+			memcpy(v, b, bn);
+			v[bn] = '\0';
+			free(m->from);
+			m->from = v;
+		}
+	}
+	bare_hop(&m->inbound);
+	for (size_t i = 0; i < m->ndl; i++)
+		bare_hop(&m->dl[i]);
+	for (size_t i = 0; i < m->nrcpts; i++)
+		bare(&m->rcpts[i]);
+}
+
 void message_free(struct message *m)
 {
 	if (!m)
@@ -315,6 +370,8 @@ void message_free(struct message *m)
 	free(m->qid);
 	free(m->message_id);
 	free(m->from);
+	free(m->from_raw);
+	free(m->from_name);
 	free(m->note);
 	for (size_t i = 0; i < m->nrcpts; i++)
 		free(m->rcpts[i]);

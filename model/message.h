@@ -123,6 +123,9 @@ struct hop {
 
 struct message {
 	char *host, *instance, *qid, *message_id, *from;
+	/* after message_bare_addresses: the From as written when it was more
+	 * than the address in angle brackets, and its display name */
+	char *from_raw, *from_name;
 	enum ev_mta mta;
 	time_t first_seen, last_seen;
 	bool has_inbound;
@@ -188,6 +191,10 @@ void message_drop_last_delivery(struct message *m);
  * note and verdicts (what the paths keep of a message until it is
  * judged). */
 struct message *message_copy_facts(const struct message *m);
+/* Addresses bare, as README "Output" documents them: "a@b", not "<a@b>";
+ * the null sender "".  A header From's display name goes to from_name and
+ * the From as written to from_raw. */
+void message_bare_addresses(struct message *m);
 void message_free(struct message *m);
 
 #endif

@@ -148,6 +148,10 @@ void json_message(struct buf *b, const struct message *m, const struct writer_en
 		jw_str(b, "prior_queue_id", m->prior_qid, &f);
 	jw_str(b, "message_id", m->message_id, &f);
 	jw_str(b, "from", m->from, &f);
+	if (m->from_name)
+		jw_str(b, "from_name", m->from_name, &f);
+	if (m->from_raw)
+		jw_str(b, "from_raw", m->from_raw, &f);
 	jw_time(b, "first_seen", m->first_seen, &f);
 	jw_time(b, "last_seen", m->last_seen, &f);
 	jw_key(b, "complete", &f);

@@ -62,7 +62,8 @@ static void row(struct buf *b, const struct message *m, const struct hop *h)
 		buf_printf(&peer, ":%d", h->peer_port);
 	text_cell(b, peer.p, 34);
 	buf_free(&peer);
-	text_cell(b, h->dir == DIR_OUT ? h->rcpt : m->from, 30);
+	const char *who = h->dir == DIR_OUT ? h->rcpt : m->from;
+	text_cell(b, who && !*who ? "<>" : who, 30);	/* the null sender */
 	text_cell(b, h->verdict, 10);
 	text_cell(b, h->severity, 9);
 	text_cell(b, h->rule, 21);

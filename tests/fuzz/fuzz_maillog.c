@@ -35,7 +35,8 @@ static void on_message(struct message *m, void *arg)
 {
 	struct buf b;
 	buf_init(&b);
-	fates_settle(m);	/* as the pipeline does, before anything else */
+	message_bare_addresses(m);	/* as the pipeline does, before anything else */
+	fates_settle(m);
 	paths_add(arg, m);	/* unjudged, as the pipeline gives it */
 	policy_judge_message(pol, m);
 	const char *files[] = { "fuzz" };
