@@ -57,8 +57,8 @@ void capconn_tls(const struct smtp_connection *c, struct tls_state *t, char *bas
 		const struct cipher_name *cn = cipher_lookup(o->cipher);
 		char hex[16];
 		snprintf(hex, sizeof hex, "0x%04X", o->cipher);
-		t->cipher = xstrdup(cn && cn->openssl ? cn->openssl : cn ? cn->iana : hex);
-		t->cipher_iana = xstrdup(cn ? cn->iana : hex);
+		t->cipher = xstrdup(cn ? cn->iana : hex);
+		t->cipher_openssl = cn ? xstrdup_or_null(cn->openssl) : NULL;
 		t->bits = t->alg_bits = suite_bits(cn ? cn->iana : NULL);
 		if (t->bits < 0)
 			t->alg_bits = -1;

@@ -6,7 +6,6 @@
  * headers below it say was written by servers we cannot check: claims. */
 #include "hops.h"
 #include "../util/addr.h"
-#include "../model/ciphers.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,11 +61,7 @@ struct message *hops_message(const struct mail_msg *mm, trusted_fn trusted, void
 		h->tls.used = r->used < 0 ? TRI_UNKNOWN : r->used ? TRI_YES : TRI_NO;
 		h->tls.version = r->version;
 		h->tls.version_raw = r->version_raw[0] ? xstrdup(r->version_raw) : NULL;
-		h->tls.cipher = r->cipher[0] ? xstrdup(r->cipher) : NULL;
-		/* the cipher as written, and its registry name beside it */
-		const struct cipher_name *cn = cipher_by_name(h->tls.cipher);
-		if (cn)
-			h->tls.cipher_iana = xstrdup(cn->iana);
+		tls_state_set_cipher(&h->tls, r->cipher, strlen(r->cipher));
 		h->tls.bits = h->tls.alg_bits = r->bits;
 		if (r->verify[0]) {
 			h->tls.cert_raw = xstrdup(r->verify);

@@ -710,8 +710,8 @@ static void merge(struct join *j, struct hop *h, struct crec *r, const char *how
 		L->downgrade = C->downgrade;
 	if (L->offered == TRI_UNKNOWN)
 		L->offered = C->offered;
-	if (!L->cipher_iana)
-		L->cipher_iana = xstrdup_or_null(C->cipher_iana);
+	if (!L->cipher_openssl)
+		L->cipher_openssl = xstrdup_or_null(C->cipher_openssl);
 	if (!L->sni)
 		L->sni = xstrdup_or_null(C->sni);
 	if (!L->offered_max)

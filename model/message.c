@@ -1,6 +1,7 @@
 /* message.c - constructors and destructors for messages, hops and TLS
  * state.  message_free(NULL), hop_free of a zeroed hop are no-ops. */
 #include "message.h"
+#include "ciphers.h"
 #include "../util/addr.h"
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +42,7 @@ static void tls_strings_free(struct tls_state *t)
 	free(t->cipher);
 	free(t->cert_raw);
 	free(t->kex);
-	free(t->cipher_iana);
+	free(t->cipher_openssl);
 	free(t->sni);
 	free(t->offered_max);
 	free(t->cert_subject);
@@ -62,7 +63,7 @@ void tls_state_copy(struct tls_state *dst, const struct tls_state *src)
 	dst->cipher = xstrdup_or_null(src->cipher);
 	dst->cert_raw = xstrdup_or_null(src->cert_raw);
 	dst->kex = xstrdup_or_null(src->kex);
-	dst->cipher_iana = xstrdup_or_null(src->cipher_iana);
+	dst->cipher_openssl = xstrdup_or_null(src->cipher_openssl);
 	dst->sni = xstrdup_or_null(src->sni);
 	dst->offered_max = xstrdup_or_null(src->offered_max);
 	dst->cert_subject = xstrdup_or_null(src->cert_subject);
@@ -92,6 +93,29 @@ bool tls_state_fill_session(struct tls_state *dst, const struct tls_state *src)
 	return filled;
 }
 
+void tls_state_set_cipher(struct tls_state *t, const char *raw, size_t n)
+{
+	free(t->cipher);
+	free(t->cipher_openssl);
+	t->cipher = t->cipher_openssl = NULL;
+	if (!raw || !n)
+		return;
+	char name[128];
+	if (n < sizeof name) {
+		memcpy(name, raw, n);
+		name[n] = '\0';
+		const struct cipher_name *cn = cipher_by_name(name);
+		if (cn) {
+			t->cipher = xstrdup(cn->iana);
+			t->cipher_openssl = xstrdup_or_null(cn->openssl);
+			return;
+		}
+	}
+	t->cipher = xmalloc(n + 1);	/* not in the table: as written */
+	memcpy(t->cipher, raw, n);
+	t->cipher[n] = '\0';
+}
+
 void tls_state_from_ev(struct tls_state *t, const struct evidence *ev)
 {
 	tls_state_free(t);
@@ -100,7 +124,7 @@ void tls_state_from_ev(struct tls_state *t, const struct evidence *ev)
 	t->offered = TRI_YES;	/* a TLS session: the server took STARTTLS */
 	t->version = tls_version_parse(ev->tls.version);
 	t->version_raw = span_dup(ev->tls.version);
-	t->cipher = span_dup(ev->tls.cipher);
+	tls_state_set_cipher(t, ev->tls.cipher.p, ev->tls.cipher.n);
 	t->bits = ev->tls.bits;
 	t->alg_bits = ev->tls.alg_bits;
 	t->kex = span_dup(ev->tls.kex);

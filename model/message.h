@@ -45,7 +45,7 @@ struct tls_state {
 	enum tri used;
 	enum tls_version version;
 	char *version_raw;
-	char *cipher;
+	char *cipher;		/* the IANA registry name where it is known */
 	int bits, alg_bits;	/* -1 unknown */
 	enum tls_cert cert;
 	char *cert_raw;		/* trust word or verify= as written */
@@ -56,7 +56,7 @@ struct tls_state {
 	enum tri offered;
 	char *kex;
 	/* What a capture shows besides (NULL/unknown from logs). */
-	char *cipher_iana, *sni, *offered_max;
+	char *cipher_openssl, *sni, *offered_max;
 	char *cert_subject, *cert_issuer;
 	time_t cert_not_before, cert_not_after;
 	enum tri cert_self_signed;
@@ -165,6 +165,10 @@ void tls_state_copy(struct tls_state *dst, const struct tls_state *src);
  * from src; not the certificate, which each side sees of the other.
  * True when anything was filled. */
 bool tls_state_fill_session(struct tls_state *dst, const struct tls_state *src);
+/* The cipher as a source wrote it (OpenSSL's name in logs, either in
+ * Received headers): the IANA name into cipher, OpenSSL's beside it
+ * (README "Output": one naming in every source); unknown names stay. */
+void tls_state_set_cipher(struct tls_state *t, const char *raw, size_t n);
 /* Fill from an EV_TLS record. */
 void tls_state_from_ev(struct tls_state *t, const struct evidence *ev);
 

@@ -28,8 +28,7 @@ void jw_tls(struct buf *b, const struct tls_state *t)
 	jw_tri(b, "stripped", t->stripped, &f);
 	jw_str(b, "downgrade", downgrade_name(t->downgrade), &f);
 	jw_str(b, "key_exchange", t->kex, &f);
-	if (t->cipher_iana)
-		jw_str(b, "cipher_iana", t->cipher_iana, &f);
+	jw_str(b, "cipher_openssl", t->cipher_openssl, &f);
 	if (t->offered_max)
 		jw_str(b, "client_max_version", t->offered_max, &f);
 	if (t->sni)
