@@ -13,6 +13,7 @@
  * Memory: one small record per domain and per peer. */
 #include "domains.h"
 #include "escape.h"
+#include "jsonw.h"
 #include "manifest.h"
 #include "../util/addr.h"
 #include "../util/hashtab.h"
@@ -251,9 +252,26 @@ static void dom_json(struct buf *b, const struct dom *x)
 		char a[32], z[32];
 		fmt_iso_utc(x->first, a, sizeof a);
 		fmt_iso_utc(x->last, z, sizeof z);
-		buf_printf(b, "{\"kind\":\"%s\",\"%s\":", x->outbound ? "recipient-domain" : "sending-peer",
-			   x->outbound ? "domain" : "peer");
-		json_str(b, x->name);
+		buf_printf(b, "{\"kind\":\"%s\",\"schema_version\":%d,",
+			   x->outbound ? "recipient-domain" : "sending-peer", TW_SCHEMA_VERSION);
+		if (x->outbound) {
+			buf_adds(b, "\"domain\":");
+			json_str(b, x->name);
+		} else {
+			/* peer fields as every format has them: the name is
+			 * "host[ip]", as the logs write the client */
+			const char *lb = x->name ? strrchr(x->name, '[') : NULL;
+			buf_adds(b, "\"peer_host\":");
+			if (lb)
+				json_strn(b, x->name, (size_t)(lb - x->name));
+			else
+				json_str(b, x->name);
+			buf_adds(b, ",\"peer_ip\":");
+			if (lb && strlen(lb) >= 2)
+				json_strn(b, lb + 1, strlen(lb) - 2);
+			else
+				json_str(b, NULL);
+		}
 		if (!x->name)
 			buf_adds(b, ",\"other\":true");
 		buf_printf(b, ",\"hops\":%lu,\"messages\":%lu,\"tls\":%lu,\"plaintext\":%lu,"

@@ -23,11 +23,11 @@ void json_event(struct buf *b, const struct evidence *ev, const struct writer_en
 {
 	bool f = true;
 	buf_addc(b, '{');
+	jw_kind(b, ev_kind_name(ev->kind), &f);
 	jw_str(b, "source", "log", &f);
 	jw_str(b, "file", writer_file(env, ev->file_id), &f);
 	jw_int(b, "line", (long)ev->line, true, &f);
 	jw_time(b, "time", ev->ts, &f);
-	jw_str(b, "kind", ev_kind_name(ev->kind), &f);
 	jw_str(b, "mta", ev->mta == MTA_SENDMAIL ? "sendmail" : "postfix", &f);
 	kspan(b, "host", ev->host, &f);
 	kspan(b, "instance", ev->instance, &f);
@@ -94,13 +94,13 @@ void json_connection(struct buf *b, const struct smtp_connection *c, const struc
 	const struct smtp_conv *s = &c->conv;
 	bool f = true, g;
 	buf_addc(b, '{');
+	jw_kind(b, "smtp-connection", &f);
 	jw_str(b, "source", "pcap", &f);
 	jw_str(b, "file", writer_file(env, c->file_id), &f);
 	jw_int(b, "frame", (long)c->first_frame, true, &f);
 	jw_int(b, "last_frame", (long)c->last_frame, true, &f);
 	jw_time(b, "time", c->first_ts, &f);
 	jw_time(b, "end_time", c->last_ts, &f);
-	jw_str(b, "kind", "smtp-connection", &f);
 	jw_str(b, "client_ip", c->client, &f);
 	jw_int(b, "client_port", c->cport, true, &f);
 	jw_str(b, "server_ip", c->server, &f);

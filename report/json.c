@@ -18,9 +18,9 @@ static void attempt_obj(struct buf *b, const struct hop *h, const struct writer_
 	jw_int(b, "count", (long)h->attempts, true, &f);
 	if (h->attempts > 1)
 		jw_time(b, "last_time", h->last_attempt, &f);
-	jw_str(b, "relay_host", h->peer_host, &f);
-	jw_str(b, "relay_ip", h->peer_ip, &f);
-	jw_int(b, "relay_port", h->peer_port, h->peer_port >= 0, &f);
+	jw_str(b, "peer_host", h->peer_host, &f);
+	jw_str(b, "peer_ip", h->peer_ip, &f);
+	jw_int(b, "peer_port", h->peer_port, h->peer_port >= 0, &f);
 	jw_str(b, "outcome", outcome_name(h->outcome), &f);
 	jw_str(b, "status", h->status, &f);
 	jw_str(b, "dsn", h->dsn, &f);
@@ -75,9 +75,10 @@ static void hop_obj(struct buf *b, const struct hop *h, const struct writer_env 
 	}
 	if (out)
 		jw_str(b, "rcpt", h->rcpt, &f);
-	jw_str(b, out ? "relay_host" : "peer_host", h->peer_host, &f);
-	jw_str(b, out ? "relay_ip" : "peer_ip", h->peer_ip, &f);
-	jw_int(b, out ? "relay_port" : "peer_port", h->peer_port, h->peer_port >= 0, &f);
+	/* the same peer fields in every direction and format (README "Output") */
+	jw_str(b, "peer_host", h->peer_host, &f);
+	jw_str(b, "peer_ip", h->peer_ip, &f);
+	jw_int(b, "peer_port", h->peer_port, h->peer_port >= 0, &f);
 	if (out) {
 		jw_str(b, "status", h->status, &f);
 		jw_str(b, "dsn", h->dsn, &f);
@@ -137,6 +138,7 @@ void json_message(struct buf *b, const struct message *m, const struct writer_en
 {
 	bool f = true;
 	buf_addc(b, '{');
+	jw_kind(b, "message", &f);
 	jw_str(b, "host", m->host, &f);
 	jw_str(b, "instance", m->instance, &f);
 	jw_str(b, "mta", m->mta == MTA_SENDMAIL ? "sendmail" : m->mta == MTA_POSTFIX ? "postfix"

@@ -32,6 +32,10 @@ static inline void jw_str(struct buf *b, const char *k, const char *v, bool *fir
 	json_str(b, v);
 }
 
+/* The version of the JSON records' schema (the files in schema/, README
+ * "Output"); every record of the JSON formats carries it beside its kind. */
+#define TW_SCHEMA_VERSION 2
+
 /* A decimal integer without printf. */
 static inline void jw_long(struct buf *b, long v)
 {
@@ -74,5 +78,13 @@ void jw_tls(struct buf *b, const struct tls_state *t);
  * escaped like any string. */
 struct writer_env;
 void jw_evidence(struct buf *b, const struct hop *h, const struct writer_env *env);
+
+/* "kind": K, "schema_version": N - every JSON record opens with them. */
+static inline void jw_kind(struct buf *b, const char *kind, bool *first)
+{
+	jw_str(b, "kind", kind, first);
+	jw_key(b, "schema_version", first);
+	jw_long(b, TW_SCHEMA_VERSION);
+}
 
 #endif

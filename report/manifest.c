@@ -4,6 +4,7 @@
  * inputs. */
 #include "manifest.h"
 #include "escape.h"
+#include "jsonw.h"
 #include "../ingest/linesrc.h"
 #include "../util/timeconv.h"
 #include <errno.h>
@@ -130,7 +131,7 @@ void manifest_json(struct buf *b, const struct manifest *m)
 {
 	bool f = true;
 	buf_addc(b, '{');
-	kv(b, "kind", "manifest", &f);
+	jw_kind(b, "manifest", &f);
 	kv(b, "tool", "tlswitness", &f);
 	kv(b, "version", m->tool_version, &f);
 	kv(b, "build", "C11, " __VERSION__, &f);

@@ -104,7 +104,7 @@ void json_path(struct buf *b, struct paths *p, struct path_node *root,
 	worst_init(&w.worst);
 	bool f = true;
 	buf_addc(b, '{');
-	jw_str(b, "kind", "path", &f);
+	jw_kind(b, "path", &f);
 	jw_str(b, "message_id", root->m->message_id, &f);
 	address(b, "from", root->m->from, pseudo, &f);
 	jw_time(b, "first_seen", root->m->first_seen, &f);
