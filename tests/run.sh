@@ -138,6 +138,41 @@ if command -v jq >/dev/null 2>&1; then
   paths_check paths-complete-topology samples/lab-topology/postfix.log
 fi
 
+# --- every JSON output against its schema (schema/, python3-jsonschema) -------
+PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
+schema_check() { # name format files...
+  local name=$1 fmt=$2; shift 2
+  if "$PY" tests/schema/validate.py "$fmt" "$@" > "$OUT/$name.schema" 2>&1
+  then ok "$name: $(tail -1 "$OUT/$name.schema")"
+  else ko "$name" "$OUT/$name.schema"; fi
+}
+if "$PY" -c 'import jsonschema' 2>/dev/null; then
+  SETS="samples/lab/postfix-a.log samples/lab/postfix-a-quiet.log samples/lab/syslog-mail.log
+        samples/lab/lab.pcap samples/lab/received.mbox samples/lab-topology/postfix.log
+        samples/lab-topology/topology.pcap"
+  for fmt in json events paths domains; do
+    # shellcheck disable=SC2086
+    $TW -q --format $fmt --tz UTC --year 2026 --manifest "$OUT/schema-$fmt.manifest" $SETS \
+      > "$OUT/schema-$fmt.jsonl" 2>/dev/null || true
+    schema_check "schema-$fmt-lab" "$fmt" "$OUT/schema-$fmt.jsonl"
+  done
+  schema_check schema-manifest-file manifest "$OUT/schema-json.manifest"
+  if [ -d ../shared/corpus ]; then
+    $TW -q --format json --tz UTC ../shared/corpus/logs/* ../shared/corpus/mail/* \
+      ../shared/corpus/pcap/* > "$OUT/schema-corpus.jsonl" 2>/dev/null || true
+    schema_check schema-json-corpus json "$OUT/schema-corpus.jsonl"
+  fi
+  schema_check schema-goldens golden tests/golden/*/stdout
+  # The check can fail: a field the schema does not know, a wrong type.
+  head -1 "$OUT/schema-json.jsonl" | sed 's/^{/{"surprise":1,/' > "$OUT/schema-bad.jsonl"
+  head -1 "$OUT/schema-domains.jsonl" | sed 's/"hops":[0-9]*/"hops":"many"/' >> "$OUT/schema-bad.jsonl"
+  if "$PY" tests/schema/validate.py auto "$OUT/schema-bad.jsonl" > "$OUT/schema-bad.out" 2>&1
+  then ko "schema-rejects-unknown-fields" "$OUT/schema-bad.out"
+  else ok "schema-rejects-unknown-fields: $(tail -1 "$OUT/schema-bad.out")"; fi
+else
+  sk schema "python3-jsonschema is not installed"
+fi
+
 # --- the shared corpus of real logs -------------------------------------------
 CORPUS=../shared/corpus/logs
 if [ -d "$CORPUS" ]; then
@@ -231,6 +266,10 @@ if [ "${CI:-}" = true ] || [ "${TW_LIVE_LAB:-}" = 1 ]; then
     topo_check live-topology-truth-joined "$OUT/live-topology/truth.jsonl" \
       "$OUT/live-topology/postfix.log" "$OUT/live-topology/topology.pcap"
     paths_check live-paths-complete-topology "$OUT/live-topology/postfix.log"
+    $TW -q --format json --tz UTC "$OUT/live-topology/postfix.log" "$OUT/live-topology/topology.pcap" \
+      "$OUT/live-lab/postfix-a.log" "$OUT/live-lab/syslog-mail.log" "$OUT/live-lab/lab.pcap" \
+      > "$OUT/live-schema.jsonl" 2>/dev/null || true
+    schema_check live-schema-json json "$OUT/live-schema.jsonl"
   else
     ko "live topology lab (needs root; see $OUT/live-topology.log)" "$OUT/live-topology.log"
   fi
