@@ -165,5 +165,9 @@ uninstall:
 clean:
 	rm -rf build build-asan build-tsan build-fuzz tlswitness
 
-.PHONY: all layers unit check golden-update fuzz-long install uninstall check-asan check-tsan fuzz fuzz-build lab bench clean
+# README.md's field reference, generated from the schemas in schema/.
+fieldref:
+	python3 tests/schema/readme_fieldref.py --write
+
+.PHONY: fieldref all layers unit check golden-update fuzz-long install uninstall check-asan check-tsan fuzz fuzz-build lab bench clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

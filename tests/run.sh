@@ -163,6 +163,9 @@ if "$PY" -c 'import jsonschema' 2>/dev/null; then
     schema_check schema-json-corpus json "$OUT/schema-corpus.jsonl"
   fi
   schema_check schema-goldens golden tests/golden/*/stdout
+  if "$PY" tests/schema/readme_fieldref.py > "$OUT/fieldref.out" 2>&1
+  then ok "field-reference: $(cat "$OUT/fieldref.out")"
+  else ko "field-reference" "$OUT/fieldref.out"; fi
   # The check can fail: a field the schema does not know, a wrong type.
   head -1 "$OUT/schema-json.jsonl" | sed 's/^{/{"surprise":1,/' > "$OUT/schema-bad.jsonl"
   head -1 "$OUT/schema-domains.jsonl" | sed 's/"hops":[0-9]*/"hops":"many"/' >> "$OUT/schema-bad.jsonl"
