@@ -139,7 +139,8 @@ lab: tlswitness
 bench: tlswitness
 	sh bench/run.sh $(BENCH_SIZE)
 
-# make install [PREFIX=/usr/local] [DESTDIR=...]: the binary, the man page,
+# make install [PREFIX=/usr/local] [DESTDIR=...] [UNITDIR=...]: the binary,
+# the man page, the schemas, the systemd sweep units,
 # the shipped policies and the bash completion; make uninstall takes them
 # away.  The built-in policy stays built in.
 PREFIX  ?= /usr/local
@@ -147,20 +148,28 @@ BINDIR  = $(PREFIX)/bin
 MANDIR  = $(PREFIX)/share/man/man1
 DATADIR = $(PREFIX)/share/tlswitness
 COMPDIR = $(PREFIX)/share/bash-completion/completions
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 # (INSTALL_ONLY=1: install the binary TW_BIN names as it is, the tests' way)
 install: $(if $(INSTALL_ONLY),,$(TW_BIN))
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(COMPDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(COMPDIR) \
+	  $(DESTDIR)$(DATADIR)/schema $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(TW_BIN) $(DESTDIR)$(BINDIR)/tlswitness
 	sed 's|/usr/share/tlswitness|$(DATADIR)|g' man/tlswitness.1 > $(DESTDIR)$(MANDIR)/tlswitness.1
 	chmod 0644 $(DESTDIR)$(MANDIR)/tlswitness.1
 	install -m 0644 rules/default.yaml rules/strict.yaml rules/opportunistic.yaml $(DESTDIR)$(DATADIR)/
 	install -m 0644 completion/tlswitness.bash $(DESTDIR)$(COMPDIR)/tlswitness
+	install -m 0644 schema/*.schema.json $(DESTDIR)$(DATADIR)/schema/
+	for u in contrib/systemd/tlswitness-sweep.service contrib/systemd/tlswitness-sweep.timer; do \
+	  sed 's|/usr/local/bin/tlswitness|$(BINDIR)/tlswitness|g' $$u > $(DESTDIR)$(UNITDIR)/$${u##*/}; \
+	  chmod 0644 $(DESTDIR)$(UNITDIR)/$${u##*/}; done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/tlswitness $(DESTDIR)$(MANDIR)/tlswitness.1 \
 	  $(DESTDIR)$(DATADIR)/default.yaml $(DESTDIR)$(DATADIR)/strict.yaml \
-	  $(DESTDIR)$(DATADIR)/opportunistic.yaml $(DESTDIR)$(COMPDIR)/tlswitness
-	-rmdir $(DESTDIR)$(DATADIR)
+	  $(DESTDIR)$(DATADIR)/opportunistic.yaml $(DESTDIR)$(COMPDIR)/tlswitness \
+	  $(DESTDIR)$(UNITDIR)/tlswitness-sweep.service $(DESTDIR)$(UNITDIR)/tlswitness-sweep.timer
+	rm -f $(addprefix $(DESTDIR)$(DATADIR)/schema/,$(notdir $(wildcard schema/*.schema.json)))
+	-rmdir $(DESTDIR)$(DATADIR)/schema $(DESTDIR)$(DATADIR)
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz tlswitness

@@ -13,7 +13,11 @@ check "make install" 0 $?
 B=$d/usr/bin/tlswitness
 check "the installed binary runs" "tlswitness 0.1.0" "$("$B" -V)"
 check "it judges a sample" 10 "$("$B" -q --format json --tz UTC --year 2026 samples/lab/postfix-a.log | grep -c '"queue_id"')"
-check "the shipped policies" "default.yaml opportunistic.yaml strict.yaml" "$(ls "$d/usr/share/tlswitness" | tr '\n' ' ' | sed 's/ $//')"
+check "the shipped policies and schemas" "default.yaml opportunistic.yaml schema strict.yaml" "$(ls "$d/usr/share/tlswitness" | tr '\n' ' ' | sed 's/ $//')"
+check "the schemas" "$(ls schema | tr '\n' ' ')" "$(ls "$d/usr/share/tlswitness/schema" | tr '\n' ' ')"
+U=$d/usr/lib/systemd/system
+check "the sweep units, calling the installed binary" "2 1" \
+  "$(ls "$U" | grep -c '^tlswitness-sweep\.') $(grep -c 'exec /usr/bin/tlswitness ' "$U/tlswitness-sweep.service")"
 check "they load" 0 "$("$B" rules check "$d"/usr/share/tlswitness/*.yaml > /dev/null; echo $?)"
 M=$d/usr/share/man/man1/tlswitness.1
 if command -v man > /dev/null 2>&1; then
