@@ -143,6 +143,19 @@ void trk_on_tls_in(struct tracker *t, const struct evidence *ev)
 	trk_cur_epoch(trk_host_flags_ev(t, ev))->server_tls_seen = true;
 }
 
+/* m's arrival is this session's: it waits for the session's end (the
+ * disconnect counters) before it is complete. */
+static void session_wait(struct session *s, struct message *m)
+{
+	if (s->nw == s->capw) {
+		s->capw = s->capw ? s->capw * 2 : 4;
+		s->waiting = xrealloc(s->waiting, s->capw * sizeof *s->waiting);
+	}
+	s->waiting[s->nw++] = m;
+	m->waiting++;
+	m->session = s;
+}
+
 static void inherit_session(struct hop *h, struct session *s)
 {
 	if (s->has_connect) {
@@ -170,13 +183,7 @@ void trk_on_client(struct tracker *t, const struct evidence *ev)
 		inherit_session(h, s);
 		if (s->has_tls)
 			hop_set_basis(h, "TLS summary line of this smtpd session");
-		if (s->nw == s->capw) {
-			s->capw = s->capw ? s->capw * 2 : 4;
-			s->waiting = xrealloc(s->waiting, s->capw * sizeof *s->waiting);
-		}
-		s->waiting[s->nw++] = m;
-		m->waiting++;
-		m->session = s;
+		session_wait(s, m);
 	} else {
 		size_t n;
 		const char *k = trk_pid_key(t, ev, &n);
@@ -238,13 +245,7 @@ void trk_on_proxy_accept(struct tracker *t, const struct evidence *ev)
 		      ? "TLS summary line of the smtpd session in front of the "
 			"before-queue content filter (proxy-accept names this queue file)"
 		      : NULL);
-	if (s->nw == s->capw) {
-		s->capw = s->capw ? s->capw * 2 : 4;
-		s->waiting = xrealloc(s->waiting, s->capw * sizeof *s->waiting);
-	}
-	s->waiting[s->nw++] = m;
-	m->waiting++;
-	m->session = s;
+	session_wait(s, m);
 }
 
 void trk_on_local_inbound(struct tracker *t, const struct evidence *ev,

@@ -25,29 +25,13 @@
 # Needs root and Debian 12; installs what it lacks.  Cleans up on exit.
 set -euo pipefail
 
-OUT=${1:?usage: lab.sh OUTDIR}
 HERE=$(cd "$(dirname "$0")" && pwd)
-mkdir -p "$OUT"
-OUT=$(cd "$OUT" && pwd)
-# Not under /tmp: Sendmail refuses files below a world-writable directory.
-WORK=$(mktemp -d /var/lib/tlswitness-lab.XXXXXX)
-chmod 755 "$WORK"
-FQDN=lab.tlswitness.test
-say() { printf 'lab: %s\n' "$*" >&2; }
+. "$HERE/common.sh"
+lab_begin lab "${1:-}"
 
 # --- packages ---------------------------------------------------------------
-need_pkgs=()
-for p in postfix swaks tcpdump rsyslog m4 openssl python3 iproute2 procps \
-         libwrap0 libldap-2.5-0 liblockfile1 libnsl2 libsasl2-2 libdb5.3; do
-  dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
-done
-if [ ${#need_pkgs[@]} -gt 0 ]; then
-  say "installing ${need_pkgs[*]}"
-  echo "postfix postfix/main_mailer_type select Local only" | debconf-set-selections
-  echo "postfix postfix/mailname string $FQDN" | debconf-set-selections
-  apt-get update -q >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need_pkgs[@]}" >/dev/null
-fi
+lab_packages postfix swaks tcpdump rsyslog m4 openssl python3 iproute2 procps \
+  libwrap0 libldap-2.5-0 liblockfile1 libnsl2 libsasl2-2 libdb5.3
 
 # --- clean-up ----------------------------------------------------------------
 PIDS=()

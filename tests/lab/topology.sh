@@ -37,26 +37,10 @@
 # what it lacks; puts the machine's Postfix configuration back on exit.
 set -euo pipefail
 
-OUT=${1:?usage: topology.sh OUTDIR}
 HERE=$(cd "$(dirname "$0")" && pwd)
-mkdir -p "$OUT"
-OUT=$(cd "$OUT" && pwd)
-WORK=$(mktemp -d /var/lib/tlswitness-topo.XXXXXX)
-chmod 755 "$WORK"
-FQDN=lab.tlswitness.test
-say() { printf 'topology: %s\n' "$*" >&2; }
-
-need_pkgs=()
-for p in postfix swaks tcpdump openssl python3 iproute2 procps dovecot-core dovecot-lmtpd; do
-  dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
-done
-if [ ${#need_pkgs[@]} -gt 0 ]; then
-  say "installing ${need_pkgs[*]}"
-  echo "postfix postfix/main_mailer_type select Local only" | debconf-set-selections
-  echo "postfix postfix/mailname string $FQDN" | debconf-set-selections
-  apt-get update -q >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need_pkgs[@]}" >/dev/null
-fi
+. "$HERE/common.sh"
+lab_begin topology "${1:-}"
+lab_packages postfix swaks tcpdump openssl python3 iproute2 procps dovecot-core dovecot-lmtpd
 # The package starts its own Dovecot (IMAP/POP3 on the machine's ports).
 systemctl stop dovecot >/dev/null 2>&1 || pkill -x dovecot 2>/dev/null || true
 
