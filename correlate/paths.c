@@ -354,3 +354,41 @@ static void settle(struct paths *p, bool final)
 		node_pop(p, true);
 }
 
+struct walk {
+	struct paths *p;
+	path_hop_fn fn;
+	void *arg;
+	size_t servers;
+};
+
+static void walk_node(struct walk *w, struct path_node *n, bool with_inbound)
+{
+	if (!n || n->visited)
+		return;	/* a loop of links: each server once */
+	n->visited = true;
+	w->servers++;
+	if (with_inbound && n->m->has_inbound)
+		w->fn(n, &n->m->inbound, &n->in, w->arg);
+	for (size_t k = 0; k < n->m->ndl; k++) {
+		w->fn(n, &n->m->dl[k], &n->out[k], w->arg);
+		struct path_node *next = n->out[k].next >= 0 ? paths_node(w->p, n->out[k].next) : NULL;
+		if (next) {
+			if (next->m->has_inbound && !next->visited)
+				w->fn(next, &next->m->inbound, &next->in, w->arg);
+			walk_node(w, next, false);
+		}
+	}
+	struct path_node *next = n->next_node >= 0 ? paths_node(w->p, n->next_node) : NULL;
+	if (next && !next->visited) {
+		if (next->m->has_inbound)
+			w->fn(next, &next->m->inbound, &next->in, w->arg);
+		walk_node(w, next, false);
+	}
+}
+
+size_t paths_walk(struct paths *p, struct path_node *root, path_hop_fn fn, void *arg)
+{
+	struct walk w = { .p = p, .fn = fn, .arg = arg };
+	walk_node(&w, root, true);
+	return w.servers;
+}

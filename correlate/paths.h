@@ -70,5 +70,14 @@ unsigned long paths_unwritten(const struct paths *p);
 void paths_server_name(const struct path_node *n, char *b, size_t bl);
 /* A node by id (from a link's next or a node's next_node), NULL if gone. */
 struct path_node *paths_node(struct paths *p, long long id);
+/* One hop of a path as a walk meets it: the node (server) it is on, the
+ * hop, and its link (the inbound hop's, or the delivery's). */
+typedef void (*path_hop_fn)(const struct path_node *n, const struct hop *h,
+			    const struct path_link *l, void *arg);
+/* Every hop of the path from root, in the order the message travelled:
+ * each server's arrival, then its deliveries, each followed by the next
+ * server it reached; a loop of links visits each server once.  Returns
+ * how many servers (queue files) the path has. */
+size_t paths_walk(struct paths *p, struct path_node *root, path_hop_fn fn, void *arg);
 
 #endif

@@ -29,12 +29,12 @@ struct path_walk {
 	const struct pseudo *pseudo;	/* addresses pseudonymised as written */
 	bool first;
 	struct worst worst;		/* of its hops */
-	size_t servers;
 };
 
-static void path_hop(struct path_walk *w, const struct path_node *n, const struct hop *h,
-		     const struct path_link *l)
+static void path_hop(const struct path_node *n, const struct hop *h,
+		     const struct path_link *l, void *arg)
 {
+	struct path_walk *w = arg;
 	struct buf *b = w->b;
 	bool f = true;
 	if (!w->first)
@@ -70,32 +70,6 @@ static void path_hop(struct path_walk *w, const struct path_node *n, const struc
 	worst_add(&w->worst, h);
 }
 
-static void path_walk(struct path_walk *w, struct paths *p, struct path_node *n,
-		      bool with_inbound)
-{
-	if (!n || n->visited)
-		return;	/* a loop of links: each server once */
-	n->visited = true;
-	w->servers++;
-	if (with_inbound && n->m->has_inbound)
-		path_hop(w, n, &n->m->inbound, &n->in);
-	for (size_t k = 0; k < n->m->ndl; k++) {
-		path_hop(w, n, &n->m->dl[k], &n->out[k]);
-		struct path_node *next = n->out[k].next >= 0 ? paths_node(p, n->out[k].next) : NULL;
-		if (next) {
-			if (next->m->has_inbound && !next->visited)
-				path_hop(w, next, &next->m->inbound, &next->in);
-			path_walk(w, p, next, false);
-		}
-	}
-	struct path_node *next = n->next_node >= 0 ? paths_node(p, n->next_node) : NULL;
-	if (next && !next->visited) {
-		if (next->m->has_inbound)
-			path_hop(w, next, &next->m->inbound, &next->in);
-		path_walk(w, p, next, false);
-	}
-}
-
 void json_path(struct buf *b, struct paths *p, struct path_node *root,
 	       const struct writer_env *env)
 {
@@ -110,9 +84,9 @@ void json_path(struct buf *b, struct paths *p, struct path_node *root,
 	jw_time(b, "first_seen", root->m->first_seen, &f);
 	jw_key(b, "hops", &f);
 	buf_addc(b, '[');
-	path_walk(&w, p, root, true);
+	size_t servers = paths_walk(p, root, path_hop, &w);
 	buf_addc(b, ']');
-	jw_int(b, "messages", (long)w.servers, true, &f);
+	jw_int(b, "messages", (long)servers, true, &f);
 	jw_str(b, "verdict", worst_verdict(&w.worst), &f);
 	jw_str(b, "severity", worst_severity(&w.worst), &f);
 	buf_adds(b, "}\n");
