@@ -20,7 +20,7 @@ static void usage(FILE *f)
 	      "       tlswitness rules show                print the built-in policy\n"
 	      "INPUT: Postfix/Sendmail logs, pcap/pcapng captures, messages; plain or gzip;\n"
 	      "'-' or none (stdin not a terminal) reads standard input.\n"
-	      "  -f, --format FMT        text json csv html tlsrpt domains events paths\n"
+	      "  -f, --format FMT        text json csv html tlsrpt domains events paths story\n"
 	      "  -r, --rules FILE        policy (default: built-in rules/default.yaml)\n"
 	      "      --fail-on X         exit 1 at verdict or severity X or worse\n"
 	      "  -o, --output FILE       write there atomically, not to standard output\n"
@@ -304,6 +304,12 @@ int options_parse(struct options *o, int argc, char **argv)
 	    o->select.min_severity >= 0)) {
 		fprintf(stderr, "tlswitness: --format %s writes evidence records, not messages: of the "
 			"selections only --since and --until apply\n", o->writer->name);
+		return 2;
+	}
+	if (o->keyfile && strcmp(o->writer->name, "story") == 0) {
+		/* the story quotes the log lines themselves, addresses and all */
+		fprintf(stderr, "tlswitness: --format story quotes the evidence lines as they are: "
+			"it cannot be pseudonymized (--pseudonymize)\n");
 		return 2;
 	}
 	if (format_given && map_given) {

@@ -387,7 +387,8 @@ int pipeline_run(const struct options *o)
 	}
 	inputs_classify(&p.in, o->inputs, o->ninputs, o->label, stderr);
 	p.input_errors = p.in.errors;
-	p.env = (struct writer_env){ .files = p.in.shown, .nfiles = p.in.n, .pseudo = p.pseudo,
+	p.env = (struct writer_env){ .files = p.in.shown, .paths = p.in.files, .nfiles = p.in.n,
+				     .pseudo = p.pseudo,
 				     .org = o->org, .contact = o->contact };
 	p.w = p.wc->begin(&p.out, &p.env);
 	if (p.wc->input == WRITER_PATHS)

@@ -361,6 +361,13 @@ struct walk {
 	size_t servers;
 };
 
+static void visit(struct walk *w, const struct path_node *n, const struct hop *h,
+		  const struct path_link *l)
+{
+	if (w->fn)	/* NULL: only mark the path's nodes visited */
+		w->fn(n, h, l, w->arg);
+}
+
 static void walk_node(struct walk *w, struct path_node *n, bool with_inbound)
 {
 	if (!n || n->visited)
@@ -368,20 +375,20 @@ static void walk_node(struct walk *w, struct path_node *n, bool with_inbound)
 	n->visited = true;
 	w->servers++;
 	if (with_inbound && n->m->has_inbound)
-		w->fn(n, &n->m->inbound, &n->in, w->arg);
+		visit(w, n, &n->m->inbound, &n->in);
 	for (size_t k = 0; k < n->m->ndl; k++) {
-		w->fn(n, &n->m->dl[k], &n->out[k], w->arg);
+		visit(w, n, &n->m->dl[k], &n->out[k]);
 		struct path_node *next = n->out[k].next >= 0 ? paths_node(w->p, n->out[k].next) : NULL;
 		if (next) {
 			if (next->m->has_inbound && !next->visited)
-				w->fn(next, &next->m->inbound, &next->in, w->arg);
+				visit(w, next, &next->m->inbound, &next->in);
 			walk_node(w, next, false);
 		}
 	}
 	struct path_node *next = n->next_node >= 0 ? paths_node(w->p, n->next_node) : NULL;
 	if (next && !next->visited) {
 		if (next->m->has_inbound)
-			w->fn(next, &next->m->inbound, &next->in, w->arg);
+			visit(w, next, &next->m->inbound, &next->in);
 		walk_node(w, next, false);
 	}
 }

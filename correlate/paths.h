@@ -74,7 +74,7 @@ struct path_node *paths_node(struct paths *p, long long id);
  * hop, and its link (the inbound hop's, or the delivery's). */
 typedef void (*path_hop_fn)(const struct path_node *n, const struct hop *h,
 			    const struct path_link *l, void *arg);
-/* Every hop of the path from root, in the order the message travelled:
+/* Every hop of the path from root (fn NULL: none), in the order the message travelled:
  * each server's arrival, then its deliveries, each followed by the next
  * server it reached; a loop of links visits each server once.  Returns
  * how many servers (queue files) the path has. */

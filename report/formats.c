@@ -7,6 +7,7 @@
 #include "html.h"
 #include "json.h"
 #include "pathsjson.h"
+#include "story.h"
 #include "policymap.h"
 #include "text.h"
 #include "tlsrpt.h"
@@ -17,7 +18,7 @@
 /* In the order usage and error messages list them. */
 static const struct writer_class *const formats[] = {
 	&writer_text, &writer_json, &writer_csv, &writer_html, &writer_tlsrpt,
-	&writer_domains, &writer_events, &writer_paths,
+	&writer_domains, &writer_events, &writer_paths, &writer_story,
 	&writer_map_postfix, &writer_map_sendmail,
 };
 #define NFORMATS (sizeof formats / sizeof formats[0])

@@ -34,7 +34,8 @@ struct path_node;
 
 /* What every writer may read, fixed for the run. */
 struct writer_env {
-	const char *const *files;	/* by file_id, as named on the command line */
+	const char *const *files;	/* by file_id, as evidence names them */
+	const char *const *paths;	/* ... as given, to read again (story) */
 	size_t nfiles;
 	const struct pseudo *pseudo;	/* --pseudonymize, or NULL */
 	const char *org, *contact;	/* TLS-RPT's organization-name, contact-info */

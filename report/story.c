@@ -1,0 +1,364 @@
+/* story.c - --format story: each message's path told hop by hop in plain
+ * language, for an incident report (README "Output"): who handed it to
+ * whom, when, over TLS or not and how we know, with the evidence under
+ * each hop - the log lines themselves with file:line, a capture's frames
+ * as a one-line summary.  The lines are read back from the inputs at the
+ * end, each file once, in order; a story names at most STORY_MAX_PATHS
+ * paths (the rest are counted): it is made for a selection. */
+#include "story.h"
+#include "manifest.h"
+#include "../correlate/paths.h"
+#include "../ingest/linesrc.h"
+#include "../model/verdict.h"
+#include "../util/hashtab.h"
+#include "../util/textsafe.h"
+#include "../util/timeconv.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STORY_MAX_PATHS 10000
+#define STORY_LINE_MAX 2000	/* bytes of an evidence line shown */
+
+/* The story is text with holes: a hole is an evidence line, filled in at
+ * the end when the inputs are read back. */
+struct piece {
+	size_t off, len;	/* of text, when file_id < 0 */
+	int file_id;
+	unsigned long line;
+};
+
+struct story {
+	struct writer_base base;
+	struct buf text;
+	struct piece *v;
+	size_t n, cap;
+	size_t text_from;	/* text not yet in a piece */
+	unsigned long paths, dropped;
+	struct worst worst;
+	unsigned step;
+};
+
+static void piece_add(struct story *s, int file_id, unsigned long line)
+{
+	if (s->n + 2 > s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 256;
+		s->v = xrealloc(s->v, s->cap * sizeof *s->v);
+	}
+	if (s->text.n > s->text_from)
+		s->v[s->n++] = (struct piece){ s->text_from, s->text.n - s->text_from, -1, 0 };
+	s->text_from = s->text.n;
+	if (file_id >= 0)
+		s->v[s->n++] = (struct piece){ 0, 0, file_id, line };
+}
+
+static void *story_begin(struct buf *out, const struct writer_env *env)
+{
+	struct story *s = xcalloc(1, sizeof *s);
+	s->base.out = out;
+	s->base.env = env;
+	buf_init(&s->text);
+	return s;
+}
+
+static void when(struct buf *b, time_t t)
+{
+	char iso[32];
+	fmt_iso_utc(t, iso, sizeof iso);
+	buf_adds(b, t ? iso : "(time unknown)");
+}
+
+static void peer(struct buf *b, const struct hop *h)
+{
+	text_safe(b, h->peer_host ? h->peer_host : "unknown");
+	if (h->peer_ip) {
+		buf_addc(b, '[');
+		text_safe(b, h->peer_ip);
+		buf_addc(b, ']');
+	}
+	if (h->peer_port >= 0)
+		buf_printf(b, ":%d", h->peer_port);
+}
+
+static void tls_words(struct buf *b, const struct hop *h)
+{
+	const struct tls_state *t = &h->tls;
+	if (t->used == TRI_YES) {
+		buf_printf(b, "over %s", t->version ? tls_version_name(t->version) : "TLS");
+		if (t->cipher) {
+			buf_adds(b, " with ");
+			text_safe(b, t->cipher);
+		}
+	} else if (t->used == TRI_NO) {
+		buf_adds(b, "in PLAINTEXT");
+		if (t->downgrade)
+			buf_printf(b, " (TLS downgrade: %s)", downgrade_name(t->downgrade));
+	} else {
+		buf_adds(b, "with TLS use unknown");
+	}
+}
+
+/* A capture's frames: one line from the hop's facts (endpoints, what
+ * STARTTLS did, version and cipher), the frame numbers. */
+static void frames_line(struct buf *b, const struct hop *h, const struct writer_env *env)
+{
+	int file = -1;
+	unsigned long lo = 0, hi = 0;
+	for (size_t i = 0; i < h->nev; i++) {
+		if (!h->ev[i].frame)
+			continue;
+		if (file < 0 || h->ev[i].line < lo)
+			lo = h->ev[i].line;
+		if (h->ev[i].line > hi)
+			hi = h->ev[i].line;
+		file = h->ev[i].file_id;
+	}
+	if (file < 0)
+		return;
+	buf_adds(b, "      ");
+	text_safe(b, writer_file(env, file));
+	buf_printf(b, "#frame=%lu", lo);
+	if (hi != lo)
+		buf_printf(b, "..%lu", hi);
+	buf_adds(b, "  capture: ");
+	peer(b, h);
+	buf_adds(b, h->dir == DIR_OUT ? " as server, " : " as client, ");
+	if (h->tls.stripped == TRI_YES)
+		buf_adds(b, "STARTTLS stripped or refused, ");
+	else if (h->tls.offered == TRI_YES)
+		buf_adds(b, "STARTTLS offered, ");
+	else if (h->tls.offered == TRI_NO)
+		buf_adds(b, "STARTTLS not offered, ");
+	tls_words(b, h);
+	buf_addc(b, '\n');
+}
+
+struct step_walk {
+	struct story *s;
+};
+
+static void story_hop(const struct path_node *n, const struct hop *h,
+		      const struct path_link *l, void *arg)
+{
+	struct story *s = ((struct step_walk *)arg)->s;
+	const struct writer_env *env = s->base.env;
+	struct buf *b = &s->text;
+	char server[300];
+	paths_server_name(n, server, sizeof server);
+	buf_printf(b, "\n  %u. ", ++s->step);
+	when(b, h->ts);
+	buf_adds(b, "  ");
+	text_safe(b, server);
+	if (n->m->qid) {
+		buf_addc(b, ' ');
+		text_safe(b, n->m->qid);
+	}
+	if (h->dir == DIR_IN) {
+		buf_adds(b, h->local ? " took it in locally from " : " received it from ");
+		peer(b, h);
+	} else {
+		buf_adds(b, h->local ? " handed it on locally to " : " handed it to ");
+		peer(b, h);
+		if (h->rcpt) {
+			buf_adds(b, " for ");
+			text_safe(b, h->rcpt);
+		}
+	}
+	buf_addc(b, ' ');
+	tls_words(b, h);
+	buf_adds(b, ".\n     ");
+	if (h->dir == DIR_OUT && h->fate) {
+		buf_printf(b, "Fate: %s", fate_name(h->fate));
+		size_t tries = h->attempts;
+		for (size_t i = 0; i < h->ntries; i++)
+			tries += h->tries[i].attempts;
+		if (tries > 1)
+			buf_printf(b, " after %zu attempts", tries);
+		buf_adds(b, ".  ");
+	}
+	buf_adds(b, "Verdict: ");
+	text_safe(b, h->verdict ? h->verdict : "not judged");
+	if (h->severity) {
+		buf_adds(b, " (");
+		text_safe(b, h->severity);
+		buf_adds(b, ", rule ");
+		text_safe(b, h->rule);
+		buf_addc(b, ')');
+	}
+	buf_adds(b, ".\n     How we know: ");
+	text_safe(b, h->basis ? h->basis : "no evidence says");
+	if (l && l->tls_from) {
+		buf_adds(b, "; filled in from ");
+		text_safe(b, l->tls_from);
+	}
+	if (l && l->conflict) {
+		buf_adds(b, "; the two ends disagree: ");
+		text_safe(b, l->conflict);
+	}
+	buf_adds(b, ".\n");
+	if (h->dir == DIR_IN && n->m->prior_qid && h == &n->m->inbound) {
+		buf_adds(b, "     Then through a content filter on this host: it was queue file ");
+		text_safe(b, n->m->prior_qid);
+		buf_adds(b, " before it.\n");
+	}
+	/* the other attempts' lines first, in time order, then this hop's */
+	for (size_t i = 0; i < h->ntries; i++)
+		for (size_t e = 0; e < h->tries[i].nev; e++)
+			if (!h->tries[i].ev[e].frame)
+				piece_add(s, h->tries[i].ev[e].file_id, h->tries[i].ev[e].line);
+	for (size_t e = 0; e < h->nev; e++)
+		if (!h->ev[e].frame)
+			piece_add(s, h->ev[e].file_id, h->ev[e].line);
+	frames_line(b, h, env);
+	worst_add(&s->worst, h);
+}
+
+static void story_path(void *w, struct paths *p, struct path_node *root)
+{
+	struct story *s = w;
+	if (s->paths >= STORY_MAX_PATHS) {
+		s->dropped++;
+		paths_walk(p, root, NULL, NULL);	/* marks them visited */
+		return;
+	}
+	s->paths++;
+	struct buf *b = &s->text;
+	const struct message *m = root->m;
+	buf_adds(b, "\nMessage ");
+	text_safe(b, m->message_id ? m->message_id : "(no Message-ID)");
+	buf_adds(b, " from ");
+	text_safe(b, m->from ? (*m->from ? m->from : "<>") : "(sender unknown)");
+	buf_adds(b, ", first seen ");
+	when(b, m->first_seen);
+	buf_addc(b, '\n');
+	worst_init(&s->worst);
+	s->step = 0;
+	struct step_walk sw = { s };
+	size_t servers = paths_walk(p, root, story_hop, &sw);
+	buf_printf(b, "\n  In all: %zu queue file%s; the path's verdict: %s (%s), its weakest hop.\n",
+		   servers, servers == 1 ? "" : "s", worst_verdict(&s->worst),
+		   worst_severity(&s->worst));
+}
+
+static uint64_t line_key(int file_id, unsigned long line)
+{
+	return ((uint64_t)(unsigned)file_id << 40) ^ (uint64_t)line;
+}
+
+static int cmp_piece(const void *a, const void *b)
+{
+	const struct piece *x = *(struct piece *const *)a, *y = *(struct piece *const *)b;
+	if (x->file_id != y->file_id)
+		return x->file_id < y->file_id ? -1 : 1;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* Read each input that holds a wanted line once, in order, and keep those
+ * lines (escaped) by file and line number. */
+static struct hashtab *read_lines(struct story *s)
+{
+	struct hashtab *lines = ht_new();
+	struct piece **want = xcalloc(s->n + 1, sizeof *want);
+	size_t nw = 0;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].file_id >= 0)
+			want[nw++] = &s->v[i];
+	if (nw)
+		qsort(want, nw, sizeof *want, cmp_piece);
+	const struct writer_env *env = s->base.env;
+	for (size_t i = 0; i < nw;) {
+		int file = want[i]->file_id;
+		const char *path = env->paths && (size_t)file < env->nfiles ? env->paths[file] : NULL;
+		struct buf why;
+		buf_init(&why);
+		struct linesrc *ls = NULL;
+		if (path && !(strcmp(path, "-") == 0 && strcmp(ls_real_path("-"), "-") == 0))
+			ls = ls_open(ls_real_path(path), &why);
+		buf_free(&why);
+		struct span line;
+		while (i < nw && want[i]->file_id == file) {
+			unsigned long target = want[i]->line;
+			while (ls && ls_lineno(ls) < target && ls_next(ls, &line) > 0)
+				if (ls_lineno(ls) == target)
+					break;
+			if (ls && ls_lineno(ls) == target) {
+				struct buf t;
+				buf_init(&t);
+				char *raw = xmalloc(line.n < STORY_LINE_MAX ? line.n + 1 : STORY_LINE_MAX + 1);
+				size_t k = line.n < STORY_LINE_MAX ? line.n : STORY_LINE_MAX;
+				memcpy(raw, line.p, k);
+				raw[k] = '\0';
+				text_safe(&t, raw);
+				free(raw);
+				uint64_t key = line_key(file, target);
+				if (!ht_get(lines, (const char *)&key, sizeof key))
+					ht_put(lines, (const char *)&key, sizeof key, t.p);
+				else
+					buf_free(&t);
+			}
+			i++;
+		}
+		if (ls)
+			ls_close(ls);
+	}
+	free(want);
+	return lines;
+}
+
+static void story_finish(void *w, const struct writer_end *end)
+{
+	struct story *s = w;
+	struct buf *out = s->base.out;
+	piece_add(s, -1, 0);
+	struct hashtab *lines = read_lines(s);
+	if (!s->paths)
+		buf_adds(out, "No message to tell.\n");
+	for (size_t i = 0; i < s->n; i++) {
+		const struct piece *p = &s->v[i];
+		if (p->file_id < 0) {
+			buf_add(out, s->text.p + p->off, p->len);
+			continue;
+		}
+		uint64_t key = line_key(p->file_id, p->line);
+		const char *text = ht_get(lines, (const char *)&key, sizeof key);
+		buf_adds(out, "      ");
+		text_safe(out, writer_file(s->base.env, p->file_id));
+		buf_printf(out, ":%lu  ", p->line);
+		buf_adds(out, text ? text : "(the line cannot be read again: standard input)");
+		buf_addc(out, '\n');
+	}
+	if (s->dropped)
+		buf_printf(out, "\n(%lu more paths not told: a story tells %d at most; select "
+			   "fewer messages)\n", s->dropped, STORY_MAX_PATHS);
+	ht_free(lines, free);
+	manifest_text(out, end->man);
+}
+
+static void story_account(void *w, FILE *f)
+{
+	struct story *s = w;
+	if (s->dropped)
+		fprintf(f, "tlswitness: story: %lu paths not told (%d at most)\n", s->dropped,
+			STORY_MAX_PATHS);
+}
+
+static void story_free(void *w)
+{
+	struct story *s = w;
+	if (!s)
+		return;
+	buf_free(&s->text);
+	free(s->v);
+	free(s);
+}
+
+const struct writer_class writer_story = {
+	.name = "story",
+	.input = WRITER_PATHS,
+	.pseudonymizes = false,
+	.begin = story_begin,
+	.path = story_path,
+	.finish = story_finish,
+	.account = story_account,
+	.free = story_free,
+};
