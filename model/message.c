@@ -3,6 +3,7 @@
 #include "message.h"
 #include "ciphers.h"
 #include "../util/addr.h"
+#include "../util/rfc2047.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -367,9 +368,18 @@ void message_bare_addresses(struct message *m)
 			if (!only_brackets)
 				m->from_raw = xstrdup(m->from);
 			if (nn) {
-				m->from_name = xmalloc(nn + 1);
-				memcpy(m->from_name, name, nn);
-				m->from_name[nn] = '\0';
+				char *raw = xmalloc(nn + 1);
+				memcpy(raw, name, nn);
+				raw[nn] = '\0';
+				struct buf dec;
+				buf_init(&dec);
+				if (rfc2047_decode(raw, &dec)) {	/* "=?UTF-8?B?...?=" */
+					free(raw);
+					raw = dec.p;
+				} else {
+					buf_free(&dec);
+				}
+				m->from_name = raw;
 			}
 			char *v = xmalloc(bn + 1);
 			memcpy(v, b, bn);

@@ -10,6 +10,7 @@ static void on_mail(const struct mail_msg *mm, void *arg)
 {
 	(void)arg;
 	struct message *m = hops_message(mm, NULL, NULL);
+	message_bare_addresses(m);	/* the From split, RFC 2047 names decoded */
 	struct buf b;
 	buf_init(&b);
 	const char *files[] = { "fuzz" };

@@ -13,6 +13,8 @@
 
 #include "../../ingest/postfix.h"
 #include "../../ingest/received.h"
+#include "../../util/addr.h"
+#include "../../util/rfc2047.h"
 #include "../../ingest/sendmail.h"
 #include "../../ingest/syslog.h"
 #include "../../model/tlsfacts.h"
@@ -440,6 +442,56 @@ static void test_received_formats(void **st)
 	assert_int_equal(r.used, -1);
 }
 
+/* RFC 2047 encoded words in display names, as the corpus messages write
+ * them (mailparser, spamassassin), and the cases section 6.2 describes. */
+static void dec(const char *in, const char *want, bool decoded)
+{
+	struct buf b;
+	buf_init(&b);
+	assert_int_equal(rfc2047_decode(in, &b), decoded);
+	assert_string_equal(b.p ? b.p : "", want);
+	buf_free(&b);
+}
+
+static void test_rfc2047(void **state)
+{
+	(void)state;
+	dec("=?UTF-8?B?0YHQu9GD0LbQsdCwINCk0J3QoQ==?=", "служба ФНС", true);
+	dec("=?ISO-8859-1?Q?Maril=F9?= Gioffr\xc3\xa9", "Maril\xc3\xb9 Gioffr\xc3\xa9", true);
+	dec("=?utf-8?q?a_b?= =?utf-8?q?c?=", "a bc", true);	/* the space between words goes */
+	dec("=?UTF-8?Q?a?= plain", "a plain", true);		/* not before text */
+	dec("Plain Name", "Plain Name", false);
+	dec("=?x-unknown-9?Q?abc?=", "=?x-unknown-9?Q?abc?=", false);	/* kept */
+	dec("=?UTF-8?B?not base64!?=", "=?UTF-8?B?not base64!?=", false);
+	dec("=?UTF-8?Q?broken=Z?=", "=?UTF-8?Q?broken=Z?=", false);
+	dec("=?UTF-8?B?", "=?UTF-8?B?", false);
+}
+
+/* Addresses as logs, SMTP and headers write them, bare (README "Output"). */
+static void test_addr_bare(void **state)
+{
+	(void)state;
+	static const char *const cases[][3] = {
+		{ "<a@b.example>", "a@b.example", "" },
+		{ "a@b.example", "a@b.example", "" },
+		{ "<>", "", "" },
+		{ "Nicoletta Bernasconi <n@it.example>", "n@it.example", "Nicoletta Bernasconi" },
+		{ "a@b.example (A Name)", "a@b.example", "A Name" },
+		{ "<x</td></tr><h1>owned@y>", "x</td></tr><h1>owned@y", "" },
+		{ "  <a@b>  ", "a@b", "" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		const char *b, *name;
+		size_t bn, nn;
+		addr_bare(cases[i][0], strlen(cases[i][0]), &b, &bn, &name, &nn);
+		assert_int_equal(bn, strlen(cases[i][1]));
+		assert_memory_equal(b, cases[i][1], bn);
+		assert_int_equal(nn, strlen(cases[i][2]));
+		if (nn)
+			assert_memory_equal(name, cases[i][2], nn);
+	}
+}
+
 int main(void)
 {
 	utc = tz_new("UTC");
@@ -456,6 +508,8 @@ int main(void)
 		cmocka_unit_test(test_tls_normalise),
 		cmocka_unit_test(test_received_formats),
 		cmocka_unit_test(test_received_reads_within_bounds),
+		cmocka_unit_test(test_rfc2047),
+		cmocka_unit_test(test_addr_bare),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	tz_free(utc);
