@@ -32,6 +32,7 @@ static void usage(FILE *f)
 	      "      --manifest FILE     the evidence manifest as JSON there too\n"
 	      "      --skew S, --skew-max S  the capture clock's offset from the logs\n"
 	      "      --label NAME        standard input's name in evidence\n"
+	      "      --journal, --journal-file F, --journal-dir D  the systemd journal's mail\n"
 	      "      --threads N         1: everything on one thread\n"
 	      "      --strict-inputs     an input with nothing in it is an error\n"
 	      "  -q, --quiet             no per-file accounting (warnings stay)\n"
@@ -167,6 +168,9 @@ int options_parse(struct options *o, int argc, char **argv)
 		{ "contact", required_argument, NULL, 'C' },
 		{ "threads", required_argument, NULL, 'T' },
 		{ "label", required_argument, NULL, 'L' },
+		{ "journal", no_argument, NULL, 1000 + 'J' },
+		{ "journal-file", required_argument, NULL, 1000 + 'j' },
+		{ "journal-dir", required_argument, NULL, 1000 + 'D' },
 		{ "strict-inputs", no_argument, NULL, 'E' },
 		{ "message-id", required_argument, NULL, 1000 + 'm' },
 		{ "queue-id", required_argument, NULL, 1000 + 'q' },
@@ -247,6 +251,17 @@ int options_parse(struct options *o, int argc, char **argv)
 		case 'K': o->keyfile = optarg; break;
 		case 'C': o->contact = optarg; break;
 		case 'L': o->label = optarg; break;
+		case 1000 + 'J':
+		case 1000 + 'j':
+		case 1000 + 'D':
+			if (o->njournals == OPT_MAX_JOURNALS) {
+				fprintf(stderr, "tlswitness: at most %d journals a run\n", OPT_MAX_JOURNALS);
+				return 2;
+			}
+			o->journals[o->njournals].kind = c == 1000 + 'J' ? JOURNAL_LOCAL
+						       : c == 1000 + 'j' ? JOURNAL_FILE : JOURNAL_DIR;
+			o->journals[o->njournals++].path = c == 1000 + 'J' ? NULL : optarg;
+			break;
 		case 'E': o->strict_inputs = true; break;
 		case 1000 + 'm': case 1000 + 'q': case 1000 + 'r': case 1000 + 'f':
 		case 1000 + 's': case 1000 + 'u': case 1000 + 'v': case 1000 + 'S':
@@ -316,6 +331,11 @@ int options_parse(struct options *o, int argc, char **argv)
 		/* A map is its own output: one would silently replace the other. */
 		fprintf(stderr, "tlswitness: --policy-map and --format are alternatives: give one\n");
 		return 2;
+	}
+	if (optind >= argc && o->njournals) {
+		o->inputs = argv + optind;	/* the journals are the inputs */
+		o->ninputs = 0;
+		return -1;
 	}
 	if (optind >= argc) {
 		/* like cat or grep: no operand, standard input (when it is not

@@ -4,8 +4,11 @@
 #ifndef TW_OPTIONS_H
 #define TW_OPTIONS_H
 #include "../ingest/capture.h"
+#include "../ingest/journal.h"
 #include "select.h"
 #include "../report/writer.h"
+
+#define OPT_MAX_JOURNALS 64
 
 struct options {
 	const struct writer_class *writer;	/* --format or --policy-map */
@@ -27,6 +30,9 @@ struct options {
 	int threads;
 	int fail_verdict, fail_severity;	/* --fail-on; -1: not set */
 	const char *fail_on;		/* ... as given */
+	/* --journal, --journal-file FILE, --journal-dir DIR, in order */
+	struct { enum journal_kind kind; const char *path; } journals[OPT_MAX_JOURNALS];
+	size_t njournals;
 	char **inputs;			/* the INPUT operands, from argv */
 	size_t ninputs;
 	int argc;			/* the whole command line, for the manifest */

@@ -15,10 +15,12 @@
 #include "../correlate/paths.h"
 #include "../correlate/fates.h"
 #include "../correlate/track.h"
+#include "../ingest/journal.h"
 #include "../ingest/linesrc.h"
 #include "../report/output.h"
 #include "../report/pseudo.h"
 #include "../rules/policy.h"
+#include "../util/textsafe.h"
 #include "../util/timeconv.h"
 #include "../util/workq.h"
 #include <signal.h>
@@ -35,6 +37,9 @@ struct pipeline {
 	struct pseudo *pseudo;
 	struct tzconf *tz;
 	struct inputs in;
+	char **names;			/* the operands and the journals' names */
+	char **journal_names;		/* ... the journals' (owned) */
+	size_t njournal_names;
 	struct buf out;			/* what the writer appended, not yet written */
 	struct output *output;
 	bool failed_policy;		/* a message at or above --fail-on */
@@ -364,6 +369,9 @@ static void pipeline_free(struct pipeline *p)
 	join_free(p->join);
 	tracker_free(p->tracker);
 	inputs_free(&p->in);
+	for (size_t i = 0; i < p->njournal_names; i++)
+		free(p->journal_names[i]);
+	free(p->names);
 	select_free(&p->sel);
 	pseudo_free(p->pseudo);
 	policy_free(p->policy);
@@ -385,8 +393,37 @@ int pipeline_run(const struct options *o)
 		buf_free(&p.out);
 		return rc;
 	}
-	inputs_classify(&p.in, o->inputs, o->ninputs, o->label, stderr);
-	p.input_errors = p.in.errors;
+	/* The journals are read first, into text copies named "journal" or
+	 * "journal:PATH" (ingest/journal.h), then are inputs like the rest. */
+	size_t nnames = o->ninputs + o->njournals;
+	char **names = xcalloc(nnames + 1, sizeof *names);
+	for (size_t i = 0; i < o->ninputs; i++)
+		names[i] = o->inputs[i];
+	size_t kept = o->ninputs;
+	int journal_errors = 0;
+	for (size_t i = 0; i < o->njournals; i++) {
+		struct buf name, why;
+		buf_init(&name);
+		buf_init(&why);
+		buf_adds(&name, "journal");
+		if (o->journals[i].path)
+			buf_printf(&name, ":%s", o->journals[i].path);
+		unsigned long entries = 0;
+		if (journal_spool(o->journals[i].kind, o->journals[i].path, name.p, &entries, &why)) {
+			names[kept++] = name.p;
+		} else {
+			fprintf(stderr, "tlswitness: %s: error: %s\n", text_shown(name.p),
+				why.p ? why.p : "?");
+			journal_errors++;
+			buf_free(&name);
+		}
+		buf_free(&why);
+	}
+	inputs_classify(&p.in, names, kept, o->label, stderr);
+	p.journal_names = names + o->ninputs;
+	p.njournal_names = kept - o->ninputs;
+	p.names = names;
+	p.input_errors = p.in.errors + journal_errors;
 	p.env = (struct writer_env){ .files = p.in.shown, .paths = p.in.files, .nfiles = p.in.n,
 				     .pseudo = p.pseudo,
 				     .org = o->org, .contact = o->contact };

@@ -37,8 +37,11 @@ _tlswitness()
 		return ;;
 	--message-id|--queue-id|--rcpt|--from|--where)
 		return ;;
-	-r|--rules|-o|--output|--manifest|--pseudonymize)
+	-r|--rules|-o|--output|--manifest|--pseudonymize|--journal-file)
 		COMPREPLY=($(compgen -f -- "$cur"))
+		return ;;
+	--journal-dir)
+		COMPREPLY=($(compgen -d -- "$cur"))
 		return ;;
 	--year|--tz|--ports|--skew|--skew-max|--org|--contact|--label|--threads)
 		return ;;
@@ -46,7 +49,7 @@ _tlswitness()
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "--format --rules --fail-on --year --tz --output --ports
 			--policy-map --org --contact --pseudonymize --manifest --skew --skew-max
-			--label --strict-inputs --threads --quiet --version --help --message-id --queue-id
+			--label --journal --journal-file --journal-dir --strict-inputs --threads --quiet --version --help --message-id --queue-id
 			--rcpt --from --since --until --verdict --min-severity --where" -- "$cur"))
 		return
 	fi

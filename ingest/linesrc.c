@@ -181,6 +181,15 @@ static bool spool(const char *path, int in, const unsigned char *pre, size_t npr
 	return true;
 }
 
+void ls_spool_adopt(const char *path, FILE *copy)
+{
+	spooled = xrealloc(spooled, (nspooled + 1) * sizeof *spooled);
+	struct spooled *s = &spooled[nspooled++];
+	s->path = xstrdup(path);
+	snprintf(s->real, sizeof s->real, "/proc/self/fd/%d", fileno(copy));
+	s->copy = copy;
+}
+
 const char *ls_real_path(const char *path)
 {
 	for (size_t i = 0; i < nspooled; i++)

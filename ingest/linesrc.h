@@ -5,6 +5,7 @@
 #define TW_LINESRC_H
 #include "../util/buf.h"
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #define LS_MAX_LINE (64 * 1024)	/* longer lines are counted and skipped */
@@ -37,6 +38,9 @@ const unsigned char *ls_stdin_peek(size_t *n);
 bool ls_spool_stdin(struct buf *why);
 /* The path to open for path: its copy if it was spooled, else itself. */
 const char *ls_real_path(const char *path);
+/* Give a temporary file the input name path (not a file of its own, such
+ * as "journal"): later opens of path read copy, which is the spool's. */
+void ls_spool_adopt(const char *path, FILE *copy);
 /* At exit: the copies go. */
 void ls_spool_free(void);
 /* Read, hash and decompress on a second thread from here on, for ls_read

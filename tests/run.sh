@@ -208,6 +208,14 @@ f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$OUT/install.log")
 pass=$((pass + ${p:-0})); fail=$((fail + ${f:-1}))
 if [ "${f:-1}" = 0 ]; then printf 'ok    install (%s checks)\n' "$p"; else ko install "$OUT/install.log"; fi
 
+# --- the systemd journal as an input (libsystemd, systemd-journal-remote) -----
+sh tests/journal.sh "$TW" > "$OUT/journal.log" 2>&1
+p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$OUT/journal.log")
+f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$OUT/journal.log")
+pass=$((pass + ${p:-0})); fail=$((fail + ${f:-1}))
+if grep -q '^skip' "$OUT/journal.log"; then sk journal "systemd-journal-remote is not installed"
+elif [ "${f:-1}" = 0 ]; then printf 'ok    journal (%s checks)\n' "$p"; else ko journal "$OUT/journal.log"; fi
+
 # --- the shipped sweep: systemd units and cron entry (contrib/) ---------------
 sh tests/units.sh "$TW" > "$OUT/units.log" 2>&1
 p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$OUT/units.log")

@@ -4,11 +4,11 @@
 #   sh tests/setup-debian.sh --test   and what the test suite and the lab use
 #   sh tests/setup-debian.sh --bench  and the peers make bench measures against
 set -e
-pkgs="gcc make libc6-dev pkg-config zlib1g-dev libyaml-dev libpcap-dev libssl-dev libmimalloc-dev"
+pkgs="gcc make libc6-dev pkg-config zlib1g-dev libyaml-dev libpcap-dev libssl-dev libmimalloc-dev libsystemd-dev"
 if [ "${1:-}" = --test ]; then
   pkgs="$pkgs libcmocka-dev jq gzip tzdata clang libclang-rt-14-dev chromium valgrind postfix swaks libnet-ssleay-perl libio-socket-ssl-perl tcpdump rsyslog m4 openssl python3 \
         man-db iproute2 procps libwrap0 libldap-2.5-0 liblockfile1 libnsl2 libsasl2-2 libdb5.3 \
-        locales dovecot-core dovecot-lmtpd python3-jsonschema"
+        locales dovecot-core dovecot-lmtpd python3-jsonschema systemd-journal-remote"
 fi
 if [ "${1:-}" = --bench ]; then
   pkgs="$pkgs python3 time gzip pflogsumm tshark tcpdump valgrind"

@@ -1,0 +1,20 @@
+/* journal.h - the systemd journal as an input (README "Inputs"): Debian
+ * 12's Postfix logs to the journal only, without rsyslog. */
+#ifndef TW_JOURNAL_H
+#define TW_JOURNAL_H
+#include "../util/buf.h"
+#include <stdio.h>
+
+enum journal_kind { JOURNAL_LOCAL, JOURNAL_FILE, JOURNAL_DIR };
+
+/* The mail entries (SYSLOG_FACILITY=2, RFC 5424's mail) of a journal -
+ * the local system's, one journal file, or a directory of them - copied
+ * to a temporary file in the RFC 3339 form rsyslog writes ("2026-12-01T
+ * 22:14:00.123456+00:00 host ident[pid]: message", UTC), one line an
+ * entry in journal order, and that file named name for every reader
+ * (ls_spool_adopt).  The evidence then reads name:N, the Nth mail entry.
+ * False with why on error (no journal there, libsystemd's error). */
+bool journal_spool(enum journal_kind kind, const char *path, const char *name,
+		   unsigned long *entries, struct buf *why);
+
+#endif

@@ -1,0 +1,48 @@
+#!/bin/sh
+# The systemd journal as an input (--journal-file, --journal-dir): a real
+# journal file written by systemd-journal-remote from the lab's rsyslog
+# log (tests/journal_export.py), read with libsystemd, gives exactly the
+# facts the text log gives; its evidence names journal:PATH:N, the Nth
+# mail entry; other facilities' entries are not read; a missing journal is
+# an error.  Last line: "N passed, N failed".
+#   sh tests/journal.sh TLSWITNESS_BINARY
+TW=$1
+cd "$(dirname "$0")/.." || exit 2
+what=journal
+. tests/checks.sh	# check, checks_end; $d, a temporary folder
+JR=/lib/systemd/systemd-journal-remote
+if [ ! -x "$JR" ]; then
+  echo "skip  journal (systemd-journal-remote is not installed: sh tests/setup-debian.sh --test)"
+  checks_end
+  exit $?
+fi
+L=samples/lab/syslog-mail.log
+python3 tests/journal_export.py "$L" > "$d/export.txt"
+mkdir -p "$d/dir"
+"$JR" -o "$d/dir/lab.journal" - < "$d/export.txt" > "$d/jr.log" 2>&1
+check "systemd-journal-remote wrote the journal" 0 $?
+facts='select(.kind == "message") | del(.. | .evidence?)'
+"$TW" -q --format json --tz UTC "$L" | jq -c "$facts" > "$d/text.facts"
+"$TW" --format json --tz UTC --journal-file "$d/dir/lab.journal" > "$d/j.jsonl" 2> "$d/j.err"
+check "read with --journal-file" 0 $?
+jq -c "$facts" "$d/j.jsonl" > "$d/j.facts"
+check "the same messages and facts as the text log ($(wc -l < "$d/text.facts") records)" "" \
+  "$(diff "$d/text.facts" "$d/j.facts" | head -3)"
+check "every mail entry read, the sshd one left out" \
+  "journal:$d/dir/lab.journal: 303 lines: 234 used, 69 ignored, 0 malformed, 0 too long" \
+  "$(grep '^tlswitness: journal:' "$d/j.err" | sed 's/^tlswitness: //')"
+check "evidence names the journal's Nth mail entry" "journal:$d/dir/lab.journal:34" \
+  "$(jq -r 'select(.kind == "message") | .inbound.evidence[0] // empty' "$d/j.jsonl" | head -1)"
+check "... the same line as the text log's line 34 (the story quotes it)" \
+  "$(sed -n 34p "$L")" \
+  "$("$TW" -q --format story --tz UTC --journal-file "$d/dir/lab.journal" \
+       --queue-id "$(jq -r 'select(.kind == "message") | .queue_id' "$d/j.jsonl" | head -1)" |
+     grep -m1 'lab.journal:34 ' | sed 's/^ *[^ ]*:34  //')"
+check "the manifest names it" "journal:$d/dir/lab.journal log" \
+  "$(jq -r 'select(.kind == "manifest") | .inputs[0] | "\(.path) \(.type)"' "$d/j.jsonl")"
+"$TW" -q --format json --tz UTC --journal-dir "$d/dir" | jq -c "$facts" > "$d/dir.facts"
+check "read with --journal-dir: the same" "" "$(diff "$d/text.facts" "$d/dir.facts" | head -3)"
+"$TW" -q --format json --tz UTC --journal-file "$d/none.journal" > /dev/null 2> "$d/none.err"
+check "a missing journal is an input error (exit 2)" "2 1" \
+  "$? $(grep -c 'journal:.*none.journal: error: cannot open the journal' "$d/none.err")"
+checks_end
