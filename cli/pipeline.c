@@ -37,6 +37,7 @@ struct pipeline {
 	struct pseudo *pseudo;
 	struct tzconf *tz;
 	struct inputs in;
+	bool follow;			/* a message writer following paths */
 	char **names;			/* the operands and the journals' names */
 	char **journal_names;		/* ... the journals' (owned) */
 	size_t njournal_names;
@@ -79,21 +80,28 @@ static bool judge(struct pipeline *p, struct message *m)
  * It alone touches the output buffer, the paths and the writer until
  * workq_finish.  Into the paths a message goes unjudged: its facts may
  * still change when the next server's log fills them in. */
+static void write_message(struct pipeline *p, struct message *m)
+{
+	if (p->pseudo && !p->wc->pseudonymizes)
+		pseudo_message(p->pseudo, m);
+	p->wc->message(p->w, m);
+	output_flush(p->output, &p->out, false);
+}
+
 static void judge_and_write(void *item, void *arg)
 {
 	struct message *m = item;
 	struct pipeline *p = arg;
 	if (p->paths) {
-		if (!paths_add(p->paths, m))
-			judge(p, m);	/* no path can hold it: counted, not written */
+		/* no path can hold it: counted; written only by a message writer
+		 * following the selection along paths */
+		if (!paths_add(p->paths, m) && judge(p, m) && p->follow)
+			write_message(p, m);
 		return;
 	}
 	if (!judge(p, m))
 		return;
-	if (p->pseudo && !p->wc->pseudonymizes)
-		pseudo_message(p->pseudo, m);
-	p->wc->message(p->w, m);
-	output_flush(p->output, &p->out, false);
+	write_message(p, m);
 }
 
 static void on_path_settled(struct path_node *n, void *arg)
@@ -101,6 +109,41 @@ static void on_path_settled(struct path_node *n, void *arg)
 	struct pipeline *p = arg;
 	if (judge(p, n->m))
 		p->path_selected = true;	/* a path is written when any node is */
+}
+
+/* --queue-id or --message-id with a message format: every queue file of a
+ * path any of whose nodes was selected, in path order (README "Selecting
+ * messages": a selection follows the message across servers). */
+struct path_nodes {
+	const struct path_node **v;
+	size_t n, cap;
+};
+
+static void collect_node(const struct path_node *n, const struct hop *h,
+			 const struct path_link *l, void *arg)
+{
+	struct path_nodes *c = arg;
+	(void)h;
+	(void)l;
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i] == n)
+			return;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 8;
+		c->v = xrealloc(c->v, c->cap * sizeof *c->v);
+	}
+	c->v[c->n++] = n;
+}
+
+static void on_path_messages(struct paths *paths, struct path_node *root, void *arg)
+{
+	struct pipeline *p = arg;
+	struct path_nodes c = { 0 };
+	paths_walk(paths, root, p->path_selected ? collect_node : NULL, &c);
+	for (size_t i = 0; i < c.n; i++)
+		write_message(p, c.v[i]->m);
+	free(c.v);
+	p->path_selected = false;
 }
 
 static void on_path(struct paths *paths, struct path_node *root, void *arg)
@@ -430,6 +473,9 @@ int pipeline_run(const struct options *o)
 	p.w = p.wc->begin(&p.out, &p.env);
 	if (p.wc->input == WRITER_PATHS)
 		p.paths = paths_new(on_path_settled, on_path, &p);
+	p.follow = p.wc->input == WRITER_MESSAGES && (o->select.nqid || o->select.nmid);
+	if (p.follow)
+		p.paths = paths_new(on_path_settled, on_path_messages, &p);
 	/* From here until workq_finish, messages are judged and written on a
 	 * second thread (evidence is written as it is read: no queue). */
 	p.wq = workq_new(judge_and_write, release_message, &p,
