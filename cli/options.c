@@ -30,6 +30,7 @@ static void usage(FILE *f)
 	      "      --org NAME, --contact ADDR  of TLS-RPT reports\n"
 	      "      --pseudonymize KEYFILE  HMAC tokens for address local parts\n"
 	      "      --manifest FILE     the evidence manifest as JSON there too\n"
+	      "      --case ID, --custodian NAME  recorded in the manifest\n"
 	      "      --skew S, --skew-max S  the capture clock's offset from the logs\n"
 	      "      --label NAME        standard input's name in evidence\n"
 	      "      --journal, --journal-file F, --journal-dir D  the systemd journal's mail\n"
@@ -169,6 +170,8 @@ int options_parse(struct options *o, int argc, char **argv)
 		{ "threads", required_argument, NULL, 'T' },
 		{ "label", required_argument, NULL, 'L' },
 		{ "journal", no_argument, NULL, 1000 + 'J' },
+		{ "case", required_argument, NULL, 1000 + 'c' },
+		{ "custodian", required_argument, NULL, 1000 + 'k' },
 		{ "journal-file", required_argument, NULL, 1000 + 'j' },
 		{ "journal-dir", required_argument, NULL, 1000 + 'D' },
 		{ "strict-inputs", no_argument, NULL, 'E' },
@@ -251,6 +254,8 @@ int options_parse(struct options *o, int argc, char **argv)
 		case 'K': o->keyfile = optarg; break;
 		case 'C': o->contact = optarg; break;
 		case 'L': o->label = optarg; break;
+		case 1000 + 'c': o->case_id = optarg; break;
+		case 1000 + 'k': o->custodian = optarg; break;
 		case 1000 + 'J':
 		case 1000 + 'j':
 		case 1000 + 'D':

@@ -19,6 +19,7 @@ struct options {
 	const char *keyfile;		/* --pseudonymize */
 	const char *org, *contact;	/* TLS-RPT */
 	const char *label;		/* --label: the name standard input goes by */
+	const char *case_id, *custodian;	/* --case, --custodian: in the manifest */
 	struct selection select;	/* --message-id, --rcpt, --since ... */
 	int year;			/* --year, 0: inferred */
 	bool quiet;

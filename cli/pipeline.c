@@ -155,6 +155,17 @@ static void on_path(struct paths *paths, struct path_node *root, void *arg)
 	output_flush(p->output, &p->out, false);
 }
 
+/* The manifest's report_sha256: every byte of the output so far, written
+ * or still in the buffer (report/output.h). */
+static void report_sha256(void *arg, char hex[65])
+{
+	struct pipeline *p = arg;
+	if (p->output)
+		output_body_sha256(p->output, &p->out, hex);
+	else
+		hex[0] = '\0';
+}
+
 static void release_message(void *item)
 {
 	message_free(item);
@@ -490,6 +501,8 @@ int pipeline_run(const struct options *o)
 
 	struct manifest man;
 	run_manifest(&man, o, &p.in, ml, p.policy, p.tz, p.pseudo != NULL);
+	man.body_sha256 = report_sha256;
+	man.body_arg = &p;
 	p.wc->finish(p.w, &(struct writer_end){ .man = &man });
 	bool failed = false;
 	if (o->manifest_path) {

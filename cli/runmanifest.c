@@ -13,6 +13,8 @@ void run_manifest(struct manifest *man, const struct options *o, const struct in
 {
 	memset(man, 0, sizeof *man);
 	man->tool_version = TW_VERSION;
+	man->case_id = o->case_id;
+	man->custodian = o->custodian;
 	man->command_line = manifest_command_line(o->argc, o->argv);
 	man->generated = time(NULL);
 	manifest_new_id(man->report_id);

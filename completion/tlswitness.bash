@@ -43,13 +43,13 @@ _tlswitness()
 	--journal-dir)
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return ;;
-	--year|--tz|--ports|--skew|--skew-max|--org|--contact|--label|--threads)
+	--year|--tz|--ports|--skew|--skew-max|--org|--contact|--label|--threads|--case|--custodian)
 		return ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "--format --rules --fail-on --year --tz --output --ports
 			--policy-map --org --contact --pseudonymize --manifest --skew --skew-max
-			--label --journal --journal-file --journal-dir --strict-inputs --threads --quiet --version --help --message-id --queue-id
+			--label --journal --journal-file --journal-dir --case --custodian --strict-inputs --threads --quiet --version --help --message-id --queue-id
 			--rcpt --from --since --until --verdict --min-severity --where" -- "$cur"))
 		return
 	fi

@@ -129,6 +129,9 @@ static void kt(struct buf *b, const char *k, time_t t, bool *first)
 
 void manifest_json(struct buf *b, const struct manifest *m)
 {
+	char body[65] = "";
+	if (m->body_sha256)	/* first: of every byte before this record */
+		m->body_sha256(m->body_arg, body);
 	bool f = true;
 	buf_addc(b, '{');
 	jw_kind(b, "manifest", &f);
@@ -139,6 +142,11 @@ void manifest_json(struct buf *b, const struct manifest *m)
 	kv(b, "command_line", m->command_line, &f);
 	kt(b, "generated", m->generated, &f);
 	kv(b, "report_id", m->report_id, &f);
+	kv(b, "report_sha256", body[0] ? body : NULL, &f);
+	if (m->case_id)
+		kv(b, "case", m->case_id, &f);
+	if (m->custodian)
+		kv(b, "custodian", m->custodian, &f);
 	kv(b, "assumed_time_zone", m->tz, &f);
 	if (m->year_assumed)
 		kn(b, "assumed_year", (unsigned long long)m->year_assumed, &f);
@@ -185,9 +193,24 @@ void manifest_json(struct buf *b, const struct manifest *m)
 
 void manifest_text(struct buf *b, const struct manifest *m)
 {
-	char iso[32];
+	char iso[32], body[65] = "";
+	if (m->body_sha256)	/* first: of every byte before this section */
+		m->body_sha256(m->body_arg, body);
 	fmt_iso_utc(m->generated, iso, sizeof iso);
-	buf_adds(b, "\nEvidence manifest\n  tool:       tlswitness ");
+	buf_adds(b, "\nEvidence manifest\n");
+	if (body[0])
+		buf_printf(b, "  report:     sha256 %s of the bytes before this manifest\n", body);
+	if (m->case_id) {
+		buf_adds(b, "  case:       ");
+		text_safe(b, m->case_id);
+		buf_addc(b, '\n');
+	}
+	if (m->custodian) {
+		buf_adds(b, "  custodian:  ");
+		text_safe(b, m->custodian);
+		buf_addc(b, '\n');
+	}
+	buf_adds(b, "  tool:       tlswitness ");
 	text_safe(b, m->tool_version);
 	buf_printf(b, " (C11, %s)\n  libraries:  %s\n  command:    ", __VERSION__, manifest_libs());
 	text_safe(b, m->command_line);

@@ -34,6 +34,11 @@ struct manifest {
 	const char *const *rule_ids;
 	size_t nrules;
 	const char *pseudonymized;	/* "HMAC-SHA-256" or NULL */
+	const char *case_id, *custodian;	/* --case, --custodian, or NULL */
+	/* SHA-256 of the report's bytes written before the manifest (set by
+	 * the run; NULL: not known) */
+	void (*body_sha256)(void *arg, char hex[65]);
+	void *body_arg;
 };
 
 /* SHA-256 of a file's bytes as stored, its size and modification time.

@@ -6,6 +6,7 @@
  * it takes the mode of the file it replaces, or keeps 0600.  Standard
  * output closed by its reader ends the run as SIGPIPE would. */
 #include "output.h"
+#include <openssl/evp.h>
 #include "../util/textsafe.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,7 @@ struct output {
 	char *tmp;		/* the temporary file renamed over it, or NULL */
 	int slot;		/* its place in the signal handler's list, -1 none */
 	int err;		/* the first failure's errno, 0 while none */
+	EVP_MD_CTX *sha;	/* SHA-256 of every byte written so far */
 };
 
 /* Temporary files a signal must not leave behind.  The handler only reads
@@ -135,6 +137,11 @@ struct output *output_open(const char *path, struct buf *why)
 {
 	struct output *o = xcalloc(1, sizeof *o);
 	o->slot = -1;
+	o->sha = EVP_MD_CTX_new();
+	if (o->sha && !EVP_DigestInit_ex(o->sha, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(o->sha);
+		o->sha = NULL;
+	}
 	if (!path) {
 		o->fp = stdout;
 		return o;
@@ -142,6 +149,7 @@ struct output *output_open(const char *path, struct buf *why)
 	mode_t mode = 0600;
 	char kind = classify(path, &mode, why);
 	if (!kind) {
+		EVP_MD_CTX_free(o->sha);
 		free(o);
 		return NULL;
 	}
@@ -171,6 +179,7 @@ struct output *output_open(const char *path, struct buf *why)
 			if (o->tmp)
 				unlink(o->tmp);
 		}
+		EVP_MD_CTX_free(o->sha);
 		free(o->tmp);
 		free(o->path);
 		free(o);
@@ -187,11 +196,28 @@ void output_flush(struct output *o, struct buf *b, bool force)
 		fail(o, errno);
 	if (b->n == 0 || (!force && b->n < (1 << 16)))
 		return;
+	if (o->sha)
+		EVP_DigestUpdate(o->sha, b->p, b->n);
 	if (!o->err && fwrite(b->p, 1, b->n, o->fp) != b->n)
 		fail(o, errno);
 	if (force && !o->err && fflush(o->fp) != 0)
 		fail(o, errno);
 	buf_reset(b);
+}
+
+void output_body_sha256(const struct output *o, const struct buf *unflushed, char hex[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	if (!c || !o->sha || !EVP_MD_CTX_copy_ex(c, o->sha) ||
+	    (unflushed && unflushed->n && !EVP_DigestUpdate(c, unflushed->p, unflushed->n)) ||
+	    !EVP_DigestFinal_ex(c, md, &n))
+		n = 0;
+	EVP_MD_CTX_free(c);
+	for (unsigned int i = 0; i < n && i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	hex[n ? 64 : 0] = '\0';
 }
 
 bool output_failed(const struct output *o)
@@ -221,6 +247,7 @@ bool output_close(struct output *o, struct buf *why)
 			unlink(o->tmp);
 	}
 	forget(o->slot);
+	EVP_MD_CTX_free(o->sha);
 	free(o->tmp);
 	free(o->path);
 	free(o);

@@ -23,6 +23,10 @@ struct output *output_open(const char *path, struct buf *why);
  * emptied.  A failed write is remembered; later writes are skipped. */
 void output_flush(struct output *o, struct buf *b, bool force);
 bool output_failed(const struct output *o);
+/* SHA-256 (hex) of the bytes written so far and then pending (the run's
+ * output buffer, not yet flushed): the report's body before its manifest,
+ * or the whole report once it is all in. */
+void output_body_sha256(const struct output *o, const struct buf *unflushed, char hex[65]);
 /* Flush, sync, close and (for a temporary file) rename into place, or
  * remove the temporary file on failure.  False with the reason in why,
  * which names the destination ("PATH: reason"), or for standard output
