@@ -31,6 +31,7 @@ static void usage(FILE *f)
 	      "      --pseudonymize KEYFILE  HMAC tokens for address local parts\n"
 	      "      --manifest FILE     the evidence manifest as JSON there too\n"
 	      "      --case ID, --custodian NAME  recorded in the manifest\n"
+	      "      --sign KEY          sign the report (-o FILE): FILE.sig, Ed25519 or RSA-PSS\n"
 	      "      --skew S, --skew-max S  the capture clock's offset from the logs\n"
 	      "      --label NAME        standard input's name in evidence\n"
 	      "      --journal, --journal-file F, --journal-dir D  the systemd journal's mail\n"
@@ -171,6 +172,7 @@ int options_parse(struct options *o, int argc, char **argv)
 		{ "label", required_argument, NULL, 'L' },
 		{ "journal", no_argument, NULL, 1000 + 'J' },
 		{ "case", required_argument, NULL, 1000 + 'c' },
+		{ "sign", required_argument, NULL, 1000 + 'g' },
 		{ "custodian", required_argument, NULL, 1000 + 'k' },
 		{ "journal-file", required_argument, NULL, 1000 + 'j' },
 		{ "journal-dir", required_argument, NULL, 1000 + 'D' },
@@ -255,6 +257,7 @@ int options_parse(struct options *o, int argc, char **argv)
 		case 'C': o->contact = optarg; break;
 		case 'L': o->label = optarg; break;
 		case 1000 + 'c': o->case_id = optarg; break;
+		case 1000 + 'g': o->sign_key = optarg; break;
 		case 1000 + 'k': o->custodian = optarg; break;
 		case 1000 + 'J':
 		case 1000 + 'j':
@@ -324,6 +327,10 @@ int options_parse(struct options *o, int argc, char **argv)
 	    o->select.min_severity >= 0)) {
 		fprintf(stderr, "tlswitness: --format %s writes evidence records, not messages: of the "
 			"selections only --since and --until apply\n", o->writer->name);
+		return 2;
+	}
+	if (o->sign_key && !o->out_path) {
+		fprintf(stderr, "tlswitness: --sign writes REPORT.sig beside the report: give -o REPORT\n");
 		return 2;
 	}
 	if (o->keyfile && strcmp(o->writer->name, "story") == 0) {

@@ -17,6 +17,7 @@ struct options {
 	const char *out_path;		/* -o, NULL: standard output */
 	const char *manifest_path;	/* --manifest */
 	const char *keyfile;		/* --pseudonymize */
+	const char *sign_key;		/* --sign: a PEM private key */
 	const char *org, *contact;	/* TLS-RPT */
 	const char *label;		/* --label: the name standard input goes by */
 	const char *case_id, *custodian;	/* --case, --custodian: in the manifest */

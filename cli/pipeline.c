@@ -19,6 +19,7 @@
 #include "../ingest/linesrc.h"
 #include "../report/output.h"
 #include "../report/pseudo.h"
+#include "../report/sign.h"
 #include "../rules/policy.h"
 #include "../util/textsafe.h"
 #include "../util/timeconv.h"
@@ -403,6 +404,11 @@ static int prepare(struct pipeline *p)
 		buf_free(&why);
 		return 2;
 	}
+	if (o->sign_key && !sign_key_ok(o->sign_key, &why)) {
+		fprintf(stderr, "tlswitness: %s\n", why.p);
+		buf_free(&why);
+		return 2;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	p->output = output_open(o->out_path, &why);
 	if (!p->output) {
@@ -532,6 +538,12 @@ int pipeline_run(const struct options *o)
 	if (!output_close(p.output, &why)) {
 		fprintf(stderr, "tlswitness: %s\n", why.p);
 		failed = true;
+	} else if (o->sign_key) {
+		buf_reset(&why);
+		if (!sign_report(o->out_path, o->sign_key, &why)) {
+			fprintf(stderr, "tlswitness: %s\n", why.p);
+			failed = true;
+		}
 	}
 	buf_free(&why);
 	maillog_free(ml);
