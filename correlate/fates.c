@@ -52,6 +52,26 @@ static void handshake_downgrade(struct hop *c, const struct hop *tries, size_t n
 	}
 }
 
+struct group {
+	size_t start, len;	/* in the sorted order */
+	size_t first;		/* its first attempt's place in the message */
+};
+
+static int cmp_by_rcpt(const void *a, const void *b, void *arg)
+{
+	const struct hop *dl = arg;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	const char *rx = dl[x].rcpt, *ry = dl[y].rcpt;
+	int c = rx == ry ? 0 : !rx ? -1 : !ry ? 1 : strcmp(rx, ry);
+	return c ? c : x < y ? -1 : x > y;
+}
+
+static int cmp_by_first(const void *a, const void *b)
+{
+	const struct group *x = a, *y = b;
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
 void fates_settle(struct message *m)
 {
 	if (m->header || !m->ndl)
@@ -66,41 +86,51 @@ void fates_settle(struct message *m)
 		if (t->downgrade == DOWNGRADE_HANDSHAKE_FAILED && t->used != TRI_NO)
 			t->downgrade = DOWNGRADE_NONE;
 	}
-	struct hop *out = xcalloc(m->ndl, sizeof *out);
-	size_t nout = 0;
-	bool *taken = xcalloc(m->ndl, sizeof *taken);
-	const struct hop **att = xcalloc(m->ndl, sizeof *att);
-	size_t *idx = xcalloc(m->ndl, sizeof *idx);
-	for (size_t i = 0; i < m->ndl; i++) {
-		if (taken[i])
-			continue;
-		size_t n = 0;
-		for (size_t j = i; j < m->ndl; j++)
-			if (!taken[j] && same_rcpt(m->dl[j].rcpt, m->dl[i].rcpt)) {
-				taken[j] = true;
-				idx[n] = j;
-				att[n++] = &m->dl[j];
-			}
+	/* Group by recipient in O(n log n) (a message may hold 100,000
+	 * attempts): attempts sorted by recipient, then by their place, so a
+	 * group's attempts stay in time order; groups in the order their
+	 * recipients first appear. */
+	size_t n = m->ndl;
+	size_t *order = xcalloc(n, sizeof *order);
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	qsort_r(order, n, sizeof *order, cmp_by_rcpt, m->dl);
+	struct group *g = xcalloc(n, sizeof *g);
+	size_t ng = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i == 0 || !same_rcpt(m->dl[order[i]].rcpt, m->dl[order[i - 1]].rcpt))
+			g[ng++] = (struct group){ i, 0, order[i] };
+		g[ng - 1].len++;
+	}
+	qsort(g, ng, sizeof *g, cmp_by_first);
+	struct hop *out = xcalloc(n, sizeof *out);
+	const struct hop **att = xcalloc(n, sizeof *att);
+	for (size_t k = 0; k < ng; k++) {
+		const size_t *idx = order + g[k].start;
+		size_t len = g[k].len;
+		for (size_t a = 0; a < len; a++)
+			att[a] = &m->dl[idx[a]];
 		const struct hop *carrier;
-		enum fate f = fate_of(m, att, n, &carrier);
-		size_t rep = carrier ? (size_t)(carrier - m->dl) : idx[n - 1];
-		struct hop *r = &out[nout++];
+		enum fate f = fate_of(m, att, len, &carrier);
+		size_t rep = carrier ? (size_t)(carrier - m->dl) : idx[len - 1];
+		struct hop *r = &out[k];
 		*r = m->dl[rep];
 		r->fate = f;
-		if (n > 1) {
-			r->tries = xcalloc(n - 1, sizeof *r->tries);
-			for (size_t k = 0; k < n; k++)
-				if (idx[k] != rep) {
-					r->tries[r->ntries] = m->dl[idx[k]];
+		if (len > 1) {
+			r->tries = xcalloc(len - 1, sizeof *r->tries);
+			for (size_t a = 0; a < len; a++)
+				if (idx[a] != rep) {
+					r->tries[r->ntries] = m->dl[idx[a]];
 					r->tries[r->ntries++].fate = f;
 				}
 			handshake_downgrade(r, r->tries, r->ntries);
 		}
 	}
+	size_t nout = ng;
+	free(order);
+	free(g);
 	free(m->dl);	/* every hop moved, none freed */
 	m->dl = out;
 	m->ndl = m->capdl = nout;
-	free(taken);
 	free(att);
-	free(idx);
 }
