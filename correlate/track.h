@@ -29,4 +29,12 @@ unsigned long tracker_evicted(const struct tracker *t);
 unsigned long tracker_cut(const struct tracker *t);
 void tracker_free(struct tracker *t);
 
+/* --state (ARCHITECTURE.md "State between runs"): everything still open
+ * written to o, and read back into a tracker just made with tracker_new.
+ * False when the input is damaged (in->r->error says why). */
+struct msg_out;
+struct msg_in;
+void tracker_save(const struct tracker *t, struct msg_out *o);
+bool tracker_load(struct tracker *t, struct msg_in *in);
+
 #endif

@@ -185,11 +185,6 @@ struct hostflags *trk_host_flags_ev(struct tracker *t, const struct evidence *ev
 
 /* ---- messages ---------------------------------------------------------- */
 
-struct alias {
-	char *host;
-	time_t ts;
-};
-
 void trk_alias_free(void *p)
 {
 	struct alias *a = p;

@@ -83,6 +83,10 @@ struct hostflags {
 /* A queue file's client= line logged under a host name its queue's own
  * daemons never used (a listener with "-o myhostname=..."): where the
  * queue file's other lines will be found (tracker.aliases). */
+struct alias {
+	char *host;
+	time_t ts;
+};
 #define ALIAS_WINDOW 60		/* seconds between client= and cleanup */
 #define ALIASES_MAX 100000
 

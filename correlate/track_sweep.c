@@ -13,12 +13,6 @@
 
 /* ---- sweeping idle state ------------------------------------------------ */
 
-struct sweep {
-	struct buf keys;	/* key lengths + keys */
-	size_t n;
-	time_t limit;
-	int which;
-};
 
 /* The tables swept: 0 delivering processes, 1 smtpd sessions, 2 open
  * messages, 3 the relays' last connections (what a conn_use=N delivery
@@ -40,15 +34,6 @@ static unsigned long touch_of(int which, const void *val)
 	     : which == 2 ? (unsigned long)((const struct message *)val)->seq : 0;
 }
 
-static void collect(const char *key, size_t klen, void *val, void *arg)
-{
-	struct sweep *sw = arg;
-	if (last_of(sw->which, val) >= sw->limit)
-		return;
-	buf_add(&sw->keys, &klen, sizeof klen);
-	buf_add(&sw->keys, key, klen);
-	sw->n++;
-}
 
 static void remember_closed(struct tracker *t, const char *k, size_t klen, enum closed_why why)
 {
@@ -93,26 +78,7 @@ static struct hashtab *table(struct tracker *t, int which)
 	return which == 0 ? t->procs : which == 1 ? t->sessions : which == 2 ? t->msgs : t->relays;
 }
 
-static void sweep_keys(struct tracker *t, int which, struct sweep *sw, enum closed_why why)
-{
-	size_t off = 0;
-	for (size_t i = 0; i < sw->n; i++) {
-		size_t klen;
-		memcpy(&klen, sw->keys.p + off, sizeof klen);
-		off += sizeof klen;
-		close_one(t, which, table(t, which), sw->keys.p + off, klen, why);
-		off += klen;
-	}
-}
 
-void trk_sweep_table(struct tracker *t, int which, time_t idle)
-{
-	struct sweep sw = { .limit = t->clock.now - idle, .which = which };
-	buf_init(&sw.keys);
-	ht_foreach(table(t, which), collect, &sw);
-	sweep_keys(t, which, &sw, CLOSED_IDLE);
-	buf_free(&sw.keys);
-}
 
 /* Every entry of a table with when it was last touched, to close the
  * least recently touched first. */
@@ -124,9 +90,10 @@ struct aged {
 
 struct ages {
 	struct aged *v;
-	size_t n;
+	size_t n, cap;
 	struct buf keys;
 	int which;
+	time_t limit;
 };
 
 static void collect_aged(const char *key, size_t klen, void *val, void *arg)
@@ -143,6 +110,55 @@ static int cmp_aged(const void *x, const void *y)
 	if (a->last != b->last)
 		return a->last < b->last ? -1 : 1;
 	return a->touch < b->touch ? -1 : a->touch > b->touch;
+}
+
+/* Close every entry idle since before now - idle, the longest idle first
+ * (and within a second the least recently touched, then by key): never in
+ * the table's own order, which depends on how it was filled - a tracker
+ * read back from --state must close them as the one that wrote it would. */
+static int cmp_swept(const void *x, const void *y, void *keys)
+{
+	const struct aged *a = x, *b = y;
+	int c = cmp_aged(x, y);
+	if (c)
+		return c;
+	const char *kb = keys;
+	size_t la, lb;
+	memcpy(&la, kb + a->off, sizeof la);
+	memcpy(&lb, kb + b->off, sizeof lb);
+	c = memcmp(kb + a->off + sizeof la, kb + b->off + sizeof lb, la < lb ? la : lb);
+	return c ? c : (la > lb) - (la < lb);
+}
+
+static void collect_idle(const char *key, size_t klen, void *val, void *arg)
+{
+	struct ages *a = arg;
+	if (last_of(a->which, val) >= a->limit)
+		return;
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 64;
+		a->v = xrealloc(a->v, a->cap * sizeof *a->v);
+	}
+	a->v[a->n++] = (struct aged){ last_of(a->which, val), touch_of(a->which, val), a->keys.n };
+	buf_add(&a->keys, &klen, sizeof klen);
+	buf_add(&a->keys, key, klen);
+}
+
+void trk_sweep_table(struct tracker *t, int which, time_t idle)
+{
+	struct ages a = { .which = which, .limit = t->clock.now - idle };
+	buf_init(&a.keys);
+	struct hashtab *ht = table(t, which);
+	ht_foreach(ht, collect_idle, &a);
+	if (a.n > 1)
+		qsort_r(a.v, a.n, sizeof *a.v, cmp_swept, a.keys.p);
+	for (size_t i = 0; i < a.n; i++) {
+		size_t klen;
+		memcpy(&klen, a.keys.p + a.v[i].off, sizeof klen);
+		close_one(t, which, ht, a.keys.p + a.v[i].off + sizeof klen, klen, CLOSED_IDLE);
+	}
+	buf_free(&a.keys);
+	free(a.v);
 }
 
 /* Close the entries idle longest, and of those idle as long the least

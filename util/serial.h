@@ -1,0 +1,37 @@
+/* serial.h - a byte encoding for what one run hands the next (--state,
+ * ARCHITECTURE.md "State between runs"): unsigned and signed integers as
+ * LEB128 varints, strings as a length and bytes, with NULL apart from "".
+ * The reader never reads past its end: a short or damaged input sets its
+ * error and every later get returns zero, so a caller checks once. */
+#ifndef TW_SERIAL_H
+#define TW_SERIAL_H
+#include "buf.h"
+#include <stdbool.h>
+#include <stdint.h>
+
+void ser_u64(struct buf *b, uint64_t v);
+void ser_i64(struct buf *b, int64_t v);		/* zigzag: small negatives stay small */
+void ser_bool(struct buf *b, bool v);
+/* A string, or NULL (told apart from ""). */
+void ser_str(struct buf *b, const char *s);
+void ser_bytes(struct buf *b, const void *p, size_t n);
+
+struct ser_in {
+	const unsigned char *p, *end;
+	const char *error;		/* NULL while all is well */
+};
+
+void ser_in_init(struct ser_in *r, const void *p, size_t n);
+uint64_t ser_get_u64(struct ser_in *r);
+int64_t ser_get_i64(struct ser_in *r);
+bool ser_get_bool(struct ser_in *r);
+/* A new string (malloc), or NULL as written; NULL too on error. */
+char *ser_get_str(struct ser_in *r);
+/* Exactly n bytes into dst (zeroed on error). */
+void ser_get_bytes(struct ser_in *r, void *dst, size_t n);
+/* A count of items to come, refused when larger than max or than the
+ * bytes left could hold (each item takes a byte at least). */
+size_t ser_get_count(struct ser_in *r, size_t max);
+void ser_fail(struct ser_in *r, const char *why);
+
+#endif
