@@ -167,14 +167,21 @@ void inputs_report_logs(const struct maillog *ml, FILE *f)
 {
 	for (size_t i = 0; i < maillog_ninputs(ml); i++) {
 		const struct input_stats *st = maillog_input(ml, i);
-		char dup[96] = "";
+		char dup[96] = "", from[96] = "", held[96] = "";
 		if (st->duplicates)
 			snprintf(dup, sizeof dup, ", %lu the same as lines of another input",
 				 st->duplicates);
-		fprintf(f, "tlswitness: %s: %lu lines: %lu used, %lu ignored, "
-			"%lu malformed, %lu too long%s%s%s\n", text_shown(st->path), st->lines, st->used,
-			st->ignored, st->malformed, st->too_long, dup, st->gzip ? " (gzip)" : "",
-			st->failed ? " (incomplete: see the error above)" : "");
+		if (st->progress.resumed)
+			snprintf(from, sizeof from, " after line %lu (read by an earlier run)",
+				 st->progress.from.lineno);
+		if (st->progress.held)
+			snprintf(held, sizeof held, "; its last %zu bytes have no newline yet and "
+				 "wait for the next run", st->progress.held);
+		fprintf(f, "tlswitness: %s: %lu lines%s: %lu used, %lu ignored, "
+			"%lu malformed, %lu too long%s%s%s%s\n", text_shown(st->path), st->lines, from,
+			st->used, st->ignored, st->malformed, st->too_long, dup,
+			st->gzip ? " (gzip)" : "",
+			st->failed ? " (incomplete: see the error above)" : "", held);
 	}
 }
 
@@ -213,6 +220,8 @@ int inputs_warn_empty(const struct inputs *in, const struct maillog *ml, FILE *f
 		const struct input_stats *st = maillog_input(ml, i);
 		if (st->failed || st->used || st->duplicates)
 			continue;
+		if (st->progress.tracked && !st->lines)
+			continue;	/* --state: nothing new since the last run */
 		fprintf(f, "tlswitness: %s: no Postfix or Sendmail line in it (%lu line%s read): "
 			"not a mail log?\n", text_shown(in->shown[st->file_id]), st->lines,
 			st->lines == 1 ? "" : "s");

@@ -37,6 +37,7 @@ static void usage(FILE *f)
 	      "      --journal, --journal-file F, --journal-dir D  the systemd journal's mail\n"
 	      "      --threads N         1: everything on one thread\n"
 	      "      --strict-inputs     an input with nothing in it is an error\n"
+	      "      --state FILE        read only what is new since the last run (--state-reset)\n"
 	      "  -q, --quiet             no per-file accounting (warnings stay)\n"
 	      "selecting (repeatable, any may match): --message-id ID, --queue-id QID,\n"
 	      "      --rcpt ADDR|@DOMAIN, --from ADDR|@DOMAIN, --since T, --until T,\n"
@@ -177,6 +178,9 @@ int options_parse(struct options *o, int argc, char **argv)
 		{ "journal-file", required_argument, NULL, 1000 + 'j' },
 		{ "journal-dir", required_argument, NULL, 1000 + 'D' },
 		{ "strict-inputs", no_argument, NULL, 'E' },
+		{ "state", required_argument, NULL, 1000 + 'T' },
+		{ "state-reset", no_argument, NULL, 1000 + 'R' },
+		{ "state-close", no_argument, NULL, 1000 + 'Q' },
 		{ "message-id", required_argument, NULL, 1000 + 'm' },
 		{ "queue-id", required_argument, NULL, 1000 + 'q' },
 		{ "rcpt", required_argument, NULL, 1000 + 'r' },
@@ -271,6 +275,9 @@ int options_parse(struct options *o, int argc, char **argv)
 			o->journals[o->njournals++].path = c == 1000 + 'J' ? NULL : optarg;
 			break;
 		case 'E': o->strict_inputs = true; break;
+		case 1000 + 'T': o->state_path = optarg; break;
+		case 1000 + 'R': o->state_reset = true; break;
+		case 1000 + 'Q': o->state_close = true; break;
 		case 1000 + 'm': case 1000 + 'q': case 1000 + 'r': case 1000 + 'f':
 		case 1000 + 's': case 1000 + 'u': case 1000 + 'v': case 1000 + 'S':
 		case 1000 + 'w': {
@@ -337,6 +344,28 @@ int options_parse(struct options *o, int argc, char **argv)
 		/* the story quotes the log lines themselves, addresses and all */
 		fprintf(stderr, "tlswitness: --format story quotes the evidence lines as they are: "
 			"it cannot be pseudonymized (--pseudonymize)\n");
+		return 2;
+	}
+	if ((o->state_reset || o->state_close) && !o->state_path) {
+		fprintf(stderr, "tlswitness: --state-%s works on a --state FILE: give --state FILE\n",
+			o->state_reset ? "reset" : "close");
+		return 2;
+	}
+	if (o->state_path && o->writer->input == WRITER_PATHS) {
+		/* a path may span runs, and the paths stage's open state is not kept */
+		fprintf(stderr, "tlswitness: --state reads only what is new, and --format %s follows "
+			"messages across the whole period: run it over the logs without --state\n",
+			o->writer->name);
+		return 2;
+	}
+	if (o->state_path && (o->select.nqid || o->select.nmid)) {
+		fprintf(stderr, "tlswitness: --queue-id and --message-id follow a message along its "
+			"path, which --state does not keep: run them without --state\n");
+		return 2;
+	}
+	if (o->state_path && o->njournals) {
+		fprintf(stderr, "tlswitness: --state does not keep a journal's cursor yet: read the "
+			"journal without --state, or rsyslog's mail.log with it\n");
 		return 2;
 	}
 	if (format_given && map_given) {

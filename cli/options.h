@@ -25,6 +25,9 @@ struct options {
 	int year;			/* --year, 0: inferred */
 	bool quiet;
 	bool strict_inputs;		/* an input with nothing in it is an error */
+	const char *state_path;		/* --state: what the last run left open */
+	bool state_reset;		/* --state-reset: start it over */
+	bool state_close;		/* --state-close: write what is open too */
 	uint16_t ports[CAP_MAX_PORTS];	/* --ports; nports 0: the defaults */
 	size_t nports;
 	long skew, skew_max;

@@ -9,6 +9,7 @@
 #include "failures.h"
 #include "inputs.h"
 #include "runmanifest.h"
+#include "statefile.h"
 #include "../correlate/capconn.h"
 #include "../correlate/hops.h"
 #include "../correlate/join.h"
@@ -53,6 +54,9 @@ struct pipeline {
 	struct workq *wq;		/* judging and writing, on a second thread */
 	struct paths *paths;		/* messages followed across servers, for
 					   writers whose input is WRITER_PATHS */
+	struct state_file *state;	/* --state: what the last run left open */
+	const char **names_shown;	/* evidence names: the inputs', then the
+					   earlier runs' files open state names */
 	struct selection sel;		/* which messages are written */
 	bool path_selected;		/* a node of the path being settled is */
 };
@@ -247,9 +251,15 @@ static void on_mail(const struct mail_msg *mm, void *arg)
 
 static void add_logs(const struct pipeline *p, struct maillog *ml)
 {
-	for (size_t i = 0; i < p->in.n; i++)
-		if (p->in.kinds[i] == INPUT_LOG)
+	for (size_t i = 0; i < p->in.n; i++) {
+		if (p->in.kinds[i] != INPUT_LOG)
+			continue;
+		if (p->state)
+			maillog_add_resumed(ml, p->in.files[i], (int)i,
+					    state_resume_of(p->state, (int)i));
+		else
 			maillog_add(ml, p->in.files[i], (int)i);
+	}
 }
 
 /* Pass 1: every capture once, for the join's bounded summary (or, for the
@@ -289,12 +299,16 @@ static void first_read_offset(struct pipeline *p)
 static struct maillog *read_logs(struct pipeline *p)
 {
 	const struct options *o = p->opt;
-	p->tracker = tracker_new(p->joining ? on_message_joined : on_message, p);
+	if (!p->tracker)	/* --state made it, with what the last run left open */
+		p->tracker = tracker_new(p->joining ? on_message_joined : on_message, p);
 	struct maillog *ml = maillog_new(p->tz, o->year, stderr, on_evidence, p);
 	maillog_set_threads(ml, o->threads);
 	add_logs(p, ml);
 	p->input_errors += maillog_ninputs(ml) ? maillog_run(ml) : 0;
-	tracker_finish(p->tracker);
+	/* --state: what is still open waits for the next run's lines, unless
+	 * --state-close ends the period */
+	if (!p->state || o->state_close)
+		tracker_finish(p->tracker);
 	if (p->joining) {
 		join_finish(p->join, on_message, p);
 		p->input_errors += (int)join_reread_failures(p->join);
@@ -404,6 +418,16 @@ static int prepare(struct pipeline *p)
 		buf_free(&why);
 		return 2;
 	}
+	if (o->state_path && output_names_an_input(o->state_path, inputs, o->ninputs, &why)) {
+		fprintf(stderr, "tlswitness: --state: %s\n", why.p);
+		buf_free(&why);
+		return 2;
+	}
+	if (o->state_path && !(p->state = state_open(o->state_path, o->state_reset, &why))) {
+		fprintf(stderr, "tlswitness: %s\n", why.p);
+		buf_free(&why);
+		return 2;
+	}
 	if (o->sign_key && !sign_key_ok(o->sign_key, &why)) {
 		fprintf(stderr, "tlswitness: %s\n", why.p);
 		buf_free(&why);
@@ -420,6 +444,41 @@ static int prepare(struct pipeline *p)
 	return 0;
 }
 
+/* --state: the inputs must be logs it can tell again next run; they are
+ * matched with what the last run read, and its open state is read back
+ * into the tracker.  0, or the exit status to leave with. */
+static int prepare_state(struct pipeline *p)
+{
+	for (size_t i = 0; i < p->in.n; i++) {
+		const char *what = strcmp(p->in.files[i], "-") == 0
+			? "is standard input, which a next run cannot tell again: name the log file"
+			: p->in.kinds[i] == INPUT_CAPTURE ? "is a capture: --state reads logs; judge it without --state"
+			: p->in.kinds[i] == INPUT_MESSAGE ? "is a message: --state reads logs; judge it without --state"
+			: NULL;
+		if (what) {
+			fprintf(stderr, "tlswitness: --state: %s %s\n", text_shown(p->in.shown[i]), what);
+			return 2;
+		}
+	}
+	state_match(p->state, &p->in, stderr);
+	p->tracker = tracker_new(on_message, p);
+	struct buf why;
+	buf_init(&why);
+	bool ok = state_load_tracker(p->state, p->tracker, &why);
+	if (!ok)
+		fprintf(stderr, "tlswitness: %s\n", why.p);
+	buf_free(&why);
+	if (!ok)
+		return 2;
+	size_t ng = state_nghosts(p->state);
+	p->names_shown = xcalloc(p->in.n + ng + 1, sizeof *p->names_shown);
+	for (size_t i = 0; i < p->in.n; i++)
+		p->names_shown[i] = p->in.shown[i];
+	for (size_t g = 0; g < ng; g++)
+		p->names_shown[p->in.n + g] = state_ghost_name(p->state, g);
+	return 0;
+}
+
 static void pipeline_free(struct pipeline *p)
 {
 	if (p->w)
@@ -428,6 +487,8 @@ static void pipeline_free(struct pipeline *p)
 	paths_free(p->paths);
 	join_free(p->join);
 	tracker_free(p->tracker);
+	state_close(p->state);
+	free(p->names_shown);
 	inputs_free(&p->in);
 	for (size_t i = 0; i < p->njournal_names; i++)
 		free(p->journal_names[i]);
@@ -484,7 +545,15 @@ int pipeline_run(const struct options *o)
 	p.njournal_names = kept - o->ninputs;
 	p.names = names;
 	p.input_errors = p.in.errors + journal_errors;
-	p.env = (struct writer_env){ .files = p.in.shown, .paths = p.in.files, .nfiles = p.in.n,
+	if (p.state && (rc = prepare_state(&p)) != 0) {
+		output_abandon(p.output);
+		pipeline_free(&p);
+		return rc;
+	}
+	size_t nfiles = p.in.n + (p.state ? state_nghosts(p.state) : 0);
+	const char *const *shown = p.names_shown ? p.names_shown : p.in.shown;
+	p.env = (struct writer_env){ .files = shown, .paths = p.names_shown ? p.names_shown : p.in.files,
+				     .nfiles = nfiles,
 				     .pseudo = p.pseudo,
 				     .org = o->org, .contact = o->contact };
 	p.w = p.wc->begin(&p.out, &p.env);
@@ -536,6 +605,12 @@ int pipeline_run(const struct options *o)
 	struct buf why;
 	buf_init(&why);
 	if (!output_close(p.output, &why)) {
+		fprintf(stderr, "tlswitness: %s\n", why.p);
+		if (p.state)
+			fprintf(stderr, "tlswitness: --state: left as it was: the report was not "
+				"written, so the next run reads these lines again\n");
+		failed = true;
+	} else if (p.state && (buf_reset(&why), !state_save(p.state, p.tracker, ml, &p.in, &why))) {
 		fprintf(stderr, "tlswitness: %s\n", why.p);
 		failed = true;
 	} else if (o->sign_key) {

@@ -119,8 +119,11 @@ void tracker_feed(struct tracker *t, const struct evidence *ev)
 	case EV_KIND_MAX:
 		break;
 	}
-	if (++t->fed % SWEEP_EVERY == 0)
-		trk_sweep(t);
+	if (++t->fed % SWEEP_EVERY == 0 || t->clock.now >= t->swept_at + SWEEP_CLOCK) {
+		if (t->swept_at)
+			trk_sweep(t);
+		t->swept_at = t->clock.now;
+	}
 	if (t->qlen)
 		trk_flush(t, false);
 }

@@ -13,7 +13,7 @@
 _Static_assert(sizeof(struct conn) == 256, "struct conn changed: update track_save.c");
 _Static_assert(sizeof(struct proc) == 568, "struct proc changed: update track_save.c");
 _Static_assert(sizeof(struct session) == 280, "struct session changed: update track_save.c");
-_Static_assert(sizeof(struct tracker) == 216, "struct tracker changed: update track_save.c");
+_Static_assert(sizeof(struct tracker) == 224, "struct tracker changed: update track_save.c");
 #endif
 
 #define TABLE_MAX 10000000
@@ -153,6 +153,7 @@ void tracker_save(const struct tracker *t, struct msg_out *o)
 	ser_i64(b, t->clock.ahead);
 	ser_u64(b, t->clock.nahead);
 	ser_u64(b, t->fed);
+	ser_i64(b, t->swept_at);
 	ser_u64(b, t->evicted);
 	ser_u64(b, t->cut);
 	size_t nclosed = 0;
@@ -251,6 +252,7 @@ bool tracker_load(struct tracker *t, struct msg_in *in)
 	t->clock.ahead = (time_t)ser_get_i64(r);
 	t->clock.nahead = (unsigned)ser_get_u64(r);
 	t->fed = (unsigned long)ser_get_u64(r);
+	t->swept_at = (time_t)ser_get_i64(r);
 	t->evicted = (unsigned long)ser_get_u64(r);
 	t->cut = (unsigned long)ser_get_u64(r);
 	size_t nclosed = ser_get_count(r, CLOSED_KEPT);

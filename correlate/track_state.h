@@ -10,6 +10,9 @@
 #include "../util/logclock.h"
 
 #define SWEEP_EVERY 8192
+#define SWEEP_CLOCK 3600	/* ... or an hour of log time: a quiet server's
+				   idle state goes too (the lines decide when, so a
+				   run read in pieces with --state sweeps alike) */
 #define PROC_IDLE (3600)		/* a delivering process's connection */
 #define SESSION_IDLE (6 * 3600)		/* an smtpd session without disconnect */
 #define MESSAGE_IDLE (8 * 86400)	/* beyond Postfix's 5-day queue lifetime */
@@ -100,6 +103,7 @@ struct tracker {
 	uint64_t seq;
 	struct logclock clock;	/* the logs' clock, for what is idle */
 	unsigned long fed;
+	time_t swept_at;		/* the log clock at the last sweep */
 	unsigned long evicted;		/* state closed early for MAX_OPEN */
 	unsigned long cut;		/* fields cut to FIELD_MAX bytes */
 	/* The sessions closed early, as hashes of their keys (low bits: why),

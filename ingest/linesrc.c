@@ -55,6 +55,9 @@ struct linesrc {
 	EVP_MD_CTX *sha;	/* the manifest's hash, computed as we read */
 	struct prefetch *pf;	/* NULL: decode on the caller's thread */
 	bool pf_done;		/* the thread published its end or error */
+	uint64_t skipped;	/* decoded bytes a resumed reading passed over */
+	bool hold_tail;		/* a last line without its newline waits */
+	size_t held;		/* ... and how long it was */
 	char err[256];
 };
 
@@ -520,7 +523,13 @@ int ls_next(struct linesrc *ls, struct span *line)
 			if (ls->len == 0) {
 				return 0;
 			}
-			/* Last line without a newline. */
+			/* Last line without a newline: with --state it may be
+			 * one syslog is still writing, and waits for the next run. */
+			if (ls->hold_tail && !ls->skipping) {
+				ls->held = ls->len;
+				ls->len = ls->start = 0;
+				return 0;
+			}
 			ls->lineno++;
 			ls->st.lines++;
 			ls->st.bytes_out += ls->len;
@@ -541,6 +550,98 @@ int ls_next(struct linesrc *ls, struct span *line)
 		}
 		ls->len += (size_t)got;
 	}
+}
+
+bool ls_resume(struct linesrc *ls, uint64_t offset, unsigned long lineno, bool hold_tail,
+	       struct buf *why)
+{
+	ls->hold_tail = hold_tail;
+	ls->lineno = lineno;
+	if (!offset)
+		return true;
+	if (!ls->gzip) {
+		struct stat sb;
+		if (ls->is_stdin || fstat(ls->fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+			buf_printf(why, "cannot go on where the last run stopped: not a regular file");
+			return false;
+		}
+		if ((uint64_t)sb.st_size < offset) {
+			buf_printf(why, "is shorter (%llu bytes) than where the last run stopped "
+				   "(%llu): it was truncated or replaced",
+				   (unsigned long long)sb.st_size, (unsigned long long)offset);
+			return false;
+		}
+		/* what follows is hashed from here: the manifest says where */
+		EVP_DigestInit_ex(ls->sha, EVP_sha256(), NULL);
+		if (offset <= ls->in_len) {
+			memmove(ls->in, ls->in + offset, ls->in_len - offset);
+			ls->in_len -= (size_t)offset;
+		} else {
+			if (lseek(ls->fd, (off_t)offset, SEEK_SET) < 0) {
+				buf_printf(why, "cannot seek: %s", strerror(errno));
+				return false;
+			}
+			ls->in_len = 0;
+		}
+		EVP_DigestUpdate(ls->sha, ls->in, ls->in_len);
+		ls->st.bytes_in = ls->in_len;
+		ls->skipped = offset;
+		return true;
+	}
+	/* gzip: inflate past what was read (RFC 1952 has no index to seek by) */
+	char *scratch = xmalloc(1 << 16);
+	uint64_t left = offset;
+	while (left) {
+		size_t room = left < (1 << 16) ? (size_t)left : (1 << 16);
+		long got = decode(ls, scratch, room);
+		if (got <= 0) {
+			free(scratch);
+			if (got < 0)
+				buf_printf(why, "%s", ls->err);
+			else
+				buf_printf(why, "holds fewer bytes (%llu) than where the last run "
+					   "stopped (%llu)", (unsigned long long)(offset - left),
+					   (unsigned long long)offset);
+			return false;
+		}
+		left -= (uint64_t)got;
+	}
+	free(scratch);
+	ls->skipped = offset;
+	return true;
+}
+
+uint64_t ls_offset(const struct linesrc *ls) { return ls->skipped + ls->st.bytes_out; }
+size_t ls_held(const struct linesrc *ls) { return ls->held; }
+
+bool ls_prefix_sha256(const char *path, uint64_t n, unsigned char md[32], uint64_t *got)
+{
+	struct buf why;
+	buf_init(&why);
+	struct linesrc *ls = ls_open(path, &why);
+	buf_free(&why);
+	*got = 0;
+	if (!ls)
+		return false;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+	char b[4096];
+	bool ok = true;
+	while (*got < n) {
+		size_t room = n - *got < sizeof b ? (size_t)(n - *got) : sizeof b;
+		long r = decode(ls, b, room);
+		if (r < 0)
+			ok = false;
+		if (r <= 0)
+			break;
+		EVP_DigestUpdate(c, b, (size_t)r);
+		*got += (uint64_t)r;
+	}
+	unsigned mdn = 0;
+	EVP_DigestFinal_ex(c, md, &mdn);
+	EVP_MD_CTX_free(c);
+	ls_close(ls);
+	return ok;
 }
 
 unsigned long ls_lineno(const struct linesrc *ls) { return ls->lineno; }

@@ -53,6 +53,22 @@ int ls_next(struct linesrc *ls, struct span *line);
  * up to n into dst; 0 at the end, -1 on error.  Not mixed with ls_next. */
 long ls_read(struct linesrc *ls, void *dst, size_t n);
 unsigned long ls_lineno(const struct linesrc *ls);
+/* --state (ARCHITECTURE.md "State between runs"): go on where the last
+ * run stopped - past the first offset decoded bytes (a plain file is
+ * sought; a gzip one inflated past them, RFC 1952 having no index), lines
+ * numbered on from lineno, a plain file hashed from there.  hold_tail: a
+ * last line without its newline is not handed out (syslog may be writing
+ * it) and the offset stays before it.  Right after ls_open; false with
+ * why when the file holds less than offset. */
+bool ls_resume(struct linesrc *ls, uint64_t offset, unsigned long lineno, bool hold_tail,
+	       struct buf *why);
+/* Decoded bytes read to the end of the last line handed out (or skipped). */
+uint64_t ls_offset(const struct linesrc *ls);
+/* The last line held back by hold_tail, in bytes (0: none). */
+size_t ls_held(const struct linesrc *ls);
+/* SHA-256 of the first n decoded bytes of path (fewer: *got says how many):
+ * what tells a file again after it was renamed or compressed. */
+bool ls_prefix_sha256(const char *path, uint64_t n, unsigned char md[32], uint64_t *got);
 const char *ls_error(const struct linesrc *ls);	/* after -1 */
 /* After -1: the input ended too soon (a truncated gzip member), so what
  * came before it was read whole - each reader says so in its own unit. */

@@ -47,6 +47,8 @@ struct maillog {
 	struct input_stats *in;
 	size_t n, cap;
 	bool prefetch;		/* read, decompress and frame lines on a second thread */
+	/* beside[a * n + b]: input a gave a line while input b was open */
+	bool *beside;
 };
 
 struct maillog *maillog_new(struct tzconf *tz, int year, FILE *warn,
@@ -73,6 +75,17 @@ void maillog_add(struct maillog *ml, const char *path, int file_id)
 	ml->n++;
 }
 
+void maillog_add_resumed(struct maillog *ml, const char *path, int file_id,
+			 const struct ml_resume *from)
+{
+	maillog_add(ml, path, file_id);
+	struct input_progress *pg = &ml->in[ml->n - 1].progress;
+	pg->resumed = from != NULL;
+	pg->tracked = true;
+	if (from)
+		pg->from = *from;
+}
+
 size_t maillog_ninputs(const struct maillog *ml) { return ml->n; }
 
 void maillog_set_threads(struct maillog *ml, int threads)
@@ -94,6 +107,7 @@ void maillog_free(struct maillog *ml)
 		free(ml->in[i].error);
 	}
 	free(ml->in);
+	free(ml->beside);
 	for (int g = 0; g < 2; g++) {
 		free(ml->seen[g].h);
 		free(ml->seen[g].file);
@@ -120,16 +134,31 @@ static struct span clean_msg(struct span m)
 }
 
 /* First stamp of a file, for ordering a rotated set. */
-static time_t peek_first(struct maillog *ml, const char *path)
+static void ctx_resumed(struct syslog_ctx *ctx, const struct ml_resume *from, struct tzconf *tz)
+{
+	*ctx = from->ctx;
+	ctx->tz = tz;
+	ctx->stamp_n = 0;	/* the last stamp's cache is this run's */
+}
+
+static time_t peek_first(struct maillog *ml, const struct input_stats *st)
 {
 	struct buf why;
 	buf_init(&why);
-	struct linesrc *ls = ls_open(path, &why);
+	struct linesrc *ls = ls_open(st->path, &why);
+	const struct input_progress *pg = &st->progress;
+	if (ls && pg->resumed && !ls_resume(ls, pg->from.offset, pg->from.lineno, true, &why)) {
+		ls_close(ls);
+		ls = NULL;
+	}
 	buf_free(&why);
 	if (!ls)
 		return 0;
 	struct syslog_ctx ctx;
-	syslog_ctx_init(&ctx, ml->tz, ls_mtime(ls), ml->year);
+	if (pg->resumed)
+		ctx_resumed(&ctx, &pg->from, ml->tz);
+	else
+		syslog_ctx_init(&ctx, ml->tz, ls_mtime(ls), ml->year);
 	time_t t = 0;
 	struct span line;
 	for (int i = 0; i < PEEK_LINES && !ls_looks_binary(ls) && ls_next(ls, &line) == 1; i++) {
@@ -192,8 +221,23 @@ static void gen_add(struct seen_gen *g, uint64_t h, int file)
 	g->file[i] = file;
 }
 
-/* Is this line one another input already gave?  Remembers it if not. */
-static bool repeated(struct maillog *ml, const struct syslog_rec *r, int file)
+/* Did inputs a and b run side by side (a file and its copy, syslog beside
+ * mail.log), not one after the other (a rotated set, where the same line
+ * may well come twice in the second the files meet: "connect from
+ * localhost" of two re-injections)?  Side by side: each gave lines while
+ * the other was open.  A rotated file's successor opens in the second
+ * the file ends, but gives its first line only once the file is done. */
+static bool side_by_side(const struct maillog *ml, int a, int b)
+{
+	if (!ml->beside)
+		return false;
+	size_t n = ml->n;
+	return ml->beside[(size_t)a * n + (size_t)b] && ml->beside[(size_t)b * n + (size_t)a];
+}
+
+/* Is this line one another input running beside this one already gave?
+ * Remembers it if not.  in: the input's place in ml->in. */
+static bool repeated(struct maillog *ml, const struct syslog_rec *r, int in)
 {
 	struct seen_gen *cur = &ml->seen[0], *old = &ml->seen[1];
 	if (r->ts >= cur->since + 2 || r->ts < cur->since - 2) {
@@ -205,10 +249,14 @@ static bool repeated(struct maillog *ml, const struct syslog_rec *r, int file)
 	uint64_t h = line_key(r);
 	for (int g = 0; g < 2; g++) {
 		long i = gen_find(&ml->seen[g], h);
-		if (i >= 0)
-			return ml->seen[g].file[i] != file;
+		if (i >= 0) {
+			int other = ml->seen[g].file[i];
+			if (other == in || !side_by_side(ml, other, in))
+				break;	/* a line of its own again: remembered as this one's */
+			return true;
+		}
 	}
-	gen_add(cur, h, file);
+	gen_add(cur, h, in);
 	return false;
 }
 
@@ -222,12 +270,12 @@ static void use_line(struct maillog *ml, struct input_stats *st, const struct lb
 		return;
 	}
 	const struct syslog_rec *rec = &l->rec;
-	if (ml->dedup && repeated(ml, rec, st->file_id)) {
+	if (!st->first_ts)
+		st->first_ts = rec->ts;
+	if (ml->dedup && repeated(ml, rec, (int)(st - ml->in))) {
 		st->duplicates++;
 		return;
 	}
-	if (!st->first_ts)
-		st->first_ts = rec->ts;
 	st->last_ts = rec->ts;
 	struct evidence ev;
 	memset(&ev, 0, sizeof ev);
@@ -290,6 +338,15 @@ static bool reader_open(struct maillog *ml, struct reader *rd, size_t id,
 		buf_free(&why);
 		return false;
 	}
+	const struct input_progress *pg = &st->progress;
+	if (pg->tracked && !ls_resume(rd->ls, pg->resumed ? pg->from.offset : 0,
+				      pg->resumed ? pg->from.lineno : 0, true, &why)) {
+		fail(ml, st, why.p);
+		buf_free(&why);
+		ls_close(rd->ls);
+		rd->ls = NULL;
+		return false;
+	}
 	buf_free(&why);
 	st->gzip = ls_is_gzip(rd->ls);
 	st->mtime = ls_mtime(rd->ls);
@@ -299,10 +356,14 @@ static bool reader_open(struct maillog *ml, struct reader *rd, size_t id,
 		rd->ls = NULL;
 		return false;
 	}
-	if (carry)
+	if (pg->resumed)
+		ctx_resumed(&rd->ctx, &pg->from, ml->tz);
+	else if (carry)
 		rd->ctx = *carry;
 	else
 		syslog_ctx_init(&rd->ctx, ml->tz, st->mtime, ml->year);
+	if (pg->resumed)
+		rd->clock = pg->from.clock;
 	rd->lb = ml->prefetch ? lb_start(rd->ls, &rd->ctx) : NULL;
 	return true;
 }
@@ -385,6 +446,14 @@ static void reader_close(struct reader *rd)
 		fail(ml, st, why);
 	} else
 		ls_sha256(rd->ls, st->sha256);	/* read to the end: the file's hash */
+	struct input_progress *pg = &st->progress;
+	if (pg->tracked) {
+		pg->to.offset = ls_offset(rd->ls);
+		pg->to.lineno = ls_lineno(rd->ls);
+		pg->to.ctx = rd->ctx;
+		pg->to.clock = rd->clock;
+		pg->held = ls_held(rd->ls);
+	}
 	ls_close(rd->ls);
 	rd->ls = NULL;
 	rd->done = true;
@@ -418,9 +487,11 @@ int maillog_run(struct maillog *ml)
 	for (size_t i = 0; i < ml->n; i++) {
 		ord[i].id = i;
 		ord[i].is_stdin = strcmp(ml->in[i].path, "-") == 0;
-		ord[i].first = (ml->n > 1 && !ord[i].is_stdin) ? peek_first(ml, ml->in[i].path) : 0;
+		ord[i].first = (ml->n > 1 && !ord[i].is_stdin) ? peek_first(ml, &ml->in[i]) : 0;
 	}
 	qsort(ord, ml->n, sizeof *ord, cmp_order);
+	if (ml->n > 1 && ml->n <= 256)	/* beyond: a rotated set, not copies */
+		ml->beside = xcalloc(ml->n * ml->n, sizeof *ml->beside);
 	struct reader *rd = xcalloc(ml->n + 1, sizeof *rd);
 	/* the open inputs, in reading order: a rotated set of a hundred
 	 * files has one open at a time, and each line looks at that one */
@@ -474,8 +545,15 @@ int maillog_run(struct maillog *ml)
 		/* repeats can only come from inputs read side by side, and
 		 * for two seconds after (the other may just have ended): a
 		 * rotated set, read file after file, is hardly looked at */
-		if (nopen > 1)
+		if (nopen > 1) {
 			ml->dedup_until = bt + 2;
+			if (ml->beside) {
+				size_t a = (size_t)(best->st - ml->in);
+				for (size_t k = 0; k < nopen; k++)
+					if (open[k] != best)
+						ml->beside[a * ml->n + (size_t)(open[k]->st - ml->in)] = true;
+			}
+		}
 		ml->dedup = bt <= ml->dedup_until;
 		reader_take(best, bl);
 	}

@@ -8,9 +8,29 @@
 #ifndef TW_MAILLOG_H
 #define TW_MAILLOG_H
 #include "../model/evidence.h"
+#include "../util/logclock.h"
+#include "syslog.h"
 #include "../util/timeconv.h"
 #include <stdint.h>
 #include <stdio.h>
+
+/* Where an input's reading stopped, to go on from there (--state,
+ * ARCHITECTURE.md "State between runs"): the decoded offset after its
+ * last line, that line's number, the year inference of its stamps and its
+ * clock. */
+struct ml_resume {
+	uint64_t offset;
+	unsigned long lineno;
+	struct syslog_ctx ctx;		/* tz is the run's */
+	struct logclock clock;
+};
+
+struct input_progress {
+	bool tracked;			/* read under --state */
+	bool resumed;			/* began at from (else at the start) */
+	struct ml_resume from, to;	/* to: where it stopped, for the next run */
+	size_t held;			/* a last line without its newline, left */
+};
 
 struct input_stats {
 	char *path;
@@ -25,6 +45,7 @@ struct input_stats {
 	time_t mtime;
 	int year_assumed;		/* 0 unless a year was inferred */
 	char sha256[65];		/* of the bytes read, "" if not read whole */
+	struct input_progress progress;	/* maillog_add_resumed */
 };
 
 typedef void (*evidence_fn)(const struct evidence *ev, void *arg);
@@ -34,6 +55,10 @@ struct maillog;
 struct maillog *maillog_new(struct tzconf *tz, int year, FILE *warn,
 			    evidence_fn fn, void *arg);
 void maillog_add(struct maillog *ml, const char *path, int file_id);
+/* The same, going on where a last run stopped (from NULL: at the start);
+ * a last line without its newline is left for the next run. */
+void maillog_add_resumed(struct maillog *ml, const char *path, int file_id,
+			 const struct ml_resume *from);
 /* threads > 1: each file is read, decompressed, split into lines and its
  * syslog envelopes parsed on a thread of its own (lineblocks.h). */
 void maillog_set_threads(struct maillog *ml, int threads);

@@ -254,6 +254,23 @@ bool output_close(struct output *o, struct buf *why)
 	return ok;
 }
 
+void output_abandon(struct output *o)
+{
+	if (!o)
+		return;
+	if (o->path)
+		fclose(o->fp);
+	else
+		fflush(o->fp);
+	if (o->tmp)
+		unlink(o->tmp);
+	forget(o->slot);
+	EVP_MD_CTX_free(o->sha);
+	free(o->tmp);
+	free(o->path);
+	free(o);
+}
+
 bool output_write_whole(const char *path, const char *bytes, size_t n, struct buf *why)
 {
 	struct output *o = output_open(path, why);

@@ -32,6 +32,9 @@ void output_body_sha256(const struct output *o, const struct buf *unflushed, cha
  * which names the destination ("PATH: reason"), or for standard output
  * says "writing the output failed: reason".  Frees o. */
 bool output_close(struct output *o, struct buf *why);
+/* A run that stops before its report: the temporary file goes, the
+ * destination is left as it was.  Frees o. */
+void output_abandon(struct output *o);
 /* The whole of bytes to path, the same way (--manifest). */
 bool output_write_whole(const char *path, const char *bytes, size_t n, struct buf *why);
 /* Could path be opened as a destination (not a link, a directory, a block

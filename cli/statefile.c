@@ -1,0 +1,509 @@
+/* statefile.c - the state one run hands the next (cli/statefile.h).
+ *
+ * Layout (util/serial.h encodings), version STATE_VERSION:
+ *   "tlswitness state\n", version, when written, the tool's version,
+ *   the files: path, name, device, inode, gzip, the length and SHA-256 of
+ *     their first bytes (at most PREFIX_MAX), and for a log read by the
+ *     run where it stopped (offset, line, stamp year inference, clock),
+ *   the tracker's open state (correlate/track_save.c), its evidence
+ *     naming files by their place in the list above,
+ *   a SHA-256 of every byte before it.
+ * A file is known again by device and inode with the same first bytes (a
+ * rename: mail.log -> mail.log.1), else by its first bytes alone (a copy,
+ * a compressed copy: mail.log.2.gz, or copytruncate's copy). */
+#include "statefile.h"
+#include "version.h"
+#include "../correlate/track.h"
+#include "../ingest/linesrc.h"
+#include "../model/message_io.h"
+#include "../util/serial.h"
+#include "../util/textsafe.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STATE_MAGIC "tlswitness state\n"
+#define STATE_VERSION 1
+#define PREFIX_MAX 4096
+#define STATE_FILES_MAX 1000000
+
+struct sfile {
+	char *path, *name;		/* as given; as evidence names it */
+	uint64_t dev, ino;
+	bool gzip;
+	uint64_t prefix_len;
+	unsigned char prefix[32];
+	bool resumable;			/* a log the run read: where it stopped */
+	struct ml_resume at;
+	int file_id;			/* this run's, -1: not among the inputs */
+};
+
+struct cur {				/* one of this run's logs */
+	bool known;			/* stat and first bytes read */
+	uint64_t dev, ino;
+	unsigned char head[PREFIX_MAX];
+	size_t nhead;
+	int entry;			/* the state's file it is, -1 none */
+};
+
+struct state_file {
+	char *path;
+	int lockfd;
+	unsigned char *raw;
+	size_t nraw;
+	struct sfile *f;
+	size_t nf;
+	struct ser_in tracker;		/* the tracker's bytes in raw */
+	struct cur *cur;		/* by this run's file id */
+	size_t ninputs;
+	int *map;			/* the state's file -> this run's file id */
+	size_t *ghost;			/* entries shown as ghosts, in order */
+	size_t nghosts;
+	/* saving: the new state's files, in order */
+	int *saved_as;			/* this run's file id -> the new state's */
+	struct saved { bool input; size_t at; } *saved;	/* a file id, or a ghost */
+	size_t nsaved;
+};
+
+static void sha256(const void *p, size_t n, unsigned char md[32])
+{
+	unsigned mdn = 0;
+	EVP_Digest(p, n, md, &mdn, EVP_sha256(), NULL);
+}
+
+static bool read_all(int fd, unsigned char **p, size_t *n)
+{
+	size_t cap = 1 << 16;
+	*p = xmalloc(cap);
+	*n = 0;
+	for (;;) {
+		if (*n == cap)
+			*p = xrealloc(*p, cap *= 2);
+		ssize_t r = read(fd, *p + *n, cap - *n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return false;
+		if (r == 0)
+			return true;
+		*n += (size_t)r;
+	}
+}
+
+static void resume_save(struct buf *b, const struct ml_resume *r)
+{
+	ser_u64(b, r->offset);
+	ser_u64(b, r->lineno);
+	ser_i64(b, r->ctx.year);
+	ser_i64(b, r->ctx.last_month);
+	ser_i64(b, r->ctx.ref_month);
+	ser_i64(b, r->ctx.ref);
+	ser_bool(b, r->ctx.year_given);
+	ser_bool(b, r->ctx.saw_yearless);
+	ser_i64(b, r->clock.now);
+	ser_i64(b, r->clock.ahead);
+	ser_u64(b, r->clock.nahead);
+}
+
+static void resume_load(struct ser_in *r, struct ml_resume *m)
+{
+	memset(m, 0, sizeof *m);
+	m->offset = ser_get_u64(r);
+	m->lineno = (unsigned long)ser_get_u64(r);
+	m->ctx.year = (int)ser_get_i64(r);
+	m->ctx.last_month = (int)ser_get_i64(r);
+	m->ctx.ref_month = (int)ser_get_i64(r);
+	m->ctx.ref = (time_t)ser_get_i64(r);
+	m->ctx.year_given = ser_get_bool(r);
+	m->ctx.saw_yearless = ser_get_bool(r);
+	m->clock.now = (time_t)ser_get_i64(r);
+	m->clock.ahead = (time_t)ser_get_i64(r);
+	m->clock.nahead = (unsigned)ser_get_u64(r);
+	if (m->ctx.last_month < 0 || m->ctx.last_month > 12)
+		ser_fail(r, "a month is out of range");
+}
+
+static bool parse(struct state_file *s, struct buf *why)
+{
+	size_t ml = sizeof STATE_MAGIC - 1;
+	if (s->nraw < ml + 32 || memcmp(s->raw, STATE_MAGIC, ml) != 0) {
+		buf_printf(why, "%s: not a tlswitness state file (--state-reset starts over)",
+			   text_shown(s->path));
+		return false;
+	}
+	unsigned char md[32];
+	sha256(s->raw, s->nraw - 32, md);
+	if (memcmp(md, s->raw + s->nraw - 32, 32) != 0) {
+		buf_printf(why, "%s: damaged: its bytes do not match the SHA-256 it ends with "
+			   "(--state-reset starts over; the next run then reads every input whole)",
+			   text_shown(s->path));
+		return false;
+	}
+	struct ser_in r;
+	ser_in_init(&r, s->raw + ml, s->nraw - ml - 32);
+	uint64_t version = ser_get_u64(&r);
+	if (version != STATE_VERSION) {
+		buf_printf(why, "%s: written in state version %llu, this tlswitness reads "
+			   "version %d (--state-reset starts over)", text_shown(s->path),
+			   (unsigned long long)version, STATE_VERSION);
+		return false;
+	}
+	(void)ser_get_i64(&r);		/* when written */
+	free(ser_get_str(&r));		/* by which version */
+	s->nf = ser_get_count(&r, STATE_FILES_MAX);
+	s->f = xcalloc(s->nf + 1, sizeof *s->f);
+	for (size_t i = 0; i < s->nf && !r.error; i++) {
+		struct sfile *f = &s->f[i];
+		f->path = ser_get_str(&r);
+		f->name = ser_get_str(&r);
+		f->dev = ser_get_u64(&r);
+		f->ino = ser_get_u64(&r);
+		f->gzip = ser_get_bool(&r);
+		f->prefix_len = ser_get_u64(&r);
+		ser_get_bytes(&r, f->prefix, sizeof f->prefix);
+		f->resumable = ser_get_bool(&r);
+		if (f->resumable)
+			resume_load(&r, &f->at);
+		f->file_id = -1;
+		if (!f->path || !f->name || f->prefix_len > PREFIX_MAX)
+			ser_fail(&r, "a file entry is incomplete");
+	}
+	size_t nt = ser_get_count(&r, SIZE_MAX);
+	if (!r.error) {
+		ser_in_init(&s->tracker, r.p, nt);
+		r.p += nt;
+		if (r.p != r.end)
+			ser_fail(&r, "bytes after the open state");
+	}
+	if (r.error) {
+		buf_printf(why, "%s: damaged: %s (--state-reset starts over)",
+			   text_shown(s->path), r.error);
+		return false;
+	}
+	return true;
+}
+
+struct state_file *state_open(const char *path, bool reset, struct buf *why)
+{
+	struct state_file *s = xcalloc(1, sizeof *s);
+	s->path = xstrdup(path);
+	struct buf lock;
+	buf_init(&lock);
+	buf_printf(&lock, "%s.lock", path);
+	s->lockfd = open(lock.p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (s->lockfd < 0) {
+		buf_printf(why, "--state: %s: %s", text_shown(lock.p), strerror(errno));
+		buf_free(&lock);
+		state_close(s);
+		return NULL;
+	}
+	if (flock(s->lockfd, LOCK_EX | LOCK_NB) != 0) {
+		buf_printf(why, "--state: %s: another tlswitness run is using it (%s is locked)",
+			   text_shown(path), text_shown(lock.p));
+		buf_free(&lock);
+		state_close(s);
+		return NULL;
+	}
+	buf_free(&lock);
+	if (reset)
+		return s;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT)
+		return s;	/* the first run */
+	if (fd < 0) {
+		buf_printf(why, "--state: %s: %s", text_shown(path),
+			   errno == ELOOP ? "is a symbolic link; name the file itself" : strerror(errno));
+		state_close(s);
+		return NULL;
+	}
+	bool ok = read_all(fd, &s->raw, &s->nraw);
+	close(fd);
+	if (!ok) {
+		buf_printf(why, "--state: %s: %s", text_shown(path), strerror(errno));
+		state_close(s);
+		return NULL;
+	}
+	if (!parse(s, why)) {
+		struct buf w;
+		buf_init(&w);
+		buf_printf(&w, "--state: %s", why->p);
+		buf_reset(why);
+		buf_adds(why, w.p);
+		buf_free(&w);
+		state_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* What tells one of this run's logs: device, inode, its first bytes. */
+static void know(struct cur *c, const char *path)
+{
+	struct stat sb;
+	if (stat(ls_real_path(path), &sb) != 0 || !S_ISREG(sb.st_mode))
+		return;
+	struct buf why;
+	buf_init(&why);
+	struct linesrc *ls = ls_open(path, &why);
+	buf_free(&why);
+	if (!ls)
+		return;
+	c->dev = (uint64_t)sb.st_dev;
+	c->ino = (uint64_t)sb.st_ino;
+	long r;
+	while (c->nhead < PREFIX_MAX &&
+	       (r = ls_read(ls, c->head + c->nhead, PREFIX_MAX - c->nhead)) > 0)
+		c->nhead += (size_t)r;
+	ls_close(ls);
+	c->known = true;
+}
+
+static bool same_start(const struct cur *c, const struct sfile *f)
+{
+	if (!c->known || !f->resumable || !f->prefix_len || f->prefix_len > c->nhead)
+		return false;
+	unsigned char md[32];
+	sha256(c->head, (size_t)f->prefix_len, md);
+	return memcmp(md, f->prefix, 32) == 0;
+}
+
+void state_match(struct state_file *s, const struct inputs *in, FILE *warn)
+{
+	s->ninputs = in->n;
+	s->cur = xcalloc(in->n + 1, sizeof *s->cur);
+	for (size_t i = 0; i < in->n; i++) {
+		struct cur *c = &s->cur[i];
+		c->entry = -1;
+		if (in->kinds[i] != INPUT_LOG)
+			continue;
+		know(c, in->files[i]);
+		/* the same file renamed first, then a copy of it */
+		for (size_t e = 0; e < s->nf && c->entry < 0; e++)
+			if (s->f[e].dev == c->dev && s->f[e].ino == c->ino && same_start(c, &s->f[e]))
+				c->entry = (int)e;
+		for (size_t e = 0; e < s->nf && c->entry < 0; e++)
+			if (same_start(c, &s->f[e]))
+				c->entry = (int)e;
+		if (c->entry >= 0 && s->f[c->entry].file_id < 0)
+			s->f[c->entry].file_id = (int)i;
+	}
+	/* A log the last run read that is not among these inputs and whose
+	 * name is now another file's: it was rotated away unread to its end. */
+	for (size_t e = 0; e < s->nf; e++) {
+		const struct sfile *f = &s->f[e];
+		struct stat sb;
+		if (f->file_id >= 0 || !f->resumable || !f->at.offset ||
+		    stat(f->path, &sb) != 0 || ((uint64_t)sb.st_dev == f->dev &&
+						(uint64_t)sb.st_ino == f->ino))
+			continue;
+		fprintf(warn, "tlswitness: --state: %s was read to line %lu by the last run and "
+			"has since been rotated; its rotated copy (%s.1 or the like) is not among "
+			"the inputs, so what was written to it after line %lu is not read\n",
+			text_shown(f->path), f->at.lineno, text_shown(f->path), f->at.lineno);
+	}
+	/* every file the open state's evidence may name: this run's id, or a
+	 * ghost's after the inputs */
+	s->map = xcalloc(s->nf + 1, sizeof *s->map);
+	s->ghost = xcalloc(s->nf + 1, sizeof *s->ghost);
+	for (size_t e = 0; e < s->nf; e++) {
+		if (s->f[e].file_id >= 0) {
+			s->map[e] = s->f[e].file_id;
+			continue;
+		}
+		s->map[e] = (int)(in->n + s->nghosts);
+		s->ghost[s->nghosts++] = e;
+	}
+}
+
+const struct ml_resume *state_resume_of(const struct state_file *s, int file_id)
+{
+	if (!s->cur || file_id < 0 || (size_t)file_id >= s->ninputs)
+		return NULL;
+	int e = s->cur[file_id].entry;
+	return e >= 0 ? &s->f[e].at : NULL;
+}
+
+size_t state_nghosts(const struct state_file *s) { return s->nghosts; }
+
+const char *state_ghost_name(const struct state_file *s, size_t i)
+{
+	return i < s->nghosts ? s->f[s->ghost[i]].name : NULL;
+}
+
+bool state_load_tracker(struct state_file *s, struct tracker *t, struct buf *why)
+{
+	if (!s->raw)
+		return true;
+	struct msg_in in = { .r = &s->tracker, .file_map = s->map, .nmap = s->nf };
+	if (tracker_load(t, &in))
+		return true;
+	buf_printf(why, "--state: %s: damaged: %s (--state-reset starts over)",
+		   text_shown(s->path), s->tracker.error ? s->tracker.error : "?");
+	return false;
+}
+
+/* ---- saving ------------------------------------------------------------- */
+
+/* The new state's number for a file id of this run: the logs first, in
+ * file id order, then each ghost as the open state first names it. */
+static int saved_number(void *arg, int file_id)
+{
+	struct state_file *s = arg;
+	if (file_id >= 0 && (size_t)file_id < s->ninputs && s->saved_as[file_id] >= 0)
+		return s->saved_as[file_id];
+	size_t g = file_id >= 0 && (size_t)file_id >= s->ninputs ? (size_t)file_id - s->ninputs
+								 : SIZE_MAX;	/* none: "?" */
+	for (size_t k = 0; k < s->nsaved; k++)
+		if (!s->saved[k].input && s->saved[k].at == g)
+			return (int)k;
+	s->saved[s->nsaved] = (struct saved){ false, g };
+	return (int)s->nsaved++;
+}
+
+static bool write_atomically(const char *path, const struct buf *b, struct buf *why)
+{
+	struct buf tmp;
+	buf_init(&tmp);
+	buf_printf(&tmp, "%s.new.%ld", path, (long)getpid());
+	int fd = open(tmp.p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	bool ok = fd >= 0;
+	size_t off = 0;
+	while (ok && off < b->n) {
+		ssize_t w = write(fd, b->p + off, b->n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			ok = false;
+		else
+			off += (size_t)w;
+	}
+	if (ok && fsync(fd) != 0)
+		ok = false;
+	if (fd >= 0 && close(fd) != 0)
+		ok = false;
+	if (ok && rename(tmp.p, path) != 0)
+		ok = false;
+	if (!ok) {
+		buf_printf(why, "--state: %s: cannot write it: %s", text_shown(path), strerror(errno));
+		unlink(tmp.p);
+	} else {
+		char *d = xstrdup(path);
+		int dfd = open(dirname(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {	/* the rename itself survives a crash */
+			fsync(dfd);
+			close(dfd);
+		}
+		free(d);
+	}
+	buf_free(&tmp);
+	return ok;
+}
+
+static const struct input_stats *stats_of(const struct maillog *ml, int file_id)
+{
+	for (size_t i = 0; ml && i < maillog_ninputs(ml); i++)
+		if (maillog_input(ml, i)->file_id == file_id)
+			return maillog_input(ml, i);
+	return NULL;
+}
+
+bool state_save(struct state_file *s, const struct tracker *t, const struct maillog *ml,
+		const struct inputs *in, struct buf *why)
+{
+	s->saved_as = xcalloc(in->n + 1, sizeof *s->saved_as);
+	s->saved = xcalloc(in->n + s->nghosts + 2, sizeof *s->saved);
+	s->nsaved = 0;
+	for (size_t i = 0; i < in->n; i++) {
+		s->saved_as[i] = -1;
+		if (in->kinds[i] == INPUT_LOG) {
+			s->saved[s->nsaved] = (struct saved){ true, i };
+			s->saved_as[i] = (int)s->nsaved++;
+		}
+	}
+	struct buf open_state;
+	buf_init(&open_state);
+	struct msg_out o = { .b = &open_state, .file_of = saved_number, .arg = s };
+	tracker_save(t, &o);
+
+	struct buf b;
+	buf_init(&b);
+	buf_adds(&b, STATE_MAGIC);
+	ser_u64(&b, STATE_VERSION);
+	ser_i64(&b, (int64_t)time(NULL));
+	ser_str(&b, TW_VERSION);
+	ser_u64(&b, s->nsaved);
+	for (size_t k = 0; k < s->nsaved; k++) {
+		size_t g = s->saved[k].at;
+		if (s->saved[k].input) {	/* one of this run's logs */
+			size_t id = g;
+			const struct cur *c = &s->cur[id];
+			const struct input_stats *st = stats_of(ml, (int)id);
+			const struct ml_resume *from = state_resume_of(s, (int)id);
+			struct ml_resume at = { 0 };
+			if (st && st->progress.tracked)
+				at = st->progress.to;
+			if (from && at.offset < from->offset)
+				at = *from;	/* not read this time: where it was */
+			size_t plen = c->nhead < at.offset ? c->nhead : (size_t)at.offset;
+			unsigned char md[32];
+			sha256(c->head, plen, md);
+			ser_str(&b, in->files[id]);
+			ser_str(&b, in->shown[id]);
+			ser_u64(&b, c->dev);
+			ser_u64(&b, c->ino);
+			ser_bool(&b, st && st->gzip);
+			ser_u64(&b, plen);
+			ser_bytes(&b, md, 32);
+			ser_bool(&b, true);
+			resume_save(&b, &at);
+		} else {	/* a file of an earlier run the evidence still names */
+			const struct sfile *f = g < s->nghosts ? &s->f[s->ghost[g]] : NULL;
+			ser_str(&b, f ? f->path : "?");
+			ser_str(&b, f ? f->name : "?");
+			ser_u64(&b, f ? f->dev : 0);
+			ser_u64(&b, f ? f->ino : 0);
+			ser_bool(&b, f && f->gzip);
+			ser_u64(&b, 0);
+			unsigned char none[32] = { 0 };
+			ser_bytes(&b, none, 32);
+			ser_bool(&b, false);
+		}
+	}
+	ser_u64(&b, open_state.n);
+	buf_add(&b, open_state.p, open_state.n);
+	buf_free(&open_state);
+	unsigned char md[32];
+	sha256(b.p, b.n, md);
+	buf_add(&b, md, 32);
+	bool ok = write_atomically(s->path, &b, why);
+	buf_free(&b);
+	return ok;
+}
+
+void state_close(struct state_file *s)
+{
+	if (!s)
+		return;
+	if (s->lockfd > 0)
+		close(s->lockfd);	/* the lock goes with it */
+	for (size_t i = 0; i < s->nf; i++) {
+		free(s->f[i].path);
+		free(s->f[i].name);
+	}
+	free(s->f);
+	free(s->raw);
+	free(s->cur);
+	free(s->map);
+	free(s->ghost);
+	free(s->saved_as);
+	free(s->saved);
+	free(s->path);
+	free(s);
+}
