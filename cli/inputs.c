@@ -15,6 +15,7 @@ void inputs_classify(struct inputs *in, char **names, size_t n, const char *labe
 	in->files = xcalloc(n + 1, sizeof *in->files);
 	in->shown = xcalloc(n + 1, sizeof *in->shown);
 	in->kinds = xcalloc(n + 1, sizeof *in->kinds);
+	in->unchanged = xcalloc(n + 1, sizeof *in->unchanged);
 	in->captures = xcalloc(n + 1, sizeof *in->captures);
 	in->mails = xcalloc(n + 1, sizeof *in->mails);
 	int stdin_at = -1;
@@ -86,6 +87,7 @@ void inputs_free(struct inputs *in)
 	free(in->mails);
 	free(in->captures);
 	free(in->kinds);
+	free(in->unchanged);
 	free(in->shown);
 	free(in->files);
 }
@@ -127,6 +129,11 @@ void inputs_manifest(const struct inputs *in, const struct maillog *ml, struct m
 			hashed(mi, st->sha256, st->bytes_in, strcmp(st->path, "-") != 0 ? st->mtime : 0);
 		if (st->year_assumed)
 			man->year_assumed = st->year_assumed;
+		if (st->progress.resumed) {
+			mi->resumed = true;
+			mi->from_offset = st->progress.from.offset;
+			mi->from_line = st->progress.from.lineno;
+		}
 	}
 	for (size_t i = 0; i < in->ncaptures; i++) {
 		const struct capture_stats *cs = &in->cst[i];
@@ -153,6 +160,11 @@ void inputs_manifest(const struct inputs *in, const struct maillog *ml, struct m
 	for (size_t i = 0; i < man->nin; i++) {
 		struct manifest_input *mi = &man->in[i];
 		mi->path = in->shown[i];
+		if (in->unchanged[i]) {	/* --state: read whole before, not now */
+			counted(mi, "log", "lines", true, false, NULL, 0, 0);
+			mi->unchanged = true;
+			continue;
+		}
 		struct buf why;
 		buf_init(&why);
 		if (!mi->hashed)

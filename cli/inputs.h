@@ -16,6 +16,8 @@ struct inputs {
 	const char **shown;		/* ... as evidence names them (--label for "-") */
 	size_t n;
 	enum input_kind *kinds;		/* by file_id */
+	bool *unchanged;		/* by file_id: --state, a gzip file read whole
+					   by an earlier run and not read now */
 	int *captures, *mails;		/* file_ids of each kind, in order */
 	size_t ncaptures, nmails, nlogs;
 	struct capture_stats *cst;	/* by capture index */

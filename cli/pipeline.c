@@ -254,7 +254,9 @@ static void add_logs(const struct pipeline *p, struct maillog *ml)
 	for (size_t i = 0; i < p->in.n; i++) {
 		if (p->in.kinds[i] != INPUT_LOG)
 			continue;
-		if (p->state)
+		if (p->state && state_unchanged(p->state, (int)i))
+			p->in.unchanged[i] = true;	/* read whole before: nothing new */
+		else if (p->state)
 			maillog_add_resumed(ml, p->in.files[i], (int)i,
 					    state_resume_of(p->state, (int)i));
 		else
@@ -355,8 +357,14 @@ static void read_everything(struct pipeline *p, struct maillog **ml)
  * out on the way, which -q does not silence. */
 static void account(const struct pipeline *p, const struct maillog *ml, bool quiet)
 {
-	if (!quiet)
+	if (!quiet) {
 		inputs_report_logs(ml, stderr);
+		for (size_t i = 0; i < p->in.n; i++)
+			if (p->in.unchanged[i])
+				fprintf(stderr, "tlswitness: %s: not read: an earlier run read it to "
+					"its end and it has not changed since (--state)\n",
+					text_shown(p->in.shown[i]));
+	}
 	if (tracker_evicted(p->tracker))
 		fprintf(stderr, "tlswitness: %lu sessions, processes or messages were "
 			"closed early: more than 100000 were open at once\n",

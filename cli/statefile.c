@@ -42,15 +42,24 @@ struct sfile {
 	unsigned char prefix[32];
 	bool resumable;			/* a log the run read: where it stopped */
 	struct ml_resume at;
+	/* A gzip file read to its end: it will not grow (logrotate compresses
+	 * what it has rotated away), so as long as its size and mtime are
+	 * these it is not inflated again. */
+	bool whole;
+	uint64_t size;
+	int64_t mtime;
 	int file_id;			/* this run's, -1: not among the inputs */
 };
 
 struct cur {				/* one of this run's logs */
 	bool known;			/* stat and first bytes read */
-	uint64_t dev, ino;
+	uint64_t dev, ino, size;
+	int64_t mtime;
+	bool gzip;
 	unsigned char head[PREFIX_MAX];
 	size_t nhead;
 	int entry;			/* the state's file it is, -1 none */
+	bool unchanged;			/* ... a gzip file read whole, as it was */
 };
 
 struct state_file {
@@ -169,8 +178,12 @@ static bool parse(struct state_file *s, struct buf *why)
 		f->prefix_len = ser_get_u64(&r);
 		ser_get_bytes(&r, f->prefix, sizeof f->prefix);
 		f->resumable = ser_get_bool(&r);
-		if (f->resumable)
+		if (f->resumable) {
 			resume_load(&r, &f->at);
+			f->whole = ser_get_bool(&r);
+			f->size = ser_get_u64(&r);
+			f->mtime = ser_get_i64(&r);
+		}
 		f->file_id = -1;
 		if (!f->path || !f->name || f->prefix_len > PREFIX_MAX)
 			ser_fail(&r, "a file entry is incomplete");
@@ -257,6 +270,9 @@ static void know(struct cur *c, const char *path)
 		return;
 	c->dev = (uint64_t)sb.st_dev;
 	c->ino = (uint64_t)sb.st_ino;
+	c->size = (uint64_t)sb.st_size;
+	c->mtime = (int64_t)sb.st_mtime;
+	c->gzip = ls_is_gzip(ls);
 	long r;
 	while (c->nhead < PREFIX_MAX &&
 	       (r = ls_read(ls, c->head + c->nhead, PREFIX_MAX - c->nhead)) > 0)
@@ -291,7 +307,12 @@ void state_match(struct state_file *s, const struct inputs *in, FILE *warn)
 		for (size_t e = 0; e < s->nf && c->entry < 0; e++)
 			if (same_start(c, &s->f[e]))
 				c->entry = (int)e;
-		if (c->entry >= 0 && s->f[c->entry].file_id < 0)
+		if (c->entry < 0)
+			continue;
+		const struct sfile *f = &s->f[c->entry];
+		c->unchanged = f->whole && f->gzip && f->dev == c->dev && f->ino == c->ino &&
+			       f->size == c->size && f->mtime == c->mtime;
+		if (f->file_id < 0)
 			s->f[c->entry].file_id = (int)i;
 	}
 	/* A log the last run read that is not among these inputs and whose
@@ -320,6 +341,11 @@ void state_match(struct state_file *s, const struct inputs *in, FILE *warn)
 		s->map[e] = (int)(in->n + s->nghosts);
 		s->ghost[s->nghosts++] = e;
 	}
+}
+
+bool state_unchanged(const struct state_file *s, int file_id)
+{
+	return s->cur && file_id >= 0 && (size_t)file_id < s->ninputs && s->cur[file_id].unchanged;
 }
 
 const struct ml_resume *state_resume_of(const struct state_file *s, int file_id)
@@ -451,6 +477,8 @@ bool state_save(struct state_file *s, const struct tracker *t, const struct mail
 				at = st->progress.to;
 			if (from && at.offset < from->offset)
 				at = *from;	/* not read this time: where it was */
+			bool whole = c->unchanged ||
+				     (st && st->gzip && !st->failed && st->progress.tracked);
 			size_t plen = c->nhead < at.offset ? c->nhead : (size_t)at.offset;
 			unsigned char md[32];
 			sha256(c->head, plen, md);
@@ -458,11 +486,14 @@ bool state_save(struct state_file *s, const struct tracker *t, const struct mail
 			ser_str(&b, in->shown[id]);
 			ser_u64(&b, c->dev);
 			ser_u64(&b, c->ino);
-			ser_bool(&b, st && st->gzip);
+			ser_bool(&b, c->gzip);
 			ser_u64(&b, plen);
 			ser_bytes(&b, md, 32);
 			ser_bool(&b, true);
 			resume_save(&b, &at);
+			ser_bool(&b, whole);
+			ser_u64(&b, c->size);
+			ser_i64(&b, c->mtime);
 		} else {	/* a file of an earlier run the evidence still names */
 			const struct sfile *f = g < s->nghosts ? &s->f[s->ghost[g]] : NULL;
 			ser_str(&b, f ? f->path : "?");

@@ -24,6 +24,9 @@ struct state_file *state_open(const char *path, bool reset, struct buf *why);
 void state_match(struct state_file *s, const struct inputs *in, FILE *warn);
 /* Where the log of this file id goes on from, or NULL: from its start. */
 const struct ml_resume *state_resume_of(const struct state_file *s, int file_id);
+/* A gzip file an earlier run read to its end, unchanged since (size and
+ * mtime): not read at all. */
+bool state_unchanged(const struct state_file *s, int file_id);
 /* Files of earlier runs that open state's evidence names and that are
  * not among this run's inputs: evidence ids in->n .. in->n + n - 1. */
 size_t state_nghosts(const struct state_file *s);

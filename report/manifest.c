@@ -172,6 +172,12 @@ void manifest_json(struct buf *b, const struct manifest *m)
 		kn(b, "read", in->read, &g);
 		kn(b, "used", in->used, &g);
 		kn(b, "skipped", in->skipped, &g);
+		if (in->resumed) {
+			buf_printf(b, ",\"read_from\":{\"offset\":%llu,\"line\":%lu}",
+				   (unsigned long long)in->from_offset, in->from_line);
+		}
+		if (in->unchanged)
+			buf_adds(b, ",\"unchanged\":true");
 		if (in->failed)
 			kv(b, "error", in->error ? in->error : "incomplete", &g);
 		buf_addc(b, '}');
@@ -228,9 +234,18 @@ void manifest_text(struct buf *b, const struct manifest *m)
 		buf_printf(b, " (%s%s)", in->type, in->gzip ? ", gzip" : "");
 		if (in->hashed) {
 			fmt_iso_utc(in->mtime, iso, sizeof iso);
-			buf_printf(b, "\n      %llu bytes, modified %s, sha256 %s",
-				   (unsigned long long)in->size, iso, in->sha256);
+			buf_printf(b, "\n      %llu bytes%s, modified %s, sha256 %s",
+				   (unsigned long long)in->size,
+				   in->resumed && !in->gzip ? " from where the last run stopped" : "",
+				   iso, in->sha256);
 		}
+		if (in->resumed)
+			buf_printf(b, "\n      read after line %lu (byte %llu), where an earlier run "
+				   "stopped (--state)", in->from_line,
+				   (unsigned long long)in->from_offset);
+		if (in->unchanged)
+			buf_adds(b, "\n      not read: an earlier run read it whole, and it has not "
+				 "changed since (--state)");
 		buf_printf(b, "\n      %lu %s read, %lu used, %lu skipped", in->read, in->unit,
 			   in->used, in->skipped);
 		if (in->first_ts) {

@@ -17,6 +17,12 @@ struct manifest_input {
 	time_t mtime, first_ts, last_ts;
 	char sha256[65];
 	unsigned long read, used, skipped;
+	/* --state: read from this decoded offset and line on (a plain file's
+	 * size and sha256 are of the bytes from there), or not read at all
+	 * (a gzip file read whole by an earlier run) */
+	bool resumed, unchanged;
+	uint64_t from_offset;
+	unsigned long from_line;
 };
 
 struct manifest {

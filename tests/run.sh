@@ -216,6 +216,13 @@ pass=$((pass + ${p:-0})); fail=$((fail + ${f:-1}))
 if grep -q '^skip' "$OUT/journal.log"; then sk journal "systemd-journal-remote is not installed"
 elif [ "${f:-1}" = 0 ]; then printf 'ok    journal (%s checks)\n' "$p"; else ko journal "$OUT/journal.log"; fi
 
+# --- --state: runs over pieces give the whole run's records ------------------
+sh tests/state.sh "$TW" > "$OUT/state.log" 2>&1
+p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$OUT/state.log")
+f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$OUT/state.log")
+pass=$((pass + ${p:-0})); fail=$((fail + ${f:-1}))
+if [ "${f:-1}" = 0 ]; then printf 'ok    state (%s checks)\n' "$p"; else ko state "$OUT/state.log"; fi
+
 # --- the shipped sweep: systemd units and cron entry (contrib/) ---------------
 sh tests/units.sh "$TW" > "$OUT/units.log" 2>&1
 p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$OUT/units.log")

@@ -12,13 +12,17 @@ For every log named, with a fixed seed:
             lines written to mail.log after a run and before it was
             rotated (read from mail.log.1 by the next run), every run
             given mail.log* as a cron job would;
-and the last run of each gives --state-close, which writes what is still
+(a rotated set is read in time order, file after file: the logs given
+are in time order, as a server's own log is), and the last run of each
+gives --state-close, which writes what is still
 open as a run without --state does at its end.  The reference is one run
 without --state over the final files.  Evidence names a file and a line;
 both sides are compared with each reference turned into the line of the
 original log it is (a file's name changes as it is rotated).
 
-usage: state_cuts.py TLSWITNESS WORKDIR CUTS LOG...
+usage: state_cuts.py TLSWITNESS WORKDIR CUTS|every LOG...
+With "every": each line end of each log in turn is the one cut between
+two runs.
 Prints one line per log and scenario; exits 1 on the first difference,
 showing it.
 """
@@ -154,16 +158,45 @@ def rotate_scenario(tw, work, data, ncuts, rnd):
     return got, whole, len(offs)
 
 
+def every_cut(tw, work, log, data):
+    """Each line end as the one cut between two runs."""
+    d = os.path.join(work, "every")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    path = os.path.join(d, "mail.log")
+    with open(path, "wb") as f:
+        f.write(data)
+    start = {"mail.log": 1}
+    whole = normalise(run(tw, d, ["mail.log"]), start)
+    ends = [i + 1 for i, c in enumerate(data) if c == 0x0A][:-1]
+    for k, end in enumerate(ends):
+        for name in ("state", "state.lock"):
+            if os.path.exists(os.path.join(d, name)):
+                os.unlink(os.path.join(d, name))
+        with open(path, "wb") as f:
+            f.write(data[:end])
+        got = run(tw, d, ["mail.log"], "state")
+        with open(path, "ab") as f:
+            f.write(data[end:])
+        got += run(tw, d, ["mail.log"], "state", close=True)
+        compare("%s (cut after line %d)" % (log, k + 1), normalise(got, start), whole)
+    print("ok %s (every cut): %d records, %d cuts" % (log, len(whole), len(ends)))
+
+
 def main():
     if len(sys.argv) < 5:
         sys.exit(__doc__)
-    tw, work, ncuts = os.path.abspath(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    tw, work = os.path.abspath(sys.argv[1]), sys.argv[2]
     os.makedirs(work, exist_ok=True)
     for log in sys.argv[4:]:
         with open(log, "rb") as f:
             data = f.read()
         if not data.endswith(b"\n"):
             data += b"\n"
+        if sys.argv[3] == "every":
+            every_cut(tw, work, log, data)
+            continue
+        ncuts = int(sys.argv[3])
         for name, scenario in (("append", append_scenario), ("rotate", rotate_scenario)):
             rnd = random.Random("%s %s" % (os.path.basename(log), name))
             got, whole, runs = scenario(tw, work, data, ncuts, rnd)
