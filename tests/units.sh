@@ -26,8 +26,9 @@ run() { # the command as written, with the paths replaced
 }
 check "the service's sweep: exit 1 (the lab has plaintext)" 1 "$(run "$cmd")"
 check "its summary on stderr" 1 "$(grep -c '^tlswitness: --fail-on plaintext: ' "$d/err")"
-check "its report and manifest, 0600" "600 600" "$(stat -c %a "$d"/tls-*.jsonl "$d"/tls-*.manifest.json | tr '\n' ' ' | sed 's/ $//')"
-rm -f "$d"/tls-*
+check "its report, manifest and state, 0600" "600 600 600" "$(stat -c %a "$d"/tls-*.jsonl "$d"/tls-*.manifest.json "$d/state" | tr '\n' ' ' | sed 's/ $//')"
+check "the next night, nothing new: exit 0, no message" "0 0" "$(run "$cmd") $(grep -c '"kind":"message"' "$d"/tls-*.jsonl)"
+rm -f "$d"/tls-* "$d"/state*
 ccmd=$(grep -v '^#' contrib/cron/tlswitness.cron | grep 'tlswitness' | sed 's/^\([^ ]* *\)\{5\}root  *//; s/\\%/%/g')
 check "the cron entry's sweep: exit 1" 1 "$(run "$ccmd")"
 check "the cron entry: five time fields and a user" 7 "$(grep -v '^#' contrib/cron/tlswitness.cron | grep tlswitness | awk '{ print (NF >= 7) ? 7 : NF }')"
