@@ -256,6 +256,21 @@ struct state_file *state_open(const char *path, bool reset, struct buf *why)
 	return s;
 }
 
+struct state_file *state_from_bytes(const void *p, size_t n, struct buf *why)
+{
+	struct state_file *s = xcalloc(1, sizeof *s);
+	s->path = xstrdup("(bytes)");
+	s->lockfd = -1;
+	s->raw = xmalloc(n + 1);
+	memcpy(s->raw, p, n);
+	s->nraw = n;
+	if (!parse(s, why)) {
+		state_close(s);
+		return NULL;
+	}
+	return s;
+}
+
 /* What tells one of this run's logs: device, inode, its first bytes. */
 static void know(struct cur *c, const char *path)
 {
@@ -522,7 +537,7 @@ void state_close(struct state_file *s)
 {
 	if (!s)
 		return;
-	if (s->lockfd > 0)
+	if (s->lockfd >= 0)
 		close(s->lockfd);	/* the lock goes with it */
 	for (size_t i = 0; i < s->nf; i++) {
 		free(s->f[i].path);

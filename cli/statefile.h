@@ -19,6 +19,9 @@ struct state_file;
 /* Lock and read path (absent: a first run).  reset: start over, whatever
  * it holds.  NULL with why: locked by another run, damaged, foreign. */
 struct state_file *state_open(const char *path, bool reset, struct buf *why);
+/* The same from bytes in memory, unlocked, never written (the fuzz
+ * target's way in). */
+struct state_file *state_from_bytes(const void *p, size_t n, struct buf *why);
 /* Tell this run's logs by identity; warn of a file the last run read that
  * was rotated away and is not among them.  Before state_resume_of. */
 void state_match(struct state_file *s, const struct inputs *in, FILE *warn);

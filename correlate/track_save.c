@@ -244,6 +244,30 @@ void tracker_save(const struct tracker *t, struct msg_out *o)
 		message_save(o, t->q[(t->qhead + i) % t->qcap]);
 }
 
+/* What the tracker holds of a message before it leaves: no attempts
+ * regrouped (fates.c comes after), no verdict (the policy after that). */
+static bool open_message_ok(const struct message *m)
+{
+	if (!m->host || !m->instance || !m->qid || m->inbound.ntries || m->header || m->verdict)
+		return false;
+	for (size_t i = 0; i < m->ndl; i++)
+		if (m->dl[i].ntries)
+			return false;
+	return !(m->filter_hop && m->filter_hop->ntries) &&
+	       !(m->filter_return && m->filter_return->ntries);
+}
+
+static struct message *open_message_load(struct msg_in *in)
+{
+	struct message *m = message_load(in);
+	if (m && !open_message_ok(m)) {
+		ser_fail(in->r, "an open message holds what only a finished one has");
+		message_free(m);
+		return NULL;
+	}
+	return m;
+}
+
 bool tracker_load(struct tracker *t, struct msg_in *in)
 {
 	struct ser_in *r = in->r;
@@ -308,13 +332,21 @@ bool tracker_load(struct tracker *t, struct msg_in *in)
 	size_t nmsgs = ser_get_count(r, TABLE_MAX);
 	struct message **msgs = xcalloc(nmsgs + 1, sizeof *msgs);
 	for (size_t i = 0; i < nmsgs && !r->error; i++) {
-		char *k = key_load(r, &klen);
-		struct message *m = message_load(in);
-		if (m) {
-			msgs[i] = m;
-			message_free(ht_put(t->msgs, k, klen, m));
+		free(key_load(r, &klen));
+		struct message *m = open_message_load(in);
+		if (!m)
+			break;
+		/* the table's key is the message's own (trk_complete finds it
+		 * by its fields), whatever the file says */
+		const char *k = trk_key3(t, span_from(m->host), span_from(m->instance),
+					 span_from(m->qid), &klen);
+		if (ht_get(t->msgs, k, klen)) {
+			ser_fail(r, "two open messages with one queue ID");
+			message_free(m);
+			break;
 		}
-		free(k);
+		msgs[i] = m;
+		ht_put(t->msgs, k, klen, m);
 	}
 
 	n = ser_get_count(r, TABLE_MAX);
@@ -370,7 +402,7 @@ bool tracker_load(struct tracker *t, struct msg_in *in)
 
 	n = ser_get_count(r, TABLE_MAX);
 	for (size_t i = 0; i < n && !r->error; i++) {
-		struct message *m = message_load(in);
+		struct message *m = open_message_load(in);
 		if (!m)
 			break;
 		size_t ncap = t->qcap ? t->qcap : 64;
