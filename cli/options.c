@@ -363,11 +363,6 @@ int options_parse(struct options *o, int argc, char **argv)
 			"path, which --state does not keep: run them without --state\n");
 		return 2;
 	}
-	if (o->state_path && o->njournals) {
-		fprintf(stderr, "tlswitness: --state does not keep a journal's cursor yet: read the "
-			"journal without --state, or rsyslog's mail.log with it\n");
-		return 2;
-	}
 	if (format_given && map_given) {
 		/* A map is its own output: one would silently replace the other. */
 		fprintf(stderr, "tlswitness: --policy-map and --format are alternatives: give one\n");

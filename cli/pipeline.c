@@ -538,7 +538,18 @@ int pipeline_run(const struct options *o)
 		if (o->journals[i].path)
 			buf_printf(&name, ":%s", o->journals[i].path);
 		unsigned long entries = 0;
-		if (journal_spool(o->journals[i].kind, o->journals[i].path, name.p, &entries, &why)) {
+		/* --state: only the entries after the last run's */
+		struct journal_resume res = { .after = p.state ? state_journal_cursor(p.state, name.p)
+							       : NULL };
+		if (journal_spool_from(o->journals[i].kind, o->journals[i].path, name.p, &res,
+				       &entries, &why)) {
+			if (res.lost)
+				fprintf(stderr, "tlswitness: %s: the entry the last run stopped at is no "
+					"longer in the journal (vacuumed): this run begins at the next "
+					"one there is, and entries between may be missing\n",
+					text_shown(name.p));
+			if (p.state)
+				state_journal_read(p.state, name.p, res.last);
 			names[kept++] = name.p;
 		} else {
 			fprintf(stderr, "tlswitness: %s: error: %s\n", text_shown(name.p),
@@ -546,6 +557,7 @@ int pipeline_run(const struct options *o)
 			journal_errors++;
 			buf_free(&name);
 		}
+		free(res.last);
 		buf_free(&why);
 	}
 	inputs_classify(&p.in, names, kept, o->label, stderr);

@@ -48,6 +48,10 @@ struct sfile {
 	bool whole;
 	uint64_t size;
 	int64_t mtime;
+	/* A journal's mail entries ("journal", "journal:PATH"): known by that
+	 * name, gone on from after the entry of this cursor. */
+	bool journal;
+	char *cursor;
 	int file_id;			/* this run's, -1: not among the inputs */
 };
 
@@ -60,6 +64,8 @@ struct cur {				/* one of this run's logs */
 	size_t nhead;
 	int entry;			/* the state's file it is, -1 none */
 	bool unchanged;			/* ... a gzip file read whole, as it was */
+	struct ml_resume journal_at;	/* a journal's: from its first line, the
+					   lines numbered on from the last run's */
 };
 
 struct state_file {
@@ -75,6 +81,9 @@ struct state_file {
 	int *map;			/* the state's file -> this run's file id */
 	size_t *ghost;			/* entries shown as ghosts, in order */
 	size_t nghosts;
+	/* this run's journals: their names and the cursors they were read to */
+	char **jname, **jcursor;
+	size_t nj;
 	/* saving: the new state's files, in order */
 	int *saved_as;			/* this run's file id -> the new state's */
 	struct saved { bool input; size_t at; } *saved;	/* a file id, or a ghost */
@@ -183,6 +192,8 @@ static bool parse(struct state_file *s, struct buf *why)
 			f->whole = ser_get_bool(&r);
 			f->size = ser_get_u64(&r);
 			f->mtime = ser_get_i64(&r);
+			f->journal = ser_get_bool(&r);
+			f->cursor = ser_get_str(&r);
 		}
 		f->file_id = -1;
 		if (!f->path || !f->name || f->prefix_len > PREFIX_MAX)
@@ -305,6 +316,31 @@ static bool same_start(const struct cur *c, const struct sfile *f)
 	return memcmp(md, f->prefix, 32) == 0;
 }
 
+static int journal_of(const struct state_file *s, const char *name)
+{
+	for (size_t k = 0; k < s->nj; k++)
+		if (strcmp(s->jname[k], name) == 0)
+			return (int)k;
+	return -1;
+}
+
+const char *state_journal_cursor(const struct state_file *s, const char *name)
+{
+	for (size_t e = 0; e < s->nf; e++)
+		if (s->f[e].journal && strcmp(s->f[e].path, name) == 0)
+			return s->f[e].cursor;
+	return NULL;
+}
+
+void state_journal_read(struct state_file *s, const char *name, const char *last)
+{
+	s->jname = xrealloc(s->jname, (s->nj + 1) * sizeof *s->jname);
+	s->jcursor = xrealloc(s->jcursor, (s->nj + 1) * sizeof *s->jcursor);
+	s->jname[s->nj] = xstrdup(name);
+	s->jcursor[s->nj] = xstrdup_or_null(last ? last : state_journal_cursor(s, name));
+	s->nj++;
+}
+
 void state_match(struct state_file *s, const struct inputs *in, FILE *warn)
 {
 	s->ninputs = in->n;
@@ -314,6 +350,19 @@ void state_match(struct state_file *s, const struct inputs *in, FILE *warn)
 		c->entry = -1;
 		if (in->kinds[i] != INPUT_LOG)
 			continue;
+		if (journal_of(s, in->files[i]) >= 0) {
+			for (size_t e = 0; e < s->nf && c->entry < 0; e++)
+				if (s->f[e].journal && strcmp(s->f[e].path, in->files[i]) == 0)
+					c->entry = (int)e;
+			if (c->entry >= 0) {
+				/* a new copy of the entries after the cursor: from its
+				 * start, its lines numbered on */
+				c->journal_at = s->f[c->entry].at;
+				c->journal_at.offset = 0;
+				s->f[c->entry].file_id = (int)i;
+			}
+			continue;
+		}
 		know(c, in->files[i]);
 		/* the same file renamed first, then a copy of it */
 		for (size_t e = 0; e < s->nf && c->entry < 0; e++)
@@ -335,7 +384,7 @@ void state_match(struct state_file *s, const struct inputs *in, FILE *warn)
 	for (size_t e = 0; e < s->nf; e++) {
 		const struct sfile *f = &s->f[e];
 		struct stat sb;
-		if (f->file_id >= 0 || !f->resumable || !f->at.offset ||
+		if (f->file_id >= 0 || !f->resumable || !f->at.offset || f->journal ||
 		    stat(f->path, &sb) != 0 || ((uint64_t)sb.st_dev == f->dev &&
 						(uint64_t)sb.st_ino == f->ino))
 			continue;
@@ -368,6 +417,8 @@ const struct ml_resume *state_resume_of(const struct state_file *s, int file_id)
 	if (!s->cur || file_id < 0 || (size_t)file_id >= s->ninputs)
 		return NULL;
 	int e = s->cur[file_id].entry;
+	if (e >= 0 && s->f[e].journal)
+		return &s->cur[file_id].journal_at;
 	return e >= 0 ? &s->f[e].at : NULL;
 }
 
@@ -472,6 +523,16 @@ bool state_save(struct state_file *s, const struct tracker *t, const struct mail
 	buf_init(&open_state);
 	struct msg_out o = { .b = &open_state, .file_of = saved_number, .arg = s };
 	tracker_save(t, &o);
+	/* a journal not read this time keeps its cursor for the next */
+	for (size_t g = 0; g < s->nghosts; g++) {
+		if (!s->f[s->ghost[g]].journal)
+			continue;
+		bool saved = false;
+		for (size_t k = 0; k < s->nsaved && !saved; k++)
+			saved = !s->saved[k].input && s->saved[k].at == g;
+		if (!saved)
+			s->saved[s->nsaved++] = (struct saved){ false, g };
+	}
 
 	struct buf b;
 	buf_init(&b);
@@ -490,8 +551,11 @@ bool state_save(struct state_file *s, const struct tracker *t, const struct mail
 			struct ml_resume at = { 0 };
 			if (st && st->progress.tracked)
 				at = st->progress.to;
-			if (from && at.offset < from->offset)
+			int jk = journal_of(s, in->files[id]);
+			if (from && (at.offset < from->offset || (jk >= 0 && at.lineno < from->lineno)))
 				at = *from;	/* not read this time: where it was */
+			if (jk >= 0)
+				at.offset = 0;	/* each run's copy begins after the cursor */
 			bool whole = c->unchanged ||
 				     (st && st->gzip && !st->failed && st->progress.tracked);
 			size_t plen = c->nhead < at.offset ? c->nhead : (size_t)at.offset;
@@ -506,9 +570,11 @@ bool state_save(struct state_file *s, const struct tracker *t, const struct mail
 			ser_bytes(&b, md, 32);
 			ser_bool(&b, true);
 			resume_save(&b, &at);
-			ser_bool(&b, whole);
+			ser_bool(&b, whole && jk < 0);
 			ser_u64(&b, c->size);
 			ser_i64(&b, c->mtime);
+			ser_bool(&b, jk >= 0);
+			ser_str(&b, jk >= 0 ? s->jcursor[jk] : NULL);
 		} else {	/* a file of an earlier run the evidence still names */
 			const struct sfile *f = g < s->nghosts ? &s->f[s->ghost[g]] : NULL;
 			ser_str(&b, f ? f->path : "?");
@@ -519,7 +585,15 @@ bool state_save(struct state_file *s, const struct tracker *t, const struct mail
 			ser_u64(&b, 0);
 			unsigned char none[32] = { 0 };
 			ser_bytes(&b, none, 32);
-			ser_bool(&b, false);
+			ser_bool(&b, f && f->journal);
+			if (f && f->journal) {
+				resume_save(&b, &f->at);
+				ser_bool(&b, false);
+				ser_u64(&b, 0);
+				ser_i64(&b, 0);
+				ser_bool(&b, true);
+				ser_str(&b, f->cursor);
+			}
 		}
 	}
 	ser_u64(&b, open_state.n);
@@ -542,7 +616,14 @@ void state_close(struct state_file *s)
 	for (size_t i = 0; i < s->nf; i++) {
 		free(s->f[i].path);
 		free(s->f[i].name);
+		free(s->f[i].cursor);
 	}
+	for (size_t k = 0; k < s->nj; k++) {
+		free(s->jname[k]);
+		free(s->jcursor[k]);
+	}
+	free(s->jname);
+	free(s->jcursor);
 	free(s->f);
 	free(s->raw);
 	free(s->cur);

@@ -22,6 +22,12 @@ struct state_file *state_open(const char *path, bool reset, struct buf *why);
 /* The same from bytes in memory, unlocked, never written (the fuzz
  * target's way in). */
 struct state_file *state_from_bytes(const void *p, size_t n, struct buf *why);
+/* A journal (its input name, "journal" or "journal:PATH"): the cursor of
+ * the entry the last run read it to, or NULL; then, once it is copied,
+ * the cursor of the last entry copied now (NULL: none, it stays where it
+ * was).  Before state_match. */
+const char *state_journal_cursor(const struct state_file *s, const char *name);
+void state_journal_read(struct state_file *s, const char *name, const char *last);
 /* Tell this run's logs by identity; warn of a file the last run read that
  * was rotated away and is not among them.  Before state_resume_of. */
 void state_match(struct state_file *s, const struct inputs *in, FILE *warn);

@@ -4,6 +4,7 @@
 #include "linesrc.h"
 #include "../util/timeconv.h"
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-journal.h>
 #include <time.h>
@@ -35,6 +36,34 @@ static void put_flat(FILE *f, const char *s, size_t n)
 bool journal_spool(enum journal_kind kind, const char *path, const char *name,
 		   unsigned long *entries, struct buf *why)
 {
+	return journal_spool_from(kind, path, name, NULL, entries, why);
+}
+
+/* Put the journal where the copy begins: before its first entry, or on
+ * the entry after the one res names (true: an entry is there to copy
+ * first, where the named one is gone). */
+static bool seek_start(sd_journal *j, struct journal_resume *res, bool *have, struct buf *why)
+{
+	*have = false;
+	if (!res || !res->after)
+		return true;
+	int r = sd_journal_seek_cursor(j, res->after);
+	if (r < 0) {
+		buf_printf(why, "the state's journal cursor is not one: %s (--state-reset starts "
+			   "over)", strerror(-r));
+		return false;
+	}
+	r = sd_journal_next(j);
+	if (r > 0 && sd_journal_test_cursor(j, res->after) <= 0) {
+		res->lost = true;	/* the entry itself is gone: this is the next one */
+		*have = true;
+	}
+	return r >= 0;
+}
+
+bool journal_spool_from(enum journal_kind kind, const char *path, const char *name,
+			struct journal_resume *res, unsigned long *entries, struct buf *why)
+{
 	sd_journal *j = NULL;
 	int r;
 	if (kind == JOURNAL_FILE) {
@@ -62,7 +91,23 @@ bool journal_spool(enum journal_kind kind, const char *path, const char *name,
 		return false;
 	}
 	*entries = 0;
-	SD_JOURNAL_FOREACH(j) {
+	bool have;
+	if (!seek_start(j, res, &have, why)) {
+		fclose(copy);
+		sd_journal_close(j);
+		return false;
+	}
+	for (;;) {
+		if (!have && sd_journal_next(j) <= 0)
+			break;
+		have = false;
+		if (res) {	/* where the next run goes on from */
+			char *c = NULL;
+			if (sd_journal_get_cursor(j, &c) >= 0) {
+				free(res->last);
+				res->last = c;
+			}
+		}
 		uint64_t usec;
 		size_t hn = 0, in = 0, pn = 0, mn = 0;
 		if (sd_journal_get_realtime_usec(j, &usec) < 0)

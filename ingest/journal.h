@@ -17,4 +17,17 @@ enum journal_kind { JOURNAL_LOCAL, JOURNAL_FILE, JOURNAL_DIR };
 bool journal_spool(enum journal_kind kind, const char *path, const char *name,
 		   unsigned long *entries, struct buf *why);
 
+/* --state (README "Nightly sweeps"): only the entries after the one whose
+ * cursor is after (NULL: from the first), and *last the cursor of the
+ * last entry copied (malloc; NULL when none was).  *lost: the entry after
+ * names is no longer in the journal (vacuumed), so the copy begins at the
+ * first entry after where it was, and entries between may be missing. */
+struct journal_resume {
+	const char *after;
+	char *last;
+	bool lost;
+};
+bool journal_spool_from(enum journal_kind kind, const char *path, const char *name,
+			struct journal_resume *res, unsigned long *entries, struct buf *why);
+
 #endif

@@ -45,4 +45,22 @@ check "read with --journal-dir: the same" "" "$(diff "$d/text.facts" "$d/dir.fac
 "$TW" -q --format json --tz UTC --journal-file "$d/none.journal" > /dev/null 2> "$d/none.err"
 check "a missing journal is an input error (exit 2)" "2 1" \
   "$? $(grep -c 'journal:.*none.journal: error: cannot open the journal' "$d/none.err")"
+# --state: the journal's cursor kept; a second journal file's entries
+# (the journal went on) are read, the first's are not read again
+half=$(($(wc -l < "$L") / 2))
+head -n "$half" "$L" > "$d/a.log"
+tail -n +"$((half + 1))" "$L" > "$d/b.log"
+mkdir -p "$d/sj"
+python3 tests/journal_export.py "$d/a.log" | "$JR" -o "$d/sj/a.journal" - > /dev/null 2>&1
+"$TW" --state "$d/st" --format json --tz UTC --journal-dir "$d/sj" > "$d/s1.jsonl" 2> "$d/s1.err"
+check "--state with the journal: first run" 0 $?
+python3 tests/journal_export.py "$d/b.log" 2000000 | "$JR" -o "$d/sj/b.journal" - > /dev/null 2>&1
+"$TW" --state "$d/st" --format json --tz UTC --journal-dir "$d/sj" > "$d/s2.jsonl" 2> "$d/s2.err"
+check "... second run: only the new entries, numbered on" \
+  "journal:$d/sj: $(wc -l < "$d/b.log") lines after line $half (read by an earlier run)" \
+  "$(grep '^tlswitness: journal:' "$d/s2.err" | sed 's/^tlswitness: //; s/: [0-9]* used.*//')"
+cat "$d/s1.jsonl" "$d/s2.jsonl" | jq -c "$facts" > "$d/s.facts"
+check "the two runs: the text log's messages and facts" "" "$(diff "$d/text.facts" "$d/s.facts" | head -3)"
+"$TW" -q --state "$d/st" --format json --tz UTC --journal-dir "$d/sj" > "$d/s3.jsonl"
+check "... a third run: nothing new" 0 "$(grep -c '"kind":"message"' "$d/s3.jsonl")"
 checks_end

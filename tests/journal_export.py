@@ -6,7 +6,10 @@ entry with the fields journald gives a syslog(3) message: stamps, boot,
 host, SYSLOG_FACILITY=2 (mail), SYSLOG_IDENTIFIER, SYSLOG_PID, MESSAGE.
 systemd-journal-remote turns the stream into a real journal file.
 
-  journal_export.py SYSLOGFILE > export.txt
+  journal_export.py SYSLOGFILE [MONOTONIC_START] > export.txt
+
+MONOTONIC_START: the boot's monotonic clock before the first entry (a
+second export of the same boot's later lines starts past the first's).
 """
 import datetime, re, sys
 
@@ -14,7 +17,7 @@ LINE = re.compile(r'(\S+) (\S+) ([^\[: ]+)(?:\[(\d+)\])?: (.*)')
 
 
 def main():
-    mono = 1000000
+    mono = int(sys.argv[2]) if len(sys.argv) > 2 else 1000000
     out = sys.stdout
     for line in open(sys.argv[1], encoding="utf-8", errors="surrogateescape"):
         m = LINE.match(line.rstrip("\n"))
