@@ -119,10 +119,17 @@ void tracker_feed(struct tracker *t, const struct evidence *ev)
 	case EV_KIND_MAX:
 		break;
 	}
-	if (++t->fed % SWEEP_EVERY == 0 || t->clock.now >= t->swept_at + SWEEP_CLOCK) {
+	/* Idle state goes at each hour of log time (the same log times in any
+	 * run over the same lines: one over pieces with --state, one over the
+	 * windows of a lookup); the tables' bounds are kept every
+	 * SWEEP_EVERY lines too. */
+	t->fed++;
+	if (t->clock.now / SWEEP_CLOCK != t->swept_at / SWEEP_CLOCK) {
 		if (t->swept_at)
 			trk_sweep(t);
 		t->swept_at = t->clock.now;
+	} else if (t->fed % SWEEP_EVERY == 0) {
+		trk_bound(t);
 	}
 	if (t->qlen)
 		trk_flush(t, false);

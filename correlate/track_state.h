@@ -9,10 +9,8 @@
 #include "../util/hashtab.h"
 #include "../util/logclock.h"
 
-#define SWEEP_EVERY 8192
-#define SWEEP_CLOCK 3600	/* ... or an hour of log time: a quiet server's
-				   idle state goes too (the lines decide when, so a
-				   run read in pieces with --state sweeps alike) */
+#define SWEEP_EVERY 8192	/* lines between checks of the tables' bounds */
+#define SWEEP_CLOCK 3600	/* idle state goes at each hour of log time */
 #define PROC_IDLE (3600)		/* a delivering process's connection */
 #define SESSION_IDLE (6 * 3600)		/* an smtpd session without disconnect */
 #define MESSAGE_IDLE (8 * 86400)	/* beyond Postfix's 5-day queue lifetime */
@@ -174,5 +172,7 @@ void trk_on_bounce(struct tracker *t, const struct evidence *ev);
 enum closed_why trk_session_closed_why(const struct tracker *t, const char *key, size_t n);
 void trk_sweep_table(struct tracker *t, int which, time_t idle);
 void trk_sweep(struct tracker *t);
+/* Only the tables' bounds (MAX_OPEN), not what is idle. */
+void trk_bound(struct tracker *t);
 
 #endif

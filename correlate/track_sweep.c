@@ -200,6 +200,11 @@ void trk_sweep(struct tracker *t)
 	trk_sweep_table(t, 1, SESSION_IDLE);
 	trk_sweep_table(t, 2, MESSAGE_IDLE);
 	trk_sweep_table(t, 3, PROC_IDLE);
+	trk_bound(t);
+}
+
+void trk_bound(struct tracker *t)
+{
 	bound(t, 0, t->procs);
 	bound(t, 1, t->sessions);
 	bound(t, 2, t->msgs);
