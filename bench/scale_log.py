@@ -5,6 +5,10 @@ times - so the tool sees N times the traffic, not N times the same state.
 
     scale_log.py INPUT COPIES > OUTPUT
     scale_log.py INPUT --size 1G > OUTPUT     as many copies as make 1 GiB
+    ... --step SECONDS     each copy that long after the one before (30)
+    ... --vary-addresses   each copy's addresses and Message-IDs its own
+                           (local part + "-" + the copy's tag): a needle
+                           names one copy's messages, as in a real log
 
 Handles RFC 3164 / maillog_file stamps ("Nov 28 11:57:49") and RFC 3339
 ones; each copy is shifted by STEP seconds after the previous one.  Queue
@@ -21,12 +25,13 @@ import sys
 STEP = 30
 QID = re.compile(r'\b([0-9A-F]{10,12}|[0-9A-Za-z]{14})\b')
 PID = re.compile(r'\[(\d+)\]:')
+ADDR = re.compile(r'<([^<>@\s]+)@')
 ISO = re.compile(r'^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)')
 BSD = re.compile(r'^([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d)')
 EPOCH = datetime.datetime(1970, 1, 1)
 
 
-def template(line):
+def template(line, vary):
     """(format string, stamp kind, stamp seconds, qids, pids)."""
     kind, secs = None, 0
     m = ISO.match(line)
@@ -45,6 +50,8 @@ def template(line):
     slots, qids, pids, out, pos = [], [], [], [], 0
     spans = [(q.start(1), q.end(1), 'q', q.group(1)) for q in QID.finditer(rest)]
     spans += [(p.start(1), p.end(1), 'p', int(p.group(1))) for p in PID.finditer(rest)]
+    if vary:
+        spans += [(a.start(1), a.end(1), 'a', a.group(1)) for a in ADDR.finditer(rest)]
     spans.sort()
     fmt = ['{t}' if kind else '']
     for a, b, what, val in spans:
@@ -53,6 +60,8 @@ def template(line):
         fmt.append(rest[pos:a].replace('{', '{{').replace('}', '}}'))
         if what == 'q':
             fmt.append('{tag}%s' % val[4:])
+        elif what == 'a':
+            fmt.append('%s-{tag}' % val.replace('{', '{{').replace('}', '}}'))
         else:
             fmt.append('{p%d}' % len(pids))
             pids.append(val)
@@ -62,7 +71,15 @@ def template(line):
 
 
 def main():
+    global STEP
     args = sys.argv[1:]
+    vary = '--vary-addresses' in args
+    if vary:
+        args.remove('--vary-addresses')
+    if '--step' in args:
+        i = args.index('--step')
+        STEP = int(args[i + 1])
+        del args[i:i + 2]
     if len(args) == 3 and args[1] == '--size':
         src, want = args[0], args[2]
         scale = {'K': 1 << 10, 'M': 1 << 20, 'G': 1 << 30}.get(want[-1:].upper(), 1)
@@ -73,7 +90,7 @@ def main():
     else:
         sys.exit(__doc__)
     lines = open(src, encoding='utf-8', errors='surrogateescape').read().splitlines()
-    tpls = [template(l) for l in lines]
+    tpls = [template(l, vary) for l in lines]
     out = sys.stdout
     k = 0
     written = 0

@@ -121,6 +121,17 @@ void inputs_manifest(const struct inputs *in, const struct maillog *ml, struct m
 	for (size_t i = 0; ml && i < maillog_ninputs(ml); i++) {
 		const struct input_stats *st = maillog_input(ml, i);
 		struct manifest_input *mi = &man->in[st->file_id];
+		if (mi->type) {	/* another range of the same file (a lookup's) */
+			mi->read += st->lines;
+			mi->used += st->used;
+			mi->skipped += st->ignored + st->malformed + st->too_long + st->duplicates;
+			if (st->first_ts && (!mi->first_ts || st->first_ts < mi->first_ts))
+				mi->first_ts = st->first_ts;
+			if (st->last_ts > mi->last_ts)
+				mi->last_ts = st->last_ts;
+			mi->failed |= st->failed;
+			continue;
+		}
 		counted(mi, "log", "lines", st->gzip, st->failed, st->error, st->lines, st->used);
 		mi->first_ts = st->first_ts;
 		mi->last_ts = st->last_ts;

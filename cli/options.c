@@ -41,7 +41,7 @@ static void usage(FILE *f)
 	      "  -q, --quiet             no per-file accounting (warnings stay)\n"
 	      "selecting (repeatable, any may match): --message-id ID, --queue-id QID,\n"
 	      "      --rcpt ADDR|@DOMAIN, --from ADDR|@DOMAIN, --since T, --until T,\n"
-	      "      --verdict V, --min-severity S, --where 'FIELD|MOD: VALUE'\n"
+	      "      --verdict V, --min-severity S, --where 'FIELD|MOD: VALUE'; --full-read\n"
 	      "  -V, --version, -h, --help\n"
 	      "Formats and fields, the rule language, exit codes: man tlswitness\n", f);
 }
@@ -181,6 +181,7 @@ int options_parse(struct options *o, int argc, char **argv)
 		{ "state", required_argument, NULL, 1000 + 'T' },
 		{ "state-reset", no_argument, NULL, 1000 + 'R' },
 		{ "state-close", no_argument, NULL, 1000 + 'Q' },
+		{ "full-read", no_argument, NULL, 1000 + 'F' },
 		{ "message-id", required_argument, NULL, 1000 + 'm' },
 		{ "queue-id", required_argument, NULL, 1000 + 'q' },
 		{ "rcpt", required_argument, NULL, 1000 + 'r' },
@@ -278,6 +279,7 @@ int options_parse(struct options *o, int argc, char **argv)
 		case 1000 + 'T': o->state_path = optarg; break;
 		case 1000 + 'R': o->state_reset = true; break;
 		case 1000 + 'Q': o->state_close = true; break;
+		case 1000 + 'F': o->full_read = true; break;
 		case 1000 + 'm': case 1000 + 'q': case 1000 + 'r': case 1000 + 'f':
 		case 1000 + 's': case 1000 + 'u': case 1000 + 'v': case 1000 + 'S':
 		case 1000 + 'w': {

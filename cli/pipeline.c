@@ -10,6 +10,7 @@
 #include "inputs.h"
 #include "runmanifest.h"
 #include "statefile.h"
+#include "lookup.h"
 #include "../correlate/capconn.h"
 #include "../correlate/hops.h"
 #include "../correlate/join.h"
@@ -55,6 +56,8 @@ struct pipeline {
 	struct paths *paths;		/* messages followed across servers, for
 					   writers whose input is WRITER_PATHS */
 	struct state_file *state;	/* --state: what the last run left open */
+	struct lookup *lookup;		/* a lookup read in windows (cli/lookup.h) */
+	bool dry;			/* ... a read that only checks the windows */
 	const char **names_shown;	/* evidence names: the inputs', then the
 					   earlier runs' files open state names */
 	struct selection sel;		/* which messages are written */
@@ -74,7 +77,7 @@ static bool judge(struct pipeline *p, struct message *m)
 	policy_judge_message(p->policy, m);
 	if (!select_message(&p->sel, m))
 		return false;
-	if (options_fails(p->opt, m->verdict, m->severity)) {
+	if (!p->dry && options_fails(p->opt, m->verdict, m->severity)) {
 		p->failed_policy = true;
 		failures_add(&p->failures, m);
 	}
@@ -87,6 +90,10 @@ static bool judge(struct pipeline *p, struct message *m)
  * still change when the next server's log fills them in. */
 static void write_message(struct pipeline *p, struct message *m)
 {
+	if (p->dry) {		/* a lookup's check: what would be written */
+		lookup_check(p->lookup, m);
+		return;
+	}
 	if (p->pseudo && !p->wc->pseudonymizes)
 		pseudo_message(p->pseudo, m);
 	p->wc->message(p->w, m);
@@ -154,6 +161,10 @@ static void on_path_messages(struct paths *paths, struct path_node *root, void *
 static void on_path(struct paths *paths, struct path_node *root, void *arg)
 {
 	struct pipeline *p = arg;
+	if (p->dry) {
+		on_path_messages(paths, root, arg);	/* each node checked */
+		return;
+	}
 	if (p->path_selected)
 		p->wc->path(p->w, paths, root);
 	p->path_selected = false;
@@ -251,6 +262,10 @@ static void on_mail(const struct mail_msg *mm, void *arg)
 
 static void add_logs(const struct pipeline *p, struct maillog *ml)
 {
+	if (p->lookup) {	/* the windows around the needles only */
+		lookup_add_ranges(p->lookup, ml);
+		return;
+	}
 	for (size_t i = 0; i < p->in.n; i++) {
 		if (p->in.kinds[i] != INPUT_LOG)
 			continue;
@@ -327,6 +342,46 @@ static void read_mails(struct pipeline *p)
 			p->input_errors++;
 }
 
+/* A lookup (cli/lookup.h): the first pass, then dry reads of the windows
+ * until no selected message lacks anything, each with a tracker, paths
+ * and judging thread of its own; what they counted is forgotten. */
+static void lookup_windows(struct pipeline *p)
+{
+	const struct options *o = p->opt;
+	if (!lookup_scan(p->lookup)) {
+		lookup_free(p->lookup);
+		p->lookup = NULL;
+		return;
+	}
+	p->dry = true;
+	do {
+		if (p->wc->input == WRITER_PATHS)
+			p->paths = paths_new(on_path_settled, on_path, p);
+		else if (p->follow)
+			p->paths = paths_new(on_path_settled, on_path_messages, p);
+		p->wq = workq_new(judge_and_write, release_message, p, o->threads > 1);
+		if (!p->wq)
+			p->wq = workq_new(judge_and_write, release_message, p, false);
+		struct maillog *ml = read_logs(p);
+		workq_finish(p->wq);
+		if (p->paths)
+			paths_finish(p->paths);
+		workq_free(p->wq);
+		paths_free(p->paths);
+		tracker_free(p->tracker);
+		maillog_free(ml);
+		p->wq = NULL;
+		p->paths = NULL;
+		p->tracker = NULL;
+	} while (lookup_widen(p->lookup));
+	p->dry = false;
+	p->sel.judged = p->sel.selected = 0;
+	if (lookup_everything(p->lookup)) {
+		lookup_free(p->lookup);
+		p->lookup = NULL;
+	}
+}
+
 static void read_everything(struct pipeline *p, struct maillog **ml)
 {
 	const struct options *o = p->opt;
@@ -357,7 +412,9 @@ static void read_everything(struct pipeline *p, struct maillog **ml)
  * out on the way, which -q does not silence. */
 static void account(const struct pipeline *p, const struct maillog *ml, bool quiet)
 {
-	if (!quiet) {
+	if (!quiet && p->lookup) {
+		lookup_report(p->lookup, &p->in, stderr);
+	} else if (!quiet) {
 		inputs_report_logs(ml, stderr);
 		for (size_t i = 0; i < p->in.n; i++)
 			if (p->in.unchanged[i])
@@ -496,6 +553,7 @@ static void pipeline_free(struct pipeline *p)
 	join_free(p->join);
 	tracker_free(p->tracker);
 	state_close(p->state);
+	lookup_free(p->lookup);
 	free(p->names_shown);
 	inputs_free(&p->in);
 	for (size_t i = 0; i < p->njournal_names; i++)
@@ -576,10 +634,13 @@ int pipeline_run(const struct options *o)
 				     .nfiles = nfiles,
 				     .pseudo = p.pseudo,
 				     .org = o->org, .contact = o->contact };
+	p.follow = p.wc->input == WRITER_MESSAGES && (o->select.nqid || o->select.nmid);
+	p.lookup = lookup_new(o, &p.in, p.tz);
+	if (p.lookup)
+		lookup_windows(&p);	/* before the writer: dry reads write nothing */
 	p.w = p.wc->begin(&p.out, &p.env);
 	if (p.wc->input == WRITER_PATHS)
 		p.paths = paths_new(on_path_settled, on_path, &p);
-	p.follow = p.wc->input == WRITER_MESSAGES && (o->select.nqid || o->select.nmid);
 	if (p.follow)
 		p.paths = paths_new(on_path_settled, on_path_messages, &p);
 	/* From here until workq_finish, messages are judged and written on a
@@ -596,6 +657,8 @@ int pipeline_run(const struct options *o)
 
 	struct manifest man;
 	run_manifest(&man, o, &p.in, ml, p.policy, p.tz, p.pseudo != NULL);
+	if (p.lookup)
+		lookup_manifest(p.lookup, &man);
 	man.body_sha256 = report_sha256;
 	man.body_arg = &p;
 	p.wc->finish(p.w, &(struct writer_end){ .man = &man });

@@ -49,6 +49,8 @@ struct maillog {
 	bool prefetch;		/* read, decompress and frame lines on a second thread */
 	/* beside[a * n + b]: input a gave a line while input b was open */
 	bool *beside;
+	const struct time_window *win;	/* a lookup's windows, or NULL */
+	size_t nwin;
 };
 
 struct maillog *maillog_new(struct tzconf *tz, int year, FILE *warn,
@@ -84,6 +86,35 @@ void maillog_add_resumed(struct maillog *ml, const char *path, int file_id,
 	pg->tracked = true;
 	if (from)
 		pg->from = *from;
+}
+
+void maillog_add_range(struct maillog *ml, const char *path, int file_id,
+		       const struct ml_resume *from, uint64_t end)
+{
+	maillog_add(ml, path, file_id);
+	struct input_progress *pg = &ml->in[ml->n - 1].progress;
+	pg->resumed = from->offset > 0;
+	pg->from = *from;
+	pg->range_end = end;
+}
+
+void maillog_set_windows(struct maillog *ml, const struct time_window *w, size_t n)
+{
+	ml->win = w;
+	ml->nwin = n;
+}
+
+static bool in_windows(const struct maillog *ml, time_t ts)
+{
+	size_t lo = 0, hi = ml->nwin;
+	while (lo < hi) {	/* the first window ending at or after ts */
+		size_t mid = (lo + hi) / 2;
+		if (ml->win[mid].t1 < ts)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < ml->nwin && ml->win[lo].t0 <= ts;
 }
 
 size_t maillog_ninputs(const struct maillog *ml) { return ml->n; }
@@ -171,6 +202,32 @@ static time_t peek_first(struct maillog *ml, const struct input_stats *st)
 	}
 	ls_close(ls);
 	return t;
+}
+
+bool maillog_evidence(const struct syslog_rec *rec, int file_id, unsigned long line,
+		      struct evidence *ev)
+{
+	memset(ev, 0, sizeof *ev);
+	ev->file_id = file_id;
+	ev->line = line;
+	ev->ts = rec->ts;
+	ev->usec = rec->usec;
+	ev->host = rec->host;
+	ev->pid = rec->pid;
+	ev->peer_port = -1;
+	ev->nrcpt = -1;
+	ev->tls.bits = ev->tls.alg_bits = -1;
+	struct span msg = clean_msg(rec->msg);
+	enum parse_result pr = PR_UNKNOWN;
+	if (pf_tag(rec->tag, &ev->instance, &ev->service, &ev->program)) {
+		pr = pf_parse(msg, ev);
+	} else if (sm_tag(rec->tag)) {
+		ev->instance = rec->tag;
+		ev->program = rec->tag;
+		ev->service = rec->tag;
+		pr = sm_parse(msg, ev);
+	}
+	return pr == PR_USED;
 }
 
 /* One line whose envelope was parsed (or not): counted, warned about or
@@ -270,6 +327,10 @@ static void use_line(struct maillog *ml, struct input_stats *st, const struct lb
 		return;
 	}
 	const struct syslog_rec *rec = &l->rec;
+	if (ml->win && !in_windows(ml, rec->ts)) {
+		st->outside++;
+		return;
+	}
 	if (!st->first_ts)
 		st->first_ts = rec->ts;
 	if (ml->dedup && repeated(ml, rec, (int)(st - ml->in))) {
@@ -278,27 +339,7 @@ static void use_line(struct maillog *ml, struct input_stats *st, const struct lb
 	}
 	st->last_ts = rec->ts;
 	struct evidence ev;
-	memset(&ev, 0, sizeof ev);
-	ev.file_id = st->file_id;
-	ev.line = l->lineno;
-	ev.ts = rec->ts;
-	ev.usec = rec->usec;
-	ev.host = rec->host;
-	ev.pid = rec->pid;
-	ev.peer_port = -1;
-	ev.nrcpt = -1;
-	ev.tls.bits = ev.tls.alg_bits = -1;
-	struct span msg = clean_msg(rec->msg);
-	enum parse_result pr = PR_UNKNOWN;
-	if (pf_tag(rec->tag, &ev.instance, &ev.service, &ev.program)) {
-		pr = pf_parse(msg, &ev);
-	} else if (sm_tag(rec->tag)) {
-		ev.instance = rec->tag;
-		ev.program = rec->tag;
-		ev.service = rec->tag;
-		pr = sm_parse(msg, &ev);
-	}
-	if (pr == PR_USED) {
+	if (maillog_evidence(rec, st->file_id, l->lineno, &ev)) {
 		st->used++;
 		ml->fn(&ev, ml->arg);
 	} else {
@@ -339,8 +380,9 @@ static bool reader_open(struct maillog *ml, struct reader *rd, size_t id,
 		return false;
 	}
 	const struct input_progress *pg = &st->progress;
-	if (pg->tracked && !ls_resume(rd->ls, pg->resumed ? pg->from.offset : 0,
-				      pg->resumed ? pg->from.lineno : 0, true, &why)) {
+	if ((pg->tracked || pg->resumed || pg->range_end) &&
+	    !ls_resume(rd->ls, pg->resumed ? pg->from.offset : 0,
+		       pg->resumed ? pg->from.lineno : 0, pg->tracked, &why)) {
 		fail(ml, st, why.p);
 		buf_free(&why);
 		ls_close(rd->ls);
@@ -364,7 +406,7 @@ static bool reader_open(struct maillog *ml, struct reader *rd, size_t id,
 		syslog_ctx_init(&rd->ctx, ml->tz, st->mtime, ml->year);
 	if (pg->resumed)
 		rd->clock = pg->from.clock;
-	rd->lb = ml->prefetch ? lb_start(rd->ls, &rd->ctx) : NULL;
+	rd->lb = ml->prefetch && !pg->range_end ? lb_start(rd->ls, &rd->ctx) : NULL;
 	return true;
 }
 
@@ -382,7 +424,8 @@ static const struct lb_line *reader_head(struct reader *rd)
 	if (rd->have)
 		return &rd->one;
 	struct span line;
-	while ((rd->rc = ls_next(rd->ls, &line)) == 1) {
+	uint64_t end = rd->st->progress.range_end;
+	while ((!end || ls_offset(rd->ls) < end) && (rd->rc = ls_next(rd->ls, &line)) == 1) {
 		if (span_trim(line).n == 0) {
 			rd->st->ignored++;	/* blank lines carry nothing */
 			continue;
@@ -490,7 +533,7 @@ int maillog_run(struct maillog *ml)
 		ord[i].first = (ml->n > 1 && !ord[i].is_stdin) ? peek_first(ml, &ml->in[i]) : 0;
 	}
 	qsort(ord, ml->n, sizeof *ord, cmp_order);
-	if (ml->n > 1 && ml->n <= 256)	/* beyond: a rotated set, not copies */
+	if (ml->n > 1 && ml->n <= 1024)	/* beyond: a rotated set, not copies */
 		ml->beside = xcalloc(ml->n * ml->n, sizeof *ml->beside);
 	struct reader *rd = xcalloc(ml->n + 1, sizeof *rd);
 	/* the open inputs, in reading order: a rotated set of a hundred

@@ -26,6 +26,7 @@ struct ml_resume {
 };
 
 struct input_progress {
+	uint64_t range_end;		/* a lookup's byte range: stop here (0: the end) */
 	bool tracked;			/* read under --state */
 	bool resumed;			/* began at from (else at the start) */
 	struct ml_resume from, to;	/* to: where it stopped, for the next run */
@@ -40,6 +41,7 @@ struct input_stats {
 	char *error;			/* why, when failed */
 	unsigned long lines, used, ignored, malformed, too_long;
 	unsigned long duplicates;	/* lines another input already gave */
+	unsigned long outside;		/* a lookup's lines outside its windows */
 	uint64_t bytes_in;
 	time_t first_ts, last_ts;	/* 0 when no stamp was read */
 	time_t mtime;
@@ -47,6 +49,11 @@ struct input_stats {
 	char sha256[65];		/* of the bytes read, "" if not read whole */
 	struct input_progress progress;	/* maillog_add_resumed */
 };
+
+/* One line's envelope as evidence, by the Postfix or Sendmail parser;
+ * false when the line is not one they use.  Spans borrow from rec. */
+bool maillog_evidence(const struct syslog_rec *rec, int file_id, unsigned long line,
+		      struct evidence *ev);
 
 typedef void (*evidence_fn)(const struct evidence *ev, void *arg);
 
@@ -64,6 +71,15 @@ void maillog_add_resumed(struct maillog *ml, const char *path, int file_id,
 void maillog_set_threads(struct maillog *ml, int threads);
 /* Read everything; returns the number of inputs with errors. */
 int maillog_run(struct maillog *ml);
+/* A lookup's second pass (cli/lookup.c): a byte range of a log, from an
+ * index point to end (0: the end of the file), read on this thread. */
+void maillog_add_range(struct maillog *ml, const char *path, int file_id,
+		       const struct ml_resume *from, uint64_t end);
+/* ... and only the lines whose stamp falls in one of these windows of
+ * time (sorted, disjoint, [t0, t1] inclusive) are used; the others are
+ * counted as read and nothing else.  The array stays the caller's. */
+struct time_window { time_t t0, t1; };
+void maillog_set_windows(struct maillog *ml, const struct time_window *w, size_t n);
 size_t maillog_ninputs(const struct maillog *ml);
 const struct input_stats *maillog_input(const struct maillog *ml, size_t id);
 void maillog_free(struct maillog *ml);

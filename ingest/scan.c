@@ -1,0 +1,199 @@
+/* scan.c - needles found in a log without parsing it (ingest/scan.h).
+ * The decoded bytes come in blocks; the last line cut by a block's end is
+ * carried to the next, so every needle is found inside a whole line.
+ * Lines are counted with memchr, the needles found with memmem (glibc's
+ * two-way search) - in a lower-cased copy for the case-insensitive ones. */
+#include "scan.h"
+#include "linesrc.h"
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BLOCK (1 << 20)
+
+static void add_point(struct scan_file *f, uint64_t off, unsigned long lineno,
+		      const char *line, size_t n, struct syslog_ctx *ctx)
+{
+	if (f->npt == f->cappt) {
+		f->cappt = f->cappt ? f->cappt * 2 : 64;
+		f->pt = xrealloc(f->pt, f->cappt * sizeof *f->pt);
+	}
+	struct scan_point *p = &f->pt[f->npt++];
+	memset(p, 0, sizeof *p);
+	p->at.offset = off;
+	p->at.lineno = lineno;
+	p->at.ctx = *ctx;	/* before this line's stamp: a reader from here parses it */
+	struct syslog_rec rec;
+	const char *why;
+	if (syslog_parse(ctx, (struct span){ line, n }, &rec, &why))
+		p->ts = rec.ts;
+	p->at.clock.now = p->ts;
+}
+
+struct hitter {
+	const struct scan_needle *nd;
+	size_t nn;
+	scan_hit_fn hit;
+	void *arg;
+	struct syslog_ctx *ctx;
+	char *folded;
+	size_t capfold;
+};
+
+/* The lines of p[0 .. n) (whole lines, each ending in '\n') holding a
+ * needle, in order, each once; base: the line number before p. */
+static void find(struct hitter *h, const char *p, size_t n, unsigned long base)
+{
+	bool fold = false;
+	for (size_t k = 0; k < h->nn; k++)
+		fold |= h->nd[k].fold;
+	if (fold) {
+		if (h->capfold < n) {
+			h->capfold = n;
+			h->folded = xrealloc(h->folded, n);
+		}
+		for (size_t i = 0; i < n; i++)
+			h->folded[i] = (char)tolower((unsigned char)p[i]);
+	}
+	/* the next hit of each needle, found lazily, so the lines come in order */
+	const char *next[64];
+	size_t nn = h->nn < 64 ? h->nn : 64;
+	for (size_t k = 0; k < nn; k++) {
+		const char *hay = h->nd[k].fold ? h->folded : p;
+		const char *m = memmem(hay, n, h->nd[k].s, h->nd[k].n);
+		next[k] = m ? p + (m - hay) : NULL;
+	}
+	const char *counted = p;
+	unsigned long lineno = base;
+	for (;;) {
+		const char *first = NULL;
+		for (size_t k = 0; k < nn; k++)
+			if (next[k] && (!first || next[k] < first))
+				first = next[k];
+		if (!first)
+			return;
+		const char *ls = first;
+		while (ls > p && ls[-1] != '\n')
+			ls--;
+		const char *le = memchr(first, '\n', (size_t)(p + n - first));
+		if (!le)
+			return;	/* cannot be: the block ends in a newline */
+		for (const char *c = counted; (c = memchr(c, '\n', (size_t)(ls - c))); c++)
+			lineno++;
+		counted = ls;
+		size_t len = (size_t)(le - ls);
+		if (len && ls[len - 1] == '\r')
+			len--;
+		struct syslog_ctx ctx = *h->ctx;
+		struct syslog_rec rec;
+		const char *why;
+		bool ok = syslog_parse(&ctx, (struct span){ ls, len }, &rec, &why);
+		h->hit((struct span){ ls, len }, lineno + 1, ok ? &rec : NULL, h->arg);
+		/* past this line for every needle */
+		for (size_t k = 0; k < nn; k++) {
+			if (!next[k] || next[k] > le)
+				continue;
+			const char *hay = h->nd[k].fold ? h->folded : p;
+			size_t at = (size_t)(le + 1 - p);
+			const char *m = at < n ? memmem(hay + at, n - at, h->nd[k].s, h->nd[k].n) : NULL;
+			next[k] = m ? p + (m - hay) : NULL;
+		}
+	}
+}
+
+static unsigned long count_lines(const char *p, size_t n)
+{
+	unsigned long c = 0;
+	for (const char *e = p + n; (p = memchr(p, '\n', (size_t)(e - p))); p++)
+		c++;
+	return c;
+}
+
+bool scan_log(const char *path, const struct scan_needle *nd, size_t nn, struct tzconf *tz,
+	      int year, scan_hit_fn hit, void *arg, struct scan_file *out)
+{
+	memset(out, 0, sizeof *out);
+	struct buf why;
+	buf_init(&why);
+	struct linesrc *ls = ls_open(path, &why);
+	if (!ls) {
+		snprintf(out->error, sizeof out->error, "%s", why.p ? why.p : "?");
+		buf_free(&why);
+		return false;
+	}
+	buf_free(&why);
+	out->gzip = ls_is_gzip(ls);
+	ls_prefetch(ls);	/* read and inflate on a second thread */
+	struct syslog_ctx ctx;
+	syslog_ctx_init(&ctx, tz, ls_mtime(ls), year);
+	struct hitter h = { .nd = nd, .nn = nn, .hit = hit, .arg = arg, .ctx = &ctx };
+	char *b = xmalloc(2 * BLOCK + 1);
+	size_t have = 0;	/* bytes in b: the carried line and the new block */
+	uint64_t off = 0;	/* decoded offset of b[0] */
+	unsigned long lineno = 0;	/* lines before b[0] */
+	uint64_t next_point = 0;
+	bool ok = true;
+	for (;;) {
+		long got = ls_read(ls, b + have, BLOCK);
+		if (got < 0) {
+			snprintf(out->error, sizeof out->error, "%s", ls_error(ls));
+			ok = false;
+			got = 0;
+		}
+		have += (size_t)got;
+		bool end = got == 0;
+		/* whole lines only; at the end, the last one without its newline */
+		size_t whole = have;
+		if (!end) {
+			while (whole && b[whole - 1] != '\n')
+				whole--;
+			if (!whole && have < 2 * BLOCK)
+				continue;	/* a line longer than a block: read on */
+			if (!whole)
+				whole = have;	/* over 1 MiB: no line, counted as one */
+		} else if (whole && b[whole - 1] != '\n') {
+			b[whole++] = '\n';	/* its last line, as the reader takes it */
+		}
+		if (!whole)
+			break;
+		if (off >= next_point) {
+			const char *e = memchr(b, '\n', whole);
+			add_point(out, off, lineno, b, e ? (size_t)(e - b) : whole, &ctx);
+			next_point = off + SCAN_POINT_EVERY;
+		}
+		find(&h, b, whole, lineno);
+		{	/* the block's last line: where the log ends, in time */
+			const char *e = b + whole - 1, *st = e;
+			while (st > b && st[-1] != '\n')
+				st--;
+			struct syslog_ctx c2 = ctx;
+			struct syslog_rec rec;
+			const char *w2;
+			if (syslog_parse(&c2, (struct span){ st, (size_t)(e - st) }, &rec, &w2) &&
+			    rec.ts > out->last_ts)
+				out->last_ts = rec.ts;
+		}
+		lineno += count_lines(b, whole);
+		off += whole;
+		memmove(b, b + whole, have - whole);
+		have -= whole;
+		if (end)
+			break;
+	}
+	out->bytes = off;
+	out->lines = lineno;
+	out->bytes_in = ls_stats(ls)->bytes_in;
+	out->mtime = ls_mtime(ls);
+	if (ok)
+		ls_sha256(ls, out->sha256);
+	free(b);
+	free(h.folded);
+	ls_close(ls);
+	return ok;
+}
+
+void scan_file_free(struct scan_file *f)
+{
+	free(f->pt);
+	memset(f, 0, sizeof *f);
+}

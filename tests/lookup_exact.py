@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""lookup_exact.py - the fast lookup's property (README "Selecting
+messages"): a lookup read in windows around its needles gives exactly the
+records of the same lookup over every line (--full-read).
+
+For every log named, for each of up to SAMPLE messages (chosen with a
+fixed seed): a lookup by its queue ID (as JSON and as paths), its
+Message-ID, its first recipient, that recipient's domain and its sender;
+each run both ways and compared record by record (the manifest apart).
+
+usage: lookup_exact.py TLSWITNESS SAMPLE LOG...
+Prints one line per log: the lookups compared and how many took the fast
+path; exits 1 at the first difference, showing it.
+"""
+import json
+import random
+import subprocess
+import sys
+
+OPTS = ["--tz", "UTC", "--year", "2026"]
+
+
+def run(tw, args, full):
+    cmd = [tw] + OPTS + (["--full-read"] if full else []) + args
+    p = subprocess.run(cmd, capture_output=True)
+    if p.returncode not in (0, 1, 5):
+        sys.exit("%s: exit %d\n%s" % (" ".join(cmd), p.returncode,
+                                      p.stderr.decode(errors="replace")))
+    recs = [l for l in p.stdout.decode().splitlines()
+            if not l.startswith('{"kind":"manifest"')]
+    fast = b"tlswitness: lookup:" in p.stderr
+    return p.returncode, recs, fast
+
+
+def needles(m):
+    out = [["--queue-id", m["queue_id"]]]
+    if m.get("message_id"):
+        out.append(["--message-id", m["message_id"]])
+    rcpts = [d["rcpt"] for d in m.get("deliveries", []) if d.get("rcpt")]
+    if rcpts:
+        out.append(["--rcpt", rcpts[0]])
+        if "@" in rcpts[0]:
+            out.append(["--rcpt", "@" + rcpts[0].split("@", 1)[1].upper()])
+    if m.get("from"):
+        out.append(["--from", m["from"]])
+    return out
+
+
+def main():
+    if len(sys.argv) < 4:
+        sys.exit(__doc__)
+    tw, sample = sys.argv[1], int(sys.argv[2])
+    for log in sys.argv[3:]:
+        _, recs, _ = run(tw, ["-q", "-f", "json", log], True)
+        msgs = [json.loads(r) for r in recs]
+        msgs = [m for m in msgs if m.get("kind") == "message" and m.get("queue_id")]
+        rnd = random.Random(log)
+        chosen = rnd.sample(msgs, min(sample, len(msgs)))
+        compared = fast_used = 0
+        for m in chosen:
+            for nd in needles(m):
+                formats = [["-f", "json"]] + ([["-f", "paths"]] if nd[0] == "--queue-id" else [])
+                for fmt in formats:
+                    args = fmt + nd + [log]
+                    st_f, got, fast = run(tw, args, False)
+                    st_r, want, _ = run(tw, args, True)
+                    compared += 1
+                    fast_used += fast
+                    if (st_f, got) != (st_r, want):
+                        for i, (g, w) in enumerate(zip(got, want)):
+                            if g != w:
+                                sys.exit("%s %s: record %d differs\n  windows: %s\n  full:    %s"
+                                         % (log, " ".join(args[:-1]), i + 1, g, w))
+                        sys.exit("%s %s: exit %d with %d records in windows, exit %d with %d "
+                                 "in full" % (log, " ".join(args[:-1]), st_f, len(got), st_r,
+                                              len(want)))
+        print("ok %s: %d lookups the same both ways, %d of them read in windows"
+              % (log, compared, fast_used))
+
+
+if __name__ == "__main__":
+    main()
