@@ -25,10 +25,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifndef PRE
 #define PRE (15 * 60)
+#endif
+#ifndef POST
 #define POST (3600 + 5 * 60)
+#endif
+#ifndef SAFE_PRE
 #define SAFE_PRE (6 * 60)	/* a message this close to its window's start */
+#endif
+#ifndef SAFE_POST
 #define SAFE_POST (3600 + 60)	/* ... or its end lacks context */
+#endif
 #define SLACK 120		/* stamps a little out of order at index points */
 #define ROUNDS_MAX 12
 
@@ -220,8 +228,9 @@ bool lookup_scan(struct lookup *lk)
 		if (f->last_ts > lk->tmax)
 			lk->tmax = f->last_ts;
 	}
-	if (!lk->nhits)
-		return false;	/* nothing names a needle: the full run says so */
+	/* no line names a needle: no message can be selected (a message's
+	 * recipients, sender, Message-ID and queue ID are on its lines), and
+	 * nothing is read again */
 	qsort(lk->hits, lk->nhits, sizeof *lk->hits, cmp_time);
 	lk->w = xcalloc(lk->nhits + 1, sizeof *lk->w);
 	for (size_t i = 0; i < lk->nhits; i++)
@@ -237,6 +246,8 @@ void lookup_add_ranges(struct lookup *lk, struct maillog *ml)
 		if (in->kinds[i] != INPUT_LOG)
 			continue;
 		const struct scan_file *f = &lk->sf[i];
+		if (!lk->nw)
+			continue;
 		if (f->gzip || !f->npt) {	/* no seeking in gzip: read through */
 			struct ml_resume start = { 0 };
 			maillog_add_range(ml, in->files[i], (int)i, &start, 0);
@@ -418,6 +429,12 @@ void lookup_manifest(const struct lookup *lk, struct manifest *man)
 		struct manifest_input *mi = &man->in[i];
 		if (lk->in->kinds[i] != INPUT_LOG || !f->sha256[0])
 			continue;
+		mi->type = "log";
+		mi->unit = "lines";
+		if (f->npt && f->pt[0].ts)
+			mi->first_ts = f->pt[0].ts;
+		if (f->last_ts)
+			mi->last_ts = f->last_ts;
 		memcpy(mi->sha256, f->sha256, sizeof mi->sha256);
 		mi->size = f->bytes_in;
 		mi->mtime = f->mtime;

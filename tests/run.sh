@@ -223,6 +223,13 @@ f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$OUT/state.log")
 pass=$((pass + ${p:-0})); fail=$((fail + ${f:-1}))
 if [ "${f:-1}" = 0 ]; then printf 'ok    state (%s checks)\n' "$p"; else ko state "$OUT/state.log"; fi
 
+# --- lookups read in windows give the full read's records ---------------------
+sh tests/lookup.sh "$TW" > "$OUT/lookup.log" 2>&1
+p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$OUT/lookup.log")
+f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$OUT/lookup.log")
+pass=$((pass + ${p:-0})); fail=$((fail + ${f:-1}))
+if [ "${f:-1}" = 0 ]; then printf 'ok    lookup (%s checks)\n' "$p"; else ko lookup "$OUT/lookup.log"; fi
+
 # --- the shipped sweep: systemd units and cron entry (contrib/) ---------------
 sh tests/units.sh "$TW" > "$OUT/units.log" 2>&1
 p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$OUT/units.log")
