@@ -409,6 +409,19 @@ bool lookup_everything(const struct lookup *lk)
 	return lk->everything;
 }
 
+unsigned long lookup_lines(const struct lookup *lk)
+{
+	unsigned long lines = 0;
+	for (size_t i = 0; i < lk->in->n; i++)
+		lines += lk->sf[i].lines;
+	return lines;
+}
+
+unsigned long lookup_hit_lines(const struct lookup *lk)
+{
+	return lk->hit_lines;
+}
+
 void lookup_report(const struct lookup *lk, const struct inputs *in, FILE *f)
 {
 	time_t covered = 0;

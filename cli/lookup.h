@@ -32,6 +32,9 @@ void lookup_check(struct lookup *lk, const struct message *m);
  * lookup_everything says so). */
 bool lookup_widen(struct lookup *lk);
 bool lookup_everything(const struct lookup *lk);
+/* The lines the first pass read, and how many named a needle. */
+unsigned long lookup_lines(const struct lookup *lk);
+unsigned long lookup_hit_lines(const struct lookup *lk);
 /* The accounting (what was scanned, what was read) on f. */
 void lookup_report(const struct lookup *lk, const struct inputs *in, FILE *f);
 /* The manifest's inputs as the scan read them: every byte hashed. */

@@ -683,7 +683,10 @@ int pipeline_run(const struct options *o)
 		p.input_errors += empty;
 	failures_report(&p.failures, o->fail_on, o->out_path, stderr);
 	bool nothing_selected = p.sel.any && !p.sel.selected && !evidence_writer(&p);
-	if (nothing_selected)
+	if (nothing_selected && p.lookup && !lookup_hit_lines(p.lookup))
+		fprintf(stderr, "tlswitness: no message selected (no line of the %lu read names "
+			"what was asked for)\n", lookup_lines(p.lookup));
+	else if (nothing_selected)
 		fprintf(stderr, "tlswitness: no message selected (%lu judged)\n", p.sel.judged);
 	struct buf why;
 	buf_init(&why);
