@@ -245,6 +245,8 @@ int inputs_warn_empty(const struct inputs *in, const struct maillog *ml, FILE *f
 			continue;
 		if (st->progress.tracked && !st->lines)
 			continue;	/* --state: nothing new since the last run */
+		if (st->progress.ranges)
+			continue;	/* a lookup read only its windows of it */
 		fprintf(f, "tlswitness: %s: no Postfix or Sendmail line in it (%lu line%s read): "
 			"not a mail log?\n", text_shown(in->shown[st->file_id]), st->lines,
 			st->lines == 1 ? "" : "s");

@@ -65,6 +65,8 @@ struct lookup {
 	char *owned[4 * SELECT_MAX];
 	size_t nn, nuser, nowned;
 	struct scan_file *sf;		/* by file id */
+	struct byte_range **ranges;	/* by file id: what the next read reads */
+	size_t *nranges;
 	time_t *hits;
 	size_t nhits, caphits;
 	struct fail *fails;
@@ -217,6 +219,8 @@ bool lookup_scan(struct lookup *lk)
 {
 	const struct inputs *in = lk->in;
 	lk->sf = xcalloc(in->n + 1, sizeof *lk->sf);
+	lk->ranges = xcalloc(in->n + 1, sizeof *lk->ranges);
+	lk->nranges = xcalloc(in->n + 1, sizeof *lk->nranges);
 	for (size_t i = 0; i < in->n; i++) {
 		if (in->kinds[i] != INPUT_LOG)
 			continue;
@@ -243,42 +247,39 @@ void lookup_add_ranges(struct lookup *lk, struct maillog *ml)
 {
 	const struct inputs *in = lk->in;
 	for (size_t i = 0; i < in->n; i++) {
-		if (in->kinds[i] != INPUT_LOG)
+		if (in->kinds[i] != INPUT_LOG || !lk->nw)
 			continue;
 		const struct scan_file *f = &lk->sf[i];
-		if (!lk->nw)
-			continue;
-		if (f->gzip || !f->npt) {	/* no seeking in gzip: read through */
-			struct ml_resume start = { 0 };
-			maillog_add_range(ml, in->files[i], (int)i, &start, 0);
-			continue;
+		struct byte_range **rs = &lk->ranges[i];
+		size_t *nr = &lk->nranges[i];
+		free(*rs);
+		*rs = xcalloc(lk->nw + 1, sizeof **rs);
+		*nr = 0;
+		if (!f->npt) {
+			(*rs)[(*nr)++] = (struct byte_range){ { 0 }, 0 };
 		}
 		/* each window: from the last index point before it to the first
 		 * after it; ranges that meet are one */
-		size_t a_prev = SIZE_MAX, b_prev = 0;
-		for (size_t k = 0; k <= lk->nw; k++) {
-			size_t a = 0, b = f->npt;	/* points [a, b): the range */
-			if (k < lk->nw) {
-				while (a + 1 < f->npt && f->pt[a + 1].ts &&
-				       f->pt[a + 1].ts < lk->w[k].t0 - SLACK)
-					a++;
-				b = a + 1;
-				while (b < f->npt && (!f->pt[b].ts || f->pt[b].ts <= lk->w[k].t1 + SLACK))
-					b++;
-				if (a_prev != SIZE_MAX && a <= b_prev) {
-					if (b > b_prev)
-						b_prev = b;
-					continue;
+		size_t b_prev = 0;
+		for (size_t k = 0; f->npt && k < lk->nw; k++) {
+			size_t a = 0, b;
+			while (a + 1 < f->npt && f->pt[a + 1].ts && f->pt[a + 1].ts < lk->w[k].t0 - SLACK)
+				a++;
+			b = a + 1;
+			while (b < f->npt && (!f->pt[b].ts || f->pt[b].ts <= lk->w[k].t1 + SLACK))
+				b++;
+			if (*nr && a <= b_prev) {	/* meets the one before */
+				if (b > b_prev) {
+					b_prev = b;
+					(*rs)[*nr - 1].end = b < f->npt ? f->pt[b].at.offset : 0;
 				}
+				continue;
 			}
-			if (a_prev != SIZE_MAX)
-				maillog_add_range(ml, in->files[i], (int)i, &f->pt[a_prev].at,
-						  b_prev < f->npt ? f->pt[b_prev].at.offset : 0);
-			if (k == lk->nw)
-				break;
-			a_prev = a;
+			(*rs)[(*nr)++] = (struct byte_range){ f->pt[a].at,
+							      b < f->npt ? f->pt[b].at.offset : 0 };
 			b_prev = b;
 		}
+		maillog_add_ranges(ml, in->files[i], (int)i, *rs, *nr);
 	}
 	maillog_set_windows(ml, lk->tw, lk->nw);
 }
@@ -468,6 +469,10 @@ void lookup_free(struct lookup *lk)
 	for (size_t i = 0; lk->sf && i < lk->in->n; i++)
 		scan_file_free(&lk->sf[i]);
 	free(lk->sf);
+	for (size_t i = 0; lk->ranges && i < lk->in->n; i++)
+		free(lk->ranges[i]);
+	free(lk->ranges);
+	free(lk->nranges);
 	for (size_t i = 0; i < lk->nfails; i++) {
 		free(lk->fails[i].host);
 		free(lk->fails[i].ip);

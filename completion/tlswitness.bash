@@ -49,7 +49,7 @@ _tlswitness()
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "--format --rules --fail-on --year --tz --output --ports
 			--policy-map --org --contact --pseudonymize --manifest --skew --skew-max
-			--label --journal --journal-file --journal-dir --case --custodian --sign --strict-inputs --state --state-reset --state-close --threads --quiet --version --help --message-id --queue-id
+			--label --journal --journal-file --journal-dir --case --custodian --sign --strict-inputs --state --state-reset --state-close --full-read --threads --quiet --version --help --message-id --queue-id
 			--rcpt --from --since --until --verdict --min-severity --where" -- "$cur"))
 		return
 	fi

@@ -611,6 +611,42 @@ bool ls_resume(struct linesrc *ls, uint64_t offset, unsigned long lineno, bool h
 	return true;
 }
 
+bool ls_skip_to(struct linesrc *ls, uint64_t offset, unsigned long lineno, struct buf *why)
+{
+	uint64_t at = ls_offset(ls);
+	size_t pending = ls->len - ls->start;
+	if (offset < at || ls->pf) {
+		buf_printf(why, "cannot go back in a stream");
+		return false;
+	}
+	if (offset - at <= pending) {	/* inside what is decoded already */
+		ls->start += (size_t)(offset - at);
+	} else if (!ls->gzip) {
+		if (lseek(ls->fd, (off_t)offset, SEEK_SET) < 0) {
+			buf_printf(why, "cannot seek: %s", strerror(errno));
+			return false;
+		}
+		ls->in_len = 0;
+		ls->start = ls->len = 0;
+	} else {
+		uint64_t left = offset - at - pending;
+		ls->start = ls->len = 0;
+		while (left) {	/* no index into a gzip stream: inflated past */
+			size_t room = left < WIN_SIZE ? (size_t)left : WIN_SIZE;
+			long got = decode(ls, ls->win, room);
+			if (got <= 0) {
+				buf_printf(why, "%s", got < 0 ? ls->err : "it ends before that offset");
+				return false;
+			}
+			left -= (uint64_t)got;
+		}
+	}
+	ls->skipping = false;
+	ls->skipped = offset - ls->st.bytes_out;
+	ls->lineno = lineno;
+	return true;
+}
+
 uint64_t ls_offset(const struct linesrc *ls) { return ls->skipped + ls->st.bytes_out; }
 size_t ls_held(const struct linesrc *ls) { return ls->held; }
 

@@ -62,6 +62,10 @@ unsigned long ls_lineno(const struct linesrc *ls);
  * why when the file holds less than offset. */
 bool ls_resume(struct linesrc *ls, uint64_t offset, unsigned long lineno, bool hold_tail,
 	       struct buf *why);
+/* Forward to the line starting at decoded offset (>= ls_offset), numbered
+ * lineno + 1: a plain file is sought, a gzip one inflated past what lies
+ * between.  Not with ls_prefetch.  False with why. */
+bool ls_skip_to(struct linesrc *ls, uint64_t offset, unsigned long lineno, struct buf *why);
 /* Decoded bytes read to the end of the last line handed out (or skipped). */
 uint64_t ls_offset(const struct linesrc *ls);
 /* The last line held back by hold_tail, in bytes (0: none). */

@@ -88,14 +88,16 @@ void maillog_add_resumed(struct maillog *ml, const char *path, int file_id,
 		pg->from = *from;
 }
 
-void maillog_add_range(struct maillog *ml, const char *path, int file_id,
-		       const struct ml_resume *from, uint64_t end)
+void maillog_add_ranges(struct maillog *ml, const char *path, int file_id,
+			const struct byte_range *r, size_t n)
 {
 	maillog_add(ml, path, file_id);
 	struct input_progress *pg = &ml->in[ml->n - 1].progress;
-	pg->resumed = from->offset > 0;
-	pg->from = *from;
-	pg->range_end = end;
+	pg->ranges = r;
+	pg->nranges = n;
+	pg->resumed = n && r[0].from.offset > 0;
+	if (n)
+		pg->from = r[0].from;
 }
 
 void maillog_set_windows(struct maillog *ml, const struct time_window *w, size_t n)
@@ -380,7 +382,7 @@ static bool reader_open(struct maillog *ml, struct reader *rd, size_t id,
 		return false;
 	}
 	const struct input_progress *pg = &st->progress;
-	if ((pg->tracked || pg->resumed || pg->range_end) &&
+	if ((pg->tracked || pg->resumed || pg->ranges) &&
 	    !ls_resume(rd->ls, pg->resumed ? pg->from.offset : 0,
 		       pg->resumed ? pg->from.lineno : 0, pg->tracked, &why)) {
 		fail(ml, st, why.p);
@@ -406,7 +408,34 @@ static bool reader_open(struct maillog *ml, struct reader *rd, size_t id,
 		syslog_ctx_init(&rd->ctx, ml->tz, st->mtime, ml->year);
 	if (pg->resumed)
 		rd->clock = pg->from.clock;
-	rd->lb = ml->prefetch && !pg->range_end ? lb_start(rd->ls, &rd->ctx) : NULL;
+	rd->lb = ml->prefetch && !pg->ranges ? lb_start(rd->ls, &rd->ctx) : NULL;
+	return true;
+}
+
+/* A lookup's ranges: on to the one the next line is in, past the bytes
+ * between; false after the last. */
+static bool next_range(struct reader *rd)
+{
+	struct input_progress *pg = &rd->st->progress;
+	if (!pg->ranges)
+		return true;
+	uint64_t off = ls_offset(rd->ls);
+	while (pg->cur < pg->nranges && pg->ranges[pg->cur].end && off >= pg->ranges[pg->cur].end)
+		pg->cur++;
+	if (pg->cur == pg->nranges)
+		return false;
+	const struct byte_range *r = &pg->ranges[pg->cur];
+	if (off < r->from.offset) {
+		struct buf why;
+		buf_init(&why);
+		bool ok = ls_skip_to(rd->ls, r->from.offset, r->from.lineno, &why);
+		if (!ok)
+			fail(rd->ml, rd->st, why.p);
+		buf_free(&why);
+		if (!ok)
+			return false;
+		ctx_resumed(&rd->ctx, &r->from, rd->ml->tz);	/* the stamps' year from there */
+	}
 	return true;
 }
 
@@ -424,8 +453,7 @@ static const struct lb_line *reader_head(struct reader *rd)
 	if (rd->have)
 		return &rd->one;
 	struct span line;
-	uint64_t end = rd->st->progress.range_end;
-	while ((!end || ls_offset(rd->ls) < end) && (rd->rc = ls_next(rd->ls, &line)) == 1) {
+	while (next_range(rd) && (rd->rc = ls_next(rd->ls, &line)) == 1) {
 		if (span_trim(line).n == 0) {
 			rd->st->ignored++;	/* blank lines carry nothing */
 			continue;

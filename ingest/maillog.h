@@ -25,8 +25,15 @@ struct ml_resume {
 	struct logclock clock;
 };
 
+/* A lookup's byte range of a log: from an index point to end (0: the end). */
+struct byte_range {
+	struct ml_resume from;
+	uint64_t end;
+};
+
 struct input_progress {
-	uint64_t range_end;		/* a lookup's byte range: stop here (0: the end) */
+	const struct byte_range *ranges;	/* a lookup's, in order; NULL: all */
+	size_t nranges, cur;
 	bool tracked;			/* read under --state */
 	bool resumed;			/* began at from (else at the start) */
 	struct ml_resume from, to;	/* to: where it stopped, for the next run */
@@ -71,10 +78,11 @@ void maillog_add_resumed(struct maillog *ml, const char *path, int file_id,
 void maillog_set_threads(struct maillog *ml, int threads);
 /* Read everything; returns the number of inputs with errors. */
 int maillog_run(struct maillog *ml);
-/* A lookup's second pass (cli/lookup.c): a byte range of a log, from an
- * index point to end (0: the end of the file), read on this thread. */
-void maillog_add_range(struct maillog *ml, const char *path, int file_id,
-		       const struct ml_resume *from, uint64_t end);
+/* A lookup's second pass (cli/lookup.c): only these byte ranges of a log
+ * (sorted, disjoint; the array stays the caller's), read on this thread,
+ * the bytes between them sought past or inflated past. */
+void maillog_add_ranges(struct maillog *ml, const char *path, int file_id,
+			const struct byte_range *r, size_t n);
 /* ... and only the lines whose stamp falls in one of these windows of
  * time (sorted, disjoint, [t0, t1] inclusive) are used; the others are
  * counted as read and nothing else.  The array stays the caller's. */
