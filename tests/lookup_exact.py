@@ -4,8 +4,8 @@ messages"): a lookup read in windows around its needles gives exactly the
 records of the same lookup over every line (--full-read).
 
 For every log named, for each of up to SAMPLE messages (chosen with a
-fixed seed): a lookup by its queue ID (as JSON and as paths), its
-Message-ID, its first recipient, that recipient's domain and its sender;
+fixed seed): a lookup by its queue ID (as JSON, as paths and as the story, with its
+evidence lines read back), its Message-ID, its first recipient, that recipient's domain and its sender;
 each run both ways and compared record by record (the manifest apart).
 
 usage: lookup_exact.py TLSWITNESS SAMPLE LOG...
@@ -26,8 +26,10 @@ def run(tw, args, full):
     if p.returncode not in (0, 1, 5):
         sys.exit("%s: exit %d\n%s" % (" ".join(cmd), p.returncode,
                                       p.stderr.decode(errors="replace")))
-    recs = [l for l in p.stdout.decode().splitlines()
-            if not l.startswith('{"kind":"manifest"')]
+    text = p.stdout.decode()
+    if "\nEvidence manifest\n" in text:	# a text format: the story before its manifest
+        text = text.split("\nEvidence manifest\n")[0]
+    recs = [l for l in text.splitlines() if not l.startswith('{"kind":"manifest"')]
     fast = b"tlswitness: lookup:" in p.stderr
     return p.returncode, recs, fast
 
@@ -59,7 +61,7 @@ def main():
         compared = fast_used = 0
         for m in chosen:
             for nd in needles(m):
-                formats = [["-f", "json"]] + ([["-f", "paths"]] if nd[0] == "--queue-id" else [])
+                formats = [["-f", "json"]] + ([["-f", "paths"], ["-f", "story"]] if nd[0] == "--queue-id" else [])
                 for fmt in formats:
                     args = fmt + nd + [log]
                     st_f, got, fast = run(tw, args, False)
