@@ -225,6 +225,17 @@ bool output_failed(const struct output *o)
 	return o->err != 0;
 }
 
+/* The struct, its temporary file's name and its hash freed (the stream
+ * is closed already). */
+static void release(struct output *o)
+{
+	forget(o->slot);
+	EVP_MD_CTX_free(o->sha);
+	free(o->tmp);
+	free(o->path);
+	free(o);
+}
+
 bool output_close(struct output *o, struct buf *why)
 {
 	if (fflush(o->fp) != 0 || ferror(o->fp))
@@ -246,11 +257,7 @@ bool output_close(struct output *o, struct buf *why)
 		if (o->tmp)
 			unlink(o->tmp);
 	}
-	forget(o->slot);
-	EVP_MD_CTX_free(o->sha);
-	free(o->tmp);
-	free(o->path);
-	free(o);
+	release(o);
 	return ok;
 }
 
@@ -264,11 +271,7 @@ void output_abandon(struct output *o)
 		fflush(o->fp);
 	if (o->tmp)
 		unlink(o->tmp);
-	forget(o->slot);
-	EVP_MD_CTX_free(o->sha);
-	free(o->tmp);
-	free(o->path);
-	free(o);
+	release(o);
 }
 
 bool output_write_whole(const char *path, const char *bytes, size_t n, struct buf *why)

@@ -35,7 +35,7 @@ if command -v bash > /dev/null 2>&1; then
   }
   check "completion of --format" "text json csv html tlsrpt domains events paths story" "$(comp --format '')"
   check "completion of --policy-map" "postfix sendmail" "$(comp --policy-map '')"
-  check "completion of options" "--format --fail-on --from" "$(comp --f)"
+  check "completion of options" "--format --fail-on --full-read --from" "$(comp --f)"
   check "completion of rules" "check show" "$(comp rules '')"
 fi
 make -s uninstall DESTDIR="$d" PREFIX=/usr > /dev/null 2>&1

@@ -13,6 +13,14 @@ pass=0 fail=0 skip=0
 ok() { pass=$((pass + 1)); printf 'ok    %s\n' "$1"; }
 ko() { fail=$((fail + 1)); printf 'FAIL  %s\n' "$1"; [ -n "${2:-}" ] && sed 's/^/      /' "$2" | head -40; }
 sk() { skip=$((skip + 1)); printf 'skip  %s (%s)\n' "$1" "$2"; }
+# suite NAME SCRIPT: a shell suite whose last line is "N passed, N failed"
+suite() {
+  sh "$2" "$TW" > "$OUT/$1.log" 2>&1
+  p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$OUT/$1.log")
+  f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$OUT/$1.log")
+  pass=$((pass + ${p:-0})); fail=$((fail + ${f:-1}))
+  if [ "${f:-1}" = 0 ]; then printf 'ok    %s (%s checks)\n' "$1" "$p"; else ko "$1" "$OUT/$1.log"; fi
+}
 
 # --- unit tests (cmocka) ---------------------------------------------------
 for bin in "$@"; do
@@ -202,11 +210,7 @@ else
 fi
 
 # --- make install into a temporary DESTDIR: binary, man page, completion ---
-sh tests/install.sh "$TW" > "$OUT/install.log" 2>&1
-p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$OUT/install.log")
-f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$OUT/install.log")
-pass=$((pass + ${p:-0})); fail=$((fail + ${f:-1}))
-if [ "${f:-1}" = 0 ]; then printf 'ok    install (%s checks)\n' "$p"; else ko install "$OUT/install.log"; fi
+suite install tests/install.sh
 
 # --- the systemd journal as an input (libsystemd, systemd-journal-remote) -----
 sh tests/journal.sh "$TW" > "$OUT/journal.log" 2>&1
@@ -217,25 +221,13 @@ if grep -q '^skip' "$OUT/journal.log"; then sk journal "systemd-journal-remote i
 elif [ "${f:-1}" = 0 ]; then printf 'ok    journal (%s checks)\n' "$p"; else ko journal "$OUT/journal.log"; fi
 
 # --- --state: runs over pieces give the whole run's records ------------------
-sh tests/state.sh "$TW" > "$OUT/state.log" 2>&1
-p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$OUT/state.log")
-f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$OUT/state.log")
-pass=$((pass + ${p:-0})); fail=$((fail + ${f:-1}))
-if [ "${f:-1}" = 0 ]; then printf 'ok    state (%s checks)\n' "$p"; else ko state "$OUT/state.log"; fi
+suite state tests/state.sh
 
 # --- lookups read in windows give the full read's records ---------------------
-sh tests/lookup.sh "$TW" > "$OUT/lookup.log" 2>&1
-p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$OUT/lookup.log")
-f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$OUT/lookup.log")
-pass=$((pass + ${p:-0})); fail=$((fail + ${f:-1}))
-if [ "${f:-1}" = 0 ]; then printf 'ok    lookup (%s checks)\n' "$p"; else ko lookup "$OUT/lookup.log"; fi
+suite lookup tests/lookup.sh
 
 # --- the shipped sweep: systemd units and cron entry (contrib/) ---------------
-sh tests/units.sh "$TW" > "$OUT/units.log" 2>&1
-p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$OUT/units.log")
-f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$OUT/units.log")
-pass=$((pass + ${p:-0})); fail=$((fail + ${f:-1}))
-if [ "${f:-1}" = 0 ]; then printf 'ok    units (%s checks)\n' "$p"; else ko units "$OUT/units.log"; fi
+suite units tests/units.sh
 
 # --- the HTML report in headless Chromium --------------------------------------
 sh tests/html_render.sh "$TW" "$OUT/html" > "$OUT/html.log" 2>&1
