@@ -35,6 +35,7 @@ UNIT_SRC = $(wildcard tests/unit/*_test.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 # The stage each unit test tests: it links against that stage and below.
 parse_test_STAGE  = ingest
+scan_test_STAGE   = ingest
 join_test_STAGE   = correlate
 track_test_STAGE  = correlate
 policy_test_STAGE = rules
