@@ -44,6 +44,7 @@ struct pipeline {
 	char **names;			/* the operands and the journals' names */
 	char **journal_names;		/* ... the journals' (owned) */
 	size_t njournal_names;
+	char **journal_first, **journal_last;	/* ... the cursors read, by journal name */
 	struct buf out;			/* what the writer appended, not yet written */
 	struct output *output;
 	bool failed_policy;		/* a message at or above --fail-on */
@@ -558,6 +559,12 @@ static void pipeline_free(struct pipeline *p)
 	inputs_free(&p->in);
 	for (size_t i = 0; i < p->njournal_names; i++)
 		free(p->journal_names[i]);
+	for (size_t i = 0; p->journal_first && i < p->opt->njournals; i++) {
+		free(p->journal_first[i]);
+		free(p->journal_last[i]);
+	}
+	free(p->journal_first);
+	free(p->journal_last);
 	free(p->names);
 	select_free(&p->sel);
 	pseudo_free(p->pseudo);
@@ -588,6 +595,8 @@ int pipeline_run(const struct options *o)
 		names[i] = o->inputs[i];
 	size_t kept = o->ninputs;
 	int journal_errors = 0;
+	p.journal_first = xcalloc(o->njournals + 1, sizeof *p.journal_first);
+	p.journal_last = xcalloc(o->njournals + 1, sizeof *p.journal_last);
 	for (size_t i = 0; i < o->njournals; i++) {
 		struct buf name, why;
 		buf_init(&name);
@@ -608,6 +617,9 @@ int pipeline_run(const struct options *o)
 					text_shown(name.p));
 			if (p.state)
 				state_journal_read(p.state, name.p, res.last);
+			p.journal_first[kept - o->ninputs] = res.first;
+			p.journal_last[kept - o->ninputs] = res.last;
+			res.first = res.last = NULL;
 			names[kept++] = name.p;
 		} else {
 			fprintf(stderr, "tlswitness: %s: error: %s\n", text_shown(name.p),
@@ -615,6 +627,7 @@ int pipeline_run(const struct options *o)
 			journal_errors++;
 			buf_free(&name);
 		}
+		free(res.first);
 		free(res.last);
 		buf_free(&why);
 	}
@@ -657,6 +670,16 @@ int pipeline_run(const struct options *o)
 
 	struct manifest man;
 	run_manifest(&man, o, &p.in, ml, p.policy, p.tz, p.pseudo != NULL);
+	for (size_t k = 0; k < p.njournal_names; k++) {	/* the journals: after the files */
+		size_t id = o->ninputs + k;
+		for (size_t i = 0; i < man.nin; i++)
+			if (strcmp(p.in.files[i], p.journal_names[k]) == 0)
+				id = i;
+		if (id < man.nin) {
+			man.in[id].journal_first = p.journal_first[k];
+			man.in[id].journal_last = p.journal_last[k];
+		}
+	}
 	if (p.lookup)
 		lookup_manifest(p.lookup, &man);
 	man.body_sha256 = report_sha256;

@@ -101,9 +101,11 @@ bool journal_spool_from(enum journal_kind kind, const char *path, const char *na
 		if (!have && sd_journal_next(j) <= 0)
 			break;
 		have = false;
-		if (res) {	/* where the next run goes on from */
+		if (res) {	/* what the manifest names, where the next run goes on */
 			char *c = NULL;
 			if (sd_journal_get_cursor(j, &c) >= 0) {
+				if (!res->first)
+					res->first = strdup(c);
 				free(res->last);
 				res->last = c;
 			}

@@ -18,13 +18,14 @@ bool journal_spool(enum journal_kind kind, const char *path, const char *name,
 		   unsigned long *entries, struct buf *why);
 
 /* --state (README "Nightly sweeps"): only the entries after the one whose
- * cursor is after (NULL: from the first), and *last the cursor of the
- * last entry copied (malloc; NULL when none was).  *lost: the entry after
+ * cursor is after (NULL: from the first); first and last, the cursors of
+ * the first and last entry copied (malloc; NULL when none was), for the
+ * manifest and the next run.  *lost: the entry after
  * names is no longer in the journal (vacuumed), so the copy begins at the
  * first entry after where it was, and entries between may be missing. */
 struct journal_resume {
 	const char *after;
-	char *last;
+	char *first, *last;	/* cursors of the first and last entry copied */
 	bool lost;
 };
 bool journal_spool_from(enum journal_kind kind, const char *path, const char *name,

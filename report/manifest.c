@@ -178,6 +178,13 @@ void manifest_json(struct buf *b, const struct manifest *m)
 		}
 		if (in->unchanged)
 			buf_adds(b, ",\"unchanged\":true");
+		if (in->journal_first) {
+			buf_adds(b, ",\"journal\":{");
+			bool h = true;
+			kv(b, "first_cursor", in->journal_first, &h);
+			kv(b, "last_cursor", in->journal_last, &h);
+			buf_addc(b, '}');
+		}
 		if (in->failed)
 			kv(b, "error", in->error ? in->error : "incomplete", &g);
 		buf_addc(b, '}');
@@ -246,6 +253,12 @@ void manifest_text(struct buf *b, const struct manifest *m)
 		if (in->unchanged)
 			buf_adds(b, "\n      not read: an earlier run read it whole, and it has not "
 				 "changed since (--state)");
+		if (in->journal_first) {
+			buf_adds(b, "\n      mail entries from cursor ");
+			text_safe(b, in->journal_first);
+			buf_adds(b, "\n      to cursor ");
+			text_safe(b, in->journal_last ? in->journal_last : "?");
+		}
 		buf_printf(b, "\n      %lu %s read, %lu used, %lu skipped", in->read, in->unit,
 			   in->used, in->skipped);
 		if (in->first_ts) {

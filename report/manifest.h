@@ -23,6 +23,9 @@ struct manifest_input {
 	bool resumed, unchanged;
 	uint64_t from_offset;
 	unsigned long from_line;
+	/* a journal's: the cursors of the first and last mail entry read
+	 * (journal:N is the Nth mail entry counted from the first), or NULL */
+	const char *journal_first, *journal_last;
 };
 
 struct manifest {

@@ -40,6 +40,12 @@ check "... the same line as the text log's line 34 (the story quotes it)" \
      grep -m1 'lab.journal:34 ' | sed 's/^ *[^ ]*:34  //')"
 check "the manifest names it" "journal:$d/dir/lab.journal log" \
   "$(jq -r 'select(.kind == "manifest") | .inputs[0] | "\(.path) \(.type)"' "$d/j.jsonl")"
+first=$(jq -r 'select(.kind == "manifest") | .inputs[0].journal.first_cursor' "$d/j.jsonl")
+if command -v journalctl > /dev/null 2>&1; then
+  check "the manifest's first cursor: journalctl from it gives the 34th mail entry as line 34" \
+    "$(sed -n 34p "$L" | sed 's/^[^ ]* [^ ]* [^:]*: //')" \
+    "$(journalctl --file "$d/dir/lab.journal" --cursor="$first" SYSLOG_FACILITY=2 -o cat | sed -n 34p)"
+fi
 "$TW" -q --format json --tz UTC --journal-dir "$d/dir" | jq -c "$facts" > "$d/dir.facts"
 check "read with --journal-dir: the same" "" "$(diff "$d/text.facts" "$d/dir.facts" | head -3)"
 "$TW" -q --format json --tz UTC --journal-file "$d/none.journal" > /dev/null 2> "$d/none.err"
