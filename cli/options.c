@@ -37,7 +37,7 @@ static void usage(FILE *f)
 	      "      --journal, --journal-file F, --journal-dir D  the systemd journal's mail\n"
 	      "      --threads N         1: everything on one thread\n"
 	      "      --strict-inputs     an input with nothing in it is an error\n"
-	      "      --state FILE        read only what is new since the last run (--state-reset)\n"
+	      "      --state FILE        read only what is new since the last run\n"
 	      "  -q, --quiet             no per-file accounting (warnings stay)\n"
 	      "selecting (repeatable, any may match): --message-id ID, --queue-id QID,\n"
 	      "      --rcpt ADDR|@DOMAIN, --from ADDR|@DOMAIN, --since T, --until T,\n"
