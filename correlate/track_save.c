@@ -135,6 +135,22 @@ static char *key_load(struct ser_in *r, size_t *klen)
 	return k;
 }
 
+static void save_conn_entry(struct msg_out *o, const void *v) { conn_save(o, v); }
+static void save_proc_entry(struct msg_out *o, const void *v) { proc_save(o, v); }
+
+/* A table whose values save alone: its count, then key and value each. */
+static void save_table(struct msg_out *o, const struct hashtab *ht,
+		       void (*save)(struct msg_out *, const void *))
+{
+	struct entries e = sorted(ht);
+	ser_u64(o->b, e.n);
+	for (size_t i = 0; i < e.n; i++) {
+		key_save(o->b, &e.v[i]);
+		save(o, e.v[i].val);
+	}
+	free(e.v);
+}
+
 /* Index of m in the sorted open messages (a session lists its waiting
  * messages by it). */
 static uint64_t msg_index(const struct entries *msgs, const struct message *m)
@@ -181,21 +197,8 @@ void tracker_save(const struct tracker *t, struct msg_out *o)
 	}
 	free(e.v);
 
-	e = sorted(t->relays);
-	ser_u64(b, e.n);
-	for (size_t i = 0; i < e.n; i++) {
-		key_save(b, &e.v[i]);
-		conn_save(o, e.v[i].val);
-	}
-	free(e.v);
-
-	e = sorted(t->procs);
-	ser_u64(b, e.n);
-	for (size_t i = 0; i < e.n; i++) {
-		key_save(b, &e.v[i]);
-		proc_save(o, e.v[i].val);
-	}
-	free(e.v);
+	save_table(o, t->relays, save_conn_entry);
+	save_table(o, t->procs, save_proc_entry);
 
 	struct entries msgs = sorted(t->msgs);
 	ser_u64(b, msgs.n);
