@@ -5,12 +5,15 @@
 #include "cli/options.h"
 #include "cli/pipeline.h"
 #include "cli/rules_cmd.h"
+#include "cli/verify.h"
 #include <string.h>
 
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "rules") == 0)
 		return rules_command(argc - 2, argv + 2);
+	if (argc >= 2 && strcmp(argv[1], "verify") == 0)
+		return verify_command(argc - 2, argv + 2);
 	struct options o;
 	int rc = options_parse(&o, argc, argv);
 	return rc >= 0 ? rc : pipeline_run(&o);

@@ -53,8 +53,19 @@ _tlswitness()
 			--rcpt --from --since --until --verdict --min-severity --where" -- "$cur"))
 		return
 	fi
+	if [ "$COMP_CWORD" -ge 1 ] && [ "${COMP_WORDS[1]}" = verify ]; then
+		case $prev in
+		--key|--sig|--manifest) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+		esac
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--key --sig --manifest" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -f -- "$cur"))
+		fi
+		return
+	fi
 	if [ "$COMP_CWORD" -eq 1 ]; then
-		COMPREPLY=($(compgen -W "rules" -- "$cur") $(compgen -f -- "$cur"))
+		COMPREPLY=($(compgen -W "rules verify" -- "$cur") $(compgen -f -- "$cur"))
 	else
 		COMPREPLY=($(compgen -f -- "$cur"))
 	fi

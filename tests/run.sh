@@ -226,6 +226,9 @@ suite state tests/state.sh
 # --- lookups read in windows give the full read's records ---------------------
 suite lookup tests/lookup.sh
 
+# --- tlswitness verify: a report, its signature, its inputs ---------------------
+suite verify tests/verify.sh
+
 # --- the shipped sweep: systemd units and cron entry (contrib/) ---------------
 suite units tests/units.sh
 

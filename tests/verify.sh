@@ -1,0 +1,76 @@
+#!/bin/sh
+# tlswitness verify (README "Checking a report"): a signed report verified
+# with its key; a wrong key, a changed report byte, a changed or grown
+# input each named and exit 1; text, HTML and CSV (with --manifest)
+# reports; an input read with --state hashed from where it went on; RSA-PSS
+# as well as Ed25519; what cannot be checked exits 2.
+# Last line: "N passed, N failed".   sh tests/verify.sh TLSWITNESS_BINARY
+TW=$1
+cd "$(dirname "$0")/.." || exit 2
+what=verify
+. tests/checks.sh	# check, checks_end; $d, a temporary folder
+TWA="$TW -q --tz UTC --year 2026"
+cp samples/lab/postfix-a.log "$d/mail.log"
+openssl genpkey -algorithm ed25519 -out "$d/k.pem" 2> /dev/null
+openssl pkey -in "$d/k.pem" -pubout -out "$d/pub.pem"
+openssl genpkey -algorithm ed25519 -out "$d/k2.pem" 2> /dev/null
+openssl pkey -in "$d/k2.pem" -pubout -out "$d/pub2.pem"
+openssl genpkey -algorithm rsa -pkeyopt rsa_keygen_bits:2048 -out "$d/rsa.pem" 2> /dev/null
+openssl pkey -in "$d/rsa.pem" -pubout -out "$d/rsapub.pem"
+
+$TWA -f json --sign "$d/k.pem" -o "$d/r.jsonl" "$d/mail.log"
+$TW verify "$d/r.jsonl" --key "$d/pub.pem" > "$d/o" 2>&1
+check "a signed JSON report: verified (exit 0)" "0 1" \
+  "$? $(grep -c 'verify: verified: the signature holds and nothing differs' "$d/o")"
+check "... its input hashed again, the same" 1 "$(grep -c "^ok      input $d/mail.log: sha256 " "$d/o")"
+$TW verify "$d/r.jsonl" --key "$d/pub2.pem" > "$d/o" 2>&1
+check "another key: exit 1, the signature named" "1 1" "$? $(grep -c '^DIFFERS  signature: ' "$d/o")"
+$TW verify "$d/r.jsonl" > "$d/o" 2>&1
+check "no key: exit 0, the signature not checked, said" "0 1" \
+  "$? $(grep -c 'give --key PUB to check it' "$d/o")"
+cp "$d/r.jsonl" "$d/changed.jsonl"; cp "$d/r.jsonl.sig" "$d/changed.jsonl.sig"
+sed -i '1s/"kind":"message"/"kind":"massage"/' "$d/changed.jsonl"
+$TW verify "$d/changed.jsonl" --key "$d/pub.pem" > "$d/o" 2>&1
+check "a changed report byte: exit 1, the report and the signature named" "1 1 1" \
+  "$? $(grep -c '^DIFFERS  report: json, .* the manifest says ' "$d/o") $(grep -c '^DIFFERS  signature' "$d/o")"
+cp "$d/mail.log" "$d/mail.orig"
+sed -i '5s/smtpd/smtpe/' "$d/mail.log"
+$TW verify "$d/r.jsonl" --key "$d/pub.pem" > "$d/o" 2>&1
+check "a changed input byte: exit 1, then and now" "1 1" "$? $(grep -c "^DIFFERS  input $d/mail.log: sha256 .* then, .* now" "$d/o")"
+cp "$d/mail.orig" "$d/mail.log"; echo "one more line" >> "$d/mail.log"
+$TW verify "$d/r.jsonl" --key "$d/pub.pem" > "$d/o" 2>&1
+check "a grown input: exit 1, the sizes" "1 1" "$? $(grep -c 'bytes then, .* now (a live log grows' "$d/o")"
+mv "$d/mail.log" "$d/mail.gone"
+$TW verify "$d/r.jsonl" --key "$d/pub.pem" > "$d/o" 2>&1
+check "an input gone: not a difference, said" "0 1 1" \
+  "$? $(grep -c '^gone    input' "$d/o") $(grep -c 'no difference found in what could be checked' "$d/o")"
+cp "$d/mail.orig" "$d/mail.log"
+for f in text html; do
+  $TWA -f $f -o "$d/r.$f" "$d/mail.log"
+  $TW verify "$d/r.$f" > "$d/o" 2>&1
+  check "a $f report: its body matches its manifest (unsigned: said)" "0 1 1" \
+    "$? $(grep -c "^ok      report: $f, " "$d/o") $(grep -c 'only a signature (--sign KEY) proves it unaltered' "$d/o")"
+  sed -i '2s/./X/' "$d/r.$f"
+  $TW verify "$d/r.$f" > /dev/null 2>&1
+  check "... a byte changed: exit 1" 1 "$?"
+done
+$TWA -f csv -o "$d/r.csv" --manifest "$d/r.man" --sign "$d/rsa.pem" "$d/mail.log"
+$TW verify "$d/r.csv" --manifest "$d/r.man" --key "$d/rsapub.pem" > "$d/o" 2>&1
+check "CSV with --manifest FILE, signed RSA-PSS: verified" "0 1" "$? $(grep -c 'verify: verified' "$d/o")"
+$TW verify "$d/r.csv" > /dev/null 2> "$d/e"
+check "CSV without its manifest: exit 2, said" "2 1" "$? $(grep -c 'give the --manifest FILE written beside it' "$d/e")"
+# --state: the second run's input hashed from where it went on
+head -50 "$d/mail.orig" > "$d/s.log"
+$TWA --state "$d/st" -f json -o "$d/s1.jsonl" "$d/s.log"
+tail -n +51 "$d/mail.orig" >> "$d/s.log"
+$TWA --state "$d/st" -f json -o "$d/s2.jsonl" "$d/s.log"
+$TW verify "$d/s2.jsonl" > "$d/o" 2>&1
+check "a --state run's input: hashed from where it went on, the same" "0 1" \
+  "$? $(grep -c '(from where --state went on)' "$d/o")"
+$TW verify > /dev/null 2>&1
+check "no report: usage, exit 2" 2 "$?"
+$TW verify "$d/r.jsonl" --frobnicate > /dev/null 2>&1
+check "an unknown option: exit 2" 2 "$?"
+$TW verify samples/lab/postfix-a.log > /dev/null 2>&1
+check "not a report: exit 2" 2 "$?"
+checks_end
