@@ -235,7 +235,8 @@ bool lookup_scan(struct lookup *lk)
 	/* no line names a needle: no message can be selected (a message's
 	 * recipients, sender, Message-ID and queue ID are on its lines), and
 	 * nothing is read again */
-	qsort(lk->hits, lk->nhits, sizeof *lk->hits, cmp_time);
+	if (lk->nhits)
+		qsort(lk->hits, lk->nhits, sizeof *lk->hits, cmp_time);
 	lk->w = xcalloc(lk->nhits + 1, sizeof *lk->w);
 	for (size_t i = 0; i < lk->nhits; i++)
 		lk->w[lk->nw++] = (struct win){ .t0 = lk->hits[i] - PRE, .t1 = lk->hits[i] + POST };

@@ -205,6 +205,7 @@ bool scan_log(const char *path, const struct scan_needle *nd, size_t nn, struct 
 				whole = have;	/* over 1 MiB: no line, counted as one */
 		} else if (whole && b[whole - 1] != '\n') {
 			b[whole++] = '\n';	/* its last line, as the reader takes it */
+			have = whole;
 		}
 		if (!whole)
 			break;
