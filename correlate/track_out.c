@@ -128,17 +128,54 @@ static bool is_local_delivery(const struct evidence *ev)
 /* Postfix 3.11 writes the TLS security level of a delivery ("tls=dane").
  * Levels encrypt and above (postconf(5) smtp_tls_security_level) never
  * deliver in plaintext; a "/" marks a downgrade, so it is not taken. */
+/* Postfix 3.11+ per-feature TLS status on a delivery ("tls=...", before
+ * dsn=; src/global/pol_stats.c pol_stats_format): fields split by '/',
+ * the first the TLS security level, the second REQUIRETLS; each
+ * "[!]initial[:final][?]" - '!' the policy was violated and the delivery
+ * blocked, ':final' the level the connection ended at, '?' undecided (a
+ * lost connection). */
+static struct span feature_field(struct span v, int idx)
+{
+	for (int i = 0; i < idx; i++) {
+		ssize_t at = span_find(v, "/");
+		if (at < 0)
+			return SPAN_NULL;
+		v = span_sub(v, (size_t)at + 1, v.n);
+	}
+	ssize_t at = span_find(v, "/");
+	return at < 0 ? v : span_sub(v, 0, (size_t)at);
+}
+
+/* Was the delivery blocked by a TLS policy ('!' on any feature)? */
+static bool tls_feature_violated(struct span v)
+{
+	for (int i = 0; i < 2; i++) {
+		struct span f = feature_field(v, i);
+		if (f.n && f.p[0] == '!')
+			return true;
+	}
+	return false;
+}
+
+/* The level the connection ended at, when decided and not violated:
+ * "may:none" -> none, "dane:encrypt" -> encrypt, "verify" -> verify;
+ * empty for "!verify", "encrypt?" or no tls= at all. */
+static struct span tls_feature_level(struct span v)
+{
+	struct span f = feature_field(v, 0);
+	if (!f.n || f.p[0] == '!' || f.p[f.n - 1] == '?')
+		return SPAN_NULL;
+	ssize_t colon = span_find(f, ":");
+	return colon < 0 ? f : span_sub(f, (size_t)colon + 1, f.n);
+}
+
 static bool tls_level_requires_tls(struct span v)
 {
 	static const char *const levels[] = { "encrypt", "dane", "dane-only",
 		"fingerprint", "verify", "secure", NULL };
-	if (!v.n || memchr(v.p, '/', v.n))
-		return false;
-	size_t n = 0;
-	while (n < v.n && v.p[n] != ':' && v.p[n] != '?' && v.p[n] != '!')
-		n++;
+	struct span lv = tls_feature_level(v);
 	for (int i = 0; levels[i]; i++)
-		if (span_eq(span_sub(v, 0, n), levels[i]))
+		if (span_eq(lv, levels[i]))
 			return true;
 	return false;
 }
@@ -206,11 +243,18 @@ static void outbound_tls(struct tracker *t, const struct evidence *ev, struct ho
 		hop_set_basis(h, basis);
 		h->sess_start = p->cur.tls_ts;
 		h->sess_start_usec = p->cur.tls_usec;
-	} else if (tls_level_requires_tls(ev->tls_feature)) {
+	} else if (span_eq(ev->status, "sent") && tls_level_requires_tls(ev->tls_feature)) {
 		h->tls.used = TRI_YES;
 		char b[200];
 		snprintf(b, sizeof b, "Postfix 3.11+ logged tls=%.*s on the delivery: "
 			 "that security level does not deliver without TLS",
+			 (int)ev->tls_feature.n, ev->tls_feature.p);
+		hop_set_basis(h, b);
+	} else if (span_eq(ev->status, "sent") && span_eq(tls_feature_level(ev->tls_feature), "none")) {
+		h->tls.used = TRI_NO;	/* "may:none": opportunistic, ended without TLS */
+		char b[200];
+		snprintf(b, sizeof b, "Postfix 3.11+ logged tls=%.*s on the delivery: "
+			 "the connection ended at security level none, without TLS",
 			 (int)ev->tls_feature.n, ev->tls_feature.p);
 		hop_set_basis(h, b);
 	} else {
@@ -328,8 +372,10 @@ static enum outcome attempt_outcome(const struct evidence *ev, bool local)
 		    (span_eq(ev->program, "smtp") || span_eq(ev->program, "lmtp"));
 	if (span_find(ev->reply, "TLS is required") >= 0 ||
 	    span_find(ev->reply, "certificate not verified") >= 0 ||
-	    span_find(ev->reply, "TLS is not available") >= 0)
-		return OUTCOME_REFUSED;
+	    span_find(ev->reply, "TLS is not available") >= 0 ||
+	    span_find(ev->reply, "Sender requested REQUIRETLS") >= 0 ||
+	    tls_feature_violated(ev->tls_feature))
+		return OUTCOME_REFUSED;	/* the client's TLS policy blocked it */
 	if (none || (!local && span_find(ev->reply, "connect to ") == 0))
 		return OUTCOME_NO_CONNECTION;
 	if (span_eq(st, "bounced") || span_eq(st, "expired"))
