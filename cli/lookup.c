@@ -39,6 +39,7 @@
 #endif
 #define SLACK 120		/* stamps a little out of order at index points */
 #define ROUNDS_MAX 12
+#define HITS_MAX 1000000	/* lines naming a needle kept; past it, read everything */
 
 /* Lines of handshake failures (track_out.c: the relay's memory of them
  * marks a later plaintext delivery handshake-failed). */
@@ -155,7 +156,10 @@ static void on_hit(struct span line, unsigned long lineno, const struct syslog_r
 	bool user = false;
 	for (size_t k = 0; k < lk->nuser && !user; k++)
 		user = holds(line, &lk->nd[k]);
-	if (user) {
+	if (user && lk->nhits >= HITS_MAX) {
+		lk->everything = true;	/* a needle that common: windows everywhere */
+		lk->hit_lines++;
+	} else if (user) {
 		if (lk->nhits == lk->caphits) {
 			lk->caphits = lk->caphits ? lk->caphits * 2 : 64;
 			lk->hits = xrealloc(lk->hits, lk->caphits * sizeof *lk->hits);
@@ -167,6 +171,10 @@ static void on_hit(struct span line, unsigned long lineno, const struct syslog_r
 	if (!maillog_evidence(rec, 0, lineno, &ev) || ev.kind != EV_TLS_FAIL || ev.dir != DIR_OUT ||
 	    !ev.peer_ip.n)
 		return;
+	if (lk->nfails >= HITS_MAX) {
+		lk->everything = true;	/* memory stays bounded; the full read is exact */
+		return;
+	}
 	if (lk->nfails == lk->capfails) {
 		lk->capfails = lk->capfails ? lk->capfails * 2 : 16;
 		lk->fails = xrealloc(lk->fails, lk->capfails * sizeof *lk->fails);
@@ -240,7 +248,8 @@ bool lookup_scan(struct lookup *lk)
 	lk->w = xcalloc(lk->nhits + 1, sizeof *lk->w);
 	for (size_t i = 0; i < lk->nhits; i++)
 		lk->w[lk->nw++] = (struct win){ .t0 = lk->hits[i] - PRE, .t1 = lk->hits[i] + POST };
-	merge(lk);
+	if (!lk->everything)
+		merge(lk);
 	return !lk->everything;
 }
 
