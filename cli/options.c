@@ -18,6 +18,7 @@ static void usage(FILE *f)
 	fputs("usage: tlswitness [options] INPUT...        judge every message's hops\n"
 	      "       tlswitness rules check RULEFILE...   validate rule files\n"
 	      "       tlswitness rules show                print the built-in policy\n"
+	      "       tlswitness verify REPORT [--key PUB] check a report and its inputs\n"
 	      "INPUT: Postfix/Sendmail logs, pcap/pcapng captures, messages; plain or gzip;\n"
 	      "'-' or none (stdin not a terminal) reads standard input.\n"
 	      "  -f, --format FMT        text json csv html tlsrpt domains events paths story\n"
