@@ -169,6 +169,40 @@ static struct span tls_feature_level(struct span v)
 	return colon < 0 ? f : span_sub(f, (size_t)colon + 1, f.n);
 }
 
+/* What a delivery's tls= status (and the trust word of its TLS line)
+ * says of enforcement (README "Enforcement"): the level in force - the
+ * initial name - and whether it forbade plaintext for this delivery: a
+ * violated level ("!verify") did, and blocked it; otherwise the level it
+ * ended at decides ("may:none": no; "dane:encrypt": yes).  Postfix writes
+ * the trust word "Verified" only at a level that demands a matching
+ * certificate (verify, secure, dane, fingerprint): enforced, level
+ * unstated. */
+static void enforcement(struct hop *h, struct span v)
+{
+	struct span f = feature_field(v, 0);
+	bool violated = f.n && f.p[0] == '!';
+	if (violated)
+		f = span_sub(f, 1, f.n);
+	bool undecided = f.n && f.p[f.n - 1] == '?';
+	if (undecided)
+		f.n--;
+	ssize_t colon = span_find(f, ":");
+	struct span init = colon < 0 ? f : span_sub(f, 0, (size_t)colon);
+	struct span final = colon < 0 ? f : span_sub(f, (size_t)colon + 1, f.n);
+	enum tls_level lv = tls_level_parse(init), end = tls_level_parse(final);
+	if (lv != TLSL_UNKNOWN) {
+		h->tls.level = lv;
+		if (violated || tls_level_mandatory(lv))
+			h->tls.enforced = violated || undecided || end == TLSL_UNKNOWN ||
+					  tls_level_mandatory(end) ? TRI_YES : TRI_NO;
+		else
+			h->tls.enforced = TRI_NO;	/* may, none */
+	}
+	if (h->tls.enforced == TRI_UNKNOWN && h->tls.cert_raw &&
+	    strcasecmp(h->tls.cert_raw, "Verified") == 0)
+		h->tls.enforced = TRI_YES;
+}
+
 static bool tls_level_requires_tls(struct span v)
 {
 	static const char *const levels[] = { "encrypt", "dane", "dane-only",
@@ -289,6 +323,7 @@ static void outbound_tls(struct tracker *t, const struct evidence *ev, struct ho
 		p->fail_handshake = false;
 		p->has_fail = false;
 	}
+	enforcement(h, ev->tls_feature);
 	if (ev->mta == MTA_POSTFIX && ev->peer_ip.n) {
 		struct conn *c = relay_entry(t, ev);
 		/* A plaintext delivery to a relay whose handshake failed earlier

@@ -10,9 +10,9 @@
 #include <string.h>
 
 #if defined(__x86_64__) && defined(__linux__)
-_Static_assert(sizeof(struct conn) == 256, "struct conn changed: update track_save.c");
-_Static_assert(sizeof(struct proc) == 568, "struct proc changed: update track_save.c");
-_Static_assert(sizeof(struct session) == 280, "struct session changed: update track_save.c");
+_Static_assert(sizeof(struct conn) == 264, "struct conn changed: update track_save.c");
+_Static_assert(sizeof(struct proc) == 584, "struct proc changed: update track_save.c");
+_Static_assert(sizeof(struct session) == 288, "struct session changed: update track_save.c");
 _Static_assert(sizeof(struct tracker) == 224, "struct tracker changed: update track_save.c");
 #endif
 

@@ -27,10 +27,32 @@ const char *fate_name(enum fate f)
 	return (unsigned)f < sizeof names / sizeof *names ? names[f] : NULL;
 }
 
+static const char *const level_names[] = { NULL, "none", "may", "encrypt", "dane",
+	"dane-only", "fingerprint", "verify", "secure" };
+
+const char *tls_level_name(enum tls_level l)
+{
+	return (unsigned)l < sizeof level_names / sizeof *level_names ? level_names[l] : NULL;
+}
+
+enum tls_level tls_level_parse(struct span s)
+{
+	for (unsigned i = 1; i < sizeof level_names / sizeof *level_names; i++)
+		if (span_eq(s, level_names[i]))
+			return (enum tls_level)i;
+	return TLSL_UNKNOWN;
+}
+
+bool tls_level_mandatory(enum tls_level l)
+{
+	return l >= TLSL_ENCRYPT;
+}
+
 void tls_state_init(struct tls_state *t)
 {
 	memset(t, 0, sizeof *t);
 	t->used = TRI_UNKNOWN;
+	t->enforced = TRI_UNKNOWN;
 	t->stripped = TRI_UNKNOWN;
 	t->offered = TRI_UNKNOWN;
 	t->cert_self_signed = TRI_UNKNOWN;

@@ -41,6 +41,16 @@ enum fate { FATE_NONE = 0, FATE_SENT, FATE_BOUNCED, FATE_EXPIRED, FATE_DELETED,
 	    FATE_DEFERRED };
 const char *fate_name(enum fate f);		/* NULL for none */
 
+/* A delivery's TLS security level as the MTA's policy set it (Postfix's
+ * smtp_tls_security_level names, README "Enforcement"); unknown unless
+ * the evidence states it. */
+enum tls_level { TLSL_UNKNOWN = 0, TLSL_NONE, TLSL_MAY, TLSL_ENCRYPT, TLSL_DANE,
+		 TLSL_DANE_ONLY, TLSL_FINGERPRINT, TLSL_VERIFY, TLSL_SECURE };
+const char *tls_level_name(enum tls_level l);	/* NULL for unknown */
+enum tls_level tls_level_parse(struct span s);	/* unknown for other words */
+/* Does the level forbid plaintext? */
+bool tls_level_mandatory(enum tls_level l);
+
 struct tls_state {
 	enum tri used;
 	enum tls_version version;
@@ -61,6 +71,10 @@ struct tls_state {
 	time_t cert_not_before, cert_not_after;
 	enum tri cert_self_signed;
 	enum downgrade downgrade;
+	/* Was TLS required (the level forbade plaintext: yes), merely tried
+	 * (may: no), or is that unknown; the level when it is stated. */
+	enum tls_level level;
+	enum tri enforced;
 };
 
 /* Resolved when the message is written: does the host log TLS at all? */

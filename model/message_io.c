@@ -9,9 +9,9 @@
 /* A field added to these structs must be saved here: the sizes as they
  * were when this file was last brought up to date (x86-64). */
 #if defined(__x86_64__) && defined(__linux__)
-_Static_assert(sizeof(struct tls_state) == 128, "struct tls_state changed: update message_io.c");
-_Static_assert(sizeof(struct hop) == 464, "struct hop changed: update message_io.c");
-_Static_assert(sizeof(struct message) == 712, "struct message changed: update message_io.c");
+_Static_assert(sizeof(struct tls_state) == 136, "struct tls_state changed: update message_io.c");
+_Static_assert(sizeof(struct hop) == 472, "struct hop changed: update message_io.c");
+_Static_assert(sizeof(struct message) == 720, "struct message changed: update message_io.c");
 #endif
 
 #define HOP_DEPTH_MAX 2		/* a delivery's tries hold no tries */
@@ -82,6 +82,8 @@ void tls_state_save(struct msg_out *o, const struct tls_state *t)
 	ser_i64(b, t->cert_not_after);
 	tri_save(b, t->cert_self_signed);
 	ser_u64(b, t->downgrade);
+	ser_u64(b, t->level);
+	tri_save(b, t->enforced);
 }
 
 void tls_state_load(struct msg_in *in, struct tls_state *t)
@@ -108,6 +110,8 @@ void tls_state_load(struct msg_in *in, struct tls_state *t)
 	t->cert_not_after = (time_t)ser_get_i64(r);
 	t->cert_self_signed = tri_load(r);
 	t->downgrade = enum_load(r, DOWNGRADE_HANDSHAKE_FAILED);
+	t->level = enum_load(r, TLSL_SECURE);
+	t->enforced = tri_load(r);
 }
 
 static void hop_save(struct msg_out *o, const struct hop *h)

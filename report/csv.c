@@ -15,7 +15,7 @@ static const char *const columns[] = {
 	"direction", "peer_host", "peer_ip", "peer_port", "rcpt", "status", "time",
 	"network", "local", "tls_used", "tls_version", "tls_cipher", "tls_bits",
 	"tls_cert", "tls_stripped", "verdict", "severity", "rule", "explain",
-	"evidence", "fate", "attempts", "tls_downgrade", NULL,
+	"evidence", "fate", "attempts", "tls_downgrade", "tls_level", "tls_enforced", NULL,
 };
 
 static void csv_header(struct buf *b)
@@ -118,7 +118,9 @@ static void row(struct buf *b, const struct message *m, const struct hop *h,
 	}
 	cell(b, fate_name(h->fate), false);
 	cell(b, natt, false);
-	cell(b, downgrade_name(h->tls.downgrade), true);
+	cell(b, downgrade_name(h->tls.downgrade), false);
+	cell(b, tls_level_name(h->tls.level), false);
+	cell(b, tri(h->tls.enforced), true);
 	buf_free(&ev);
 }
 

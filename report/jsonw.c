@@ -27,6 +27,8 @@ void jw_tls(struct buf *b, const struct tls_state *t)
 	jw_str(b, "cert_raw", t->cert_raw, &f);
 	jw_tri(b, "stripped", t->stripped, &f);
 	jw_str(b, "downgrade", downgrade_name(t->downgrade), &f);
+	jw_str(b, "level", tls_level_name(t->level), &f);
+	jw_tri(b, "enforced", t->enforced, &f);
 	jw_str(b, "key_exchange", t->kex, &f);
 	jw_str(b, "cipher_openssl", t->cipher_openssl, &f);
 	if (t->offered_max)

@@ -105,6 +105,15 @@ static struct fval field_value(enum field_id f, const struct message *m, const s
 		v.known = true;
 		v.i = h->filter;
 		break;
+	case F_TLS_LEVEL:
+		v.known = h->tls.level != TLSL_UNKNOWN;
+		v.i = v.known ? h->tls.level - 1 : 0;
+		v.s = tls_level_name(h->tls.level);
+		break;
+	case F_TLS_ENFORCED:
+		v.known = h->tls.enforced != TRI_UNKNOWN;
+		v.i = h->tls.enforced == TRI_YES;
+		break;
 	case F_ATTEMPT_OUTCOME:
 		v.known = h->outcome != OUTCOME_NONE;
 		v.i = v.known ? h->outcome - 1 : 0;
