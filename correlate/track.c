@@ -124,10 +124,10 @@ void tracker_feed(struct tracker *t, const struct evidence *ev)
 	 * windows of a lookup); the tables' bounds are kept every
 	 * SWEEP_EVERY lines too. */
 	t->fed++;
-	if (t->clock.now / SWEEP_CLOCK != t->swept_at / SWEEP_CLOCK) {
-		if (t->swept_at)
+	if (t->clock.now >= t->sweep_due) {	/* the log clock only moves on */
+		if (t->sweep_due)
 			trk_sweep(t);
-		t->swept_at = t->clock.now;
+		t->sweep_due = (t->clock.now / SWEEP_CLOCK + 1) * SWEEP_CLOCK;
 	} else if (t->fed % SWEEP_EVERY == 0) {
 		trk_bound(t);
 	}

@@ -146,27 +146,38 @@ static struct span feature_field(struct span v, int idx)
 	return at < 0 ? v : span_sub(v, 0, (size_t)at);
 }
 
-/* Was the delivery blocked by a TLS policy ('!' on any feature)? */
-static bool tls_feature_violated(struct span v)
+/* The tls= status, read once: the level field's initial and final level
+ * (the final is the initial when no ':final' is written), whether that
+ * field was left undecided, and whether any feature was violated. */
+struct tls_status {
+	enum tls_level level, end;
+	bool violated, undecided, blocked;
+};
+
+static struct tls_status tls_status_of(struct span v)
 {
-	for (int i = 0; i < 2; i++) {
-		struct span f = feature_field(v, i);
-		if (f.n && f.p[0] == '!')
-			return true;
-	}
-	return false;
+	struct tls_status st = { 0 };
+	struct span req = feature_field(v, 1);
+	struct span f = feature_field(v, 0);
+	st.violated = f.n && f.p[0] == '!';
+	st.blocked = st.violated || (req.n && req.p[0] == '!');
+	if (st.violated)
+		f = span_sub(f, 1, f.n);
+	st.undecided = f.n && f.p[f.n - 1] == '?';
+	if (st.undecided)
+		f.n--;
+	ssize_t colon = span_find(f, ":");
+	st.level = tls_level_parse(colon < 0 ? f : span_sub(f, 0, (size_t)colon));
+	st.end = tls_level_parse(colon < 0 ? f : span_sub(f, (size_t)colon + 1, f.n));
+	return st;
 }
 
-/* The level the connection ended at, when decided and not violated:
- * "may:none" -> none, "dane:encrypt" -> encrypt, "verify" -> verify;
- * empty for "!verify", "encrypt?" or no tls= at all. */
-static struct span tls_feature_level(struct span v)
+/* The level the connection ended at, when decided and not violated
+ * ("may:none" -> none, "dane:encrypt" -> encrypt); unknown for
+ * "!verify", "encrypt?" or no tls= at all. */
+static enum tls_level tls_status_end(const struct tls_status *st)
 {
-	struct span f = feature_field(v, 0);
-	if (!f.n || f.p[0] == '!' || f.p[f.n - 1] == '?')
-		return SPAN_NULL;
-	ssize_t colon = span_find(f, ":");
-	return colon < 0 ? f : span_sub(f, (size_t)colon + 1, f.n);
+	return st->violated || st->undecided ? TLSL_UNKNOWN : st->end;
 }
 
 /* What a delivery's tls= status (and the trust word of its TLS line)
@@ -177,24 +188,13 @@ static struct span tls_feature_level(struct span v)
  * the trust word "Verified" only at a level that demands a matching
  * certificate (verify, secure, dane, fingerprint): enforced, level
  * unstated. */
-static void enforcement(struct hop *h, struct span v)
+static void enforcement(struct hop *h, const struct tls_status *st)
 {
-	struct span f = feature_field(v, 0);
-	bool violated = f.n && f.p[0] == '!';
-	if (violated)
-		f = span_sub(f, 1, f.n);
-	bool undecided = f.n && f.p[f.n - 1] == '?';
-	if (undecided)
-		f.n--;
-	ssize_t colon = span_find(f, ":");
-	struct span init = colon < 0 ? f : span_sub(f, 0, (size_t)colon);
-	struct span final = colon < 0 ? f : span_sub(f, (size_t)colon + 1, f.n);
-	enum tls_level lv = tls_level_parse(init), end = tls_level_parse(final);
-	if (lv != TLSL_UNKNOWN) {
-		h->tls.level = lv;
-		if (violated || tls_level_mandatory(lv))
-			h->tls.enforced = violated || undecided || end == TLSL_UNKNOWN ||
-					  tls_level_mandatory(end) ? TRI_YES : TRI_NO;
+	if (st->level != TLSL_UNKNOWN) {
+		h->tls.level = st->level;
+		if (st->violated || tls_level_mandatory(st->level))
+			h->tls.enforced = st->violated || st->undecided || st->end == TLSL_UNKNOWN ||
+					  tls_level_mandatory(st->end) ? TRI_YES : TRI_NO;
 		else
 			h->tls.enforced = TRI_NO;	/* may, none */
 	}
@@ -203,21 +203,11 @@ static void enforcement(struct hop *h, struct span v)
 		h->tls.enforced = TRI_YES;
 }
 
-static bool tls_level_requires_tls(struct span v)
-{
-	static const char *const levels[] = { "encrypt", "dane", "dane-only",
-		"fingerprint", "verify", "secure", NULL };
-	struct span lv = tls_feature_level(v);
-	for (int i = 0; levels[i]; i++)
-		if (span_eq(lv, levels[i]))
-			return true;
-	return false;
-}
-
 /* Find the connection this delivery went over; fills the hop's TLS facts. */
 static void outbound_tls(struct tracker *t, const struct evidence *ev, struct hop *h)
 {
 	struct proc *p = trk_proc_get(t, ev);
+	struct tls_status st = tls_status_of(ev->tls_feature);
 	char basis[200];
 	if (p->pending.open && relay_match(&p->pending, ev)) {
 		trk_conn_move(&p->cur, &p->pending);
@@ -277,14 +267,14 @@ static void outbound_tls(struct tracker *t, const struct evidence *ev, struct ho
 		hop_set_basis(h, basis);
 		h->sess_start = p->cur.tls_ts;
 		h->sess_start_usec = p->cur.tls_usec;
-	} else if (span_eq(ev->status, "sent") && tls_level_requires_tls(ev->tls_feature)) {
+	} else if (span_eq(ev->status, "sent") && tls_level_mandatory(tls_status_end(&st))) {
 		h->tls.used = TRI_YES;
 		char b[200];
 		snprintf(b, sizeof b, "Postfix 3.11+ logged tls=%.*s on the delivery: "
 			 "that security level does not deliver without TLS",
 			 (int)ev->tls_feature.n, ev->tls_feature.p);
 		hop_set_basis(h, b);
-	} else if (span_eq(ev->status, "sent") && span_eq(tls_feature_level(ev->tls_feature), "none")) {
+	} else if (span_eq(ev->status, "sent") && tls_status_end(&st) == TLSL_NONE) {
 		h->tls.used = TRI_NO;	/* "may:none": opportunistic, ended without TLS */
 		char b[200];
 		snprintf(b, sizeof b, "Postfix 3.11+ logged tls=%.*s on the delivery: "
@@ -323,7 +313,7 @@ static void outbound_tls(struct tracker *t, const struct evidence *ev, struct ho
 		p->fail_handshake = false;
 		p->has_fail = false;
 	}
-	enforcement(h, ev->tls_feature);
+	enforcement(h, &st);
 	if (ev->mta == MTA_POSTFIX && ev->peer_ip.n) {
 		struct conn *c = relay_entry(t, ev);
 		/* A plaintext delivery to a relay whose handshake failed earlier
@@ -409,7 +399,7 @@ static enum outcome attempt_outcome(const struct evidence *ev, bool local)
 	    span_find(ev->reply, "certificate not verified") >= 0 ||
 	    span_find(ev->reply, "TLS is not available") >= 0 ||
 	    span_find(ev->reply, "Sender requested REQUIRETLS") >= 0 ||
-	    tls_feature_violated(ev->tls_feature))
+	    tls_status_of(ev->tls_feature).blocked)
 		return OUTCOME_REFUSED;	/* the client's TLS policy blocked it */
 	if (none || (!local && span_find(ev->reply, "connect to ") == 0))
 		return OUTCOME_NO_CONNECTION;

@@ -151,14 +151,36 @@ static void save_table(struct msg_out *o, const struct hashtab *ht,
 	free(e.v);
 }
 
-/* Index of m in the sorted open messages (a session lists its waiting
- * messages by it). */
-static uint64_t msg_index(const struct entries *msgs, const struct message *m)
+/* The open messages' places in the sorted table, by address: a session
+ * lists its waiting messages by place, found by binary search (a linear
+ * one would be quadratic in the open messages). */
+struct placed {
+	const void *m;
+	uint64_t at;
+};
+
+static int cmp_placed(const void *a, const void *b)
 {
+	uintptr_t x = (uintptr_t)((const struct placed *)a)->m;
+	uintptr_t y = (uintptr_t)((const struct placed *)b)->m;
+	return (x > y) - (x < y);
+}
+
+static struct placed *places(const struct entries *msgs)
+{
+	struct placed *p = xcalloc(msgs->n + 1, sizeof *p);
 	for (size_t i = 0; i < msgs->n; i++)
-		if (msgs->v[i].val == m)
-			return i;
-	return UINT64_MAX;	/* not open: cannot happen (trk_detach) */
+		p[i] = (struct placed){ msgs->v[i].val, i };
+	if (msgs->n)
+		qsort(p, msgs->n, sizeof *p, cmp_placed);
+	return p;
+}
+
+static uint64_t msg_index(const struct placed *p, size_t n, const struct message *m)
+{
+	struct placed key = { m, 0 };
+	const struct placed *hit = n ? bsearch(&key, p, n, sizeof *p, cmp_placed) : NULL;
+	return hit ? hit->at : UINT64_MAX;	/* not open: cannot happen (trk_detach) */
 }
 
 void tracker_save(const struct tracker *t, struct msg_out *o)
@@ -169,7 +191,7 @@ void tracker_save(const struct tracker *t, struct msg_out *o)
 	ser_i64(b, t->clock.ahead);
 	ser_u64(b, t->clock.nahead);
 	ser_u64(b, t->fed);
-	ser_i64(b, t->swept_at);
+	ser_i64(b, t->sweep_due);
 	ser_u64(b, t->evicted);
 	ser_u64(b, t->cut);
 	size_t nclosed = 0;
@@ -206,6 +228,7 @@ void tracker_save(const struct tracker *t, struct msg_out *o)
 		key_save(b, &msgs.v[i]);
 		message_save(o, msgs.v[i].val);
 	}
+	struct placed *pl = places(&msgs);
 
 	e = sorted(t->sessions);
 	ser_u64(b, e.n);
@@ -225,12 +248,13 @@ void tracker_save(const struct tracker *t, struct msg_out *o)
 		tls_state_save(o, &s->tls);
 		ser_u64(b, s->nw);
 		for (size_t w = 0; w < s->nw; w++)
-			ser_u64(b, msg_index(&msgs, s->waiting[w]));
+			ser_u64(b, msg_index(pl, msgs.n, s->waiting[w]));
 		ser_i64(b, s->last);
 		ser_u64(b, s->touch);
 	}
 	free(e.v);
 	free(msgs.v);
+	free(pl);
 
 	e = sorted(t->aliases);
 	ser_u64(b, e.n);
@@ -279,7 +303,7 @@ bool tracker_load(struct tracker *t, struct msg_in *in)
 	t->clock.ahead = (time_t)ser_get_i64(r);
 	t->clock.nahead = (unsigned)ser_get_u64(r);
 	t->fed = (unsigned long)ser_get_u64(r);
-	t->swept_at = (time_t)ser_get_i64(r);
+	t->sweep_due = (time_t)ser_get_i64(r);
 	t->evicted = (unsigned long)ser_get_u64(r);
 	t->cut = (unsigned long)ser_get_u64(r);
 	size_t nclosed = ser_get_count(r, CLOSED_KEPT);

@@ -101,7 +101,7 @@ struct tracker {
 	uint64_t seq;
 	struct logclock clock;	/* the logs' clock, for what is idle */
 	unsigned long fed;
-	time_t swept_at;		/* the log clock at the last sweep */
+	time_t sweep_due;		/* the next hour of log time idle state goes at */
 	unsigned long evicted;		/* state closed early for MAX_OPEN */
 	unsigned long cut;		/* fields cut to FIELD_MAX bytes */
 	/* The sessions closed early, as hashes of their keys (low bits: why),
