@@ -11,6 +11,7 @@ deployments; the lab starts several (tests/lab/topology.sh):
                     MTA(smtp:[HOST]:PORT): 250 2.0.0 Ok: queued as QID"),
                     as amavisd-new does
   --tls-max 1.0     with STARTTLS: speak TLS 1.0 only (a legacy peer)
+  --requiretls      offer REQUIRETLS (RFC 8689) once TLS is up
   --break-tls       answer STARTTLS with "220 Ready to start TLS" and close
                     the connection: a handshake failure as the client sees it
   --start-after N   listen only after N seconds (a destination down at first)
@@ -38,6 +39,8 @@ def serve(conn, a, ctx):
             caps = ["250-%s" % a.name, "250-PIPELINING", "250-8BITMIME"]
             if ctx is not None and not tls:
                 caps.append("250-STARTTLS")
+            if tls and a.requiretls:
+                caps.append("250-REQUIRETLS")	# RFC 8689: only over TLS
             caps.append("250 SIZE 10240000")
             reply(f, "\r\n".join(caps) if verb == "EHLO" else "250 %s" % a.name)
         elif verb == "STARTTLS" and ctx is not None and not tls:
@@ -111,6 +114,7 @@ def main():
     ap.add_argument("--key")
     ap.add_argument("--tls-max", choices=("1.0", "1.2", "1.3"))
     ap.add_argument("--break-tls", action="store_true")
+    ap.add_argument("--requiretls", action="store_true")
     ap.add_argument("--start-after", type=float, default=0)
     ap.add_argument("--seconds", type=int, default=900)
     a = ap.parse_args()
