@@ -26,6 +26,7 @@ static void usage(FILE *f)
 	      "      --fail-on X         exit 1 at verdict or severity X or worse\n"
 	      "  -o, --output FILE       write there atomically, not to standard output\n"
 	      "      --policy-map postfix|sendmail  a TLS policy map instead\n"
+	      "      --policy-table FILE the MTA's TLS policy (Postfix or Sendmail source)\n"
 	      "      --year YYYY, --tz ZONE  for stamps without them\n"
 	      "      --ports LIST        TCP ports followed in captures (25,587,2525,465)\n"
 	      "      --org NAME, --contact ADDR  of TLS-RPT reports\n"
@@ -175,6 +176,7 @@ int options_parse(struct options *o, int argc, char **argv)
 		{ "journal", no_argument, NULL, 1000 + 'J' },
 		{ "case", required_argument, NULL, 1000 + 'c' },
 		{ "sign", required_argument, NULL, 1000 + 'g' },
+		{ "policy-table", required_argument, NULL, 1000 + 'P' },
 		{ "custodian", required_argument, NULL, 1000 + 'k' },
 		{ "journal-file", required_argument, NULL, 1000 + 'j' },
 		{ "journal-dir", required_argument, NULL, 1000 + 'D' },
@@ -264,6 +266,7 @@ int options_parse(struct options *o, int argc, char **argv)
 		case 'L': o->label = optarg; break;
 		case 1000 + 'c': o->case_id = optarg; break;
 		case 1000 + 'g': o->sign_key = optarg; break;
+		case 1000 + 'P': o->policy_table = optarg; break;
 		case 1000 + 'k': o->custodian = optarg; break;
 		case 1000 + 'J':
 		case 1000 + 'j':

@@ -18,6 +18,7 @@ struct options {
 	const char *manifest_path;	/* --manifest */
 	const char *keyfile;		/* --pseudonymize */
 	const char *sign_key;		/* --sign: a PEM private key */
+	const char *policy_table;	/* --policy-table: the MTA's TLS policy source */
 	const char *org, *contact;	/* TLS-RPT */
 	const char *label;		/* --label: the name standard input goes by */
 	const char *case_id, *custodian;	/* --case, --custodian: in the manifest */

@@ -18,6 +18,7 @@
 #include "../correlate/fates.h"
 #include "../correlate/track.h"
 #include "../ingest/journal.h"
+#include "../ingest/policytable.h"
 #include "../ingest/linesrc.h"
 #include "../report/output.h"
 #include "../report/pseudo.h"
@@ -37,6 +38,7 @@ struct pipeline {
 	void *w;			/* the writer's state */
 	struct writer_env env;
 	struct policy *policy;
+	struct policy_table *table;	/* --policy-table */
 	struct pseudo *pseudo;
 	struct tzconf *tz;
 	struct inputs in;
@@ -75,6 +77,8 @@ static bool evidence_writer(const struct pipeline *p)
  * against --fail-on). */
 static bool judge(struct pipeline *p, struct message *m)
 {
+	if (p->table)
+		policy_table_apply(p->table, m);
 	policy_judge_message(p->policy, m);
 	if (!select_message(&p->sel, m))
 		return false;
@@ -472,6 +476,13 @@ static int prepare(struct pipeline *p)
 		return 3;
 	}
 	buf_reset(&why);
+	if (o->policy_table && !(p->table = policy_table_load(o->policy_table, &why))) {
+		fputs(why.p ? why.p : "", stderr);
+		fprintf(stderr, "tlswitness: --policy-table: the table has errors; "
+			"nothing was analysed\n");
+		buf_free(&why);
+		return 2;
+	}
 	const char *const *inputs = (const char *const *)o->inputs;
 	if (output_names_an_input(o->out_path, inputs, o->ninputs, &why) ||
 	    output_names_an_input(o->manifest_path, inputs, o->ninputs, &why)) {
@@ -569,6 +580,7 @@ static void pipeline_free(struct pipeline *p)
 	select_free(&p->sel);
 	pseudo_free(p->pseudo);
 	policy_free(p->policy);
+	policy_table_free(p->table);
 	buf_free(&p->out);
 	tz_free(p->tz);
 	ls_spool_free();
@@ -581,6 +593,7 @@ int pipeline_run(const struct options *o)
 	int rc = prepare(&p);
 	if (rc) {
 		policy_free(p.policy);
+		policy_table_free(p.table);
 		select_free(&p.sel);
 		pseudo_free(p.pseudo);
 		tz_free(p.tz);

@@ -60,6 +60,9 @@ void tracker_feed(struct tracker *t, const struct evidence *ev)
 	case EV_TLS_FAIL:
 		trk_on_tls_fail(t, ev);
 		break;
+	case EV_TLS_POLICY:
+		trk_on_tls_policy(t, ev);
+		break;
 	case EV_CLIENT:
 		trk_on_client(t, ev);
 		break;

@@ -46,6 +46,8 @@ static bool relay_match(const struct conn *c, const struct evidence *ev)
 void trk_on_tls_out(struct tracker *t, const struct evidence *ev)
 {
 	struct proc *p = trk_proc_get(t, ev);
+	if (p->note.relay_ip && !span_eq(ev->peer_ip, p->note.relay_ip))
+		trk_note_clear(&p->note);	/* about a connection that delivered nothing */
 	trk_conn_clear(&p->pending);
 	p->pending.open = true;
 	p->pending.has_tls = true;
@@ -152,6 +154,7 @@ static struct span feature_field(struct span v, int idx)
 struct tls_status {
 	enum tls_level level, end;
 	bool violated, undecided, blocked;
+	enum requiretls requiretls;	/* unknown when no tls= was written */
 };
 
 static struct tls_status tls_status_of(struct span v)
@@ -161,6 +164,12 @@ static struct tls_status tls_status_of(struct span v)
 	struct span f = feature_field(v, 0);
 	st.violated = f.n && f.p[0] == '!';
 	st.blocked = st.violated || (req.n && req.p[0] == '!');
+	/* pol_stats.c prints a feature only once it was activated: no second
+	 * field, no REQUIRETLS request ("verify/requiretls" honoured,
+	 * "may?/!requiretls:nocertmatch" refused, "requiretls?" undecided). */
+	if (v.n)
+		st.requiretls = !req.n ? RQT_NO : req.p[0] == '!' ? RQT_REFUSED
+				: memchr(req.p, '?', req.n) ? RQT_PENDING : RQT_HONOURED;
 	if (st.violated)
 		f = span_sub(f, 1, f.n);
 	st.undecided = f.n && f.p[f.n - 1] == '?';
@@ -190,17 +199,97 @@ static enum tls_level tls_status_end(const struct tls_status *st)
  * unstated. */
 static void enforcement(struct hop *h, const struct tls_status *st)
 {
+	struct tls_state *t = &h->tls;
 	if (st->level != TLSL_UNKNOWN) {
-		h->tls.level = st->level;
+		t->level = st->level;
 		if (st->violated || tls_level_mandatory(st->level))
-			h->tls.enforced = st->violated || st->undecided || st->end == TLSL_UNKNOWN ||
-					  tls_level_mandatory(st->end) ? TRI_YES : TRI_NO;
+			t->enforced = st->violated || st->undecided || st->end == TLSL_UNKNOWN ||
+				      tls_level_mandatory(st->end) ? TRI_YES : TRI_NO;
 		else
-			h->tls.enforced = TRI_NO;	/* may, none */
+			t->enforced = TRI_NO;	/* may, none */
+		t->enforced_by = ENF_TLS_STATUS;
+		/* "tls=dane" is written only where TLSA records applied (no
+		 * usable TLSA: the status says "may"): RFC 8460 policy tlsa. */
+		if ((st->level == TLSL_DANE || st->level == TLSL_DANE_ONLY) &&
+		    (st->violated || st->end == st->level))
+			t->policy_type = PT_TLSA;
 	}
-	if (h->tls.enforced == TRI_UNKNOWN && h->tls.cert_raw &&
-	    strcasecmp(h->tls.cert_raw, "Verified") == 0)
-		h->tls.enforced = TRI_YES;
+	t->requiretls = st->requiretls;
+	if (st->requiretls > RQT_NO && t->enforced != TRI_YES) {
+		t->enforced = TRI_YES;	/* RFC 8689 4.1: TLS or no delivery */
+		t->enforced_by = ENF_REQUIRETLS;
+	}
+	if (t->enforced == TRI_UNKNOWN && t->cert_raw && strcasecmp(t->cert_raw, "Verified") == 0) {
+		t->enforced = TRI_YES;
+		t->enforced_by = ENF_TRUST_WORD;
+	}
+}
+
+/* RFC 8460 result types are written with hyphens; tlsrpt_wrapper.c
+ * logs them with underscores ("certificate_not_trusted"). */
+static char *result_type(struct span v)
+{
+	char *s = span_dup(span_sub(v, 0, v.n < 64 ? v.n : 64));
+	for (char *c = s; *c; c++)
+		if (*c == '_')
+			*c = '-';
+	return s;
+}
+
+void trk_on_tls_policy(struct tracker *t, const struct evidence *ev)
+{
+	struct proc *p = trk_proc_get(t, ev);
+	struct policy_note *n = &p->note;
+	if (!n->relay_ip || !span_eq(ev->peer_ip, n->relay_ip)) {
+		trk_note_clear(n);
+		n->relay_ip = span_dup(ev->peer_ip);
+	}
+	if (span_eq(ev->status, "dane-match"))
+		n->match = PM_DANE;
+	else if (span_eq(ev->status, "fingerprint-match"))
+		n->match = PM_FINGERPRINT;
+	else {
+		n->rpt = span_eq(ev->status, "success") ? TR_SUCCESS : TR_FAILURE;
+		free(n->rpt_failure);
+		n->rpt_failure = ev->detail.n ? result_type(ev->detail) : NULL;
+	}
+	if (n->nev == POLICY_NOTE_EV)
+		n->nev--;	/* the last slot keeps the newest line */
+	n->ev[n->nev++] = trk_ref_of(ev);
+}
+
+/* A policy note about this delivery's relay: a DANE match means TLSA
+ * records were in force and met (tls_dane.c), a fingerprint match the
+ * fingerprint level; both forbid plaintext.  The connection keeps the
+ * facts for the next recipients over it; the note is used up. */
+static void note_apply(struct proc *p, struct hop *h, const struct evidence *ev)
+{
+	struct policy_note *n = &p->note;
+	if (!n->relay_ip || !span_eq(ev->peer_ip, n->relay_ip))
+		return;
+	struct tls_state *ts[2] = { &h->tls, p->cur.has_tls ? &p->cur.tls : NULL };
+	for (int i = 0; i < 2 && ts[i]; i++) {
+		struct tls_state *s = ts[i];
+		if (n->match) {
+			if (s->level == TLSL_UNKNOWN)
+				s->level = n->match == PM_DANE ? TLSL_DANE : TLSL_FINGERPRINT;
+			if (n->match == PM_DANE)
+				s->policy_type = PT_TLSA;
+			if (s->enforced_by != ENF_TLS_STATUS) {
+				s->enforced = TRI_YES;
+				s->enforced_by = n->match == PM_DANE ? ENF_DANE_MATCH
+					       : ENF_FINGERPRINT_MATCH;
+			}
+		}
+		if (n->rpt) {
+			s->tlsrpt = n->rpt;
+			free(s->tlsrpt_failure);
+			s->tlsrpt_failure = xstrdup_or_null(n->rpt_failure);
+		}
+	}
+	for (int i = 0; i < n->nev; i++)
+		hop_add_ev(h, n->ev[i]);
+	trk_note_clear(n);
 }
 
 /* Find the connection this delivery went over; fills the hop's TLS facts. */
@@ -314,6 +403,7 @@ static void outbound_tls(struct tracker *t, const struct evidence *ev, struct ho
 		p->has_fail = false;
 	}
 	enforcement(h, &st);
+	note_apply(p, h, ev);
 	if (ev->mta == MTA_POSTFIX && ev->peer_ip.n) {
 		struct conn *c = relay_entry(t, ev);
 		/* A plaintext delivery to a relay whose handshake failed earlier
@@ -476,6 +566,10 @@ static void add_delivery(struct tracker *t, struct message *m,
 			snprintf(b, sizeof b, "handed over by %.*s with no SMTP connection",
 				 (int)ev->program.n, ev->program.p);
 		hop_set_basis(h, b);
+		if (ev->tls_feature.n) {	/* a policy refusal before any connection */
+			struct tls_status st = tls_status_of(ev->tls_feature);
+			enforcement(h, &st);
+		}
 	} else {
 		outbound_tls(t, ev, h);
 	}

@@ -10,9 +10,9 @@
 #include <string.h>
 
 #if defined(__x86_64__) && defined(__linux__)
-_Static_assert(sizeof(struct conn) == 264, "struct conn changed: update track_save.c");
-_Static_assert(sizeof(struct proc) == 584, "struct proc changed: update track_save.c");
-_Static_assert(sizeof(struct session) == 288, "struct session changed: update track_save.c");
+_Static_assert(sizeof(struct conn) == 288, "struct conn changed: update track_save.c");
+_Static_assert(sizeof(struct proc) == 712, "struct proc changed: update track_save.c");
+_Static_assert(sizeof(struct session) == 312, "struct session changed: update track_save.c");
 _Static_assert(sizeof(struct tracker) == 224, "struct tracker changed: update track_save.c");
 #endif
 
@@ -103,8 +103,25 @@ static void proc_save(struct msg_out *o, const struct proc *p)
 	ser_bool(o->b, p->fail_handshake);
 	evref_save(o, p->fail_ev);
 	ser_str(o->b, p->fail_text);
+	ser_str(o->b, p->note.relay_ip);
+	ser_u64(o->b, p->note.match);
+	ser_u64(o->b, p->note.rpt);
+	ser_str(o->b, p->note.rpt_failure);
+	ser_u64(o->b, (uint64_t)p->note.nev);
+	for (int i = 0; i < p->note.nev; i++)
+		evref_save(o, p->note.ev[i]);
 	ser_i64(o->b, p->last);
 	ser_u64(o->b, p->touch);
+}
+
+static unsigned get_enum(struct ser_in *r, unsigned max)
+{
+	uint64_t v = ser_get_u64(r);
+	if (v > max) {
+		ser_fail(r, "a value is out of range");
+		return 0;
+	}
+	return (unsigned)v;
 }
 
 static struct proc *proc_load(struct msg_in *in)
@@ -116,6 +133,17 @@ static struct proc *proc_load(struct msg_in *in)
 	p->fail_handshake = ser_get_bool(in->r);
 	p->fail_ev = evref_load(in);
 	p->fail_text = ser_get_str(in->r);
+	p->note.relay_ip = ser_get_str(in->r);
+	p->note.match = (enum policy_match)get_enum(in->r, PM_FINGERPRINT);
+	p->note.rpt = (enum tlsrpt_result)get_enum(in->r, TR_FAILURE);
+	p->note.rpt_failure = ser_get_str(in->r);
+	uint64_t nev = ser_get_u64(in->r);
+	if (nev > POLICY_NOTE_EV)
+		ser_fail(in->r, "a policy note lists too many lines");
+	else
+		p->note.nev = (int)nev;
+	for (int i = 0; i < p->note.nev; i++)
+		p->note.ev[i] = evref_load(in);
 	p->last = (time_t)ser_get_i64(in->r);
 	p->touch = (unsigned long)ser_get_u64(in->r);
 	return p;

@@ -128,12 +128,20 @@ bool trk_conn_same(const struct conn *a, const struct conn *b)
 	       str_same(a->relay_name, b->relay_name) && str_same(a->relay_ip, b->relay_ip);
 }
 
+void trk_note_clear(struct policy_note *n)
+{
+	free(n->relay_ip);
+	free(n->rpt_failure);
+	memset(n, 0, sizeof *n);
+}
+
 void trk_proc_free(void *p)
 {
 	struct proc *pr = p;
 	trk_conn_clear(&pr->pending);
 	trk_conn_clear(&pr->cur);
 	free(pr->fail_text);
+	trk_note_clear(&pr->note);
 	free(pr);
 }
 

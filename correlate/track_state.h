@@ -36,6 +36,20 @@ struct conn {
 	struct evref hs_fail_ev;
 };
 
+/* What a TLS policy said of a delivering process's connection before its
+ * delivery line (EV_TLS_POLICY): a DANE or fingerprint match, a TLSRPT
+ * result.  Used by the next delivery to the same relay address. */
+enum policy_match { PM_NONE = 0, PM_DANE, PM_FINGERPRINT };
+#define POLICY_NOTE_EV 2
+struct policy_note {
+	char *relay_ip;			/* NULL: no note */
+	enum policy_match match;
+	enum tlsrpt_result rpt;
+	char *rpt_failure;
+	struct evref ev[POLICY_NOTE_EV];
+	int nev;
+};
+
 struct proc {			/* a delivering process: smtp, lmtp, sendmail */
 	struct conn pending;	/* TLS line seen, no delivery yet */
 	struct conn cur;	/* the connection of the last delivery */
@@ -43,6 +57,7 @@ struct proc {			/* a delivering process: smtp, lmtp, sendmail */
 	bool fail_handshake;	/* ... and it was a broken TLS handshake */
 	struct evref fail_ev;
 	char *fail_text;
+	struct policy_note note;
 	time_t last;
 	unsigned long touch;		/* the tracker's line count then */
 };
@@ -163,6 +178,8 @@ void trk_on_sendmail_from(struct tracker *t, const struct evidence *ev);
 
 /* track_out.c: outbound (Postfix smtp/lmtp, Sendmail) */
 void trk_on_tls_out(struct tracker *t, const struct evidence *ev);
+void trk_on_tls_policy(struct tracker *t, const struct evidence *ev);
+void trk_note_clear(struct policy_note *n);
 void trk_on_tls_fail(struct tracker *t, const struct evidence *ev);
 void trk_on_to(struct tracker *t, const struct evidence *ev);
 void trk_on_bounce(struct tracker *t, const struct evidence *ev);

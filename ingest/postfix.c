@@ -344,6 +344,48 @@ static enum parse_result parse_queue_line(struct span qid, struct span s,
 	return PR_IGNORED;
 }
 
+/* What a TLS policy concluded about a connection, before its delivery
+ * line: src/tls/tls_dane.c "NAME[ADDR]:PORT: Matched DANE EE certificate
+ * at depth 0: 3 1 1 HEX" (and "Matched DANE raw public key"), tls_verify.c
+ * "NAME[ADDR]:PORT: Matched fingerprint: HEX" (smtp_tls_loglevel 2), and
+ * Postfix 3.10+ src/tls/tlsrpt_wrapper.c "TLSRPT: status=success,
+ * domain=D, receiving_mx=NAME[ADDR]" or "status=failure, ...,
+ * failure_type=T[, failure_reason=R]". */
+static bool parse_policy_line(struct span s, struct evidence *ev)
+{
+	if (span_eat(&s, "TLSRPT: ")) {
+		struct kv_iter it;
+		struct span k, v;
+		kv_begin(&it, s, "failure_reason");
+		while (kv_next(&it, &k, &v)) {
+			if (span_eq(k, "status"))
+				ev->status = v;
+			else if (span_eq(k, "receiving_mx"))
+				set_peer(ev, v);
+			else if (span_eq(k, "failure_type"))
+				ev->detail = v;
+		}
+		if (!span_eq(ev->status, "success") && !span_eq(ev->status, "failure"))
+			return false;
+		ev->kind = EV_TLS_POLICY;
+		ev->dir = DIR_OUT;
+		return true;
+	}
+	struct span peer, rest;
+	if (!memchr(s.p, '[', s.n) || !split_peer(s, &peer, &rest))
+		return false;
+	if (span_starts(rest, "Matched DANE "))
+		ev->status = SPAN_LIT("dane-match");
+	else if (span_starts(rest, "Matched fingerprint: "))
+		ev->status = SPAN_LIT("fingerprint-match");
+	else
+		return false;
+	set_peer(ev, peer);
+	ev->kind = EV_TLS_POLICY;
+	ev->dir = DIR_OUT;
+	return true;
+}
+
 enum parse_result pf_parse(struct span msg, struct evidence *ev)
 {
 	struct span s = msg, prog = ev->program;
@@ -413,6 +455,8 @@ enum parse_result pf_parse(struct span msg, struct evidence *ev)
 			return PR_USED;
 		}
 	}
+	if (is_client_program(prog) && parse_policy_line(s, ev))
+		return PR_USED;
 	if (is_client_program(prog) && span_eat(&s, "SSL_connect error to ")) {
 		ev->kind = EV_TLS_FAIL;
 		ev->dir = DIR_OUT;

@@ -23,6 +23,9 @@ enum ev_kind {
 	EV_REJECT,	/* NOQUEUE/QID reject */
 	EV_LOST,	/* lost connection after X */
 	EV_RESTART,	/* the MTA (re)started or reloaded its configuration */
+	EV_TLS_POLICY,	/* smtp: a policy's verdict on a connection: a DANE or
+			 * fingerprint match, a TLSRPT result (status: dane-match,
+			 * fingerprint-match, success, failure; detail: failure type) */
 	EV_PROXY_ACCEPT,	/* smtpd before a proxy filter: "proxy-accept: ...
 				   queued as QID" (next_qid) */
 	EV_KIND_MAX

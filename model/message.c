@@ -48,6 +48,43 @@ bool tls_level_mandatory(enum tls_level l)
 	return l >= TLSL_ENCRYPT;
 }
 
+const char *enforced_by_name(enum enforced_by e)
+{
+	static const char *const names[] = { NULL, "tls-status", "trust-word", "dane-match",
+					     "fingerprint-match", "policy-table", "requiretls" };
+	return (unsigned)e < sizeof names / sizeof *names ? names[e] : NULL;
+}
+
+const char *requiretls_name(enum requiretls r)
+{
+	static const char *const names[] = { NULL, "no", "honoured", "refused", "pending" };
+	return (unsigned)r < sizeof names / sizeof *names ? names[r] : NULL;
+}
+
+enum requiretls message_requiretls(const struct message *m)
+{
+	/* rank: unknown < no < honoured < pending < refused */
+	static const int rank[] = { [RQT_UNKNOWN] = 0, [RQT_NO] = 1, [RQT_HONOURED] = 2,
+				    [RQT_PENDING] = 3, [RQT_REFUSED] = 4 };
+	enum requiretls r = RQT_UNKNOWN;
+	for (size_t i = 0; i < m->ndl; i++)
+		if (rank[m->dl[i].tls.requiretls] > rank[r])
+			r = m->dl[i].tls.requiretls;
+	return r;
+}
+
+const char *policy_type_name(enum policy_type p)
+{
+	static const char *const names[] = { NULL, "tlsa", "sts" };
+	return (unsigned)p < sizeof names / sizeof *names ? names[p] : NULL;
+}
+
+const char *tlsrpt_result_name(enum tlsrpt_result r)
+{
+	static const char *const names[] = { NULL, "success", "failure" };
+	return (unsigned)r < sizeof names / sizeof *names ? names[r] : NULL;
+}
+
 void tls_state_init(struct tls_state *t)
 {
 	memset(t, 0, sizeof *t);
@@ -70,6 +107,7 @@ static void tls_strings_free(struct tls_state *t)
 	free(t->offered_max);
 	free(t->cert_subject);
 	free(t->cert_issuer);
+	free(t->tlsrpt_failure);
 }
 
 void tls_state_free(struct tls_state *t)
@@ -91,6 +129,7 @@ void tls_state_copy(struct tls_state *dst, const struct tls_state *src)
 	dst->offered_max = xstrdup_or_null(src->offered_max);
 	dst->cert_subject = xstrdup_or_null(src->cert_subject);
 	dst->cert_issuer = xstrdup_or_null(src->cert_issuer);
+	dst->tlsrpt_failure = xstrdup_or_null(src->tlsrpt_failure);
 }
 
 bool tls_state_fill_session(struct tls_state *dst, const struct tls_state *src)

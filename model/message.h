@@ -51,6 +51,34 @@ enum tls_level tls_level_parse(struct span s);	/* unknown for other words */
 /* Does the level forbid plaintext? */
 bool tls_level_mandatory(enum tls_level l);
 
+/* Which evidence stated the enforcement facts (README "Enforcement"):
+ * the delivery's tls= status, the trust word Verified, a DANE or
+ * fingerprint match line, the MTA's policy table (--policy-table), or the
+ * sender's REQUIRETLS (RFC 8689 4.1: no delivery without verified TLS). */
+enum enforced_by { ENF_UNKNOWN = 0, ENF_TLS_STATUS, ENF_TRUST_WORD, ENF_DANE_MATCH,
+		   ENF_FINGERPRINT_MATCH, ENF_POLICY_TABLE, ENF_REQUIRETLS };
+const char *enforced_by_name(enum enforced_by e);	/* NULL for unknown */
+
+/* REQUIRETLS (RFC 8689) on a delivery, from Postfix 3.11+'s tls= status:
+ * not requested (a status without the field), honoured, refused (the
+ * delivery blocked), or undecided (a lost connection). */
+enum requiretls { RQT_UNKNOWN = 0, RQT_NO, RQT_HONOURED, RQT_REFUSED, RQT_PENDING };
+const char *requiretls_name(enum requiretls r);		/* NULL for unknown */
+/* A message's REQUIRETLS over its deliveries: refused if any delivery
+ * refused it, else undecided, honoured, not requested; unknown when no
+ * delivery's status says. */
+struct message;
+enum requiretls message_requiretls(const struct message *m);
+
+/* The TLS-RPT policy type (RFC 8460 4.4) the evidence shows in force: a
+ * DANE TLSA policy or MTA-STS; unknown when nothing says. */
+enum policy_type { PT_UNKNOWN = 0, PT_TLSA, PT_STS };
+const char *policy_type_name(enum policy_type p);	/* NULL for unknown */
+
+/* Postfix 3.10+ "TLSRPT: status=success|failure" for the connection. */
+enum tlsrpt_result { TR_UNKNOWN = 0, TR_SUCCESS, TR_FAILURE };
+const char *tlsrpt_result_name(enum tlsrpt_result r);	/* NULL for unknown */
+
 struct tls_state {
 	enum tri used;
 	enum tls_version version;
@@ -75,6 +103,11 @@ struct tls_state {
 	 * (may: no), or is that unknown; the level when it is stated. */
 	enum tls_level level;
 	enum tri enforced;
+	enum enforced_by enforced_by;
+	enum requiretls requiretls;
+	enum policy_type policy_type;
+	enum tlsrpt_result tlsrpt;
+	char *tlsrpt_failure;	/* RFC 8460 result type, as "certificate-not-trusted" */
 };
 
 /* Resolved when the message is written: does the host log TLS at all? */

@@ -9,9 +9,9 @@
 /* A field added to these structs must be saved here: the sizes as they
  * were when this file was last brought up to date (x86-64). */
 #if defined(__x86_64__) && defined(__linux__)
-_Static_assert(sizeof(struct tls_state) == 136, "struct tls_state changed: update message_io.c");
-_Static_assert(sizeof(struct hop) == 472, "struct hop changed: update message_io.c");
-_Static_assert(sizeof(struct message) == 720, "struct message changed: update message_io.c");
+_Static_assert(sizeof(struct tls_state) == 160, "struct tls_state changed: update message_io.c");
+_Static_assert(sizeof(struct hop) == 496, "struct hop changed: update message_io.c");
+_Static_assert(sizeof(struct message) == 744, "struct message changed: update message_io.c");
 #endif
 
 #define HOP_DEPTH_MAX 2		/* a delivery's tries hold no tries */
@@ -84,6 +84,11 @@ void tls_state_save(struct msg_out *o, const struct tls_state *t)
 	ser_u64(b, t->downgrade);
 	ser_u64(b, t->level);
 	tri_save(b, t->enforced);
+	ser_u64(b, t->enforced_by);
+	ser_u64(b, t->requiretls);
+	ser_u64(b, t->policy_type);
+	ser_u64(b, t->tlsrpt);
+	ser_str(b, t->tlsrpt_failure);
 }
 
 void tls_state_load(struct msg_in *in, struct tls_state *t)
@@ -112,6 +117,11 @@ void tls_state_load(struct msg_in *in, struct tls_state *t)
 	t->downgrade = enum_load(r, DOWNGRADE_HANDSHAKE_FAILED);
 	t->level = enum_load(r, TLSL_SECURE);
 	t->enforced = tri_load(r);
+	t->enforced_by = enum_load(r, ENF_REQUIRETLS);
+	t->requiretls = enum_load(r, RQT_PENDING);
+	t->policy_type = enum_load(r, PT_STS);
+	t->tlsrpt = enum_load(r, TR_FAILURE);
+	t->tlsrpt_failure = ser_get_str(r);
 }
 
 static void hop_save(struct msg_out *o, const struct hop *h)

@@ -195,6 +195,7 @@ void json_message(struct buf *b, const struct message *m, const struct writer_en
 		if (m->dl_dropped)
 			jw_int(b, "deliveries_dropped", (long)m->dl_dropped, true, &f);
 	}
+	jw_str(b, "requiretls", requiretls_name(message_requiretls(m)), &f);
 	jw_str(b, "verdict", m->verdict, &f);
 	jw_str(b, "severity", m->severity, &f);
 	buf_adds(b, "}\n");

@@ -29,6 +29,11 @@ void jw_tls(struct buf *b, const struct tls_state *t)
 	jw_str(b, "downgrade", downgrade_name(t->downgrade), &f);
 	jw_str(b, "level", tls_level_name(t->level), &f);
 	jw_tri(b, "enforced", t->enforced, &f);
+	jw_str(b, "enforced_by", enforced_by_name(t->enforced_by), &f);
+	jw_str(b, "requiretls", requiretls_name(t->requiretls), &f);
+	jw_str(b, "policy_type", policy_type_name(t->policy_type), &f);
+	jw_str(b, "tlsrpt", tlsrpt_result_name(t->tlsrpt), &f);
+	jw_str(b, "tlsrpt_failure", t->tlsrpt_failure, &f);
 	jw_str(b, "key_exchange", t->kex, &f);
 	jw_str(b, "cipher_openssl", t->cipher_openssl, &f);
 	if (t->offered_max)

@@ -114,6 +114,21 @@ static struct fval field_value(enum field_id f, const struct message *m, const s
 		v.known = h->tls.enforced != TRI_UNKNOWN;
 		v.i = h->tls.enforced == TRI_YES;
 		break;
+	case F_TLS_ENFORCED_BY:
+		v.known = h->tls.enforced_by != ENF_UNKNOWN;
+		v.i = v.known ? h->tls.enforced_by - 1 : 0;
+		v.s = enforced_by_name(h->tls.enforced_by);
+		break;
+	case F_TLS_REQUIRETLS:
+		v.known = h->tls.requiretls != RQT_UNKNOWN;
+		v.i = v.known ? h->tls.requiretls - 1 : 0;
+		v.s = requiretls_name(h->tls.requiretls);
+		break;
+	case F_TLS_POLICY_TYPE:
+		v.known = h->tls.policy_type != PT_UNKNOWN;
+		v.i = v.known ? h->tls.policy_type - 1 : 0;
+		v.s = policy_type_name(h->tls.policy_type);
+		break;
 	case F_ATTEMPT_OUTCOME:
 		v.known = h->outcome != OUTCOME_NONE;
 		v.i = v.known ? h->outcome - 1 : 0;

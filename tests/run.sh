@@ -226,6 +226,13 @@ suite state tests/state.sh
 # --- lookups read in windows give the full read's records ---------------------
 suite lookup tests/lookup.sh
 
+# --- enforcement facts against the newer Postfix's truth (samples/lab-pf312) ----
+"$PY" tests/enforcement.py "$TW" > "$OUT/enforcement.log" 2>&1
+p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$OUT/enforcement.log")
+f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$OUT/enforcement.log")
+pass=$((pass + ${p:-0})); fail=$((fail + ${f:-1}))
+if [ "${f:-1}" = 0 ]; then printf 'ok    enforcement (%s checks)\n' "$p"; else ko enforcement "$OUT/enforcement.log"; fi
+
 # --- tlswitness verify: a report, its signature, its inputs ---------------------
 suite verify tests/verify.sh
 

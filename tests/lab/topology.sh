@@ -134,6 +134,7 @@ EOF
 cat > /etc/postfix/topo-tls-policy <<'EOF'
 [127.0.0.15]:25 encrypt
 EOF
+cp /etc/postfix/topo-tls-policy "$OUT/tls-policy"	# --policy-table reads it
 M=/etc/postfix/master.cf
 sed -i -E 's/^(smtp +inet +n +- +)y/\1n/; s/^(smtp +unix +- +- +)y/\1n/; s/^(lmtp +unix +- +- +)y/\1n/' "$M"
 sed -i -E '/^smtp +inet/d' "$M"

@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Enforcement facts against lab truth (README "Enforcement").
+
+  enforcement.py TLSWITNESS      last line: "N passed, N failed"
+
+samples/lab-pf312 was written by Postfix 3.12 built from upstream source
+(its README): every message's fate, TLS level, whether the level forbade
+plaintext, and REQUIRETLS are compared with truth.jsonl; the TLS-RPT
+policy types with what libtlsrpt itself sent (tlsrpt.jsonl).  The
+topology lab (Debian's Postfix 3.7, no tls= status) shows --policy-table
+filling in what its log does not say.
+"""
+import json, os, subprocess, sys
+
+TW = sys.argv[1]
+passed = failed = 0
+
+def check(name, want, got):
+    global passed, failed
+    if want == got:
+        passed += 1
+        print("ok    " + name)
+    else:
+        failed += 1
+        print("FAIL  %s: expected %r, got %r" % (name, want, got))
+
+def run(*args):
+    r = subprocess.run([TW, "-q", "--year", "2026", "--tz", "UTC"] + list(args),
+                       capture_output=True, text=True)
+    return r.returncode, r.stdout, r.stderr
+
+def records(out, kind="message"):
+    return [r for r in map(json.loads, out.splitlines()) if r.get("kind") == kind]
+
+S = "samples/lab-pf312/"
+truth = [json.loads(l) for l in open(S + "truth.jsonl")]
+rc, out, err = run("--format", "json", "--policy-table", S + "tls-policy", S + "postfix.log")
+check("pf312: a run with the lab's policy table", 0, rc)
+by_mid = {}
+for m in records(out):
+    by_mid.setdefault((m["message_id"] or "").strip("<>"), []).extend(m["deliveries"])
+level_ok = enforced_ok = fate_ok = rqt_ok = 0
+for t in truth:
+    ds = [d for d in by_mid.get(t["message_id"], []) if d["rcpt"] == t["rcpt"]]
+    if len(ds) != 1:
+        check("pf312: one delivery of %s" % t["rcpt"], 1, len(ds))
+        continue
+    d = ds[0]
+    fate_ok += d["fate"] == t["fate"]
+    level_ok += d["tls"]["level"] == t["level"]
+    enforced_ok += d["tls"]["enforced"] == t["enforced"]
+    want_rqt = t["requiretls"] or "no"
+    rqt_ok += d["tls"]["requiretls"] == want_rqt
+    if (d["fate"], d["tls"]["level"], d["tls"]["enforced"], d["tls"]["requiretls"]) != \
+       (t["fate"], t["level"], t["enforced"], want_rqt):
+        print("      %s: %s" % (t["rcpt"], d))
+n = len(truth)
+check("pf312: fates of %d messages" % n, n, fate_ok)
+check("pf312: the level in force, %d messages" % n, n, level_ok)
+check("pf312: enforced or not, %d messages" % n, n, enforced_ok)
+check("pf312: REQUIRETLS requested, honoured, refused", n, rqt_ok)
+
+# The policy type libtlsrpt reported (1 tlsa, 2 sts) for each TLSRPT domain.
+kinds = {1: "tlsa", 2: "sts"}
+sent = {}
+for l in open(S + "tlsrpt.jsonl"):
+    j = json.loads(l)
+    sent[j["d"]] = kinds[j["policies"][0]["policy-type"]]
+got = {}
+for ds in by_mid.values():
+    for d in ds:
+        dom = d["rcpt"].split("@")[-1]
+        if dom in sent:
+            got[dom] = d["tls"]["policy_type"]
+check("pf312: policy types as libtlsrpt sent them", sent, got)
+results = {d["rcpt"].split("@")[-1]: (d["tls"]["tlsrpt"], d["tls"]["tlsrpt_failure"])
+           for ds in by_mid.values() for d in ds if d["tls"]["tlsrpt"]}
+check("pf312: TLSRPT results from the TLSRPT: lines",
+      {"dane.test": ("success", None), "sts.test": ("success", None),
+       "danefail.test": ("failure", "certificate-not-trusted")}, results)
+by = {d["rcpt"]: d["tls"]["enforced_by"] for ds in by_mid.values() for d in ds}
+check("pf312: what stated enforcement", ("tls-status", "requiretls"),
+      (by["a@dane.test"], by["a@reqtls.test"]))
+
+# Without the tls= status: the DANE and fingerprint match lines alone.
+stripped = "tests/out/pf312-no-status.log"
+with open(S + "postfix.log") as f, open(stripped, "w") as o:
+    for l in f:
+        o.write(l.replace(", tls=dane,", ",").replace(", tls=fingerprint,", ","))
+rc, out, err = run("--format", "json", stripped)
+facts = {d["rcpt"]: (d["tls"]["level"], d["tls"]["enforced"], d["tls"]["enforced_by"])
+         for m in records(out) for d in m["deliveries"] if d["rcpt"] in ("a@dane.test", "a@fp.test")}
+check("pf312 without tls=: DANE and fingerprint matches state the level",
+      {"a@dane.test": ("dane", True, "dane-match"),
+       "a@fp.test": ("fingerprint", True, "fingerprint-match")}, facts)
+
+# Debian's 3.7 writes no tls=: the topology lab's policy table says enc.test
+# (a transport's [127.0.0.15]:25) was at "encrypt".
+T = "samples/lab-topology/"
+rc, out, err = run("--format", "json", "--policy-table", T + "tls-policy", T + "postfix.log")
+enc = {(d["tls"]["level"], d["tls"]["enforced"], d["tls"]["enforced_by"])
+       for m in records(out) for d in m["deliveries"] if d["rcpt"].endswith("@enc.test")}
+check("topology: enc.test deliveries at encrypt, from the policy table",
+      {("encrypt", True, "policy-table")}, enc)
+others = {d["tls"]["enforced_by"] for m in records(out) for d in m["deliveries"]
+          if d["rcpt"].endswith("@good.test")}
+check("topology: destinations the table does not name stay unknown", {None}, others)
+
+# A Sendmail access file: TLS_Rcpt by the recipient's domain, TLS_Srv by
+# the server (the main lab's Sendmail relays sm.test and smplain.test).
+L = "samples/lab/"
+rc, out, err = run("--format", "json", "--policy-table", "tests/policy/sendmail-access",
+                   L + "postfix-a.log", L + "syslog-mail.log")
+sm = {(m["mta"], d["rcpt"]): (d["tls"]["level"], d["tls"]["enforced_by"])
+      for m in records(out) for d in m["deliveries"]
+      if d["rcpt"] in ("g@sm.test", "h@smplain.test") and not d["local"]}
+check("sendmail access: TLS_Srv:127.0.0.2 VERIFY, for Sendmail's deliveries only",
+      {("sendmail", "g@sm.test"): ("verify", "policy-table"),
+       ("postfix", "g@sm.test"): (None, None)}, sm)
+
+# A table with a line that is not a policy: file:line:column, exit 2.
+bad = "tests/out/bad-policy"
+with open(bad, "w") as f:
+    f.write("# comment\nexample.com   secure\nother.example  mandatory\n")
+rc, out, err = run("--format", "json", "--policy-table", bad, S + "postfix.log")
+check("a bad table: exit 2", 2, rc)
+check("a bad table: file:line:column", True,
+      err.startswith(bad + ":3:16: not a TLS security level"))
+print("%d passed, %d failed" % (passed, failed))
