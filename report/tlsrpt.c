@@ -1,11 +1,14 @@
 /* tlsrpt.c - RFC 8460 (SMTP TLS Reporting) aggregate reports for the
  * outbound hops: one report per recipient domain and UTC day, written as
  * one JSON object per line, with exactly the RFC's field names (section
- * 4.4).  Policy type "no-policy-found": tlswitness does not know the
- * domain's MTA-STS or DANE policy.  A session here is one delivery hop.
+ * 4.4).  The policy type is the one the evidence shows in force
+ * (tls.policy_type: "tlsa" from tls=dane or a DANE match line, "sts" from
+ * the policy table), else "no-policy-found"; a report lists one policy
+ * entry per type seen that day.  A session here is one delivery hop.
  * Result types (section 4.3): plaintext - "starttls-not-supported"
  * (stripped or refused STARTTLS included: the sender saw no usable
- * STARTTLS); an untrusted certificate - "certificate-not-trusted".
+ * STARTTLS); an untrusted certificate - "certificate-not-trusted"; where
+ * Postfix 3.10+ logged its own TLSRPT result, that result type.
  * Hops the evidence cannot decide are left out of both counts. */
 #include "tlsrpt.h"
 #include "manifest.h"
@@ -25,6 +28,7 @@ struct detail {
 
 struct domain_day {
 	char *domain, *day;
+	enum policy_type type;
 	unsigned long ok, failed;
 	struct detail *d;
 	size_t nd;
@@ -75,16 +79,18 @@ static void tlsrpt_free(void *w)
 	free(t);
 }
 
-static struct domain_day *slot(struct tlsrpt *t, const char *domain, const char *day)
+static struct domain_day *slot(struct tlsrpt *t, const char *domain, const char *day,
+			      enum policy_type type)
 {
 	char key[600];
-	snprintf(key, sizeof key, "%s %s", domain, day);
+	snprintf(key, sizeof key, "%s %s %d", domain, day, (int)type);
 	struct domain_day *dd = ht_get(t->by_key, key, strlen(key));
 	if (dd || t->n >= TLSRPT_MAX_REPORTS)
 		return dd;
 	dd = xcalloc(1, sizeof *dd);
 	dd->domain = xstrdup(domain);
 	dd->day = xstrdup(day);
+	dd->type = type;
 	ht_put(t->by_key, key, strlen(key), dd);
 	if (t->n == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 16;
@@ -117,25 +123,28 @@ static void failure(struct domain_day *dd, const char *result, const char *mx, c
 static void count_session(struct tlsrpt *t, const struct message *m, const struct hop *h,
 			  const char *domain)
 {
-	if (h->local || h->outcome == OUTCOME_NO_CONNECTION || h->conn_use > 1)
-		return;
+	if (h->local || h->outcome == OUTCOME_NO_CONNECTION || h->conn_use > 1 ||
+	    h->tls.level == TLSL_NONE)
+		return;		/* level none: no TLS tried, no policy applied */
 	/* RFC 8460 4.3.1: a handshake that broke is a "validation-failure",
 	 * a server without STARTTLS "starttls-not-supported". */
 	const char *result = NULL;
+	if (h->tls.tlsrpt == TR_FAILURE)	/* the MTA's own classification */
+		result = h->tls.tlsrpt_failure ? h->tls.tlsrpt_failure : "validation-failure";
 	/* A plaintext retry after the failed handshake is no TLS session of
 	 * its own: the attempt counts once, as the failure. */
-	if (h->tls.used == TRI_NO && h->tls.offered == TRI_YES && h->tls.stripped != TRI_YES)
+	else if (h->tls.used == TRI_NO && h->tls.offered == TRI_YES && h->tls.stripped != TRI_YES)
 		result = "validation-failure";
 	else if (h->tls.used == TRI_NO || h->tls.offered == TRI_NO)
 		result = "starttls-not-supported";
 	else if (h->tls.used == TRI_YES && h->tls.cert == CERT_UNTRUSTED)
 		result = "certificate-not-trusted";
-	else if (h->tls.used != TRI_YES)
+	else if (h->tls.used != TRI_YES && h->tls.tlsrpt != TR_SUCCESS)
 		return;		/* nothing known of this session's TLS */
 	char day[32];
 	fmt_iso_utc(h->ts ? h->ts : m->first_seen, day, sizeof day);
 	day[10] = '\0';
-	struct domain_day *dd = slot(t, domain, day);
+	struct domain_day *dd = slot(t, domain, day, h->tls.policy_type);
 	if (!dd) {
 		t->unreported += h->attempts;
 		return;
@@ -167,7 +176,40 @@ static int cmp_dd(const void *a, const void *b)
 	const struct domain_day *x = *(struct domain_day *const *)a;
 	const struct domain_day *y = *(struct domain_day *const *)b;
 	int c = strcmp(x->day, y->day);
-	return c ? c : strcmp(x->domain, y->domain);
+	if (!c)
+		c = strcmp(x->domain, y->domain);
+	return c ? c : (int)x->type - (int)y->type;
+}
+
+static void policy_entry(struct buf *b, const struct domain_day *dd)
+{
+	const char *type = dd->type == PT_TLSA ? "tlsa" : dd->type == PT_STS ? "sts"
+										: "no-policy-found";
+	buf_printf(b, "{\"policy\":{\"policy-type\":\"%s\",\"policy-domain\":", type);
+	json_str(b, dd->domain);
+	buf_printf(b, "},\"summary\":{\"total-successful-session-count\":%lu,"
+		   "\"total-failure-session-count\":%lu}", dd->ok, dd->failed);
+	if (dd->nd) {
+		buf_adds(b, ",\"failure-details\":[");
+		for (size_t k = 0; k < dd->nd; k++) {
+			const struct detail *d = &dd->d[k];
+			if (k)
+				buf_addc(b, ',');
+			buf_adds(b, "{\"result-type\":");
+			json_str(b, d->result);
+			if (d->ip) {
+				buf_adds(b, ",\"receiving-ip\":");
+				json_str(b, d->ip);
+			}
+			if (d->mx) {
+				buf_adds(b, ",\"receiving-mx-hostname\":");
+				json_str(b, d->mx);
+			}
+			buf_printf(b, ",\"failed-session-count\":%lu}", d->count);
+		}
+		buf_addc(b, ']');
+	}
+	buf_addc(b, '}');
 }
 
 static void tlsrpt_write(void *w, const struct writer_end *end)
@@ -189,32 +231,15 @@ static void tlsrpt_write(void *w, const struct writer_end *end)
 		snprintf(id, sizeof id, "%s-%s-%s", dd->day, dd->domain, report_id);
 		buf_adds(b, ",\"report-id\":");
 		json_str(b, id);
-		buf_adds(b, ",\"policies\":[{\"policy\":{\"policy-type\":\"no-policy-found\","
-			 "\"policy-domain\":");
-		json_str(b, dd->domain);
-		buf_printf(b, "},\"summary\":{\"total-successful-session-count\":%lu,"
-			   "\"total-failure-session-count\":%lu}", dd->ok, dd->failed);
-		if (dd->nd) {
-			buf_adds(b, ",\"failure-details\":[");
-			for (size_t k = 0; k < dd->nd; k++) {
-				const struct detail *d = &dd->d[k];
-				if (k)
-					buf_addc(b, ',');
-				buf_adds(b, "{\"result-type\":");
-				json_str(b, d->result);
-				if (d->ip) {
-					buf_adds(b, ",\"receiving-ip\":");
-					json_str(b, d->ip);
-				}
-				if (d->mx) {
-					buf_adds(b, ",\"receiving-mx-hostname\":");
-					json_str(b, d->mx);
-				}
-				buf_printf(b, ",\"failed-session-count\":%lu}", d->count);
-			}
-			buf_addc(b, ']');
+		buf_adds(b, ",\"policies\":[");
+		policy_entry(b, dd);
+		/* the same domain and day under other policy types */
+		while (i + 1 < t->n && strcmp(t->v[i + 1]->day, dd->day) == 0 &&
+		       strcmp(t->v[i + 1]->domain, dd->domain) == 0) {
+			buf_addc(b, ',');
+			policy_entry(b, t->v[++i]);
 		}
-		buf_adds(b, "}]}\n");
+		buf_adds(b, "]}\n");
 	}
 }
 

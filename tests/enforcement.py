@@ -82,6 +82,21 @@ by = {d["rcpt"]: d["tls"]["enforced_by"] for ds in by_mid.values() for d in ds}
 check("pf312: what stated enforcement", ("tls-status", "requiretls"),
       (by["a@dane.test"], by["a@reqtls.test"]))
 
+# TLS-RPT reports: the policy type in force, the MTA's own result types.
+rc, out, err = run("--format", "tlsrpt", "--org", "Lab", "--contact", "tlsrpt@lab.test",
+                   "--policy-table", S + "tls-policy", S + "postfix.log")
+pol = {}
+for r in map(json.loads, out.splitlines()):
+    for p in r["policies"]:
+        pol[p["policy"]["policy-domain"]] = (p["policy"]["policy-type"],
+            p["summary"]["total-successful-session-count"],
+            tuple(d["result-type"] for d in p.get("failure-details", [])))
+check("tlsrpt: tlsa, sts and their results as libtlsrpt reported them",
+      {"dane.test": ("tlsa", 1, ()), "danefail.test": ("tlsa", 0, ("certificate-not-trusted",)),
+       "sts.test": ("sts", 1, ())},
+      {k: pol.get(k) for k in ("dane.test", "danefail.test", "sts.test")})
+check("tlsrpt: level none tried no TLS and is in no report", None, pol.get("none.test"))
+
 # Without the tls= status: the DANE and fingerprint match lines alone.
 stripped = "tests/out/pf312-no-status.log"
 with open(S + "postfix.log") as f, open(stripped, "w") as o:
