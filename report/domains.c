@@ -38,6 +38,11 @@ struct dom {
 	unsigned long offered, not_offered;	/* STARTTLS in the EHLO reply */
 	unsigned long undelivered;	/* recipients no attempt carried the message to */
 	unsigned long downgraded;	/* plaintext after a failed handshake */
+	/* delivered hops whose level forbade plaintext, and those at an
+	 * opportunistic level (README "Enforcement") */
+	unsigned long enforced, opportunistic;
+	enum tls_level in_force;	/* the strongest mandatory level any attempt
+					   showed in force, delivered or not */
 	unsigned long cert[5];		/* by enum tls_cert */
 	int min_bits;			/* -1 unknown */
 	char *seen_v[SEEN_MAX], *seen_c[SEEN_MAX];
@@ -161,10 +166,22 @@ static bool not_carried(const struct hop *h)
 	return h->outcome != OUTCOME_NONE && h->outcome != OUTCOME_SENT;
 }
 
+/* The strongest mandatory level this attempt or its earlier tries
+ * showed in force (the enum runs from weak to strong). */
+static void note_in_force(struct dom *x, const struct hop *h)
+{
+	for (size_t i = 0; i <= h->ntries; i++) {
+		const struct tls_state *t = i < h->ntries ? &h->tries[i].tls : &h->tls;
+		if (t->enforced == TRI_YES && tls_level_mandatory(t->level) && t->level > x->in_force)
+			x->in_force = t->level;
+	}
+}
+
 static void count(struct dom *x, unsigned long seq, const struct message *m,
 		  const struct hop *h)
 {
 	enum tri offered = offered_by(h);
+	note_in_force(x, h);
 	time_t t = h->ts ? h->ts : m->first_seen;
 	if (!x->first || t < x->first)
 		x->first = t;
@@ -179,6 +196,10 @@ static void count(struct dom *x, unsigned long seq, const struct message *m,
 		return;
 	}
 	x->hops++;
+	if (h->tls.enforced == TRI_YES)
+		x->enforced++;
+	else if (h->tls.enforced == TRI_NO)
+		x->opportunistic++;
 	if (x->last_seq != seq) {
 		x->messages++;
 		x->last_seq = seq;
@@ -277,9 +298,12 @@ static void dom_json(struct buf *b, const struct dom *x)
 		buf_printf(b, ",\"hops\":%lu,\"messages\":%lu,\"tls\":%lu,\"plaintext\":%lu,"
 			   "\"unknown\":%lu,\"stripped_or_refused\":%lu,\"starttls_offered\":%lu,"
 			   "\"starttls_not_offered\":%lu,\"downgraded\":%lu,\"undelivered\":%lu,"
-			   "\"tls_share\":", x->hops, x->messages, x->tls,
+			   "\"enforced\":%lu,\"opportunistic\":%lu,\"level_in_force\":",
+			   x->hops, x->messages, x->tls,
 			   x->plain, x->unknown, x->stripped, x->offered, x->not_offered,
-			   x->downgraded, x->undelivered);
+			   x->downgraded, x->undelivered, x->enforced, x->opportunistic);
+		json_str(b, tls_level_name(x->in_force));
+		buf_adds(b, ",\"tls_share\":");
 		double share = tls_share(x);
 		if (share < 0)
 			buf_adds(b, "null");
@@ -327,6 +351,10 @@ static void dom_add(struct dom *acc, const struct dom *x)
 	acc->not_offered += x->not_offered;
 	acc->undelivered += x->undelivered;
 	acc->downgraded += x->downgraded;
+	acc->enforced += x->enforced;
+	acc->opportunistic += x->opportunistic;
+	if (x->in_force > acc->in_force)
+		acc->in_force = x->in_force;
 	for (int c = 0; c < 5; c++)
 		acc->cert[c] += x->cert[c];
 	if (x->first && (!acc->first || x->first < acc->first))
@@ -544,6 +572,18 @@ void domains_policy_map(struct domains *d, struct buf *b, bool sendmail)
 			if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' ||
 			      *p == '-'))
 				safe = false;
+		/* A level the evidence shows in force is kept, even where nothing
+		 * was delivered under it: a map must never weaken a policy
+		 * ("encrypt" for a destination at "secure"). */
+		const char *kept = NULL;
+		if (x->in_force && safe) {
+			kept = tls_level_name(x->in_force);
+			why = what ? "the level the evidence shows in force, kept"
+				   : "the level the evidence shows in force, kept; no delivery "
+				     "there is known to have used TLS";
+			verified = x->in_force > TLSL_ENCRYPT;
+			what = "tls";
+		}
 		if (!what || !safe) {
 			buf_adds(&apart, "#   ");
 			text_safe(&apart, x->name);
@@ -570,7 +610,8 @@ void domains_policy_map(struct domains *d, struct buf *b, bool sendmail)
 			int bits = x->min_bits >= 128 || x->min_bits < 0 ? 128 : x->min_bits;
 			buf_printf(b, "TLS_Srv:%s\t%s:%d\n", x->name, verified ? "VERIFY" : "ENCR", bits);
 		} else {
-			buf_printf(b, "%s\t%s\n", x->name, verified ? "verify" : "encrypt");
+			buf_printf(b, "%s\t%s\n", x->name,
+				   kept ? kept : verified ? "verify" : "encrypt");
 		}
 	}
 	if (d->other[1].hops)

@@ -97,6 +97,24 @@ check("tlsrpt: tlsa, sts and their results as libtlsrpt reported them",
       {k: pol.get(k) for k in ("dane.test", "danefail.test", "sts.test")})
 check("tlsrpt: level none tried no TLS and is in no report", None, pol.get("none.test"))
 
+# The policy map never weakens a level in force, even where nothing was
+# delivered under it (secfail.test: secure, refused), and learns nothing
+# from undelivered attempts.
+rc, out, err = run("--policy-map", "postfix", S + "postfix.log")
+mapped = dict(l.split("\t") for l in out.splitlines() if l and not l.startswith("#"))
+want_in_force = {t["rcpt"].split("@")[1]: t["level"] for t in truth if t["enforced"] and
+                 t["level"] not in ("may", "none")}
+check("policy map: every level in force kept as it was",
+      want_in_force, {k: v for k, v in mapped.items() if k in want_in_force})
+check("policy map: opportunistic destinations that always took TLS get encrypt",
+      ("encrypt", "encrypt"), (mapped.get("may.test"), mapped.get("nodane.test")))
+rc, out, err = run("--format", "domains", S + "postfix.log")
+doms = {r["domain"]: r for r in records(out, "recipient-domain")}
+check("domains: enforced and opportunistic deliveries, level in force",
+      {"verify.test": (2, 0, "verify"), "may.test": (0, 1, None), "secfail.test": (0, 0, "secure")},
+      {k: (doms[k]["enforced"], doms[k]["opportunistic"], doms[k]["level_in_force"])
+       for k in ("verify.test", "may.test", "secfail.test")})
+
 # Without the tls= status: the DANE and fingerprint match lines alone.
 stripped = "tests/out/pf312-no-status.log"
 with open(S + "postfix.log") as f, open(stripped, "w") as o:
