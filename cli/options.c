@@ -29,10 +29,11 @@ static void usage(FILE *f)
 	      "      --policy-table FILE the MTA's TLS policy (Postfix or Sendmail source)\n"
 	      "      --year YYYY, --tz ZONE  for stamps without them\n"
 	      "      --ports LIST        TCP ports followed in captures (25,587,2525,465)\n"
-	      "      --org NAME, --contact ADDR  of TLS-RPT reports\n"
+	      "      --org NAME, --contact ADDR  the organisation (audit summary, TLS-RPT)\n"
 	      "      --pseudonymize KEYFILE  HMAC tokens for address local parts\n"
 	      "      --manifest FILE     the evidence manifest as JSON there too\n"
 	      "      --case ID, --custodian NAME  recorded in the manifest\n"
+	      "      --max-findings N    rows a severity group of the audit summary lists (50)\n"
 	      "      --sign KEY          sign the report (-o FILE): FILE.sig, Ed25519 or RSA-PSS\n"
 	      "      --skew S, --skew-max S  the capture clock's offset from the logs\n"
 	      "      --label NAME        standard input's name in evidence\n"
@@ -177,6 +178,7 @@ int options_parse(struct options *o, int argc, char **argv)
 		{ "case", required_argument, NULL, 1000 + 'c' },
 		{ "sign", required_argument, NULL, 1000 + 'g' },
 		{ "policy-table", required_argument, NULL, 1000 + 'P' },
+		{ "max-findings", required_argument, NULL, 1000 + 'M' },
 		{ "custodian", required_argument, NULL, 1000 + 'k' },
 		{ "journal-file", required_argument, NULL, 1000 + 'j' },
 		{ "journal-dir", required_argument, NULL, 1000 + 'D' },
@@ -203,7 +205,6 @@ int options_parse(struct options *o, int argc, char **argv)
 	select_init(&o->select);
 	o->writer = writer_lookup("text", false);
 	o->fail_verdict = o->fail_severity = -1;
-	o->org = "tlswitness";
 	o->contact = "postmaster";
 	o->skew_max = LEARN_SKEW_MAX;
 	o->threads = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 2 : 1;
@@ -255,6 +256,13 @@ int options_parse(struct options *o, int argc, char **argv)
 			if (!parse_long(optarg, 1, 86400, &o->skew_max)) {
 				fprintf(stderr, "tlswitness: --skew-max takes the largest offset to "
 					"look for, in seconds (1 .. 86400), not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 1000 + 'M':
+			if (!parse_long(optarg, 1, 100000, &o->max_findings)) {
+				fprintf(stderr, "tlswitness: --max-findings takes the rows a severity "
+					"group of the audit summary lists (1 .. 100000), not '%s'\n", optarg);
 				return 2;
 			}
 			break;

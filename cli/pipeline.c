@@ -20,6 +20,7 @@
 #include "../ingest/journal.h"
 #include "../ingest/policytable.h"
 #include "../ingest/linesrc.h"
+#include "../report/coverage.h"
 #include "../report/output.h"
 #include "../report/pseudo.h"
 #include "../report/sign.h"
@@ -39,6 +40,7 @@ struct pipeline {
 	struct writer_env env;
 	struct policy *policy;
 	struct policy_table *table;	/* --policy-table */
+	struct coverage *cov;		/* what the logs cover, per host */
 	struct pseudo *pseudo;
 	struct tzconf *tz;
 	struct inputs in;
@@ -201,6 +203,13 @@ static void on_message(struct message *m, void *arg)
 	workq_push(((struct pipeline *)arg)->wq, m);
 }
 
+/* A writer's flush in the middle of its finish (struct writer_end). */
+static void flush_out(void *arg)
+{
+	struct pipeline *p = arg;
+	output_flush(p->output, &p->out, false);
+}
+
 static void on_evidence(const struct evidence *ev, void *arg)
 {
 	struct pipeline *p = arg;
@@ -213,6 +222,8 @@ static void on_evidence(const struct evidence *ev, void *arg)
 	}
 	if (p->joining)
 		join_advance(p->join, ev->ts);
+	if (!p->dry)
+		coverage_see(p->cov, ev);
 	tracker_feed(p->tracker, ev);
 }
 
@@ -483,6 +494,7 @@ static int prepare(struct pipeline *p)
 		buf_free(&why);
 		return 2;
 	}
+	p->cov = coverage_new();
 	const char *const *inputs = (const char *const *)o->inputs;
 	if (output_names_an_input(o->out_path, inputs, o->ninputs, &why) ||
 	    output_names_an_input(o->manifest_path, inputs, o->ninputs, &why)) {
@@ -581,6 +593,7 @@ static void pipeline_free(struct pipeline *p)
 	pseudo_free(p->pseudo);
 	policy_free(p->policy);
 	policy_table_free(p->table);
+	coverage_free(p->cov);
 	buf_free(&p->out);
 	tz_free(p->tz);
 	ls_spool_free();
@@ -594,6 +607,7 @@ int pipeline_run(const struct options *o)
 	if (rc) {
 		policy_free(p.policy);
 		policy_table_free(p.table);
+		coverage_free(p.cov);
 		select_free(&p.sel);
 		pseudo_free(p.pseudo);
 		tz_free(p.tz);
@@ -659,7 +673,9 @@ int pipeline_run(const struct options *o)
 	p.env = (struct writer_env){ .files = shown, .paths = p.names_shown ? p.names_shown : p.in.files,
 				     .nfiles = nfiles,
 				     .pseudo = p.pseudo,
-				     .org = o->org, .contact = o->contact };
+				     .org = o->org, .contact = o->contact,
+				     .since = o->select.since, .until = o->select.until,
+				     .max_findings = o->max_findings };
 	p.follow = p.wc->input == WRITER_MESSAGES && (o->select.nqid || o->select.nmid);
 	p.lookup = lookup_new(o, &p.in, p.tz);
 	if (p.lookup)
@@ -697,7 +713,10 @@ int pipeline_run(const struct options *o)
 		lookup_manifest(p.lookup, &man);
 	man.body_sha256 = report_sha256;
 	man.body_arg = &p;
-	p.wc->finish(p.w, &(struct writer_end){ .man = &man });
+	struct writer_end end = { .man = &man, .flush = flush_out, .flush_arg = &p };
+	if (!p.lookup || lookup_everything(p.lookup))
+		end.hosts = coverage_hosts(p.cov, &end.nhosts, &end.first, &end.last);
+	p.wc->finish(p.w, &end);
 	bool failed = false;
 	if (o->manifest_path) {
 		struct buf b, why;

@@ -661,3 +661,70 @@ const struct writer_class writer_domains = {
 	.finish = domains_finish,
 	.free = domains_writer_free,
 };
+
+void domains_enforcement_totals(const struct domains *d, unsigned long *hops,
+				unsigned long *enforced, unsigned long *opportunistic)
+{
+	*hops = *enforced = *opportunistic = 0;
+	for (size_t i = 0; i <= d->n; i++) {
+		const struct dom *x = i < d->n ? d->v[i] : &d->other[1];
+		if (!x->outbound)
+			continue;
+		*hops += x->hops;
+		*enforced += x->enforced;
+		*opportunistic += x->opportunistic;
+	}
+}
+
+/* The audit report's enforcement table: the top recipient domains by
+ * delivered hops, how many of them went at a level that forbade
+ * plaintext, how many at an opportunistic one, the level in force. */
+void domains_enforcement(struct domains *d, struct buf *b, bool html, size_t top)
+{
+	const struct dom **v = xcalloc(d->n + 1, sizeof *v);
+	size_t n = 0;
+	for (size_t i = 0; i < d->n; i++)
+		if (d->v[i]->outbound && (d->v[i]->hops || d->v[i]->in_force))
+			v[n++] = d->v[i];
+	if (n)
+		qsort(v, n, sizeof *v, cmp_hops);
+	if (html)
+		buf_adds(b, "<table class=\"num\"><tr><th>recipient domain</th><th>deliveries</th>"
+			    "<th>enforced</th><th>opportunistic</th><th>not stated</th>"
+			    "<th>enforced share</th><th>level in force</th></tr>\n");
+	else
+		buf_printf(b, "  %-38s %10s %8s %13s %10s %7s  %s\n", "recipient domain", "deliveries",
+			   "enforced", "opportunistic", "not stated", "share", "level in force");
+	for (size_t i = 0; i < n && i < top; i++) {
+		const struct dom *x = v[i];
+		unsigned long unstated = x->hops - x->enforced - x->opportunistic;
+		char share[16] = "-";
+		if (x->hops)
+			snprintf(share, sizeof share, "%.0f%%", 100.0 * (double)x->enforced /
+				 (double)x->hops);
+		const char *lv = tls_level_name(x->in_force) ? tls_level_name(x->in_force) : "-";
+		if (html) {
+			buf_adds(b, "<tr><td>");
+			html_safe(b, x->name);
+			buf_printf(b, "</td><td>%lu</td><td>%lu</td><td>%lu</td><td>%lu</td><td>%s</td>"
+				   "<td>%s</td></tr>\n", x->hops, x->enforced, x->opportunistic,
+				   unstated, share, lv);
+		} else {
+			buf_adds(b, "  ");
+			text_cell(b, x->name, 38);
+			buf_printf(b, "%10lu %8lu %13lu %10lu %7s  %s\n", x->hops, x->enforced,
+				   x->opportunistic, unstated, share, lv);
+		}
+	}
+	if (n > top) {
+		if (html)
+			buf_printf(b, "<tr><td colspan=\"7\">%zu more domains: --format domains "
+				   "lists every one</td></tr>\n", n - top);
+		else
+			buf_printf(b, "  (%zu more domains: --format domains lists every one)\n",
+				   n - top);
+	}
+	if (html)
+		buf_adds(b, "</table>\n");
+	free(v);
+}

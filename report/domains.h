@@ -12,6 +12,13 @@ void domains_message(struct domains *d, const struct message *m);
 void domains_json(struct domains *d, struct buf *out);
 void domains_text(struct domains *d, struct buf *out);
 void domains_html(struct domains *d, struct buf *out);
+/* Outbound deliveries in all, and those whose level forbade plaintext or
+ * was opportunistic (README "Enforcement"). */
+void domains_enforcement_totals(const struct domains *d, unsigned long *hops,
+				unsigned long *enforced, unsigned long *opportunistic);
+/* The top recipient domains by deliveries with their enforcement counts,
+ * as an HTML table or text rows. */
+void domains_enforcement(struct domains *d, struct buf *b, bool html, size_t top);
 /* Postfix smtp_tls_policy_maps, or Sendmail access map TLS_Srv: lines. */
 void domains_policy_map(struct domains *d, struct buf *out, bool sendmail);
 void domains_free(struct domains *d);

@@ -9,10 +9,10 @@
  * UTF-8 made visible: nothing in a log can add an element.
  * Memory: per-day and per-peer counters, and the exception rows. */
 #include "html.h"
+#include "audit.h"
 #include "domains.h"
 #include "escape.h"
 #include "manifest.h"
-#include "summary.h"
 #include "../model/verdict.h"
 #include "../util/addr.h"
 #include "../util/hashtab.h"
@@ -26,23 +26,16 @@ struct counts {
 };
 
 #define HTML_DETAIL_MAX 200	/* messages shown one by one, at most */
-/* Exception rows the report holds, per severity: past them a hop is
- * counted, not listed (--format json and csv list every one), so the
- * report's memory and size do not grow with the input. */
-#define HTML_EXCEPTIONS_PER_SEVERITY 500
 /* Peers and domains the plaintext tables count by name; past them, one
  * row for the rest. */
 #define HTML_NAMES_MAX 10000
 
 struct html {
 	struct writer_base base;
-	struct domains *doms;		/* the per-domain and per-peer tables */
+	struct audit *audit;		/* the summary, findings, coverage */
 	struct hashtab *days, *peers, *domains;
-	struct buf exceptions, detail;
-	unsigned long nexceptions;	/* every exception hop */
-	unsigned long listed[5];	/* rows held, by severity rank */
-	unsigned long unlisted;		/* exceptions counted only */
-	struct summary sum;
+	struct buf detail;
+	unsigned long messages;
 };
 
 static void *html_begin(struct buf *out, const struct writer_env *env)
@@ -50,11 +43,10 @@ static void *html_begin(struct buf *out, const struct writer_env *env)
 	struct html *h = xcalloc(1, sizeof *h);
 	h->base.out = out;
 	h->base.env = env;
-	h->doms = domains_new();
+	h->audit = audit_new(env);
 	h->days = ht_new();
 	h->peers = ht_new();
 	h->domains = ht_new();
-	buf_init(&h->exceptions);
 	buf_init(&h->detail);
 	return h;
 }
@@ -64,11 +56,10 @@ static void html_free(void *w)
 	struct html *h = w;
 	if (!h)
 		return;
-	domains_free(h->doms);
+	audit_free(h->audit);
 	ht_free(h->days, free);
 	ht_free(h->peers, free);
 	ht_free(h->domains, free);
-	buf_free(&h->exceptions);
 	buf_free(&h->detail);
 	free(h);
 }
@@ -90,62 +81,7 @@ static struct counts *counter(struct hashtab *ht, const char *key)
 	return c;
 }
 
-static void exception_row(struct html *h, const struct message *m, const struct hop *hp,
-			  const struct writer_env *env)
-{
-	struct buf *b = &h->exceptions;
-	h->nexceptions++;
-	int sv = severity_rank(hp->severity);
-	if (sv < 0)
-		sv = 0;
-	if (h->listed[sv] >= HTML_EXCEPTIONS_PER_SEVERITY) {
-		h->unlisted++;
-		return;
-	}
-	h->listed[sv]++;
-	char iso[32];
-	fmt_iso_utc(hp->ts ? hp->ts : m->first_seen, iso, sizeof iso);
-	buf_printf(b, "<tr class=\"v-%s\"><td>%s</td><td>", hp->verdict, iso);
-	html_safe(b, m->host);
-	buf_adds(b, "<br><code>");
-	html_safe(b, m->qid);
-	buf_adds(b, "</code></td><td>");
-	html_safe(b, m->message_id);
-	buf_printf(b, "</td><td>%s</td><td>", hp->dir == DIR_OUT ? "out" : "in");
-	html_safe(b, hp->peer_host);
-	buf_adds(b, " [");
-	html_safe(b, hp->peer_ip);
-	buf_adds(b, "]");
-	if (hp->dir == DIR_OUT) {
-		buf_adds(b, "<br>");
-		html_safe(b, hp->rcpt);
-	}
-	buf_printf(b, "</td><td>%s</td><td>%s</td><td><code>", hp->verdict, hp->severity);
-	html_safe(b, hp->rule);
-	buf_adds(b, "</code></td><td>");
-	html_safe(b, hp->explain);
-	if (hp->conflict) {
-		buf_adds(b, "<br><strong>Conflict:</strong> ");
-		html_safe(b, hp->conflict_detail ? hp->conflict_detail : "the capture disagrees");
-	}
-	if (hp->join_ambiguous > 1)
-		buf_printf(b, "<br>%d capture connections fit this hop equally; none was joined.",
-			   hp->join_ambiguous);
-	buf_adds(b, "</td><td class=\"ev\">");
-	for (size_t i = 0; i < hp->nev; i++) {
-		int id = hp->ev[i].file_id;
-		char loc[40];
-		snprintf(loc, sizeof loc, hp->ev[i].frame ? "#frame=%lu" : ":%lu", hp->ev[i].line);
-		if (i)
-			buf_adds(b, "<br>");
-		html_safe(b, writer_file(env, id));
-		buf_adds(b, loc);
-	}
-	buf_adds(b, "</td></tr>\n");
-}
-
-static void hop_seen(struct html *h, const struct message *m, const struct hop *hp,
-		     const struct writer_env *env)
+static void hop_seen(struct html *h, const struct message *m, const struct hop *hp)
 {
 	int v = verdict_rank(hp->verdict);
 	if (v < 0)
@@ -163,16 +99,13 @@ static void hop_seen(struct html *h, const struct message *m, const struct hop *
 		if (hp->dir == DIR_OUT)
 			counter(h->domains, addr_domain_of(hp->rcpt, dom, sizeof dom))->v[v]++;
 	}
-	/* a hop the capture contradicts is an exception whatever its verdict */
-	if ((strcmp(hp->verdict, "encrypted") != 0 || hp->conflict) && !hp->local)
-		exception_row(h, m, hp, env);
 }
 
 /* Per-message detail for small runs: every hop of every message. */
 static void detail(struct html *h, const struct message *m)
 {
 	struct buf *b = &h->detail;
-	if (h->sum.messages > HTML_DETAIL_MAX) {
+	if (h->messages > HTML_DETAIL_MAX) {
 		buf_free(b);
 		return;
 	}
@@ -208,14 +141,13 @@ static void detail(struct html *h, const struct message *m)
 static void html_message(void *w, const struct message *m)
 {
 	struct html *h = w;
-	const struct writer_env *env = h->base.env;
-	domains_message(h->doms, m);
-	summary_add(&h->sum, m);
+	audit_message(h->audit, m);
+	h->messages++;
 	detail(h, m);
 	if (m->has_inbound)
-		hop_seen(h, m, &m->inbound, env);
+		hop_seen(h, m, &m->inbound);
 	for (size_t i = 0; i < m->ndl; i++)
-		hop_seen(h, m, &m->dl[i], env);
+		hop_seen(h, m, &m->dl[i]);
 }
 
 struct keyed {
@@ -320,61 +252,53 @@ static void html_write(void *w, const struct writer_end *end)
 	struct html *h = w;
 	struct buf *b = h->base.out;
 	const struct manifest *man = end->man;
-	struct domains *doms = h->doms;
-	const struct summary *s = &h->sum;
+	/* Fits 1280 px without scrolling sideways (long names and hashes
+	 * wrap), and prints on A4 with the findings' rows kept whole. */
 	buf_adds(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 		 "<meta name=\"viewport\" content=\"width=device-width\">\n"
 		 "<title>tlswitness report</title>\n<style>\n"
-		 "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}\n"
-		 "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;"
-		 "padding:3px 6px;vertical-align:top;text-align:left}\n"
-		 "th{background:#f0f0f0}code{font-size:12px}.ev{font:11px monospace}\n"
-		 "tr.v-plaintext td:nth-child(6){color:#c62828;font-weight:bold}\n"
-		 "tr.v-weak td:nth-child(6){color:#ef6c00;font-weight:bold}\n"
-		 "@media print{body{margin:0}tr{page-break-inside:avoid}}\n"
-		 "</style></head><body>\n<h1>tlswitness: transmission security report</h1>\n");
-	buf_adds(b, "<p>Policy <code>");
-	html_safe(b, man->policy);
-	buf_adds(b, "</code> from <code>");
-	html_safe(b, man->rules_path);
-	char iso[32];
-	fmt_iso_utc(man->generated, iso, sizeof iso);
-	buf_printf(b, "</code>; generated %s; report id <code>%s</code>.</p>\n", iso, man->report_id);
-	buf_adds(b, "<h2>Summary</h2>\n<table><tr><th>verdict</th><th>messages</th><th>hops</th></tr>\n");
-	for (int v = 0; v < 4; v++)
-		buf_printf(b, "<tr><td>%s</td><td>%lu</td><td>%lu</td></tr>\n", verdict_names[v],
-			   s->msg_verdict[v], s->hop_verdict[v]);
-	buf_adds(b, "</table>\n<table><tr><th>severity</th><th>messages</th><th>hops</th></tr>\n");
-	for (int v = 0; v < 5; v++)
-		buf_printf(b, "<tr><td>%s</td><td>%lu</td><td>%lu</td></tr>\n", severity_names[v],
-			   s->msg_severity[v], s->hop_severity[v]);
-	buf_adds(b, "</table>\n<h3>Hops per day and verdict</h3>\n");
+		 "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em 2em;color:#222;"
+		 "max-width:1216px}\n"
+		 "h1{font-size:22px;margin:0 0 .4em}h2{font-size:18px;margin:1.4em 0 .4em;"
+		 "border-bottom:1px solid #ccc}h3{font-size:15px;margin:1em 0 .3em}\n"
+		 "table{border-collapse:collapse;margin:.5em 0 1em;max-width:100%}"
+		 "td,th{border:1px solid #ccc;padding:3px 6px;vertical-align:top;text-align:left;"
+		 "overflow-wrap:anywhere}\n"
+		 "th{background:#f0f0f0}code{font-size:12px}.ev{font:11px monospace}"
+		 "code.hash{font-size:11px}\n"
+		 ".headline{font-size:17px;font-weight:600;padding:.5em .8em;border-left:6px solid;"
+		 "margin:.3em 0 .8em}\n"
+		 ".headline.s-critical{border-color:#b71c1c;background:#fdecea}"
+		 ".headline.s-high{border-color:#e65100;background:#fff3e0}"
+		 ".headline.s-medium{border-color:#f9a825;background:#fffde7}"
+		 ".headline.s-low{border-color:#546e7a;background:#eceff1}"
+		 ".headline.s-info{border-color:#2e7d32;background:#e8f5e9}\n"
+		 "h3.s-critical,th.s-critical{color:#b71c1c}h3.s-high,th.s-high{color:#e65100}"
+		 "h3.s-medium,th.s-medium{color:#8d6e00}h3.s-low,th.s-low{color:#455a64}"
+		 "th.s-info{color:#555}\n"
+		 "table.facts th{width:9em}table.findings{width:100%;table-layout:fixed}"
+		 "col.c-time{width:10em}col.c-id{width:9em}col.c-where{width:13em}"
+		 "col.c-rule{width:11em}col.c-ev{width:14em}\n"
+		 "@page{size:A4;margin:12mm}\n"
+		 "@media print{body{margin:0;font-size:10px;max-width:none}"
+		 "table.findings{font-size:9px}tr{page-break-inside:avoid}"
+		 "h2,h3{page-break-after:avoid}}\n"
+		 "</style></head><body>\n");
+	audit_html(h->audit, b, end);
+	buf_adds(b, "<h2>Hops per day and verdict</h2>\n");
 	chart(b, h->days);
 	buf_adds(b, "<h3>Peers that received or sent plaintext or weak TLS</h3>\n");
 	count_table(b, h->peers, "peer");
 	buf_adds(b, "<h3>Recipient domains that received plaintext or weak TLS</h3>\n");
 	count_table(b, h->domains, "recipient domain");
-	if (doms)
-		domains_html(doms, b);
-	buf_printf(b, "<h2>Exceptions (%lu)</h2>\n<p>Every hop that is not encrypted, with the rule "
-		   "that judged it and the evidence to check.</p>\n", h->nexceptions);
-	if (h->unlisted)
-		buf_printf(b, "<p>Listed: the first %d of each severity; %lu more are counted above "
-			   "but not listed here (<code>--format json</code> or <code>csv</code> "
-			   "lists every one).</p>\n", HTML_EXCEPTIONS_PER_SEVERITY, h->unlisted);
-	if (h->nexceptions) {
-		buf_adds(b, "<table><tr><th>time (UTC)</th><th>host / queue ID</th><th>Message-ID</th>"
-			 "<th>dir</th><th>peer</th><th>verdict</th><th>severity</th><th>rule</th>"
-			 "<th>explanation</th><th>evidence</th></tr>\n");
-		buf_add(b, h->exceptions.p, h->exceptions.n);
-		buf_adds(b, "</table>\n");
-	}
-	if (h->sum.messages <= HTML_DETAIL_MAX && h->detail.n) {
+	buf_adds(b, "<h2>Domains and peers</h2>\n");
+	domains_html(audit_domains(h->audit), b);
+	if (h->messages <= HTML_DETAIL_MAX && h->detail.n) {
 		buf_adds(b, "<h2>Messages</h2>\n<table><tr><th>host / queue ID</th><th>Message-ID / "
 			 "sender</th><th>verdict</th><th>hops</th></tr>\n");
 		buf_add(b, h->detail.p, h->detail.n);
 		buf_adds(b, "</table>\n");
-	} else if (h->sum.messages > HTML_DETAIL_MAX) {
+	} else if (h->messages > HTML_DETAIL_MAX) {
 		buf_printf(b, "<p>More than %d messages: the per-message detail is left out "
 			   "(--format json has every one).</p>\n", HTML_DETAIL_MAX);
 	}

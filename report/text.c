@@ -1,11 +1,12 @@
-/* text.c - a readable table (one row per hop) and a summary.  Every field
+/* text.c - the audit summary (report/audit.h), then a readable table (one
+ * row per hop), the domain tables and the manifest.  Every field
  * from the evidence goes through text_safe: nothing in a log line can move
  * the terminal. */
 #include "text.h"
 #include "domains.h"
 #include "escape.h"
 #include "manifest.h"
-#include "summary.h"
+#include "audit.h"
 #include "../model/verdict.h"
 #include "../util/timeconv.h"
 #include <stdio.h>
@@ -140,24 +141,14 @@ void text_message(struct buf *b, const struct message *m, const struct writer_en
 	}
 }
 
-static void text_summary(struct buf *b, const struct summary *s)
-{
-	buf_printf(b, "\nSummary: %lu message%s, %lu hop%s\n", s->messages,
-		   s->messages == 1 ? "" : "s", s->hops, s->hops == 1 ? "" : "s");
-	buf_adds(b, "  verdict     messages      hops\n");
-	for (int v = 0; v < 4; v++)
-		buf_printf(b, "  %-10s %9lu %9lu\n", verdict_names[v], s->msg_verdict[v],
-			   s->hop_verdict[v]);
-	buf_adds(b, "  severity    messages      hops\n");
-	for (int v = 0; v < 5; v++)
-		buf_printf(b, "  %-10s %9lu %9lu\n", severity_names[v], s->msg_severity[v],
-			   s->hop_severity[v]);
-}
-
+/* The rows wait in a temporary file while the audit summary, which
+ * needs every message, is gathered; then the summary goes first and the
+ * rows follow, copied in pieces: memory stays flat with the input. */
 struct text_writer {
 	struct writer_base base;
-	struct summary sum;
-	struct domains *doms;
+	struct audit *audit;
+	FILE *spool;			/* NULL: rows went straight out, summary last */
+	struct buf rows;
 };
 
 static void *text_begin(struct buf *out, const struct writer_env *env)
@@ -165,32 +156,64 @@ static void *text_begin(struct buf *out, const struct writer_env *env)
 	struct text_writer *w = xcalloc(1, sizeof *w);
 	w->base.out = out;
 	w->base.env = env;
-	w->doms = domains_new();
-	text_header(out);
+	w->audit = audit_new(env);
+	w->spool = tmpfile();
+	buf_init(&w->rows);
+	if (!w->spool)
+		text_header(out);
 	return w;
 }
 
 static void text_write_message(void *w, const struct message *m)
 {
 	struct text_writer *tw = w;
-	summary_add(&tw->sum, m);
-	text_message(tw->base.out, m, tw->base.env);
-	domains_message(tw->doms, m);
+	audit_message(tw->audit, m);
+	if (!tw->spool) {
+		text_message(tw->base.out, m, tw->base.env);
+		return;
+	}
+	buf_reset(&tw->rows);
+	text_message(&tw->rows, m, tw->base.env);
+	if (tw->rows.n && fwrite(tw->rows.p, 1, tw->rows.n, tw->spool) != tw->rows.n) {
+		/* a full disk: what is spooled still comes out, the rest directly */
+		fflush(tw->spool);
+		buf_add(tw->base.out, tw->rows.p, tw->rows.n);
+	}
 }
 
 static void text_finish(void *w, const struct writer_end *end)
 {
 	struct text_writer *tw = w;
-	text_summary(tw->base.out, &tw->sum);
-	domains_text(tw->doms, tw->base.out);
-	manifest_text(tw->base.out, end->man);
+	struct buf *b = tw->base.out;
+	if (tw->spool) {
+		audit_text(tw->audit, b, end);
+		text_header(b);
+		rewind(tw->spool);
+		char chunk[1 << 16];
+		size_t n;
+		while ((n = fread(chunk, 1, sizeof chunk, tw->spool)) > 0) {
+			buf_add(b, chunk, n);
+			if (end->flush)
+				end->flush(end->flush_arg);
+		}
+	} else {
+		buf_addc(b, '\n');
+		audit_text(tw->audit, b, end);
+	}
+	domains_text(audit_domains(tw->audit), b);
+	manifest_text(b, end->man);
 }
 
 static void text_free(void *w)
 {
-	if (w)
-		domains_free(((struct text_writer *)w)->doms);
-	free(w);
+	struct text_writer *tw = w;
+	if (!tw)
+		return;
+	audit_free(tw->audit);
+	if (tw->spool)
+		fclose(tw->spool);
+	buf_free(&tw->rows);
+	free(tw);
 }
 
 const struct writer_class writer_text = {

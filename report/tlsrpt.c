@@ -216,7 +216,8 @@ static void tlsrpt_write(void *w, const struct writer_end *end)
 {
 	struct tlsrpt *t = w;
 	struct buf *b = t->base.out;
-	const char *org = t->base.env->org, *contact = t->base.env->contact;
+	const char *org = t->base.env->org ? t->base.env->org : "tlswitness";
+	const char *contact = t->base.env->contact;
 	const char *report_id = end->man->report_id;
 	if (t->n)
 		qsort(t->v, t->n, sizeof *t->v, cmp_dd);

@@ -39,11 +39,24 @@ struct writer_env {
 	size_t nfiles;
 	const struct pseudo *pseudo;	/* --pseudonymize, or NULL */
 	const char *org, *contact;	/* TLS-RPT's organization-name, contact-info */
+	time_t since, until;		/* --since, --until (0: open): the period asked */
+	long max_findings;		/* --max-findings: rows an audit group lists */
 };
+
+struct coverage_host;
 
 /* What the writer sees at the end. */
 struct writer_end {
 	const struct manifest *man;
+	/* What the logs covered, per host (report/coverage.h); hosts NULL
+	 * when no log was read whole (a lookup reads windows). */
+	const struct coverage_host *hosts;
+	size_t nhosts;
+	time_t first, last;		/* the first and last line of any host */
+	/* Flush what the writer appended so far (a long finish keeps its
+	 * memory flat). */
+	void (*flush)(void *arg);
+	void *flush_arg;
 };
 
 enum writer_input {
