@@ -674,7 +674,7 @@ int pipeline_run(const struct options *o)
 				     .nfiles = nfiles,
 				     .pseudo = p.pseudo,
 				     .org = o->org, .contact = o->contact,
-				     .since = o->select.since, .until = o->select.until,
+				     .since = p.sel.since, .until = p.sel.until,
 				     .max_findings = o->max_findings };
 	p.follow = p.wc->input == WRITER_MESSAGES && (o->select.nqid || o->select.nmid);
 	p.lookup = lookup_new(o, &p.in, p.tz);

@@ -1,6 +1,5 @@
 /* coverage.c - what the evidence covers, per log host (report/coverage.h). */
 #include "coverage.h"
-#include "../util/addr.h"
 #include "../util/hashtab.h"
 #include <stdlib.h>
 #include <string.h>
@@ -141,14 +140,11 @@ static bool marked(const struct hostcov *h, long hr)
 	return h->bits[i / 8] & (1u << (i % 8));
 }
 
-static bool remote_ip(struct span ip)
+/* A delivery over SMTP (not LMTP to a mailbox store), or a receipt over
+ * SMTP: what TLS lines would accompany if TLS were logged. */
+static bool smtp_delivery(const struct evidence *ev)
 {
-	char s[64];
-	if (!ip.n || ip.n >= sizeof s)
-		return false;
-	memcpy(s, ip.p, ip.n);
-	s[ip.n] = '\0';
-	return !addr_is_loopback(s);
+	return ev->kind == EV_TO && ev->peer_ip.n && !span_eq(ev->program, "lmtp");
 }
 
 void coverage_see(struct coverage *c, const struct evidence *ev)
@@ -178,9 +174,9 @@ void coverage_see(struct coverage *c, const struct evidence *ev)
 		e->client_tls++;
 	else if (ev->kind == EV_TLS)
 		e->server_tls++;
-	else if (ev->kind == EV_TO && remote_ip(ev->peer_ip))
+	else if (smtp_delivery(ev))
 		e->deliveries++;
-	else if (ev->kind == EV_CLIENT && remote_ip(ev->peer_ip))
+	else if (ev->kind == EV_CLIENT && ev->peer_ip.n)
 		e->receipts++;
 }
 

@@ -263,7 +263,9 @@ static void html_write(void *w, const struct writer_end *end)
 		 "border-bottom:1px solid #ccc}h3{font-size:15px;margin:1em 0 .3em}\n"
 		 "table{border-collapse:collapse;margin:.5em 0 1em;max-width:100%}"
 		 "td,th{border:1px solid #ccc;padding:3px 6px;vertical-align:top;text-align:left;"
-		 "overflow-wrap:anywhere}\n"
+		 "overflow-wrap:break-word}\n"
+		 ".ev,code.hash,table.facts td,table.findings td{overflow-wrap:anywhere}\n"
+		 "pre{white-space:pre-wrap;overflow-wrap:anywhere;font-size:12px}\n"
 		 "th{background:#f0f0f0}code{font-size:12px}.ev{font:11px monospace}"
 		 "code.hash{font-size:11px}\n"
 		 ".headline{font-size:17px;font-weight:600;padding:.5em .8em;border-left:6px solid;"
@@ -281,7 +283,7 @@ static void html_write(void *w, const struct writer_end *end)
 		 "col.c-rule{width:11em}col.c-ev{width:14em}\n"
 		 "@page{size:A4;margin:12mm}\n"
 		 "@media print{body{margin:0;font-size:10px;max-width:none}"
-		 "table.findings{font-size:9px}tr{page-break-inside:avoid}"
+		 "table.findings{font-size:9px}.ev{font-size:8px}tr{page-break-inside:avoid}"
 		 "h2,h3{page-break-after:avoid}}\n"
 		 "</style></head><body>\n");
 	audit_html(h->audit, b, end);

@@ -236,6 +236,9 @@ if [ "${f:-1}" = 0 ]; then printf 'ok    enforcement (%s checks)\n' "$p"; else k
 # --- tlswitness verify: a report, its signature, its inputs ---------------------
 suite verify tests/verify.sh
 
+# --- the audit summary of text and HTML, and the HTML's layout in Chromium -----
+suite audit tests/audit.sh
+
 # --- the shipped sweep: systemd units and cron entry (contrib/) ---------------
 suite units tests/units.sh
 
