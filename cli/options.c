@@ -35,6 +35,7 @@ static void usage(FILE *f)
 	      "      --case ID, --custodian NAME  recorded in the manifest\n"
 	      "      --max-findings N    rows a severity group of the audit summary lists (50)\n"
 	      "      --sign KEY          sign the report (-o FILE): FILE.sig, Ed25519 or RSA-PSS\n"
+	      "      --timestamp-request F  an RFC 3161 request for the report (-o) into F\n"
 	      "      --skew S, --skew-max S  the capture clock's offset from the logs\n"
 	      "      --label NAME        standard input's name in evidence\n"
 	      "      --journal, --journal-file F, --journal-dir D  the systemd journal's mail\n"
@@ -179,6 +180,7 @@ int options_parse(struct options *o, int argc, char **argv)
 		{ "sign", required_argument, NULL, 1000 + 'g' },
 		{ "policy-table", required_argument, NULL, 1000 + 'P' },
 		{ "max-findings", required_argument, NULL, 1000 + 'M' },
+		{ "timestamp-request", required_argument, NULL, 1000 + 't' },
 		{ "custodian", required_argument, NULL, 1000 + 'k' },
 		{ "journal-file", required_argument, NULL, 1000 + 'j' },
 		{ "journal-dir", required_argument, NULL, 1000 + 'D' },
@@ -275,6 +277,7 @@ int options_parse(struct options *o, int argc, char **argv)
 		case 1000 + 'c': o->case_id = optarg; break;
 		case 1000 + 'g': o->sign_key = optarg; break;
 		case 1000 + 'P': o->policy_table = optarg; break;
+		case 1000 + 't': o->tsq_path = optarg; break;
 		case 1000 + 'k': o->custodian = optarg; break;
 		case 1000 + 'J':
 		case 1000 + 'j':
@@ -352,6 +355,11 @@ int options_parse(struct options *o, int argc, char **argv)
 	}
 	if (o->sign_key && !o->out_path) {
 		fprintf(stderr, "tlswitness: --sign writes REPORT.sig beside the report: give -o REPORT\n");
+		return 2;
+	}
+	if (o->tsq_path && !o->out_path) {
+		fprintf(stderr, "tlswitness: --timestamp-request hashes the committed report: "
+			"give -o REPORT\n");
 		return 2;
 	}
 	if (o->keyfile && strcmp(o->writer->name, "story") == 0) {

@@ -19,6 +19,7 @@ struct options {
 	const char *keyfile;		/* --pseudonymize */
 	const char *sign_key;		/* --sign: a PEM private key */
 	const char *policy_table;	/* --policy-table: the MTA's TLS policy source */
+	const char *tsq_path;		/* --timestamp-request: RFC 3161 TimeStampReq */
 	long max_findings;		/* --max-findings: rows an audit group lists, 0 default */
 	const char *org, *contact;	/* TLS-RPT */
 	const char *label;		/* --label: the name standard input goes by */

@@ -24,6 +24,7 @@
 #include "../report/output.h"
 #include "../report/pseudo.h"
 #include "../report/sign.h"
+#include "../report/tsq.h"
 #include "../rules/policy.h"
 #include "../util/textsafe.h"
 #include "../util/timeconv.h"
@@ -754,9 +755,14 @@ int pipeline_run(const struct options *o)
 	} else if (p.state && (buf_reset(&why), !state_save(p.state, p.tracker, ml, &p.in, &why))) {
 		fprintf(stderr, "tlswitness: %s\n", why.p);
 		failed = true;
-	} else if (o->sign_key) {
+	} else {
 		buf_reset(&why);
-		if (!sign_report(o->out_path, o->sign_key, &why)) {
+		if (o->sign_key && !sign_report(o->out_path, o->sign_key, &why)) {
+			fprintf(stderr, "tlswitness: %s\n", why.p);
+			failed = true;
+		}
+		buf_reset(&why);
+		if (o->tsq_path && !tsq_write(o->out_path, o->tsq_path, &why)) {
 			fprintf(stderr, "tlswitness: %s\n", why.p);
 			failed = true;
 		}

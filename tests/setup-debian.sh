@@ -6,7 +6,7 @@
 set -e
 pkgs="gcc make libc6-dev pkg-config zlib1g-dev libyaml-dev libpcap-dev libssl-dev libmimalloc-dev libsystemd-dev"
 if [ "${1:-}" = --test ]; then
-  pkgs="$pkgs libcmocka-dev jq gzip tzdata clang libclang-rt-14-dev chromium valgrind postfix swaks libnet-ssleay-perl libio-socket-ssl-perl tcpdump rsyslog m4 openssl python3 \
+  pkgs="$pkgs libcmocka-dev jq gzip tzdata clang libclang-rt-14-dev chromium poppler-utils valgrind postfix swaks libnet-ssleay-perl libio-socket-ssl-perl tcpdump rsyslog m4 openssl python3 \
         man-db iproute2 procps libwrap0 libldap-2.5-0 liblockfile1 libnsl2 libsasl2-2 libdb5.3 \
         locales dovecot-core dovecot-lmtpd python3-jsonschema systemd-journal-remote"
 fi

@@ -3,7 +3,8 @@
 # with its key; a wrong key, a changed report byte, a changed or grown
 # input each named and exit 1; text, HTML and CSV (with --manifest)
 # reports; an input read with --state hashed from where it went on; RSA-PSS
-# as well as Ed25519; what cannot be checked exits 2.
+# as well as Ed25519; an RFC 3161 time-stamp request that openssl ts
+# answers and verifies; what cannot be checked exits 2.
 # Last line: "N passed, N failed".   sh tests/verify.sh TLSWITNESS_BINARY
 TW=$1
 cd "$(dirname "$0")/.." || exit 2
@@ -67,6 +68,26 @@ $TWA --state "$d/st" -f json -o "$d/s2.jsonl" "$d/s.log"
 $TW verify "$d/s2.jsonl" > "$d/o" 2>&1
 check "a --state run's input: hashed from where it went on, the same" "0 1" \
   "$? $(grep -c '(from where --state went on)' "$d/o")"
+# RFC 3161: the request for the report, answered by an authority made here
+# (openssl ts -reply), and the answer checked against the report's bytes.
+$TWA -f html -o "$d/t.html" --timestamp-request "$d/t.tsq" "$d/mail.orig"
+check "a time-stamp request: written 0600" "0 600" "$? $(stat -c %a "$d/t.tsq")"
+q=$(openssl ts -query -in "$d/t.tsq" -text 2>/dev/null)
+check "... openssl ts reads it: the report's SHA-256, a nonce, certReq" "1 1 1" \
+  "$(echo "$q" | tr -d ' :\n' | grep -c "$(sha256sum "$d/t.html" | cut -c1-16)") $(echo "$q" | grep -c '^Nonce: 0x') $(echo "$q" | grep -c '^Certificate required: yes')"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=Lab TSA" \
+  -addext "extendedKeyUsage=critical,timeStamping" -keyout "$d/tsa.key" -out "$d/tsa.pem" 2> /dev/null
+printf '[ tsa ]\ndefault_tsa = lab\n[ lab ]\nserial = %s\nsigner_cert = %s\nsigner_key = %s\nsigner_digest = sha256\ndefault_policy = 1.3.6.1.4.1.4146.2.3\ndigests = sha256\ness_cert_id_alg = sha256\n' \
+  "$d/tsa.serial" "$d/tsa.pem" "$d/tsa.key" > "$d/tsa.cnf"
+echo 01 > "$d/tsa.serial"
+openssl ts -reply -config "$d/tsa.cnf" -queryfile "$d/t.tsq" -out "$d/t.tsr" 2> /dev/null
+check "... an authority answers it, and the answer holds for the report" "Verification: OK" \
+  "$(openssl ts -verify -data "$d/t.html" -in "$d/t.tsr" -CAfile "$d/tsa.pem" 2>/dev/null | tail -1)"
+sed -i '1s/./X/' "$d/t.html"
+check "... and not for a changed report" "" \
+  "$(openssl ts -verify -data "$d/t.html" -in "$d/t.tsr" -CAfile "$d/tsa.pem" 2>/dev/null | grep OK)"
+$TWA -f html --timestamp-request "$d/u.tsq" "$d/mail.orig" > /dev/null 2>&1
+check "--timestamp-request needs -o: exit 2" 2 "$?"
 $TW verify > /dev/null 2>&1
 check "no report: usage, exit 2" 2 "$?"
 $TW verify "$d/r.jsonl" --frobnicate > /dev/null 2>&1
