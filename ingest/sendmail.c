@@ -175,8 +175,12 @@ static enum parse_result parse_queue_line(struct span s, struct evidence *ev)
 				relay_into(ev, v);
 		}
 		if (span_starts(s, "ruleset=tls_")) {
+			/* cf/README "STARTTLS": tls_server checks the server
+			 * sendmail connects to as a client (TLS_Srv:), tls_rcpt
+			 * a recipient's (TLS_Rcpt:); tls_client checks a client
+			 * of this server (TLS_Clt:). */
 			ev->kind = EV_TLS_FAIL;
-			ev->dir = span_starts(s, "ruleset=tls_server") ? DIR_IN : DIR_OUT;
+			ev->dir = span_starts(s, "ruleset=tls_client") ? DIR_IN : DIR_OUT;
 		}
 		return PR_USED;
 	}
@@ -207,5 +211,9 @@ enum parse_result sm_parse(struct span msg, struct evidence *ev)
 		ev->qid = qid;
 		return parse_queue_line(rest, ev);
 	}
+	/* tls_client runs at STARTTLS, before a message has an envelope,
+	 * like the "STARTTLS=server" line it follows */
+	if (span_starts(s, "ruleset=tls_"))
+		return parse_queue_line(s, ev);
 	return PR_IGNORED;
 }

@@ -288,6 +288,20 @@ static void test_sendmail(void **st)
 	sminit(&ev);
 	assert_int_equal(sm_parse(span_from("6ASBurIk005836: STARTTLS=client, relay=mx.example., version=TLSv1/SSLv3, verify=FAIL, cipher=DHE-RSA-AES256-SHA, bits=256/256"), &ev), PR_USED);
 	assert_span(ev.tls.version, "TLSv1/SSLv3");
+	/* The TLS rulesets' refusals (forms from cf/README "STARTTLS", not from
+	 * a server run here): tls_server judges the server sendmail delivers
+	 * to, tls_client a client of this server. */
+	sminit(&ev);
+	assert_int_equal(sm_parse(span_from("6ASBurIk005836: ruleset=tls_server, arg1=SOFTWARE, relay=mx.example.com, reject=403 4.7.0 TLS handshake failed."), &ev), PR_USED);
+	assert_int_equal(ev.kind, EV_TLS_FAIL);
+	assert_int_equal(ev.dir, DIR_OUT);
+	sminit(&ev);
+	assert_int_equal(sm_parse(span_from("6ASBurIk005836: ruleset=tls_rcpt, arg1=<a@example.com>, relay=mx.example.com, reject=451 4.7.1 Recipient requires TLS"), &ev), PR_USED);
+	assert_int_equal(ev.dir, DIR_OUT);
+	sminit(&ev);
+	assert_int_equal(sm_parse(span_from("ruleset=tls_client, arg1=NO, relay=client.example [192.0.2.7], reject=403 4.7.0 not authenticated"), &ev), PR_USED);
+	assert_int_equal(ev.kind, EV_TLS_FAIL);
+	assert_int_equal(ev.dir, DIR_IN);
 	/* noise that is not a TLS summary */
 	sminit(&ev);
 	assert_int_equal(sm_parse(span_from("STARTTLS=client, cert-subject=/CN=x, cert-issuer=/CN=x, verifymsg=ok"), &ev), PR_IGNORED);
