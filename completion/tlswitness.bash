@@ -37,19 +37,19 @@ _tlswitness()
 		return ;;
 	--message-id|--queue-id|--rcpt|--from|--where)
 		return ;;
-	-r|--rules|-o|--output|--manifest|--pseudonymize|--journal-file|--sign|--state)
+	-r|--rules|-o|--output|--manifest|--pseudonymize|--journal-file|--sign|--state|--policy-table|--timestamp-request)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
 	--journal-dir)
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return ;;
-	--year|--tz|--ports|--skew|--skew-max|--org|--contact|--label|--threads|--case|--custodian)
+	--year|--tz|--ports|--skew|--skew-max|--org|--contact|--label|--threads|--case|--custodian|--max-findings)
 		return ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "--format --rules --fail-on --year --tz --output --ports
 			--policy-map --org --contact --pseudonymize --manifest --skew --skew-max
-			--label --journal --journal-file --journal-dir --case --custodian --sign --strict-inputs --state --state-reset --state-close --full-read --threads --quiet --version --help --message-id --queue-id
+			--label --journal --journal-file --journal-dir --case --custodian --sign --timestamp-request --policy-table --max-findings --strict-inputs --state --state-reset --state-close --full-read --threads --quiet --version --help --message-id --queue-id
 			--rcpt --from --since --until --verdict --min-severity --where" -- "$cur"))
 		return
 	fi
