@@ -292,6 +292,26 @@ static void note_apply(struct proc *p, struct hop *h, const struct evidence *ev)
 	trk_note_clear(n);
 }
 
+/* Sendmail's tls_server and tls_rcpt rulesets refuse a connection the
+ * access map's TLS_Srv:/TLS_Rcpt: requirement was not met on
+ * (sendmail-cf 8.17 cf/m4/proto.m4): "... not authenticated" where VERIFY
+ * was required, "... encryption too weak N less than M" where ENCR:M was,
+ * "403 4.7.0 TLS handshake failed." where either was and the handshake
+ * broke, "not listed in SANs" for MTA-STS.  The policy forbade plaintext
+ * and ended the attempt. */
+static void sendmail_ruleset(struct hop *h, const char *fail)
+{
+	if (!fail || (strncmp(fail, "ruleset=tls_server", 18) != 0 &&
+		      strncmp(fail, "ruleset=tls_rcpt", 16) != 0))
+		return;
+	h->tls.enforced = TRI_YES;
+	h->tls.enforced_by = ENF_SENDMAIL_RULESET;
+	if (strstr(fail, " not authenticated") || strstr(fail, "not listed in SANs"))
+		h->tls.level = TLSL_VERIFY;
+	else if (strstr(fail, " encryption too weak "))
+		h->tls.level = TLSL_ENCRYPT;
+}
+
 /* Find the connection this delivery went over; fills the hop's TLS facts. */
 static void outbound_tls(struct tracker *t, const struct evidence *ev, struct hop *h)
 {
@@ -399,6 +419,7 @@ static void outbound_tls(struct tracker *t, const struct evidence *ev, struct ho
 			}
 			hop_set_basis(h, b);
 		}
+		sendmail_ruleset(h, p->fail_text);
 		p->fail_handshake = false;
 		p->has_fail = false;
 	}
@@ -585,6 +606,8 @@ static void add_delivery(struct tracker *t, struct message *m,
 		}
 	}
 	h->outcome = attempt_outcome(ev, local);
+	if (h->tls.enforced_by == ENF_SENDMAIL_RULESET && h->outcome != OUTCOME_SENT)
+		h->outcome = OUTCOME_REFUSED;	/* the client's own policy ended it */
 	h->conn_use = ev->conn_use;
 	if (ev->reply.n)
 		h->reason = span_dup(span_sub(ev->reply, 0, ev->reply.n < 300 ? ev->reply.n : 300));

@@ -51,7 +51,8 @@ bool tls_level_mandatory(enum tls_level l)
 const char *enforced_by_name(enum enforced_by e)
 {
 	static const char *const names[] = { NULL, "tls-status", "trust-word", "dane-match",
-					     "fingerprint-match", "policy-table", "requiretls" };
+					     "fingerprint-match", "policy-table", "requiretls",
+					     "sendmail-ruleset" };
 	return (unsigned)e < sizeof names / sizeof *names ? names[e] : NULL;
 }
 

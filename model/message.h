@@ -54,9 +54,11 @@ bool tls_level_mandatory(enum tls_level l);
 /* Which evidence stated the enforcement facts (README "Enforcement"):
  * the delivery's tls= status, the trust word Verified, a DANE or
  * fingerprint match line, the MTA's policy table (--policy-table), or the
- * sender's REQUIRETLS (RFC 8689 4.1: no delivery without verified TLS). */
+ * sender's REQUIRETLS (RFC 8689 4.1: no delivery without verified TLS),
+ * or a Sendmail tls_server/tls_rcpt ruleset refusal. */
 enum enforced_by { ENF_UNKNOWN = 0, ENF_TLS_STATUS, ENF_TRUST_WORD, ENF_DANE_MATCH,
-		   ENF_FINGERPRINT_MATCH, ENF_POLICY_TABLE, ENF_REQUIRETLS };
+		   ENF_FINGERPRINT_MATCH, ENF_POLICY_TABLE, ENF_REQUIRETLS,
+		   ENF_SENDMAIL_RULESET };
 const char *enforced_by_name(enum enforced_by e);	/* NULL for unknown */
 
 /* REQUIRETLS (RFC 8689) on a delivery, from Postfix 3.11+'s tls= status:

@@ -117,7 +117,7 @@ void tls_state_load(struct msg_in *in, struct tls_state *t)
 	t->downgrade = enum_load(r, DOWNGRADE_HANDSHAKE_FAILED);
 	t->level = enum_load(r, TLSL_SECURE);
 	t->enforced = tri_load(r);
-	t->enforced_by = enum_load(r, ENF_REQUIRETLS);
+	t->enforced_by = enum_load(r, ENF_SENDMAIL_RULESET);
 	t->requiretls = enum_load(r, RQT_PENDING);
 	t->policy_type = enum_load(r, PT_STS);
 	t->tlsrpt = enum_load(r, TR_FAILURE);

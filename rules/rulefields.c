@@ -37,7 +37,7 @@ const struct field_def rule_fields[F_COUNT] = {
 	[F_TLS_ENFORCED] = { "tls.enforced", FT_BOOL, NULL },
 	[F_TLS_ENFORCED_BY] = { "tls.enforced_by", FT_ENUM,
 		(const char *const[]){ "tls-status", "trust-word", "dane-match", "fingerprint-match",
-				       "policy-table", "requiretls", NULL } },
+				       "policy-table", "requiretls", "sendmail-ruleset", NULL } },
 	[F_TLS_REQUIRETLS] = { "tls.requiretls", FT_ENUM,
 		(const char *const[]){ "no", "honoured", "refused", "pending", NULL } },
 	[F_TLS_POLICY_TYPE] = { "tls.policy_type", FT_ENUM,

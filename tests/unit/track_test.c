@@ -221,6 +221,34 @@ static void test_sendmail_inbound_and_outbound(void **st)
 	release(&g);
 }
 
+/* A TLS_Srv: requirement not met: the tls_server ruleset refuses the
+ * connection and the delivery is deferred.  The refusal's forms are
+ * sendmail-cf 8.17's cf/m4/proto.m4 ("not authenticated" for VERIFY,
+ * "encryption too weak" for ENCR); no server here has written them. */
+static void test_sendmail_tls_ruleset_refusal(void **st)
+{
+	(void)st;
+	struct got g;
+	run_lines(SM "[6682]: 6ASCvRL8006683: from=<a@sender.test>, size=430, class=0, nrcpts=2, msgid=<r@x>, proto=ESMTP, daemon=MTA, relay=localhost [127.0.0.1]\n"
+		  SM "[6686]: STARTTLS=client, relay=mx.partner.example, version=TLSv1.3, verify=FAIL, cipher=TLS_AES_256_GCM_SHA384, bits=256/256\n"
+		  SM "[6686]: 6ASCvRL8006683: ruleset=tls_server, arg1=FAIL, relay=mx.partner.example, reject=403 4.7.0 not authenticated\n"
+		  SM "[6686]: 6ASCvRL8006683: to=<b@partner.example>, delay=00:00:01, xdelay=00:00:01, mailer=esmtp, pri=30430, relay=mx.partner.example. [192.0.2.25], dsn=4.7.0, stat=Deferred: 403 4.7.0 not authenticated\n"
+		  SM "[6687]: 6ASCvRL8006683: ruleset=tls_server, arg1=OK, relay=mx.weak.example, reject=403 4.7.0 encryption too weak 56 less than 112\n"
+		  SM "[6687]: 6ASCvRL8006683: to=<c@weak.example>, delay=00:00:01, xdelay=00:00:01, mailer=esmtp, pri=30430, relay=mx.weak.example. [192.0.2.26], dsn=4.7.0, stat=Deferred: 403 4.7.0 encryption too weak 56 less than 112\n", &g);
+	assert_int_equal(g.n, 1);
+	struct message *m = g.m[0];
+	assert_int_equal(m->ndl, 2);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(m->dl[i].outcome, OUTCOME_REFUSED);
+		assert_int_equal(m->dl[i].tls.enforced, TRI_YES);
+		assert_int_equal(m->dl[i].tls.enforced_by, ENF_SENDMAIL_RULESET);
+	}
+	assert_int_equal(m->dl[0].tls.level, TLSL_VERIFY);
+	assert_int_equal(m->dl[1].tls.level, TLSL_ENCRYPT);
+	assert_true(has_line(&m->dl[0], 3));
+	release(&g);
+}
+
 /* 110,000 smtpd sessions that never disconnect, in one second (a flood),
  * with a real TLS 1.3 session among the last of them: past 100,000 open
  * at once the tracker closes the least recently active, never all - the
@@ -268,6 +296,7 @@ int main(void)
 		cmocka_unit_test(test_postfix_tls_logging_off),
 		cmocka_unit_test(test_message_waits_for_its_session),
 		cmocka_unit_test(test_sendmail_inbound_and_outbound),
+		cmocka_unit_test(test_sendmail_tls_ruleset_refusal),
 		cmocka_unit_test(test_eviction_past_the_bound),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
