@@ -7,6 +7,7 @@
 #include "escape.h"
 #include "manifest.h"
 #include "summary.h"
+#include "../rules/policy.h"
 #include "../model/verdict.h"
 #include "../util/addr.h"
 #include "../util/hashtab.h"
@@ -18,6 +19,8 @@
 #define RULES_MAX 1000		/* (severity, verdict, rule) counters */
 #define WHERE_MAX 4		/* destinations a rule's headline names */
 #define INPUTS_FIRST 10		/* inputs the first screen lists */
+#define PARTNERS_MAX 1000	/* partner domains counted by name */
+#define FIRST_DOMAINS 8		/* domains the first screen's enforcement names */
 
 struct finding {
 	time_t ts;
@@ -35,8 +38,19 @@ struct rule_count {
 	size_t nwhere;
 };
 
+/* Delivered hops to one partner domain (the policy's "partners"). */
+struct partner {
+	char *name;
+	unsigned long hops, enforced, opportunistic;
+};
+
 struct audit {
 	const struct writer_env *env;
+	bool has_partners;
+	struct hashtab *partners;	/* name -> struct partner */
+	struct partner **pv;
+	size_t np;
+	unsigned long partners_past;	/* hops to partner domains past PARTNERS_MAX */
 	long max;
 	struct summary sum;
 	struct domains *doms;
@@ -62,6 +76,8 @@ struct audit *audit_new(const struct writer_env *env)
 	a->max = env->max_findings > 0 ? env->max_findings : AUDIT_FINDINGS_DEFAULT;
 	a->doms = domains_new();
 	a->rules = ht_new();
+	a->partners = ht_new();
+	a->has_partners = env->policy && policy_partner(env->policy, NULL) >= 0;
 	return a;
 }
 
@@ -102,6 +118,12 @@ void audit_free(struct audit *a)
 	}
 	free(a->rv);
 	ht_free(a->rules, NULL);
+	for (size_t i = 0; i < a->np; i++) {
+		free(a->pv[i]->name);
+		free(a->pv[i]);
+	}
+	free(a->pv);
+	ht_free(a->partners, NULL);
 	domains_free(a->doms);
 	free(a);
 }
@@ -191,8 +213,36 @@ static void add_conflict(struct audit *a, const struct message *m, const struct 
 		     h->conflict_detail ? h->conflict_detail : "the capture disagrees with the log");
 }
 
+/* A delivered outbound hop to a partner domain: counted by domain. */
+static void partner_seen(struct audit *a, const struct hop *h)
+{
+	char dom[256];
+	if (!a->has_partners || h->dir != DIR_OUT || h->local || h->filter ||
+	    h->outcome != OUTCOME_SENT || !addr_domain_of(h->rcpt, dom, sizeof dom) ||
+	    policy_partner(a->env->policy, dom) != 1)
+		return;
+	struct partner *x = ht_get(a->partners, dom, strlen(dom));
+	if (!x) {
+		if (a->np >= PARTNERS_MAX) {
+			a->partners_past++;
+			return;
+		}
+		x = xcalloc(1, sizeof *x);
+		x->name = xstrdup(dom);
+		ht_put(a->partners, x->name, strlen(x->name), x);
+		a->pv = xrealloc(a->pv, (a->np + 1) * sizeof *a->pv);
+		a->pv[a->np++] = x;
+	}
+	x->hops++;
+	if (h->tls.enforced == TRI_YES)
+		x->enforced++;
+	else if (h->tls.enforced == TRI_NO)
+		x->opportunistic++;
+}
+
 static void hop_seen(struct audit *a, const struct message *m, const struct hop *h)
 {
+	partner_seen(a, h);
 	if (!h->verdict)
 		return;
 	int sev = severity_rank(h->severity);
@@ -320,6 +370,46 @@ static double pct(unsigned long x, unsigned long of)
 	return of ? 100.0 * (double)x / (double)of : 0.0;
 }
 
+static int cmp_partner(const void *x, const void *y)
+{
+	const struct partner *p = *(struct partner *const *)x, *q = *(struct partner *const *)y;
+	if (p->hops != q->hops)
+		return p->hops > q->hops ? -1 : 1;
+	return strcmp(p->name, q->name);
+}
+
+/* The first screen's per-domain enforcement: the policy's partner domains
+ * (strict.yaml's "partners"), each "name E of N enforced", or that none
+ * was delivered to; without partners, the busiest recipient domains. */
+static void partners_brief(struct audit *a, struct buf *b, bool html)
+{
+	if (!a->has_partners) {
+		buf_adds(b, "by recipient domain (the policy names no partners): ");
+		domains_enforcement_brief(a->doms, b, html, FIRST_DOMAINS);
+		return;
+	}
+	if (a->np)
+		qsort(a->pv, a->np, sizeof *a->pv, cmp_partner);
+	buf_adds(b, "to the policy's partner domains: ");
+	if (!a->np)
+		buf_adds(b, "no delivery");
+	for (size_t i = 0; i < a->np && i < FIRST_DOMAINS; i++) {
+		const struct partner *x = a->pv[i];
+		if (i)
+			buf_adds(b, ", ");
+		if (html)
+			html_safe(b, x->name);
+		else
+			text_safe(b, x->name);
+		buf_printf(b, " %lu of %lu enforced", x->enforced, x->hops);
+	}
+	if (a->np > FIRST_DOMAINS)
+		buf_printf(b, ", and %zu more", a->np - FIRST_DOMAINS);
+	if (a->partners_past)
+		buf_printf(b, " (%lu deliveries to partner domains past %d names counted apart)",
+			   a->partners_past, PARTNERS_MAX);
+}
+
 /* ---- text ------------------------------------------------------------------ */
 
 static void text_gaps(struct buf *b, const struct writer_end *end)
@@ -408,9 +498,11 @@ void audit_text(struct audit *a, struct buf *b, const struct writer_end *end)
 	for (int s = 4; s >= 0; s--)
 		buf_printf(b, " %s %lu", severity_names[s], a->sum.hop_severity[s]);
 	buf_printf(b, "\nEnforcement      %lu outbound deliveries: %lu enforced (%.0f%%), %lu "
-		   "opportunistic, %lu not stated\n", f.out_hops, f.enforced,
+		   "opportunistic, %lu not stated\n                 ", f.out_hops, f.enforced,
 		   pct(f.enforced, f.out_hops), f.opportunistic,
 		   f.out_hops - f.enforced - f.opportunistic);
+	partners_brief(a, b, false);
+	buf_addc(b, '\n');
 	for (int s = 4; s >= 1; s--) {
 		if (!a->count[s])
 			continue;
@@ -710,9 +802,11 @@ void audit_html(struct audit *a, struct buf *b, const struct writer_end *end)
 	buf_adds(b, "<td></td></tr>\n</table>\n");
 	buf_printf(b, "<p class=\"enf\">Enforcement: of %lu outbound deliveries, %lu (%.0f%%) went "
 		   "at a TLS level that forbade plaintext, %lu at an opportunistic level, %lu where "
-		   "the evidence does not state it.</p>\n", f.out_hops, f.enforced,
+		   "the evidence does not state it; ", f.out_hops, f.enforced,
 		   pct(f.enforced, f.out_hops), f.opportunistic,
 		   f.out_hops - f.enforced - f.opportunistic);
+	partners_brief(a, b, true);
+	buf_adds(b, ".</p>\n");
 	buf_adds(b, "<h2>Findings by severity</h2>\n");
 	html_findings(a, b);
 	if (end->flush)

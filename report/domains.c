@@ -728,3 +728,30 @@ void domains_enforcement(struct domains *d, struct buf *b, bool html, size_t top
 		buf_adds(b, "</table>\n");
 	free(v);
 }
+
+/* "a.example 3 of 5 enforced, b.example 0 of 2 enforced": the busiest
+ * recipient domains, for the audit summary's first screen. */
+void domains_enforcement_brief(struct domains *d, struct buf *b, bool html, size_t top)
+{
+	const struct dom **v = xcalloc(d->n + 1, sizeof *v);
+	size_t n = 0;
+	for (size_t i = 0; i < d->n; i++)
+		if (d->v[i]->outbound && d->v[i]->hops)
+			v[n++] = d->v[i];
+	if (n)
+		qsort(v, n, sizeof *v, cmp_hops);
+	if (!n)
+		buf_adds(b, "no delivery");
+	for (size_t i = 0; i < n && i < top; i++) {
+		if (i)
+			buf_adds(b, ", ");
+		if (html)
+			html_safe(b, v[i]->name);
+		else
+			text_safe(b, v[i]->name);
+		buf_printf(b, " %lu of %lu enforced", v[i]->enforced, v[i]->hops);
+	}
+	if (n > top)
+		buf_printf(b, ", and %zu more", n - top);
+	free(v);
+}

@@ -41,6 +41,7 @@ struct writer_env {
 	const char *org, *contact;	/* TLS-RPT's organization-name, contact-info */
 	time_t since, until;		/* --since, --until (0: open): the period asked */
 	long max_findings;		/* --max-findings: rows an audit group lists */
+	const struct policy *policy;	/* the rules judging (its "partners" set) */
 };
 
 struct coverage_host;

@@ -16,6 +16,14 @@ bool policy_trusts(const struct policy *p, const char *ip)
 			return true;
 	return false;
 }
+int policy_partner(const struct policy *p, const char *domain)
+{
+	const struct set *s = policy_find_set(p, "partners");
+	if (!s || s->is_net)
+		return -1;
+	return domain && rule_set_has_domain(s, domain);
+}
+
 size_t policy_nrules(const struct policy *p) { return p->nrules; }
 const char *policy_rule_id(const struct policy *p, size_t i)
 {

@@ -23,6 +23,9 @@ void policy_free(struct policy *p);
 const char *policy_name(const struct policy *p);
 /* Is ip inside the policy's "internal" networks set? */
 bool policy_trusts(const struct policy *p, const char *ip);
+/* Is domain in the policy's "partners" domain set: 1 or 0; -1 when the
+ * policy names no partners. */
+int policy_partner(const struct policy *p, const char *domain);
 size_t policy_nrules(const struct policy *p);
 const char *policy_rule_id(const struct policy *p, size_t i);
 

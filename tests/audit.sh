@@ -45,6 +45,17 @@ check "--max-findings lists that many rows, the rest counted" "2|... 8 more" \
   "$(sed -n '/^FINDINGS: low/,/^$/p' "$d/s.txt" | grep -c '^  20')|$(sed -n '/^FINDINGS: low/,/^$/p' "$d/s.txt" | grep -o '\.\.\. [0-9]* more')"
 check "unknown hops by reason" 1 "$(sed -n '/^UNKNOWN HOPS BY REASON/,/^$/p' "$d/s.txt" | grep -c 'not-transmitted (info)')"
 
+# Enforcement coverage per partner domain, from the Postfix 3.12 lab's
+# tls= status, with strict.yaml's partners set to two of its domains.
+sed 's/partners: \[lab.example.org, "\*.hie.example.net"\]/partners: [verify.test, may.test]/' \
+  rules/strict.yaml > "$d/partners.yaml"
+run --rules "$d/partners.yaml" samples/lab-pf312/postfix.log > "$d/pf.txt"
+check "enforcement coverage: the outbound deliveries, and per partner domain" \
+  "10 outbound deliveries: 6 enforced (60%), 4 opportunistic, 0 not stated|to the policy's partner domains: verify.test 2 of 2 enforced, may.test 0 of 1 enforced" \
+  "$(sed -n 's/^Enforcement  *//p' "$d/pf.txt")|$(sed -n '/^Enforcement/{n;s/^ *//p}' "$d/pf.txt")"
+check "... and the opportunistic partner delivery heads the findings" 1 \
+  "$(sed -n 3p "$d/pf.txt" | grep -c '^1 high finding: Mail to partner may.test went over TLS at a level that did not require it (may)')"
+
 # HTML: the same facts.
 run --format html --org "Lab Clinic" $L samples/lab/lab.pcap > "$d/report.html"
 check "html: the headline as text says" 1 \
