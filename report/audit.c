@@ -381,11 +381,11 @@ static int cmp_partner(const void *x, const void *y)
 /* The first screen's per-domain enforcement: the policy's partner domains
  * (strict.yaml's "partners"), each "name E of N enforced", or that none
  * was delivered to; without partners, the busiest recipient domains. */
-static void partners_brief(struct audit *a, struct buf *b, bool html)
+static void partners_brief(struct audit *a, struct buf *b, void (*esc)(struct buf *, const char *))
 {
 	if (!a->has_partners) {
 		buf_adds(b, "by recipient domain (the policy names no partners): ");
-		domains_enforcement_brief(a->doms, b, html, FIRST_DOMAINS);
+		domains_enforcement_brief(a->doms, b, esc, FIRST_DOMAINS);
 		return;
 	}
 	if (a->np)
@@ -397,10 +397,7 @@ static void partners_brief(struct audit *a, struct buf *b, bool html)
 		const struct partner *x = a->pv[i];
 		if (i)
 			buf_adds(b, ", ");
-		if (html)
-			html_safe(b, x->name);
-		else
-			text_safe(b, x->name);
+		esc(b, x->name);
 		buf_printf(b, " %lu of %lu enforced", x->enforced, x->hops);
 	}
 	if (a->np > FIRST_DOMAINS)
@@ -501,7 +498,7 @@ void audit_text(struct audit *a, struct buf *b, const struct writer_end *end)
 		   "opportunistic, %lu not stated\n                 ", f.out_hops, f.enforced,
 		   pct(f.enforced, f.out_hops), f.opportunistic,
 		   f.out_hops - f.enforced - f.opportunistic);
-	partners_brief(a, b, false);
+	partners_brief(a, b, text_safe);
 	buf_addc(b, '\n');
 	for (int s = 4; s >= 1; s--) {
 		if (!a->count[s])
@@ -805,7 +802,7 @@ void audit_html(struct audit *a, struct buf *b, const struct writer_end *end)
 		   "the evidence does not state it; ", f.out_hops, f.enforced,
 		   pct(f.enforced, f.out_hops), f.opportunistic,
 		   f.out_hops - f.enforced - f.opportunistic);
-	partners_brief(a, b, true);
+	partners_brief(a, b, html_safe);
 	buf_adds(b, ".</p>\n");
 	buf_adds(b, "<h2>Findings by severity</h2>\n");
 	html_findings(a, b);

@@ -731,7 +731,8 @@ void domains_enforcement(struct domains *d, struct buf *b, bool html, size_t top
 
 /* "a.example 3 of 5 enforced, b.example 0 of 2 enforced": the busiest
  * recipient domains, for the audit summary's first screen. */
-void domains_enforcement_brief(struct domains *d, struct buf *b, bool html, size_t top)
+void domains_enforcement_brief(struct domains *d, struct buf *b,
+			       void (*esc)(struct buf *, const char *), size_t top)
 {
 	const struct dom **v = xcalloc(d->n + 1, sizeof *v);
 	size_t n = 0;
@@ -745,10 +746,7 @@ void domains_enforcement_brief(struct domains *d, struct buf *b, bool html, size
 	for (size_t i = 0; i < n && i < top; i++) {
 		if (i)
 			buf_adds(b, ", ");
-		if (html)
-			html_safe(b, v[i]->name);
-		else
-			text_safe(b, v[i]->name);
+		esc(b, v[i]->name);
 		buf_printf(b, " %lu of %lu enforced", v[i]->enforced, v[i]->hops);
 	}
 	if (n > top)

@@ -19,8 +19,10 @@ void domains_enforcement_totals(const struct domains *d, unsigned long *hops,
 /* The top recipient domains by deliveries with their enforcement counts,
  * as an HTML table or text rows. */
 void domains_enforcement(struct domains *d, struct buf *b, bool html, size_t top);
-/* The same, one line: "a.example 3 of 5 enforced, ..." for the top ones. */
-void domains_enforcement_brief(struct domains *d, struct buf *b, bool html, size_t top);
+/* The same, one line: "a.example 3 of 5 enforced, ..." for the top ones,
+ * each name through esc (html_safe or text_safe). */
+void domains_enforcement_brief(struct domains *d, struct buf *b,
+			       void (*esc)(struct buf *, const char *), size_t top);
 /* Postfix smtp_tls_policy_maps, or Sendmail access map TLS_Srv: lines. */
 void domains_policy_map(struct domains *d, struct buf *out, bool sendmail);
 void domains_free(struct domains *d);
