@@ -169,6 +169,20 @@ static void inherit_session(struct hop *h, struct session *s)
 	}
 }
 
+/* The sender's own leg (README "Submission"): the client authenticated,
+ * or the smtpd runs as a submission service - Debian's and Postfix's
+ * master.cf name those "-o syslog_name=postfix/submission" and
+ * "postfix/smtps" (also "submissions", RFC 8314's name for 465). */
+static void mark_submission(struct tracker *t, struct hop *h, const struct evidence *ev)
+{
+	if (ev->sasl_method.n) {
+		trk_field(t, &h->sasl_method, ev->sasl_method);
+		trk_field(t, &h->sasl_username, ev->sasl_username);
+	}
+	h->submission = ev->sasl_method.n || span_eq(ev->service, "submission") ||
+			span_eq(ev->service, "smtps") || span_eq(ev->service, "submissions");
+}
+
 void trk_on_client(struct tracker *t, const struct evidence *ev)
 {
 	struct message *m = trk_msg_new(t, ev);
@@ -178,6 +192,7 @@ void trk_on_client(struct tracker *t, const struct evidence *ev)
 	h->ts = ev->ts;
 	h->usec = ev->usec;
 	trk_hop_set_peer(t, h, ev);
+	mark_submission(t, h, ev);
 	struct session *s = trk_session_get(t, ev, false);
 	if (s) {
 		inherit_session(h, s);

@@ -272,8 +272,21 @@ static enum parse_result parse_queue_line(struct span qid, struct span s,
 	if (span_eat(&s, "client=")) {
 		struct span v = s;
 		long c = span_find(v, ", ");
-		if (c >= 0)
+		if (c >= 0) {
 			v.n = (size_t)c;
+			/* smtpd.c: ", sasl_method=%s, sasl_username=%s[,
+			 * sasl_sender=%s]" when the client authenticated; also
+			 * orig_client=, orig_queue_id= after a proxy */
+			struct kv_iter it;
+			struct span k, val;
+			kv_begin(&it, span_sub(s, (size_t)c + 2, s.n), NULL);
+			while (kv_next(&it, &k, &val)) {
+				if (span_eq(k, "sasl_method"))
+					ev->sasl_method = val;
+				else if (span_eq(k, "sasl_username"))
+					ev->sasl_username = val;
+			}
+		}
 		set_peer(ev, v);
 		ev->kind = EV_CLIENT;
 		ev->dir = DIR_IN;

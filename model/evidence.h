@@ -76,6 +76,7 @@ struct evidence {
 	struct span detail;	/* free text: the error, the reject reason */
 	struct span tls_feature;	/* Postfix 3.11+ "tls=dane" on deliveries */
 	struct span socket;	/* EV_TO over a unix-domain socket: its path */
+	struct span sasl_method, sasl_username;	/* EV_CLIENT: the client authenticated */
 	int conn_use;		/* Postfix conn_use=, 0 when absent */
 	int nrcpt;		/* -1 when absent */
 };

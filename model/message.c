@@ -232,6 +232,8 @@ static void hop_strings_free(struct hop *h)
 	free(h->with);
 	free(h->rid);
 	free(h->reason);
+	free(h->sasl_method);
+	free(h->sasl_username);
 	for (size_t i = 0; i < h->ntries; i++)
 		hop_strings_free(&h->tries[i]);
 	free(h->tries);
@@ -284,6 +286,9 @@ static void hop_copy_facts(struct hop *d, const struct hop *h)
 	d->fate = h->fate;
 	d->filter = h->filter;
 	d->proxied = h->proxied;
+	d->submission = h->submission;
+	d->sasl_method = xstrdup_or_null(h->sasl_method);
+	d->sasl_username = xstrdup_or_null(h->sasl_username);
 	if (h->ntries) {
 		d->tries = xcalloc(h->ntries, sizeof *d->tries);
 		for (size_t i = 0; i < h->ntries; i++)

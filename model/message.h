@@ -165,6 +165,12 @@ struct hop {
 	/* An arrival through a before-queue content filter: the hop is the
 	 * Internet-facing smtpd session's (README "Content filters"). */
 	bool proxied;
+	/* An arrival whose client authenticated (Postfix's client= line
+	 * sasl_method=, sasl_username=) or that came in on a submission
+	 * service (syslog_name postfix/submission, postfix/smtps): the
+	 * sender's own leg, not a relay (README "Submission"). */
+	bool submission;
+	char *sasl_method, *sasl_username;
 	/* Filled by the policy. */
 	const char *verdict, *severity, *rule;
 	char *explain;

@@ -10,8 +10,8 @@
  * were when this file was last brought up to date (x86-64). */
 #if defined(__x86_64__) && defined(__linux__)
 _Static_assert(sizeof(struct tls_state) == 160, "struct tls_state changed: update message_io.c");
-_Static_assert(sizeof(struct hop) == 496, "struct hop changed: update message_io.c");
-_Static_assert(sizeof(struct message) == 744, "struct message changed: update message_io.c");
+_Static_assert(sizeof(struct hop) == 512, "struct hop changed: update message_io.c");
+_Static_assert(sizeof(struct message) == 760, "struct message changed: update message_io.c");
 #endif
 
 #define HOP_DEPTH_MAX 2		/* a delivery's tries hold no tries */
@@ -172,6 +172,9 @@ static void hop_save(struct msg_out *o, const struct hop *h)
 		hop_save(o, &h->tries[i]);
 	ser_bool(b, h->filter);
 	ser_bool(b, h->proxied);
+	ser_bool(b, h->submission);
+	ser_str(b, h->sasl_method);
+	ser_str(b, h->sasl_username);
 	ser_str(b, h->explain);
 }
 
@@ -234,6 +237,9 @@ static void hop_load(struct msg_in *in, struct hop *h, int depth)
 	}
 	h->filter = ser_get_bool(r);
 	h->proxied = ser_get_bool(r);
+	h->submission = ser_get_bool(r);
+	h->sasl_method = ser_get_str(r);
+	h->sasl_username = ser_get_str(r);
 	h->explain = ser_get_str(r);
 }
 

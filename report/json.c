@@ -95,6 +95,11 @@ static void hop_obj(struct buf *b, const struct hop *h, const struct writer_env 
 	}
 	if (h->proxied)
 		jw_bool(b, "before_queue_filter", true, &f);
+	if (h->dir == DIR_IN && h->source != SRC_HEADER) {	/* README "Submission" */
+		jw_bool(b, "submission", h->submission, &f);
+		jw_str(b, "sasl_method", h->sasl_method, &f);
+		jw_str(b, "sasl_username", h->sasl_username, &f);
+	}
 	static const char *const src[] = { "log", "pcap", "header" };
 	jw_str(b, "source", src[h->source], &f);
 	jw_bool(b, "network", h->network, &f);

@@ -87,6 +87,7 @@ void pseudo_message(const struct pseudo *p, struct message *m)
 {
 	replace(p, &m->from);
 	replace(p, &m->inbound.rcpt);
+	replace(p, &m->inbound.sasl_username);	/* a login name, like an address */
 	for (size_t i = 0; i < m->ndl; i++)
 		replace(p, &m->dl[i].rcpt);
 	for (size_t i = 0; i < m->nrcpts; i++)

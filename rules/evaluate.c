@@ -124,6 +124,16 @@ static struct fval field_value(enum field_id f, const struct message *m, const s
 		v.i = v.known ? h->tls.requiretls - 1 : 0;
 		v.s = requiretls_name(h->tls.requiretls);
 		break;
+	case F_HOP_SUBMISSION:
+		v.known = h->dir == DIR_IN;
+		v.i = h->submission;
+		break;
+	case F_HOP_AUTHENTICATED:
+		v.known = h->dir == DIR_IN;
+		v.i = h->sasl_method != NULL;
+		break;
+	case F_HOP_SASL_METHOD: v.s = h->sasl_method; break;
+	case F_HOP_SASL_USERNAME: v.s = h->sasl_username; break;
 	case F_TLS_POLICY_TYPE:
 		v.known = h->tls.policy_type != PT_UNKNOWN;
 		v.i = v.known ? h->tls.policy_type - 1 : 0;
