@@ -32,6 +32,10 @@ void json_event(struct buf *b, const struct evidence *ev, const struct writer_en
 	kspan(b, "host", ev->host, &f);
 	kspan(b, "instance", ev->instance, &f);
 	kspan(b, "program", ev->program, &f);
+	/* "postfix/submission/smtpd": the service (master.cf's syslog_name
+	 * part) says which listener wrote it */
+	if (ev->service.n && !span_eq_span(ev->service, ev->program))
+		kspan(b, "service", ev->service, &f);
 	if (ev->pid >= 0)
 		jw_int(b, "pid", ev->pid, true, &f);
 	kspan(b, "queue_id", ev->qid, &f);
@@ -78,6 +82,7 @@ void json_event(struct buf *b, const struct evidence *ev, const struct writer_en
 	kspan(b, "next_queue_id", ev->next_qid, &f);
 	kspan(b, "proto", ev->proto, &f);
 	kspan(b, "tls_feature", ev->tls_feature, &f);
+	kspan(b, "sasl_method", ev->sasl_method, &f);
 	kspan(b, "socket", ev->socket, &f);
 	kspan(b, "mailer", ev->mailer, &f);
 	if (ev->conn_use)
