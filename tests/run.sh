@@ -233,6 +233,13 @@ f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$OUT/enforcement.log
 pass=$((pass + ${p:-0})); fail=$((fail + ${f:-1}))
 if [ "${f:-1}" = 0 ]; then printf 'ok    enforcement (%s checks)\n' "$p"; else ko enforcement "$OUT/enforcement.log"; fi
 
+# --- the sender's leg: submission and smtps against the legs lab's truth --------
+"$PY" tests/legs.py "$TW" samples/lab-legs > "$OUT/legs.log" 2>&1
+p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$OUT/legs.log")
+f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$OUT/legs.log")
+pass=$((pass + ${p:-0})); fail=$((fail + ${f:-1}))
+if [ "${f:-1}" = 0 ]; then printf 'ok    legs (%s checks)\n' "$p"; else ko legs "$OUT/legs.log"; fi
+
 # --- tlswitness verify: a report, its signature, its inputs ---------------------
 suite verify tests/verify.sh
 
@@ -302,6 +309,14 @@ if [ "${CI:-}" = true ] || [ "${TW_LIVE_LAB:-}" = 1 ]; then
     schema_check live-schema-json json "$OUT/live-schema.jsonl"
   else
     ko "live topology lab (needs root; see $OUT/live-topology.log)" "$OUT/live-topology.log"
+  fi
+  # The legs lab last: submission, smtps, Dovecot SASL, IMAP and POP3.
+  if bash tests/lab/legs.sh "$OUT/live-legs" > "$OUT/live-legs.log" 2>&1; then
+    "$PY" tests/legs.py "$TW" "$OUT/live-legs" > "$OUT/live-legs.cmp" 2>&1
+    if tail -1 "$OUT/live-legs.cmp" | grep -q ' 0 failed$'; then ok "live-legs-truth: $(tail -1 "$OUT/live-legs.cmp")"
+    else ko live-legs-truth "$OUT/live-legs.cmp"; fi
+  else
+    ko "live legs lab (needs root; see $OUT/live-legs.log)" "$OUT/live-legs.log"
   fi
 else
   sk live-lab "set CI=true or TW_LIVE_LAB=1 to run real Postfix and Sendmail"

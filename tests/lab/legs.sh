@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# The three-legs lab: the sender's submission and the recipient's
+# retrieval around the relay hop, with real servers on loopback.  The
+# machine's Postfix with the submission (587, STARTTLS) and smtps (465,
+# implicit TLS) services authenticating through Dovecot SASL, delivering
+# legs.test into Dovecot's LMTP; Dovecot's IMAP (143, 993) and POP3 (110,
+# 995) for retrieval.  Python's smtplib, imaplib and poplib are the mail
+# clients: with TLS and in clear, with and without AUTH.
+#
+#   tests/lab/legs.sh OUTDIR     writes postfix.log, dovecot.log, truth.jsonl
+#
+# truth.jsonl: one line a client session: leg (submission, relay, imap,
+# pop3), port, whether it used TLS, the user it authenticated as (or null),
+# whether the login succeeded, and the Message-ID it submitted.
+# Needs root and Debian 12; installs what it lacks; puts the machine's
+# Postfix configuration back on exit.  Never beside the other labs.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/common.sh"
+lab_begin legs "${1:-}"
+lab_packages postfix openssl python3 iproute2 procps dovecot-core dovecot-imapd \
+  dovecot-pop3d dovecot-lmtpd
+systemctl stop dovecot >/dev/null 2>&1 || pkill -x dovecot 2>/dev/null || true
+
+cleanup() {
+  set +e
+  postfix stop >/dev/null 2>&1
+  [ -f "$WORK/dovecot/master.pid" ] && kill "$(cat "$WORK/dovecot/master.pid")" 2>/dev/null
+  sleep 0.5
+  if [ -f "$WORK/etc-postfix/main.cf" ]; then
+    cp -p "$WORK/etc-postfix/main.cf" "$WORK/etc-postfix/master.cf" /etc/postfix/
+  fi
+  rm -f /var/spool/postfix/private/dovecot-lmtp /var/spool/postfix/private/auth
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+postmulti -i postfix-b -p stop >/dev/null 2>&1 || true
+postfix stop >/dev/null 2>&1 || true
+grep -q "$FQDN" /etc/hosts || echo "127.0.0.1 $FQDN" >> /etc/hosts
+mkdir -p "$WORK/etc-postfix"
+cp -p /etc/postfix/main.cf /etc/postfix/master.cf "$WORK/etc-postfix/"
+
+mkdir -p "$WORK/tls"
+openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=$FQDN" \
+  -keyout "$WORK/tls/key.pem" -out "$WORK/tls/cert.pem" 2>/dev/null
+chmod 644 "$WORK/tls/key.pem"	# read by Dovecot and Postfix alike; throwaway
+
+# --- Dovecot: IMAP, POP3, LMTP, and SASL for Postfix --------------------------
+mkdir -p "$WORK/dovecot" "$WORK/mail" && chown 65534:65534 "$WORK/mail"
+# {PLAIN} passwords: a lab's throwaway users
+printf '%s:{PLAIN}%s\n' alice alice-pw bob bob-pw carol carol-pw dora dora-pw > "$WORK/users"
+cat > "$WORK/dovecot.conf" <<EOF
+protocols = imap pop3 lmtp
+listen = 127.0.0.1
+base_dir = $WORK/dovecot
+log_path = $OUT/dovecot.log
+ssl = yes
+ssl_cert = <$WORK/tls/cert.pem
+ssl_key = <$WORK/tls/key.pem
+# the lab logs in in clear too: a password in clear is what it must show
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+mail_location = mbox:~/mail:INBOX=~/inbox
+userdb {
+  driver = static
+  args = uid=65534 gid=65534 home=$WORK/mail/%n
+}
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%n $WORK/users
+}
+service auth {
+  unix_listener /var/spool/postfix/private/auth {
+    mode = 0666
+  }
+}
+service lmtp {
+  unix_listener /var/spool/postfix/private/dovecot-lmtp {
+    mode = 0666
+  }
+}
+protocol lmtp {
+  postmaster_address = postmaster@legs.test
+}
+EOF
+: > "$OUT/dovecot.log"
+dovecot -c "$WORK/dovecot.conf"
+
+# --- Postfix: port 25, submission, smtps ----------------------------------------
+LOG="$OUT/postfix.log"
+: > "$LOG"
+postconf -e \
+  "myhostname = $FQDN" "mydestination =" "inet_interfaces = 127.0.0.1" \
+  "inet_protocols = ipv4" "mynetworks = 127.0.0.0/8" \
+  "virtual_mailbox_domains = legs.test" "virtual_transport = lmtp:unix:private/dovecot-lmtp" \
+  "maillog_file_prefixes = /var, /dev/stdout, $OUT" "maillog_file = $LOG" \
+  "smtpd_tls_cert_file = $WORK/tls/cert.pem" "smtpd_tls_key_file = $WORK/tls/key.pem" \
+  "smtpd_tls_security_level = may" "smtpd_tls_loglevel = 1" "smtp_tls_loglevel = 1" \
+  "smtpd_sasl_type = dovecot" "smtpd_sasl_path = private/auth" \
+  "smtpd_tls_auth_only = no" "content_filter =" "relay_domains =" \
+  "compatibility_level = 3.6" "smtputf8_enable = no"
+M=/etc/postfix/master.cf
+sed -i -E '/^(submission|smtps) +inet/,/^[^ ]/{/^(submission|smtps) +inet/d; /^ +-o /d}' "$M"
+cat >> "$M" <<'EOF'
+submission inet n - n - - smtpd
+  -o syslog_name=postfix/submission
+  -o smtpd_sasl_auth_enable=yes
+  -o smtpd_client_restrictions=permit_sasl_authenticated,reject
+smtps inet n - n - - smtpd
+  -o syslog_name=postfix/smtps
+  -o smtpd_tls_wrappermode=yes
+  -o smtpd_sasl_auth_enable=yes
+  -o smtpd_client_restrictions=permit_sasl_authenticated,reject
+EOF
+sed -i -E 's/^(smtp +inet +n +- +)y/\1n/' "$M"
+postfix start >/dev/null 2>&1
+sleep 2
+
+# --- the clients ------------------------------------------------------------------
+/usr/bin/python3 - "$OUT/truth.jsonl" <<'EOF'
+import imaplib, json, poplib, smtplib, ssl, sys, time
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+truth = open(sys.argv[1], "w")
+def record(**k):
+    truth.write(json.dumps(k) + "\n"); truth.flush()
+def submit(n, port, tls, user, implicit=False):
+    mid = "<legs-%d@lab.tlswitness.test>" % n
+    body = ("From: %s@legs.test\r\nTo: dora@legs.test\r\nSubject: leg %d\r\n"
+            "Message-ID: %s\r\n\r\nleg %d\r\n" % (user or "relay", n, mid, n))
+    s = (smtplib.SMTP_SSL("127.0.0.1", port, context=ctx, local_hostname="client.lab.test", timeout=30)
+         if implicit else smtplib.SMTP("127.0.0.1", port, local_hostname="client.lab.test", timeout=30))
+    if tls and not implicit:
+        s.starttls(context=ctx); s.ehlo("client.lab.test")
+    if user:
+        s.login(user, user + "-pw")
+    s.sendmail((user or "relay") + "@legs.test", ["dora@legs.test"], body)
+    s.quit()
+    record(leg="relay" if port == 25 else "submission", port=port, tls=tls or implicit,
+           user=user, ok=True, message_id=mid[1:-1])
+    time.sleep(0.5)
+submit(1, 587, True, "alice")
+submit(2, 587, False, "bob")		# AUTH PLAIN in clear: the password crosses in clear
+submit(3, 465, False, "carol", implicit=True)
+submit(4, 25, True, None)		# the relay leg, for contrast
+submit(5, 25, False, None)
+time.sleep(2)
+def imap(port, tls, user, pw, implicit=False):
+    try:
+        c = (imaplib.IMAP4_SSL("127.0.0.1", port, ssl_context=ctx) if implicit
+             else imaplib.IMAP4("127.0.0.1", port))
+        if tls and not implicit:
+            c.starttls(ssl_context=ctx)
+        c.login(user, pw); c.select("INBOX"); c.logout(); ok = True
+    except imaplib.IMAP4.error:
+        ok = False
+    record(leg="imap", port=port, tls=tls or implicit, user=user, ok=ok, message_id=None)
+    time.sleep(0.3)
+def pop(port, tls, user, pw, implicit=False):
+    try:
+        c = (poplib.POP3_SSL("127.0.0.1", port, context=ctx) if implicit
+             else poplib.POP3("127.0.0.1", port))
+        if tls and not implicit:
+            c.stls(context=ctx)
+        c.user(user); c.pass_(pw); c.stat(); c.quit(); ok = True
+    except poplib.error_proto:
+        ok = False
+    record(leg="pop3", port=port, tls=tls or implicit, user=user, ok=ok, message_id=None)
+    time.sleep(0.3)
+imap(143, True, "alice", "alice-pw")
+imap(143, False, "bob", "bob-pw")
+imap(993, False, "carol", "carol-pw", implicit=True)
+imap(143, True, "alice", "wrong")		# a failed login
+pop(110, True, "alice", "alice-pw")
+pop(110, False, "bob", "bob-pw")
+pop(995, False, "carol", "carol-pw", implicit=True)
+EOF
+sleep 2
+postfix stop >/dev/null 2>&1 || true
+sleep 1
+say "wrote $LOG ($(wc -l < "$LOG") lines), $OUT/dovecot.log ($(wc -l < "$OUT/dovecot.log") lines), $OUT/truth.jsonl"

@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""The sender's leg against the legs lab's truth (README "Submission").
+
+  legs.py TLSWITNESS DIR      last line: "N passed, N failed"
+
+DIR holds postfix.log and truth.jsonl from tests/lab/legs.sh (a real
+Postfix with submission and smtps, Dovecot SASL): every submitted message's
+arrival must say whether it was a submission, who authenticated, whether
+TLS was used; the authenticated one in clear must be the finding.
+"""
+import json, subprocess, sys
+
+TW, D = sys.argv[1], sys.argv[2]
+passed = failed = 0
+
+def check(name, want, got):
+    global passed, failed
+    if want == got:
+        passed += 1
+        print("ok    " + name)
+    else:
+        failed += 1
+        print("FAIL  %s: expected %r, got %r" % (name, want, got))
+
+out = subprocess.run([TW, "-q", "--format", "json", "--year", "2026", "--tz", "UTC",
+                      D + "/postfix.log"], capture_output=True, text=True).stdout
+arrivals = {}
+for r in map(json.loads, out.splitlines()):
+    if r.get("kind") == "message" and r.get("message_id"):
+        arrivals[r["message_id"].strip("<>")] = r["inbound"]
+truth = [json.loads(l) for l in open(D + "/truth.jsonl")]
+sent = [t for t in truth if t["leg"] in ("submission", "relay")]
+right = 0
+for t in sent:
+    h = arrivals.get(t["message_id"])
+    got = h and (h["submission"], h["sasl_username"], h["tls"]["used"])
+    want = (t["leg"] == "submission", t["user"], t["tls"])
+    right += got == want
+    if got != want:
+        print("      %s: want %r, got %r" % (t["message_id"], want, got))
+check("every arrival: submission, the user who authenticated, TLS (%d)" % len(sent),
+      len(sent), right)
+clear = [t["message_id"] for t in sent if t["user"] and not t["tls"]]
+rules = {m: arrivals[m]["rule"] for m in clear if m in arrivals}
+check("an authenticated submission in clear is the password-in-clear finding",
+      {m: "internal-plaintext-authentication" for m in clear}, rules)
+check("... at severity high (loopback: inside the trusted network)",
+      {"high"}, {arrivals[m]["severity"] for m in clear if m in arrivals})
+# the same run pseudonymised: the login name is a token, the verdict the same
+import os, tempfile
+with tempfile.NamedTemporaryFile("wb", delete=False) as k:
+    k.write(b"a key of sixteen bytes or more"); key = k.name
+out = subprocess.run([TW, "-q", "--format", "json", "--year", "2026", "--tz", "UTC",
+                      "--pseudonymize", key, D + "/postfix.log"], capture_output=True, text=True).stdout
+os.unlink(key)
+names = {r["inbound"]["sasl_username"] for r in map(json.loads, out.splitlines())
+         if r.get("kind") == "message" and r["inbound"]["sasl_username"]}
+check("--pseudonymize turns login names into tokens", True,
+      bool(names) and all(n.startswith("u-") and len(n) == 18 for n in names))
+print("%d passed, %d failed" % (passed, failed))
