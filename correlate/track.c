@@ -63,6 +63,8 @@ void tracker_feed(struct tracker *t, const struct evidence *ev)
 	case EV_TLS_POLICY:
 		trk_on_tls_policy(t, ev);
 		break;
+	case EV_LOGIN:		/* a mailbox login: the retrieval leg, no message */
+		break;
 	case EV_CLIENT:
 		trk_on_client(t, ev);
 		break;

@@ -13,6 +13,7 @@
 #include "linesrc.h"
 #include "postfix.h"
 #include "sendmail.h"
+#include "dovecot.h"
 #include "syslog.h"
 #include "../util/hashtab.h"
 #include "../util/logclock.h"
@@ -220,6 +221,7 @@ bool maillog_evidence(const struct syslog_rec *rec, int file_id, unsigned long l
 	ev->nrcpt = -1;
 	ev->tls.bits = ev->tls.alg_bits = -1;
 	struct span msg = clean_msg(rec->msg);
+	struct span process;
 	enum parse_result pr = PR_UNKNOWN;
 	if (pf_tag(rec->tag, &ev->instance, &ev->service, &ev->program)) {
 		pr = pf_parse(msg, ev);
@@ -228,6 +230,14 @@ bool maillog_evidence(const struct syslog_rec *rec, int file_id, unsigned long l
 		ev->program = rec->tag;
 		ev->service = rec->tag;
 		pr = sm_parse(msg, ev);
+	} else if (dv_logpath(rec->host, rec->tag, &process)) {
+		ev->host = SPAN_NULL;	/* a log_path file names no host */
+		pr = dv_parse(process, msg, ev);
+	} else if (dv_tag(rec->tag)) {
+		/* "dovecot: imap-login: Login: ..." */
+		long c = span_find(msg, ": ");
+		if (c > 0)
+			pr = dv_parse(span_sub(msg, 0, (size_t)c), span_sub(msg, (size_t)c + 2, msg.n), ev);
 	}
 	return pr == PR_USED;
 }

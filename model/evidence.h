@@ -26,12 +26,15 @@ enum ev_kind {
 	EV_TLS_POLICY,	/* smtp: a policy's verdict on a connection: a DANE or
 			 * fingerprint match, a TLSRPT result (status: dane-match,
 			 * fingerprint-match, success, failure; detail: failure type) */
+	EV_LOGIN,	/* Dovecot: a mail client's login (status: login, auth-failed,
+			 * aborted, no-auth; sasl_username the user; security the
+			 * TLS element as written) */
 	EV_PROXY_ACCEPT,	/* smtpd before a proxy filter: "proxy-accept: ...
 				   queued as QID" (next_qid) */
 	EV_KIND_MAX
 };
 
-enum ev_mta { MTA_POSTFIX, MTA_SENDMAIL, MTA_UNKNOWN };
+enum ev_mta { MTA_POSTFIX, MTA_SENDMAIL, MTA_UNKNOWN, MTA_DOVECOT };
 enum ev_dir { DIR_NONE, DIR_IN, DIR_OUT };
 
 /* Counters from Postfix 3.0+ "disconnect from ... starttls=1 ..." */
@@ -77,6 +80,9 @@ struct evidence {
 	struct span tls_feature;	/* Postfix 3.11+ "tls=dane" on deliveries */
 	struct span socket;	/* EV_TO over a unix-domain socket: its path */
 	struct span sasl_method, sasl_username;	/* EV_CLIENT: the client authenticated */
+	struct span local_ip;	/* EV_LOGIN: lip= */
+	int local_port;		/* EV_LOGIN: lport=, 0 when absent */
+	struct span security;	/* EV_LOGIN: "TLS", "secured", "TLS handshaking"... */
 	int conn_use;		/* Postfix conn_use=, 0 when absent */
 	int nrcpt;		/* -1 when absent */
 };

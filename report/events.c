@@ -28,7 +28,8 @@ void json_event(struct buf *b, const struct evidence *ev, const struct writer_en
 	jw_str(b, "file", writer_file(env, ev->file_id), &f);
 	jw_int(b, "line", (long)ev->line, true, &f);
 	jw_time(b, "time", ev->ts, &f);
-	jw_str(b, "mta", ev->mta == MTA_SENDMAIL ? "sendmail" : "postfix", &f);
+	jw_str(b, "mta", ev->mta == MTA_SENDMAIL ? "sendmail" : ev->mta == MTA_DOVECOT ? "dovecot"
+			 : "postfix", &f);
 	kspan(b, "host", ev->host, &f);
 	kspan(b, "instance", ev->instance, &f);
 	kspan(b, "program", ev->program, &f);
@@ -55,6 +56,27 @@ void json_event(struct buf *b, const struct evidence *ev, const struct writer_en
 		if (ev->tls.reused) {
 			jw_key(b, "reused", &f);
 			buf_adds(b, "true");
+		}
+	}
+	if (ev->kind == EV_LOGIN) {	/* README "Retrieval" */
+		kspan(b, "local_ip", ev->local_ip, &f);
+		if (ev->local_port > 0)
+			jw_int(b, "local_port", ev->local_port, true, &f);
+		/* Dovecot's %c: "TLS..." is TLS; "secured" (a trusted or local
+		 * connection) and nothing are not */
+		jw_bool(b, "tls_used", span_starts(ev->security, "TLS") &&
+				  !span_starts(ev->security, "TLS handshaking"), &f);
+		kspan(b, "security", ev->security, &f);
+		if (ev->tls.version.n) {
+			kspan(b, "tls_version", ev->tls.version, &f);
+			kspan(b, "tls_cipher", ev->tls.cipher, &f);
+		}
+		if (env->pseudo && ev->sasl_username.n) {	/* a login name, like an address */
+			char *u = pseudo_address(env->pseudo, ev->sasl_username.p, ev->sasl_username.n);
+			jw_str(b, "user", u, &f);
+			free(u);
+		} else {
+			kspan(b, "user", ev->sasl_username, &f);
 		}
 	}
 	if (ev->kind == EV_DISCONNECT) {

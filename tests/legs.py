@@ -46,6 +46,16 @@ check("an authenticated submission in clear is the password-in-clear finding",
       {m: "internal-plaintext-authentication" for m in clear}, rules)
 check("... at severity high (loopback: inside the trusted network)",
       {"high"}, {arrivals[m]["severity"] for m in clear if m in arrivals})
+# The retrieval leg: Dovecot's login lines as evidence records, in order.
+out = subprocess.run([TW, "-q", "--format", "events", "--year", "2026", "--tz", "UTC",
+                      D + "/dovecot.log"], capture_output=True, text=True).stdout
+logins = [(r["service"], r["user"], r["status"] == "login", r["tls_used"])
+          for r in map(json.loads, out.splitlines()) if r.get("kind") == "login"]
+want = [(t["leg"], t["user"], t["ok"], t["tls"]) for t in truth if t["leg"] in ("imap", "pop3")]
+check("every IMAP and POP3 login: service, user, outcome, TLS (%d)" % len(want), want, logins)
+check("Dovecot's 'secured' (loopback, no TLS) is not TLS", {False},
+      {l[3] for l, t in zip(logins, want) if not t[3]})
+
 # the same run pseudonymised: the login name is a token, the verdict the same
 import os, tempfile
 with tempfile.NamedTemporaryFile("wb", delete=False) as k:

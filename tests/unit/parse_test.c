@@ -16,6 +16,7 @@
 #include "../../util/addr.h"
 #include "../../util/rfc2047.h"
 #include "../../ingest/sendmail.h"
+#include "../../ingest/dovecot.h"
 #include "../../ingest/syslog.h"
 #include "../../model/tlsfacts.h"
 
@@ -264,6 +265,41 @@ static void sminit(struct evidence *ev)
 	ev->peer_port = -1;
 	ev->nrcpt = -1;
 	ev->tls.bits = ev->tls.alg_bits = -1;
+}
+
+/* Dovecot's login lines: the log_path form the legs lab wrote, and forms
+ * read from Dovecot 2.2/2.3's src/login-common (client-common.c:
+ * "Aborted login", "Disconnected (auth failed ...)") and behind syslog's
+ * "dovecot:" tag, which no server here wrote. */
+static void test_dovecot(void **st)
+{
+	(void)st;
+	struct evidence ev;
+	struct span process;
+	assert_true(dv_logpath(span_from("imap-login:"), span_from("Info"), &process));
+	assert_span(process, "imap-login");
+	assert_false(dv_logpath(span_from("mx"), span_from("postfix/smtpd"), &process));
+	memset(&ev, 0, sizeof ev);
+	assert_int_equal(dv_parse(span_from("imap-login"), span_from("Login: user=<alice>, method=PLAIN, rip=192.0.2.7, lip=192.0.2.1, mpid=904, TLS, session=<RvDPgp9hFqx/AAAB>"), &ev), PR_USED);
+	assert_int_equal(ev.kind, EV_LOGIN);
+	assert_span(ev.service, "imap");
+	assert_span(ev.sasl_username, "alice");
+	assert_span(ev.peer_ip, "192.0.2.7");
+	assert_span(ev.local_ip, "192.0.2.1");
+	assert_span(ev.security, "TLS");
+	assert_span(ev.status, "login");
+	memset(&ev, 0, sizeof ev);
+	assert_int_equal(dv_parse(span_from("pop3-login"), span_from("Disconnected (auth failed, 1 attempts in 2 secs): user=<bob>, method=PLAIN, rip=192.0.2.8, lip=192.0.2.1, session=<x>"), &ev), PR_USED);
+	assert_span(ev.status, "auth-failed");
+	assert_span(ev.service, "pop3");
+	assert_int_equal(ev.security.n, 0);	/* no TLS element: in clear */
+	memset(&ev, 0, sizeof ev);
+	assert_int_equal(dv_parse(span_from("imap-login"), span_from("Aborted login (no auth attempts in 0 secs): user=<>, rip=192.0.2.9, lip=192.0.2.1, TLS handshaking: SSL_accept() failed, session=<y>"), &ev), PR_USED);
+	assert_span(ev.status, "no-auth");
+	assert_true(span_starts(ev.security, "TLS handshaking"));
+	memset(&ev, 0, sizeof ev);
+	assert_int_equal(dv_parse(span_from("imap"), span_from("Disconnected: Logged out in=32 out=811"), &ev), PR_IGNORED);
+	assert_true(dv_tag(span_from("dovecot")));
 }
 
 static void test_sendmail(void **st)
@@ -519,6 +555,7 @@ int main(void)
 		cmocka_unit_test(test_postfix_session_lines),
 		cmocka_unit_test(test_postfix_delivery),
 		cmocka_unit_test(test_sendmail),
+		cmocka_unit_test(test_dovecot),
 		cmocka_unit_test(test_tls_normalise),
 		cmocka_unit_test(test_received_formats),
 		cmocka_unit_test(test_received_reads_within_bounds),
