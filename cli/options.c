@@ -21,7 +21,7 @@ static void usage(FILE *f)
 	      "       tlswitness verify REPORT [--key PUB] check a report and its inputs\n"
 	      "INPUT: Postfix/Sendmail logs, pcap/pcapng captures, messages; plain or gzip;\n"
 	      "'-' or none (stdin not a terminal) reads standard input.\n"
-	      "  -f, --format FMT        text json csv html tlsrpt domains events paths story\n"
+	      "  -f, --format FMT        text json csv html tlsrpt domains events paths story users\n"
 	      "  -r, --rules FILE        policy (default: built-in rules/default.yaml)\n"
 	      "      --fail-on X         exit 1 at verdict or severity X or worse\n"
 	      "  -o, --output FILE       write there atomically, not to standard output\n"

@@ -11,6 +11,7 @@
 #include "policymap.h"
 #include "text.h"
 #include "tlsrpt.h"
+#include "users.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,7 @@
 /* In the order usage and error messages list them. */
 static const struct writer_class *const formats[] = {
 	&writer_text, &writer_json, &writer_csv, &writer_html, &writer_tlsrpt,
-	&writer_domains, &writer_events, &writer_paths, &writer_story,
+	&writer_domains, &writer_events, &writer_paths, &writer_story, &writer_users,
 	&writer_map_postfix, &writer_map_sendmail,
 };
 #define NFORMATS (sizeof formats / sizeof formats[0])

@@ -33,7 +33,7 @@ if command -v bash > /dev/null 2>&1; then
   comp() { # the words completed after "tlswitness $*"
     PATH=$d/usr/bin:$PATH bash -c '. "$1"; shift; COMP_WORDS=(tlswitness "$@"); COMP_CWORD=$#; _tlswitness; echo "${COMPREPLY[*]}"' _ "$C" "$@"
   }
-  check "completion of --format" "text json csv html tlsrpt domains events paths story" "$(comp --format '')"
+  check "completion of --format" "text json csv html tlsrpt domains events paths story users" "$(comp --format '')"
   check "completion of --policy-map" "postfix sendmail" "$(comp --policy-map '')"
   check "completion of options" "--format --fail-on --full-read --from" "$(comp --f)"
   check "completion of rules" "check show" "$(comp rules '')"

@@ -56,6 +56,24 @@ check("every IMAP and POP3 login: service, user, outcome, TLS (%d)" % len(want),
 check("Dovecot's 'secured' (loopback, no TLS) is not TLS", {False},
       {l[3] for l, t in zip(logins, want) if not t[3]})
 
+# --format users: the retrieval leg per user.
+out = subprocess.run([TW, "-q", "--format", "users", "--year", "2026", "--tz", "UTC",
+                      D + "/dovecot.log"], capture_output=True, text=True).stdout
+users = {r["user"]: r for r in map(json.loads, out.splitlines()) if r.get("kind") == "user"}
+want = {}
+for t in truth:
+    if t["leg"] in ("imap", "pop3"):
+        w = want.setdefault(t["user"], [0, 0, 0, 0])
+        if t["ok"]:
+            w[0] += 1
+            w[2 if t["tls"] else 3] += 1
+        else:
+            w[1] += 1
+check("users: logins, failed, TLS and in clear per user", want,
+      {u: [r["logins"], r["failed"], r["tls"], r["plaintext"]] for u, r in users.items()})
+check("users: the peers of the logins in clear", {"bob": 2},
+      {u: sum(p["count"] for p in r["plaintext_peers"]) for u, r in users.items() if r["plaintext_peers"]})
+
 # the same run pseudonymised: the login name is a token, the verdict the same
 import os, tempfile
 with tempfile.NamedTemporaryFile("wb", delete=False) as k:

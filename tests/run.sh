@@ -157,8 +157,9 @@ schema_check() { # name format files...
 if "$PY" -c 'import jsonschema' 2>/dev/null; then
   SETS="samples/lab/postfix-a.log samples/lab/postfix-a-quiet.log samples/lab/syslog-mail.log
         samples/lab/lab.pcap samples/lab/received.mbox samples/lab-topology/postfix.log
-        samples/lab-topology/topology.pcap"
-  for fmt in json events paths domains; do
+        samples/lab-topology/topology.pcap samples/lab-legs/postfix.log samples/lab-legs/dovecot.log
+        samples/lab-pf312/postfix.log"
+  for fmt in json events paths domains users; do
     # shellcheck disable=SC2086
     $TW -q --format $fmt --tz UTC --year 2026 --manifest "$OUT/schema-$fmt.manifest" $SETS \
       > "$OUT/schema-$fmt.jsonl" 2>/dev/null || true

@@ -112,6 +112,7 @@ RECORDS = [
     ("paths.schema.json", "#/$defs/path", "`--format paths`: `\"kind\": \"path\"`"),
     ("domains.schema.json", "#/$defs/recipient_domain", "`--format domains`: `\"kind\": \"recipient-domain\"`"),
     ("domains.schema.json", "#/$defs/sending_peer", "`--format domains`: `\"kind\": \"sending-peer\"`"),
+    ("users.schema.json", "#/$defs/user", "`--format users`: `\"kind\": \"user\"`"),
     ("manifest.schema.json", "", "the manifest: `\"kind\": \"manifest\"`"),
 ]
 

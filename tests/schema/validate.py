@@ -2,7 +2,7 @@
 """Validate tlswitness JSON Lines against the schemas in schema/ with a real
 validator (python3-jsonschema, Draft 2020-12).
 
-  validate.py FORMAT FILE...     FORMAT: json events paths domains manifest
+  validate.py FORMAT FILE...     FORMAT: json events paths domains users manifest
   validate.py auto FILE...       each line that is a tlswitness record (a JSON
                                  object with schema_version) against the
                                  schema of its kind; other lines are skipped
@@ -71,7 +71,7 @@ def unmask(m):
 
 
 KIND_FORMAT = {"message": "json", "path": "paths", "recipient-domain": "domains",
-               "sending-peer": "domains", "manifest": "manifest"}
+               "sending-peer": "domains", "user": "users", "manifest": "manifest"}
 
 
 def main():

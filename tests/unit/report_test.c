@@ -137,7 +137,7 @@ static void test_writer_table(void **st)
 	struct buf b;
 	buf_init(&b);
 	writer_names(&b, false, ", ");
-	assert_string_equal(b.p, "text, json, csv, html, tlsrpt, domains, events, paths, story");
+	assert_string_equal(b.p, "text, json, csv, html, tlsrpt, domains, events, paths, story, users");
 	buf_reset(&b);
 	writer_names(&b, true, " or ");
 	assert_string_equal(b.p, "postfix or sendmail");
