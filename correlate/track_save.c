@@ -114,16 +114,6 @@ static void proc_save(struct msg_out *o, const struct proc *p)
 	ser_u64(o->b, p->touch);
 }
 
-static unsigned get_enum(struct ser_in *r, unsigned max)
-{
-	uint64_t v = ser_get_u64(r);
-	if (v > max) {
-		ser_fail(r, "a value is out of range");
-		return 0;
-	}
-	return (unsigned)v;
-}
-
 static struct proc *proc_load(struct msg_in *in)
 {
 	struct proc *p = xcalloc(1, sizeof *p);
@@ -134,8 +124,8 @@ static struct proc *proc_load(struct msg_in *in)
 	p->fail_ev = evref_load(in);
 	p->fail_text = ser_get_str(in->r);
 	p->note.relay_ip = ser_get_str(in->r);
-	p->note.match = (enum policy_match)get_enum(in->r, PM_FINGERPRINT);
-	p->note.rpt = (enum tlsrpt_result)get_enum(in->r, TR_FAILURE);
+	p->note.match = (enum policy_match)ser_get_enum(in->r, PM_FINGERPRINT);
+	p->note.rpt = (enum tlsrpt_result)ser_get_enum(in->r, TR_FAILURE);
 	p->note.rpt_failure = ser_get_str(in->r);
 	uint64_t nev = ser_get_u64(in->r);
 	if (nev > POLICY_NOTE_EV)

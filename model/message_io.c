@@ -48,16 +48,6 @@ static enum tri tri_load(struct ser_in *r)
 	return v < 0 ? TRI_UNKNOWN : v ? TRI_YES : TRI_NO;
 }
 
-/* An enum written as its number and read back within 0..max. */
-static unsigned enum_load(struct ser_in *r, unsigned max)
-{
-	uint64_t v = ser_get_u64(r);
-	if (v > max) {
-		ser_fail(r, "a value is out of range");
-		return 0;
-	}
-	return (unsigned)v;
-}
 
 void tls_state_save(struct msg_out *o, const struct tls_state *t)
 {
@@ -96,12 +86,12 @@ void tls_state_load(struct msg_in *in, struct tls_state *t)
 	struct ser_in *r = in->r;
 	tls_state_init(t);
 	t->used = tri_load(r);
-	t->version = enum_load(r, TLSV_1_3);
+	t->version = ser_get_enum(r, TLSV_1_3);
 	t->version_raw = ser_get_str(r);
 	t->cipher = ser_get_str(r);
 	t->bits = (int)ser_get_i64(r);
 	t->alg_bits = (int)ser_get_i64(r);
-	t->cert = enum_load(r, CERT_VERIFIED);
+	t->cert = ser_get_enum(r, CERT_VERIFIED);
 	t->cert_raw = ser_get_str(r);
 	t->stripped = tri_load(r);
 	t->offered = tri_load(r);
@@ -114,13 +104,13 @@ void tls_state_load(struct msg_in *in, struct tls_state *t)
 	t->cert_not_before = (time_t)ser_get_i64(r);
 	t->cert_not_after = (time_t)ser_get_i64(r);
 	t->cert_self_signed = tri_load(r);
-	t->downgrade = enum_load(r, DOWNGRADE_HANDSHAKE_FAILED);
-	t->level = enum_load(r, TLSL_SECURE);
+	t->downgrade = ser_get_enum(r, DOWNGRADE_HANDSHAKE_FAILED);
+	t->level = ser_get_enum(r, TLSL_SECURE);
 	t->enforced = tri_load(r);
-	t->enforced_by = enum_load(r, ENF_SENDMAIL_RULESET);
-	t->requiretls = enum_load(r, RQT_PENDING);
-	t->policy_type = enum_load(r, PT_STS);
-	t->tlsrpt = enum_load(r, TR_FAILURE);
+	t->enforced_by = ser_get_enum(r, ENF_SENDMAIL_RULESET);
+	t->requiretls = ser_get_enum(r, RQT_PENDING);
+	t->policy_type = ser_get_enum(r, PT_STS);
+	t->tlsrpt = ser_get_enum(r, TR_FAILURE);
 	t->tlsrpt_failure = ser_get_str(r);
 }
 
@@ -182,7 +172,7 @@ static void hop_load(struct msg_in *in, struct hop *h, int depth)
 {
 	struct ser_in *r = in->r;
 	hop_init(h, DIR_NONE);
-	h->dir = enum_load(r, DIR_OUT);
+	h->dir = ser_get_enum(r, DIR_OUT);
 	h->peer_host = ser_get_str(r);
 	h->peer_ip = ser_get_str(r);
 	h->peer_port = (int)ser_get_i64(r);
@@ -192,7 +182,7 @@ static void hop_load(struct msg_in *in, struct hop *h, int depth)
 	h->next_qid = ser_get_str(r);
 	h->local = ser_get_bool(r);
 	h->network = ser_get_bool(r);
-	h->source = enum_load(r, SRC_HEADER);
+	h->source = ser_get_enum(r, SRC_HEADER);
 	h->joined = ser_get_bool(r);
 	h->conflict = ser_get_bool(r);
 	h->conflict_detail = ser_get_str(r);
@@ -206,7 +196,7 @@ static void hop_load(struct msg_in *in, struct hop *h, int depth)
 	tls_state_free(&h->tls);
 	tls_state_load(in, &h->tls);
 	h->basis = ser_get_str(r);
-	h->pending = enum_load(r, INF_NO_LINE_IN);
+	h->pending = ser_get_enum(r, INF_NO_LINE_IN);
 	h->epoch = (unsigned)ser_get_u64(r);
 	h->ts = (time_t)ser_get_i64(r);
 	h->usec = (long)ser_get_i64(r);
@@ -223,10 +213,10 @@ static void hop_load(struct msg_in *in, struct hop *h, int depth)
 	}
 	h->attempts = (unsigned long)ser_get_u64(r);
 	h->last_attempt = (time_t)ser_get_i64(r);
-	h->outcome = enum_load(r, OUTCOME_NO_CONNECTION);
+	h->outcome = ser_get_enum(r, OUTCOME_NO_CONNECTION);
 	h->conn_use = (int)ser_get_i64(r);
 	h->reason = ser_get_str(r);
-	h->fate = enum_load(r, FATE_DEFERRED);
+	h->fate = ser_get_enum(r, FATE_DEFERRED);
 	size_t ntries = ser_get_count(r, LIST_MAX);
 	if (ntries && depth >= HOP_DEPTH_MAX)
 		ser_fail(r, "attempts are nested too deep");
@@ -311,7 +301,7 @@ struct message *message_load(struct msg_in *in)
 	m->from = ser_get_str(r);
 	m->from_raw = ser_get_str(r);
 	m->from_name = ser_get_str(r);
-	m->mta = enum_load(r, MTA_UNKNOWN);
+	m->mta = ser_get_enum(r, MTA_UNKNOWN);
 	m->first_seen = (time_t)ser_get_i64(r);
 	m->last_seen = (time_t)ser_get_i64(r);
 	m->has_inbound = ser_get_bool(r);

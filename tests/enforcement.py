@@ -13,16 +13,7 @@ filling in what its log does not say.
 import json, os, subprocess, sys
 
 TW = sys.argv[1]
-passed = failed = 0
-
-def check(name, want, got):
-    global passed, failed
-    if want == got:
-        passed += 1
-        print("ok    " + name)
-    else:
-        failed += 1
-        print("FAIL  %s: expected %r, got %r" % (name, want, got))
+from pycheck import check, done
 
 def run(*args):
     r = subprocess.run([TW, "-q", "--year", "2026", "--tz", "UTC"] + list(args),
@@ -159,4 +150,4 @@ rc, out, err = run("--format", "json", "--policy-table", bad, S + "postfix.log")
 check("a bad table: exit 2", 2, rc)
 check("a bad table: file:line:column", True,
       err.startswith(bad + ":3:16: not a TLS security level"))
-print("%d passed, %d failed" % (passed, failed))
+done()

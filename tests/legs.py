@@ -11,16 +11,7 @@ TLS was used; the authenticated one in clear must be the finding.
 import json, subprocess, sys
 
 TW, D = sys.argv[1], sys.argv[2]
-passed = failed = 0
-
-def check(name, want, got):
-    global passed, failed
-    if want == got:
-        passed += 1
-        print("ok    " + name)
-    else:
-        failed += 1
-        print("FAIL  %s: expected %r, got %r" % (name, want, got))
+from pycheck import check, done
 
 out = subprocess.run([TW, "-q", "--format", "json", "--year", "2026", "--tz", "UTC",
                       D + "/postfix.log"], capture_output=True, text=True).stdout
@@ -85,4 +76,4 @@ names = {r["inbound"]["sasl_username"] for r in map(json.loads, out.splitlines()
          if r.get("kind") == "message" and r["inbound"]["sasl_username"]}
 check("--pseudonymize turns login names into tokens", True,
       bool(names) and all(n.startswith("u-") and len(n) == 18 for n in names))
-print("%d passed, %d failed" % (passed, failed))
+done()

@@ -13,14 +13,16 @@ pass=0 fail=0 skip=0
 ok() { pass=$((pass + 1)); printf 'ok    %s\n' "$1"; }
 ko() { fail=$((fail + 1)); printf 'FAIL  %s\n' "$1"; [ -n "${2:-}" ] && sed 's/^/      /' "$2" | head -40; }
 sk() { skip=$((skip + 1)); printf 'skip  %s (%s)\n' "$1" "$2"; }
-# suite NAME SCRIPT: a shell suite whose last line is "N passed, N failed"
-suite() {
-  sh "$2" "$TW" > "$OUT/$1.log" 2>&1
+# suite NAME SCRIPT: a shell suite whose last line is "N passed, N failed";
+# pysuite NAME SCRIPT ARGS...: the same for a Python one (tests/pycheck.py)
+suite_count() {
   p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$OUT/$1.log")
   f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$OUT/$1.log")
   pass=$((pass + ${p:-0})); fail=$((fail + ${f:-1}))
   if [ "${f:-1}" = 0 ]; then printf 'ok    %s (%s checks)\n' "$1" "$p"; else ko "$1" "$OUT/$1.log"; fi
 }
+suite() { sh "$2" "$TW" > "$OUT/$1.log" 2>&1; suite_count "$1"; }
+pysuite() { n=$1 s=$2; shift 2; "$PY" "$s" "$@" > "$OUT/$n.log" 2>&1; suite_count "$n"; }
 
 # --- unit tests (cmocka) ---------------------------------------------------
 for bin in "$@"; do
@@ -228,18 +230,10 @@ suite state tests/state.sh
 suite lookup tests/lookup.sh
 
 # --- enforcement facts against the newer Postfix's truth (samples/lab-pf312) ----
-"$PY" tests/enforcement.py "$TW" > "$OUT/enforcement.log" 2>&1
-p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$OUT/enforcement.log")
-f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$OUT/enforcement.log")
-pass=$((pass + ${p:-0})); fail=$((fail + ${f:-1}))
-if [ "${f:-1}" = 0 ]; then printf 'ok    enforcement (%s checks)\n' "$p"; else ko enforcement "$OUT/enforcement.log"; fi
+pysuite enforcement tests/enforcement.py "$TW"
 
 # --- the sender's leg: submission and smtps against the legs lab's truth --------
-"$PY" tests/legs.py "$TW" samples/lab-legs > "$OUT/legs.log" 2>&1
-p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$OUT/legs.log")
-f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$OUT/legs.log")
-pass=$((pass + ${p:-0})); fail=$((fail + ${f:-1}))
-if [ "${f:-1}" = 0 ]; then printf 'ok    legs (%s checks)\n' "$p"; else ko legs "$OUT/legs.log"; fi
+pysuite legs tests/legs.py "$TW" samples/lab-legs
 
 # --- tlswitness verify: a report, its signature, its inputs ---------------------
 suite verify tests/verify.sh

@@ -125,3 +125,13 @@ size_t ser_get_count(struct ser_in *r, size_t max)
 	}
 	return (size_t)n;
 }
+
+unsigned ser_get_enum(struct ser_in *r, unsigned max)
+{
+	uint64_t v = ser_get_u64(r);
+	if (v > max) {
+		ser_fail(r, "a value is out of range");
+		return 0;
+	}
+	return (unsigned)v;
+}

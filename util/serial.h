@@ -23,6 +23,9 @@ struct ser_in {
 
 void ser_in_init(struct ser_in *r, const void *p, size_t n);
 uint64_t ser_get_u64(struct ser_in *r);
+/* An enum written as its number (ser_u64), read back within 0..max;
+ * past max the read fails and 0 comes back. */
+unsigned ser_get_enum(struct ser_in *r, unsigned max);
 int64_t ser_get_i64(struct ser_in *r);
 bool ser_get_bool(struct ser_in *r);
 /* A new string (malloc), or NULL as written; NULL too on error. */
