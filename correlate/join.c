@@ -89,6 +89,7 @@ struct crec {
 	time_t first, last;
 	int64_t first_us, last_us;	/* the same to the microsecond */
 	bool saw_syn, saw_close;	/* its start and its end are in the capture */
+	bool lmtp;			/* an LMTP session: a delivery, never an arrival */
 };
 
 #define HOP_FILTER (-2)
@@ -340,6 +341,7 @@ static void add_record(struct message *m, void *arg)
 		.first_us = (int64_t)c->first_ts * 1000000 + c->first_usec,
 		.last_us = (int64_t)c->last_ts * 1000000 + c->last_usec,
 		.saw_syn = c->saw_syn, .saw_close = c->saw_fin || c->saw_rst,
+		.lmtp = c->conv.lmtp,
 	};
 	snprintf(r.client, sizeof r.client, "%s", c->client);
 	snprintf(r.server, sizeof r.server, "%s", c->server);
@@ -629,6 +631,10 @@ static size_t fit(struct join *j, const struct idlist *l, const struct message *
 	for (size_t i = l ? l->lo : 0; l && i < l->n; i++) {
 		const struct crec *r = rec(j, l->v[i]);
 		if (!session_fits(j, r, h, inbound))
+			continue;
+		/* LMTP hands a queue file to a mailbox store: it carries the
+		 * message's Message-ID, but it is no arrival at the MTA */
+		if (inbound && r->lmtp)
 			continue;
 		if (inbound && !learn_host_serves(j->learn, m, r->server, r->sport))
 			continue;

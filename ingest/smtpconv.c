@@ -178,8 +178,13 @@ static void client_line(struct smtp_conv *s, const char *line, size_t n, uint64_
 			s->binary_junk = true;
 			break;
 		}
-	if (verb_is(line, n, "EHLO") || verb_is(line, n, "HELO")) {
-		bool e = toupper((unsigned char)line[0]) == 'E';
+	if (verb_is(line, n, "EHLO") || verb_is(line, n, "HELO") || verb_is(line, n, "LHLO")) {
+		/* RFC 2033 4.1: LMTP's LHLO is EHLO's counterpart; such a
+		 * session delivers into a mailbox store, it is no arrival */
+		bool l = toupper((unsigned char)line[0]) == 'L';
+		if (l)
+			s->lmtp = true;
+		bool e = l || toupper((unsigned char)line[0]) == 'E';
 		push_cmd(s, e ? CMD_EHLO : CMD_HELO);
 		free(s->ehlo_name);
 		s->ehlo_name = n > 5 ? span_dup(span_trim((struct span){ line + 5, n - 5 })) : NULL;

@@ -37,6 +37,7 @@ enum smtp_cmd { CMD_CONNECT, CMD_EHLO, CMD_HELO, CMD_STARTTLS, CMD_MAIL, CMD_RCP
 
 struct smtp_conv {
 	bool implicit_tls;		/* port 465: TLS from the first byte */
+	bool lmtp;			/* the client said LHLO (RFC 2033) */
 	bool banner;
 	char *ehlo_name;
 	bool ehlo_replied;

@@ -8,7 +8,7 @@ Postfix with submission and smtps, Dovecot SASL): every submitted message's
 arrival must say whether it was a submission, who authenticated, whether
 TLS was used; the authenticated one in clear must be the finding.
 """
-import json, subprocess, sys
+import json, os, subprocess, sys
 
 TW, D = sys.argv[1], sys.argv[2]
 from pycheck import check, done
@@ -37,6 +37,22 @@ check("an authenticated submission in clear is the password-in-clear finding",
       {m: "internal-plaintext-authentication" for m in clear}, rules)
 check("... at severity high (loopback: inside the trusted network)",
       {"high"}, {arrivals[m]["severity"] for m in clear if m in arrivals})
+# Joined with the lab's capture: LMTP to Dovecot on 127.0.0.1:24 carries
+# each message's Message-ID, in clear; it is a delivery into the mailbox
+# store, never the TLS submission's arrival (RFC 2033: LHLO).
+if os.path.exists(D + "/legs.pcap"):
+    out = subprocess.run([TW, "-q", "--format", "json", "--year", "2026", "--tz", "UTC",
+                          D + "/postfix.log", D + "/legs.pcap"], capture_output=True, text=True).stdout
+    joined = {}
+    for r in map(json.loads, out.splitlines()):
+        if r.get("kind") == "message" and r.get("message_id") and r.get("source") == "log":
+            joined[r["message_id"].strip("<>")] = r["inbound"]
+    check("joined with the capture: every arrival keeps its TLS, none in conflict",
+          {t["message_id"]: (t["tls"], False) for t in sent},
+          {t["message_id"]: (joined[t["message_id"]]["tls"]["used"],
+                             joined[t["message_id"]].get("conflict", False))
+           for t in sent if t["message_id"] in joined})
+
 # The retrieval leg: Dovecot's login lines as evidence records, in order.
 out = subprocess.run([TW, "-q", "--format", "events", "--year", "2026", "--tz", "UTC",
                       D + "/dovecot.log"], capture_output=True, text=True).stdout
@@ -66,7 +82,7 @@ check("users: the peers of the logins in clear", {"bob": 2},
       {u: sum(p["count"] for p in r["plaintext_peers"]) for u, r in users.items() if r["plaintext_peers"]})
 
 # the same run pseudonymised: the login name is a token, the verdict the same
-import os, tempfile
+import tempfile
 with tempfile.NamedTemporaryFile("wb", delete=False) as k:
     k.write(b"a key of sixteen bytes or more"); key = k.name
 out = subprocess.run([TW, "-q", "--format", "json", "--year", "2026", "--tz", "UTC",

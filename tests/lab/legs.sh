@@ -3,11 +3,13 @@
 # retrieval around the relay hop, with real servers on loopback.  The
 # machine's Postfix with the submission (587, STARTTLS) and smtps (465,
 # implicit TLS) services authenticating through Dovecot SASL, delivering
-# legs.test into Dovecot's LMTP; Dovecot's IMAP (143, 993) and POP3 (110,
-# 995) for retrieval.  Python's smtplib, imaplib and poplib are the mail
+# legs.test into Dovecot's LMTP over its unix socket and tcp.legs.test over
+# TCP (127.0.0.1:24); Dovecot's IMAP (143, 993) and POP3 (110, 995) for
+# retrieval; tcpdump on lo.  Python's smtplib, imaplib and poplib are the mail
 # clients: with TLS and in clear, with and without AUTH.
 #
-#   tests/lab/legs.sh OUTDIR     writes postfix.log, dovecot.log, truth.jsonl
+#   tests/lab/legs.sh OUTDIR     writes postfix.log, dovecot.log, legs.pcap,
+#                                truth.jsonl
 #
 # truth.jsonl: one line a client session: leg (submission, relay, imap,
 # pop3), port, whether it used TLS, the user it authenticated as (or null),
@@ -19,12 +21,14 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/common.sh"
 lab_begin legs "${1:-}"
-lab_packages postfix openssl python3 iproute2 procps dovecot-core dovecot-imapd \
+lab_packages postfix openssl python3 iproute2 procps tcpdump dovecot-core dovecot-imapd \
   dovecot-pop3d dovecot-lmtpd
 systemctl stop dovecot >/dev/null 2>&1 || pkill -x dovecot 2>/dev/null || true
 
+TCPDUMP=
 cleanup() {
   set +e
+  [ -n "$TCPDUMP" ] && kill "$TCPDUMP" 2>/dev/null
   postfix stop >/dev/null 2>&1
   [ -f "$WORK/dovecot/master.pid" ] && kill "$(cat "$WORK/dovecot/master.pid")" 2>/dev/null
   sleep 0.5
@@ -79,6 +83,10 @@ service lmtp {
   unix_listener /var/spool/postfix/private/dovecot-lmtp {
     mode = 0666
   }
+  inet_listener lmtp {
+    address = 127.0.0.1
+    port = 24
+  }
 }
 protocol lmtp {
   postmaster_address = postmaster@legs.test
@@ -93,7 +101,9 @@ LOG="$OUT/postfix.log"
 postconf -e \
   "myhostname = $FQDN" "mydestination =" "inet_interfaces = 127.0.0.1" \
   "inet_protocols = ipv4" "mynetworks = 127.0.0.0/8" \
-  "virtual_mailbox_domains = legs.test" "virtual_transport = lmtp:unix:private/dovecot-lmtp" \
+  "virtual_mailbox_domains = legs.test tcp.legs.test" \
+  "virtual_transport = lmtp:unix:private/dovecot-lmtp" \
+  "transport_maps = inline:{tcp.legs.test=lmtp:inet:127.0.0.1:24}" \
   "maillog_file_prefixes = /var, /dev/stdout, $OUT" "maillog_file = $LOG" \
   "smtpd_tls_cert_file = $WORK/tls/cert.pem" "smtpd_tls_key_file = $WORK/tls/key.pem" \
   "smtpd_tls_security_level = may" "smtpd_tls_loglevel = 1" "smtp_tls_loglevel = 1" \
@@ -115,6 +125,10 @@ smtps inet n - n - - smtpd
 EOF
 sed -i -E 's/^(smtp +inet +n +- +)y/\1n/' "$M"
 postfix start >/dev/null 2>&1
+tcpdump -i lo -U -s 0 -w "$OUT/legs.pcap" \
+  'tcp port 25 or tcp port 587 or tcp port 465 or tcp port 24 or tcp port 143 or tcp port 993 or tcp port 110 or tcp port 995' \
+  >/dev/null 2>&1 &
+TCPDUMP=$!
 sleep 2
 
 # --- the clients ------------------------------------------------------------------
@@ -124,23 +138,25 @@ ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode 
 truth = open(sys.argv[1], "w")
 def record(**k):
     truth.write(json.dumps(k) + "\n"); truth.flush()
-def submit(n, port, tls, user, implicit=False):
+def submit(n, port, tls, user, implicit=False, rcpt="dora@legs.test"):
     mid = "<legs-%d@lab.tlswitness.test>" % n
-    body = ("From: %s@legs.test\r\nTo: dora@legs.test\r\nSubject: leg %d\r\n"
-            "Message-ID: %s\r\n\r\nleg %d\r\n" % (user or "relay", n, mid, n))
+    body = ("From: %s@legs.test\r\nTo: %s\r\nSubject: leg %d\r\n"
+            "Message-ID: %s\r\n\r\nleg %d\r\n" % (user or "relay", rcpt, n, mid, n))
     s = (smtplib.SMTP_SSL("127.0.0.1", port, context=ctx, local_hostname="client.lab.test", timeout=30)
          if implicit else smtplib.SMTP("127.0.0.1", port, local_hostname="client.lab.test", timeout=30))
     if tls and not implicit:
         s.starttls(context=ctx); s.ehlo("client.lab.test")
     if user:
         s.login(user, user + "-pw")
-    s.sendmail((user or "relay") + "@legs.test", ["dora@legs.test"], body)
+    s.sendmail((user or "relay") + "@legs.test", [rcpt], body)
     s.quit()
     record(leg="relay" if port == 25 else "submission", port=port, tls=tls or implicit,
-           user=user, ok=True, message_id=mid[1:-1])
+           user=user, ok=True, message_id=mid[1:-1],
+           lmtp="tcp" if rcpt.endswith("@tcp.legs.test") else "unix")
     time.sleep(0.5)
-submit(1, 587, True, "alice")
-submit(2, 587, False, "bob")		# AUTH PLAIN in clear: the password crosses in clear
+# into the mailbox over LMTP on TCP (in clear, on loopback), then the unix socket
+submit(1, 587, True, "alice", rcpt="dora@tcp.legs.test")
+submit(2, 587, False, "bob", rcpt="dora@tcp.legs.test")	# AUTH in clear: the password crosses in clear
 submit(3, 465, False, "carol", implicit=True)
 submit(4, 25, True, None)		# the relay leg, for contrast
 submit(5, 25, False, None)
@@ -176,6 +192,7 @@ pop(110, False, "bob", "bob-pw")
 pop(995, False, "carol", "carol-pw", implicit=True)
 EOF
 sleep 2
+kill "$TCPDUMP" 2>/dev/null; TCPDUMP=
 postfix stop >/dev/null 2>&1 || true
 sleep 1
 say "wrote $LOG ($(wc -l < "$LOG") lines), $OUT/dovecot.log ($(wc -l < "$OUT/dovecot.log") lines), $OUT/truth.jsonl"
