@@ -64,15 +64,8 @@ static void elements(struct span s, struct evidence *ev)
 			   span_eq(e, "secured")) {
 			ev->security = e;
 		} else if (span_starts(e, "TLSv") || span_starts(e, "SSLv")) {
-			long w = span_find(e, " with cipher ");
-			if (w > 0) {
-				ev->tls.version = span_sub(e, 0, (size_t)w);
-				struct span ci = span_sub(e, (size_t)w + 13, e.n);
-				size_t n = 0;
-				while (n < ci.n && ci.p[n] != ' ')
-					n++;
-				ev->tls.cipher = span_sub(ci, 0, n);
-			}
+			struct span tail;
+			tls_with_cipher(e, &ev->tls.version, &ev->tls.cipher, &tail);
 		}
 	}
 }

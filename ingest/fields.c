@@ -214,3 +214,19 @@ struct span paren_text(struct span s)
 	/* Unbalanced (a cut line): take the rest. */
 	return (struct span){ open + 1, (size_t)(s.p + s.n - open - 1) };
 }
+
+bool tls_with_cipher(struct span s, struct span *version, struct span *cipher,
+		     struct span *tail)
+{
+	long w = span_find(s, " with cipher ");
+	if (w <= 0)
+		return false;
+	*version = span_sub(s, 0, (size_t)w);
+	struct span c = span_sub(s, (size_t)w + 13, s.n);
+	size_t n = 0;
+	while (n < c.n && c.p[n] != ' ')
+		n++;
+	*cipher = span_sub(c, 0, n);
+	*tail = span_sub(c, n, c.n);
+	return true;
+}

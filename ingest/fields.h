@@ -40,5 +40,10 @@ struct span reply_next_qid(struct span reply);
 
 /* Text between the first '(' at or after off and its matching ')'. */
 struct span paren_text(struct span s);
+/* "TLSv1.3 with cipher NAME ..." (Postfix's TLS lines, Dovecot's %k):
+ * the version before " with cipher " and the cipher name after it, up to
+ * a blank; *tail the rest after the name.  False without " with cipher ". */
+bool tls_with_cipher(struct span s, struct span *version, struct span *cipher,
+		     struct span *tail);
 
 #endif

@@ -128,19 +128,13 @@ bool pf_parse_tls(struct span msg, struct evidence *ev)
 	if (!split_peer(s, &peer, &rest))
 		return false;
 	set_peer(ev, peer);
-	long w = span_find(rest, " with cipher ");
-	if (w <= 0)
+	struct span c;
+	if (!tls_with_cipher(rest, &ev->tls.version, &ev->tls.cipher, &c))
 		return false;
 	ev->tls.trust = trust;
 	ev->tls.reused = reused;
-	ev->tls.version = span_sub(rest, 0, (size_t)w);
-	struct span c = span_sub(rest, (size_t)w + 13, rest.n);
-	size_t cn = 0;
-	while (cn < c.n && c.p[cn] != ' ')
-		cn++;
-	ev->tls.cipher = span_sub(c, 0, cn);
 	ev->tls.bits = ev->tls.alg_bits = -1;
-	struct span bits = paren_text(span_sub(c, cn, c.n));
+	struct span bits = paren_text(c);
 	long slash = span_find(bits, "/");
 	long b1, b2;
 	if (slash > 0 && span_find(bits, " bits") > slash &&

@@ -24,6 +24,15 @@ static const char *addr_domain(struct scratch *sc, const char *addr, int slot)
 	return d && *d ? d : NULL;
 }
 
+/* A field of the model's enums whose value 0 is "unknown" (tls_level,
+ * outcome, fate ...): the rule language's values are counted from 1. */
+static void enum_value(struct fval *v, int x, const char *name)
+{
+	v->known = x != 0;
+	v->i = x ? x - 1 : 0;
+	v->s = name;
+}
+
 static struct fval field_value(enum field_id f, const struct message *m, const struct hop *h,
 			       struct scratch *sc)
 {
@@ -106,23 +115,17 @@ static struct fval field_value(enum field_id f, const struct message *m, const s
 		v.i = h->filter;
 		break;
 	case F_TLS_LEVEL:
-		v.known = h->tls.level != TLSL_UNKNOWN;
-		v.i = v.known ? h->tls.level - 1 : 0;
-		v.s = tls_level_name(h->tls.level);
+		enum_value(&v, (int)h->tls.level, tls_level_name(h->tls.level));
 		break;
 	case F_TLS_ENFORCED:
 		v.known = h->tls.enforced != TRI_UNKNOWN;
 		v.i = h->tls.enforced == TRI_YES;
 		break;
 	case F_TLS_ENFORCED_BY:
-		v.known = h->tls.enforced_by != ENF_UNKNOWN;
-		v.i = v.known ? h->tls.enforced_by - 1 : 0;
-		v.s = enforced_by_name(h->tls.enforced_by);
+		enum_value(&v, (int)h->tls.enforced_by, enforced_by_name(h->tls.enforced_by));
 		break;
 	case F_TLS_REQUIRETLS:
-		v.known = h->tls.requiretls != RQT_UNKNOWN;
-		v.i = v.known ? h->tls.requiretls - 1 : 0;
-		v.s = requiretls_name(h->tls.requiretls);
+		enum_value(&v, (int)h->tls.requiretls, requiretls_name(h->tls.requiretls));
 		break;
 	case F_HOP_SUBMISSION:
 		v.known = h->dir == DIR_IN;
@@ -135,20 +138,14 @@ static struct fval field_value(enum field_id f, const struct message *m, const s
 	case F_HOP_SASL_METHOD: v.s = h->sasl_method; break;
 	case F_HOP_SASL_USERNAME: v.s = h->sasl_username; break;
 	case F_TLS_POLICY_TYPE:
-		v.known = h->tls.policy_type != PT_UNKNOWN;
-		v.i = v.known ? h->tls.policy_type - 1 : 0;
-		v.s = policy_type_name(h->tls.policy_type);
+		enum_value(&v, (int)h->tls.policy_type, policy_type_name(h->tls.policy_type));
 		break;
 	case F_ATTEMPT_OUTCOME:
-		v.known = h->outcome != OUTCOME_NONE;
-		v.i = v.known ? h->outcome - 1 : 0;
-		v.s = outcome_name(h->outcome);
+		enum_value(&v, (int)h->outcome, outcome_name(h->outcome));
 		break;
 	case F_ATTEMPT_REASON: v.s = h->reason; break;
 	case F_DELIVERY_FATE:
-		v.known = h->fate != FATE_NONE;
-		v.i = v.known ? h->fate - 1 : 0;
-		v.s = fate_name(h->fate);
+		enum_value(&v, (int)h->fate, fate_name(h->fate));
 		break;
 	case F_COUNT: break;
 	}
