@@ -225,11 +225,14 @@ void inputs_report_others(const struct inputs *in, FILE *f)
 				 "made (first: frame %llu) given the previous frame's time",
 				 cs->bad_ts, cs->bad_ts == 1 ? "" : "s",
 				 (unsigned long long)cs->bad_ts_frame);
+		char retr[64] = "";
+		if (cs->retrieval)
+			snprintf(retr, sizeof retr, ", %lu IMAP and POP3", cs->retrieval);
 		fprintf(f, "tlswitness: %s: %lu packets: %lu used, %lu not TCP, "
 			"%lu other ports, %lu truncated; %lu cut by the snap length; "
-			"%lu SMTP connections%s%s; %s%s%s\n",
+			"%lu SMTP connections%s%s%s; %s%s%s\n",
 			text_shown(cs->path), cs->packets, cs->used, cs->not_tcp, cs->other_ports,
-			cs->truncated, cs->snapped, cs->flows,
+			cs->truncated, cs->snapped, cs->flows - cs->retrieval, retr,
 			cs->flows_dropped ? " (some closed early: too many at once)" : "", stamps,
 			cs->link ? cs->link : "unread", cs->gzip ? " (gzip)" : "",
 			cs->failed ? " (incomplete: see the error above)" : "");

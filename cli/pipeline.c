@@ -14,6 +14,7 @@
 #include "../correlate/capconn.h"
 #include "../correlate/hops.h"
 #include "../correlate/join.h"
+#include "../correlate/logins.h"
 #include "../correlate/paths.h"
 #include "../correlate/fates.h"
 #include "../correlate/track.h"
@@ -112,6 +113,11 @@ static void judge_and_write(void *item, void *arg)
 {
 	struct message *m = item;
 	struct pipeline *p = arg;
+	if (m->login) {		/* a login joins no path */
+		if (judge(p, m))
+			write_message(p, m);
+		return;
+	}
 	if (p->paths) {
 		/* no path can hold it: counted; written only by a message writer
 		 * following the selection along paths */
@@ -211,9 +217,18 @@ static void flush_out(void *arg)
 	output_flush(p->output, &p->out, false);
 }
 
+/* Logins are records of their own, judged and written in turn with the
+ * messages, by writers that take them (README "Retrieval"). */
+static bool wants_logins(const struct pipeline *p)
+{
+	return p->wc->logins && !p->dry && !p->follow && !evidence_writer(p);
+}
+
 static void on_evidence(const struct evidence *ev, void *arg)
 {
 	struct pipeline *p = arg;
+	if (ev->kind == EV_LOGIN && wants_logins(p))
+		workq_push(p->wq, login_from_evidence(ev));
 	if (evidence_writer(p)) {
 		if (!select_time(&p->sel, ev->ts))
 			return;
@@ -231,13 +246,22 @@ static void on_evidence(const struct evidence *ev, void *arg)
 static void on_connection(struct smtp_connection *c, void *arg)
 {
 	struct pipeline *p = arg;
+	if (c->retr && !evidence_writer(p)) {	/* IMAP, POP3: a login, never an arrival */
+		if (wants_logins(p) && select_time(&p->sel, c->first_ts))
+			workq_push(p->wq, login_from_capture(c));
+		return;
+	}
 	if (evidence_writer(p)) {
 		if (!select_time(&p->sel, c->first_ts))
 			return;
 		struct tls_state t;
 		char basis[300];
 		tls_state_init(&t);
-		capconn_tls(c, &t, basis, sizeof basis);
+		const char *status;
+		if (c->retr)
+			login_capture_facts(c, &t, basis, sizeof basis, &status);
+		else
+			capconn_tls(c, &t, basis, sizeof basis);
 		p->wc->connection(p->w, c, &t, basis);
 		tls_state_free(&t);
 		output_flush(p->output, &p->out, false);

@@ -33,6 +33,41 @@ static int suite_bits(const char *iana)
 	return -1;
 }
 
+void tls_state_from_hello(const struct tls_obs *o, struct tls_state *t)
+{
+	t->used = TRI_YES;
+	t->stripped = TRI_NO;
+	const char *vn = tls_wire_version_name(o->version);
+	t->version = vn ? tls_version_from_name(vn) : TLSV_UNKNOWN;
+	char raw[16];
+	snprintf(raw, sizeof raw, "0x%04x", o->version);
+	t->version_raw = xstrdup(raw);
+	const struct cipher_name *cn = cipher_lookup(o->cipher);
+	char hex[16];
+	snprintf(hex, sizeof hex, "0x%04X", o->cipher);
+	t->cipher = xstrdup(cn ? cn->iana : hex);
+	t->cipher_openssl = cn ? xstrdup_or_null(cn->openssl) : NULL;
+	t->bits = t->alg_bits = suite_bits(cn ? cn->iana : NULL);
+	if (t->bits < 0)
+		t->alg_bits = -1;
+}
+
+void tls_state_from_hellos_seen(const struct tls_obs *o, struct tls_state *t)
+{
+	if (o->client_hello) {
+		const char *mx = tls_wire_version_name(o->ch_max);
+		t->offered_max = xstrdup_or_null(mx);
+		t->sni = o->sni[0] ? xstrdup(o->sni) : NULL;
+	}
+	if (o->have_cert) {
+		t->cert_subject = xstrdup(o->subject);
+		t->cert_issuer = xstrdup(o->issuer);
+		t->cert_not_before = o->not_before;
+		t->cert_not_after = o->not_after;
+		t->cert_self_signed = o->self_signed ? TRI_YES : TRI_NO;
+	}
+}
+
 void capconn_tls(const struct smtp_connection *c, struct tls_state *t, char *basis,
 		 size_t basislen)
 {
@@ -47,21 +82,10 @@ void capconn_tls(const struct smtp_connection *c, struct tls_state *t, char *bas
 	else if (s->ehlo_replied)
 		t->offered = TRI_NO;
 	if (o->server_hello) {
-		t->used = TRI_YES;
-		t->stripped = TRI_NO;
+		tls_state_from_hello(o, t);
 		const char *vn = tls_wire_version_name(o->version);
-		t->version = vn ? tls_version_from_name(vn) : TLSV_UNKNOWN;
 		char raw[16];
 		snprintf(raw, sizeof raw, "0x%04x", o->version);
-		t->version_raw = xstrdup(raw);
-		const struct cipher_name *cn = cipher_lookup(o->cipher);
-		char hex[16];
-		snprintf(hex, sizeof hex, "0x%04X", o->cipher);
-		t->cipher = xstrdup(cn ? cn->iana : hex);
-		t->cipher_openssl = cn ? xstrdup_or_null(cn->openssl) : NULL;
-		t->bits = t->alg_bits = suite_bits(cn ? cn->iana : NULL);
-		if (t->bits < 0)
-			t->alg_bits = -1;
 		snprintf(basis, basislen, "%s in the capture: ServerHello (frame %llu) chose %s %s",
 			 s->implicit_tls ? "implicit TLS" : "STARTTLS",
 			 (unsigned long long)o->sh_frame, vn ? vn : raw, t->cipher);
@@ -103,18 +127,7 @@ void capconn_tls(const struct smtp_connection *c, struct tls_state *t, char *bas
 					 : "no EHLO exchange was seen");
 		}
 	}
-	if (o->client_hello) {
-		const char *mx = tls_wire_version_name(o->ch_max);
-		t->offered_max = xstrdup_or_null(mx);
-		t->sni = o->sni[0] ? xstrdup(o->sni) : NULL;
-	}
-	if (o->have_cert) {
-		t->cert_subject = xstrdup(o->subject);
-		t->cert_issuer = xstrdup(o->issuer);
-		t->cert_not_before = o->not_before;
-		t->cert_not_after = o->not_after;
-		t->cert_self_signed = o->self_signed ? TRI_YES : TRI_NO;
-	}
+	tls_state_from_hellos_seen(o, t);
 }
 
 static struct message *record(const struct smtp_connection *c, const char *qid)

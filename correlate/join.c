@@ -424,6 +424,8 @@ static void reread_connection(struct smtp_connection *c, void *arg)
 {
 	struct capfile *f = arg;
 	struct join *j = f->j;
+	if (c->retr)
+		return;		/* IMAP, POP3: logins, never joined (pipeline) */
 	if (bit_get(&f->dup, f->nconn++))
 		return;
 	j->cur = c;

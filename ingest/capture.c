@@ -73,10 +73,10 @@ struct capture_reader *capture_new(const uint16_t *ports, size_t nports, FILE *w
 				   connection_fn fn, void *arg)
 {
 	struct capture_reader *cr = xcalloc(1, sizeof *cr);
-	static const uint16_t def[] = { 25, 587, 2525, 465 };
+	static const uint16_t def[] = { 25, 587, 2525, 465, 143, 993, 110, 995 };
 	if (!nports) {
 		ports = def;
-		nports = 4;
+		nports = sizeof def / sizeof *def;
 	}
 	if (nports > CAP_MAX_PORTS)
 		nports = CAP_MAX_PORTS;
@@ -94,6 +94,20 @@ void capture_stats_free(struct capture_stats *st)
 	free(st->path);
 	free(st->error);
 	memset(st, 0, sizeof *st);
+}
+
+/* The retrieval protocols by their IANA ports (RFC 9051, RFC 1939, RFC
+ * 8314 for the implicit-TLS 993 and 995); false for the SMTP family. */
+static bool retrieval_port(uint16_t p, enum retr_proto *proto, bool *implicit_tls)
+{
+	*implicit_tls = p == 993 || p == 995;
+	if (p == 143 || p == 993)
+		*proto = RP_IMAP;
+	else if (p == 110 || p == 995)
+		*proto = RP_POP3;
+	else
+		return false;
+	return true;
 }
 
 static bool smtp_port(const struct capture_reader *cr, uint16_t p)
@@ -129,7 +143,11 @@ static size_t flow_key(const struct tcp_pkt *t, uint8_t *k)
 static void deliver(struct flow *f, int dir, const uint8_t *p, size_t n, uint64_t frame,
 		    time_t ts)
 {
-	if (n)
+	if (!n)
+		return;
+	if (f->c.retr)
+		retr_conv_data(f->c.retr, dir == 0, p, n, frame);
+	else
 		smtp_conv_data(&f->c.conv, dir == 0, p, n, frame, ts);
 }
 
@@ -137,7 +155,10 @@ static void gap(struct flow *f, int dir, uint64_t bytes)
 {
 	f->c.gaps++;
 	f->c.gap_bytes += bytes;
-	smtp_conv_gap(&f->c.conv, dir == 0, bytes);
+	if (f->c.retr)
+		retr_conv_gap(f->c.retr, dir == 0, bytes);
+	else
+		smtp_conv_gap(&f->c.conv, dir == 0, bytes);
 }
 
 /* Deliver waiting segments that are now in order. */
@@ -254,13 +275,23 @@ static void segment(struct flow *f, int dir, const struct tcp_pkt *t, uint64_t f
 		f->c.saw_rst = true;
 }
 
+static void flow_free_conv(struct flow *f)
+{
+	smtp_conv_free(&f->c.conv);
+	if (f->c.retr) {
+		retr_conv_free(f->c.retr);
+		free(f->c.retr);
+		f->c.retr = NULL;
+	}
+}
+
 static void finish(struct capture_reader *cr, struct flow *f)
 {
 	for (int dir = 0; dir < 2; dir++)
 		while (f->h[dir].ooo)
 			skip_hole(f, dir);
 	cr->fn(&f->c, cr->arg);
-	smtp_conv_free(&f->c.conv);
+	flow_free_conv(f);
 	free(f);
 }
 
@@ -273,7 +304,7 @@ static void flow_free_quietly(void *p)
 			n = s->next;
 			free(s);
 		}
-	smtp_conv_free(&f->c.conv);
+	flow_free_conv(f);
 	free(f);
 }
 
@@ -349,7 +380,8 @@ static void evict_oldest(struct capture_reader *cr)
 }
 
 static struct flow *flow_new(struct capture_reader *cr, const struct tcp_pkt *t,
-			     bool src_is_client, uint64_t frame, time_t ts)
+			     bool src_is_client, const enum retr_proto *greeted, uint64_t frame,
+			     time_t ts)
 {
 	if (ht_count(cr->flows) >= CAP_MAX_FLOWS)
 		evict_oldest(cr);
@@ -369,6 +401,17 @@ static struct flow *flow_new(struct capture_reader *cr, const struct tcp_pkt *t,
 	f->c.first_ts = ts;
 	f->c.first_frame = frame;
 	smtp_conv_init(&f->c.conv, f->c.sport == 465);
+	enum retr_proto rp;
+	bool implicit;
+	if (greeted || retrieval_port(f->c.sport, &rp, &implicit)) {
+		if (greeted) {
+			rp = *greeted;
+			implicit = false;
+		}
+		f->c.retr = xmalloc(sizeof *f->c.retr);
+		retr_conv_init(f->c.retr, rp, implicit);
+		cr->st->retrieval++;
+	}
 	ht_put(cr->flows, (const char *)f->key, f->klen, f);
 	cr->st->flows++;
 	return f;
@@ -415,13 +458,18 @@ static void packet(struct capture_reader *cr, int dlt, const struct pcap_pkthdr 
 		f = ht_get(cr->flows, (const char *)key, klen);
 	if (!f) {
 		bool src_client;
+		enum retr_proto greeting;
+		const enum retr_proto *greeted = NULL;
 		if (smtp_port(cr, t.dport))
 			src_client = true;
 		else if (smtp_port(cr, t.sport))
 			src_client = false;
 		else if (t.len && smtp_looks_like_banner(t.payload, t.len))
 			src_client = false;	/* SMTP on another port */
-		else {
+		else if (t.len && retr_looks_like_greeting(t.payload, t.len, &greeting)) {
+			src_client = false;	/* IMAP or POP3 on another port */
+			greeted = &greeting;
+		} else {
 			st->other_ports++;
 			return;
 		}
@@ -431,7 +479,7 @@ static void packet(struct capture_reader *cr, int dlt, const struct pcap_pkthdr 
 			st->used++;
 			return;
 		}
-		f = flow_new(cr, &t, src_client, cr->frame, ts);
+		f = flow_new(cr, &t, src_client, greeted, cr->frame, ts);
 		if (!f)
 			return;
 		f->c.first_usec = usec;

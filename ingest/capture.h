@@ -3,6 +3,7 @@
  * connection, with its reconstructed SMTP conversation, to a callback. */
 #ifndef TW_CAPTURE_H
 #define TW_CAPTURE_H
+#include "retrconv.h"
 #include "smtpconv.h"
 #include <stdint.h>
 #include <stdio.h>
@@ -30,6 +31,9 @@ struct smtp_connection {
 	unsigned long gaps, retrans;
 	uint64_t gap_bytes;
 	struct smtp_conv conv;
+	/* An IMAP or POP3 connection (a retrieval port, or its greeting):
+	 * its conversation, conv unused; NULL for SMTP and LMTP. */
+	struct retr_conv *retr;
 };
 
 struct capture_stats {
@@ -40,6 +44,7 @@ struct capture_stats {
 	unsigned long packets, used, not_tcp, other_ports, truncated;
 	unsigned long snapped;		/* TCP data cut by the snap length */
 	unsigned long flows, flows_dropped;	/* dropped: closed early at the limit */
+	unsigned long retrieval;	/* of the flows, IMAP and POP3 */
 	unsigned long ooo_overflows;	/* holes given up on for lack of room */
 	unsigned long bad_ts;		/* frames stamped when no capture was made */
 	uint64_t bad_ts_frame;		/* ... the first of them */
@@ -53,9 +58,11 @@ typedef void (*connection_fn)(struct smtp_connection *c, void *arg);
 
 struct capture_reader;
 
-/* ports: the SMTP ports to follow (25, 587, 2525, 465 by default);
- * connections elsewhere are followed when the server's first bytes are
- * an SMTP banner.  Port 465 is implicit TLS. */
+/* ports: the ports to follow (25, 587, 2525, 465 and the retrieval
+ * ports 143, 993, 110, 995 by default); connections elsewhere are
+ * followed when the server's first bytes are an SMTP banner or an IMAP
+ * or POP3 greeting.  465, 993 and 995 are implicit TLS; 143 and 993 are
+ * IMAP, 110 and 995 POP3, whatever the list. */
 struct capture_reader *capture_new(const uint16_t *ports, size_t nports, FILE *warn,
 				   connection_fn fn, void *arg);
 /* Read one capture; file_id is what its evidence will name.  Returns false

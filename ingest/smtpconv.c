@@ -9,6 +9,7 @@
 #include "smtpconv.h"
 #include "fields.h"
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -360,6 +361,35 @@ static void server_line(struct smtp_conv *s, const char *line, size_t n, uint64_
 	server_reply(s, s->reply_code, text, s->reply_frame);
 }
 
+size_t line_buf_feed(struct line_buf *lb, const uint8_t *p, size_t n, uint64_t frame,
+		     size_t *len, uint64_t *line_frame)
+{
+	if (lb->n == 0 && !lb->cut)
+		lb->frame = frame;
+	const uint8_t *nl = memchr(p, '\n', n);
+	size_t end = nl ? (size_t)(nl - p) : n;
+	size_t take = end;
+	if (lb->n + take > SMTP_MAX_LINE) {
+		take = SMTP_MAX_LINE - lb->n;
+		lb->cut = true;
+	}
+	if (!lb->p)
+		lb->p = xmalloc(SMTP_MAX_LINE + 1);
+	memcpy(lb->p + lb->n, p, take);
+	lb->n += take;
+	if (!nl)
+		return n;
+	size_t ln = lb->n;
+	if (ln && lb->p[ln - 1] == '\r')
+		ln--;
+	lb->p[ln] = '\0';
+	*len = ln;
+	*line_frame = lb->frame;
+	lb->n = 0;
+	lb->cut = false;
+	return end + 1;
+}
+
 /* Split bytes into lines; returns bytes used (stops early when the
  * direction switches to TLS or a BDAT chunk starts). */
 static size_t lines(struct smtp_conv *s, bool from_client, const uint8_t *p, size_t n,
@@ -368,29 +398,11 @@ static size_t lines(struct smtp_conv *s, bool from_client, const uint8_t *p, siz
 	struct line_buf *lb = from_client ? &s->lc : &s->ls;
 	size_t i = 0;
 	while (i < n) {
-		if (lb->n == 0 && !lb->cut)
-			lb->frame = frame;
-		const uint8_t *nl = memchr(p + i, '\n', n - i);
-		size_t end = nl ? (size_t)(nl - p) : n;
-		size_t take = end - i;
-		if (lb->n + take > SMTP_MAX_LINE) {
-			take = SMTP_MAX_LINE - lb->n;
-			lb->cut = true;
-		}
-		if (!lb->p)
-			lb->p = xmalloc(SMTP_MAX_LINE + 1);
-		memcpy(lb->p + lb->n, p + i, take);
-		lb->n += take;
-		if (!nl)
+		size_t ln = SIZE_MAX;
+		uint64_t lf;
+		i += line_buf_feed(lb, p + i, n - i, frame, &ln, &lf);
+		if (ln == SIZE_MAX)
 			return n;
-		i = end + 1;
-		size_t ln = lb->n;
-		if (ln && lb->p[ln - 1] == '\r')
-			ln--;
-		lb->p[ln] = '\0';
-		uint64_t lf = lb->frame;
-		lb->n = 0;
-		lb->cut = false;
 		if (from_client) {
 			client_line(s, lb->p, ln, lf, ts);
 			if (s->bdat_left)

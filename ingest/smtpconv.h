@@ -5,6 +5,7 @@
 #ifndef TW_SMTPCONV_H
 #define TW_SMTPCONV_H
 #include "tlsparse.h"
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -31,6 +32,13 @@ struct line_buf {
 	bool cut;		/* the current line went over SMTP_MAX_LINE */
 	uint64_t frame;		/* where the current line began */
 };
+
+/* Take bytes of one direction into lb up to the end of a line; returns
+ * the bytes used.  When a line is complete, lb->p holds it without its
+ * CRLF, NUL-terminated, *len is its length and *line_frame where it
+ * began; else *len is left alone.  Lines past SMTP_MAX_LINE are cut. */
+size_t line_buf_feed(struct line_buf *lb, const uint8_t *p, size_t n, uint64_t frame,
+		     size_t *len, uint64_t *line_frame);
 
 enum smtp_cmd { CMD_CONNECT, CMD_EHLO, CMD_HELO, CMD_STARTTLS, CMD_MAIL, CMD_RCPT,
 		CMD_DATA, CMD_DATA_END, CMD_BDAT, CMD_RSET, CMD_QUIT, CMD_AUTH, CMD_OTHER };

@@ -488,5 +488,17 @@ void message_free(struct message *m)
 	for (size_t i = 0; i < m->ndl; i++)
 		hop_strings_free(&m->dl[i]);
 	free(m->dl);
+	login_free(m->login);
 	free(m);
+}
+
+void login_free(struct login *l)
+{
+	if (!l)
+		return;
+	free(l->service);
+	free(l->status);
+	free(l->security);
+	free(l->local_ip);
+	free(l);
 }

@@ -176,6 +176,22 @@ struct hop {
 	char *explain;
 };
 
+/* A mail client's login to its mailbox (the retrieval leg, README
+ * "Retrieval"): a record of its own, carried as a message whose inbound
+ * hop is the client's connection, so one policy judges it. */
+struct login {
+	char *service;		/* imap, pop3, submission, managesieve */
+	/* login, auth-failed, aborted, no-auth (Dovecot's words); from a
+	 * capture also "sent" (credentials in clear, no answer seen),
+	 * "none" (no credentials in clear) and "unseen" (under TLS) */
+	char *status;
+	char *security;		/* Dovecot's %c as written; NULL from captures */
+	char *local_ip;
+	int local_port;		/* 0 unknown */
+	bool starttls_offered;	/* a capture: STARTTLS/STLS among the capabilities */
+};
+void login_free(struct login *l);
+
 struct message {
 	char *host, *instance, *qid, *message_id, *from;
 	/* after message_bare_addresses: the From as written when it was more
@@ -211,6 +227,7 @@ struct message {
 	char **rcpts;			/* RCPT TO seen in a capture */
 	size_t nrcpts;
 	const char *verdict, *severity;
+	struct login *login;		/* a login record, not a message */
 };
 
 void tls_state_init(struct tls_state *t);

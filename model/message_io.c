@@ -11,7 +11,7 @@
 #if defined(__x86_64__) && defined(__linux__)
 _Static_assert(sizeof(struct tls_state) == 160, "struct tls_state changed: update message_io.c");
 _Static_assert(sizeof(struct hop) == 512, "struct hop changed: update message_io.c");
-_Static_assert(sizeof(struct message) == 760, "struct message changed: update message_io.c");
+_Static_assert(sizeof(struct message) == 768, "struct message changed: update message_io.c");
 #endif
 
 #define HOP_DEPTH_MAX 2		/* a delivery's tries hold no tries */

@@ -67,6 +67,8 @@ struct audit {
 	size_t nr, capr;
 	unsigned long rules_past;	/* hops whose counter did not fit */
 	time_t first, last;		/* of the messages */
+	/* login records from logs [0] and captures [1]; with credentials in clear */
+	unsigned long logins[2], logins_clear[2];
 };
 
 struct audit *audit_new(const struct writer_env *env)
@@ -175,7 +177,16 @@ static void fill_finding(struct audit *a, struct finding *f, const struct messag
 	f->ts = h->ts ? h->ts : m->first_seen;
 	f->dir = h->dir;
 	f->host = xstrdup_or_null(m->host);
-	f->qid = xstrdup_or_null(m->qid);
+	if (m->login) {		/* "imap login of alice" where a queue ID stands */
+		struct buf l;
+		buf_init(&l);
+		buf_printf(&l, "%s login", m->login->service);
+		if (h->sasl_username)
+			buf_printf(&l, " of %s", h->sasl_username);
+		f->qid = l.p;
+	} else {
+		f->qid = xstrdup_or_null(m->qid);
+	}
 	f->mid = xstrdup_or_null(m->message_id);
 	struct buf b;
 	buf_init(&b);
@@ -259,6 +270,20 @@ static void hop_seen(struct audit *a, const struct message *m, const struct hop 
 
 void audit_message(struct audit *a, const struct message *m)
 {
+	if (m->login) {		/* README "Retrieval": counted apart, judged alike */
+		/* by source: Dovecot's line and a capture of the same login are
+		 * two records of it, not joined */
+		int src = m->inbound.source == SRC_PCAP;
+		a->logins[src]++;
+		if (m->inbound.tls.used == TRI_NO && m->inbound.sasl_method)
+			a->logins_clear[src]++;
+		hop_seen(a, m, &m->inbound);
+		if (!a->first || (m->first_seen && m->first_seen < a->first))
+			a->first = m->first_seen;
+		if (m->last_seen > a->last)
+			a->last = m->last_seen;
+		return;
+	}
 	summary_add(&a->sum, m);
 	domains_message(a->doms, m);
 	if (!a->first || (m->first_seen && m->first_seen < a->first))
@@ -308,8 +333,9 @@ static int headline(struct audit *a, struct buf *b)
 		if (a->count[s])
 			top = s;
 	if (!top) {
-		buf_printf(b, "No findings: every one of the %lu hops judged was encrypted or "
-			      "accepted by the policy.", a->sum.hops);
+		buf_printf(b, "No findings: every one of the %lu hops%s judged was encrypted or "
+			      "accepted by the policy.", a->sum.hops + a->logins[0] + a->logins[1],
+			   a->logins[0] + a->logins[1] ? " and logins" : "");
 		return 0;
 	}
 	buf_printf(b, "%lu %s finding%s: ", a->count[top], severity_names[top],
@@ -494,6 +520,10 @@ void audit_text(struct audit *a, struct buf *b, const struct writer_end *end)
 	buf_adds(b, "\n  severity   ");
 	for (int s = 4; s >= 0; s--)
 		buf_printf(b, " %s %lu", severity_names[s], a->sum.hop_severity[s]);
+	for (int k = 0; k < 2; k++)
+		if (a->logins[k])
+			buf_printf(b, "\nLogins           %lu in %s, %lu with credentials in clear",
+				   a->logins[k], k ? "captures" : "Dovecot's log", a->logins_clear[k]);
 	buf_printf(b, "\nEnforcement      %lu outbound deliveries: %lu enforced (%.0f%%), %lu "
 		   "opportunistic, %lu not stated\n                 ", f.out_hops, f.enforced,
 		   pct(f.enforced, f.out_hops), f.opportunistic,
@@ -797,6 +827,11 @@ void audit_html(struct audit *a, struct buf *b, const struct writer_end *end)
 	for (int v = 0; v < 4; v++)
 		buf_printf(b, "<td>%s %lu</td>", verdict_names[v], a->sum.hop_verdict[v]);
 	buf_adds(b, "<td></td></tr>\n</table>\n");
+	for (int k = 0; k < 2; k++)
+		if (a->logins[k])
+			buf_printf(b, "<p class=\"enf\">Logins to mailboxes in %s: %lu, %lu with "
+				   "credentials in clear.</p>\n", k ? "captures" : "Dovecot's log",
+				   a->logins[k], a->logins_clear[k]);
 	buf_printf(b, "<p class=\"enf\">Enforcement: of %lu outbound deliveries, %lu (%.0f%%) went "
 		   "at a TLS level that forbade plaintext, %lu at an opportunistic level, %lu where "
 		   "the evidence does not state it; ", f.out_hops, f.enforced,

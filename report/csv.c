@@ -15,7 +15,7 @@ static const char *const columns[] = {
 	"direction", "peer_host", "peer_ip", "peer_port", "rcpt", "status", "time",
 	"network", "local", "tls_used", "tls_version", "tls_cipher", "tls_bits",
 	"tls_cert", "tls_stripped", "verdict", "severity", "rule", "explain",
-	"evidence", "fate", "attempts", "tls_downgrade", "tls_level", "tls_enforced", NULL,
+	"evidence", "fate", "attempts", "tls_downgrade", "tls_level", "tls_enforced", "record", NULL,
 };
 
 static void csv_header(struct buf *b)
@@ -83,7 +83,8 @@ static void row(struct buf *b, const struct message *m, const struct hop *h,
 	}
 	cell(b, m->host, false);
 	cell(b, m->instance, false);
-	cell(b, m->mta == MTA_SENDMAIL ? "sendmail" : m->mta == MTA_POSTFIX ? "postfix" : "", false);
+	cell(b, m->mta == MTA_SENDMAIL ? "sendmail" : m->mta == MTA_POSTFIX ? "postfix"
+		: m->mta == MTA_DOVECOT ? "dovecot" : "", false);
 	cell(b, src[h->source], false);
 	cell(b, m->qid, false);
 	cell(b, m->message_id, false);
@@ -92,8 +93,9 @@ static void row(struct buf *b, const struct message *m, const struct hop *h,
 	cell(b, h->peer_host, false);
 	cell(b, h->peer_ip, false);
 	cell(b, port, false);
-	cell(b, h->rcpt, false);
-	cell(b, h->status, false);
+	/* a login record (column record): the mailbox owner, the login's status */
+	cell(b, m->login ? h->sasl_username : h->rcpt, false);
+	cell(b, m->login ? m->login->status : h->status, false);
 	cell(b, iso, false);
 	cell(b, h->network ? "true" : "false", false);
 	cell(b, h->local ? "true" : "false", false);
@@ -120,7 +122,8 @@ static void row(struct buf *b, const struct message *m, const struct hop *h,
 	cell(b, natt, false);
 	cell(b, downgrade_name(h->tls.downgrade), false);
 	cell(b, tls_level_name(h->tls.level), false);
-	cell(b, tri(h->tls.enforced), true);
+	cell(b, tri(h->tls.enforced), false);
+	cell(b, m->login ? "login" : "message", true);
 	buf_free(&ev);
 }
 
@@ -154,6 +157,7 @@ const struct writer_class writer_csv = {
 	.input = WRITER_MESSAGES,
 	.begin = csv_begin,
 	.message = csv_write_message,
+	.logins = true,
 	.finish = csv_finish,
 	.free = free,
 };

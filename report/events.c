@@ -115,9 +115,63 @@ void json_event(struct buf *b, const struct evidence *ev, const struct writer_en
 	buf_adds(b, "}\n");
 }
 
+/* An IMAP or POP3 connection in a capture: a login record (README
+ * "Retrieval"), the credentials' kind and the login name where they went
+ * in clear, never the password. */
+static void json_retrieval(struct buf *b, const struct smtp_connection *c,
+			   const struct tls_state *t, const char *basis, const struct writer_env *env)
+{
+	const struct retr_conv *r = c->retr;
+	static const char *const status[] = { "none", "sent", "login", "auth-failed" };
+	static const char *const stls[] = { "none", "sent", "accepted", "refused" };
+	bool f = true, g = true;
+	buf_addc(b, '{');
+	jw_kind(b, "login", &f);
+	jw_str(b, "source", "pcap", &f);
+	jw_str(b, "file", writer_file(env, c->file_id), &f);
+	jw_int(b, "frame", (long)c->first_frame, true, &f);
+	jw_int(b, "last_frame", (long)c->last_frame, true, &f);
+	jw_time(b, "time", c->first_ts, &f);
+	jw_time(b, "end_time", c->last_ts, &f);
+	jw_str(b, "service", retr_proto_name(r->proto), &f);
+	jw_str(b, "direction", "inbound", &f);
+	jw_str(b, "peer_ip", c->client, &f);
+	jw_int(b, "peer_port", c->cport, true, &f);
+	jw_str(b, "local_ip", c->server, &f);
+	jw_int(b, "local_port", c->sport, true, &f);
+	jw_bool(b, "tls_used", t->used == TRI_YES, &f);
+	jw_key(b, "starttls", &f);
+	buf_addc(b, '{');
+	jw_bool(b, "offered", r->starttls_offered, &g);
+	jw_bool(b, "attempted", r->starttls != STLS_NONE, &g);
+	jw_str(b, "result", stls[r->starttls], &g);
+	jw_bool(b, "implicit_tls", r->implicit_tls, &g);
+	buf_addc(b, '}');
+	jw_key(b, "tls", &f);
+	jw_tls(b, t);
+	jw_str(b, "tls_basis", basis, &f);
+	if (r->user[0] && env->pseudo) {
+		char *u = pseudo_address(env->pseudo, r->user, strlen(r->user));
+		jw_str(b, "user", u, &f);
+		free(u);
+	} else {
+		jw_str(b, "user", r->user[0] ? r->user : NULL, &f);
+	}
+	jw_str(b, "status", t->used == TRI_YES && r->auth == RA_NONE ? "unseen" : status[r->auth],
+	       &f);
+	jw_str(b, "sasl_method", r->auth != RA_NONE ? r->method : NULL, &f);
+	jw_int(b, "auth_attempts", (long)r->auth_attempts, true, &f);
+	jw_int(b, "gaps", (long)c->gaps, true, &f);
+	buf_adds(b, "}\n");
+}
+
 void json_connection(struct buf *b, const struct smtp_connection *c, const struct tls_state *t,
 		     const char *basis, const struct writer_env *env)
 {
+	if (c->retr) {
+		json_retrieval(b, c, t, basis, env);
+		return;
+	}
 	const struct smtp_conv *s = &c->conv;
 	bool f = true, g;
 	buf_addc(b, '{');

@@ -142,6 +142,8 @@ static void html_message(void *w, const struct message *m)
 {
 	struct html *h = w;
 	audit_message(h->audit, m);
+	if (m->login)
+		return;		/* in the summary's findings and counts only */
 	h->messages++;
 	detail(h, m);
 	if (m->has_inbound)
@@ -330,6 +332,7 @@ const struct writer_class writer_html = {
 	.input = WRITER_MESSAGES,
 	.begin = html_begin,
 	.message = html_message,
+	.logins = true,
 	.finish = html_write,
 	.free = html_free,
 };

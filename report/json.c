@@ -206,10 +206,38 @@ void json_message(struct buf *b, const struct message *m, const struct writer_en
 	buf_adds(b, "}\n");
 }
 
+/* A login record (README "Retrieval"): the client's connection judged
+ * as a hop. */
+static void json_login(struct buf *b, const struct message *m, const struct writer_env *env)
+{
+	const struct login *l = m->login;
+	bool f = true;
+	buf_addc(b, '{');
+	jw_kind(b, "login", &f);
+	jw_str(b, "host", m->host, &f);
+	jw_str(b, "mta", m->mta == MTA_DOVECOT ? "dovecot" : NULL, &f);
+	jw_str(b, "source", m->inbound.source == SRC_PCAP ? "pcap" : "log", &f);
+	jw_str(b, "service", l->service, &f);
+	jw_str(b, "status", l->status, &f);
+	jw_str(b, "user", m->inbound.sasl_username, &f);
+	jw_time(b, "time", m->first_seen, &f);
+	jw_str(b, "local_ip", l->local_ip, &f);
+	jw_int(b, "local_port", l->local_port, l->local_port > 0, &f);
+	jw_str(b, "security", l->security, &f);
+	jw_key(b, "connection", &f);
+	hop_obj(b, &m->inbound, env);
+	jw_str(b, "verdict", m->verdict, &f);
+	jw_str(b, "severity", m->severity, &f);
+	buf_adds(b, "}\n");
+}
+
 static void json_write_message(void *w, const struct message *m)
 {
 	struct writer_base *wb = w;
-	json_message(wb->out, m, wb->env);
+	if (m->login)
+		json_login(wb->out, m, wb->env);
+	else
+		json_message(wb->out, m, wb->env);
 }
 
 static void json_finish(void *w, const struct writer_end *end)
@@ -220,6 +248,7 @@ static void json_finish(void *w, const struct writer_end *end)
 const struct writer_class writer_json = {
 	.name = "json",
 	.input = WRITER_MESSAGES,
+	.logins = true,
 	.begin = writer_base_begin,
 	.message = json_write_message,
 	.finish = json_finish,

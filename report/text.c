@@ -52,7 +52,10 @@ static void row(struct buf *b, const struct message *m, const struct hop *h)
 	text_cell(b, iso, 21);
 	struct buf id;
 	buf_init(&id);
-	buf_printf(&id, "%s/%s", m->host ? m->host : "-", m->qid ? m->qid : "-");
+	if (m->login)	/* README "Retrieval": "host/imap-login" */
+		buf_printf(&id, "%s/%s-login", m->host ? m->host : "-", m->login->service);
+	else
+		buf_printf(&id, "%s/%s", m->host ? m->host : "-", m->qid ? m->qid : "-");
 	text_cell(b, id.p, 29);
 	buf_free(&id);
 	text_cell(b, h->dir == DIR_OUT ? "out" : "in", 4);
@@ -63,7 +66,8 @@ static void row(struct buf *b, const struct message *m, const struct hop *h)
 		buf_printf(&peer, ":%d", h->peer_port);
 	text_cell(b, peer.p, 34);
 	buf_free(&peer);
-	const char *who = h->dir == DIR_OUT ? h->rcpt : m->from;
+	/* a login's "recipient" column names the mailbox owner */
+	const char *who = m->login ? h->sasl_username : h->dir == DIR_OUT ? h->rcpt : m->from;
 	text_cell(b, who && !*who ? "<>" : who, 30);	/* the null sender */
 	text_cell(b, h->verdict, 10);
 	text_cell(b, h->severity, 9);
@@ -221,6 +225,7 @@ const struct writer_class writer_text = {
 	.input = WRITER_MESSAGES,
 	.begin = text_begin,
 	.message = text_write_message,
+	.logins = true,
 	.finish = text_finish,
 	.free = text_free,
 };

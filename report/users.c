@@ -210,7 +210,9 @@ static void users_finish(void *w, const struct writer_end *end)
 	manifest_json(u->base.out, end->man);
 }
 
-/* Captures show no Dovecot login yet (README "Retrieval"). */
+/* The table counts Dovecot's own lines: a login a capture also shows
+ * would be counted twice (captures' logins are in --format events and
+ * json, README "Retrieval"). */
 static void users_connection(void *w, const struct smtp_connection *c,
 			     const struct tls_state *t, const char *basis)
 {

@@ -73,6 +73,9 @@ struct writer_class {
 	/* The writer pseudonymises what it writes itself (it keeps real
 	 * messages past the call); others get messages already pseudonymised. */
 	bool pseudonymizes;
+	/* It takes login records too (struct message with login set, README
+	 * "Retrieval"); the others never see one. */
+	bool logins;
 	void *(*begin)(struct buf *out, const struct writer_env *env);
 	void (*message)(void *w, const struct message *m);
 	void (*event)(void *w, const struct evidence *ev);

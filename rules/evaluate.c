@@ -147,6 +147,13 @@ static struct fval field_value(enum field_id f, const struct message *m, const s
 	case F_DELIVERY_FATE:
 		enum_value(&v, (int)h->fate, fate_name(h->fate));
 		break;
+	case F_HOP_LEG:
+		v.known = true;
+		v.i = m->login ? 2 : h->dir == DIR_IN && h->submission ? 0 : 1;
+		v.s = rule_fields[F_HOP_LEG].enums[v.i];
+		break;
+	case F_LOGIN_SERVICE: v.s = m->login ? m->login->service : NULL; break;
+	case F_LOGIN_STATUS: v.s = m->login ? m->login->status : NULL; break;
 	case F_COUNT: break;
 	}
 	if (rule_fields[f].type == FT_STRING || rule_fields[f].type == FT_IP || rule_fields[f].type == FT_DOMAIN)

@@ -51,6 +51,12 @@ const struct field_def rule_fields[F_COUNT] = {
 	[F_ATTEMPT_REASON] = { "attempt.reason", FT_STRING, NULL },
 	[F_DELIVERY_FATE] = { "delivery.fate", FT_ENUM,
 		(const char *const[]){ "sent", "bounced", "expired", "deleted", "deferred", NULL } },
+	/* the leg of the trip (README "Retrieval"): the sender's submission,
+	 * server to server, the recipient's login to the mailbox */
+	[F_HOP_LEG] = { "hop.leg", FT_ENUM,
+		(const char *const[]){ "submission", "relay", "retrieval", NULL } },
+	[F_LOGIN_SERVICE] = { "login.service", FT_STRING, NULL },
+	[F_LOGIN_STATUS] = { "login.status", FT_STRING, NULL },
 };
 
 const char *const rule_modifier_names[M_COUNT] = {

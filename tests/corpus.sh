@@ -99,6 +99,9 @@ check "05a/05b: the same session captured on two machines shows the same facts" 
 check "05a+05b: the session captured on two machines is one connection, not two" \
   "931C4400D5 994C8617DF" \
   "$(run --format json "$PC/05a_chrissanders_mail_sender_client_1_plain-offered-starttls.pcapng" "$PC/05b_chrissanders_mail_sender_server_2_relay-chain.pcapng" | jq -r .queue_id | tr '\n' ' ' | sed 's/ $//')"
+check "05c pcapng: the IMAP session is a login over STARTTLS (TLS 1.2), not an SMTP connection" \
+  "imap 143 true accepted TLSv1.2 unseen" \
+  "$(run --format events "$PC/05c_chrissanders_mail_receiver_server_3_relay+imap-starttls.pcapng" | jq -r 'select(.kind=="login") | [.service, .local_port, .starttls.offered, .starttls.result, .tls.version, .status] | map(tostring) | join(" ")')"
 check "05a-05c: the relay chain followed across the three captures, duplicates once" \
   "2 172.16.16.221:931C4400D5 172.16.16.231:994C8617DF" \
   "$(run --format paths "$PC"/05a_* "$PC"/05b_* "$PC"/05c_* | jq -r '"\(.messages) " + ([.hops[] | "\(.server):\(.queue_id)"] | join(" "))')"

@@ -63,6 +63,50 @@ check("every IMAP and POP3 login: service, user, outcome, TLS (%d)" % len(want),
 check("Dovecot's 'secured' (loopback, no TLS) is not TLS", {False},
       {l[3] for l, t in zip(logins, want) if not t[3]})
 
+# The retrieval leg in the capture (README "Retrieval"): each IMAP and POP3
+# connection told by its own dialogue, 993 and 995 as implicit TLS, never
+# an SMTP connection; credentials in clear named by kind and login name,
+# the password in no output.
+if os.path.exists(D + "/legs.pcap"):
+    out = subprocess.run([TW, "-q", "--format", "events", D + "/legs.pcap"],
+                         capture_output=True, text=True).stdout
+    recs = [json.loads(l) for l in out.splitlines()]
+    cap = sorted((r for r in recs if r.get("kind") == "login"), key=lambda r: r["frame"])
+    want = [(t["leg"], t["port"], t["tls"]) for t in truth if t["leg"] in ("imap", "pop3")]
+    check("capture: every IMAP and POP3 connection, its service, port and TLS (%d)" % len(want),
+          want, [(r["service"], r["local_port"], r["tls_used"]) for r in cap])
+    check("capture: no SMTP connection on a retrieval port", [],
+          [r["server_port"] for r in recs if r.get("kind") == "smtp-connection"
+           and r["server_port"] in (110, 143, 993, 995)])
+    check("capture: the logins in clear, by user and outcome",
+          [(t["user"], "login") for t in truth if t["leg"] in ("imap", "pop3") and not t["tls"]],
+          [(r["user"], r["status"]) for r in cap if not r["tls_used"]])
+    check("capture: 993 and 995 are implicit TLS with a ServerHello",
+          {993: True, 995: True},
+          {r["local_port"]: r["starttls"]["implicit_tls"] and r["tls"]["used"]
+           for r in cap if r["local_port"] in (993, 995)})
+    out = subprocess.run([TW, "-q", "--format", "json", D + "/dovecot.log", D + "/legs.pcap"],
+                         capture_output=True, text=True).stdout
+    check("no output names a password", False, "-pw" in out)
+    judged = [json.loads(l) for l in out.splitlines()]
+    judged = [r for r in judged if r.get("kind") == "login"]
+    clear = sorted((r["source"], r["service"]) for r in judged
+                   if r["connection"]["rule"] == "internal-plaintext-authentication")
+    check("json: each login in clear is the password-in-clear finding, from the log and "
+          "the capture alike",
+          sorted([(s, t["leg"]) for s in ("log", "pcap") for t in truth
+                  if t["leg"] in ("imap", "pop3") and not t["tls"]]), clear)
+    check("json: the logins over TLS are encrypted", {"encrypted"},
+          {r["verdict"] for r in judged if r["connection"]["tls"]["used"]})
+    out = subprocess.run([TW, "-q", "--format", "text", D + "/dovecot.log", D + "/legs.pcap"],
+                         capture_output=True, text=True).stdout
+    n = sum(1 for t in truth if t["leg"] in ("imap", "pop3"))
+    c = sum(1 for t in truth if t["leg"] in ("imap", "pop3") and not t["tls"])
+    check("audit summary: logins counted per source, those in clear apart",
+          ["Logins           %d in Dovecot's log, %d with credentials in clear" % (n, c),
+           "Logins           %d in captures, %d with credentials in clear" % (n, c)],
+          [l for l in out.splitlines() if l.startswith("Logins")])
+
 # --format users: the retrieval leg per user.
 out = subprocess.run([TW, "-q", "--format", "users", "--year", "2026", "--tz", "UTC",
                       D + "/dovecot.log"], capture_output=True, text=True).stdout
