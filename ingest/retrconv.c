@@ -133,9 +133,8 @@ static void capabilities(struct retr_conv *r, const char *line, size_t n)
 
 static void imap_client(struct retr_conv *r, const char *line, size_t n, uint64_t frame)
 {
-	if (r->sasl_exchange) {		/* a SASL response, or "*" to cancel */
+	if (r->sasl_exchange)		/* a SASL response, or "*" to cancel */
 		return;
-	}
 	size_t i = 0;
 	struct span tag = word(line, n, &i);
 	struct span cmd = word(line, n, &i);
@@ -361,10 +360,6 @@ void retr_conv_gap(struct retr_conv *r, bool from_client, uint64_t bytes)
 	struct line_buf *lb = from_client ? &r->lc : &r->ls;
 	lb->n = 0;
 	lb->cut = false;
-	if (from_client ? r->tls_c : r->tls_s) {
-		struct tls_dir *d = from_client ? &r->tls.c : &r->tls.s;
-		if (!d->encrypted)
-			d->broken = true;
-		d->bytes += bytes;
-	}
+	if (from_client ? r->tls_c : r->tls_s)
+		tls_gap(&r->tls, from_client, bytes);
 }

@@ -472,10 +472,7 @@ void smtp_conv_gap(struct smtp_conv *s, bool from_client, uint64_t bytes)
 	lb->cut = false;
 	bool tls = from_client ? s->tls_c : s->tls_s;
 	if (tls) {
-		struct tls_dir *d = from_client ? &s->tls.c : &s->tls.s;
-		if (!d->encrypted)
-			d->broken = true;	/* the record framing is lost */
-		d->bytes += bytes;
+		tls_gap(&s->tls, from_client, bytes);
 	} else if (from_client && s->bdat_left) {
 		s->bdat_left = s->bdat_left > bytes ? s->bdat_left - bytes : 0;
 	}

@@ -377,6 +377,14 @@ static void record_payload(struct tls_obs *o, struct tls_dir *d, bool from_clien
 	}
 }
 
+void tls_gap(struct tls_obs *o, bool from_client, uint64_t bytes)
+{
+	struct tls_dir *d = from_client ? &o->c : &o->s;
+	if (!d->encrypted)
+		d->broken = true;	/* the record framing is lost */
+	d->bytes += bytes;
+}
+
 void tls_feed(struct tls_obs *o, bool from_client, const uint8_t *p, size_t n, uint64_t frame)
 {
 	struct tls_dir *d = from_client ? &o->c : &o->s;

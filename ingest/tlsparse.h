@@ -44,6 +44,9 @@ void tls_obs_free(struct tls_obs *o);
 /* Feed bytes of one direction (frame: where they began). */
 void tls_feed(struct tls_obs *o, bool from_client, const uint8_t *p, size_t n,
 	      uint64_t frame);
+/* A hole of `bytes` in one direction's stream: counted; a handshake not
+ * yet encrypted loses its record framing. */
+void tls_gap(struct tls_obs *o, bool from_client, uint64_t bytes);
 /* Does this look like the start of a TLS record (handshake or alert)? */
 bool tls_looks_like_record(const uint8_t *p, size_t n);
 /* "TLSv1.2" for 0x0303 ...; NULL for anything else. */
