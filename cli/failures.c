@@ -41,9 +41,17 @@ void failures_add(struct failures *f, const struct message *m)
 	fmt_iso_utc(h && h->ts ? h->ts : m->first_seen, iso, sizeof iso);
 	struct buf b;
 	buf_init(&b);
-	buf_printf(&b, "  %s %s/%s %s %s ", iso, text_shown(m->host),
-		   text_shown(m->qid ? m->qid : "-"), m->verdict, m->severity);
-	if (h)
+	if (m->login)	/* a login record (README "Retrieval"): service and user */
+		buf_printf(&b, "  %s %s/%s-login %s %s ", iso, text_shown(m->host ? m->host : "-"),
+			   text_shown(m->login->service), m->verdict, m->severity);
+	else
+		buf_printf(&b, "  %s %s/%s %s %s ", iso, text_shown(m->host),
+			   text_shown(m->qid ? m->qid : "-"), m->verdict, m->severity);
+	if (h && m->login)
+		buf_printf(&b, "by %s from [%s] rule %s",
+			   text_shown(h->sasl_username ? h->sasl_username : "-"),
+			   text_shown(h->peer_ip ? h->peer_ip : "-"), h->rule ? h->rule : "-");
+	else if (h)
 		buf_printf(&b, "%s %s %s[%s] rule %s", h->dir == DIR_OUT ? "to" : "from",
 			   text_shown(h->dir == DIR_OUT ? h->rcpt : m->from),
 			   text_shown(h->peer_host ? h->peer_host : "-"),

@@ -107,6 +107,16 @@ if os.path.exists(D + "/legs.pcap"):
            "Logins           %d in captures, %d with credentials in clear" % (n, c)],
           [l for l in out.splitlines() if l.startswith("Logins")])
 
+# --fail-on counts the logins in clear: the nightly sweep fails on them.
+r = subprocess.run([TW, "-q", "--format", "json", "--fail-on", "high", D + "/dovecot.log"],
+                   capture_output=True, text=True)
+check("--fail-on high: exit 1, each login in clear named with its service and user",
+      (1, sorted("%s-login by %s" % (t["leg"], t["user"]) for t in truth
+                 if t["leg"] in ("imap", "pop3") and not t["tls"])),
+      (r.returncode, sorted(l.split("/")[1].split(" plaintext")[0] + " by " +
+                            l.split(" by ")[1].split(" ")[0]
+                            for l in r.stderr.splitlines() if "-login plaintext" in l)))
+
 # --format users: the retrieval leg per user.
 out = subprocess.run([TW, "-q", "--format", "users", "--year", "2026", "--tz", "UTC",
                       D + "/dovecot.log"], capture_output=True, text=True).stdout
