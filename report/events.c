@@ -115,6 +115,20 @@ void json_event(struct buf *b, const struct evidence *ev, const struct writer_en
 	buf_adds(b, "}\n");
 }
 
+/* What every record of a capture connection opens with. */
+static void capture_head(struct buf *b, const char *kind, const struct smtp_connection *c,
+			 const struct writer_env *env, bool *f)
+{
+	buf_addc(b, '{');
+	jw_kind(b, kind, f);
+	jw_str(b, "source", "pcap", f);
+	jw_str(b, "file", writer_file(env, c->file_id), f);
+	jw_int(b, "frame", (long)c->first_frame, true, f);
+	jw_int(b, "last_frame", (long)c->last_frame, true, f);
+	jw_time(b, "time", c->first_ts, f);
+	jw_time(b, "end_time", c->last_ts, f);
+}
+
 /* An IMAP or POP3 connection in a capture: a login record (README
  * "Retrieval"), the credentials' kind and the login name where they went
  * in clear, never the password. */
@@ -125,14 +139,7 @@ static void json_retrieval(struct buf *b, const struct smtp_connection *c,
 	static const char *const status[] = { "none", "sent", "login", "auth-failed" };
 	static const char *const stls[] = { "none", "sent", "accepted", "refused" };
 	bool f = true, g = true;
-	buf_addc(b, '{');
-	jw_kind(b, "login", &f);
-	jw_str(b, "source", "pcap", &f);
-	jw_str(b, "file", writer_file(env, c->file_id), &f);
-	jw_int(b, "frame", (long)c->first_frame, true, &f);
-	jw_int(b, "last_frame", (long)c->last_frame, true, &f);
-	jw_time(b, "time", c->first_ts, &f);
-	jw_time(b, "end_time", c->last_ts, &f);
+	capture_head(b, "login", c, env, &f);
 	jw_str(b, "service", retr_proto_name(r->proto), &f);
 	jw_str(b, "direction", "inbound", &f);
 	jw_str(b, "peer_ip", c->client, &f);
@@ -174,14 +181,7 @@ void json_connection(struct buf *b, const struct smtp_connection *c, const struc
 	}
 	const struct smtp_conv *s = &c->conv;
 	bool f = true, g;
-	buf_addc(b, '{');
-	jw_kind(b, "smtp-connection", &f);
-	jw_str(b, "source", "pcap", &f);
-	jw_str(b, "file", writer_file(env, c->file_id), &f);
-	jw_int(b, "frame", (long)c->first_frame, true, &f);
-	jw_int(b, "last_frame", (long)c->last_frame, true, &f);
-	jw_time(b, "time", c->first_ts, &f);
-	jw_time(b, "end_time", c->last_ts, &f);
+	capture_head(b, "smtp-connection", c, env, &f);
 	jw_str(b, "client_ip", c->client, &f);
 	jw_int(b, "client_port", c->cport, true, &f);
 	jw_str(b, "server_ip", c->server, &f);
