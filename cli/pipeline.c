@@ -700,7 +700,8 @@ int pipeline_run(const struct options *o)
 				     .pseudo = p.pseudo,
 				     .org = o->org, .contact = o->contact,
 				     .since = p.sel.since, .until = p.sel.until,
-				     .max_findings = o->max_findings, .policy = p.policy };
+				     .max_findings = o->max_findings, .policy = p.policy,
+				     .kinds = p.in.kinds, .tz = p.tz, .year = o->year };
 	p.follow = p.wc->input == WRITER_MESSAGES && (o->select.nqid || o->select.nmid);
 	p.lookup = lookup_new(o, &p.in, p.tz);
 	if (p.lookup)

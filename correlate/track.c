@@ -64,6 +64,7 @@ void tracker_feed(struct tracker *t, const struct evidence *ev)
 		trk_on_tls_policy(t, ev);
 		break;
 	case EV_LOGIN:		/* a mailbox login: the retrieval leg, no message */
+	case EV_MAILBOX:	/* Dovecot's side of an LMTP delivery: report/mailbox.c */
 		break;
 	case EV_CLIENT:
 		trk_on_client(t, ev);

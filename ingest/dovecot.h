@@ -4,7 +4,11 @@
  * ...)" lines, as Dovecot 2.2 and 2.3 write them (src/login-common,
  * login_log_format_elements "user=<%u> method=%m rip=%r lip=%l mpid=%e %c
  * session=<%{session}>"), in a log_path file ("Dec 02 04:59:42
- * imap-login: Info: Login: ...") or behind syslog's "dovecot:" tag. */
+ * imap-login: Info: Login: ...") or behind syslog's "dovecot:" tag.
+ * And the delivering side, LMTP's and LDA's deliver log line: "lmtp(USER)
+ * <PID><SESSION>: msgid=<...>: saved mail to INBOX" (2.3; 2.2's prefix is
+ * "lmtp(PID, USER): SESSION: "), Pigeonhole's "sieve: msgid=<...>: stored
+ * mail into mailbox 'INBOX'", an EV_MAILBOX record. */
 #ifndef TW_DOVECOT_H
 #define TW_DOVECOT_H
 #include "postfix.h"	/* enum parse_result */

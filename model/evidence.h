@@ -31,6 +31,9 @@ enum ev_kind {
 			 * TLS element as written) */
 	EV_PROXY_ACCEPT,	/* smtpd before a proxy filter: "proxy-accept: ...
 				   queued as QID" (next_qid) */
+	EV_MAILBOX,	/* Dovecot's LMTP or LDA put a message into a mailbox (status:
+			 * saved, save-failed; rcpt the mailbox's user as Dovecot
+			 * names it, detail the folder, session its session ID) */
 	EV_KIND_MAX
 };
 
@@ -83,6 +86,8 @@ struct evidence {
 	struct span local_ip;	/* EV_LOGIN: lip= */
 	int local_port;		/* EV_LOGIN: lport=, 0 when absent */
 	struct span security;	/* EV_LOGIN: "TLS", "secured", "TLS handshaking"... */
+	struct span session;	/* EV_MAILBOX: Dovecot's session ID, the one its LMTP
+				   reply "250 2.0.0 <rcpt> SESSION Saved" names */
 	int conn_use;		/* Postfix conn_use=, 0 when absent */
 	int nrcpt;		/* -1 when absent */
 };

@@ -79,6 +79,10 @@ void json_event(struct buf *b, const struct evidence *ev, const struct writer_en
 			kspan(b, "user", ev->sasl_username, &f);
 		}
 	}
+	if (ev->kind == EV_MAILBOX) {	/* README "Retrieval": the mailbox leg */
+		kspan(b, "session", ev->session, &f);
+		kspan(b, "mailbox", ev->detail, &f);
+	}
 	if (ev->kind == EV_DISCONNECT) {
 		static const char *const st[] = { "absent", "no-counters", "ok", "failed" };
 		jw_str(b, "starttls", st[ev->starttls], &f);
@@ -111,7 +115,8 @@ void json_event(struct buf *b, const struct evidence *ev, const struct writer_en
 		jw_int(b, "conn_use", ev->conn_use, true, &f);
 	if (ev->nrcpt >= 0)
 		jw_int(b, "nrcpt", ev->nrcpt, true, &f);
-	kspan(b, "detail", ev->detail, &f);
+	if (ev->kind != EV_MAILBOX)	/* there the folder, "mailbox" above */
+		kspan(b, "detail", ev->detail, &f);
 	buf_adds(b, "}\n");
 }
 

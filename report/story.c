@@ -6,6 +6,7 @@
  * end, each file once, in order; a story names at most STORY_MAX_PATHS
  * paths (the rest are counted): it is made for a selection. */
 #include "story.h"
+#include "mailbox.h"
 #include "manifest.h"
 #include "../correlate/paths.h"
 #include "../ingest/linesrc.h"
@@ -21,11 +22,15 @@
 #define STORY_LINE_MAX 2000	/* bytes of an evidence line shown */
 
 /* The story is text with holes: a hole is an evidence line, filled in at
- * the end when the inputs are read back. */
+ * the end when the inputs are read back, or a delivery's mailbox leg,
+ * told once the logs were looked at again (report/mailbox.h). */
+#define PIECE_TEXT (-1)
+#define PIECE_MAILBOX (-2)	/* line: the link's index; step: its number */
 struct piece {
-	size_t off, len;	/* of text, when file_id < 0 */
+	size_t off, len;	/* of text, when file_id is PIECE_TEXT */
 	int file_id;
 	unsigned long line;
+	unsigned step;
 };
 
 struct story {
@@ -37,6 +42,7 @@ struct story {
 	unsigned long paths, dropped;
 	struct worst worst;
 	unsigned step;
+	struct mbox_look *mbox;
 };
 
 static void piece_add(struct story *s, int file_id, unsigned long line)
@@ -46,10 +52,23 @@ static void piece_add(struct story *s, int file_id, unsigned long line)
 		s->v = xrealloc(s->v, s->cap * sizeof *s->v);
 	}
 	if (s->text.n > s->text_from)
-		s->v[s->n++] = (struct piece){ s->text_from, s->text.n - s->text_from, -1, 0 };
+		s->v[s->n++] = (struct piece){ s->text_from, s->text.n - s->text_from, PIECE_TEXT,
+					       0, 0 };
 	s->text_from = s->text.n;
 	if (file_id >= 0)
-		s->v[s->n++] = (struct piece){ 0, 0, file_id, line };
+		s->v[s->n++] = (struct piece){ 0, 0, file_id, line, 0 };
+}
+
+/* A delivery into Dovecot's LMTP: its mailbox leg is told at the end. */
+static void mailbox_piece(struct story *s, const struct hop *h)
+{
+	char session[128];
+	if (h->dir != DIR_OUT || h->fate != FATE_SENT || !mbox_reply_session(h->reason, session,
+									     sizeof session))
+		return;
+	piece_add(s, PIECE_TEXT, 0);
+	size_t link = mbox_ask(s->mbox, session, h->rcpt, h->ts);
+	s->v[s->n++] = (struct piece){ 0, 0, PIECE_MAILBOX, link, ++s->step };
 }
 
 static void *story_begin(struct buf *out, const struct writer_env *env)
@@ -58,6 +77,7 @@ static void *story_begin(struct buf *out, const struct writer_env *env)
 	s->base.out = out;
 	s->base.env = env;
 	buf_init(&s->text);
+	s->mbox = mbox_look_new(env);
 	return s;
 }
 
@@ -211,6 +231,7 @@ static void story_hop(const struct path_node *n, const struct hop *h,
 			piece_add(s, h->ev[e].file_id, h->ev[e].line);
 	frames_line(b, h, env);
 	worst_add(&s->worst, h);
+	mailbox_piece(s, h);
 }
 
 static void story_path(void *w, struct paths *p, struct path_node *root)
@@ -305,18 +326,133 @@ static struct hashtab *read_lines(struct story *s)
 	return lines;
 }
 
+static void quoted_line(struct buf *out, const struct writer_env *env, const struct mbox_line *l)
+{
+	buf_adds(out, "      ");
+	text_safe(out, writer_file(env, l->file_id));
+	buf_printf(out, ":%lu  ", l->line);
+	text_safe(out, l->raw);
+	buf_addc(out, '\n');
+}
+
+/* The owner's logins after the delivery: told as logins, never as proof
+ * that this message was read (README "Retrieval"). */
+static void tell_logins(struct buf *out, const struct writer_env *env, const struct mbox_link *l)
+{
+	size_t all = l->nlogin + l->more;
+	buf_adds(out, "\n  The mailbox owner's logins after delivery");
+	if (env->until) {
+		buf_adds(out, ", to ");
+		when(out, env->until);
+	}
+	buf_adds(out, " (logins, not proof that this message was read): ");
+	if (!all) {
+		buf_adds(out, "none in the logs read.\n");
+		return;
+	}
+	buf_printf(out, "%zu", all);
+	if (l->in_clear)
+		buf_printf(out, ", %lu with credentials in clear", l->in_clear);
+	if (l->failed)
+		buf_printf(out, ", %lu not a successful login", l->failed);
+	if (l->by_local_part)
+		buf_adds(out, " (some name the mailbox's local part only)");
+	buf_adds(out, ".\n");
+	for (size_t i = 0; i < l->nlogin; i++) {
+		const struct message *m = l->login[i];
+		const struct hop *h = &m->inbound;
+		buf_adds(out, "     ");
+		when(out, m->first_seen);
+		buf_addc(out, ' ');
+		text_safe(out, m->login->service ? m->login->service : "?");
+		buf_adds(out, m->login->status && strcmp(m->login->status, "login") == 0
+			 ? " login as " : " attempt as ");
+		text_safe(out, h->sasl_username ? h->sasl_username : "?");
+		buf_adds(out, " from ");
+		text_safe(out, h->peer_ip ? h->peer_ip : "?");
+		buf_addc(out, ' ');
+		tls_words(out, h);
+		if (m->login->status && strcmp(m->login->status, "login") != 0) {
+			buf_adds(out, " (");
+			text_safe(out, m->login->status);
+			buf_addc(out, ')');
+		}
+		buf_adds(out, ".  Verdict: ");
+		text_safe(out, h->verdict ? h->verdict : "not judged");
+		if (h->severity) {
+			buf_adds(out, " (");
+			text_safe(out, h->severity);
+			buf_adds(out, ", rule ");
+			text_safe(out, h->rule);
+			buf_addc(out, ')');
+		}
+		buf_adds(out, ".\n");
+		quoted_line(out, env, &l->login_at[i]);
+	}
+	if (l->more)
+		buf_printf(out, "     (%lu more not listed: a story lists %d)\n", l->more,
+			   MBOX_LOGINS_SHOWN);
+}
+
+/* The step after a delivery into Dovecot's LMTP: the mailbox, whose it
+ * is, and its owner's logins after. */
+static void tell_mailbox(struct buf *out, const struct story *s, const struct piece *p)
+{
+	const struct writer_env *env = s->base.env;
+	const struct mbox_link *l = mbox_link(s->mbox, p->line);
+	buf_printf(out, "\n  %u. ", p->step);
+	if (!l->owner) {
+		buf_adds(out, "Dovecot's deliver line for session ");
+		text_safe(out, l->session);
+		buf_adds(out, " (the one its LMTP reply names) is not in the logs read: the mailbox "
+			 "it went into, and whose it is, are not known here");
+		if (mbox_unread(s->mbox))
+			buf_printf(out, " (%zu input%s could not be read again)", mbox_unread(s->mbox),
+				   mbox_unread(s->mbox) == 1 ? "" : "s");
+		buf_adds(out, ".\n");
+		return;
+	}
+	when(out, l->save[0].ts);
+	buf_adds(out, "  Dovecot");
+	if (l->host) {
+		buf_adds(out, " on ");
+		text_safe(out, l->host);
+	}
+	bool saved = strcmp(l->save[0].status, "saved") == 0;
+	buf_adds(out, saved ? " saved it into the mailbox of " : " failed to save it into the "
+		 "mailbox of ");
+	text_safe(out, l->owner);
+	buf_adds(out, l->nsave > 1 ? ", folders " : ", folder ");
+	for (size_t i = 0; i < l->nsave; i++) {
+		if (i)
+			buf_adds(out, ", ");
+		text_safe(out, l->save[i].folder ? l->save[i].folder : "?");
+	}
+	buf_adds(out, ".\n     How we know: the LMTP reply names Dovecot's session ");
+	text_safe(out, l->session);
+	buf_adds(out, ", and Dovecot's deliver line names the same session.\n");
+	for (size_t i = 0; i < l->nsave; i++)
+		quoted_line(out, env, &l->save[i].at);
+	tell_logins(out, env, l);
+}
+
 static void story_finish(void *w, const struct writer_end *end)
 {
 	struct story *s = w;
 	struct buf *out = s->base.out;
-	piece_add(s, -1, 0);
+	piece_add(s, PIECE_TEXT, 0);
+	mbox_look_run(s->mbox);
 	struct hashtab *lines = read_lines(s);
 	if (!s->paths)
 		buf_adds(out, "No message to tell.\n");
 	for (size_t i = 0; i < s->n; i++) {
 		const struct piece *p = &s->v[i];
-		if (p->file_id < 0) {
+		if (p->file_id == PIECE_TEXT) {
 			buf_add(out, s->text.p + p->off, p->len);
+			continue;
+		}
+		if (p->file_id == PIECE_MAILBOX) {
+			tell_mailbox(out, s, p);
 			continue;
 		}
 		uint64_t key = line_key(p->file_id, p->line);
@@ -349,6 +485,7 @@ static void story_free(void *w)
 		return;
 	buf_free(&s->text);
 	free(s->v);
+	mbox_look_free(s->mbox);
 	free(s);
 }
 

@@ -22,6 +22,7 @@
  * a writer copies what it keeps past the call. */
 #ifndef TW_WRITER_H
 #define TW_WRITER_H
+#include "../ingest/detect.h"
 #include "../model/message.h"
 #include <stdio.h>
 
@@ -31,6 +32,7 @@ struct manifest;
 struct smtp_connection;
 struct paths;
 struct path_node;
+struct tzconf;
 
 /* What every writer may read, fixed for the run. */
 struct writer_env {
@@ -42,6 +44,12 @@ struct writer_env {
 	time_t since, until;		/* --since, --until (0: open): the period asked */
 	long max_findings;		/* --max-findings: rows an audit group lists */
 	const struct policy *policy;	/* the rules judging (its "partners" set) */
+	/* To look at the logs again (story, report/mailbox.h): each input's
+	 * kind (ingest/detect.h, by file_id; NULL: all logs), the zone and
+	 * --year their stamps were read with. */
+	const enum input_kind *kinds;
+	struct tzconf *tz;
+	int year;
 };
 
 struct coverage_host;

@@ -366,12 +366,12 @@ bool policy_rule_matches(struct policy *p, size_t i, const struct message *m,
 	       !(r->nunless && any_holds(r->unless, r->nunless, m, h, &sc));
 }
 
-void policy_judge(struct policy *p, const struct message *m, struct hop *h)
+void policy_judge(const struct policy *p, const struct message *m, struct hop *h)
 {
 	struct scratch sc;
 	const struct rule *hit = &p->def;
 	for (size_t i = 0; i < p->nrules; i++) {
-		struct rule *r = &p->rules[i];
+		const struct rule *r = &p->rules[i];
 		if (all_hold(r->when, r->nwhen, m, h, &sc) &&
 		    !(r->nunless && any_holds(r->unless, r->nunless, m, h, &sc))) {
 			hit = r;
@@ -388,7 +388,7 @@ void policy_judge(struct policy *p, const struct message *m, struct hop *h)
 	h->explain = b.p ? b.p : xstrdup("");
 }
 
-void policy_judge_message(struct policy *p, struct message *m)
+void policy_judge_message(const struct policy *p, struct message *m)
 {
 	struct worst w;
 	worst_init(&w);

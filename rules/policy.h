@@ -32,13 +32,13 @@ const char *policy_rule_id(const struct policy *p, size_t i);
 /* Judge one hop of m: sets h->verdict, severity, rule, explain.  p is
  * written: its conditions remember their last answers (rules/evaluate.c),
  * so one thread at a time judges by one policy. */
-void policy_judge(struct policy *p, const struct message *m, struct hop *h);
+void policy_judge(const struct policy *p, const struct message *m, struct hop *h);
 /* Does rule i's when hold of h, and none of its unless?  (The hop is
  * not judged: nothing in it changes.)  --where uses it. */
 bool policy_rule_matches(struct policy *p, size_t i, const struct message *m,
 			 const struct hop *h);
 /* Judge every hop, then the message: its worst hop that crossed a
  * network (every hop if none did). */
-void policy_judge_message(struct policy *p, struct message *m);
+void policy_judge_message(const struct policy *p, struct message *m);
 
 #endif
