@@ -363,7 +363,7 @@ static void tell_logins(struct buf *out, const struct writer_env *env, const str
 		const struct hop *h = &m->inbound;
 		buf_adds(out, "     ");
 		when(out, m->first_seen);
-		buf_addc(out, ' ');
+		buf_adds(out, "  ");
 		text_safe(out, m->login->service ? m->login->service : "?");
 		buf_adds(out, m->login->status && strcmp(m->login->status, "login") == 0
 			 ? " login as " : " attempt as ");

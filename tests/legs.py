@@ -132,8 +132,41 @@ for t in truth:
             w[1] += 1
 check("users: logins, failed, TLS and in clear per user", want,
       {u: [r["logins"], r["failed"], r["tls"], r["plaintext"]] for u, r in users.items()})
-check("users: the peers of the logins in clear", {"bob": 2},
+peers = {}
+for t in truth:
+    if t["leg"] in ("imap", "pop3") and t["ok"] and not t["tls"]:
+        peers[t["user"]] = peers.get(t["user"], 0) + 1
+check("users: the peers of the logins in clear", peers,
       {u: sum(p["count"] for p in r["plaintext_peers"]) for u, r in users.items() if r["plaintext_peers"]})
+
+# The mailbox leg (README "Retrieval"): each delivery into Dovecot's LMTP,
+# told by --format story, names the mailbox Dovecot saved it into (found
+# by the session ID of its LMTP reply) and then the owner's logins after
+# delivery: those by the owner's name, or by its local part alone.
+def owns(user, owner):
+    return user == owner or ("@" not in user and owner.split("@")[0] == user)
+told, want_told = {}, {}
+for t in sent:
+    r = subprocess.run([TW, "-q", "--format", "story", "--year", "2026", "--tz", "UTC",
+                        "--message-id", t["message_id"], D + "/postfix.log", D + "/dovecot.log"],
+                       capture_output=True, text=True).stdout
+    saved = [l.split("the mailbox of ")[1].split(",")[0] for l in r.splitlines()
+             if "Dovecot saved it into the mailbox of " in l]
+    after = [l.split(" as ")[1].split(" ")[0] + (" TLS" if " over TLS" in l else " clear")
+             for l in r.splitlines() if l.startswith("     2026") and " login as " in l]
+    told[t["message_id"]] = (saved, after)
+    want_told[t["message_id"]] = (
+        [t["owner"]],
+        ["%s %s" % (u["user"], "TLS" if u["tls"] else "clear") for u in truth
+         if u["leg"] in ("imap", "pop3") and u["ok"] and owns(u["user"], t["owner"])])
+check("story: every delivery's mailbox and its owner's logins after delivery (%d)" % len(sent),
+      want_told, told)
+r = subprocess.run([TW, "-q", "--format", "story", "--year", "2026", "--tz", "UTC",
+                    "--message-id", sent[0]["message_id"], D + "/postfix.log"],
+                   capture_output=True, text=True).stdout
+check("story without Dovecot's log: the mailbox is said to be unknown, no login is named",
+      (1, 0), (r.count("is not in the logs read: the mailbox it went into, and whose it is, "
+                       "are not known here"), r.count(" login as ")))
 
 # the same run pseudonymised: the login name is a token, the verdict the same
 import tempfile

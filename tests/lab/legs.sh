@@ -13,7 +13,8 @@
 #
 # truth.jsonl: one line a client session: leg (submission, relay, imap,
 # pop3), port, whether it used TLS, the user it authenticated as (or null),
-# whether the login succeeded, and the Message-ID it submitted.
+# whether the login succeeded, and the Message-ID it submitted (with the
+# LMTP transport, unix or tcp, and the mailbox's owner Dovecot saves it for).
 # Needs root and Debian 12; installs what it lacks; puts the machine's
 # Postfix configuration back on exit.  Never beside the other labs.
 set -euo pipefail
@@ -152,7 +153,8 @@ def submit(n, port, tls, user, implicit=False, rcpt="dora@legs.test"):
     s.quit()
     record(leg="relay" if port == 25 else "submission", port=port, tls=tls or implicit,
            user=user, ok=True, message_id=mid[1:-1],
-           lmtp="tcp" if rcpt.endswith("@tcp.legs.test") else "unix")
+           lmtp="tcp" if rcpt.endswith("@tcp.legs.test") else "unix",
+           owner=rcpt)	# LMTP's user is the recipient (a static userdb)
     time.sleep(0.5)
 # into the mailbox over LMTP on TCP (in clear, on loopback), then the unix socket
 submit(1, 587, True, "alice", rcpt="dora@tcp.legs.test")
@@ -190,6 +192,11 @@ imap(143, True, "alice", "wrong")		# a failed login
 pop(110, True, "alice", "alice-pw")
 pop(110, False, "bob", "bob-pw")
 pop(995, False, "carol", "carol-pw", implicit=True)
+# the mailbox's owner comes for her mail (README "Retrieval": the logins
+# after delivery), as Dovecot's LMTP names her mailbox and by the local
+# part alone (auth_username_format drops nothing here: both log in)
+imap(143, True, "dora", "dora-pw")
+pop(110, False, "dora@legs.test", "dora-pw")
 EOF
 sleep 2
 kill "$TCPDUMP" 2>/dev/null; TCPDUMP=
