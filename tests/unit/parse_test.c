@@ -302,6 +302,54 @@ static void test_dovecot(void **st)
 	assert_true(dv_tag(span_from("dovecot")));
 }
 
+/* Dovecot's deliver lines: the 2.3 log_path form the legs lab wrote
+ * (lmtp(USER)<PID><SESSION>), and forms read from Dovecot's source, not
+ * written by a server here: 2.2's "lmtp(PID, USER)" prefix with the session
+ * first in the text (src/lmtp/commands.c, src/lib-lda/mail-deliver.c),
+ * Pigeonhole's "stored mail into mailbox 'X'" and a failed save. */
+static void test_dovecot_deliver(void **st)
+{
+	(void)st;
+	struct evidence ev;
+	memset(&ev, 0, sizeof ev);
+	assert_int_equal(dv_parse(span_from("lmtp(dora@legs.test)<13476><eDusMSqsD2ukNAAAg+zDdQ>"),
+				  span_from("msgid=<legs-3@lab.tlswitness.test>: saved mail to INBOX"), &ev),
+			 PR_USED);
+	assert_int_equal(ev.kind, EV_MAILBOX);
+	assert_span(ev.rcpt, "dora@legs.test");
+	assert_span(ev.session, "eDusMSqsD2ukNAAAg+zDdQ");
+	assert_span(ev.message_id, "<legs-3@lab.tlswitness.test>");
+	assert_span(ev.detail, "INBOX");
+	assert_span(ev.status, "saved");
+	assert_span(ev.program, "lmtp");
+	memset(&ev, 0, sizeof ev);	/* 2.2; a Message-ID holding ": saved mail to " itself */
+	assert_int_equal(dv_parse(span_from("lmtp(4562, dora@legs.test)"),
+				  span_from("Zp5GFqbWFFYvNwAAeVi8mQ: msgid=<a: saved mail to x@y>: saved mail to Lists/x"),
+				  &ev), PR_USED);
+	assert_span(ev.rcpt, "dora@legs.test");
+	assert_span(ev.session, "Zp5GFqbWFFYvNwAAeVi8mQ");
+	assert_span(ev.message_id, "<a: saved mail to x@y>");
+	assert_span(ev.detail, "Lists/x");
+	memset(&ev, 0, sizeof ev);
+	assert_int_equal(dv_parse(span_from("lmtp(dora)<4562><Zp5GFqbWFFYvNwAAeVi8mQ>"),
+				  span_from("sieve: msgid=<c@x>: stored mail into mailbox 'Junk'"), &ev),
+			 PR_USED);
+	assert_span(ev.detail, "Junk");
+	assert_span(ev.session, "Zp5GFqbWFFYvNwAAeVi8mQ");
+	memset(&ev, 0, sizeof ev);
+	assert_int_equal(dv_parse(span_from("lda(dora)<4562><Zp5GFqbWFFYvNwAAeVi8mQ>"),
+				  span_from("msgid=<d@x>: save failed to INBOX: Quota exceeded"), &ev),
+			 PR_USED);
+	assert_span(ev.status, "save-failed");
+	assert_span(ev.detail, "INBOX");
+	memset(&ev, 0, sizeof ev);
+	assert_int_equal(dv_parse(span_from("lmtp(13476)"), span_from("Connect from local"), &ev),
+			 PR_IGNORED);
+	memset(&ev, 0, sizeof ev);
+	assert_int_equal(dv_parse(span_from("lmtp(dora)<1><S>"),
+				  span_from("sieve: msgid=<e@x>: forwarded to <z@y>"), &ev), PR_IGNORED);
+}
+
 static void test_sendmail(void **st)
 {
 	(void)st;
@@ -556,6 +604,7 @@ int main(void)
 		cmocka_unit_test(test_postfix_delivery),
 		cmocka_unit_test(test_sendmail),
 		cmocka_unit_test(test_dovecot),
+		cmocka_unit_test(test_dovecot_deliver),
 		cmocka_unit_test(test_tls_normalise),
 		cmocka_unit_test(test_received_formats),
 		cmocka_unit_test(test_received_reads_within_bounds),

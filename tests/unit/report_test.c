@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../../report/escape.h"
+#include "../../report/mailbox.h"
 #include "../../report/output.h"
 #include "../../report/writer.h"
 #include "../../report/text.h"
@@ -231,10 +232,29 @@ static void test_output_commit(void **st)
 	buf_free(&b);
 }
 
+/* The session ID in Dovecot's LMTP reply, as the legs lab's Postfix
+ * logged it; other replies are not Dovecot's. */
+static void test_lmtp_reply_session(void **st)
+{
+	(void)st;
+	char id[64];
+	assert_true(mbox_reply_session("250 2.0.0 <dora@legs.test> eDusMSqsD2ukNAAAg+zDdQ Saved",
+				       id, sizeof id));
+	assert_string_equal(id, "eDusMSqsD2ukNAAAg+zDdQ");
+	assert_false(mbox_reply_session("250 2.0.0 Ok: queued as 4F2C1", id, sizeof id));
+	assert_false(mbox_reply_session("250 2.1.5 <dora@legs.test> OK", id, sizeof id));
+	assert_false(mbox_reply_session("451 4.3.0 <dora@legs.test> Temporary internal error", id,
+					sizeof id));
+	assert_false(mbox_reply_session(NULL, id, sizeof id));
+	char small[4];
+	assert_false(mbox_reply_session("250 2.0.0 <d@x> LONGERTHAN Saved", small, sizeof small));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_lmtp_reply_session),
 		cmocka_unit_test(test_html_and_cells),
 		cmocka_unit_test(test_csv_neutralises_formulas),
 		cmocka_unit_test(test_text_shows_invisible_controls),
