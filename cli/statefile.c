@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #define STATE_MAGIC "tlswitness state\n"
-#define STATE_VERSION 4
+#define STATE_VERSION 5
 #define PREFIX_MAX 4096
 #define STATE_FILES_MAX 1000000
 

@@ -66,6 +66,9 @@ void tracker_feed(struct tracker *t, const struct evidence *ev)
 	case EV_LOGIN:		/* a mailbox login: the retrieval leg, no message */
 	case EV_MAILBOX:	/* Dovecot's side of an LMTP delivery: report/mailbox.c */
 		break;
+	case EV_AUTH:
+		trk_on_auth(t, ev);
+		break;
 	case EV_CLIENT:
 		trk_on_client(t, ev);
 		break;

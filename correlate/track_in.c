@@ -15,6 +15,8 @@ void trk_session_free(void *p)
 	struct session *s = p;
 	free(s->peer_host);
 	free(s->peer_ip);
+	free(s->sasl_method);
+	free(s->sasl_username);
 	tls_state_free(&s->tls);
 	free(s->waiting);
 	free(s);
@@ -179,6 +181,7 @@ static void mark_submission(struct tracker *t, struct hop *h, const struct evide
 		trk_field(t, &h->sasl_method, ev->sasl_method);
 		trk_field(t, &h->sasl_username, ev->sasl_username);
 	}
+	h->authenticated = ev->sasl_method.n > 0;
 	h->submission = ev->sasl_method.n || span_eq(ev->service, "submission") ||
 			span_eq(ev->service, "smtps") || span_eq(ev->service, "submissions");
 }
@@ -281,6 +284,46 @@ void trk_on_local_inbound(struct tracker *t, const struct evidence *ev,
 		trk_field(t, &m->from, ev->from);
 }
 
+/* Sendmail's "AUTH=server": the client of this process authenticated;
+ * the from= lines of its messages take it (a new connection on the same
+ * process starts a new session, trk_on_connect). */
+void trk_on_auth(struct tracker *t, const struct evidence *ev)
+{
+	struct session *s = trk_session_get(t, ev, true);
+	if (!s->peer_ip)
+		trk_field(t, &s->peer_ip, ev->peer_ip);
+	if (!s->peer_host)
+		trk_field(t, &s->peer_host, ev->peer_host);
+	trk_field(t, &s->sasl_method, ev->sasl_method);
+	trk_field(t, &s->sasl_username, ev->sasl_username);
+	s->has_auth = true;
+	s->auth_ev = trk_ref_of(ev);
+}
+
+/* RFC 3848: ESMTPA, ESMTPSA, UTF8SMTPSA - the client authenticated. */
+static bool proto_says_auth(struct span p)
+{
+	return p.n >= 5 && p.p[p.n - 1] == 'A' && span_find(p, "SMTP") >= 0;
+}
+
+/* The sender's own leg for Sendmail (README "Submission"): the session's
+ * AUTH=server line, proto=ESMTPA/ESMTPSA, or the MSA listener (daemon=
+ * MSA, Debian's MSA-v4 and MSA-v6; cf/README "DAEMON_OPTIONS"). */
+static void sendmail_submission(struct tracker *t, struct hop *h, const struct session *s,
+				const struct evidence *ev)
+{
+	if (s && s->has_auth && (!s->peer_ip || span_eq(ev->peer_ip, s->peer_ip))) {
+		free(h->sasl_method);
+		free(h->sasl_username);
+		h->sasl_method = s->sasl_method ? xstrdup(s->sasl_method) : NULL;
+		h->sasl_username = s->sasl_username ? xstrdup(s->sasl_username) : NULL;
+		hop_add_ev(h, s->auth_ev);
+	}
+	h->authenticated = h->sasl_method || proto_says_auth(ev->proto);
+	h->submission = h->authenticated || span_starts(ev->service, "MSA");
+	(void)t;
+}
+
 /* RFC 3848 transmission types: ESMTPS, ESMTPSA, LMTPS, UTF8SMTPS... */
 static bool proto_says_tls(struct span p)
 {
@@ -312,6 +355,7 @@ void trk_on_sendmail_from(struct tracker *t, const struct evidence *ev)
 	}
 	trk_hop_set_peer(t, h, ev);
 	struct session *s = trk_session_get(t, ev, false);
+	sendmail_submission(t, h, s, ev);
 	bool match = s && s->has_tls &&
 		     (!s->peer_ip || span_eq(ev->peer_ip, s->peer_ip));
 	if (match)

@@ -12,7 +12,7 @@
 #if defined(__x86_64__) && defined(__linux__)
 _Static_assert(sizeof(struct conn) == 288, "struct conn changed: update track_save.c");
 _Static_assert(sizeof(struct proc) == 712, "struct proc changed: update track_save.c");
-_Static_assert(sizeof(struct session) == 312, "struct session changed: update track_save.c");
+_Static_assert(sizeof(struct session) == 352, "struct session changed: update track_save.c");
 _Static_assert(sizeof(struct tracker) == 224, "struct tracker changed: update track_save.c");
 #endif
 
@@ -258,9 +258,13 @@ void tracker_save(const struct tracker *t, struct msg_out *o)
 		ser_bool(b, s->has_connect);
 		ser_bool(b, s->has_tls);
 		ser_bool(b, s->tls_failed);
+		ser_bool(b, s->has_auth);
 		evref_save(o, s->connect_ev);
 		evref_save(o, s->tls_ev);
 		evref_save(o, s->fail_ev);
+		evref_save(o, s->auth_ev);
+		ser_str(b, s->sasl_method);
+		ser_str(b, s->sasl_username);
 		ser_i64(b, s->connect_ts);
 		ser_i64(b, s->connect_usec);
 		tls_state_save(o, &s->tls);
@@ -403,9 +407,13 @@ bool tracker_load(struct tracker *t, struct msg_in *in)
 		s->has_connect = ser_get_bool(r);
 		s->has_tls = ser_get_bool(r);
 		s->tls_failed = ser_get_bool(r);
+		s->has_auth = ser_get_bool(r);
 		s->connect_ev = evref_load(in);
 		s->tls_ev = evref_load(in);
 		s->fail_ev = evref_load(in);
+		s->auth_ev = evref_load(in);
+		s->sasl_method = ser_get_str(r);
+		s->sasl_username = ser_get_str(r);
 		s->connect_ts = (time_t)ser_get_i64(r);
 		s->connect_usec = (long)ser_get_i64(r);
 		tls_state_load(in, &s->tls);

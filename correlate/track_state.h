@@ -64,8 +64,9 @@ struct proc {			/* a delivering process: smtp, lmtp, sendmail */
 
 struct session {		/* a receiving process: smtpd, sendmail child */
 	char *peer_host, *peer_ip;
-	bool has_connect, has_tls, tls_failed;
-	struct evref connect_ev, tls_ev, fail_ev;
+	bool has_connect, has_tls, tls_failed, has_auth;
+	struct evref connect_ev, tls_ev, fail_ev, auth_ev;
+	char *sasl_method, *sasl_username;	/* Sendmail's AUTH=server line */
 	time_t connect_ts;		/* when "connect from" was logged */
 	long connect_usec;
 	struct tls_state tls;
@@ -175,6 +176,7 @@ void trk_alias_free(void *p);
 void trk_on_proxy_accept(struct tracker *t, const struct evidence *ev);
 void trk_on_local_inbound(struct tracker *t, const struct evidence *ev, const char *what);
 void trk_on_sendmail_from(struct tracker *t, const struct evidence *ev);
+void trk_on_auth(struct tracker *t, const struct evidence *ev);
 
 /* track_out.c: outbound (Postfix smtp/lmtp, Sendmail) */
 void trk_on_tls_out(struct tracker *t, const struct evidence *ev);

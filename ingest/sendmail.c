@@ -8,6 +8,10 @@
  *   sendmail/savemail.c/logsender(): "from=%s, size=%ld, class=%d,
  *     nrcpts=%d, msgid=%s, proto=%s, daemon=%s, relay=%s"; 8.15+ writes
  *     proto=ESMTPS / ESMTPSA when TLS was in use (RFC 3848).
+ *   sendmail/srvrsmtp.c, at LogLevel > 8, without a queue ID: "AUTH=server,
+ *     relay=%s, authid=%.128s, mech=%.16s, bits=%d" - the client
+ *     authenticated; the from= line's proto= then ends in A (ESMTPA,
+ *     ESMTPSA, RFC 3848) and daemon= names the listener (MSA for 587).
  *   sendmail/deliver.c logdelivery(): "to=%s, ..., mailer=%s, pri=%ld,
  *     relay=%s, dsn=%s, stat=%s".
  * No allocation: spans point into the line. */
@@ -93,6 +97,26 @@ static struct span norm_status(struct span stat)
 	return SPAN_LIT("bounced");
 }
 
+static enum parse_result parse_auth(struct span s, struct evidence *ev)
+{
+	struct kv_iter it;
+	struct span k, v;
+	kv_begin(&it, s, NULL);
+	while (kv_next(&it, &k, &v)) {
+		if (span_eq(k, "relay"))
+			relay_into(ev, v);
+		else if (span_eq(k, "authid"))
+			ev->sasl_username = v;
+		else if (span_eq(k, "mech"))
+			ev->sasl_method = v;
+	}
+	if (!ev->sasl_method.n)
+		return PR_IGNORED;
+	ev->kind = EV_AUTH;
+	ev->dir = DIR_IN;
+	return PR_USED;
+}
+
 static enum parse_result parse_queue_line(struct span s, struct evidence *ev)
 {
 	struct kv_iter it;
@@ -108,6 +132,8 @@ static enum parse_result parse_queue_line(struct span s, struct evidence *ev)
 				ev->message_id = v;
 			else if (span_eq(k, "proto"))
 				ev->proto = v;
+			else if (span_eq(k, "daemon"))
+				ev->service = v;	/* which listener: MTA, MSA */
 			else if (span_eq(k, "relay"))
 				relay_into(ev, v);
 			else if (span_eq(k, "nrcpts")) {
@@ -186,6 +212,8 @@ static enum parse_result parse_queue_line(struct span s, struct evidence *ev)
 	}
 	if (span_eat(&s, "STARTTLS="))
 		return parse_starttls(s, ev);
+	if (span_eat(&s, "AUTH=server, "))
+		return parse_auth(s, ev);
 	if (span_eat(&s, "connect from ")) {
 		ev->kind = EV_CONNECT;
 		ev->dir = DIR_IN;
@@ -201,6 +229,8 @@ enum parse_result sm_parse(struct span msg, struct evidence *ev)
 	ev->mta = MTA_SENDMAIL;
 	if (span_eat(&s, "STARTTLS="))
 		return parse_starttls(s, ev);
+	if (span_eat(&s, "AUTH=server, "))
+		return parse_auth(s, ev);
 	if (span_starts(s, "starting daemon (")) {	/* sendmail/daemon.c */
 		ev->kind = EV_RESTART;
 		ev->detail = s;

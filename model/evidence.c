@@ -11,7 +11,7 @@ const char *ev_kind_name(enum ev_kind k)
 		[EV_REMOVED] = "removed", [EV_DONE] = "done", [EV_BOUNCE] = "notification",
 		[EV_REJECT] = "reject", [EV_LOST] = "lost-connection",
 		[EV_RESTART] = "restart", [EV_PROXY_ACCEPT] = "proxy-accept",
-		[EV_TLS_POLICY] = "tls-policy", [EV_LOGIN] = "login", [EV_MAILBOX] = "mailbox",
+		[EV_TLS_POLICY] = "tls-policy", [EV_LOGIN] = "login", [EV_MAILBOX] = "mailbox", [EV_AUTH] = "auth",
 	};
 	return (unsigned)k < EV_KIND_MAX ? names[k] : "?";
 }

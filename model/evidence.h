@@ -31,6 +31,8 @@ enum ev_kind {
 			 * TLS element as written) */
 	EV_PROXY_ACCEPT,	/* smtpd before a proxy filter: "proxy-accept: ...
 				   queued as QID" (next_qid) */
+	EV_AUTH,	/* a client authenticated in a receiving session: Sendmail's
+			 * "AUTH=server" line (sasl_method, sasl_username) */
 	EV_MAILBOX,	/* Dovecot's LMTP or LDA put a message into a mailbox (status:
 			 * saved, save-failed; rcpt the mailbox's user as Dovecot
 			 * names it, detail the folder, session its session ID) */

@@ -170,6 +170,10 @@ struct hop {
 	 * service (syslog_name postfix/submission, postfix/smtps): the
 	 * sender's own leg, not a relay (README "Submission"). */
 	bool submission;
+	/* The client authenticated: sasl_method is known, or only the
+	 * protocol says so (Sendmail's proto=ESMTPA without its AUTH=server
+	 * line, LogLevel 8 or less). */
+	bool authenticated;
 	char *sasl_method, *sasl_username;
 	/* Filled by the policy. */
 	const char *verdict, *severity, *rule;

@@ -163,6 +163,7 @@ static void hop_save(struct msg_out *o, const struct hop *h)
 	ser_bool(b, h->filter);
 	ser_bool(b, h->proxied);
 	ser_bool(b, h->submission);
+	ser_bool(b, h->authenticated);
 	ser_str(b, h->sasl_method);
 	ser_str(b, h->sasl_username);
 	ser_str(b, h->explain);
@@ -228,6 +229,7 @@ static void hop_load(struct msg_in *in, struct hop *h, int depth)
 	h->filter = ser_get_bool(r);
 	h->proxied = ser_get_bool(r);
 	h->submission = ser_get_bool(r);
+	h->authenticated = ser_get_bool(r);
 	h->sasl_method = ser_get_str(r);
 	h->sasl_username = ser_get_str(r);
 	h->explain = ser_get_str(r);

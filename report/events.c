@@ -109,6 +109,15 @@ void json_event(struct buf *b, const struct evidence *ev, const struct writer_en
 	kspan(b, "proto", ev->proto, &f);
 	kspan(b, "tls_feature", ev->tls_feature, &f);
 	kspan(b, "sasl_method", ev->sasl_method, &f);
+	if (ev->kind != EV_LOGIN && ev->sasl_username.n) {	/* client=, AUTH=server */
+		if (env->pseudo) {
+			char *u = pseudo_address(env->pseudo, ev->sasl_username.p, ev->sasl_username.n);
+			jw_str(b, "sasl_username", u, &f);
+			free(u);
+		} else {
+			kspan(b, "sasl_username", ev->sasl_username, &f);
+		}
+	}
 	kspan(b, "socket", ev->socket, &f);
 	kspan(b, "mailer", ev->mailer, &f);
 	if (ev->conn_use)

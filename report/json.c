@@ -97,6 +97,7 @@ static void hop_obj(struct buf *b, const struct hop *h, const struct writer_env 
 		jw_bool(b, "before_queue_filter", true, &f);
 	if (h->dir == DIR_IN && h->source != SRC_HEADER) {	/* README "Submission" */
 		jw_bool(b, "submission", h->submission, &f);
+		jw_bool(b, "authenticated", h->authenticated || h->sasl_method, &f);
 		jw_str(b, "sasl_method", h->sasl_method, &f);
 		jw_str(b, "sasl_username", h->sasl_username, &f);
 	}

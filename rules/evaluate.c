@@ -133,7 +133,7 @@ static struct fval field_value(enum field_id f, const struct message *m, const s
 		break;
 	case F_HOP_AUTHENTICATED:
 		v.known = h->dir == DIR_IN;
-		v.i = h->sasl_method != NULL;
+		v.i = h->sasl_method != NULL || h->authenticated;
 		break;
 	case F_HOP_SASL_METHOD: v.s = h->sasl_method; break;
 	case F_HOP_SASL_USERNAME: v.s = h->sasl_username; break;

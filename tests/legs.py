@@ -3,34 +3,48 @@
 
   legs.py TLSWITNESS DIR      last line: "N passed, N failed"
 
-DIR holds postfix.log and truth.jsonl from tests/lab/legs.sh (a real
-Postfix with submission and smtps, Dovecot SASL): every submitted message's
-arrival must say whether it was a submission, who authenticated, whether
-TLS was used; the authenticated one in clear must be the finding.
+DIR holds postfix.log, sendmail.log, dovecot.log, legs.pcap and
+truth.jsonl from tests/lab/legs.sh (a real Postfix with submission and
+smtps, Dovecot SASL; a real Sendmail MSA with its own SASL): every
+submitted message's arrival must say whether it was a submission, who
+authenticated, whether TLS was used; the authenticated one in clear must be
+the finding.
 """
 import json, os, subprocess, sys
 
 TW, D = sys.argv[1], sys.argv[2]
 from pycheck import check, done
 
-out = subprocess.run([TW, "-q", "--format", "json", "--year", "2026", "--tz", "UTC",
-                      D + "/postfix.log"], capture_output=True, text=True).stdout
-arrivals = {}
-for r in map(json.loads, out.splitlines()):
-    if r.get("kind") == "message" and r.get("message_id"):
-        arrivals[r["message_id"].strip("<>")] = r["inbound"]
+def arrivals_of(*inputs):
+    """Message-ID -> the arrival hop, from a run over inputs (log records)."""
+    out = subprocess.run([TW, "-q", "--format", "json", "--year", "2026", "--tz", "UTC"] +
+                         [D + "/" + i for i in inputs], capture_output=True, text=True).stdout
+    got = {}
+    for r in map(json.loads, out.splitlines()):
+        if r.get("kind") == "message" and r.get("message_id") and r.get("source") == "log":
+            got[r["message_id"].strip("<>")] = r["inbound"]
+    return got
 truth = [json.loads(l) for l in open(D + "/truth.jsonl")]
 sent = [t for t in truth if t["leg"] in ("submission", "relay")]
+# each message's first server: the one its client spoke to
+by_mta = {m: arrivals_of(m + ".log") for m in {t.get("mta", "postfix") for t in sent}}
+arrivals = {t["message_id"]: by_mta[t.get("mta", "postfix")].get(t["message_id"]) for t in sent}
 right = 0
 for t in sent:
     h = arrivals.get(t["message_id"])
-    got = h and (h["submission"], h["sasl_username"], h["tls"]["used"])
-    want = (t["leg"] == "submission", t["user"], t["tls"])
+    got = h and (h["submission"], h["authenticated"], h["sasl_username"], h["tls"]["used"])
+    want = (t["leg"] == "submission", t["user"] is not None, t["user"], t["tls"])
     right += got == want
     if got != want:
         print("      %s: want %r, got %r" % (t["message_id"], want, got))
-check("every arrival: submission, the user who authenticated, TLS (%d)" % len(sent),
-      len(sent), right)
+check("every arrival, Postfix's and Sendmail's: submission, authenticated, the user, "
+      "TLS (%d)" % len(sent), len(sent), right)
+check("Sendmail's AUTH=server line is evidence of its arrival",
+      {t["message_id"]: True for t in sent if t.get("mta") == "sendmail" and t["user"]},
+      {t["message_id"]: any("AUTH=server" in open(D + "/sendmail.log").read().splitlines()
+                                [int(e.rsplit(":", 1)[1]) - 1]
+                            for e in arrivals[t["message_id"]]["evidence"])
+       for t in sent if t.get("mta") == "sendmail" and t["user"] and arrivals[t["message_id"]]})
 clear = [t["message_id"] for t in sent if t["user"] and not t["tls"]]
 rules = {m: arrivals[m]["rule"] for m in clear if m in arrivals}
 check("an authenticated submission in clear is the password-in-clear finding",
@@ -41,12 +55,11 @@ check("... at severity high (loopback: inside the trusted network)",
 # each message's Message-ID, in clear; it is a delivery into the mailbox
 # store, never the TLS submission's arrival (RFC 2033: LHLO).
 if os.path.exists(D + "/legs.pcap"):
-    out = subprocess.run([TW, "-q", "--format", "json", "--year", "2026", "--tz", "UTC",
-                          D + "/postfix.log", D + "/legs.pcap"], capture_output=True, text=True).stdout
     joined = {}
-    for r in map(json.loads, out.splitlines()):
-        if r.get("kind") == "message" and r.get("message_id") and r.get("source") == "log":
-            joined[r["message_id"].strip("<>")] = r["inbound"]
+    for m in by_mta:
+        j = arrivals_of(m + ".log", "legs.pcap")
+        joined.update({t["message_id"]: j[t["message_id"]] for t in sent
+                       if t.get("mta", "postfix") == m and t["message_id"] in j})
     check("joined with the capture: every arrival keeps its TLS, none in conflict",
           {t["message_id"]: (t["tls"], False) for t in sent},
           {t["message_id"]: (joined[t["message_id"]]["tls"]["used"],
@@ -148,8 +161,8 @@ def owns(user, owner):
 told, want_told = {}, {}
 for t in sent:
     r = subprocess.run([TW, "-q", "--format", "story", "--year", "2026", "--tz", "UTC",
-                        "--message-id", t["message_id"], D + "/postfix.log", D + "/dovecot.log"],
-                       capture_output=True, text=True).stdout
+                        "--message-id", t["message_id"], D + "/sendmail.log", D + "/postfix.log",
+                        D + "/dovecot.log"], capture_output=True, text=True).stdout
     saved = [l.split("the mailbox of ")[1].split(",")[0] for l in r.splitlines()
              if "Dovecot saved it into the mailbox of " in l]
     after = [l.split(" as ")[1].split(" ")[0] + (" TLS" if " over TLS" in l else " clear")

@@ -160,7 +160,7 @@ if "$PY" -c 'import jsonschema' 2>/dev/null; then
   SETS="samples/lab/postfix-a.log samples/lab/postfix-a-quiet.log samples/lab/syslog-mail.log
         samples/lab/lab.pcap samples/lab/received.mbox samples/lab-topology/postfix.log
         samples/lab-topology/topology.pcap samples/lab-legs/postfix.log samples/lab-legs/dovecot.log
-        samples/lab-legs/legs.pcap
+        samples/lab-legs/legs.pcap samples/lab-legs/sendmail.log
         samples/lab-pf312/postfix.log"
   for fmt in json events paths domains users; do
     # shellcheck disable=SC2086

@@ -1,4 +1,4 @@
-# common.sh - what the lab scripts (lab.sh, topology.sh) share; sourced.
+# common.sh - what the lab scripts (lab.sh, topology.sh, legs.sh) share; sourced.
 # Sets OUT (absolute), HERE, WORK (a fresh folder under /var/lib, not /tmp:
 # Sendmail refuses files below a world-writable directory) and FQDN, and
 # defines say.  Usage: lab_begin NAME OUTDIR
@@ -26,4 +26,24 @@ lab_packages() {
   echo "postfix postfix/mailname string $FQDN" | debconf-set-selections
   apt-get update -q >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null
+}
+
+# lab_sendmail_unpack: Debian's Sendmail unpacked into $WORK/sm (dpkg -x:
+# no conflict with the machine's Postfix).  Sets SM, CFDIR, MAKEMAP, SMBIN;
+# lab_sendmail_cf MC CF builds a .cf from a .mc with its m4 files.
+lab_sendmail_unpack() {
+  SM="$WORK/sm"
+  mkdir -p "$SM" "$WORK/smpkg"
+  ( cd "$WORK/smpkg" && apt-get download sendmail-bin sendmail-cf sendmail-base >/dev/null 2>&1 )
+  for d in "$WORK"/smpkg/*.deb; do dpkg -x "$d" "$SM"; done
+  CFDIR="$SM/usr/share/sendmail/cf"
+  MAKEMAP="$SM/usr/libexec/sendmail/makemap"
+  [ -x "$MAKEMAP" ] || MAKEMAP=$(find "$SM" -name makemap -type f | head -1)
+  SMBIN="$SM/usr/libexec/sendmail/sendmail"
+  [ -x "$SMBIN" ] || SMBIN=$(find "$SM" -path '*sbin*' -name 'sendmail*' -type f | head -1)
+}
+lab_sendmail_cf() {
+  # The Debian OSTYPE pulls in Debian's own helper files; use the generic one.
+  sed -i "s/OSTYPE(\`debian')/OSTYPE(\`linux')/" "$1"
+  m4 -D_CF_DIR_="$CFDIR/" "$CFDIR/m4/cf.m4" "$1" > "$2"
 }

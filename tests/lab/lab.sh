@@ -155,10 +155,7 @@ cat >> "$MB" <<'EOF'
 EOF
 
 # --- Sendmail, unpacked beside Postfix (dpkg -x, no conflict with Postfix) -----------------
-SM="$WORK/sm"
-mkdir -p "$SM" "$WORK/smpkg"
-( cd "$WORK/smpkg" && apt-get download sendmail-bin sendmail-cf sendmail-base >/dev/null 2>&1 )
-for d in "$WORK"/smpkg/*.deb; do dpkg -x "$d" "$SM"; done
+lab_sendmail_unpack
 mkdir -p "$WORK/smq" "$WORK/smcq" && chmod 700 "$WORK/smq" "$WORK/smcq"
 mkdir -p "$WORK/smtls" && cp "$WORK/tls/cert.pem" "$WORK/tls/key.pem" "$WORK/smtls/"
 chmod 750 "$WORK/smtls"; chmod 600 "$WORK/smtls/key.pem"
@@ -174,7 +171,6 @@ hosts files
 aliases files
 EOF
 : > "$WORK/sm/aliases"
-CFDIR="$SM/usr/share/sendmail/cf"
 cat > "$WORK/sm/lab.mc" <<EOF
 divert(-1)
 divert(0)dnl
@@ -203,15 +199,9 @@ FEATURE(\`access_db', \`hash -T<TMPF> $WORK/sm/access')dnl
 DAEMON_OPTIONS(\`Family=inet, Name=MTA, Port=25, Addr=127.0.0.6')dnl
 MAILER(\`smtp')dnl
 EOF
-# The Debian OSTYPE pulls in Debian's own helper files; use the generic one.
-sed -i "s/OSTYPE(\`debian')/OSTYPE(\`linux')/" "$WORK/sm/lab.mc"
-m4 -D_CF_DIR_="$CFDIR/" "$CFDIR/m4/cf.m4" "$WORK/sm/lab.mc" > "$WORK/sm/lab.cf"
-MAKEMAP="$SM/usr/libexec/sendmail/makemap"
-[ -x "$MAKEMAP" ] || MAKEMAP=$(find "$SM" -name makemap -type f | head -1)
+lab_sendmail_cf "$WORK/sm/lab.mc" "$WORK/sm/lab.cf"
 "$MAKEMAP" -C "$WORK/sm/lab.cf" hash "$WORK/sm/mailertable" < "$WORK/sm/mailertable"
 "$MAKEMAP" -C "$WORK/sm/lab.cf" hash "$WORK/sm/access" < "$WORK/sm/access"
-SMBIN="$SM/usr/libexec/sendmail/sendmail"
-[ -x "$SMBIN" ] || SMBIN=$(find "$SM" -path '*sbin*' -name 'sendmail*' -type f | head -1)
 
 # --- start everything, with tcpdump on lo -------------------------------------
 # The same traffic three ways: Ethernet framing on lo, and the Linux

@@ -8,7 +8,7 @@
 # retrieval; tcpdump on lo.  Python's smtplib, imaplib and poplib are the mail
 # clients: with TLS and in clear, with and without AUTH.
 #
-#   tests/lab/legs.sh OUTDIR     writes postfix.log, dovecot.log, legs.pcap,
+#   tests/lab/legs.sh OUTDIR     writes postfix.log, dovecot.log, sendmail.log, legs.pcap,
 #                                truth.jsonl
 #
 # truth.jsonl: one line a client session: leg (submission, relay, imap,
@@ -23,8 +23,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/common.sh"
 lab_begin legs "${1:-}"
 lab_packages postfix openssl python3 iproute2 procps tcpdump dovecot-core dovecot-imapd \
-  dovecot-pop3d dovecot-lmtpd
+  dovecot-pop3d dovecot-lmtpd rsyslog m4 sasl2-bin libsasl2-modules libsasl2-modules-db \
+  libwrap0 libldap-2.5-0 liblockfile1 libnsl2 libsasl2-2 libdb5.3
 systemctl stop dovecot >/dev/null 2>&1 || pkill -x dovecot 2>/dev/null || true
+pkill -f 'libexec/sendmail/sendmail' 2>/dev/null || true
 
 TCPDUMP=
 cleanup() {
@@ -32,6 +34,10 @@ cleanup() {
   [ -n "$TCPDUMP" ] && kill "$TCPDUMP" 2>/dev/null
   postfix stop >/dev/null 2>&1
   [ -f "$WORK/dovecot/master.pid" ] && kill "$(cat "$WORK/dovecot/master.pid")" 2>/dev/null
+  [ -f "$WORK/sendmail.pid" ] && kill "$(head -1 "$WORK/sendmail.pid")" 2>/dev/null
+  pkill -f "$WORK/sm/usr/libexec/sendmail/sendmail" 2>/dev/null
+  [ -f "$WORK/rsyslog.pid" ] && kill "$(cat "$WORK/rsyslog.pid")" 2>/dev/null
+  rm -f /etc/sasl2/Sendmail.conf
   sleep 0.5
   if [ -f "$WORK/etc-postfix/main.cf" ]; then
     cp -p "$WORK/etc-postfix/main.cf" "$WORK/etc-postfix/master.cf" /etc/postfix/
@@ -126,6 +132,78 @@ smtps inet n - n - - smtpd
 EOF
 sed -i -E 's/^(smtp +inet +n +- +)y/\1n/' "$M"
 postfix start >/dev/null 2>&1
+
+# --- Sendmail: an MSA (587, AUTH required) and an MTA (25) on 127.0.0.7 -------
+# Sendmail's own SASL (Cyrus, sasldb): the submission it logs as
+# "AUTH=server, relay=..., authid=..., mech=..., bits=..." (LogLevel > 8) and
+# on the from= line as proto=ESMTPA or ESMTPSA (RFC 3848), daemon=MSA.  It
+# relays legs.test to the Postfix above, which puts it into Dovecot.
+ip addr add 127.0.0.7/8 dev lo 2>/dev/null || true
+grep -q 'sm.legs.test' /etc/hosts || echo "127.0.0.7 sm.legs.test" >> /etc/hosts
+# Sendmail sleeps a minute unless its own host name is qualified.
+grep -q "$(hostname).lab.test" /etc/hosts || echo "127.0.1.1 $(hostname).lab.test $(hostname)" >> /etc/hosts
+mkdir -p "$WORK/rsyslog"
+: > "$OUT/sendmail.log"
+cat > "$WORK/rsyslog/rsyslog.conf" <<EOF
+module(load="imuxsock")
+\$WorkDirectory $WORK/rsyslog
+mail.* action(type="omfile" file="$OUT/sendmail.log")
+EOF
+pkill -f 'tlswitness-legs.*rsyslog' 2>/dev/null || true
+rsyslogd -f "$WORK/rsyslog/rsyslog.conf" -i "$WORK/rsyslog.pid"
+lab_sendmail_unpack
+mkdir -p "$WORK/smq" "$WORK/smcq" "$WORK/smtls" && chmod 700 "$WORK/smq" "$WORK/smcq"
+cp "$WORK/tls/cert.pem" "$WORK/tls/key.pem" "$WORK/smtls/"
+chmod 750 "$WORK/smtls"; chmod 600 "$WORK/smtls/key.pem"
+printf 'legs.test\tesmtp:[127.0.0.1]\n' > "$SM/mailertable"
+printf 'Connect:127\tRELAY\n' > "$SM/access"
+printf 'hosts files\naliases files\n' > "$SM/service.switch"
+: > "$SM/aliases"
+# a throwaway user in Sendmail's own sasldb (realm: confAUTH_REALM)
+echo erin-pw | saslpasswd2 -p -c -f "$WORK/sasldb2" -u legs.test erin
+chmod 600 "$WORK/sasldb2"
+mkdir -p /etc/sasl2
+cat > /etc/sasl2/Sendmail.conf <<EOF
+pwcheck_method: auxprop
+auxprop_plugin: sasldb
+mech_list: PLAIN LOGIN
+sasldb_path: $WORK/sasldb2
+EOF
+cat > "$SM/legs.mc" <<EOF
+divert(0)dnl
+OSTYPE(\`debian')dnl
+define(\`confDOMAIN_NAME', \`sm.legs.test')dnl
+define(\`confSERVICE_SWITCH_FILE', \`$SM/service.switch')dnl
+define(\`QUEUE_DIR', \`$WORK/smq')dnl
+define(\`MSP_QUEUE_DIR', \`$WORK/smcq')dnl
+define(\`confPID_FILE', \`$WORK/sendmail.pid')dnl
+define(\`ALIAS_FILE', \`$SM/aliases')dnl
+define(\`confLOG_LEVEL', \`14')dnl
+define(\`confCACERT_PATH', \`$WORK/smtls')dnl
+define(\`confCACERT', \`$WORK/smtls/cert.pem')dnl
+define(\`confSERVER_CERT', \`$WORK/smtls/cert.pem')dnl
+define(\`confSERVER_KEY', \`$WORK/smtls/key.pem')dnl
+define(\`confCLIENT_CERT', \`$WORK/smtls/cert.pem')dnl
+define(\`confCLIENT_KEY', \`$WORK/smtls/key.pem')dnl
+define(\`confDONT_BLAME_SENDMAIL', \`GroupReadableKeyFile,GroupWritableDirPathSafe')dnl
+define(\`confAUTH_MECHANISMS', \`PLAIN LOGIN')dnl
+define(\`confAUTH_REALM', \`legs.test')dnl
+TRUST_AUTH_MECH(\`PLAIN LOGIN')dnl
+define(\`confDELIVERY_MODE', \`background')dnl
+define(\`confDONT_PROBE_INTERFACES', \`True')dnl
+FEATURE(\`accept_unresolvable_domains')dnl
+FEATURE(\`mailertable', \`hash $SM/mailertable')dnl
+FEATURE(\`access_db', \`hash -T<TMPF> $SM/access')dnl
+FEATURE(\`no_default_msa')dnl
+DAEMON_OPTIONS(\`Family=inet, Name=MTA, Port=25, Addr=127.0.0.7')dnl
+DAEMON_OPTIONS(\`Family=inet, Name=MSA, Port=587, Addr=127.0.0.7, M=Ea')dnl
+MAILER(\`smtp')dnl
+EOF
+lab_sendmail_cf "$SM/legs.mc" "$SM/legs.cf"
+"$MAKEMAP" -C "$SM/legs.cf" hash "$SM/mailertable" < "$SM/mailertable"
+"$MAKEMAP" -C "$SM/legs.cf" hash "$SM/access" < "$SM/access"
+"$SMBIN" -C "$SM/legs.cf" -bd -q5s
+
 tcpdump -i lo -U -s 0 -w "$OUT/legs.pcap" \
   'tcp port 25 or tcp port 587 or tcp port 465 or tcp port 24 or tcp port 143 or tcp port 993 or tcp port 110 or tcp port 995' \
   >/dev/null 2>&1 &
@@ -139,12 +217,12 @@ ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode 
 truth = open(sys.argv[1], "w")
 def record(**k):
     truth.write(json.dumps(k) + "\n"); truth.flush()
-def submit(n, port, tls, user, implicit=False, rcpt="dora@legs.test"):
+def submit(n, port, tls, user, implicit=False, rcpt="dora@legs.test", host="127.0.0.1"):
     mid = "<legs-%d@lab.tlswitness.test>" % n
     body = ("From: %s@legs.test\r\nTo: %s\r\nSubject: leg %d\r\n"
             "Message-ID: %s\r\n\r\nleg %d\r\n" % (user or "relay", rcpt, n, mid, n))
-    s = (smtplib.SMTP_SSL("127.0.0.1", port, context=ctx, local_hostname="client.lab.test", timeout=30)
-         if implicit else smtplib.SMTP("127.0.0.1", port, local_hostname="client.lab.test", timeout=30))
+    s = (smtplib.SMTP_SSL(host, port, context=ctx, local_hostname="client.lab.test", timeout=30)
+         if implicit else smtplib.SMTP(host, port, local_hostname="client.lab.test", timeout=30))
     if tls and not implicit:
         s.starttls(context=ctx); s.ehlo("client.lab.test")
     if user:
@@ -154,7 +232,8 @@ def submit(n, port, tls, user, implicit=False, rcpt="dora@legs.test"):
     record(leg="relay" if port == 25 else "submission", port=port, tls=tls or implicit,
            user=user, ok=True, message_id=mid[1:-1],
            lmtp="tcp" if rcpt.endswith("@tcp.legs.test") else "unix",
-           owner=rcpt)	# LMTP's user is the recipient (a static userdb)
+           owner=rcpt,	# LMTP's user is the recipient (a static userdb)
+           mta="sendmail" if host == "127.0.0.7" else "postfix")
     time.sleep(0.5)
 # into the mailbox over LMTP on TCP (in clear, on loopback), then the unix socket
 submit(1, 587, True, "alice", rcpt="dora@tcp.legs.test")
@@ -162,7 +241,11 @@ submit(2, 587, False, "bob", rcpt="dora@tcp.legs.test")	# AUTH in clear: the pas
 submit(3, 465, False, "carol", implicit=True)
 submit(4, 25, True, None)		# the relay leg, for contrast
 submit(5, 25, False, None)
-time.sleep(2)
+# Sendmail's MSA: AUTH over STARTTLS, AUTH in clear; its MTA port without AUTH
+submit(6, 587, True, "erin", host="127.0.0.7")
+submit(7, 587, False, "erin", host="127.0.0.7")
+submit(8, 25, False, None, host="127.0.0.7")
+time.sleep(8)		# Sendmail relays in the background, then Postfix into Dovecot
 def imap(port, tls, user, pw, implicit=False):
     try:
         c = (imaplib.IMAP4_SSL("127.0.0.1", port, ssl_context=ctx) if implicit

@@ -357,6 +357,21 @@ static void test_sendmail(void **st)
 	assert_true(sm_tag(span_from("sm-mta")));
 	assert_true(sm_tag(span_from("sendmail")));
 	assert_false(sm_tag(span_from("postfix/smtpd")));
+	/* the legs lab's Sendmail 8.17 MSA: AUTH=server, then from= with
+	 * proto=ESMTPA and daemon=MSA */
+	sminit(&ev);
+	assert_int_equal(sm_parse(span_from("AUTH=server, relay=localhost [127.0.0.1], authid=erin, mech=PLAIN, bits=0"), &ev), PR_USED);
+	assert_int_equal(ev.kind, EV_AUTH);
+	assert_int_equal(ev.dir, DIR_IN);
+	assert_span(ev.sasl_method, "PLAIN");
+	assert_span(ev.sasl_username, "erin");
+	assert_span(ev.peer_ip, "127.0.0.1");
+	sminit(&ev);
+	assert_int_equal(sm_parse(span_from("6B2E2Okm029173: from=<erin@legs.test>, size=103, class=0, nrcpts=1, msgid=<legs-7@lab.tlswitness.test>, proto=ESMTPA, daemon=MSA, relay=localhost [127.0.0.1]"), &ev), PR_USED);
+	assert_span(ev.proto, "ESMTPA");
+	assert_span(ev.service, "MSA");
+	sminit(&ev);
+	assert_int_equal(sm_parse(span_from("AUTH: available mech=PLAIN LOGIN, allowed mech=PLAIN LOGIN"), &ev), PR_IGNORED);
 	sminit(&ev);
 	assert_int_equal(sm_parse(span_from("STARTTLS=server, relay=localhost [127.0.0.1], version=TLSv1.3, verify=NO, cipher=TLS_AES_256_GCM_SHA384, bits=256/256"), &ev), PR_USED);
 	assert_int_equal(ev.dir, DIR_IN);
