@@ -701,7 +701,9 @@ int pipeline_run(const struct options *o)
 				     .org = o->org, .contact = o->contact,
 				     .since = p.sel.since, .until = p.sel.until,
 				     .max_findings = o->max_findings, .policy = p.policy,
-				     .kinds = p.in.kinds, .tz = p.tz, .year = o->year };
+				     .kinds = p.in.kinds, .tz = p.tz, .year = o->year,
+				     .messages_selected = o->select.nmid || o->select.nqid ||
+							  o->select.nrcpt || o->select.nfrom };
 	p.follow = p.wc->input == WRITER_MESSAGES && (o->select.nqid || o->select.nmid);
 	p.lookup = lookup_new(o, &p.in, p.tz);
 	if (p.lookup)

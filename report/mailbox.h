@@ -1,8 +1,9 @@
-/* mailbox.h - the mailbox leg of a story (README "Retrieval", ARCHITECTURE
- * "The three legs"): a delivery into Dovecot's LMTP is tied to Dovecot's
- * own deliver line by the session ID that Dovecot's reply names ("250
- * 2.0.0 <rcpt> SESSION Saved", src/lmtp); that line names the mailbox's
- * user and folder, and the user's logins after the delivery follow.
+/* mailbox.h - the mailbox leg of a story or a path (README "Submission
+ * and retrieval", ARCHITECTURE "Writers"): a delivery into Dovecot's LMTP
+ * is tied to Dovecot's own deliver line by the session ID that Dovecot's
+ * reply names ("250 2.0.0 <rcpt> SESSION Saved", src/lmtp); that line
+ * names the mailbox's user and folder, and the user's logins after the
+ * delivery follow.
  * Looked up at the end, by a second look at the logs for Dovecot's
  * deliver and login lines only (ingest/scan.h), so the read itself keeps
  * no table of every delivery and login: memory grows with the links asked

@@ -50,6 +50,8 @@ struct writer_env {
 	const enum input_kind *kinds;
 	struct tzconf *tz;
 	int year;
+	/* --message-id, --queue-id, --rcpt or --from: messages asked for */
+	bool messages_selected;
 };
 
 struct coverage_host;

@@ -174,6 +174,17 @@ for t in sent:
          if u["leg"] in ("imap", "pop3") and u["ok"] and owns(u["user"], t["owner"])])
 check("story: every delivery's mailbox and its owner's logins after delivery (%d)" % len(sent),
       want_told, told)
+# --format paths with a message selected: the same, as mailbox records
+out = subprocess.run([TW, "-q", "--format", "paths", "--year", "2026", "--tz", "UTC",
+                      "--rcpt", "dora@legs.test", "--rcpt", "dora@tcp.legs.test",
+                      D + "/sendmail.log", D + "/postfix.log", D + "/dovecot.log"],
+                     capture_output=True, text=True).stdout
+boxes = [json.loads(l) for l in out.splitlines() if '"kind":"mailbox-leg"' in l]
+check("paths: a mailbox record for each delivery, with the owner and the owner's logins",
+      {m: ([w[0][0]], len(w[1]), sum(1 for x in w[1] if x.endswith("clear")))
+       for m, w in want_told.items()},
+      {b["message_id"].strip("<>"): ([b["owner"]], b["logins_after"], b["logins_in_clear"])
+       for b in boxes})
 r = subprocess.run([TW, "-q", "--format", "story", "--year", "2026", "--tz", "UTC",
                     "--message-id", sent[0]["message_id"], D + "/postfix.log"],
                    capture_output=True, text=True).stdout

@@ -169,6 +169,15 @@ if "$PY" -c 'import jsonschema' 2>/dev/null; then
     schema_check "schema-$fmt-lab" "$fmt" "$OUT/schema-$fmt.jsonl"
   done
   schema_check schema-manifest-file manifest "$OUT/schema-json.manifest"
+  # a message selected: paths adds its mailbox records (README "Submission
+  # and retrieval"), pseudonymised too
+  printf 'a key of sixteen bytes or more' > "$OUT/schema-paths.key"
+  for pseudo in "" "--pseudonymize $OUT/schema-paths.key"; do
+    # shellcheck disable=SC2086
+    $TW -q --format paths --tz UTC --year 2026 $pseudo --rcpt dora@legs.test \
+      samples/lab-legs/sendmail.log samples/lab-legs/postfix.log samples/lab-legs/dovecot.log
+  done > "$OUT/schema-paths-mailbox.jsonl" 2>/dev/null || true
+  schema_check schema-paths-mailbox paths "$OUT/schema-paths-mailbox.jsonl"
   if [ -d ../shared/corpus ]; then
     $TW -q --format json --tz UTC ../shared/corpus/logs/* ../shared/corpus/mail/* \
       ../shared/corpus/pcap/* > "$OUT/schema-corpus.jsonl" 2>/dev/null || true

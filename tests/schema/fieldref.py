@@ -110,6 +110,7 @@ RECORDS = [
     ("events.schema.json", "#/$defs/log_event", "`--format events`: a log line's record"),
     ("events.schema.json", "#/$defs/smtp_connection", "`--format events`: `\"kind\": \"smtp-connection\"`"),
     ("paths.schema.json", "#/$defs/path", "`--format paths`: `\"kind\": \"path\"`"),
+    ("paths.schema.json", "#/$defs/mailbox_leg", "`--format paths`: `\"kind\": \"mailbox-leg\"`"),
     ("domains.schema.json", "#/$defs/recipient_domain", "`--format domains`: `\"kind\": \"recipient-domain\"`"),
     ("domains.schema.json", "#/$defs/sending_peer", "`--format domains`: `\"kind\": \"sending-peer\"`"),
     ("users.schema.json", "#/$defs/user", "`--format users`: `\"kind\": \"user\"`"),

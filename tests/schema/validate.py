@@ -70,7 +70,7 @@ def unmask(m):
             i["modified"] = "1970-01-01T00:00:00Z"
 
 
-KIND_FORMAT = {"message": "json", "path": "paths", "recipient-domain": "domains",
+KIND_FORMAT = {"message": "json", "path": "paths", "mailbox-leg": "paths", "recipient-domain": "domains",
                "sending-peer": "domains", "user": "users", "manifest": "manifest"}
 
 
