@@ -153,6 +153,20 @@ static void frames_line(struct buf *b, const struct hop *h, const struct writer_
 	buf_addc(b, '\n');
 }
 
+/* "Verdict: V (severity, rule R)" */
+static void verdict_words(struct buf *b, const struct hop *h)
+{
+	buf_adds(b, "Verdict: ");
+	text_safe(b, h->verdict ? h->verdict : "not judged");
+	if (h->severity) {
+		buf_adds(b, " (");
+		text_safe(b, h->severity);
+		buf_adds(b, ", rule ");
+		text_safe(b, h->rule);
+		buf_addc(b, ')');
+	}
+}
+
 struct step_walk {
 	struct story *s;
 };
@@ -196,15 +210,7 @@ static void story_hop(const struct path_node *n, const struct hop *h,
 			buf_printf(b, " after %zu attempts", tries);
 		buf_adds(b, ".  ");
 	}
-	buf_adds(b, "Verdict: ");
-	text_safe(b, h->verdict ? h->verdict : "not judged");
-	if (h->severity) {
-		buf_adds(b, " (");
-		text_safe(b, h->severity);
-		buf_adds(b, ", rule ");
-		text_safe(b, h->rule);
-		buf_addc(b, ')');
-	}
+	verdict_words(b, h);
 	buf_adds(b, ".\n     How we know: ");
 	text_safe(b, h->basis ? h->basis : "no evidence says");
 	if (l && l->tls_from) {
@@ -377,15 +383,8 @@ static void tell_logins(struct buf *out, const struct writer_env *env, const str
 			text_safe(out, m->login->status);
 			buf_addc(out, ')');
 		}
-		buf_adds(out, ".  Verdict: ");
-		text_safe(out, h->verdict ? h->verdict : "not judged");
-		if (h->severity) {
-			buf_adds(out, " (");
-			text_safe(out, h->severity);
-			buf_adds(out, ", rule ");
-			text_safe(out, h->rule);
-			buf_addc(out, ')');
-		}
+		buf_adds(out, ".  ");
+		verdict_words(out, h);
 		buf_adds(out, ".\n");
 		quoted_line(out, env, &l->login_at[i]);
 	}

@@ -42,6 +42,24 @@ lab_sendmail_unpack() {
   SMBIN="$SM/usr/libexec/sendmail/sendmail"
   [ -x "$SMBIN" ] || SMBIN=$(find "$SM" -path '*sbin*' -name 'sendmail*' -type f | head -1)
 }
+# The .mc lines both labs' Sendmail share: its queues, pid, aliases and TLS
+# files under $WORK, LogLevel 14.
+lab_sendmail_mc_common() {
+  cat <<EOF
+define(\`QUEUE_DIR', \`$WORK/smq')dnl
+define(\`MSP_QUEUE_DIR', \`$WORK/smcq')dnl
+define(\`confPID_FILE', \`$WORK/sendmail.pid')dnl
+define(\`ALIAS_FILE', \`$WORK/sm/aliases')dnl
+define(\`confLOG_LEVEL', \`14')dnl
+define(\`confCACERT_PATH', \`$WORK/smtls')dnl
+define(\`confCACERT', \`$WORK/smtls/cert.pem')dnl
+define(\`confSERVER_CERT', \`$WORK/smtls/cert.pem')dnl
+define(\`confSERVER_KEY', \`$WORK/smtls/key.pem')dnl
+define(\`confCLIENT_CERT', \`$WORK/smtls/cert.pem')dnl
+define(\`confCLIENT_KEY', \`$WORK/smtls/key.pem')dnl
+define(\`confDONT_BLAME_SENDMAIL', \`GroupReadableKeyFile,GroupWritableDirPathSafe')dnl
+EOF
+}
 lab_sendmail_cf() {
   # The Debian OSTYPE pulls in Debian's own helper files; use the generic one.
   sed -i "s/OSTYPE(\`debian')/OSTYPE(\`linux')/" "$1"

@@ -177,19 +177,8 @@ divert(0)dnl
 OSTYPE(\`debian')dnl
 define(\`confDOMAIN_NAME', \`sm.lab.test')dnl
 define(\`confSERVICE_SWITCH_FILE', \`$WORK/sm/service.switch')dnl
-define(\`QUEUE_DIR', \`$WORK/smq')dnl
 define(\`confQUEUE_DIR', \`$WORK/smq')dnl
-define(\`MSP_QUEUE_DIR', \`$WORK/smcq')dnl
-define(\`confPID_FILE', \`$WORK/sendmail.pid')dnl
-define(\`ALIAS_FILE', \`$WORK/sm/aliases')dnl
-define(\`confLOG_LEVEL', \`14')dnl
-define(\`confCACERT_PATH', \`$WORK/smtls')dnl
-define(\`confCACERT', \`$WORK/smtls/cert.pem')dnl
-define(\`confSERVER_CERT', \`$WORK/smtls/cert.pem')dnl
-define(\`confSERVER_KEY', \`$WORK/smtls/key.pem')dnl
-define(\`confCLIENT_CERT', \`$WORK/smtls/cert.pem')dnl
-define(\`confCLIENT_KEY', \`$WORK/smtls/key.pem')dnl
-define(\`confDONT_BLAME_SENDMAIL', \`GroupReadableKeyFile,GroupWritableDirPathSafe')dnl
+$(lab_sendmail_mc_common)
 define(\`confDELIVERY_MODE', \`background')dnl
 define(\`confTO_ICONNECT', \`15s')dnl
 define(\`confDONT_PROBE_INTERFACES', \`True')dnl

@@ -174,18 +174,7 @@ divert(0)dnl
 OSTYPE(\`debian')dnl
 define(\`confDOMAIN_NAME', \`sm.legs.test')dnl
 define(\`confSERVICE_SWITCH_FILE', \`$SM/service.switch')dnl
-define(\`QUEUE_DIR', \`$WORK/smq')dnl
-define(\`MSP_QUEUE_DIR', \`$WORK/smcq')dnl
-define(\`confPID_FILE', \`$WORK/sendmail.pid')dnl
-define(\`ALIAS_FILE', \`$SM/aliases')dnl
-define(\`confLOG_LEVEL', \`14')dnl
-define(\`confCACERT_PATH', \`$WORK/smtls')dnl
-define(\`confCACERT', \`$WORK/smtls/cert.pem')dnl
-define(\`confSERVER_CERT', \`$WORK/smtls/cert.pem')dnl
-define(\`confSERVER_KEY', \`$WORK/smtls/key.pem')dnl
-define(\`confCLIENT_CERT', \`$WORK/smtls/cert.pem')dnl
-define(\`confCLIENT_KEY', \`$WORK/smtls/key.pem')dnl
-define(\`confDONT_BLAME_SENDMAIL', \`GroupReadableKeyFile,GroupWritableDirPathSafe')dnl
+$(lab_sendmail_mc_common)
 define(\`confAUTH_MECHANISMS', \`PLAIN LOGIN')dnl
 define(\`confAUTH_REALM', \`legs.test')dnl
 TRUST_AUTH_MECH(\`PLAIN LOGIN')dnl
@@ -285,4 +274,4 @@ sleep 2
 kill "$TCPDUMP" 2>/dev/null; TCPDUMP=
 postfix stop >/dev/null 2>&1 || true
 sleep 1
-say "wrote $LOG ($(wc -l < "$LOG") lines), $OUT/dovecot.log ($(wc -l < "$OUT/dovecot.log") lines), $OUT/truth.jsonl"
+say "wrote $LOG ($(wc -l < "$LOG") lines), $OUT/dovecot.log ($(wc -l < "$OUT/dovecot.log") lines), $OUT/sendmail.log ($(wc -l < "$OUT/sendmail.log") lines), $OUT/truth.jsonl"
