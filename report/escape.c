@@ -80,6 +80,11 @@ void json_str(struct buf *b, const char *s)
 	 * stops at the end or at the first byte that needs escaping. */
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0;
+	/* four at a time: && stops at the first byte not plain, the NUL at
+	 * the latest, so nothing past it is read */
+	while (json_plain[p[i]] && json_plain[p[i + 1]] && json_plain[p[i + 2]] &&
+	       json_plain[p[i + 3]])
+		i += 4;
 	while (json_plain[p[i]])
 		i++;
 	if (p[i]) {

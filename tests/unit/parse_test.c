@@ -19,6 +19,7 @@
 #include "../../ingest/dovecot.h"
 #include "../../ingest/syslog.h"
 #include "../../model/tlsfacts.h"
+#include "../../model/ciphers.h"
 
 static void assert_span(struct span s, const char *want)
 {
@@ -605,6 +606,31 @@ static void test_addr_bare(void **state)
 	}
 }
 
+/* Cipher names, either naming, any case: the index gives what the
+ * table says (model/ciphers.c). */
+static void test_cipher_names(void **st)
+{
+	(void)st;
+	const struct cipher_name *c = cipher_by_name("ECDHE-RSA-AES256-GCM-SHA384");
+	assert_non_null(c);
+	assert_string_equal(c->iana, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384");
+	assert_ptr_equal(cipher_by_name("tls_ecdhe_rsa_with_aes_256_gcm_sha384"), c);
+	assert_ptr_equal(cipher_lookup(c->id), c);
+	assert_non_null(cipher_by_name("TLS_AES_256_GCM_SHA384"));
+	assert_string_equal(cipher_by_name("rc4-md5")->iana, "TLS_RSA_WITH_RC4_128_MD5");
+	assert_null(cipher_by_name("NOT-A-CIPHER"));
+	assert_null(cipher_by_name(""));
+	assert_null(cipher_by_name(NULL));
+	for (unsigned id = 0; id <= 0xFFFF; id++) {	/* every entry by both names */
+		const struct cipher_name *e = cipher_lookup((uint16_t)id);
+		if (!e)
+			continue;
+		assert_string_equal(cipher_by_name(e->iana)->iana, e->iana);
+		if (e->openssl)
+			assert_non_null(cipher_by_name(e->openssl));
+	}
+}
+
 int main(void)
 {
 	utc = tz_new("UTC");
@@ -618,6 +644,7 @@ int main(void)
 		cmocka_unit_test(test_postfix_session_lines),
 		cmocka_unit_test(test_postfix_delivery),
 		cmocka_unit_test(test_sendmail),
+		cmocka_unit_test(test_cipher_names),
 		cmocka_unit_test(test_dovecot),
 		cmocka_unit_test(test_dovecot_deliver),
 		cmocka_unit_test(test_tls_normalise),
