@@ -36,15 +36,22 @@ struct mbox_look {
 	bool second;			/* the look for owners not named before */
 };
 
+/* "250 2.0.0 <rcpt> ID Saved": the token before the closing " Saved",
+ * after the recipient's '>' (read from the end: the address is the
+ * sender's choice and may hold "> " itself). */
 bool mbox_reply_session(const char *reply, char *out, size_t outlen)
 {
+	static const char tail[] = " Saved";
 	if (!reply || strncmp(reply, "250 ", 4) != 0)
 		return false;
-	const char *gt = strstr(reply, "> ");	/* "250 2.0.0 <rcpt> ID Saved" */
-	if (!gt || !strchr(reply, '<'))
+	size_t n = strlen(reply), t = sizeof tail - 1;
+	if (n < 4 + t || strcmp(reply + n - t, tail) != 0)
 		return false;
-	const char *id = gt + 2, *end = strchr(id, ' ');
-	if (!end || strcmp(end, " Saved") != 0 || end == id || (size_t)(end - id) >= outlen)
+	const char *end = reply + n - t, *id = end;
+	while (id > reply && id[-1] != ' ')
+		id--;
+	if (id == end || id - reply < 6 || id[-1] != ' ' || id[-2] != '>' ||
+	    (size_t)(end - id) >= outlen)
 		return false;
 	memcpy(out, id, (size_t)(end - id));
 	out[end - id] = '\0';

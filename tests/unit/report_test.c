@@ -246,6 +246,9 @@ static void test_lmtp_reply_session(void **st)
 	assert_false(mbox_reply_session("451 4.3.0 <dora@legs.test> Temporary internal error", id,
 					sizeof id));
 	assert_false(mbox_reply_session(NULL, id, sizeof id));
+	assert_true(mbox_reply_session("250 2.0.0 <a> FAKE Saved> REAL Saved", id, sizeof id));
+	assert_string_equal(id, "REAL");	/* the address cannot choose it */
+	assert_false(mbox_reply_session("250 2.0.0 <a> Saved", id, sizeof id));
 	char small[4];
 	assert_false(mbox_reply_session("250 2.0.0 <d@x> LONGERTHAN Saved", small, sizeof small));
 }
