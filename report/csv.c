@@ -28,33 +28,40 @@ static void csv_header(struct buf *b)
 	buf_adds(b, "\r\n");
 }
 
+/* One cell (RFC 4180), written in place: escaped as the text report is,
+ * a leading formula character neutralised, quoted only when the escaped
+ * value holds a comma or a quote (text_safe leaves no CR or LF). */
 static void cell(struct buf *b, const char *s, bool last)
 {
-	struct buf t;
-	buf_init(&t);
+	size_t start = b->n;
 	if (s && *s) {
 		/* spreadsheets skip leading blanks before a formula too */
 		const char *q = s;
 		while (*q == ' ')
 			q++;
 		if (*q && strchr("=+-@\t\r", *q))
-			buf_addc(&t, '\'');
-		text_safe(&t, s);
+			buf_addc(b, '\'');
+		text_safe(b, s);
 	}
-	const char *v = t.p ? t.p : "";
-	if (strpbrk(v, ",\"\r\n")) {
+	size_t len = b->n - start;
+	bool quote = false;
+	for (size_t i = 0; i < len && !quote; i++)
+		quote = b->p[start + i] == ',' || b->p[start + i] == '"' ||
+			b->p[start + i] == '\r' || b->p[start + i] == '\n';
+	if (quote) {
+		char *v = xmalloc(len + 1);
+		memcpy(v, b->p + start, len);
+		b->n = start;
 		buf_addc(b, '"');
-		for (const char *p = v; *p; p++) {
-			if (*p == '"')
+		for (size_t i = 0; i < len; i++) {
+			if (v[i] == '"')
 				buf_addc(b, '"');
-			buf_addc(b, *p);
+			buf_addc(b, v[i]);
 		}
 		buf_addc(b, '"');
-	} else {
-		buf_adds(b, v);
+		free(v);
 	}
 	buf_adds(b, last ? "\r\n" : ",");
-	buf_free(&t);
 }
 
 static const char *tri(enum tri t)

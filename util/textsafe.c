@@ -68,6 +68,15 @@ void text_safe(struct buf *b, const char *s)
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n = strlen(s), i = 0;
 	while (i < n) {
+		/* printable ASCII is shown as it is: a run of it at once */
+		size_t run = i;
+		while (run < n && p[run] >= 0x20 && p[run] < 0x7f)
+			run++;
+		if (run > i) {
+			buf_add(b, s + i, run - i);
+			i = run;
+			continue;
+		}
 		unsigned char c = p[i];
 		size_t l = (c >= 0x20 && c != 0x7f) ? utf8_len(p + i, n - i) : 0;
 		/* C1 controls (U+0080..U+009F) can act as escapes too. */
