@@ -22,6 +22,7 @@
 #include "../ingest/policytable.h"
 #include "../ingest/linesrc.h"
 #include "../report/coverage.h"
+#include "../report/escape.h"
 #include "../report/output.h"
 #include "../report/pseudo.h"
 #include "../report/sign.h"
@@ -65,6 +66,8 @@ struct pipeline {
 	struct state_file *state;	/* --state: what the last run left open */
 	struct lookup *lookup;		/* a lookup read in windows (cli/lookup.h) */
 	bool dry;			/* ... a read that only checks the windows */
+	char **files_json;		/* env.files_json, nfiles_json of them */
+	size_t nfiles_json;
 	const char **names_shown;	/* evidence names: the inputs', then the
 					   earlier runs' files open state names */
 	struct selection sel;		/* which messages are written */
@@ -604,6 +607,9 @@ static void pipeline_free(struct pipeline *p)
 	state_close(p->state);
 	lookup_free(p->lookup);
 	free(p->names_shown);
+	for (size_t i = 0; i < p->nfiles_json; i++)
+		free(p->files_json[i]);
+	free(p->files_json);
 	inputs_free(&p->in);
 	for (size_t i = 0; i < p->njournal_names; i++)
 		free(p->journal_names[i]);
@@ -695,6 +701,15 @@ int pipeline_run(const struct options *o)
 	}
 	size_t nfiles = p.in.n + (p.state ? state_nghosts(p.state) : 0);
 	const char *const *shown = p.names_shown ? p.names_shown : p.in.shown;
+	p.files_json = xcalloc(nfiles + 1, sizeof *p.files_json);
+	for (size_t i = 0; i < nfiles; i++) {
+		struct buf t;
+		buf_init(&t);
+		json_strn(&t, shown[i], strlen(shown[i]));
+		t.p[--t.n] = '\0';	/* open: the reference's ":LINE" follows */
+		p.files_json[i] = t.p;
+	}
+	p.nfiles_json = nfiles;
 	p.env = (struct writer_env){ .files = shown, .paths = p.names_shown ? p.names_shown : p.in.files,
 				     .nfiles = nfiles,
 				     .pseudo = p.pseudo,
@@ -703,7 +718,8 @@ int pipeline_run(const struct options *o)
 				     .max_findings = o->max_findings, .policy = p.policy,
 				     .kinds = p.in.kinds, .tz = p.tz, .year = o->year,
 				     .messages_selected = o->select.nmid || o->select.nqid ||
-							  o->select.nrcpt || o->select.nfrom };
+							  o->select.nrcpt || o->select.nfrom,
+				     .files_json = (const char *const *)p.files_json };
 	p.follow = p.wc->input == WRITER_MESSAGES && (o->select.nqid || o->select.nmid);
 	p.lookup = lookup_new(o, &p.in, p.tz);
 	if (p.lookup)

@@ -60,9 +60,14 @@ void jw_evidence(struct buf *b, const struct hop *h, const struct writer_env *en
 	for (size_t i = 0; i < h->nev; i++) {
 		if (i)
 			buf_addc(b, ',');
-		const char *file = writer_file(env, h->ev[i].file_id);
-		json_strn(b, file, strlen(file));
-		b->n--;		/* reopen the string after the name */
+		int id = h->ev[i].file_id;
+		if (env->files_json && id >= 0 && (size_t)id < env->nfiles) {
+			buf_adds(b, env->files_json[id]);
+		} else {
+			const char *file = writer_file(env, id);
+			json_strn(b, file, strlen(file));
+			b->n--;		/* reopen the string after the name */
+		}
 		buf_adds(b, h->ev[i].frame ? "#frame=" : ":");
 		jw_long(b, (long)h->ev[i].line);
 		buf_addc(b, '"');

@@ -52,6 +52,9 @@ struct writer_env {
 	int year;
 	/* --message-id, --queue-id, --rcpt or --from: messages asked for */
 	bool messages_selected;
+	/* files[] as JSON strings without their closing quote, escaped once
+	 * for every evidence reference (NULL: escape each time) */
+	const char *const *files_json;
 };
 
 struct coverage_host;
