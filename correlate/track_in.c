@@ -132,13 +132,21 @@ void trk_on_connect(struct tracker *t, const struct evidence *ev)
 	s->connect_usec = ev->usec;
 }
 
-void trk_on_tls_in(struct tracker *t, const struct evidence *ev)
+/* The receiving process's session, made if need be, with the peer a
+ * session line (STARTTLS=server, AUTH=server) names when none is known. */
+static struct session *session_with_peer(struct tracker *t, const struct evidence *ev)
 {
 	struct session *s = trk_session_get(t, ev, true);
 	if (!s->peer_ip)
 		trk_field(t, &s->peer_ip, ev->peer_ip);
 	if (!s->peer_host)
 		trk_field(t, &s->peer_host, ev->peer_host);
+	return s;
+}
+
+void trk_on_tls_in(struct tracker *t, const struct evidence *ev)
+{
+	struct session *s = session_with_peer(t, ev);
 	tls_state_from_ev(&s->tls, ev);
 	s->has_tls = true;
 	s->tls_ev = trk_ref_of(ev);
@@ -289,11 +297,7 @@ void trk_on_local_inbound(struct tracker *t, const struct evidence *ev,
  * process starts a new session, trk_on_connect). */
 void trk_on_auth(struct tracker *t, const struct evidence *ev)
 {
-	struct session *s = trk_session_get(t, ev, true);
-	if (!s->peer_ip)
-		trk_field(t, &s->peer_ip, ev->peer_ip);
-	if (!s->peer_host)
-		trk_field(t, &s->peer_host, ev->peer_host);
+	struct session *s = session_with_peer(t, ev);
 	trk_field(t, &s->sasl_method, ev->sasl_method);
 	trk_field(t, &s->sasl_username, ev->sasl_username);
 	s->has_auth = true;
