@@ -185,6 +185,24 @@ check("paths: a mailbox record for each delivery, with the owner and the owner's
        for m, w in want_told.items()},
       {b["message_id"].strip("<>"): ([b["owner"]], b["logins_after"], b["logins_in_clear"])
        for b in boxes})
+# --until ends "after delivery": the owner's logins from the last one's
+# second on are not told (the period is [since, until))
+import re
+stamps = []
+for l in open(D + "/dovecot.log"):
+    m = re.match(r"(\w{3} \d\d \d\d:\d\d:\d\d) \w+-login: Info: Login: user=<([^>]*)>", l)
+    if m and owns(m.group(2), "dora@legs.test"):
+        stamps.append(m.group(1))
+import datetime
+last = datetime.datetime.strptime("2026 " + stamps[-1], "%Y %b %d %H:%M:%S")
+until = last.strftime("%Y-%m-%dT%H:%M:%SZ")
+unix = [t for t in sent if t["owner"] == "dora@legs.test"][0]
+r = subprocess.run([TW, "-q", "--format", "story", "--year", "2026", "--tz", "UTC", "--until", until,
+                    "--message-id", unix["message_id"], D + "/postfix.log", D + "/dovecot.log"],
+                   capture_output=True, text=True).stdout
+check("story --until: the owner's logins before it only",
+      sum(1 for s in stamps if s != stamps[-1]),
+      sum(1 for l in r.splitlines() if l.startswith("     2026") and " login as " in l))
 r = subprocess.run([TW, "-q", "--format", "story", "--year", "2026", "--tz", "UTC",
                     "--message-id", sent[0]["message_id"], D + "/postfix.log"],
                    capture_output=True, text=True).stdout
