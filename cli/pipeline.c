@@ -716,7 +716,8 @@ int pipeline_run(const struct options *o)
 				     .org = o->org, .contact = o->contact,
 				     .since = p.sel.since, .until = p.sel.until,
 				     .max_findings = o->max_findings, .policy = p.policy,
-				     .kinds = p.in.kinds, .tz = p.tz, .year = o->year,
+				     .kinds = p.in.kinds, .ninputs = p.in.n, .tz = p.tz,
+				     .year = o->year,
 				     .messages_selected = o->select.nmid || o->select.nqid ||
 							  o->select.nrcpt || o->select.nfrom,
 				     .files_json = (const char *const *)p.files_json };

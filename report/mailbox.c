@@ -201,7 +201,8 @@ static void read_logs(struct mbox_look *lk)
 		{ "-login: ", 8, false },
 	};
 	const struct writer_env *env = lk->env;
-	for (size_t i = 0; i < env->nfiles && env->paths; i++) {
+	size_t n = env->kinds ? env->ninputs : env->nfiles;
+	for (size_t i = 0; i < n && i < env->nfiles && env->paths; i++) {
 		if (!env->paths[i] || (env->kinds && env->kinds[i] != INPUT_LOG))
 			continue;
 		const char *path = env->paths[i];

@@ -45,9 +45,11 @@ struct writer_env {
 	long max_findings;		/* --max-findings: rows an audit group lists */
 	const struct policy *policy;	/* the rules judging (its "partners" set) */
 	/* To look at the logs again (story, report/mailbox.h): each input's
-	 * kind (ingest/detect.h, by file_id; NULL: all logs), the zone and
-	 * --year their stamps were read with. */
+	 * kind (ingest/detect.h, by file_id; NULL: all logs, nfiles of them),
+	 * the zone and --year their stamps were read with. */
 	const enum input_kind *kinds;
+	size_t ninputs;		/* files given now; those past it are --state's
+				   earlier inputs, names only */
 	struct tzconf *tz;
 	int year;
 	/* --message-id, --queue-id, --rcpt or --from: messages asked for */
