@@ -19,6 +19,22 @@ static void kspan(struct buf *b, const char *k, struct span s, bool *first)
 	json_strn(b, s.p, s.n);
 }
 
+/* An address or a login name: pseudonymised under --pseudonymize, as
+ * written otherwise; absent when empty. */
+static void kaddr(struct buf *b, const char *k, struct span v, const struct writer_env *env,
+		  bool *f)
+{
+	if (!v.n)
+		return;
+	if (!env->pseudo) {
+		kspan(b, k, v, f);
+		return;
+	}
+	char *u = pseudo_address(env->pseudo, v.p, v.n);
+	jw_str(b, k, u, f);
+	free(u);
+}
+
 void json_event(struct buf *b, const struct evidence *ev, const struct writer_env *env)
 {
 	bool f = true;
@@ -71,13 +87,7 @@ void json_event(struct buf *b, const struct evidence *ev, const struct writer_en
 			kspan(b, "tls_version", ev->tls.version, &f);
 			kspan(b, "tls_cipher", ev->tls.cipher, &f);
 		}
-		if (env->pseudo && ev->sasl_username.n) {	/* a login name, like an address */
-			char *u = pseudo_address(env->pseudo, ev->sasl_username.p, ev->sasl_username.n);
-			jw_str(b, "user", u, &f);
-			free(u);
-		} else {
-			kspan(b, "user", ev->sasl_username, &f);
-		}
+		kaddr(b, "user", ev->sasl_username, env, &f);	/* a login name, like an address */
 	}
 	if (ev->kind == EV_MAILBOX) {	/* README "Retrieval": the mailbox leg */
 		kspan(b, "session", ev->session, &f);
@@ -87,21 +97,8 @@ void json_event(struct buf *b, const struct evidence *ev, const struct writer_en
 		static const char *const st[] = { "absent", "no-counters", "ok", "failed" };
 		jw_str(b, "starttls", st[ev->starttls], &f);
 	}
-	if (env->pseudo) {	/* evidence records carry addresses too */
-		if (ev->rcpt.n) {
-			char *r = pseudo_address(env->pseudo, ev->rcpt.p, ev->rcpt.n);
-			jw_str(b, "rcpt", r, &f);
-			free(r);
-		}
-		if (ev->from.n) {
-			char *r = pseudo_address(env->pseudo, ev->from.p, ev->from.n);
-			jw_str(b, "from", r, &f);
-			free(r);
-		}
-	} else {
-		kspan(b, "rcpt", ev->rcpt, &f);
-		kspan(b, "from", ev->from, &f);
-	}
+	kaddr(b, "rcpt", ev->rcpt, env, &f);	/* evidence records carry addresses too */
+	kaddr(b, "from", ev->from, env, &f);
 	kspan(b, "message_id", ev->message_id, &f);
 	kspan(b, "status", ev->status, &f);
 	kspan(b, "dsn", ev->dsn, &f);
@@ -109,15 +106,8 @@ void json_event(struct buf *b, const struct evidence *ev, const struct writer_en
 	kspan(b, "proto", ev->proto, &f);
 	kspan(b, "tls_feature", ev->tls_feature, &f);
 	kspan(b, "sasl_method", ev->sasl_method, &f);
-	if (ev->kind != EV_LOGIN && ev->sasl_username.n) {	/* client=, AUTH=server */
-		if (env->pseudo) {
-			char *u = pseudo_address(env->pseudo, ev->sasl_username.p, ev->sasl_username.n);
-			jw_str(b, "sasl_username", u, &f);
-			free(u);
-		} else {
-			kspan(b, "sasl_username", ev->sasl_username, &f);
-		}
-	}
+	if (ev->kind != EV_LOGIN)	/* client=, AUTH=server */
+		kaddr(b, "sasl_username", ev->sasl_username, env, &f);
 	kspan(b, "socket", ev->socket, &f);
 	kspan(b, "mailer", ev->mailer, &f);
 	if (ev->conn_use)

@@ -54,23 +54,27 @@ void jw_tls(struct buf *b, const struct tls_state *t)
 	buf_addc(b, '}');
 }
 
+void jw_evref(struct buf *b, const struct writer_env *env, struct evref r)
+{
+	if (env->files_json && r.file_id >= 0 && (size_t)r.file_id < env->nfiles) {
+		buf_adds(b, env->files_json[r.file_id]);
+	} else {
+		const char *file = writer_file(env, r.file_id);
+		json_strn(b, file, strlen(file));
+		b->n--;		/* reopen the string after the name */
+	}
+	buf_adds(b, r.frame ? "#frame=" : ":");
+	jw_long(b, (long)r.line);
+	buf_addc(b, '"');
+}
+
 void jw_evidence(struct buf *b, const struct hop *h, const struct writer_env *env)
 {
 	buf_addc(b, '[');
 	for (size_t i = 0; i < h->nev; i++) {
 		if (i)
 			buf_addc(b, ',');
-		int id = h->ev[i].file_id;
-		if (env->files_json && id >= 0 && (size_t)id < env->nfiles) {
-			buf_adds(b, env->files_json[id]);
-		} else {
-			const char *file = writer_file(env, id);
-			json_strn(b, file, strlen(file));
-			b->n--;		/* reopen the string after the name */
-		}
-		buf_adds(b, h->ev[i].frame ? "#frame=" : ":");
-		jw_long(b, (long)h->ev[i].line);
-		buf_addc(b, '"');
+		jw_evref(b, env, h->ev[i]);
 	}
 	buf_addc(b, ']');
 }

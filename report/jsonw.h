@@ -78,6 +78,8 @@ void jw_tls(struct buf *b, const struct tls_state *t);
  * escaped like any string. */
 struct writer_env;
 void jw_evidence(struct buf *b, const struct hop *h, const struct writer_env *env);
+/* One reference of such a list, "file:line" or "file#frame=N". */
+void jw_evref(struct buf *b, const struct writer_env *env, struct evref r);
 
 /* "kind": K, "schema_version": N - every JSON record opens with them. */
 static inline void jw_kind(struct buf *b, const char *kind, bool *first)

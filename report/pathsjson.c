@@ -162,12 +162,7 @@ static void paths_write(void *w, struct paths *p, struct path_node *root)
 
 static void line_ref(struct buf *b, const struct writer_env *env, const struct mbox_line *l)
 {
-	const char *file = writer_file(env, l->file_id);
-	json_strn(b, file, strlen(file));
-	b->n--;			/* reopen the string after the name, as jw_evidence */
-	buf_addc(b, ':');
-	jw_long(b, (long)l->line);
-	buf_addc(b, '"');
+	jw_evref(b, env, (struct evref){ l->file_id, l->line, false });
 }
 
 /* The owner's logins after delivery, as the story tells them: logins,
