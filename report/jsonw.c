@@ -26,6 +26,7 @@ void jw_tls(struct buf *b, const struct tls_state *t)
 	jw_str(b, "cert", tls_cert_name(t->cert), &f);
 	jw_str(b, "cert_raw", t->cert_raw, &f);
 	jw_tri(b, "stripped", t->stripped, &f);
+	jw_tri(b, "starttls_offered", t->offered, &f);
 	jw_str(b, "downgrade", downgrade_name(t->downgrade), &f);
 	jw_str(b, "level", tls_level_name(t->level), &f);
 	jw_tri(b, "enforced", t->enforced, &f);
