@@ -1,6 +1,6 @@
 # tlswitness - plain Makefile.  make, make check, make check-asan, make lab.
 CC      ?= cc
-STD     = -std=c11 -D_GNU_SOURCE
+STD     = -std=c11 -D_GNU_SOURCE -I/usr/include/postgresql
 WARN    = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
           -Wmissing-prototypes -Wformat=2 -Wno-unused-parameter -Wvla
 OPT     = -O2 -g
@@ -8,7 +8,7 @@ CFLAGS  ?=
 CFLAGS  += $(STD) $(WARN) $(OPT) -MMD -MP
 # mimalloc: glibc malloc was a third of the log pipeline (bench/run.sh).
 MALLOC_LIB ?= -Wl,--no-as-needed -lmimalloc -Wl,--as-needed
-BASE_LIBS = -lpcap -lcrypto -lyaml -lz -lsystemd -pthread
+BASE_LIBS = -lpcap -lcrypto -lyaml -lz -lsystemd -lpq -pthread
 LDLIBS  = $(MALLOC_LIB) $(BASE_LIBS)
 BUILD   ?= build
 TW_BIN  ?= tlswitness
@@ -18,10 +18,11 @@ TW_BIN  ?= tlswitness
 # and every unit test link the archives top first, so a call upward finds
 # nothing to link against; `make layers` also links each stage whole
 # against only the stages below it.
-STAGES  = util model ingest correlate rules report cli
+STAGES  = util model ingest correlate rules report store cli
 stage_src = $(wildcard $(1)/*.c)
 stage_obj = $(patsubst %.c,$(BUILD)/%.o,$(call stage_src,$(1))) \
-            $(if $(filter rules,$(1)),$(BUILD)/default_policy.o)
+            $(if $(filter rules,$(1)),$(BUILD)/default_policy.o) \
+            $(if $(filter store,$(1)),$(BUILD)/store_schema.o)
 # $(call upto,STAGE): STAGE and those below it, bottom first.
 upto    = $(if $(filter $(1),$(firstword $(2))),$(firstword $(2)),$(firstword $(2)) \
             $(call upto,$(1),$(wordlist 2,$(words $(2)),$(2))))
@@ -29,7 +30,7 @@ reverse = $(if $(1),$(call reverse,$(wordlist 2,$(words $(1)),$(1))) $(firstword
 # $(call archives,STAGE): the archives to link for STAGE, top first.
 archives = $(foreach s,$(call reverse,$(call upto,$(1),$(STAGES))),$(BUILD)/lib$(s).a)
 LIB_SRC = $(foreach s,$(STAGES),$(call stage_src,$(s)))
-LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/default_policy.o
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/default_policy.o $(BUILD)/store_schema.o
 ALL_ARCHIVES = $(call archives,cli)
 UNIT_SRC = $(wildcard tests/unit/*_test.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -40,6 +41,7 @@ join_test_STAGE   = correlate
 track_test_STAGE  = correlate
 policy_test_STAGE = rules
 report_test_STAGE = report
+copytext_test_STAGE = store
 
 all: $(TW_BIN) layers
 
@@ -81,6 +83,16 @@ $(BUILD)/default_policy.c: rules/default.yaml
 $(BUILD)/default_policy.o: $(BUILD)/default_policy.c
 	$(CC) $(CFLAGS) -Wno-missing-prototypes -Wno-missing-variable-declarations -c -o $@ $<
 
+# The evidence store's schema: store/schema.sql as a C string.
+$(BUILD)/store_schema.c: store/schema.sql
+	@mkdir -p $(dir $@)
+	{ echo 'const char tw_store_schema[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } > $@
+
+$(BUILD)/store_schema.o: $(BUILD)/store_schema.c
+	$(CC) $(CFLAGS) -Wno-missing-prototypes -Wno-missing-variable-declarations -c -o $@ $<
+
 .SECONDEXPANSION:
 $(BUILD)/tests/%: tests/unit/%.c $$(call archives,$$($$*_STAGE))
 	@mkdir -p $(dir $@)
@@ -116,10 +128,10 @@ FUZZ_SECONDS ?= 30
 FUZZ_TARGETS = maillog capture smtp received rules state
 FUZZ_FLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
 fuzz-build:
-	$(MAKE) BUILD=build-fuzz CC=clang MALLOC_LIB= OPT="$(FUZZ_FLAGS)" $(LIB_SRC:%.c=build-fuzz/%.o) build-fuzz/default_policy.o
+	$(MAKE) BUILD=build-fuzz CC=clang MALLOC_LIB= OPT="$(FUZZ_FLAGS)" $(LIB_SRC:%.c=build-fuzz/%.o) build-fuzz/default_policy.o build-fuzz/store_schema.o
 	for t in $(FUZZ_TARGETS); do \
 	  clang $(STD) $(FUZZ_FLAGS) -fsanitize=fuzzer -o build-fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c \
-	    $(LIB_SRC:%.c=build-fuzz/%.o) build-fuzz/default_policy.o $(BASE_LIBS) || exit 1; \
+	    $(LIB_SRC:%.c=build-fuzz/%.o) build-fuzz/default_policy.o build-fuzz/store_schema.o $(BASE_LIBS) || exit 1; \
 	done
 
 fuzz: fuzz-build

@@ -248,6 +248,12 @@ pysuite legs tests/legs.py "$TW" samples/lab-legs
 # --- tlswitness verify: a report, its signature, its inputs ---------------------
 suite verify tests/verify.sh
 
+# --- the evidence store: shards into a throwaway PostgreSQL, the views against
+# the tool's own answers ----------------------------------------------------------
+sh tests/store.sh "$TW" > "$OUT/store.log" 2>&1
+if grep -q '^skip' "$OUT/store.log"; then sk store "PostgreSQL's server is not installed"
+else suite_count store; fi
+
 # --- the audit summary of text and HTML, and the HTML's layout in Chromium -----
 suite audit tests/audit.sh
 

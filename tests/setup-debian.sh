@@ -4,15 +4,15 @@
 #   sh tests/setup-debian.sh --test   and what the test suite and the lab use
 #   sh tests/setup-debian.sh --bench  and the peers make bench measures against
 set -e
-pkgs="gcc make libc6-dev pkg-config zlib1g-dev libyaml-dev libpcap-dev libssl-dev libmimalloc-dev libsystemd-dev"
+pkgs="gcc make libc6-dev pkg-config zlib1g-dev libyaml-dev libpcap-dev libssl-dev libmimalloc-dev libsystemd-dev libpq-dev"
 if [ "${1:-}" = --test ]; then
   pkgs="$pkgs libcmocka-dev jq gzip tzdata clang libclang-rt-14-dev chromium poppler-utils valgrind postfix swaks libnet-ssleay-perl libio-socket-ssl-perl tcpdump rsyslog m4 openssl python3 \
         man-db iproute2 procps libwrap0 libldap-2.5-0 liblockfile1 libnsl2 libsasl2-2 libdb5.3 \
         locales dovecot-core dovecot-lmtpd dovecot-imapd dovecot-pop3d python3-jsonschema systemd-journal-remote \
-        sasl2-bin libsasl2-modules libsasl2-modules-db"
+        sasl2-bin libsasl2-modules libsasl2-modules-db postgresql"
 fi
 if [ "${1:-}" = --bench ]; then
-  pkgs="$pkgs python3 time gzip isal pflogsumm tshark tcpdump valgrind"
+  pkgs="$pkgs python3 time gzip isal pflogsumm tshark tcpdump valgrind postgresql"
 fi
 missing=""
 for p in $pkgs; do

@@ -1,0 +1,575 @@
+/* pgload.c - reports into the evidence store (store/pgload.h).  The
+ * records go to the session's temporary table with COPY, as they are read;
+ * PostgreSQL parses them (jsonb), and store/schema.sql's load_stage spreads
+ * them over the tables.  Memory: one line and one COPY batch, whatever the
+ * report's size. */
+#include "pgload.h"
+#include "copytext.h"
+#include "../util/textsafe.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <libpq-fe.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define STORE_VERSION "1"		/* schema.sql's store_meta row */
+#define SCHEMA_VERSION "2"		/* the records' schema_version (CHANGELOG.md) */
+#define COPY_BATCH (1u << 20)		/* bytes handed to libpq at once */
+#define LINE_MAX_BYTES (1ull << 30)	/* jsonb's own limit is about 1 GB */
+/* pg_advisory_xact_lock(LOCK_CLASS, n): n = 1 creating the schema, 2 a
+ * day's partitions; a shard's own key takes (LOCK_CLASS + 1, hash) */
+#define LOCK_CLASS 0x74770000
+
+extern const char tw_store_schema[];
+
+struct pgload {
+	PGconn *db;
+	struct load_totals t;
+};
+
+/* One shard being read. */
+struct shard {
+	const char *file;
+	unsigned long long first, line;	/* its first line, the line being read */
+	unsigned long long rows;
+	unsigned nul;			/* \u0000 escapes stored as \ufffd */
+	EVP_MD_CTX *md;
+	struct buf copy;
+	bool copying;
+};
+
+static void say_pg(FILE *err, const char *file, unsigned long long line, const char *what,
+		   PGconn *db, const PGresult *r)
+{
+	const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *detail = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : NULL;
+	if (!msg)
+		msg = PQerrorMessage(db);
+	struct buf b;
+	buf_init(&b);
+	text_safe(&b, msg);
+	while (b.n && (b.p[b.n - 1] == '\n' || b.p[b.n - 1] == ' '))
+		b.p[--b.n] = '\0';
+	if (detail) {
+		buf_adds(&b, " (");
+		text_safe(&b, detail);
+		buf_adds(&b, ")");
+	}
+	if (file)
+		fprintf(err, "%s:%llu:1: %s: %s\n", text_shown(file), line, what, b.p);
+	else
+		fprintf(err, "tlswitness load: %s: %s\n", what, b.p);
+	buf_free(&b);
+}
+
+/* Run sql; true when it did what was expected (commands, or tuples). */
+static bool run(PGconn *db, const char *sql, FILE *err, const char *what)
+{
+	PGresult *r = PQexec(db, sql);
+	ExecStatusType s = PQresultStatus(r);
+	bool ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
+	if (!ok && err)
+		say_pg(err, NULL, 0, what, db, r);
+	PQclear(r);
+	return ok;
+}
+
+/* sql with text parameters; the caller checks the result (query_ok). */
+static PGresult *query(PGconn *db, const char *sql, int n, const char *const *params)
+{
+	return PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
+}
+
+static bool query_ok(const PGresult *r)
+{
+	return PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK;
+}
+
+/* The store's schema, made once: the lock keeps two loaders starting on
+ * a fresh database from both creating it. */
+static bool ensure_store(PGconn *db, FILE *err)
+{
+	if (!run(db, "BEGIN", err, "cannot begin"))
+		return false;
+	char lock[96];
+	snprintf(lock, sizeof lock, "SELECT pg_advisory_xact_lock(%d, 1)", LOCK_CLASS);
+	if (!run(db, lock, err, "cannot lock the store's schema"))
+		goto fail;
+	PGresult *r = PQexec(db, "SELECT to_regclass('tlswitness.store_meta') IS NOT NULL");
+	if (!query_ok(r)) {
+		say_pg(err, NULL, 0, "cannot look for the store", db, r);
+		PQclear(r);
+		goto fail;
+	}
+	bool there = PQgetvalue(r, 0, 0)[0] == 't';
+	PQclear(r);
+	if (!there && !run(db, tw_store_schema, err, "cannot create the store (store/schema.sql)"))
+		goto fail;
+	r = PQexec(db, "SELECT value FROM tlswitness.store_meta WHERE key = 'store_version'");
+	if (!query_ok(r) || PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 0), STORE_VERSION) != 0) {
+		fprintf(err, "tlswitness load: the database's store is version %s, this "
+			     "tlswitness writes version %s: load into another database\n",
+			query_ok(r) && PQntuples(r) == 1 ? PQgetvalue(r, 0, 0) : "(unknown)",
+			STORE_VERSION);
+		PQclear(r);
+		goto fail;
+	}
+	PQclear(r);
+	return run(db, "COMMIT", err, "cannot commit the store's schema");
+fail:
+	run(db, "ROLLBACK", NULL, NULL);
+	return false;
+}
+
+struct pgload *pgload_open(const char *conninfo, FILE *err)
+{
+	PGconn *db = PQconnectdb(conninfo ? conninfo : "");
+	if (PQstatus(db) != CONNECTION_OK) {
+		struct buf b;
+		buf_init(&b);
+		text_safe(&b, PQerrorMessage(db));
+		while (b.n && (b.p[b.n - 1] == '\n' || b.p[b.n - 1] == ' '))
+			b.p[--b.n] = '\0';
+		fprintf(err, "tlswitness load: cannot connect to the database: %s\n", b.p);
+		buf_free(&b);
+		PQfinish(db);
+		return NULL;
+	}
+	/* days and months are UTC's, whatever the server's zone */
+	if (!run(db, "SET TIME ZONE 'UTC'; SET client_encoding = 'UTF8'; "
+		     "SET application_name = 'tlswitness load'; SET client_min_messages = warning",
+		 err, "cannot set up the session") ||
+	    !ensure_store(db, err)) {
+		PQfinish(db);
+		return NULL;
+	}
+	struct pgload *l = xcalloc(1, sizeof *l);
+	l->db = db;
+	return l;
+}
+
+void pgload_totals(const struct pgload *l, struct load_totals *t)
+{
+	*t = l->t;
+}
+
+void pgload_close(struct pgload *l)
+{
+	if (!l)
+		return;
+	PQfinish(l->db);
+	free(l);
+}
+
+/* ----- one shard ----- */
+
+static bool shard_begin(struct pgload *l, struct shard *s, FILE *err)
+{
+	if (!run(l->db, "CREATE TEMP TABLE IF NOT EXISTS tw_stage (line bigint, rec jsonb); "
+			"TRUNCATE tw_stage",
+		 err, "cannot make the staging table"))
+		return false;
+	PGresult *r = PQexec(l->db, "COPY tw_stage FROM STDIN");
+	bool ok = PQresultStatus(r) == PGRES_COPY_IN;
+	if (!ok)
+		say_pg(err, NULL, 0, "cannot start COPY", l->db, r);
+	PQclear(r);
+	s->copying = ok;
+	s->rows = 0;
+	s->nul = 0;
+	EVP_DigestInit_ex(s->md, EVP_sha256(), NULL);
+	return ok;
+}
+
+static bool copy_flush(struct pgload *l, struct shard *s, FILE *err)
+{
+	if (!s->copy.n)
+		return true;
+	if (PQputCopyData(l->db, s->copy.p, (int)s->copy.n) != 1) {
+		say_pg(err, s->file, s->line, "COPY failed", l->db, NULL);
+		return false;
+	}
+	buf_reset(&s->copy);
+	return true;
+}
+
+/* End the COPY; abort: with that reason.  False when PostgreSQL refused a
+ * row: then said, with the row's line. */
+static bool copy_end(struct pgload *l, struct shard *s, const char *abort_why, FILE *err)
+{
+	if (!s->copying)
+		return false;
+	s->copying = false;
+	bool ok = abort_why || copy_flush(l, s, err);
+	PQputCopyEnd(l->db, ok ? abort_why : "the loader stopped");
+	PGresult *r;
+	bool fine = true;
+	while ((r = PQgetResult(l->db))) {
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			fine = false;
+			if (ok && !abort_why) {
+				/* CONTEXT: "COPY tw_stage, line N, column rec: ..." */
+				const char *ctx = PQresultErrorField(r, PG_DIAG_CONTEXT);
+				static const char tag[] = "COPY tw_stage, line ";
+				const char *at = ctx ? strstr(ctx, tag) : NULL;
+				unsigned long long row =
+					at ? strtoull(at + sizeof tag - 1, NULL, 10) : 0;
+				say_pg(err, s->file, row ? s->first + row - 1 : s->line,
+				       "not a JSON record", l->db, r);
+			}
+		}
+		PQclear(r);
+	}
+	return fine && !abort_why;
+}
+
+static void hexof(const unsigned char *md, char out[65])
+{
+	static const char hx[] = "0123456789abcdef";
+	for (int i = 0; i < 32; i++) {
+		out[2 * i] = hx[md[i] >> 4];
+		out[2 * i + 1] = hx[md[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+/* The shard's key (store/schema.sql's head): the inputs' SHA-256s, and
+ * the report's where an input has none (the journal, standard input). */
+static const char *const SHARD_KEY_SQL =
+	"WITH m AS (SELECT $1::jsonb AS m), i AS ("
+	"  SELECT x FROM m, jsonb_array_elements(CASE WHEN jsonb_typeof(m->'inputs') = 'array'"
+	"    THEN m->'inputs' ELSE '[]' END) x"
+	"  WHERE NOT coalesce((x->>'unchanged')::boolean, false))"
+	"SELECT encode(sha256(convert_to(concat_ws(E'\\n',"
+	"  (SELECT string_agg(coalesce(x->>'type', '') || ':' || (x->>'sha256'), E'\\n'"
+	"          ORDER BY x->>'sha256', x->>'type') FROM i WHERE x->>'sha256' IS NOT NULL),"
+	"  CASE WHEN NOT EXISTS (SELECT 1 FROM i) OR EXISTS (SELECT 1 FROM i WHERE x->>'sha256' IS NULL)"
+	"    THEN 'report:' || (SELECT m->>'report_sha256' FROM m) END), 'UTF8')), 'hex'),"
+	"  (SELECT (m->>'generated')::timestamptz::date FROM m)";
+
+static const char *const MANIFEST_INSERT_SQL =
+	"INSERT INTO tlswitness.manifests (shard_key, report_id, report_sha256, schema_version,"
+	"  tool_version, generated, command_line, rules_sha256, policy, source_file, first_line,"
+	"  last_line, period_start, period_end, manifest)"
+	" SELECT $2, m->>'report_id', m->>'report_sha256', (m->>'schema_version')::int,"
+	"  m->>'version', (m->>'generated')::timestamptz, m->>'command_line',"
+	"  m->'rules'->>'sha256', m->'rules'->>'policy', $3, $4::bigint, $5::bigint,"
+	"  (SELECT min((x->>'first_timestamp')::timestamptz) FROM jsonb_array_elements("
+	"     CASE WHEN jsonb_typeof(m->'inputs') = 'array' THEN m->'inputs' ELSE '[]' END) x),"
+	"  (SELECT max((x->>'last_timestamp')::timestamptz) FROM jsonb_array_elements("
+	"     CASE WHEN jsonb_typeof(m->'inputs') = 'array' THEN m->'inputs' ELSE '[]' END) x),"
+	"  m FROM (SELECT $1::jsonb AS m) x RETURNING manifest_id";
+
+static const char *const INPUTS_INSERT_SQL =
+	"INSERT INTO tlswitness.inputs SELECT $2::bigint, n, x->>'path', x->>'type',"
+	"  x->>'compression', (x->>'size')::bigint, x->>'sha256',"
+	"  (x->>'first_timestamp')::timestamptz, (x->>'last_timestamp')::timestamptz,"
+	"  x->>'unit', (x->>'read')::bigint, (x->>'used')::bigint, (x->>'skipped')::bigint"
+	" FROM (SELECT $1::jsonb AS m) y, jsonb_array_elements(CASE WHEN jsonb_typeof(m->'inputs')"
+	"  = 'array' THEN m->'inputs' ELSE '[]' END) WITH ORDINALITY AS i(x, n)";
+
+/* Refuse the shard, saying why at the manifest's line. */
+static bool refuse(struct pgload *l, struct shard *s, FILE *err, unsigned long long line,
+		   const char *why)
+{
+	fprintf(err, "%s:%llu:1: %s; lines %llu-%llu not loaded\n", text_shown(s->file), line,
+		why, s->first, s->line);
+	l->t.refused++;
+	return false;
+}
+
+/* The manifest line read: check the shard, then store it in one
+ * transaction. */
+static bool shard_store(struct pgload *l, struct shard *s, const char *man, FILE *out,
+			FILE *err)
+{
+	l->t.shards++;
+	if (!copy_end(l, s, NULL, err)) {
+		l->t.refused++;
+		return false;
+	}
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdn = 0;
+	char body[65];
+	EVP_DigestFinal_ex(s->md, md, &mdn);
+	hexof(md, body);
+
+	const char *p1[1] = { man };
+	PGresult *r = query(l->db, "SELECT m->>'kind', m->>'schema_version', m->>'report_sha256'"
+				   " FROM (SELECT $1::jsonb AS m) x", 1, p1);
+	if (!query_ok(r)) {
+		say_pg(err, s->file, s->line, "the manifest is not JSON", l->db, r);
+		PQclear(r);
+		l->t.refused++;
+		return false;
+	}
+	char why[300];
+	const char *ver = PQgetisnull(r, 0, 1) ? "(none)" : PQgetvalue(r, 0, 1);
+	const char *sha = PQgetisnull(r, 0, 2) ? NULL : PQgetvalue(r, 0, 2);
+	bool bad = false;
+	if (strcmp(ver, SCHEMA_VERSION) != 0) {
+		snprintf(why, sizeof why, "the manifest is of schema version %.20s; this "
+			 "tlswitness stores version %s (load it with the version that wrote "
+			 "it, or judge the logs again)", ver, SCHEMA_VERSION);
+		bad = true;
+	} else if (!sha) {
+		snprintf(why, sizeof why, "the manifest has no report_sha256: nothing shows the "
+			 "records are what tlswitness wrote");
+		bad = true;
+	} else if (strcmp(sha, body) != 0) {
+		snprintf(why, sizeof why, "the records before the manifest are not what it "
+			 "hashed (report_sha256 %.64s, the lines read %s): altered, cut or "
+			 "reordered", sha, body);
+		bad = true;
+	}
+	PQclear(r);
+	if (bad)
+		return refuse(l, s, err, s->line, why);
+
+	r = PQexec(l->db, "SELECT line, rec->>'kind', rec->>'schema_version' FROM tw_stage"
+			  " WHERE rec->>'kind' IS DISTINCT FROM 'message'"
+			  "   AND rec->>'kind' IS DISTINCT FROM 'login'"
+			  "    OR rec->>'schema_version' IS DISTINCT FROM '" SCHEMA_VERSION "'"
+			  " ORDER BY line LIMIT 1");
+	if (!query_ok(r)) {
+		say_pg(err, s->file, s->line, "cannot check the records", l->db, r);
+		PQclear(r);
+		l->t.refused++;
+		return false;
+	}
+	if (PQntuples(r)) {
+		unsigned long long at = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+		struct buf k;
+		buf_init(&k);
+		text_safe(&k, PQgetisnull(r, 0, 1) ? "(none)" : PQgetvalue(r, 0, 1));
+		snprintf(why, sizeof why, "a record of kind \"%.40s\", schema version %.20s: the "
+			 "store takes --format json's records (message, login) of version %s",
+			 k.p, PQgetisnull(r, 0, 2) ? "(none)" : PQgetvalue(r, 0, 2), SCHEMA_VERSION);
+		buf_free(&k);
+		PQclear(r);
+		return refuse(l, s, err, at, why);
+	}
+	PQclear(r);
+
+	r = query(l->db, SHARD_KEY_SQL, 1, p1);
+	if (!query_ok(r) || PQgetisnull(r, 0, 0)) {
+		say_pg(err, s->file, s->line, "cannot read the manifest", l->db, r);
+		PQclear(r);
+		l->t.refused++;
+		return false;
+	}
+	char key[65], fallback[16];
+	snprintf(key, sizeof key, "%s", PQgetvalue(r, 0, 0));
+	snprintf(fallback, sizeof fallback, "%s", PQgetisnull(r, 0, 1) ? "1970-01-01" : PQgetvalue(r, 0, 1));
+	PQclear(r);
+
+	/* The days' partitions, in a transaction of their own: creating one
+	 * under the shard's transaction would hold every other loader of
+	 * that day until it commits. */
+	char sql[512];
+	snprintf(sql, sizeof sql, "BEGIN; SELECT pg_advisory_xact_lock(%d, 2); "
+		 "SELECT tlswitness.ensure_day(d) FROM (SELECT DISTINCT "
+		 "tlswitness.record_day(rec, '%s') AS d FROM tw_stage UNION SELECT '%s'::date) x; "
+		 "COMMIT", LOCK_CLASS, fallback, fallback);
+	if (!run(l->db, sql, err, "cannot add the days' partitions")) {
+		run(l->db, "ROLLBACK", NULL, NULL);
+		l->t.refused++;
+		return false;
+	}
+
+	if (!run(l->db, "BEGIN", err, "cannot begin"))
+		goto fail;
+	const char *pk[1] = { key };
+	snprintf(sql, sizeof sql, "SELECT pg_advisory_xact_lock(%d, hashtext($1))", LOCK_CLASS + 1);
+	r = query(l->db, sql, 1, pk);
+	PQclear(r);
+	r = query(l->db, "SELECT manifest_id, report_id FROM tlswitness.manifests WHERE shard_key = $1",
+		  1, pk);
+	if (!query_ok(r)) {
+		say_pg(err, s->file, s->line, "cannot look for the shard", l->db, r);
+		PQclear(r);
+		goto fail;
+	}
+	if (PQntuples(r)) {
+		if (out)
+			fprintf(out, "%s: lines %llu-%llu: already stored as manifest %s (report %s, "
+				"the same inputs); nothing changed\n", text_shown(s->file), s->first,
+				s->line, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
+		PQclear(r);
+		run(l->db, "ROLLBACK", NULL, NULL);
+		l->t.already++;
+		l->t.records += s->rows;
+		return true;
+	}
+	PQclear(r);
+
+	char first[24], last[24];
+	snprintf(first, sizeof first, "%llu", s->first);
+	snprintf(last, sizeof last, "%llu", s->line);
+	const char *pm[5] = { man, key, s->file, first, last };
+	r = query(l->db, MANIFEST_INSERT_SQL, 5, pm);
+	if (!query_ok(r) || PQntuples(r) != 1) {
+		say_pg(err, s->file, s->line, "cannot store the manifest", l->db, r);
+		PQclear(r);
+		goto fail;
+	}
+	char mid[24];
+	snprintf(mid, sizeof mid, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	const char *pi[2] = { man, mid };
+	r = query(l->db, INPUTS_INSERT_SQL, 2, pi);
+	if (!query_ok(r)) {
+		say_pg(err, s->file, s->line, "cannot store the manifest's inputs", l->db, r);
+		PQclear(r);
+		goto fail;
+	}
+	PQclear(r);
+	const char *ps[2] = { mid, fallback };
+	r = query(l->db, "SELECT tlswitness.load_stage($1::bigint, $2::date)", 2, ps);
+	if (!query_ok(r)) {
+		say_pg(err, s->file, s->line, "cannot store the records", l->db, r);
+		PQclear(r);
+		goto fail;
+	}
+	unsigned long long fresh = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	char rows[24], nfresh[24];
+	snprintf(rows, sizeof rows, "%llu", s->rows);
+	snprintf(nfresh, sizeof nfresh, "%llu", fresh);
+	const char *pu[3] = { mid, rows, nfresh };
+	r = query(l->db, "UPDATE tlswitness.manifests SET records = $2::bigint, stored = $3::bigint,"
+			 " hosts = (SELECT array_agg(DISTINCT rec->>'host' ORDER BY rec->>'host')"
+			 "          FROM tw_stage WHERE rec->>'host' IS NOT NULL)"
+			 " WHERE manifest_id = $1::bigint", 3, pu);
+	bool ok = query_ok(r);
+	if (!ok)
+		say_pg(err, s->file, s->line, "cannot finish the manifest", l->db, r);
+	PQclear(r);
+	if (!ok || !run(l->db, "COMMIT", err, "cannot commit the shard"))
+		goto fail;
+	l->t.stored++;
+	l->t.records += s->rows;
+	l->t.fresh += fresh;
+	if (out) {
+		fprintf(out, "%s: lines %llu-%llu: stored as manifest %s: %llu records, %llu new",
+			text_shown(s->file), s->first, s->line, mid, s->rows, fresh);
+		if (fresh < s->rows)
+			fprintf(out, " (%llu already in the store)", s->rows - fresh);
+		if (s->nul)
+			fprintf(out, "; %u \\u0000 escapes stored as \\ufffd", s->nul);
+		fputc('\n', out);
+	}
+	return true;
+fail:
+	run(l->db, "ROLLBACK", NULL, NULL);
+	l->t.refused++;
+	return false;
+}
+
+/* One line of a report, without its newline; false at the end.  *cut:
+ * the last line had no newline. */
+static bool read_line(gzFile gz, struct buf *b, bool *cut, bool *toolong)
+{
+	buf_reset(b);
+	*cut = *toolong = false;
+	for (;;) {
+		buf_reserve(b, 65536);
+		if (!gzgets(gz, b->p + b->n, (int)(b->cap - b->n)))
+			break;
+		size_t got = strlen(b->p + b->n);
+		b->n += got;
+		if (b->n && b->p[b->n - 1] == '\n') {
+			b->p[--b->n] = '\0';
+			return true;
+		}
+		if (b->n > LINE_MAX_BYTES) {
+			*toolong = true;
+			return true;
+		}
+	}
+	if (b->n)
+		*cut = true;
+	return b->n > 0;
+}
+
+static bool is_manifest(const struct buf *b)
+{
+	static const char head[] = "{\"kind\":\"manifest\"";
+	return b->n >= sizeof head - 1 && memcmp(b->p, head, sizeof head - 1) == 0;
+}
+
+bool pgload_file(struct pgload *l, const char *path, FILE *out, FILE *err)
+{
+	bool std = strcmp(path, "-") == 0;
+	int fd = std ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
+	gzFile gz = fd >= 0 ? gzdopen(fd, "rb") : NULL;
+	if (!gz) {
+		fprintf(err, "%s: %s\n", text_shown(path), strerror(fd < 0 ? errno : ENOMEM));
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	gzbuffer(gz, 1u << 18);
+	struct shard s = { .file = std ? "(stdin)" : path, .md = EVP_MD_CTX_new() };
+	buf_init(&s.copy);
+	struct buf line;
+	buf_init(&line);
+	bool ok = true, cut, toolong;
+	while (read_line(gz, &line, &cut, &toolong)) {
+		s.line++;
+		if (!s.copying) {
+			s.first = s.line;
+			if (!shard_begin(l, &s, err)) {
+				ok = false;
+				break;
+			}
+		}
+		if (toolong || cut || line.n == 0 || memchr(line.p, '\0', line.n)) {
+			const char *why = toolong ? "a line longer than 1 GiB"
+				: cut ? "the last line has no newline: the report was cut short"
+				: line.n == 0 ? "an empty line: tlswitness writes none" : "a NUL byte";
+			copy_end(l, &s, why, err);
+			l->t.shards++;
+			refuse(l, &s, err, s.line, why);
+			ok = false;
+			break;	/* the rest cannot be trusted to be whole shards */
+		}
+		if (is_manifest(&line)) {
+			if (!shard_store(l, &s, line.p, out, err))
+				ok = false;
+			continue;
+		}
+		EVP_DigestUpdate(s.md, line.p, line.n);
+		EVP_DigestUpdate(s.md, "\n", 1);
+		s.nul += copytext_row(&s.copy, s.line, line.p, line.n);
+		s.rows++;
+		if (s.copy.n >= COPY_BATCH && !copy_flush(l, &s, err)) {
+			copy_end(l, &s, "the loader stopped", err);
+			ok = false;
+			break;
+		}
+	}
+	int gzerr = 0;
+	const char *gzmsg = gzerror(gz, &gzerr);
+	if (ok && gzerr != Z_OK && gzerr != Z_STREAM_END) {
+		fprintf(err, "%s:%llu:1: cannot read: %s\n", text_shown(s.file), s.line,
+			gzerr == Z_ERRNO ? strerror(errno) : gzmsg);
+		ok = false;
+	}
+	if (s.copying) {	/* records after the last manifest */
+		copy_end(l, &s, "no manifest", err);
+		l->t.shards++;
+		if (ok)
+			refuse(l, &s, err, s.line, "no manifest after these records: not a whole "
+				   "tlswitness report (cut short, or still being written)");
+		ok = false;
+	}
+	gzclose(gz);
+	buf_free(&line);
+	buf_free(&s.copy);
+	EVP_MD_CTX_free(s.md);
+	return ok;
+}
