@@ -236,18 +236,23 @@ static void hexof(const unsigned char *md, char out[65])
 	out[64] = '\0';
 }
 
-/* The shard's key (store/schema.sql's head): the inputs' SHA-256s, and
- * the report's where an input has none (the journal, standard input). */
+/* The shard's key (store/schema.sql's head): the SHA-256s of what its
+ * inputs gave (with the offset a --state run went on from), and the
+ * report's id where an input has no hash (the journal, standard input) or
+ * none gave a byte (a night with nothing new: every host's would be the
+ * same empty hash). */
 static const char *const SHARD_KEY_SQL =
 	"WITH m AS (SELECT $1::jsonb AS m), i AS ("
 	"  SELECT x FROM m, jsonb_array_elements(CASE WHEN jsonb_typeof(m->'inputs') = 'array'"
 	"    THEN m->'inputs' ELSE '[]' END) x"
-	"  WHERE NOT coalesce((x->>'unchanged')::boolean, false))"
+	"  WHERE NOT coalesce((x->>'unchanged')::boolean, false)"
+	"    AND coalesce((x->>'read')::bigint, 1) > 0)"
 	"SELECT encode(sha256(convert_to(concat_ws(E'\\n',"
-	"  (SELECT string_agg(coalesce(x->>'type', '') || ':' || (x->>'sha256'), E'\\n'"
-	"          ORDER BY x->>'sha256', x->>'type') FROM i WHERE x->>'sha256' IS NOT NULL),"
+	"  (SELECT string_agg(concat_ws(':', x->>'type', x->>'sha256', x->'read_from'->>'offset'),"
+	"          E'\\n' ORDER BY x->>'sha256', x->>'type', x->'read_from'->>'offset')"
+	"     FROM i WHERE x->>'sha256' IS NOT NULL),"
 	"  CASE WHEN NOT EXISTS (SELECT 1 FROM i) OR EXISTS (SELECT 1 FROM i WHERE x->>'sha256' IS NULL)"
-	"    THEN 'report:' || (SELECT m->>'report_sha256' FROM m) END), 'UTF8')), 'hex'),"
+	"    THEN 'report:' || (SELECT m->>'report_id' FROM m) END), 'UTF8')), 'hex'),"
 	"  (SELECT (m->>'generated')::timestamptz::date FROM m)";
 
 static const char *const MANIFEST_INSERT_SQL =

@@ -104,6 +104,28 @@ check "loading every shard again: exit 0, each already stored" "0 $nshards" \
 	"$? $(grep -c ': already stored as manifest .*nothing changed$' "$d/again.out")"
 check "... and nothing in the store changed" "$before" "$(fingerprint "$(db fleet)")"
 
+# --- contrib/shards/tlswitness-shards: a central log host's folders, one run
+# per host, two at a time, loaded; then nightly with --state: the second
+# night reads nothing new and stores no record twice
+mkdir -p "$d/hosts/vm" "$d/hosts/lab/log"
+cp samples/lab-legs/sendmail.log "$d/hosts/vm/mail.log"
+cp samples/lab-legs/postfix.log "$d/hosts/lab/log/mail.log"
+mkdb wrapper
+sh contrib/shards/tlswitness-shards -t "$TW" -j 2 -o "$d/wrapped" -a "-q --tz UTC --year 2026" \
+	-d "$(db wrapper)" "$d/hosts/vm" "$d/hosts/lab/log" > "$d/o" 2>&1
+check "tlswitness-shards: exit 0, a shard per host named after it" "0 lab.jsonl vm.jsonl" \
+	"$? $(ls "$d/wrapped" | tr '\n' ' ' | sed 's/ $//')"
+pyc "$(db wrapper)" wrapper paths "$d/legs/paths.jsonl"
+mkdb nightly
+for night in 1 2; do
+	sh contrib/shards/tlswitness-shards -t "$TW" -s -o "$d/nightly" -a "-q --tz UTC --year 2026" \
+		-d "$(db nightly)" "$d/hosts/vm" "$d/hosts/lab/log" > "$d/o" 2>&1 || break
+	sleep 1	# the second night's shards have other names
+done
+check "tlswitness-shards -s, two nights: exit 0, four shards, each message stored once" \
+	"0 4 $(cat "$d"/legs/shards/sendmail.jsonl "$d"/legs/shards/postfix.jsonl | grep -c '"kind":"message"')" \
+	"$? $(q "$(db nightly)" "SELECT count(*) FROM tlswitness.manifests") $(q "$(db nightly)" "SELECT count(*) FROM tlswitness.messages")"
+
 # --- overlapping shards: the first 60 lines (messages cut off, written
 # incomplete), then the whole log: the same store as the whole log alone
 head -n 60 samples/lab/postfix-a.log > "$d/part.log"
