@@ -143,10 +143,7 @@ bool paths_add(struct paths *p, const struct message *m)
 		idx_add(p->by_qid, message_arrival_qid(m), id);
 	idx_add(p->by_mid, m->message_id, id);
 	logclock_see(&p->clock, n->last_seen);
-	/* its time to be linked and written is the log's clock's at most: a
-	 * message stamped years ahead must not keep every later one waiting */
-	if (n->last_seen > p->clock.now)
-		n->last_seen = p->clock.now;
+	n->added = p->clock.now;
 	settle(p, false);
 	return true;
 }
@@ -321,6 +318,18 @@ static void node_pop(struct paths *p, bool settle)
 	}
 }
 
+/* The time a node's wait to be linked and written is counted from: its
+ * own stamp, or, while that is far ahead of the log's clock (logclock.h),
+ * the clock's when it came, so a message stamped years ahead keeps no
+ * later one waiting.  Once the clock follows (a real gap: a quiet night),
+ * the node's own stamp counts again: the messages of the first minutes
+ * after the gap must not be written before the next server's copies of
+ * them are linked. */
+static time_t node_time(const struct paths *p, const struct path_node *n)
+{
+	return n->last_seen <= p->clock.now + LOGCLOCK_JUMP ? n->last_seen : n->added;
+}
+
 /* Link the nodes that are old enough, write the paths that are complete,
  * free what was written from the front. */
 static void settle(struct paths *p, bool final)
@@ -328,14 +337,14 @@ static void settle(struct paths *p, bool final)
 	long long end = p->base + (long long)p->hi;
 	while (p->linked < end) {
 		struct path_node *n = paths_node(p, p->linked);
-		if (!final && p->clock.now <= n->last_seen + PATH_HOLD)
+		if (!final && p->clock.now <= node_time(p, n) + PATH_HOLD)
 			break;
 		link_node(p, p->linked);
 		p->linked++;
 	}
 	while (p->cursor < p->linked) {
 		struct path_node *n = paths_node(p, p->cursor);
-		if (!final && p->clock.now <= n->last_seen + 2 * PATH_HOLD)
+		if (!final && p->clock.now <= node_time(p, n) + 2 * PATH_HOLD)
 			break;
 		if (!n->reached && !n->written) {
 			p->walk++;

@@ -37,7 +37,10 @@ struct path_link {
 
 struct path_node {
 	struct message *m;	/* the message's facts (message_copy_facts) */
-	time_t last_seen;	/* its latest hop, the log clock's then at most */
+	time_t last_seen;	/* its latest hop */
+	time_t added;		/* the log clock when it came: its wait is
+				   counted from there while its own stamp is
+				   far ahead of the clock (node_time) */
 	bool reached, visited, capture;
 	bool written;		/* its path has been written */
 	unsigned mark;		/* the last walk that saw it */
