@@ -20,7 +20,8 @@
 #define COPY_BATCH (1u << 20)		/* bytes handed to libpq at once */
 #define LINE_MAX_BYTES (1ull << 30)	/* jsonb's own limit is about 1 GB */
 /* pg_advisory_xact_lock(LOCK_CLASS, n): n = 1 creating the schema, 2 a
- * day's partitions; a shard's own key takes (LOCK_CLASS + 1, hash) */
+ * day's partitions, 3 relinking (schema.sql load_stage, which writes the
+ * number out: 1953955840); a shard's own key takes (LOCK_CLASS + 1, hash) */
 #define LOCK_CLASS 0x74770000
 
 extern const char tw_store_schema[];

@@ -231,7 +231,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
 	t text;
 BEGIN
-	FOREACH t IN ARRAY ARRAY['messages', 'arrivals', 'deliveries', 'attempts', 'logins'] LOOP
+	FOREACH t IN ARRAY ARRAY['messages', 'arrivals', 'deliveries', 'attempts', 'logins', 'links'] LOOP
 		EXECUTE format('CREATE TABLE IF NOT EXISTS tlswitness.%I PARTITION OF tlswitness.%I '
 			       'FOR VALUES FROM (%L) TO (%L)',
 			       t || '_' || to_char(d, 'YYYYMMDD'), t, d, d + 1);
@@ -281,59 +281,84 @@ WHERE m.source = 'pcap';
 -- without one, sent and not local, by the message's Message-ID to the
 -- copy on another server that first appeared within 300 s, after this
 -- one, when exactly one does.  Only the logs' records are linked here:
--- captures and Received headers are --format paths' alone.
-CREATE OR REPLACE VIEW tlswitness.links AS
-WITH nodes AS (
-	SELECT day, msg_key, host, instance, arrival_queue_id, message_id, first_seen
-	FROM tlswitness.messages WHERE source = 'log' AND queue_id IS NOT NULL
-), by_qid AS (
-	SELECT DISTINCT ON (d.day, d.msg_key, d.idx) d.day, d.msg_key, d.idx,
-	       n.day AS to_day, n.msg_key AS to_key, 'queue ID'::text AS linked_by
-	FROM tlswitness.deliveries d
-	JOIN nodes n ON n.arrival_queue_id = d.next_queue_id
-		    AND NOT (n.day = d.day AND n.msg_key = d.msg_key)
-		    AND abs(extract(epoch FROM n.first_seen - d.time)) <= 300
+-- captures and Received headers are --format paths' alone.  Kept as a
+-- table, not a view, so a path is walked by index: load_stage relinks the
+-- deliveries a shard can change (its own, those naming its arrivals'
+-- queue IDs, those of its Message-IDs) with relink.
+CREATE TABLE IF NOT EXISTS tlswitness.links (
+	day date NOT NULL,
+	msg_key uuid NOT NULL,
+	idx int NOT NULL,
+	to_day date NOT NULL,
+	to_key uuid NOT NULL,
+	linked_by text NOT NULL,
+	PRIMARY KEY (day, msg_key, idx)
+) PARTITION BY RANGE (day);
+CREATE INDEX IF NOT EXISTS links_to ON tlswitness.links (to_day, to_key);
+
+-- The links of the deliveries in the temporary table tw_affected (day,
+-- msg_key, idx), made anew.
+CREATE OR REPLACE FUNCTION tlswitness.relink() RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+	DELETE FROM tlswitness.links l USING tw_affected a
+	WHERE l.day = a.day AND l.msg_key = a.msg_key AND l.idx = a.idx;
+	INSERT INTO tlswitness.links
+	SELECT DISTINCT ON (d.day, d.msg_key, d.idx) d.day, d.msg_key, d.idx, n.day, n.msg_key, 'queue ID'
+	FROM tw_affected a
+	JOIN tlswitness.deliveries d ON d.day = a.day AND d.msg_key = a.msg_key AND d.idx = a.idx
+	JOIN tlswitness.messages n ON n.arrival_queue_id = d.next_queue_id
+		AND n.source = 'log' AND n.queue_id IS NOT NULL
+		AND NOT (n.day = d.day AND n.msg_key = d.msg_key)
+		AND abs(extract(epoch FROM n.first_seen - d.time)) <= 300
 	WHERE d.next_queue_id IS NOT NULL
 	ORDER BY d.day, d.msg_key, d.idx, abs(extract(epoch FROM n.first_seen - d.time)),
-		 n.first_seen, n.host, n.instance, n.msg_key
-), by_mid AS (
-	SELECT d.day, d.msg_key, d.idx, min(n.day) AS to_day,
-	       (array_agg(n.msg_key))[1] AS to_key, 'Message-ID'::text AS linked_by
-	FROM tlswitness.deliveries d
-	JOIN nodes f ON f.day = d.day AND f.msg_key = d.msg_key AND f.message_id IS NOT NULL
-	JOIN nodes n ON n.message_id = f.message_id
-		    AND (coalesce(n.host, ''), coalesce(n.instance, ''))
+		 n.first_seen, n.host, n.instance, n.msg_key;
+	INSERT INTO tlswitness.links
+	SELECT d.day, d.msg_key, d.idx, min(n.day), (array_agg(n.msg_key))[1], 'Message-ID'
+	FROM tw_affected a
+	JOIN tlswitness.deliveries d ON d.day = a.day AND d.msg_key = a.msg_key AND d.idx = a.idx
+	JOIN tlswitness.messages f ON f.day = d.day AND f.msg_key = d.msg_key
+		AND f.message_id IS NOT NULL AND f.source = 'log'
+	JOIN tlswitness.messages n ON n.message_id = f.message_id
+		AND n.source = 'log' AND n.queue_id IS NOT NULL
+		AND (coalesce(n.host, ''), coalesce(n.instance, ''))
 			<> (coalesce(f.host, ''), coalesce(f.instance, ''))
-		    AND n.first_seen >= f.first_seen
-		    AND abs(extract(epoch FROM n.first_seen - d.time)) <= 300
+		AND n.first_seen >= f.first_seen
+		AND abs(extract(epoch FROM n.first_seen - d.time)) <= 300
 	WHERE d.next_queue_id IS NULL AND NOT coalesce(d.local, false) AND d.status = 'sent'
 	GROUP BY d.day, d.msg_key, d.idx
-	HAVING count(*) = 1
-)
-SELECT * FROM by_qid
-UNION ALL
-SELECT * FROM by_mid;
+	HAVING count(*) = 1;
+END $$;
 
--- Every path (--format paths): from each message no link reaches, its
+-- The paths from the given first messages (every root: everything), their
 -- hops in the order --format paths writes them: the arrival, then each
 -- delivery followed by the next server's arrival and that server's
 -- deliveries.  One row per hop; `path` names the path by its first
 -- message, `step` orders the hops.
-CREATE OR REPLACE VIEW tlswitness.paths AS
+CREATE OR REPLACE FUNCTION tlswitness.paths_from(everything boolean, root_days date[],
+						 root_keys uuid[])
+RETURNS TABLE (path_day date, path uuid, step int[], host text, instance text, server text,
+	       queue_id text, message_id text, direction text, rcpt text, peer_host text,
+	       peer_ip text, status text, next_queue_id text, linked_by text,
+	       "time" timestamptz, tls_used boolean, tls_version text, cipher text,
+	       verdict text, severity text, rule text, evidence text[])
+LANGUAGE sql STABLE AS $$
 WITH RECURSIVE
 roots AS (
 	SELECT m.day, m.msg_key FROM tlswitness.messages m
-	WHERE m.source = 'log' AND m.queue_id IS NOT NULL
+	WHERE m.source = 'log' AND m.queue_id IS NOT NULL AND everything
 	  AND NOT EXISTS (SELECT 1 FROM tlswitness.links l
 			  WHERE l.to_day = m.day AND l.to_key = m.msg_key)
+	UNION
+	SELECT r.day, r.msg_key FROM unnest(root_days, root_keys) AS r(day, msg_key)
+	WHERE NOT everything
 ),
-walk (root_day, root_key, day, msg_key, via_day, via_key, via_idx, ord, seen) AS (
-	SELECT day, msg_key, day, msg_key, NULL::date, NULL::uuid, NULL::int,
-	       ARRAY[0]::int[], ARRAY[msg_key]
+walk (root_day, root_key, day, msg_key, ord, seen) AS (
+	SELECT day, msg_key, day, msg_key, ARRAY[0]::int[], ARRAY[msg_key]
 	FROM roots
 	UNION ALL
-	SELECT w.root_day, w.root_key, l.to_day, l.to_key, l.day, l.msg_key, l.idx,
-	       w.ord || l.idx, w.seen || l.to_key
+	SELECT w.root_day, w.root_key, l.to_day, l.to_key, w.ord || l.idx, w.seen || l.to_key
 	FROM walk w
 	JOIN tlswitness.links l ON l.day = w.day AND l.msg_key = w.msg_key
 	WHERE NOT l.to_key = ANY (w.seen)
@@ -354,19 +379,15 @@ hops AS (
 	       'outbound', d.idx
 	FROM visit w JOIN tlswitness.deliveries d ON d.day = w.day AND d.msg_key = w.msg_key
 )
-SELECT h.root_day AS path_day, h.root_key AS path, h.step, m.host, m.instance,
-       concat(m.host, CASE WHEN m.instance IS NOT NULL THEN '/' || m.instance END) AS server,
+SELECT h.root_day, h.root_key, h.step, m.host, m.instance,
+       concat(m.host, CASE WHEN m.instance IS NOT NULL THEN '/' || m.instance END),
        m.queue_id, m.message_id, h.direction, d.rcpt,
-       coalesce(d.peer_host, a.peer_host) AS peer_host, coalesce(d.peer_ip, a.peer_ip) AS peer_ip,
+       coalesce(d.peer_host, a.peer_host), coalesce(d.peer_ip, a.peer_ip),
        d.status, d.next_queue_id, l.linked_by,
-       coalesce(d.time, a.time) AS time,
-       coalesce(d.tls_used, a.tls_used) AS tls_used,
-       coalesce(d.tls_version, a.tls_version) AS tls_version,
-       coalesce(d.cipher, a.cipher) AS cipher,
-       coalesce(d.verdict, a.verdict) AS verdict,
-       coalesce(d.severity, a.severity) AS severity,
-       coalesce(d.rule, a.rule) AS rule,
-       coalesce(d.evidence, a.evidence) AS evidence
+       coalesce(d.time, a.time), coalesce(d.tls_used, a.tls_used),
+       coalesce(d.tls_version, a.tls_version), coalesce(d.cipher, a.cipher),
+       coalesce(d.verdict, a.verdict), coalesce(d.severity, a.severity),
+       coalesce(d.rule, a.rule), coalesce(d.evidence, a.evidence)
 FROM hops h
 JOIN tlswitness.messages m ON m.day = h.day AND m.msg_key = h.msg_key
 LEFT JOIN tlswitness.arrivals a ON h.direction = 'inbound' AND a.day = h.day AND a.msg_key = h.msg_key
@@ -374,7 +395,33 @@ LEFT JOIN tlswitness.deliveries d ON h.direction = 'outbound' AND d.day = h.day
 	AND d.msg_key = h.msg_key AND d.idx = h.idx
 LEFT JOIN tlswitness.links l ON h.direction = 'outbound' AND l.day = h.day
 	AND l.msg_key = h.msg_key AND l.idx = h.idx
-WHERE h.direction = 'outbound' OR a.msg_key IS NOT NULL;
+WHERE h.direction = 'outbound' OR a.msg_key IS NOT NULL
+$$;
+
+-- Every path (--format paths).
+CREATE OR REPLACE VIEW tlswitness.paths AS
+SELECT * FROM tlswitness.paths_from(true, NULL, NULL);
+
+-- The paths that hold a copy of the message with this Message-ID (the
+-- incident's question): its copies' links followed back to where their
+-- paths begin, and those paths walked; by index, whatever the store's size.
+CREATE OR REPLACE FUNCTION tlswitness.path_of(mid text)
+RETURNS SETOF tlswitness.paths
+LANGUAGE sql STABLE AS $$
+WITH RECURSIVE up (day, msg_key, seen) AS (
+	SELECT day, msg_key, ARRAY[msg_key] FROM tlswitness.messages
+	WHERE message_id = mid AND source = 'log' AND queue_id IS NOT NULL
+	UNION ALL
+	SELECT l.day, l.msg_key, u.seen || l.msg_key
+	FROM up u JOIN tlswitness.links l ON l.to_day = u.day AND l.to_key = u.msg_key
+	WHERE NOT l.msg_key = ANY (u.seen)
+), r AS (
+	SELECT DISTINCT day, msg_key FROM up u
+	WHERE NOT EXISTS (SELECT 1 FROM tlswitness.links l WHERE l.to_day = u.day AND l.to_key = u.msg_key)
+)
+SELECT * FROM tlswitness.paths_from(false, (SELECT array_agg(day) FROM r),
+				    (SELECT array_agg(msg_key) FROM r))
+$$;
 
 -- Deliveries counted as --format domains counts them (report/domains.c):
 -- not local, to an address with a domain, not from Received headers.
@@ -536,6 +583,10 @@ BEGIN
 		DELETE FROM tlswitness.deliveries x USING old WHERE x.day = old.day AND x.msg_key = old.msg_key
 	), t AS (
 		DELETE FROM tlswitness.attempts x USING old WHERE x.day = old.day AND x.msg_key = old.msg_key
+	), l AS (
+		DELETE FROM tlswitness.links x USING old WHERE x.day = old.day AND x.msg_key = old.msg_key
+	), k AS (
+		DELETE FROM tlswitness.links x USING old WHERE x.to_day = old.day AND x.to_key = old.msg_key
 	)
 	SELECT count(*) INTO n FROM old;
 
@@ -616,7 +667,31 @@ BEGIN
 	WHERE r.fresh AND r.kind = 'message' AND jsonb_typeof(r.rec->'deliveries') = 'array'
 	  AND jsonb_typeof(d.j->'attempts') = 'array';
 
+	-- the links the new records can change: their own deliveries', those
+	-- naming their arrivals' queue IDs, those of their Message-IDs' copies.
+	-- One loader at a time from here to its commit (store/pgload.c
+	-- LOCK_CLASS, 3): two shards loaded at once, a sender's and its next
+	-- server's, would each miss the other's uncommitted half of a link.
+	PERFORM pg_advisory_xact_lock(1953955840, 3);
+	CREATE TEMP TABLE tw_affected ON COMMIT DROP AS
+	SELECT d.day, d.msg_key, d.idx
+	FROM tw_rows r JOIN tlswitness.deliveries d ON d.day = r.day AND d.msg_key = r.key
+	WHERE r.fresh AND r.kind = 'message'
+	UNION
+	SELECT d.day, d.msg_key, d.idx
+	FROM tw_rows r JOIN tlswitness.messages n ON n.day = r.day AND n.msg_key = r.key
+	JOIN tlswitness.deliveries d ON d.next_queue_id = n.arrival_queue_id
+	WHERE r.fresh AND r.kind = 'message' AND n.source = 'log'
+	UNION
+	SELECT d.day, d.msg_key, d.idx
+	FROM tw_rows r JOIN tlswitness.messages n ON n.day = r.day AND n.msg_key = r.key
+	JOIN tlswitness.messages f ON f.message_id = n.message_id
+	JOIN tlswitness.deliveries d ON d.day = f.day AND d.msg_key = f.msg_key
+	WHERE r.fresh AND r.kind = 'message' AND n.message_id IS NOT NULL AND d.next_queue_id IS NULL;
+	PERFORM tlswitness.relink();
+
 	SELECT count(*) INTO n FROM tw_rows WHERE fresh;
+	DROP TABLE tw_affected;
 	DROP TABLE tw_rows;
 	RETURN n;
 END $$;

@@ -30,8 +30,11 @@ pg_start() {
 		cat "$PG_DIR/initdb.log" >&2
 		return 1
 	}
+	# the tests need no durability; PG_DURABLE=1 (the bench) keeps it
+	pg_fast="-c fsync=off -c synchronous_commit=off"
+	[ "${PG_DURABLE:-}" = 1 ] && pg_fast=""
 	pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -s \
-		-o "-c listen_addresses='' -k $PG_DIR -c fsync=off -c synchronous_commit=off" \
+		-o "-c listen_addresses='' -k $PG_DIR $pg_fast" \
 		start || {
 		cat "$PG_DIR/server.log" >&2
 		return 1

@@ -69,6 +69,7 @@ set_check() {
 		"$(grep -c '"kind":"login"' "$d/$name/all.jsonl")"
 }
 set_check lab samples/lab/postfix-a.log samples/lab/syslog-mail.log
+pyc "$(db lab)" lab pathof "$d/lab/paths.jsonl"
 set_check legs samples/lab-legs/sendmail.log samples/lab-legs/postfix.log samples/lab-legs/dovecot.log
 set_check topology samples/lab-topology/postfix.log samples/lab-topology/dovecot.log
 set_check pf312 samples/lab-pf312/postfix.log
@@ -176,6 +177,11 @@ check "a refused report does not stop the next: exit 2, the good one stored" "2 
 	"$? $(q "$R" "SELECT count(*) FROM tlswitness.manifests")"
 $TW load --db "host=$d/nowhere user=tlswitness" "$r" > "$d/o" 2>&1
 check "no database there: exit 2, said" "2 1" "$? $(grep -c '^tlswitness load: cannot connect to the database: ' "$d/o")"
+
+# --- the next server's shard first, then the sender's: the same links
+mkdb reverse
+$TW load -q --db "$(db reverse)" "$d/legs/shards/postfix.jsonl" "$d/legs/shards/sendmail.jsonl"
+pyc "$(db reverse)" reverse paths "$d/legs/paths.jsonl"
 
 # --- gzip, and two shards on standard input
 mkdb streams

@@ -11,6 +11,9 @@ data (README "The evidence store"): prints one "ok"/"FAIL" line per check
       domains' recipient-domain records, every count and list
   store_compare.py CONNINFO NAME policymap MAP_TEXT
       tlswitness.policy_map's mapped rows against --policy-map postfix
+  store_compare.py CONNINFO NAME pathof PATHS_JSONL
+      tlswitness.path_of(Message-ID), for every Message-ID of a path that
+      crosses servers, against the paths of --format paths holding it
   store_compare.py CONNINFO NAME count SQL EXPECTED
       one number from SQL"""
 import csv
@@ -57,6 +60,26 @@ def paths(conninfo, name, expected):
     linked = sum(1 for p in want for h in p if h[4])
     check("%s: paths view: links across servers (%d)" % (name, linked), linked,
           sum(1 for p in got for h in p if h[4]))
+
+
+def pathof(conninfo, name, expected):
+    want = {}
+    for r in records(expected, "path"):
+        hops = tuple(hop_key(h["server"], h["queue_id"], h["direction"], h.get("rcpt"),
+                             h.get("linked_by")) for h in r["hops"])
+        if r.get("message_id") and len({h[0] for h in hops}) > 1:
+            want.setdefault(r["message_id"], []).append(hops)
+    for mid in sorted(want):
+        rows = sql(conninfo, "SELECT path, server, queue_id, direction, rcpt, linked_by "
+                             "FROM tlswitness.path_of('%s') ORDER BY path, step"
+                   % mid.replace("'", "''"))
+        got = {}
+        for r in rows:
+            got.setdefault(r["path"], []).append(
+                hop_key(r["server"], r["queue_id"], r["direction"], r["rcpt"], r["linked_by"]))
+        check("%s: path_of(%s): the path --format paths writes" % (name, mid),
+              sorted(want[mid]), sorted(tuple(v) for v in got.values()))
+    check("%s: path_of: paths across servers to ask for" % name, True, len(want) > 0)
 
 
 COUNTS = ["hops", "messages", "tls", "plaintext", "unknown", "stripped_or_refused",
@@ -135,6 +158,8 @@ def main():
         domains(conninfo, name, sys.argv[4])
     elif mode == "policymap":
         policymap(conninfo, name, sys.argv[4])
+    elif mode == "pathof":
+        pathof(conninfo, name, sys.argv[4])
     elif mode == "count":
         count(conninfo, name, sys.argv[4], sys.argv[5])
     else:
