@@ -335,10 +335,33 @@ static bool shard_store(struct pgload *l, struct shard *s, const char *man, FILE
 	if (bad)
 		return refuse(l, s, err, s->line, why);
 
-	r = PQexec(l->db, "SELECT line, rec->>'kind', rec->>'schema_version' FROM tw_stage"
-			  " WHERE rec->>'kind' IS DISTINCT FROM 'message'"
-			  "   AND rec->>'kind' IS DISTINCT FROM 'login'"
-			  "    OR rec->>'schema_version' IS DISTINCT FROM '" SCHEMA_VERSION "'"
+	r = query(l->db, SHARD_KEY_SQL, 1, p1);
+	if (!query_ok(r) || PQgetisnull(r, 0, 0)) {
+		say_pg(err, s->file, s->line, "cannot read the manifest", l->db, r);
+		PQclear(r);
+		l->t.refused++;
+		return false;
+	}
+	char key[65], fallback[16];
+	snprintf(key, sizeof key, "%s", PQgetvalue(r, 0, 0));
+	snprintf(fallback, sizeof fallback, "%s", PQgetisnull(r, 0, 1) ? "1970-01-01" : PQgetvalue(r, 0, 1));
+	PQclear(r);
+
+	/* the records taken apart once (schema.sql stage_rows), for the
+	 * checks and the load */
+	const char *pf[1] = { fallback };
+	r = query(l->db, "SELECT tlswitness.stage_rows($1::date)", 1, pf);
+	if (!query_ok(r)) {
+		say_pg(err, s->file, s->line, "cannot take the records apart", l->db, r);
+		PQclear(r);
+		l->t.refused++;
+		return false;
+	}
+	PQclear(r);
+
+	r = PQexec(l->db, "SELECT line, kind, schema_version FROM tw_rows"
+			  " WHERE kind IS DISTINCT FROM 'message' AND kind IS DISTINCT FROM 'login'"
+			  "    OR schema_version IS DISTINCT FROM '" SCHEMA_VERSION "'"
 			  " ORDER BY line LIMIT 1");
 	if (!query_ok(r)) {
 		say_pg(err, s->file, s->line, "cannot check the records", l->db, r);
@@ -360,26 +383,13 @@ static bool shard_store(struct pgload *l, struct shard *s, const char *man, FILE
 	}
 	PQclear(r);
 
-	r = query(l->db, SHARD_KEY_SQL, 1, p1);
-	if (!query_ok(r) || PQgetisnull(r, 0, 0)) {
-		say_pg(err, s->file, s->line, "cannot read the manifest", l->db, r);
-		PQclear(r);
-		l->t.refused++;
-		return false;
-	}
-	char key[65], fallback[16];
-	snprintf(key, sizeof key, "%s", PQgetvalue(r, 0, 0));
-	snprintf(fallback, sizeof fallback, "%s", PQgetisnull(r, 0, 1) ? "1970-01-01" : PQgetvalue(r, 0, 1));
-	PQclear(r);
-
 	/* The days' partitions, in a transaction of their own: creating one
 	 * under the shard's transaction would hold every other loader of
 	 * that day until it commits. */
 	char sql[512];
 	snprintf(sql, sizeof sql, "BEGIN; SELECT pg_advisory_xact_lock(%d, 2); "
-		 "SELECT tlswitness.ensure_day(d) FROM (SELECT DISTINCT "
-		 "tlswitness.record_day(rec, '%s') AS d FROM tw_stage UNION SELECT '%s'::date) x; "
-		 "COMMIT", LOCK_CLASS, fallback, fallback);
+		 "SELECT tlswitness.ensure_day(d) FROM (SELECT DISTINCT day AS d FROM tw_rows) x; "
+		 "COMMIT", LOCK_CLASS);
 	if (!run(l->db, sql, err, "cannot add the days' partitions")) {
 		run(l->db, "ROLLBACK", NULL, NULL);
 		l->t.refused++;
@@ -433,8 +443,8 @@ static bool shard_store(struct pgload *l, struct shard *s, const char *man, FILE
 		goto fail;
 	}
 	PQclear(r);
-	const char *ps[2] = { mid, fallback };
-	r = query(l->db, "SELECT tlswitness.load_stage($1::bigint, $2::date)", 2, ps);
+	const char *ps[1] = { mid };
+	r = query(l->db, "SELECT tlswitness.load_stage($1::bigint)", 1, ps);
 	if (!query_ok(r)) {
 		say_pg(err, s->file, s->line, "cannot store the records", l->db, r);
 		PQclear(r);
@@ -447,8 +457,8 @@ static bool shard_store(struct pgload *l, struct shard *s, const char *man, FILE
 	snprintf(nfresh, sizeof nfresh, "%llu", fresh);
 	const char *pu[3] = { mid, rows, nfresh };
 	r = query(l->db, "UPDATE tlswitness.manifests SET records = $2::bigint, stored = $3::bigint,"
-			 " hosts = (SELECT array_agg(DISTINCT rec->>'host' ORDER BY rec->>'host')"
-			 "          FROM tw_stage WHERE rec->>'host' IS NOT NULL)"
+			 " hosts = (SELECT array_agg(DISTINCT host ORDER BY host)"
+			 "          FROM tw_rows WHERE host IS NOT NULL)"
 			 " WHERE manifest_id = $1::bigint", 3, pu);
 	bool ok = query_ok(r);
 	if (!ok)

@@ -537,45 +537,69 @@ FROM (
 
 -- ---------------------------------------------------------------------
 -- Loading (store/pgload.c): the loader copies a shard's records into the
--- session's temporary table tw_stage (line, rec), checks them, adds the
--- days' partitions, then, in the shard's transaction, calls load_stage.
+-- session's temporary table tw_stage (line, rec), takes them apart
+-- (stage_rows), checks them, adds the days' partitions, then, in the
+-- shard's transaction, calls load_stage.
 
--- A record's identity (see the head of this file).
-CREATE OR REPLACE FUNCTION tlswitness.record_key(rec jsonb) RETURNS uuid
+-- The staged records (tw_stage: line, rec) taken apart into the
+-- temporary table tw_rows, once per shard, before it is checked.
+
+-- A record's identity (see the head of this file); conn is its inbound
+-- hop or a login's connection.
+CREATE OR REPLACE FUNCTION tlswitness.record_key(kind text, source text, host text,
+						 instance text, queue_id text, first text,
+						 conn jsonb, service text, username text,
+						 status text) RETURNS uuid
 LANGUAGE sql IMMUTABLE AS $$
-	SELECT md5(concat_ws(E'\x1f', rec->>'kind', rec->>'source',
-		coalesce(rec->>'host', E'\x1e'), coalesce(rec->>'instance', E'\x1e'),
-		coalesce(rec->>'queue_id', E'\x1e'),
-		coalesce(rec->>'first_seen', rec->>'time', E'\x1e'),
-		CASE WHEN rec->>'queue_id' IS NULL THEN concat_ws(E'\x1f',
-			coalesce(rec->'inbound', rec->'connection')->>'peer_ip',
-			coalesce(rec->'inbound', rec->'connection')->>'peer_port',
-			coalesce(rec->'inbound', rec->'connection')->'evidence'->>0,
-			rec->>'service', rec->>'user', rec->>'status') END))::uuid
+	SELECT md5(concat_ws(E'\x1f', kind, source, coalesce(host, E'\x1e'),
+		coalesce(instance, E'\x1e'), coalesce(queue_id, E'\x1e'), coalesce(first, E'\x1e'),
+		CASE WHEN queue_id IS NULL THEN concat_ws(E'\x1f', conn->>'peer_ip',
+			conn->>'peer_port', conn->'evidence'->>0, service, username, status) END))::uuid
 $$;
 
-CREATE OR REPLACE FUNCTION tlswitness.record_day(rec jsonb, fallback date) RETURNS date
+-- A record's day: of its first sighting (a login's time), UTC.
+CREATE OR REPLACE FUNCTION tlswitness.record_day(first text, fallback date) RETURNS date
 LANGUAGE sql STABLE AS $$
-	SELECT coalesce((coalesce(rec->>'first_seen', rec->>'time')::timestamptz
-			 AT TIME ZONE 'UTC')::date, fallback)
+	SELECT coalesce((first::timestamptz AT TIME ZONE 'UTC')::date, fallback)
 $$;
 
--- The shard's records into the tables; returns how many were new.
-CREATE OR REPLACE FUNCTION tlswitness.load_stage(mid bigint, fallback date) RETURNS bigint
+-- The shard's records into the tables; returns how many were new.  Each
+-- record is taken apart once (jsonb_to_record): an operator per field
+-- would decompress the whole record again for each.
+CREATE OR REPLACE FUNCTION tlswitness.stage_rows(fallback date) RETURNS bigint
+LANGUAGE plpgsql AS $$
+BEGIN
+	DROP TABLE IF EXISTS tw_rows;
+	CREATE TEMP TABLE tw_rows AS
+	SELECT s.line, s.rec, x.*, tlswitness.record_day(coalesce(x.first_seen, x."time"), fallback) AS day,
+	       tlswitness.record_key(x.kind, x.source, x.host, x.instance, x.queue_id,
+				     coalesce(x.first_seen, x."time"), coalesce(x.inbound, x.connection),
+				     x.service, x."user", x.status) AS key,
+	       false AS fresh
+	FROM tw_stage s, jsonb_to_record(s.rec) AS x(kind text, schema_version text, host text,
+		instance text, mta text, source text, queue_id text, prior_queue_id text,
+		message_id text, "from" text, first_seen text, last_seen text, complete boolean,
+		verdict text, severity text, inbound jsonb, deliveries jsonb, connection jsonb,
+		service text, status text, "user" text, "time" text, security text);
+	-- a temporary table has no statistics until analysed: without them
+	-- the joins of load_stage were planned as nested loops over it
+	ANALYZE tw_rows;
+	RETURN (SELECT count(*) FROM tw_rows);
+END $$;
+
+-- The staged records (stage_rows) into the tables; returns how many were
+-- new.  Each record was taken apart once (jsonb_to_record): an operator
+-- per field would decompress the whole record again for each.
+CREATE OR REPLACE FUNCTION tlswitness.load_stage(mid bigint) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
 	n bigint;
 BEGIN
-	CREATE TEMP TABLE tw_rows ON COMMIT DROP AS
-	SELECT s.line, s.rec, s.rec->>'kind' AS kind, tlswitness.record_day(s.rec, fallback) AS day,
-	       tlswitness.record_key(s.rec) AS key, false AS fresh
-	FROM tw_stage s;
-
 	-- a complete record replaces an incomplete one of the same key
 	WITH old AS (
 		DELETE FROM tlswitness.messages m USING tw_rows r
 		WHERE r.kind = 'message' AND m.day = r.day AND m.msg_key = r.key
-		  AND m.complete IS NOT TRUE AND (r.rec->>'complete')::boolean
+		  AND m.complete IS NOT TRUE AND r.complete
 		RETURNING m.day, m.msg_key
 	), a AS (
 		DELETE FROM tlswitness.arrivals x USING old WHERE x.day = old.day AND x.msg_key = old.msg_key
@@ -592,12 +616,10 @@ BEGIN
 
 	WITH ins AS (
 		INSERT INTO tlswitness.messages
-		SELECT r.day, r.key, mid, r.line, r.rec->>'host', r.rec->>'instance', r.rec->>'mta',
-		       r.rec->>'source', r.rec->>'queue_id', r.rec->>'prior_queue_id',
-		       coalesce(r.rec->>'prior_queue_id', r.rec->>'queue_id'),
-		       r.rec->>'message_id', r.rec->>'from',
-		       (r.rec->>'first_seen')::timestamptz, (r.rec->>'last_seen')::timestamptz,
-		       (r.rec->>'complete')::boolean, r.rec->>'verdict', r.rec->>'severity', r.rec
+		SELECT r.day, r.key, mid, r.line, r.host, r.instance, r.mta, r.source, r.queue_id,
+		       r.prior_queue_id, coalesce(r.prior_queue_id, r.queue_id), r.message_id, r."from",
+		       r.first_seen::timestamptz, r.last_seen::timestamptz, r.complete, r.verdict,
+		       r.severity, r.rec
 		FROM tw_rows r WHERE r.kind = 'message'
 		ON CONFLICT DO NOTHING
 		RETURNING line
@@ -606,66 +628,76 @@ BEGIN
 
 	WITH ins AS (
 		INSERT INTO tlswitness.logins
-		SELECT r.day, r.key, mid, r.line, r.rec->>'host', r.rec->>'mta', r.rec->>'source',
-		       r.rec->>'service', r.rec->>'status', r.rec->>'user', (r.rec->>'time')::timestamptz,
-		       r.rec->'connection'->>'peer_ip', r.rec->>'security',
-		       (r.rec->'connection'->'tls'->>'used')::boolean,
-		       r.rec->'connection'->'tls'->>'version',
-		       (r.rec->'connection'->>'authenticated')::boolean,
-		       r.rec->>'verdict', r.rec->>'severity', r.rec->'connection'->>'rule', r.rec
-		FROM tw_rows r WHERE r.kind = 'login'
+		SELECT r.day, r.key, mid, r.line, r.host, r.mta, r.source, r.service, r.status, r."user",
+		       r."time"::timestamptz, c.peer_ip, r.security, t.used, t.version, c.authenticated,
+		       r.verdict, r.severity, c.rule, r.rec
+		FROM tw_rows r
+		LEFT JOIN LATERAL jsonb_to_record(r.connection) AS c(peer_ip text, authenticated boolean,
+			rule text, tls jsonb) ON true
+		LEFT JOIN LATERAL jsonb_to_record(c.tls) AS t(used boolean, version text) ON true
+		WHERE r.kind = 'login'
 		ON CONFLICT DO NOTHING
 		RETURNING line
 	)
 	UPDATE tw_rows r SET fresh = true FROM ins WHERE r.line = ins.line;
 
 	INSERT INTO tlswitness.arrivals
-	SELECT r.day, r.key, r.rec->>'host', r.rec->>'instance', i->>'source',
-	       (i->>'time')::timestamptz, i->>'peer_host', i->>'peer_ip', (i->>'peer_port')::int,
-	       (i->>'submission')::boolean, (i->>'authenticated')::boolean, i->>'sasl_method',
-	       i->>'sasl_username', (i->>'network')::boolean, (i->>'local')::boolean,
-	       (i->'tls'->>'used')::boolean, i->'tls'->>'version', i->'tls'->>'cipher',
-	       (i->'tls'->>'bits')::int, i->'tls'->>'cert', (i->'tls'->>'starttls_offered')::boolean,
-	       (i->'tls'->>'stripped')::boolean, i->'tls'->>'downgrade',
-	       i->>'verdict', i->>'severity', i->>'rule', tlswitness.evidence_array(i->'evidence')
-	FROM tw_rows r, LATERAL (SELECT r.rec->'inbound' AS i) x
-	WHERE r.fresh AND r.kind = 'message' AND jsonb_typeof(i) = 'object';
+	SELECT r.day, r.key, r.host, r.instance, i.source, i."time"::timestamptz, i.peer_host,
+	       i.peer_ip, i.peer_port, i.submission, i.authenticated, i.sasl_method, i.sasl_username,
+	       i.network, i.local, t.used, t.version, t.cipher, t.bits, t.cert, t.starttls_offered,
+	       t.stripped, t.downgrade, i.verdict, i.severity, i.rule, tlswitness.evidence_array(i.evidence)
+	FROM tw_rows r,
+	     jsonb_to_record(r.inbound) AS i(source text, "time" text, peer_host text, peer_ip text,
+		peer_port int, submission boolean, authenticated boolean, sasl_method text,
+		sasl_username text, network boolean, local boolean, tls jsonb, verdict text,
+		severity text, rule text, evidence jsonb)
+	LEFT JOIN LATERAL jsonb_to_record(i.tls) AS t(used boolean, version text, cipher text,
+		bits int, cert text, starttls_offered boolean, stripped boolean, downgrade text) ON true
+	WHERE r.fresh AND r.kind = 'message' AND jsonb_typeof(r.inbound) = 'object';
 
 	INSERT INTO tlswitness.deliveries
-	SELECT r.day, r.key, d.idx, r.rec->>'host', r.rec->>'instance', r.rec->>'queue_id',
-	       d.j->>'rcpt', tlswitness.domain_of(d.j->>'rcpt'), d.j->>'peer_host', d.j->>'peer_ip',
-	       (d.j->>'peer_port')::int, (d.j->>'time')::timestamptz, d.j->>'status', d.j->>'dsn',
-	       d.j->>'next_queue_id', d.j->>'outcome', d.j->>'fate', d.j->>'reason',
-	       coalesce((d.j->>'filter')::boolean, false), (d.j->>'network')::boolean,
-	       (d.j->>'local')::boolean, (d.j->'tls'->>'used')::boolean, d.j->'tls'->>'version',
-	       d.j->'tls'->>'cipher', (d.j->'tls'->>'bits')::int, d.j->'tls'->>'cert',
-	       (d.j->'tls'->>'stripped')::boolean, d.j->'tls'->>'downgrade', d.j->'tls'->>'level',
-	       (d.j->'tls'->>'enforced')::boolean, d.j->'tls'->>'enforced_by',
-	       coalesce((d.j->'tls'->>'starttls_offered')::boolean,
+	SELECT r.day, r.key, d.idx, r.host, r.instance, r.queue_id, d.rcpt,
+	       tlswitness.domain_of(d.rcpt), d.peer_host, d.peer_ip, d.peer_port,
+	       d."time"::timestamptz, d.status, d.dsn, d.next_queue_id, d.outcome, d.fate, d.reason,
+	       coalesce(d.filter, false), d.network, d.local, t.used, t.version, t.cipher, t.bits,
+	       t.cert, t.stripped, t.downgrade, t.level, t.enforced, t.enforced_by,
+	       coalesce(t.starttls_offered,
 			(SELECT (a.j->'tls'->>'starttls_offered')::boolean
-			 FROM jsonb_array_elements(d.j->'attempts') WITH ORDINALITY a(j, n)
+			 FROM jsonb_array_elements(d.attempts) WITH ORDINALITY a(j, n)
 			 WHERE a.j->'tls'->>'starttls_offered' IS NOT NULL ORDER BY a.n LIMIT 1)),
 	       (SELECT l FROM (SELECT x->'tls'->>'level' AS l
-			       FROM jsonb_array_elements(coalesce(d.j->'attempts', '[]') || jsonb_build_array(d.j)) x
+			       FROM jsonb_array_elements(coalesce(d.attempts, '[]') || jsonb_build_array(d.tls_of)) x
 			       WHERE x->'tls'->>'enforced' = 'true'
 				 AND tlswitness.level_rank(x->'tls'->>'level') >= 3) y
 		ORDER BY tlswitness.level_rank(l) DESC LIMIT 1),
-	       d.j->>'verdict', d.j->>'severity', d.j->>'rule', tlswitness.evidence_array(d.j->'evidence')
-	FROM tw_rows r, jsonb_array_elements(r.rec->'deliveries') WITH ORDINALITY d(j, idx)
-	WHERE r.fresh AND r.kind = 'message' AND jsonb_typeof(r.rec->'deliveries') = 'array';
+	       d.verdict, d.severity, d.rule, tlswitness.evidence_array(d.evidence)
+	FROM tw_rows r,
+	     LATERAL (SELECT x.*, jsonb_build_object('tls', x.tls) AS tls_of, e.idx
+		      FROM jsonb_array_elements(r.deliveries) WITH ORDINALITY AS e(j, idx),
+			   jsonb_to_record(e.j) AS x(rcpt text, peer_host text, peer_ip text,
+				peer_port int, "time" text, status text, dsn text, next_queue_id text,
+				outcome text, fate text, reason text, filter boolean, network boolean,
+				local boolean, tls jsonb, attempts jsonb, verdict text, severity text,
+				rule text, evidence jsonb)) d
+	LEFT JOIN LATERAL jsonb_to_record(d.tls) AS t(used boolean, version text, cipher text,
+		bits int, cert text, stripped boolean, downgrade text, level text, enforced boolean,
+		enforced_by text, starttls_offered boolean) ON true
+	WHERE r.fresh AND r.kind = 'message' AND jsonb_typeof(r.deliveries) = 'array';
 
 	INSERT INTO tlswitness.attempts
-	SELECT r.day, r.key, d.idx, a.idx, (a.j->>'time')::timestamptz, (a.j->>'count')::int,
-	       (a.j->>'last_time')::timestamptz, a.j->>'peer_host', a.j->>'peer_ip',
-	       a.j->>'outcome', a.j->>'status', a.j->>'dsn', a.j->>'reason',
-	       (a.j->'tls'->>'used')::boolean, a.j->'tls'->>'version', a.j->'tls'->>'cipher',
-	       (a.j->'tls'->>'starttls_offered')::boolean, a.j->'tls'->>'level',
-	       (a.j->'tls'->>'enforced')::boolean, a.j->'tls'->>'downgrade',
-	       tlswitness.evidence_array(a.j->'evidence')
-	FROM tw_rows r, jsonb_array_elements(r.rec->'deliveries') WITH ORDINALITY d(j, idx),
-	     jsonb_array_elements(d.j->'attempts') WITH ORDINALITY a(j, idx)
-	WHERE r.fresh AND r.kind = 'message' AND jsonb_typeof(r.rec->'deliveries') = 'array'
-	  AND jsonb_typeof(d.j->'attempts') = 'array';
+	SELECT r.day, r.key, d.idx, a.idx, x."time"::timestamptz, x.count, x.last_time::timestamptz,
+	       x.peer_host, x.peer_ip, x.outcome, x.status, x.dsn, x.reason, t.used, t.version,
+	       t.cipher, t.starttls_offered, t.level, t.enforced, t.downgrade,
+	       tlswitness.evidence_array(x.evidence)
+	FROM tw_rows r, jsonb_array_elements(r.deliveries) WITH ORDINALITY d(j, idx),
+	     jsonb_array_elements(CASE WHEN jsonb_typeof(d.j->'attempts') = 'array'
+				  THEN d.j->'attempts' ELSE '[]' END) WITH ORDINALITY a(j, idx),
+	     jsonb_to_record(a.j) AS x("time" text, count int, last_time text, peer_host text,
+		peer_ip text, outcome text, status text, dsn text, reason text, tls jsonb,
+		evidence jsonb)
+	LEFT JOIN LATERAL jsonb_to_record(x.tls) AS t(used boolean, version text, cipher text,
+		starttls_offered boolean, level text, enforced boolean, downgrade text) ON true
+	WHERE r.fresh AND r.kind = 'message' AND jsonb_typeof(r.deliveries) = 'array';
 
 	-- the links the new records can change: their own deliveries', those
 	-- naming their arrivals' queue IDs, those of their Message-IDs' copies.
@@ -673,26 +705,25 @@ BEGIN
 	-- LOCK_CLASS, 3): two shards loaded at once, a sender's and its next
 	-- server's, would each miss the other's uncommitted half of a link.
 	PERFORM pg_advisory_xact_lock(1953955840, 3);
+	ANALYZE tw_rows;
 	CREATE TEMP TABLE tw_affected ON COMMIT DROP AS
 	SELECT d.day, d.msg_key, d.idx
 	FROM tw_rows r JOIN tlswitness.deliveries d ON d.day = r.day AND d.msg_key = r.key
 	WHERE r.fresh AND r.kind = 'message'
 	UNION
 	SELECT d.day, d.msg_key, d.idx
-	FROM tw_rows r JOIN tlswitness.messages n ON n.day = r.day AND n.msg_key = r.key
-	JOIN tlswitness.deliveries d ON d.next_queue_id = n.arrival_queue_id
-	WHERE r.fresh AND r.kind = 'message' AND n.source = 'log'
+	FROM tw_rows r JOIN tlswitness.deliveries d
+		ON d.next_queue_id = coalesce(r.prior_queue_id, r.queue_id)
+	WHERE r.fresh AND r.kind = 'message' AND r.source = 'log'
 	UNION
 	SELECT d.day, d.msg_key, d.idx
-	FROM tw_rows r JOIN tlswitness.messages n ON n.day = r.day AND n.msg_key = r.key
-	JOIN tlswitness.messages f ON f.message_id = n.message_id
+	FROM tw_rows r JOIN tlswitness.messages f ON f.message_id = r.message_id
 	JOIN tlswitness.deliveries d ON d.day = f.day AND d.msg_key = f.msg_key
-	WHERE r.fresh AND r.kind = 'message' AND n.message_id IS NOT NULL AND d.next_queue_id IS NULL;
+	WHERE r.fresh AND r.kind = 'message' AND r.message_id IS NOT NULL AND d.next_queue_id IS NULL;
 	PERFORM tlswitness.relink();
 
 	SELECT count(*) INTO n FROM tw_rows WHERE fresh;
 	DROP TABLE tw_affected;
-	DROP TABLE tw_rows;
 	RETURN n;
 END $$;
 
