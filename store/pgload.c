@@ -140,8 +140,11 @@ struct pgload *pgload_open(const char *conninfo, FILE *err)
 		return NULL;
 	}
 	/* days and months are UTC's, whatever the server's zone */
+	/* JIT compiles each of the load's many short statements for longer
+	 * than it runs; the joins' sorts fit in 64 MB */
 	if (!run(db, "SET TIME ZONE 'UTC'; SET client_encoding = 'UTF8'; "
-		     "SET application_name = 'tlswitness load'; SET client_min_messages = warning",
+		     "SET application_name = 'tlswitness load'; SET client_min_messages = warning; "
+		     "SET jit = off; SET work_mem = '64MB'",
 		 err, "cannot set up the session") ||
 	    !ensure_store(db, err)) {
 		PQfinish(db);

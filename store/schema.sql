@@ -93,6 +93,9 @@ CREATE TABLE IF NOT EXISTS tlswitness.messages (
 ) PARTITION BY RANGE (day);
 CREATE INDEX IF NOT EXISTS messages_arrival ON tlswitness.messages (arrival_queue_id);
 CREATE INDEX IF NOT EXISTS messages_message_id ON tlswitness.messages (message_id);
+-- the few incomplete records, which a complete one of the same key replaces
+CREATE INDEX IF NOT EXISTS messages_incomplete ON tlswitness.messages (day, msg_key)
+	WHERE complete IS NOT TRUE;
 
 -- The inbound hop of each message record.
 CREATE TABLE IF NOT EXISTS tlswitness.arrivals (
@@ -331,13 +334,12 @@ BEGIN
 	HAVING count(*) = 1;
 END $$;
 
--- The paths from the given first messages (every root: everything), their
+-- The paths from the given first messages, their
 -- hops in the order --format paths writes them: the arrival, then each
 -- delivery followed by the next server's arrival and that server's
 -- deliveries.  One row per hop; `path` names the path by its first
 -- message, `step` orders the hops.
-CREATE OR REPLACE FUNCTION tlswitness.paths_from(everything boolean, root_days date[],
-						 root_keys uuid[])
+CREATE OR REPLACE FUNCTION tlswitness.paths_from(root_days date[], root_keys uuid[])
 RETURNS TABLE (path_day date, path uuid, step int[], host text, instance text, server text,
 	       queue_id text, message_id text, direction text, rcpt text, peer_host text,
 	       peer_ip text, status text, next_queue_id text, linked_by text,
@@ -346,13 +348,7 @@ RETURNS TABLE (path_day date, path uuid, step int[], host text, instance text, s
 LANGUAGE sql STABLE AS $$
 WITH RECURSIVE
 roots AS (
-	SELECT m.day, m.msg_key FROM tlswitness.messages m
-	WHERE m.source = 'log' AND m.queue_id IS NOT NULL AND everything
-	  AND NOT EXISTS (SELECT 1 FROM tlswitness.links l
-			  WHERE l.to_day = m.day AND l.to_key = m.msg_key)
-	UNION
 	SELECT r.day, r.msg_key FROM unnest(root_days, root_keys) AS r(day, msg_key)
-	WHERE NOT everything
 ),
 walk (root_day, root_key, day, msg_key, ord, seen) AS (
 	SELECT day, msg_key, day, msg_key, ARRAY[0]::int[], ARRAY[msg_key]
@@ -398,9 +394,17 @@ LEFT JOIN tlswitness.links l ON h.direction = 'outbound' AND l.day = h.day
 WHERE h.direction = 'outbound' OR a.msg_key IS NOT NULL
 $$;
 
+-- The first messages of paths: no link reaches them.
+CREATE OR REPLACE VIEW tlswitness.path_roots AS
+SELECT m.day, m.msg_key FROM tlswitness.messages m
+WHERE m.source = 'log' AND m.queue_id IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM tlswitness.links l WHERE l.to_day = m.day AND l.to_key = m.msg_key);
+
 -- Every path (--format paths).
 CREATE OR REPLACE VIEW tlswitness.paths AS
-SELECT * FROM tlswitness.paths_from(true, NULL, NULL);
+SELECT p.* FROM (SELECT array_agg(day) AS days, array_agg(msg_key) AS keys
+		 FROM tlswitness.path_roots) r,
+	       tlswitness.paths_from(r.days, r.keys) p;
 
 -- The paths that hold a copy of the message with this Message-ID (the
 -- incident's question): its copies' links followed back to where their
@@ -419,8 +423,8 @@ WITH RECURSIVE up (day, msg_key, seen) AS (
 	SELECT DISTINCT day, msg_key FROM up u
 	WHERE NOT EXISTS (SELECT 1 FROM tlswitness.links l WHERE l.to_day = u.day AND l.to_key = u.msg_key)
 )
-SELECT * FROM tlswitness.paths_from(false, (SELECT array_agg(day) FROM r),
-				    (SELECT array_agg(msg_key) FROM r))
+SELECT p.* FROM (SELECT array_agg(day) AS days, array_agg(msg_key) AS keys FROM r) x,
+		tlswitness.paths_from(x.days, x.keys) p
 $$;
 
 -- Deliveries counted as --format domains counts them (report/domains.c):
@@ -717,7 +721,11 @@ BEGIN
 	WHERE r.fresh AND r.kind = 'message' AND r.source = 'log'
 	UNION
 	SELECT d.day, d.msg_key, d.idx
-	FROM tw_rows r JOIN tlswitness.messages f ON f.message_id = r.message_id
+	FROM tw_rows r,
+	     -- by the index, for each new record (OFFSET 0 keeps the planner
+	     -- from a merge join over every stored message)
+	     LATERAL (SELECT f.day, f.msg_key FROM tlswitness.messages f
+		      WHERE f.message_id = r.message_id OFFSET 0) f
 	JOIN tlswitness.deliveries d ON d.day = f.day AND d.msg_key = f.msg_key
 	WHERE r.fresh AND r.kind = 'message' AND r.message_id IS NOT NULL AND d.next_queue_id IS NULL;
 	PERFORM tlswitness.relink();
