@@ -152,8 +152,13 @@ lab: tlswitness
 bench: tlswitness
 	sh bench/run.sh $(BENCH_SIZE)
 
+# The evidence store at fleet scale (bench/store.sh): FLEET_PAIRS=50 FLEET_COPIES=100.
+bench-store: tlswitness
+	sh bench/store.sh ./tlswitness
+
 # make install [PREFIX=/usr/local] [DESTDIR=...] [UNITDIR=...]: the binary,
-# the man page, the schemas, the systemd sweep units,
+# the per-host shard runner, the man page, the schemas (of the output, and
+# the evidence store's SQL), the systemd sweep units,
 # the shipped policies and the bash completion; make uninstall takes them
 # away.  The built-in policy stays built in.
 PREFIX  ?= /usr/local
@@ -167,17 +172,22 @@ install: $(if $(INSTALL_ONLY),,$(TW_BIN))
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(COMPDIR) \
 	  $(DESTDIR)$(DATADIR)/schema $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(TW_BIN) $(DESTDIR)$(BINDIR)/tlswitness
+	sed 's|TLSWITNESS:-tlswitness}|TLSWITNESS:-$(BINDIR)/tlswitness}|' contrib/shards/tlswitness-shards \
+	  > $(DESTDIR)$(BINDIR)/tlswitness-shards
+	chmod 0755 $(DESTDIR)$(BINDIR)/tlswitness-shards
 	sed 's|/usr/share/tlswitness|$(DATADIR)|g' man/tlswitness.1 > $(DESTDIR)$(MANDIR)/tlswitness.1
 	chmod 0644 $(DESTDIR)$(MANDIR)/tlswitness.1
 	install -m 0644 rules/default.yaml rules/strict.yaml rules/opportunistic.yaml $(DESTDIR)$(DATADIR)/
 	install -m 0644 completion/tlswitness.bash $(DESTDIR)$(COMPDIR)/tlswitness
 	install -m 0644 schema/*.schema.json $(DESTDIR)$(DATADIR)/schema/
+	install -m 0644 store/schema.sql $(DESTDIR)$(DATADIR)/store-schema.sql
 	for u in contrib/systemd/tlswitness-sweep.service contrib/systemd/tlswitness-sweep.timer; do \
 	  sed 's|/usr/local/bin/tlswitness|$(BINDIR)/tlswitness|g' $$u > $(DESTDIR)$(UNITDIR)/$${u##*/}; \
 	  chmod 0644 $(DESTDIR)$(UNITDIR)/$${u##*/}; done
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/tlswitness $(DESTDIR)$(MANDIR)/tlswitness.1 \
+	rm -f $(DESTDIR)$(BINDIR)/tlswitness $(DESTDIR)$(BINDIR)/tlswitness-shards \
+	  $(DESTDIR)$(DATADIR)/store-schema.sql $(DESTDIR)$(MANDIR)/tlswitness.1 \
 	  $(DESTDIR)$(DATADIR)/default.yaml $(DESTDIR)$(DATADIR)/strict.yaml \
 	  $(DESTDIR)$(DATADIR)/opportunistic.yaml $(DESTDIR)$(COMPDIR)/tlswitness \
 	  $(DESTDIR)$(UNITDIR)/tlswitness-sweep.service $(DESTDIR)$(UNITDIR)/tlswitness-sweep.timer
@@ -191,5 +201,5 @@ clean:
 fieldref:
 	python3 tests/schema/readme_fieldref.py --write
 
-.PHONY: fieldref all layers unit check golden-update fuzz-long install uninstall check-asan check-tsan fuzz fuzz-build lab bench clean
+.PHONY: fieldref all layers unit check golden-update fuzz-long install uninstall check-asan check-tsan fuzz fuzz-build lab bench bench-store clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

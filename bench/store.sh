@@ -61,7 +61,7 @@ echo "load, $CORES loaders:      $many s: $(echo "$rows / $many" | bc) rows/s, $
 q "$D" "VACUUM ANALYZE" > /dev/null
 size=$(( $(q "$D" "SELECT pg_database_size(current_database())") - empty ))
 echo "database: $(echo "$size / 1048576" | bc) MB beside an empty database's, $(echo "$size * 1000000 / $msgs / 1048576" | bc) MB per million messages (each record kept whole as jsonb beside the columns)"
-q "$D" "SELECT '  ' || rpad(c.relname, 12) || lpad(pg_size_pretty(sum(pg_total_relation_size(p.inhrelid))), 10) FROM pg_class c JOIN pg_inherits p ON p.inhparent = c.oid WHERE c.relnamespace = 'tlswitness'::regnamespace GROUP BY c.relname ORDER BY sum(pg_total_relation_size(p.inhrelid)) DESC"
+q "$D" "SELECT '  ' || rpad(c.relname, 12) || lpad(pg_size_pretty(sum(pg_total_relation_size(p.inhrelid))), 10) || ' with its indexes' FROM pg_class c JOIN pg_inherits p ON p.inhparent = c.oid WHERE c.relnamespace = 'tlswitness'::regnamespace AND c.relkind = 'p' GROUP BY c.relname ORDER BY sum(pg_total_relation_size(p.inhrelid)) DESC"
 
 # each view, the median of RUNS
 view() {
@@ -78,7 +78,8 @@ view() {
 }
 echo "views (median of $RUNS; what the query returned):"
 view "paths: every path's hops" "SELECT count(*) || ' hops, ' || count(DISTINCT path) || ' paths' FROM tlswitness.paths"
-view "paths: one message's path, by Message-ID" "SELECT count(*) || ' hops' FROM tlswitness.paths WHERE path IN (SELECT p.path FROM tlswitness.paths p WHERE p.message_id = (SELECT message_id FROM tlswitness.messages WHERE message_id IS NOT NULL ORDER BY msg_key LIMIT 1))"
+mid=$(q "$D" "SELECT message_id FROM tlswitness.messages WHERE message_id IS NOT NULL AND host = 'mx001' ORDER BY msg_key LIMIT 1")
+view "path_of: one message's paths, by its Message-ID" "SELECT count(*) || ' hops' FROM tlswitness.path_of('$mid')"
 view "domain_month: every domain and month" "SELECT count(*) || ' rows' FROM tlswitness.domain_month"
 view "plaintext_deliveries to a domain set, one month" "SELECT count(*) || ' deliveries' FROM tlswitness.plaintext_deliveries WHERE rcpt_domain = ANY ('{plain.test,strip.test}') AND time >= '2026-11-01' AND time < '2026-12-01'"
 view "enforcement_coverage" "SELECT count(*) || ' rows' FROM tlswitness.enforcement_coverage"

@@ -14,6 +14,17 @@ _tlswitness()
 		fi
 		return
 	fi
+	if [ "$COMP_CWORD" -ge 1 ] && [ "${COMP_WORDS[1]}" = load ]; then
+		case $prev in
+		--db) return ;;	# a connection string: nothing to complete
+		esac
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--db --quiet -q --help" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -f -- "$cur"))
+		fi
+		return
+	fi
 	case $prev in
 	-f|--format)
 		words=$(tlswitness --format '?' 2>&1 | sed -n "s/.*(\(.*\)).*/\1/p" | tr -d ',')
@@ -65,7 +76,7 @@ _tlswitness()
 		return
 	fi
 	if [ "$COMP_CWORD" -eq 1 ]; then
-		COMPREPLY=($(compgen -W "rules verify" -- "$cur") $(compgen -f -- "$cur"))
+		COMPREPLY=($(compgen -W "rules verify load" -- "$cur") $(compgen -f -- "$cur"))
 	else
 		COMPREPLY=($(compgen -f -- "$cur"))
 	fi

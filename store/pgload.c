@@ -42,6 +42,20 @@ struct shard {
 	bool copying;
 };
 
+/* PostgreSQL's message made one safe line: its last newlines dropped,
+ * then what remains escaped (util/textsafe.h). */
+static void pg_text(struct buf *b, const char *msg)
+{
+	size_t n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		n--;
+	char *t = xmalloc(n + 1);
+	memcpy(t, msg, n);
+	t[n] = '\0';
+	text_safe(b, t);
+	free(t);
+}
+
 static void say_pg(FILE *err, const char *file, unsigned long long line, const char *what,
 		   PGconn *db, const PGresult *r)
 {
@@ -51,12 +65,10 @@ static void say_pg(FILE *err, const char *file, unsigned long long line, const c
 		msg = PQerrorMessage(db);
 	struct buf b;
 	buf_init(&b);
-	text_safe(&b, msg);
-	while (b.n && (b.p[b.n - 1] == '\n' || b.p[b.n - 1] == ' '))
-		b.p[--b.n] = '\0';
+	pg_text(&b, msg);
 	if (detail) {
 		buf_adds(&b, " (");
-		text_safe(&b, detail);
+		pg_text(&b, detail);
 		buf_adds(&b, ")");
 	}
 	if (file)
@@ -131,9 +143,7 @@ struct pgload *pgload_open(const char *conninfo, FILE *err)
 	if (PQstatus(db) != CONNECTION_OK) {
 		struct buf b;
 		buf_init(&b);
-		text_safe(&b, PQerrorMessage(db));
-		while (b.n && (b.p[b.n - 1] == '\n' || b.p[b.n - 1] == ' '))
-			b.p[--b.n] = '\0';
+		pg_text(&b, PQerrorMessage(db));
 		fprintf(err, "tlswitness load: cannot connect to the database: %s\n", b.p);
 		buf_free(&b);
 		PQfinish(db);

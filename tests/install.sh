@@ -13,7 +13,8 @@ check "make install" 0 $?
 B=$d/usr/bin/tlswitness
 check "the installed binary runs" "tlswitness 0.1.0" "$("$B" -V)"
 check "it judges a sample" 10 "$("$B" -q --format json --tz UTC --year 2026 samples/lab/postfix-a.log | grep -c '"queue_id"')"
-check "the shipped policies and schemas" "default.yaml opportunistic.yaml schema strict.yaml" "$(ls "$d/usr/share/tlswitness" | tr '\n' ' ' | sed 's/ $//')"
+check "the shipped policies and schemas" "default.yaml opportunistic.yaml schema store-schema.sql strict.yaml" "$(ls "$d/usr/share/tlswitness" | tr '\n' ' ' | sed 's/ $//')"
+check "the shard runner, calling the installed binary" 1 "$(grep -c 'TLSWITNESS:-/usr/bin/tlswitness}' "$d/usr/bin/tlswitness-shards")"
 check "the schemas" "$(ls schema | tr '\n' ' ')" "$(ls "$d/usr/share/tlswitness/schema" | tr '\n' ' ')"
 U=$d/usr/lib/systemd/system
 check "the sweep units, calling the installed binary" "2 1" \
@@ -37,6 +38,7 @@ if command -v bash > /dev/null 2>&1; then
   check "completion of --policy-map" "postfix sendmail" "$(comp --policy-map '')"
   check "completion of options" "--format --fail-on --full-read --from" "$(comp --f)"
   check "completion of rules" "check show" "$(comp rules '')"
+  check "completion of load's options" "--db" "$(comp load --d)"
 fi
 make -s uninstall DESTDIR="$d" PREFIX=/usr > /dev/null 2>&1
 check "make uninstall leaves no file" 0 "$(find "$d/usr" -type f | wc -l | tr -d ' ')"
