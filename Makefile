@@ -73,24 +73,18 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-# The built-in policy: rules/default.yaml as a C string.
+# A text file as a C string: $(call embed,NAME) writes const char NAME[].
+embed = @mkdir -p $(dir $@); { echo 'const char $(1)[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } > $@
+
+# The built-in policy, and the evidence store's schema.
 $(BUILD)/default_policy.c: rules/default.yaml
-	@mkdir -p $(dir $@)
-	{ echo 'const char tw_default_policy[] ='; \
-	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
-	  echo ';'; } > $@
-
-$(BUILD)/default_policy.o: $(BUILD)/default_policy.c
-	$(CC) $(CFLAGS) -Wno-missing-prototypes -Wno-missing-variable-declarations -c -o $@ $<
-
-# The evidence store's schema: store/schema.sql as a C string.
+	$(call embed,tw_default_policy)
 $(BUILD)/store_schema.c: store/schema.sql
-	@mkdir -p $(dir $@)
-	{ echo 'const char tw_store_schema[] ='; \
-	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
-	  echo ';'; } > $@
+	$(call embed,tw_store_schema)
 
-$(BUILD)/store_schema.o: $(BUILD)/store_schema.c
+$(BUILD)/default_policy.o $(BUILD)/store_schema.o: %.o: %.c
 	$(CC) $(CFLAGS) -Wno-missing-prototypes -Wno-missing-variable-declarations -c -o $@ $<
 
 .SECONDEXPANSION:

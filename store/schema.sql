@@ -475,7 +475,7 @@ GROUP BY rcpt_domain, month;
 -- Every delivered hop in plaintext, with its evidence: filter by domain,
 -- e.g. WHERE rcpt_domain = ANY ('{clinic.example,lab.example}') AND time >= '2026-01-01'.
 CREATE OR REPLACE VIEW tlswitness.plaintext_deliveries AS
-SELECT d.time, d.rcpt_domain, d.rcpt, m.host, m.instance, m.queue_id, m.message_id,
+SELECT d.day, d.time, d.rcpt_domain, d.rcpt, m.host, m.instance, m.queue_id, m.message_id,
        m.from_addr, d.peer_host, d.peer_ip, d.status, d.fate, d.downgrade, d.stripped,
        d.starttls_offered, d.level, d.enforced, d.verdict, d.severity, d.rule, d.evidence,
        m.manifest_id
@@ -538,6 +538,11 @@ FROM (
 	       min(first_seen) AS first_seen, max(last_seen) AS last_seen
 	FROM tlswitness.domain_month GROUP BY domain
 ) t;
+
+-- The policy map's candidates: the domains it maps, with the level.
+CREATE OR REPLACE VIEW tlswitness.policy_map_candidates AS
+SELECT domain, level, why, hops, tls, plaintext, stripped_or_refused, first_seen, last_seen
+FROM tlswitness.policy_map WHERE level IS NOT NULL;
 
 -- ---------------------------------------------------------------------
 -- Loading (store/pgload.c): the loader copies a shard's records into the

@@ -142,6 +142,9 @@ def policymap(conninfo, name, expected):
                          "WHERE level IS NOT NULL")}
     check("%s: policy_map: the lines --policy-map postfix writes (%d)" % (name, len(want)),
           sorted(want), sorted(got))
+    cand = {(r["domain"], r["level"]) for r in
+            sql(conninfo, "SELECT domain, level FROM tlswitness.policy_map_candidates")}
+    check("%s: policy_map_candidates: the same" % name, sorted(want), sorted(cand))
 
 
 def count(conninfo, name, q, expected):
