@@ -81,6 +81,21 @@ check "pf312: enforcement_coverage: enforced and opportunistic hops as --format 
 	"$(sum_domains "$d/pf312/domains.jsonl" enforced) $(sum_domains "$d/pf312/domains.jsonl" opportunistic)" \
 	"$(q "$(db pf312)" "SELECT sum(enforced) || ' ' || sum(opportunistic) FROM tlswitness.enforcement_coverage")"
 
+# --- a capture's and a mailbox's records: stored, the capture's as
+# capture_connections, the Received headers' as messages of their own
+mkdb other
+$TWA --format json -o "$d/pcap.jsonl" samples/lab/lab.pcap
+$TWA --format json -o "$d/mbox.jsonl" samples/lab/received.mbox
+$TW load -q --db "$(db other)" "$d/pcap.jsonl" "$d/mbox.jsonl"
+check "a capture's shard: every connection record a row of capture_connections" \
+	"$(grep -c '"source":"pcap"' "$d/pcap.jsonl")" \
+	"$(q "$(db other)" "SELECT count(*) FROM tlswitness.capture_connections")"
+check "a mailbox's shard: every message's Received headers a record, source header" \
+	"$(grep -c '"kind":"message"' "$d/mbox.jsonl")" \
+	"$(q "$(db other)" "SELECT count(*) FROM tlswitness.messages WHERE source = 'header'")"
+check "... loading both again changes nothing" "0 2" \
+	"$($TW load -q --db "$(db other)" "$d/pcap.jsonl" "$d/mbox.jsonl"; echo $?) $(q "$(db other)" "SELECT count(*) FROM tlswitness.manifests")"
+
 # --- every shard of every set at once, four loaders in parallel, into a fresh
 # database: the schema and the days' partitions made once; the paths of all
 # the logs in one run
