@@ -43,15 +43,22 @@ struct shard {
 };
 
 /* PostgreSQL's message made one safe line: its last newlines dropped,
- * then what remains escaped (util/textsafe.h). */
+ * the others (libpq's "\n\tIs the server running ...") and their tabs a
+ * space, then what remains escaped (util/textsafe.h). */
 static void pg_text(struct buf *b, const char *msg)
 {
-	size_t n = strlen(msg);
+	size_t n = strlen(msg), k = 0;
 	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 		n--;
 	char *t = xmalloc(n + 1);
-	memcpy(t, msg, n);
-	t[n] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		bool blank = msg[i] == '\n' || msg[i] == '\t';
+		if (!blank)
+			t[k++] = msg[i];
+		else if (k && t[k - 1] != ' ')
+			t[k++] = ' ';
+	}
+	t[k] = '\0';
 	text_safe(b, t);
 	free(t);
 }
@@ -498,30 +505,48 @@ fail:
 	return false;
 }
 
-/* One line of a report, without its newline; false at the end.  *cut:
- * the last line had no newline. */
-static bool read_line(gzFile gz, struct buf *b, bool *cut, bool *toolong)
+/* A report's bytes, inflated where gzip (zlib reads plain files as they
+ * are), cut into lines by memchr: a NUL byte is a byte like another. */
+struct reader {
+	gzFile gz;
+	char *p;
+	size_t pos, len;
+	bool failed;		/* gzread said -1 */
+};
+
+#define READ_CHUNK (1u << 18)
+
+/* One line, without its newline, into b; false at the end.  *cut: the
+ * last line had no newline; *toolong: past LINE_MAX_BYTES (the rest of
+ * it not read). */
+static bool read_line(struct reader *r, struct buf *b, bool *cut, bool *toolong)
 {
 	buf_reset(b);
 	*cut = *toolong = false;
 	for (;;) {
-		buf_reserve(b, 65536);
-		if (!gzgets(gz, b->p + b->n, (int)(b->cap - b->n)))
-			break;
-		size_t got = strlen(b->p + b->n);
-		b->n += got;
-		if (b->n && b->p[b->n - 1] == '\n') {
-			b->p[--b->n] = '\0';
-			return true;
+		if (r->pos == r->len) {
+			int got = r->failed ? -1 : gzread(r->gz, r->p, READ_CHUNK);
+			if (got <= 0) {
+				r->failed = got < 0;
+				if (b->n)
+					*cut = true;
+				return b->n > 0;
+			}
+			r->pos = 0;
+			r->len = (size_t)got;
 		}
+		const char *start = r->p + r->pos;
+		const char *nl = memchr(start, '\n', r->len - r->pos);
+		size_t take = nl ? (size_t)(nl - start) : r->len - r->pos;
+		buf_add(b, start, take);
+		r->pos += take + (nl ? 1 : 0);
+		if (nl)
+			return true;
 		if (b->n > LINE_MAX_BYTES) {
 			*toolong = true;
 			return true;
 		}
 	}
-	if (b->n)
-		*cut = true;
-	return b->n > 0;
 }
 
 static bool is_manifest(const struct buf *b)
@@ -541,13 +566,14 @@ bool pgload_file(struct pgload *l, const char *path, FILE *out, FILE *err)
 			close(fd);
 		return false;
 	}
-	gzbuffer(gz, 1u << 18);
+	gzbuffer(gz, READ_CHUNK);
+	struct reader rd = { .gz = gz, .p = xmalloc(READ_CHUNK) };
 	struct shard s = { .file = std ? "(stdin)" : path, .md = EVP_MD_CTX_new() };
 	buf_init(&s.copy);
 	struct buf line;
 	buf_init(&line);
 	bool ok = true, cut, toolong;
-	while (read_line(gz, &line, &cut, &toolong)) {
+	while (read_line(&rd, &line, &cut, &toolong)) {
 		s.line++;
 		if (!s.copying) {
 			s.first = s.line;
@@ -556,10 +582,14 @@ bool pgload_file(struct pgload *l, const char *path, FILE *out, FILE *err)
 				break;
 			}
 		}
-		if (toolong || cut || line.n == 0 || memchr(line.p, '\0', line.n)) {
+		if (toolong || cut || line.n == 0 || line.p[0] != '{' ||
+		    memchr(line.p, '\0', line.n)) {
 			const char *why = toolong ? "a line longer than 1 GiB"
 				: cut ? "the last line has no newline: the report was cut short"
-				: line.n == 0 ? "an empty line: tlswitness writes none" : "a NUL byte";
+				: line.n == 0 ? "an empty line: tlswitness writes none"
+				: line.p[0] != '{' ? "not a JSON record: every line of a tlswitness "
+						     "report is a JSON object"
+				: "a NUL byte: tlswitness escapes every control character";
 			copy_end(l, &s, why, err);
 			l->t.shards++;
 			refuse(l, &s, err, s.line, why);
@@ -583,8 +613,9 @@ bool pgload_file(struct pgload *l, const char *path, FILE *out, FILE *err)
 	}
 	int gzerr = 0;
 	const char *gzmsg = gzerror(gz, &gzerr);
-	if (ok && gzerr != Z_OK && gzerr != Z_STREAM_END) {
-		fprintf(err, "%s:%llu:1: cannot read: %s\n", text_shown(s.file), s.line,
+	if (ok && (rd.failed || (gzerr != Z_OK && gzerr != Z_STREAM_END))) {
+		/* a damaged gzip member, or a read error (a directory) */
+		fprintf(err, "%s:%llu:1: cannot read: %s\n", text_shown(s.file), s.line + 1,
 			gzerr == Z_ERRNO ? strerror(errno) : gzmsg);
 		ok = false;
 	}
@@ -597,6 +628,7 @@ bool pgload_file(struct pgload *l, const char *path, FILE *out, FILE *err)
 		ok = false;
 	}
 	gzclose(gz);
+	free(rd.p);
 	buf_free(&line);
 	buf_free(&s.copy);
 	EVP_MD_CTX_free(s.md);

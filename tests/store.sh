@@ -190,6 +190,17 @@ check "... after all of them, nothing stored" "0 0" \
 $TW load --db "$R" "$d/altered.jsonl" "$r" > "$d/o" 2>&1
 check "a refused report does not stop the next: exit 2, the good one stored" "2 1" \
 	"$? $(q "$R" "SELECT count(*) FROM tlswitness.manifests")"
+$TW load --db "$R" samples/lab/lab.pcap > "$d/o" 2>&1
+check "a capture given to load: refused at its first line, not read to its end" "2 1" \
+	"$? $(grep -c 'lab.pcap:1:1: not a JSON record' "$d/o")"
+{ head -n 1 "$r" | tr -d '\n'; printf '\000\n'; tail -n +2 "$r"; } > "$d/nul.jsonl"
+$TW load --db "$R" "$d/nul.jsonl" > "$d/o" 2>&1
+check "a NUL byte in a record: refused at its line" "2 1" "$? $(grep -c 'nul.jsonl:1:1: a NUL byte' "$d/o")"
+gzip -c "$r" > "$d/r.gz"
+head -c $(( $(wc -c < "$d/r.gz") - 100 )) "$d/r.gz" > "$d/cut.gz"
+$TW load --db "$R" "$d/cut.gz" > "$d/o" 2>&1
+check "a gzip report cut short: refused, nothing of it stored" "2 1 1" \
+	"$? $(grep -c 'cut.gz:[0-9]*:1: the last line has no newline' "$d/o") $(q "$R" "SELECT count(*) FROM tlswitness.manifests")"
 $TW load --db "host=$d/nowhere user=tlswitness" "$r" > "$d/o" 2>&1
 check "no database there: exit 2, said" "2 1" "$? $(grep -c '^tlswitness load: cannot connect to the database: ' "$d/o")"
 
