@@ -297,6 +297,20 @@ static const char *const INPUTS_INSERT_SQL =
 	" FROM (SELECT $1::jsonb AS m) y, jsonb_array_elements(CASE WHEN jsonb_typeof(m->'inputs')"
 	"  = 'array' THEN m->'inputs' ELSE '[]' END) WITH ORDINALITY AS i(x, n)";
 
+/* A value from the report, for a message: escaped (util/textsafe.h) and
+ * cut to fit out. */
+static const char *safe_short(const char *v, char *out, size_t outlen)
+{
+	struct buf b;
+	buf_init(&b);
+	text_safe(&b, v);
+	snprintf(out, outlen, "%s", b.p);
+	if (b.n >= outlen && outlen > 4)
+		memcpy(out + outlen - 4, "...", 4);
+	buf_free(&b);
+	return out;
+}
+
 /* Refuse the shard, saying why at the manifest's line. */
 static bool refuse(struct pgload *l, struct shard *s, FILE *err, unsigned long long line,
 		   const char *why)
@@ -332,14 +346,15 @@ static bool shard_store(struct pgload *l, struct shard *s, const char *man, FILE
 		l->t.refused++;
 		return false;
 	}
-	char why[300];
+	char why[300], shown[64];
 	const char *ver = PQgetisnull(r, 0, 1) ? "(none)" : PQgetvalue(r, 0, 1);
 	const char *sha = PQgetisnull(r, 0, 2) ? NULL : PQgetvalue(r, 0, 2);
 	bool bad = false;
 	if (strcmp(ver, SCHEMA_VERSION) != 0) {
-		snprintf(why, sizeof why, "the manifest is of schema version %.20s; this "
+		snprintf(why, sizeof why, "the manifest is of schema version %s; this "
 			 "tlswitness stores version %s (load it with the version that wrote "
-			 "it, or judge the logs again)", ver, SCHEMA_VERSION);
+			 "it, or judge the logs again)", safe_short(ver, shown, sizeof shown),
+			 SCHEMA_VERSION);
 		bad = true;
 	} else if (!sha) {
 		snprintf(why, sizeof why, "the manifest has no report_sha256: nothing shows the "
@@ -347,8 +362,8 @@ static bool shard_store(struct pgload *l, struct shard *s, const char *man, FILE
 		bad = true;
 	} else if (strcmp(sha, body) != 0) {
 		snprintf(why, sizeof why, "the records before the manifest are not what it "
-			 "hashed (report_sha256 %.64s, the lines read %s): altered, cut or "
-			 "reordered", sha, body);
+			 "hashed (report_sha256 %s, the lines read %s): altered, cut or "
+			 "reordered", safe_short(sha, shown, sizeof shown), body);
 		bad = true;
 	}
 	PQclear(r);
@@ -391,13 +406,13 @@ static bool shard_store(struct pgload *l, struct shard *s, const char *man, FILE
 	}
 	if (PQntuples(r)) {
 		unsigned long long at = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
-		struct buf k;
-		buf_init(&k);
-		text_safe(&k, PQgetisnull(r, 0, 1) ? "(none)" : PQgetvalue(r, 0, 1));
-		snprintf(why, sizeof why, "a record of kind \"%.40s\", schema version %.20s: the "
+		char kind[64];
+		snprintf(why, sizeof why, "a record of kind \"%s\", schema version %s: the "
 			 "store takes --format json's records (message, login) of version %s",
-			 k.p, PQgetisnull(r, 0, 2) ? "(none)" : PQgetvalue(r, 0, 2), SCHEMA_VERSION);
-		buf_free(&k);
+			 safe_short(PQgetisnull(r, 0, 1) ? "(none)" : PQgetvalue(r, 0, 1), kind,
+				    sizeof kind),
+			 safe_short(PQgetisnull(r, 0, 2) ? "(none)" : PQgetvalue(r, 0, 2), shown,
+				    sizeof shown), SCHEMA_VERSION);
 		PQclear(r);
 		return refuse(l, s, err, at, why);
 	}

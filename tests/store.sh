@@ -175,6 +175,10 @@ sed '$s/"schema_version":2/"schema_version":1/' "$r" > "$d/v1.jsonl"
 $TW load --db "$R" "$d/v1.jsonl" > "$d/o" 2>&1
 check "a manifest of schema version 1: refused with the versions named" "2 1" \
 	"$? $(grep -c 'the manifest is of schema version 1; this tlswitness stores version 2' "$d/o")"
+sed '$s/"schema_version":2/"schema_version":"\\u001b[31mred"/' "$r" > "$d/esc.jsonl"
+$TW load --db "$R" "$d/esc.jsonl" > "$d/o" 2>&1
+check "a manifest's version holding an escape: refused, said escaped (no ESC byte written)" "2 1 0" \
+	"$? $(grep -c 'schema version \\x1b\[31mred; this' "$d/o") $(tr -d -c '\033' < "$d/o" | wc -c | tr -d ' ')"
 $TW load --db "$R" "$d/lab/paths.jsonl" > "$d/o" 2>&1
 check "--format paths output: refused at its first record, the kind named" "2 1" \
 	"$? $(grep -c 'paths.jsonl:1:1: a record of kind "path"' "$d/o")"
