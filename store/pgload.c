@@ -264,8 +264,7 @@ static void hexof(const unsigned char *md, char out[65])
  * same empty hash). */
 static const char *const SHARD_KEY_SQL =
 	"WITH m AS (SELECT $1::jsonb AS m), i AS ("
-	"  SELECT x FROM m, jsonb_array_elements(CASE WHEN jsonb_typeof(m->'inputs') = 'array'"
-	"    THEN m->'inputs' ELSE '[]' END) x"
+	"  SELECT x FROM m, tlswitness.manifest_inputs(m) x"
 	"  WHERE NOT coalesce((x->>'unchanged')::boolean, false)"
 	"    AND coalesce((x->>'read')::bigint, 1) > 0)"
 	"SELECT encode(sha256(convert_to(concat_ws(E'\\n',"
@@ -283,10 +282,8 @@ static const char *const MANIFEST_INSERT_SQL =
 	" SELECT $2, m->>'report_id', m->>'report_sha256', (m->>'schema_version')::int,"
 	"  m->>'version', (m->>'generated')::timestamptz, m->>'command_line',"
 	"  m->'rules'->>'sha256', m->'rules'->>'policy', $3, $4::bigint, $5::bigint,"
-	"  (SELECT min((x->>'first_timestamp')::timestamptz) FROM jsonb_array_elements("
-	"     CASE WHEN jsonb_typeof(m->'inputs') = 'array' THEN m->'inputs' ELSE '[]' END) x),"
-	"  (SELECT max((x->>'last_timestamp')::timestamptz) FROM jsonb_array_elements("
-	"     CASE WHEN jsonb_typeof(m->'inputs') = 'array' THEN m->'inputs' ELSE '[]' END) x),"
+	"  (SELECT min((x->>'first_timestamp')::timestamptz) FROM tlswitness.manifest_inputs(m) x),"
+	"  (SELECT max((x->>'last_timestamp')::timestamptz) FROM tlswitness.manifest_inputs(m) x),"
 	"  m FROM (SELECT $1::jsonb AS m) x RETURNING manifest_id";
 
 static const char *const INPUTS_INSERT_SQL =
@@ -294,8 +291,7 @@ static const char *const INPUTS_INSERT_SQL =
 	"  x->>'compression', (x->>'size')::bigint, x->>'sha256',"
 	"  (x->>'first_timestamp')::timestamptz, (x->>'last_timestamp')::timestamptz,"
 	"  x->>'unit', (x->>'read')::bigint, (x->>'used')::bigint, (x->>'skipped')::bigint"
-	" FROM (SELECT $1::jsonb AS m) y, jsonb_array_elements(CASE WHEN jsonb_typeof(m->'inputs')"
-	"  = 'array' THEN m->'inputs' ELSE '[]' END) WITH ORDINALITY AS i(x, n)";
+	" FROM (SELECT $1::jsonb AS m) y, tlswitness.manifest_inputs(m) WITH ORDINALITY AS i(x, n)";
 
 /* A value from the report, for a message: escaped (util/textsafe.h) and
  * cut to fit out. */
@@ -321,6 +317,87 @@ static bool refuse(struct pgload *l, struct shard *s, FILE *err, unsigned long l
 	return false;
 }
 
+/* sql with text parameters, for the shard s: the result, or NULL when it
+ * failed, said at the shard's line as "what: PostgreSQL's reason". */
+static PGresult *ask(struct pgload *l, const struct shard *s, FILE *err, const char *what,
+		     const char *sql, int n, const char *const *params)
+{
+	PGresult *r = query(l->db, sql, n, params);
+	if (query_ok(r))
+		return r;
+	say_pg(err, s->file, s->line, what, l->db, r);
+	PQclear(r);
+	return NULL;
+}
+
+/* Is the shard what its manifest says, and of this version?  False: said
+ * and counted as refused. */
+static bool manifest_checks(struct pgload *l, struct shard *s, const char *man, FILE *err)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdn = 0;
+	char body[65];
+	EVP_DigestFinal_ex(s->md, md, &mdn);
+	hexof(md, body);
+	const char *p1[1] = { man };
+	PGresult *r = ask(l, s, err, "the manifest is not JSON",
+			  "SELECT m->>'schema_version', m->>'report_sha256'"
+			  " FROM (SELECT $1::jsonb AS m) x", 1, p1);
+	if (!r) {
+		l->t.refused++;
+		return false;
+	}
+	char why[300], shown[64];
+	const char *ver = PQgetisnull(r, 0, 0) ? "(none)" : PQgetvalue(r, 0, 0);
+	const char *sha = PQgetisnull(r, 0, 1) ? NULL : PQgetvalue(r, 0, 1);
+	why[0] = '\0';
+	if (strcmp(ver, SCHEMA_VERSION) != 0)
+		snprintf(why, sizeof why, "the manifest is of schema version %s; this "
+			 "tlswitness stores version %s (load it with the version that wrote "
+			 "it, or judge the logs again)", safe_short(ver, shown, sizeof shown),
+			 SCHEMA_VERSION);
+	else if (!sha)
+		snprintf(why, sizeof why, "the manifest has no report_sha256: nothing shows the "
+			 "records are what tlswitness wrote");
+	else if (strcmp(sha, body) != 0)
+		snprintf(why, sizeof why, "the records before the manifest are not what it "
+			 "hashed (report_sha256 %s, the lines read %s): altered, cut or "
+			 "reordered", safe_short(sha, shown, sizeof shown), body);
+	PQclear(r);
+	if (why[0])
+		return refuse(l, s, err, s->line, why);
+	return true;
+}
+
+/* Are the staged records (tw_rows) all of the kinds and the version
+ * stored?  False: said and counted as refused. */
+static bool record_checks(struct pgload *l, struct shard *s, FILE *err)
+{
+	char why[300], shown[64], kind[64];
+	PGresult *r = ask(l, s, err, "cannot check the records",
+		"SELECT line, kind, schema_version FROM tw_rows"
+		" WHERE kind IS DISTINCT FROM 'message' AND kind IS DISTINCT FROM 'login'"
+		"    OR schema_version IS DISTINCT FROM '" SCHEMA_VERSION "'"
+		" ORDER BY line LIMIT 1", 0, NULL);
+	if (!r) {
+		l->t.refused++;
+		return false;
+	}
+	bool fine = PQntuples(r) == 0;
+	if (!fine) {
+		unsigned long long at = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+		snprintf(why, sizeof why, "a record of kind \"%s\", schema version %s: the "
+			 "store takes --format json's records (message, login) of version %s",
+			 safe_short(PQgetisnull(r, 0, 1) ? "(none)" : PQgetvalue(r, 0, 1), kind,
+				    sizeof kind),
+			 safe_short(PQgetisnull(r, 0, 2) ? "(none)" : PQgetvalue(r, 0, 2), shown,
+				    sizeof shown), SCHEMA_VERSION);
+		refuse(l, s, err, at, why);
+	}
+	PQclear(r);
+	return fine;
+}
+
 /* The manifest line read: check the shard, then store it in one
  * transaction. */
 static bool shard_store(struct pgload *l, struct shard *s, const char *man, FILE *out,
@@ -331,48 +408,11 @@ static bool shard_store(struct pgload *l, struct shard *s, const char *man, FILE
 		l->t.refused++;
 		return false;
 	}
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdn = 0;
-	char body[65];
-	EVP_DigestFinal_ex(s->md, md, &mdn);
-	hexof(md, body);
-
-	const char *p1[1] = { man };
-	PGresult *r = query(l->db, "SELECT m->>'kind', m->>'schema_version', m->>'report_sha256'"
-				   " FROM (SELECT $1::jsonb AS m) x", 1, p1);
-	if (!query_ok(r)) {
-		say_pg(err, s->file, s->line, "the manifest is not JSON", l->db, r);
-		PQclear(r);
-		l->t.refused++;
+	if (!manifest_checks(l, s, man, err))
 		return false;
-	}
-	char why[300], shown[64];
-	const char *ver = PQgetisnull(r, 0, 1) ? "(none)" : PQgetvalue(r, 0, 1);
-	const char *sha = PQgetisnull(r, 0, 2) ? NULL : PQgetvalue(r, 0, 2);
-	bool bad = false;
-	if (strcmp(ver, SCHEMA_VERSION) != 0) {
-		snprintf(why, sizeof why, "the manifest is of schema version %s; this "
-			 "tlswitness stores version %s (load it with the version that wrote "
-			 "it, or judge the logs again)", safe_short(ver, shown, sizeof shown),
-			 SCHEMA_VERSION);
-		bad = true;
-	} else if (!sha) {
-		snprintf(why, sizeof why, "the manifest has no report_sha256: nothing shows the "
-			 "records are what tlswitness wrote");
-		bad = true;
-	} else if (strcmp(sha, body) != 0) {
-		snprintf(why, sizeof why, "the records before the manifest are not what it "
-			 "hashed (report_sha256 %s, the lines read %s): altered, cut or "
-			 "reordered", safe_short(sha, shown, sizeof shown), body);
-		bad = true;
-	}
-	PQclear(r);
-	if (bad)
-		return refuse(l, s, err, s->line, why);
-
-	r = query(l->db, SHARD_KEY_SQL, 1, p1);
-	if (!query_ok(r) || PQgetisnull(r, 0, 0)) {
-		say_pg(err, s->file, s->line, "cannot read the manifest", l->db, r);
+	const char *p1[1] = { man };
+	PGresult *r = ask(l, s, err, "cannot read the manifest", SHARD_KEY_SQL, 1, p1);
+	if (!r || PQgetisnull(r, 0, 0)) {
 		PQclear(r);
 		l->t.refused++;
 		return false;
@@ -381,42 +421,18 @@ static bool shard_store(struct pgload *l, struct shard *s, const char *man, FILE
 	snprintf(key, sizeof key, "%s", PQgetvalue(r, 0, 0));
 	snprintf(fallback, sizeof fallback, "%s", PQgetisnull(r, 0, 1) ? "1970-01-01" : PQgetvalue(r, 0, 1));
 	PQclear(r);
-
 	/* the records taken apart once (schema.sql stage_rows), for the
 	 * checks and the load */
 	const char *pf[1] = { fallback };
-	r = query(l->db, "SELECT tlswitness.stage_rows($1::date)", 1, pf);
-	if (!query_ok(r)) {
-		say_pg(err, s->file, s->line, "cannot take the records apart", l->db, r);
-		PQclear(r);
+	r = ask(l, s, err, "cannot take the records apart", "SELECT tlswitness.stage_rows($1::date)",
+		1, pf);
+	if (!r) {
 		l->t.refused++;
 		return false;
 	}
 	PQclear(r);
-
-	r = PQexec(l->db, "SELECT line, kind, schema_version FROM tw_rows"
-			  " WHERE kind IS DISTINCT FROM 'message' AND kind IS DISTINCT FROM 'login'"
-			  "    OR schema_version IS DISTINCT FROM '" SCHEMA_VERSION "'"
-			  " ORDER BY line LIMIT 1");
-	if (!query_ok(r)) {
-		say_pg(err, s->file, s->line, "cannot check the records", l->db, r);
-		PQclear(r);
-		l->t.refused++;
+	if (!record_checks(l, s, err))
 		return false;
-	}
-	if (PQntuples(r)) {
-		unsigned long long at = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
-		char kind[64];
-		snprintf(why, sizeof why, "a record of kind \"%s\", schema version %s: the "
-			 "store takes --format json's records (message, login) of version %s",
-			 safe_short(PQgetisnull(r, 0, 1) ? "(none)" : PQgetvalue(r, 0, 1), kind,
-				    sizeof kind),
-			 safe_short(PQgetisnull(r, 0, 2) ? "(none)" : PQgetvalue(r, 0, 2), shown,
-				    sizeof shown), SCHEMA_VERSION);
-		PQclear(r);
-		return refuse(l, s, err, at, why);
-	}
-	PQclear(r);
 
 	/* The days' partitions, in a transaction of their own: creating one
 	 * under the shard's transaction would hold every other loader of
@@ -425,30 +441,28 @@ static bool shard_store(struct pgload *l, struct shard *s, const char *man, FILE
 	snprintf(sql, sizeof sql, "BEGIN; SELECT pg_advisory_xact_lock(%d, 2); "
 		 "SELECT tlswitness.ensure_day(d) FROM (SELECT DISTINCT day AS d FROM tw_rows) x; "
 		 "COMMIT", LOCK_CLASS);
-	if (!run(l->db, sql, err, "cannot add the days' partitions")) {
-		run(l->db, "ROLLBACK", NULL, NULL);
-		l->t.refused++;
-		return false;
-	}
+	if (!run(l->db, sql, err, "cannot add the days' partitions"))
+		goto fail;
 
 	if (!run(l->db, "BEGIN", err, "cannot begin"))
 		goto fail;
 	const char *pk[1] = { key };
 	snprintf(sql, sizeof sql, "SELECT pg_advisory_xact_lock(%d, hashtext($1))", LOCK_CLASS + 1);
-	r = query(l->db, sql, 1, pk);
-	PQclear(r);
-	r = query(l->db, "SELECT manifest_id, report_id FROM tlswitness.manifests WHERE shard_key = $1",
-		  1, pk);
-	if (!query_ok(r)) {
-		say_pg(err, s->file, s->line, "cannot look for the shard", l->db, r);
-		PQclear(r);
+	if (!(r = ask(l, s, err, "cannot lock the shard's key", sql, 1, pk)))
 		goto fail;
-	}
+	PQclear(r);
+	r = ask(l, s, err, "cannot look for the shard",
+		"SELECT manifest_id, report_id FROM tlswitness.manifests WHERE shard_key = $1", 1, pk);
+	if (!r)
+		goto fail;
 	if (PQntuples(r)) {
+		char rid[64];
 		if (out)
 			fprintf(out, "%s: lines %llu-%llu: already stored as manifest %s (report %s, "
 				"the same inputs); nothing changed\n", text_shown(s->file), s->first,
-				s->line, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
+				s->line, PQgetvalue(r, 0, 0),
+				safe_short(PQgetisnull(r, 0, 1) ? "(none)" : PQgetvalue(r, 0, 1), rid,
+					   sizeof rid));
 		PQclear(r);
 		run(l->db, "ROLLBACK", NULL, NULL);
 		l->t.already++;
@@ -457,49 +471,36 @@ static bool shard_store(struct pgload *l, struct shard *s, const char *man, FILE
 	}
 	PQclear(r);
 
-	char first[24], last[24];
+	char first[24], last[24], mid[24], rows[24], nfresh[24];
 	snprintf(first, sizeof first, "%llu", s->first);
 	snprintf(last, sizeof last, "%llu", s->line);
 	const char *pm[5] = { man, key, s->file, first, last };
-	r = query(l->db, MANIFEST_INSERT_SQL, 5, pm);
-	if (!query_ok(r) || PQntuples(r) != 1) {
-		say_pg(err, s->file, s->line, "cannot store the manifest", l->db, r);
-		PQclear(r);
+	if (!(r = ask(l, s, err, "cannot store the manifest", MANIFEST_INSERT_SQL, 5, pm)))
 		goto fail;
-	}
-	char mid[24];
-	snprintf(mid, sizeof mid, "%s", PQgetvalue(r, 0, 0));
+	snprintf(mid, sizeof mid, "%s", PQntuples(r) == 1 ? PQgetvalue(r, 0, 0) : "");
 	PQclear(r);
 	const char *pi[2] = { man, mid };
-	r = query(l->db, INPUTS_INSERT_SQL, 2, pi);
-	if (!query_ok(r)) {
-		say_pg(err, s->file, s->line, "cannot store the manifest's inputs", l->db, r);
-		PQclear(r);
+	if (!mid[0] || !(r = ask(l, s, err, "cannot store the manifest's inputs", INPUTS_INSERT_SQL,
+				 2, pi)))
 		goto fail;
-	}
 	PQclear(r);
 	const char *ps[1] = { mid };
-	r = query(l->db, "SELECT tlswitness.load_stage($1::bigint)", 1, ps);
-	if (!query_ok(r)) {
-		say_pg(err, s->file, s->line, "cannot store the records", l->db, r);
-		PQclear(r);
+	if (!(r = ask(l, s, err, "cannot store the records", "SELECT tlswitness.load_stage($1::bigint)",
+		      1, ps)))
 		goto fail;
-	}
 	unsigned long long fresh = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
 	PQclear(r);
-	char rows[24], nfresh[24];
 	snprintf(rows, sizeof rows, "%llu", s->rows);
 	snprintf(nfresh, sizeof nfresh, "%llu", fresh);
 	const char *pu[3] = { mid, rows, nfresh };
-	r = query(l->db, "UPDATE tlswitness.manifests SET records = $2::bigint, stored = $3::bigint,"
-			 " hosts = (SELECT array_agg(DISTINCT host ORDER BY host)"
-			 "          FROM tw_rows WHERE host IS NOT NULL)"
-			 " WHERE manifest_id = $1::bigint", 3, pu);
-	bool ok = query_ok(r);
-	if (!ok)
-		say_pg(err, s->file, s->line, "cannot finish the manifest", l->db, r);
+	if (!(r = ask(l, s, err, "cannot finish the manifest",
+		      "UPDATE tlswitness.manifests SET records = $2::bigint, stored = $3::bigint,"
+		      " hosts = (SELECT array_agg(DISTINCT host ORDER BY host)"
+		      "          FROM tw_rows WHERE host IS NOT NULL)"
+		      " WHERE manifest_id = $1::bigint", 3, pu)))
+		goto fail;
 	PQclear(r);
-	if (!ok || !run(l->db, "COMMIT", err, "cannot commit the shard"))
+	if (!run(l->db, "COMMIT", err, "cannot commit the shard"))
 		goto fail;
 	l->t.stored++;
 	l->t.records += s->rows;

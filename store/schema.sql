@@ -553,6 +553,13 @@ FROM tlswitness.policy_map WHERE level IS NOT NULL;
 -- The staged records (tw_stage: line, rec) taken apart into the
 -- temporary table tw_rows, once per shard, before it is checked.
 
+-- A manifest's inputs, one element each (none when it has no array).
+CREATE OR REPLACE FUNCTION tlswitness.manifest_inputs(m jsonb) RETURNS SETOF jsonb
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT jsonb_array_elements(CASE WHEN jsonb_typeof(m->'inputs') = 'array'
+				    THEN m->'inputs' ELSE '[]' END)
+$$;
+
 -- A record's identity (see the head of this file); conn is its inbound
 -- hop or a login's connection.
 CREATE OR REPLACE FUNCTION tlswitness.record_key(kind text, source text, host text,
