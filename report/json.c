@@ -21,7 +21,8 @@ static void attempt_obj(struct buf *b, const struct hop *h, const struct writer_
 	jw_str(b, "peer_host", h->peer_host, &f);
 	jw_str(b, "peer_ip", h->peer_ip, &f);
 	jw_int(b, "peer_port", h->peer_port, h->peer_port >= 0, &f);
-	jw_str(b, "outcome", outcome_name(h->outcome), &f);
+	jw_key(b, "outcome", &f);
+	jw_vocab(b, outcome_name(h->outcome));
 	jw_str(b, "status", h->status, &f);
 	jw_str(b, "dsn", h->dsn, &f);
 	jw_str(b, "reason", h->reason, &f);
@@ -86,8 +87,10 @@ static void hop_obj(struct buf *b, const struct hop *h, const struct writer_env 
 	}
 	jw_time(b, "time", h->ts, &f);
 	if (out && h->source == SRC_LOG) {
-		jw_str(b, "outcome", outcome_name(h->outcome), &f);
-		jw_str(b, "fate", fate_name(h->fate), &f);
+		jw_key(b, "outcome", &f);
+		jw_vocab(b, outcome_name(h->outcome));
+		jw_key(b, "fate", &f);
+		jw_vocab(b, fate_name(h->fate));
 		jw_str(b, "reason", h->reason, &f);
 		if (h->filter)
 			jw_bool(b, "filter", true, &f);
@@ -102,7 +105,8 @@ static void hop_obj(struct buf *b, const struct hop *h, const struct writer_env 
 		jw_str(b, "sasl_username", h->sasl_username, &f);
 	}
 	static const char *const src[] = { "log", "pcap", "header" };
-	jw_str(b, "source", src[h->source], &f);
+	jw_key(b, "source", &f);
+	jw_vocab(b, src[h->source]);
 	jw_bool(b, "network", h->network, &f);
 	jw_bool(b, "local", h->local, &f);
 	jw_key(b, "tls", &f);
@@ -118,8 +122,10 @@ static void hop_obj(struct buf *b, const struct hop *h, const struct writer_env 
 		jw_int(b, "join_ambiguous", h->join_ambiguous, true, &f);
 	if (h->join_unanimous)
 		jw_bool(b, "join_unanimous", true, &f);
-	jw_str(b, "verdict", h->verdict, &f);
-	jw_str(b, "severity", h->severity, &f);
+	jw_key(b, "verdict", &f);
+	jw_vocab(b, h->verdict);
+	jw_key(b, "severity", &f);
+	jw_vocab(b, h->severity);
 	jw_str(b, "rule", h->rule, &f);
 	jw_str(b, "explain", h->explain, &f);
 	jw_key(b, "evidence", &f);
@@ -201,9 +207,12 @@ void json_message(struct buf *b, const struct message *m, const struct writer_en
 		if (m->dl_dropped)
 			jw_int(b, "deliveries_dropped", (long)m->dl_dropped, true, &f);
 	}
-	jw_str(b, "requiretls", requiretls_name(message_requiretls(m)), &f);
-	jw_str(b, "verdict", m->verdict, &f);
-	jw_str(b, "severity", m->severity, &f);
+	jw_key(b, "requiretls", &f);
+	jw_vocab(b, requiretls_name(message_requiretls(m)));
+	jw_key(b, "verdict", &f);
+	jw_vocab(b, m->verdict);
+	jw_key(b, "severity", &f);
+	jw_vocab(b, m->severity);
 	buf_adds(b, "}\n");
 }
 
@@ -227,8 +236,10 @@ static void json_login(struct buf *b, const struct message *m, const struct writ
 	jw_str(b, "security", l->security, &f);
 	jw_key(b, "connection", &f);
 	hop_obj(b, &m->inbound, env);
-	jw_str(b, "verdict", m->verdict, &f);
-	jw_str(b, "severity", m->severity, &f);
+	jw_key(b, "verdict", &f);
+	jw_vocab(b, m->verdict);
+	jw_key(b, "severity", &f);
+	jw_vocab(b, m->severity);
 	buf_adds(b, "}\n");
 }
 

@@ -13,30 +13,60 @@ void jw_time(struct buf *b, const char *k, time_t t, bool *first)
 	buf_addc(b, '"');
 }
 
+/* An integer known when at least 0, else null. */
+static void jw_count(struct buf *b, int v)
+{
+	if (v >= 0)
+		jw_long(b, v);
+	else
+		JW_LIT(b, "null");
+}
+
+/* The keys are fixed and in a fixed order, so each is written with its
+ * comma as one literal; only the values vary. */
 void jw_tls(struct buf *b, const struct tls_state *t)
 {
-	bool f = true;
-	buf_addc(b, '{');
-	jw_tri(b, "used", t->used, &f);
-	jw_str(b, "version", tls_version_name(t->version), &f);
-	jw_str(b, "version_raw", t->version_raw, &f);
-	jw_str(b, "cipher", t->cipher, &f);
-	jw_int(b, "bits", t->bits, t->bits >= 0, &f);
-	jw_int(b, "alg_bits", t->alg_bits, t->alg_bits >= 0, &f);
-	jw_str(b, "cert", tls_cert_name(t->cert), &f);
-	jw_str(b, "cert_raw", t->cert_raw, &f);
-	jw_tri(b, "stripped", t->stripped, &f);
-	jw_tri(b, "starttls_offered", t->offered, &f);
-	jw_str(b, "downgrade", downgrade_name(t->downgrade), &f);
-	jw_str(b, "level", tls_level_name(t->level), &f);
-	jw_tri(b, "enforced", t->enforced, &f);
-	jw_str(b, "enforced_by", enforced_by_name(t->enforced_by), &f);
-	jw_str(b, "requiretls", requiretls_name(t->requiretls), &f);
-	jw_str(b, "policy_type", policy_type_name(t->policy_type), &f);
-	jw_str(b, "tlsrpt", tlsrpt_result_name(t->tlsrpt), &f);
-	jw_str(b, "tlsrpt_failure", t->tlsrpt_failure, &f);
-	jw_str(b, "key_exchange", t->kex, &f);
-	jw_str(b, "cipher_openssl", t->cipher_openssl, &f);
+	JW_LIT(b, "{\"used\":");
+	jw_tri_value(b, t->used);
+	JW_LIT(b, ",\"version\":");
+	jw_vocab(b, tls_version_name(t->version));
+	JW_LIT(b, ",\"version_raw\":");
+	json_str(b, t->version_raw);
+	JW_LIT(b, ",\"cipher\":");
+	json_str(b, t->cipher);
+	JW_LIT(b, ",\"bits\":");
+	jw_count(b, t->bits);
+	JW_LIT(b, ",\"alg_bits\":");
+	jw_count(b, t->alg_bits);
+	JW_LIT(b, ",\"cert\":");
+	jw_vocab(b, tls_cert_name(t->cert));
+	JW_LIT(b, ",\"cert_raw\":");
+	json_str(b, t->cert_raw);
+	JW_LIT(b, ",\"stripped\":");
+	jw_tri_value(b, t->stripped);
+	JW_LIT(b, ",\"starttls_offered\":");
+	jw_tri_value(b, t->offered);
+	JW_LIT(b, ",\"downgrade\":");
+	jw_vocab(b, downgrade_name(t->downgrade));
+	JW_LIT(b, ",\"level\":");
+	jw_vocab(b, tls_level_name(t->level));
+	JW_LIT(b, ",\"enforced\":");
+	jw_tri_value(b, t->enforced);
+	JW_LIT(b, ",\"enforced_by\":");
+	jw_vocab(b, enforced_by_name(t->enforced_by));
+	JW_LIT(b, ",\"requiretls\":");
+	jw_vocab(b, requiretls_name(t->requiretls));
+	JW_LIT(b, ",\"policy_type\":");
+	jw_vocab(b, policy_type_name(t->policy_type));
+	JW_LIT(b, ",\"tlsrpt\":");
+	jw_vocab(b, tlsrpt_result_name(t->tlsrpt));
+	JW_LIT(b, ",\"tlsrpt_failure\":");
+	json_str(b, t->tlsrpt_failure);
+	JW_LIT(b, ",\"key_exchange\":");
+	json_str(b, t->kex);
+	JW_LIT(b, ",\"cipher_openssl\":");
+	json_str(b, t->cipher_openssl);
+	bool f = false;
 	if (t->offered_max)
 		jw_str(b, "client_max_version", t->offered_max, &f);
 	if (t->sni)

@@ -64,6 +64,39 @@ static inline void jw_tri(struct buf *b, const char *k, enum tri v, bool *first)
 	buf_adds(b, v == TRI_YES ? "true" : v == TRI_NO ? "false" : "null");
 }
 
+/* Bytes that are JSON already (a literal of this program): their length
+ * folds at compile time. */
+#define JW_LIT(b, s) buf_add((b), (s), sizeof(s) - 1)
+
+/* A name from this program's own vocabulary (tls_version_name,
+ * outcome_name ...: literals, never input), quoted without the escaper;
+ * null for NULL. */
+static inline void jw_vocab(struct buf *b, const char *v)
+{
+	if (!v) {
+		JW_LIT(b, "null");
+		return;
+	}
+	size_t n = strlen(v);
+	buf_reserve(b, n + 2);
+	char *p = b->p + b->n;
+	*p++ = '"';
+	memcpy(p, v, n);
+	p[n] = '"';
+	p[n + 1] = '\0';
+	b->n += n + 2;
+}
+
+static inline void jw_tri_value(struct buf *b, enum tri v)
+{
+	if (v == TRI_YES)
+		JW_LIT(b, "true");
+	else if (v == TRI_NO)
+		JW_LIT(b, "false");
+	else
+		JW_LIT(b, "null");
+}
+
 static inline void jw_bool(struct buf *b, const char *k, bool v, bool *first)
 {
 	jw_key(b, k, first);

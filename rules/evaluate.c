@@ -324,33 +324,78 @@ static int placeholder(const char *name, size_t n)
 	return -3;
 }
 
-static void expand(struct buf *out, const char *tpl, const struct rule *r,
-		   const struct message *m, const struct hop *h, struct scratch *sc)
+/* Text runs up to each '{' that a '}' closes; an unclosed '{' is text,
+ * a placeholder the loader refused (-3) writes nothing. */
+void rule_compile_explain(struct rule *r)
 {
+	const char *tpl = r->explain ? r->explain : "";
+	size_t cap = 1;
+	for (const char *p = tpl; *p; p++)
+		cap += *p == '{' ? 2 : 0;
+	r->tpl = xcalloc(cap, sizeof *r->tpl);
+	r->ntpl = 0;
 	for (const char *p = tpl; *p; p++) {
 		const char *e;
 		if (*p != '{' || !(e = strchr(p, '}'))) {
 			const char *lit = strchrnul(p + 1, '{');
-			buf_add(out, p, (size_t)(lit - p));
+			struct tpl_seg *t = r->ntpl ? &r->tpl[r->ntpl - 1] : NULL;
+			if (t && t->kind == TPL_TEXT && t->text + t->n == p)
+				t->n += (size_t)(lit - p);
+			else
+				r->tpl[r->ntpl++] = (struct tpl_seg){ TPL_TEXT, 0, p, (size_t)(lit - p) };
 			p = lit - 1;
 			continue;
 		}
 		int f = placeholder(p + 1, (size_t)(e - p - 1));
 		p = e;
-		if (f == -1) {
+		if (f == -1)
+			r->tpl[r->ntpl++] = (struct tpl_seg){ .kind = TPL_RULE };
+		else if (f == -2)
+			r->tpl[r->ntpl++] = (struct tpl_seg){ .kind = TPL_BASIS };
+		else if (f >= 0)
+			r->tpl[r->ntpl++] = (struct tpl_seg){ .kind = TPL_FIELD, .field = (enum field_id)f };
+	}
+}
+
+static void add_long(struct buf *out, long v)
+{
+	char tmp[24], *e = tmp + sizeof tmp, *p = e;
+	unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	buf_add(out, p, (size_t)(e - p));
+}
+
+static void expand(struct buf *out, const struct rule *r, const struct message *m,
+		   const struct hop *h, struct scratch *sc)
+{
+	for (size_t i = 0; i < r->ntpl; i++) {
+		const struct tpl_seg *t = &r->tpl[i];
+		switch (t->kind) {
+		case TPL_TEXT:
+			buf_add(out, t->text, t->n);
+			break;
+		case TPL_RULE:
 			buf_adds(out, r->id);
-		} else if (f == -2) {
+			break;
+		case TPL_BASIS:
 			buf_adds(out, h->basis ? h->basis : "unknown");
-		} else if (f >= 0) {
-			struct fval v = field_value((enum field_id)f, m, h, sc);
+			break;
+		case TPL_FIELD: {
+			struct fval v = field_value(t->field, m, h, sc);
 			if (!v.known)
 				buf_adds(out, "unknown");
-			else if (rule_fields[f].type == FT_BOOL)
+			else if (rule_fields[t->field].type == FT_BOOL)
 				buf_adds(out, v.i ? "true" : "false");
 			else if (v.s)
 				buf_adds(out, v.s);
 			else
-				buf_printf(out, "%ld", v.i);
+				add_long(out, v.i);
+			break;
+		}
 		}
 	}
 }
@@ -383,7 +428,7 @@ void policy_judge(const struct policy *p, const struct message *m, struct hop *h
 	h->rule = hit->id;
 	struct buf b;
 	buf_init(&b);
-	expand(&b, hit->explain ? hit->explain : "", hit, m, h, &sc);
+	expand(&b, hit, m, h, &sc);
 	free(h->explain);
 	h->explain = b.p ? b.p : xstrdup("");
 }

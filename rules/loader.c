@@ -309,6 +309,7 @@ static void parse_outcome(struct loader *L, const struct yt_node *map, struct ru
 		check_template(L, x);
 		r->explain = xstrdup(x->val);
 	}
+	rule_compile_explain(r);
 }
 
 static void parse_rule(struct loader *L, const struct yt_node *map, struct rule *r)

@@ -49,6 +49,7 @@ static void rule_free(struct rule *r)
 	free(r->when);
 	free(r->unless);
 	free(r->explain);
+	free(r->tpl);
 	for (size_t i = 0; i < r->nrefs; i++)
 		free(r->refs[i]);
 	free(r->refs);

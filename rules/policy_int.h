@@ -92,12 +92,25 @@ struct cond {
 	int memo_next;
 };
 
+/* One piece of a compiled explain template: a run of its text, or a
+ * placeholder (a field, {rule} or {tls.basis}); compiled once at load so
+ * judging a hop looks no name up (evaluate.c). */
+enum tpl_kind { TPL_TEXT, TPL_FIELD, TPL_RULE, TPL_BASIS };
+struct tpl_seg {
+	enum tpl_kind kind;
+	enum field_id field;	/* TPL_FIELD */
+	const char *text;	/* TPL_TEXT: into the rule's explain */
+	size_t n;
+};
+
 struct rule {
 	char *id;
 	struct cond *when, *unless;
 	size_t nwhen, nunless;
 	int verdict, severity;
 	char *explain;
+	struct tpl_seg *tpl;	/* explain compiled (rule_compile_explain) */
+	size_t ntpl;
 	char **refs;
 	size_t nrefs;
 	int line;
@@ -111,6 +124,9 @@ struct policy {
 	size_t nrules;
 	struct rule def;
 };
+
+/* rules/evaluate.c: cut r->explain into its pieces (r->tpl). */
+void rule_compile_explain(struct rule *r);
 
 /* rules/policy.c */
 const struct set *policy_find_set(const struct policy *p, const char *name);
