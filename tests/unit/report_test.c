@@ -38,6 +38,44 @@ static void test_escape(void **st)
 	buf_free(&b);
 }
 
+/* The escaper's plain run goes sixteen bytes at a time (escape.c): a byte
+ * to escape at every position of strings of every length up to three
+ * blocks must come out as the byte-at-a-time rule says. */
+static void test_escape_every_position(void **st)
+{
+	(void)st;
+	static const char *const special[][2] = {
+		{ "\"", "\\\"" }, { "\\", "\\\\" }, { "\n", "\\n" }, { "\x7f", "\\u007f" },
+		{ "\x1f", "\\u001f" }, { "\xff", "\\ufffd" }, { "\xc3\xa9", "\xc3\xa9" },
+	};
+	struct buf got, want, in;
+	buf_init(&got);
+	buf_init(&want);
+	buf_init(&in);
+	for (size_t len = 1; len <= 48; len++)
+		for (size_t pos = 0; pos < len; pos++)
+			for (size_t k = 0; k < sizeof special / sizeof *special; k++) {
+				buf_reset(&in);
+				buf_reset(&want);
+				buf_addc(&want, '"');
+				for (size_t i = 0; i < len; i++) {
+					const char *c = i == pos ? special[k][0] : "a";
+					buf_adds(&in, c);
+					buf_adds(&want, i == pos ? special[k][1] : c);
+				}
+				buf_addc(&want, '"');
+				buf_reset(&got);
+				json_str(&got, in.p);
+				assert_string_equal(got.p, want.p);
+				buf_reset(&got);
+				json_strn(&got, in.p, in.n);
+				assert_string_equal(got.p, want.p);
+			}
+	buf_free(&got);
+	buf_free(&want);
+	buf_free(&in);
+}
+
 static void test_html_and_cells(void **st)
 {
 	(void)st;
@@ -257,6 +295,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_escape_every_position),
 		cmocka_unit_test(test_lmtp_reply_session),
 		cmocka_unit_test(test_html_and_cells),
 		cmocka_unit_test(test_csv_neutralises_formulas),
