@@ -3,14 +3,27 @@
 #include "writer.h"
 #include "../util/timeconv.h"
 
+/* A message's stamps are mostly one second (first seen, the hop, its
+ * attempt), so each writer thread keeps the last one formatted. */
+static _Thread_local time_t last_time = -1;
+static _Thread_local char last_iso[32];
+static _Thread_local size_t last_len;
+
 void jw_time(struct buf *b, const char *k, time_t t, bool *first)
 {
-	char iso[32];
-	fmt_iso_utc(t, iso, sizeof iso);
+	if (t != last_time || !last_len) {
+		fmt_iso_utc(t, last_iso, sizeof last_iso);	/* digits and punctuation only */
+		last_len = strlen(last_iso);
+		last_time = t;
+	}
 	jw_key(b, k, first);
-	buf_addc(b, '"');
-	buf_adds(b, iso);	/* digits and punctuation only */
-	buf_addc(b, '"');
+	buf_reserve(b, last_len + 2);
+	char *p = b->p + b->n;
+	*p++ = '"';
+	memcpy(p, last_iso, last_len);
+	p[last_len] = '"';
+	p[last_len + 1] = '\0';
+	b->n += last_len + 2;
 }
 
 /* An integer known when at least 0, else null. */
