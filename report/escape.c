@@ -105,13 +105,7 @@ void json_str(struct buf *b, const char *s)
 		json_strn(b, s, n);
 		return;
 	}
-	buf_reserve(b, n + 2);
-	char *p = b->p + b->n;
-	*p++ = '"';
-	memcpy(p, s, n);
-	p[n] = '"';
-	p[n + 1] = '\0';
-	b->n += n + 2;
+	json_quoted(b, s, n);
 }
 
 /* HTML text: escape markup, make controls and invalid UTF-8 visible. */

@@ -9,6 +9,17 @@
  * UTF-8 becomes U+FFFD so the output is always valid UTF-8. */
 void json_str(struct buf *b, const char *s);
 void json_strn(struct buf *b, const char *p, size_t n);
+/* "s" for n bytes already known to need no escaping. */
+static inline void json_quoted(struct buf *b, const char *s, size_t n)
+{
+	buf_reserve(b, n + 2);
+	char *p = b->p + b->n;
+	*p++ = '"';
+	memcpy(p, s, n);
+	p[n] = '"';
+	p[n + 1] = '\0';
+	b->n += n + 2;
+}
 /* Text for HTML (body or quoted attribute): text_safe(), then & < > " '
  * as character references. */
 void html_safe(struct buf *b, const char *s);

@@ -17,13 +17,7 @@ void jw_time(struct buf *b, const char *k, time_t t, bool *first)
 		last_time = t;
 	}
 	jw_key(b, k, first);
-	buf_reserve(b, last_len + 2);
-	char *p = b->p + b->n;
-	*p++ = '"';
-	memcpy(p, last_iso, last_len);
-	p[last_len] = '"';
-	p[last_len + 1] = '\0';
-	b->n += last_len + 2;
+	json_quoted(b, last_iso, last_len);
 }
 
 /* An integer known when at least 0, else null. */

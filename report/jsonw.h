@@ -49,21 +49,6 @@ static inline void jw_long(struct buf *b, long v)
 	buf_add(b, p, (size_t)(e - p));
 }
 
-static inline void jw_int(struct buf *b, const char *k, long v, bool known, bool *first)
-{
-	jw_key(b, k, first);
-	if (known)
-		jw_long(b, v);
-	else
-		buf_adds(b, "null");
-}
-
-static inline void jw_tri(struct buf *b, const char *k, enum tri v, bool *first)
-{
-	jw_key(b, k, first);
-	buf_adds(b, v == TRI_YES ? "true" : v == TRI_NO ? "false" : "null");
-}
-
 /* Bytes that are JSON already (a literal of this program): their length
  * folds at compile time. */
 #define JW_LIT(b, s) buf_add((b), (s), sizeof(s) - 1)
@@ -77,14 +62,7 @@ static inline void jw_vocab(struct buf *b, const char *v)
 		JW_LIT(b, "null");
 		return;
 	}
-	size_t n = strlen(v);
-	buf_reserve(b, n + 2);
-	char *p = b->p + b->n;
-	*p++ = '"';
-	memcpy(p, v, n);
-	p[n] = '"';
-	p[n + 1] = '\0';
-	b->n += n + 2;
+	json_quoted(b, v, strlen(v));
 }
 
 static inline void jw_tri_value(struct buf *b, enum tri v)
@@ -95,6 +73,21 @@ static inline void jw_tri_value(struct buf *b, enum tri v)
 		JW_LIT(b, "false");
 	else
 		JW_LIT(b, "null");
+}
+
+static inline void jw_int(struct buf *b, const char *k, long v, bool known, bool *first)
+{
+	jw_key(b, k, first);
+	if (known)
+		jw_long(b, v);
+	else
+		buf_adds(b, "null");
+}
+
+static inline void jw_tri(struct buf *b, const char *k, enum tri v, bool *first)
+{
+	jw_key(b, k, first);
+	jw_tri_value(b, v);
 }
 
 static inline void jw_bool(struct buf *b, const char *k, bool v, bool *first)
