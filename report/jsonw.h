@@ -39,14 +39,7 @@ static inline void jw_str(struct buf *b, const char *k, const char *v, bool *fir
 /* A decimal integer without printf. */
 static inline void jw_long(struct buf *b, long v)
 {
-	char tmp[24], *e = tmp + sizeof tmp, *p = e;
-	unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
-	do
-		*--p = (char)('0' + u % 10);
-	while (u /= 10);
-	if (v < 0)
-		*--p = '-';
-	buf_add(b, p, (size_t)(e - p));
+	buf_addlong(b, v);
 }
 
 /* Bytes that are JSON already (a literal of this program): their length

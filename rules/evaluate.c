@@ -357,18 +357,6 @@ void rule_compile_explain(struct rule *r)
 	}
 }
 
-static void add_long(struct buf *out, long v)
-{
-	char tmp[24], *e = tmp + sizeof tmp, *p = e;
-	unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
-	do
-		*--p = (char)('0' + u % 10);
-	while (u /= 10);
-	if (v < 0)
-		*--p = '-';
-	buf_add(out, p, (size_t)(e - p));
-}
-
 static void expand(struct buf *out, const struct rule *r, const struct message *m,
 		   const struct hop *h, struct scratch *sc)
 {
@@ -393,7 +381,7 @@ static void expand(struct buf *out, const struct rule *r, const struct message *
 			else if (v.s)
 				buf_adds(out, v.s);
 			else
-				add_long(out, v.i);
+				buf_addlong(out, v.i);
 			break;
 		}
 		}

@@ -54,6 +54,19 @@ static inline void buf_adds(struct buf *b, const char *s)
 	buf_add(b, s, strlen(s));
 }
 
+/* A decimal integer without printf (JSON numbers, explain texts). */
+static inline void buf_addlong(struct buf *b, long v)
+{
+	char tmp[24], *e = tmp + sizeof tmp, *p = e;
+	unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	buf_add(b, p, (size_t)(e - p));
+}
+
 static inline void buf_addspan(struct buf *b, struct span s)
 {
 	buf_add(b, s.p, s.n);
