@@ -35,6 +35,7 @@ ALL_ARCHIVES = $(call archives,cli)
 UNIT_SRC = $(wildcard tests/unit/*_test.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 # The stage each unit test tests: it links against that stage and below.
+util_test_STAGE   = util
 parse_test_STAGE  = ingest
 scan_test_STAGE   = ingest
 join_test_STAGE   = correlate

@@ -8,6 +8,7 @@
  * callback owns them. */
 #include "capconn.h"
 #include "../util/addr.h"
+#include "../util/intern.h"
 #include "../model/ciphers.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,12 +42,12 @@ void tls_state_from_hello(const struct tls_obs *o, struct tls_state *t)
 	t->version = vn ? tls_version_from_name(vn) : TLSV_UNKNOWN;
 	char raw[16];
 	snprintf(raw, sizeof raw, "0x%04x", o->version);
-	t->version_raw = xstrdup(raw);
+	t->version_raw = intern_str(raw);
 	const struct cipher_name *cn = cipher_lookup(o->cipher);
 	char hex[16];
 	snprintf(hex, sizeof hex, "0x%04X", o->cipher);
-	t->cipher = xstrdup(cn ? cn->iana : hex);
-	t->cipher_openssl = cn ? xstrdup_or_null(cn->openssl) : NULL;
+	t->cipher = intern_str(cn ? cn->iana : hex);
+	t->cipher_openssl = cn ? intern_str(cn->openssl) : NULL;
 	t->bits = t->alg_bits = suite_bits(cn ? cn->iana : NULL);
 	if (t->bits < 0)
 		t->alg_bits = -1;
@@ -56,7 +57,7 @@ void tls_state_from_hellos_seen(const struct tls_obs *o, struct tls_state *t)
 {
 	if (o->client_hello) {
 		const char *mx = tls_wire_version_name(o->ch_max);
-		t->offered_max = xstrdup_or_null(mx);
+		t->offered_max = intern_str(mx);
 		t->sni = o->sni[0] ? xstrdup(o->sni) : NULL;
 	}
 	if (o->have_cert) {

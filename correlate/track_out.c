@@ -3,6 +3,7 @@
  * connection cache), TLS failures, deliveries and notifications. */
 #include "track_state.h"
 #include "../util/addr.h"
+#include "../util/intern.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,7 +284,7 @@ static void note_apply(struct proc *p, struct hop *h, const struct evidence *ev)
 		}
 		if (n->rpt) {
 			s->tlsrpt = n->rpt;
-			free(s->tlsrpt_failure);
+			intern_free(s->tlsrpt_failure);
 			s->tlsrpt_failure = xstrdup_or_null(n->rpt_failure);
 		}
 	}

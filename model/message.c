@@ -3,6 +3,7 @@
 #include "message.h"
 #include "ciphers.h"
 #include "../util/addr.h"
+#include "../util/intern.h"
 #include "../util/rfc2047.h"
 #include <stdlib.h>
 #include <string.h>
@@ -97,18 +98,20 @@ void tls_state_init(struct tls_state *t)
 	t->bits = t->alg_bits = -1;
 }
 
+/* The vocabulary fields (versions, ciphers, trust words, key exchanges)
+ * may be the intern store's (util/intern.h); the rest are always owned. */
 static void tls_strings_free(struct tls_state *t)
 {
-	free(t->version_raw);
-	free(t->cipher);
-	free(t->cert_raw);
-	free(t->kex);
-	free(t->cipher_openssl);
+	intern_free(t->version_raw);
+	intern_free(t->cipher);
+	intern_free(t->cert_raw);
+	intern_free(t->kex);
+	intern_free(t->cipher_openssl);
 	free(t->sni);
-	free(t->offered_max);
+	intern_free(t->offered_max);
 	free(t->cert_subject);
 	free(t->cert_issuer);
-	free(t->tlsrpt_failure);
+	intern_free(t->tlsrpt_failure);
 }
 
 void tls_state_free(struct tls_state *t)
@@ -121,16 +124,16 @@ void tls_state_copy(struct tls_state *dst, const struct tls_state *src)
 {
 	tls_state_free(dst);
 	*dst = *src;
-	dst->version_raw = xstrdup_or_null(src->version_raw);
-	dst->cipher = xstrdup_or_null(src->cipher);
-	dst->cert_raw = xstrdup_or_null(src->cert_raw);
-	dst->kex = xstrdup_or_null(src->kex);
-	dst->cipher_openssl = xstrdup_or_null(src->cipher_openssl);
+	dst->version_raw = intern_dup(src->version_raw);
+	dst->cipher = intern_dup(src->cipher);
+	dst->cert_raw = intern_dup(src->cert_raw);
+	dst->kex = intern_dup(src->kex);
+	dst->cipher_openssl = intern_dup(src->cipher_openssl);
 	dst->sni = xstrdup_or_null(src->sni);
-	dst->offered_max = xstrdup_or_null(src->offered_max);
+	dst->offered_max = intern_dup(src->offered_max);
 	dst->cert_subject = xstrdup_or_null(src->cert_subject);
 	dst->cert_issuer = xstrdup_or_null(src->cert_issuer);
-	dst->tlsrpt_failure = xstrdup_or_null(src->tlsrpt_failure);
+	dst->tlsrpt_failure = intern_dup(src->tlsrpt_failure);
 }
 
 bool tls_state_fill_session(struct tls_state *dst, const struct tls_state *src)
@@ -145,7 +148,7 @@ bool tls_state_fill_session(struct tls_state *dst, const struct tls_state *src)
 		filled = true;
 	}
 	if (!dst->cipher && src->cipher) {
-		dst->cipher = xstrdup(src->cipher);
+		dst->cipher = intern_dup(src->cipher);
 		filled = true;
 	}
 	if (dst->bits < 0 && src->bits >= 0) {
@@ -158,8 +161,8 @@ bool tls_state_fill_session(struct tls_state *dst, const struct tls_state *src)
 
 void tls_state_set_cipher(struct tls_state *t, const char *raw, size_t n)
 {
-	free(t->cipher);
-	free(t->cipher_openssl);
+	intern_free(t->cipher);
+	intern_free(t->cipher_openssl);
 	t->cipher = t->cipher_openssl = NULL;
 	if (!raw || !n)
 		return;
@@ -169,14 +172,12 @@ void tls_state_set_cipher(struct tls_state *t, const char *raw, size_t n)
 		name[n] = '\0';
 		const struct cipher_name *cn = cipher_by_name(name);
 		if (cn) {
-			t->cipher = xstrdup(cn->iana);
-			t->cipher_openssl = xstrdup_or_null(cn->openssl);
+			t->cipher = intern_str(cn->iana);
+			t->cipher_openssl = intern_str(cn->openssl);
 			return;
 		}
 	}
-	t->cipher = xmalloc(n + 1);	/* not in the table: as written */
-	memcpy(t->cipher, raw, n);
-	t->cipher[n] = '\0';
+	t->cipher = intern_span(raw, n);	/* not in the table: as written */
 }
 
 void tls_state_from_ev(struct tls_state *t, const struct evidence *ev)
@@ -186,21 +187,22 @@ void tls_state_from_ev(struct tls_state *t, const struct evidence *ev)
 	t->stripped = TRI_NO;
 	t->offered = TRI_YES;	/* a TLS session: the server took STARTTLS */
 	t->version = tls_version_parse(ev->tls.version);
-	t->version_raw = span_dup(ev->tls.version);
+	t->version_raw = intern_span(ev->tls.version.p, ev->tls.version.n);
 	tls_state_set_cipher(t, ev->tls.cipher.p, ev->tls.cipher.n);
 	t->bits = ev->tls.bits;
 	t->alg_bits = ev->tls.alg_bits;
-	t->kex = span_dup(ev->tls.kex);
+	t->kex = intern_span(ev->tls.kex.p, ev->tls.kex.n);
 	if (ev->tls.trust.n) {
 		t->cert = tls_cert_from_trust(ev->tls.trust);
-		t->cert_raw = span_dup(ev->tls.trust);
+		t->cert_raw = intern_span(ev->tls.trust.p, ev->tls.trust.n);
 	} else if (ev->tls.verify.n) {
 		t->cert = tls_cert_from_verify(ev->tls.verify);
 		struct buf b;
 		buf_init(&b);
 		buf_adds(&b, "verify=");
 		buf_addspan(&b, ev->tls.verify);
-		t->cert_raw = b.p;
+		t->cert_raw = intern_span(b.p, b.n);
+		buf_free(&b);
 	}
 }
 
