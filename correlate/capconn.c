@@ -34,18 +34,55 @@ static int suite_bits(const char *iana)
 	return -1;
 }
 
+/* "0x" and four hex digits, as "%#06x" would write them: once a
+ * connection, so without printf. */
+static void hex16(char out[7], unsigned v, const char *digits)
+{
+	out[0] = '0';
+	out[1] = 'x';
+	for (int i = 0; i < 4; i++)
+		out[2 + i] = digits[(v >> (12 - 4 * i)) & 0xf];
+	out[6] = '\0';
+}
+
+/* S appended to DST (CAP bytes, NUL-terminated, cut as snprintf cuts) at
+ * AT; the new end. */
+static size_t put(char *dst, size_t cap, size_t at, const char *s)
+{
+	if (!cap)
+		return 0;
+	size_t n = strlen(s);
+	if (at + n >= cap)
+		n = at < cap - 1 ? cap - 1 - at : 0;
+	memcpy(dst + at, s, n);
+	at += n;
+	dst[at] = '\0';
+	return at;
+}
+
+static const char *decimal(char out[24], unsigned long long v)
+{
+	char *p = out + 23;
+	*p = '\0';
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	return p;
+}
+
 void tls_state_from_hello(const struct tls_obs *o, struct tls_state *t)
 {
 	t->used = TRI_YES;
 	t->stripped = TRI_NO;
 	const char *vn = tls_wire_version_name(o->version);
 	t->version = vn ? tls_version_from_name(vn) : TLSV_UNKNOWN;
-	char raw[16];
-	snprintf(raw, sizeof raw, "0x%04x", o->version);
+	char raw[7];
+	hex16(raw, o->version, "0123456789abcdef");
 	t->version_raw = intern_str(raw);
 	const struct cipher_name *cn = cipher_lookup(o->cipher);
-	char hex[16];
-	snprintf(hex, sizeof hex, "0x%04X", o->cipher);
+	char hex[7];
+	if (!cn)
+		hex16(hex, o->cipher, "0123456789ABCDEF");
 	t->cipher = intern_str(cn ? cn->iana : hex);
 	t->cipher_openssl = cn ? intern_str(cn->openssl) : NULL;
 	t->bits = t->alg_bits = suite_bits(cn ? cn->iana : NULL);
@@ -85,11 +122,17 @@ void capconn_tls(const struct smtp_connection *c, struct tls_state *t, char *bas
 	if (o->server_hello) {
 		tls_state_from_hello(o, t);
 		const char *vn = tls_wire_version_name(o->version);
-		char raw[16];
-		snprintf(raw, sizeof raw, "0x%04x", o->version);
-		snprintf(basis, basislen, "%s in the capture: ServerHello (frame %llu) chose %s %s",
-			 s->implicit_tls ? "implicit TLS" : "STARTTLS",
-			 (unsigned long long)o->sh_frame, vn ? vn : raw, t->cipher);
+		/* The common case, once a connection: put together without printf. */
+		char raw[7], frame[24];
+		hex16(raw, o->version, "0123456789abcdef");
+		size_t at = 0;
+		at = put(basis, basislen, at, s->implicit_tls ? "implicit TLS" : "STARTTLS");
+		at = put(basis, basislen, at, " in the capture: ServerHello (frame ");
+		at = put(basis, basislen, at, decimal(frame, o->sh_frame));
+		at = put(basis, basislen, at, ") chose ");
+		at = put(basis, basislen, at, vn ? vn : raw);
+		at = put(basis, basislen, at, " ");
+		put(basis, basislen, at, t->cipher ? t->cipher : "(null)");
 	} else if (tried) {
 		t->used = TRI_UNKNOWN;
 		snprintf(basis, basislen, "a TLS handshake began (ClientHello%s) but the capture "

@@ -343,8 +343,10 @@ static void add_record(struct message *m, void *arg)
 		.saw_syn = c->saw_syn, .saw_close = c->saw_fin || c->saw_rst,
 		.lmtp = c->conv.lmtp,
 	};
-	snprintf(r.client, sizeof r.client, "%s", c->client);
-	snprintf(r.server, sizeof r.server, "%s", c->server);
+	_Static_assert(sizeof r.client == sizeof c->client && sizeof r.server == sizeof c->server,
+		       "a capture's addresses fit the window's record");
+	memcpy(r.client, c->client, sizeof r.client);	/* NUL-terminated by capture.c */
+	memcpy(r.server, c->server, sizeof r.server);
 	window_push(j, &r);
 }
 
@@ -354,11 +356,22 @@ static void add_record(struct message *m, void *arg)
  * of that key (a false match among SEEN_MAX of them: about 2^-32). */
 static bool duplicate(struct join *j, const struct smtp_connection *c)
 {
-	char k[256];
-	int kl = snprintf(k, sizeof k, "%s:%u>%s:%u/%llu/%llu", c->client, c->cport, c->server,
-			  c->sport, (unsigned long long)c->conv.bytes_c,
-			  (unsigned long long)c->conv.bytes_s);
-	uint64_t h = ht_key_hash(k, kl < (int)sizeof k ? (size_t)kl : sizeof k - 1);
+	/* The key in binary: the addresses with their NULs, then the numbers
+	 * (no printf: this runs once a connection). */
+	struct {
+		char addrs[sizeof c->client + sizeof c->server];
+		unsigned ports[2];
+		unsigned long long bytes[2];
+	} k;
+	size_t cl = strnlen(c->client, sizeof c->client - 1), sl = strnlen(c->server, sizeof c->server - 1);
+	memset(&k, 0, sizeof k);
+	memcpy(k.addrs, c->client, cl);
+	memcpy(k.addrs + cl + 1, c->server, sl);
+	k.ports[0] = c->cport;
+	k.ports[1] = c->sport;
+	k.bytes[0] = c->conv.bytes_c;
+	k.bytes[1] = c->conv.bytes_s;
+	uint64_t h = ht_key_hash((const char *)&k, sizeof k);
 	uintptr_t slot = (uintptr_t)ht_get(j->seen, (const char *)&h, sizeof h);
 	if (slot) {
 		struct seen *e = &j->seen_ring[slot - 1];

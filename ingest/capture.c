@@ -122,17 +122,33 @@ static bool smtp_port(const struct capture_reader *cr, uint16_t p)
  * find the same flow. */
 static size_t flow_key(const struct tcp_pkt *t, uint8_t *k)
 {
-	size_t al = t->family == 6 ? 16 : 4;
-	int c = memcmp(t->src, t->dst, al);
+	/* Every packet comes here: IPv4's compare and copies have a fixed
+	 * size, so the compiler writes them inline. */
+	bool v6 = t->family == 6;
+	int c;
+	if (v6) {
+		c = memcmp(t->src, t->dst, 16);
+	} else {
+		uint32_t s = (uint32_t)t->src[0] << 24 | (uint32_t)t->src[1] << 16 |
+			     (uint32_t)t->src[2] << 8 | t->src[3];
+		uint32_t d = (uint32_t)t->dst[0] << 24 | (uint32_t)t->dst[1] << 16 |
+			     (uint32_t)t->dst[2] << 8 | t->dst[3];
+		c = s < d ? -1 : s > d;
+	}
 	bool src_first = c < 0 || (c == 0 && t->sport <= t->dport);
 	const uint8_t *a = src_first ? t->src : t->dst, *b = src_first ? t->dst : t->src;
 	uint16_t pa = src_first ? t->sport : t->dport, pb = src_first ? t->dport : t->sport;
 	size_t n = 0;
 	k[n++] = (uint8_t)t->family;
-	memcpy(k + n, a, al);
-	n += al;
-	memcpy(k + n, b, al);
-	n += al;
+	if (v6) {
+		memcpy(k + n, a, 16);
+		memcpy(k + n + 16, b, 16);
+		n += 32;
+	} else {
+		memcpy(k + n, a, 4);
+		memcpy(k + n + 4, b, 4);
+		n += 8;
+	}
 	k[n++] = (uint8_t)(pa >> 8);
 	k[n++] = (uint8_t)pa;
 	k[n++] = (uint8_t)(pb >> 8);
