@@ -59,6 +59,7 @@ struct learn {
 	unsigned long odd_form, too_far;
 	long offset;
 	bool fixed, precise;
+	bool settled;			/* learn_settle ran: the samples are gone */
 	struct join_slack slack;
 	const char *how;
 };
@@ -143,6 +144,8 @@ struct csample {
 
 void learn_connection(struct learn *lr, const struct smtp_connection *c)
 {
+	if (lr->settled)
+		return;
 	char k[256];
 	int kl = snprintf(k, sizeof k, "%s|%u|%s|%u|%lld", c->client, c->cport, c->server,
 			  c->sport, (long long)c->first_ts);
@@ -171,7 +174,7 @@ void learn_record(struct learn *lr, const struct message *m, const struct smtp_c
 		addr_port_key(k, sizeof k, c->server, c->sport);
 		ht_put(lr->offered, k, strlen(k), &one);
 	}
-	if (!m->qid || !sampled(lr, m->qid, strlen(m->qid)))
+	if (lr->settled || !m->qid || !sampled(lr, m->qid, strlen(m->qid)))
 		return;
 	size_t kl = strlen(m->qid);
 	struct xkey *x = ht_get(lr->xkeys, m->qid, kl);
@@ -342,7 +345,7 @@ static bool exact_ok(struct learn *lr, const char *qid, enum ev_mta mta, long of
 void learn_observe(struct learn *lr, const struct message *m)
 {
 	static int one = 1;
-	if (m->inbound.source != SRC_LOG)
+	if (m->inbound.source != SRC_LOG || lr->settled)
 		return;
 	observe_pairs(lr, m);
 	const char *qid = message_arrival_qid(m);
@@ -493,7 +496,33 @@ static void refine(struct learn *lr)
 	free(count);
 }
 
-void learn_settle(struct learn *lr, bool fixed, long skew)
+/* Once the offset is settled the samples have taught what they can: what
+ * the join still asks (offered, host_server, claimed) and the counts
+ * learn_describe tells stay; the rest goes, a few MiB of the join's peak
+ * (ARCHITECTURE.md "Bounds"). */
+static void drop_samples(struct learn *lr)
+{
+	ht_free(lr->xkeys, free);
+	ht_free(lr->csample, free);
+	lr->xkeys = ht_new();	/* empty: any later lookup finds nothing */
+	lr->csample = ht_new();
+	ht_free(lr->cs_by_client, idlist_free);
+	ht_free(lr->cs_by_server, idlist_free);
+	lr->cs_by_client = lr->cs_by_server = NULL;
+	free(lr->csamples);
+	lr->csamples = NULL;
+	lr->ncsamples = 0;
+	free(lr->hist);
+	lr->hist = NULL;
+	free(lr->samples);
+	lr->samples = NULL;
+	lr->capsamples = 0;	/* nsamples stays: the count */
+	free(lr->fine);
+	lr->fine = NULL;
+	lr->capfine = 0;	/* nfine stays */
+}
+
+static void settle(struct learn *lr, bool fixed, long skew)
 {
 	lr->fixed = fixed;
 	if (fixed) {
@@ -513,6 +542,13 @@ void learn_settle(struct learn *lr, bool fixed, long skew)
 	} else {
 		lr->how = "no exact match: assumed 0";
 	}
+}
+
+void learn_settle(struct learn *lr, bool fixed, long skew)
+{
+	settle(lr, fixed, skew);
+	drop_samples(lr);
+	lr->settled = true;
 }
 
 void learn_set_bound(struct learn *lr, long bound)

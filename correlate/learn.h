@@ -29,7 +29,8 @@ void learn_connection(struct learn *l, const struct smtp_connection *c);
 void learn_record(struct learn *l, const struct message *m, const struct smtp_connection *c);
 /* The logs' first read: each message. */
 void learn_observe(struct learn *l, const struct message *m);
-/* The offset: fixed (--skew) or estimated from what was observed. */
+/* The offset: fixed (--skew) or estimated from what was observed; the
+ * samples are freed then, and later observations are ignored. */
 void learn_settle(struct learn *l, bool fixed, long skew);
 long learn_offset(const struct learn *l);
 /* When both sides' stamps had sub-second precision: the offset to the

@@ -573,7 +573,7 @@ bool capture_open(struct capture_reader *cr, const char *path, int file_id,
 		ls_close(ls);
 		return false;
 	}
-	setvbuf(fp, NULL, _IOFBF, 1 << 20);
+	setvbuf(fp, NULL, _IOFBF, 256 << 10);
 	pcap_t *pc = pcap_fopen_offline(fp, errbuf);
 	if (!pc) {
 		fclose(fp);

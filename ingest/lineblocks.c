@@ -1,6 +1,8 @@
 /* lineblocks.c - the line-reading thread and its queue of blocks.
  * Memory: at most LB_QUEUE full blocks wait, plus the one being filled and
- * the one the caller reads: about 1.5 MiB, whatever the file size.  Each
+ * the one the caller reads: six blocks of about 240 KiB (text and line
+ * records), 1.4 MiB a log whatever its size; a thousand lines a block keep
+ * the hand-offs rare and a join of several logs under its bound.  Each
  * line is copied once into its block, since the line source reuses its
  * window.  Errors: none of its own; ls_next's result is handed on. */
 #include "lineblocks.h"
@@ -9,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LB_TEXT (256 * 1024)	/* > LS_MAX_LINE: any line fits an empty block */
-#define LB_LINES 2048
+#define LB_TEXT (128 * 1024)	/* > LS_MAX_LINE: any line fits an empty block */
+#define LB_LINES 1024
 #define LB_QUEUE 4
 
 struct block {
