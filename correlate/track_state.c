@@ -35,16 +35,27 @@ void trk_hostflags_free(void *p)
 
 /* ---- keys ------------------------------------------------------------- */
 
+/* A few times a line: room made once, the parts copied straight in. */
 const char *trk_key3(struct tracker *t, struct span a, struct span b,
 			struct span c, size_t *len)
 {
-	buf_reset(&t->key);
-	buf_addspan(&t->key, a);
-	buf_addc(&t->key, '\0');
-	buf_addspan(&t->key, b);
-	buf_addc(&t->key, '\0');
-	buf_addspan(&t->key, c);
-	*len = t->key.n;
+	size_t n = a.n + b.n + c.n + 2;
+	t->key.n = 0;
+	buf_reserve(&t->key, n);
+	char *p = t->key.p;
+	if (a.n)
+		memcpy(p, a.p, a.n);
+	p += a.n;
+	*p++ = '\0';
+	if (b.n)
+		memcpy(p, b.p, b.n);
+	p += b.n;
+	*p++ = '\0';
+	if (c.n)
+		memcpy(p, c.p, c.n);
+	p[c.n] = '\0';
+	t->key.n = n;
+	*len = n;
 	return t->key.p;
 }
 
@@ -164,10 +175,15 @@ struct proc *trk_proc_get(struct tracker *t, const struct evidence *ev)
 static struct hostflags *host_flags_span(struct tracker *t, struct span host,
 					 struct span inst)
 {
+	/* Most lines name the host and instance the last one did: compare
+	 * with that key (host, NUL, instance, NUL) before building one. */
+	const char *lk = t->last_host_key.p;
+	if (t->last_host && t->last_host_key.n == host.n + inst.n + 2 &&
+	    (!host.n || memcmp(lk, host.p, host.n) == 0) && lk[host.n] == '\0' &&
+	    (!inst.n || memcmp(lk + host.n + 1, inst.p, inst.n) == 0))
+		return t->last_host;
 	size_t n;
 	const char *k = trk_key3(t, host, inst, SPAN_NULL, &n);
-	if (t->last_host && t->last_host_key.n == n && memcmp(t->last_host_key.p, k, n) == 0)
-		return t->last_host;
 	struct hostflags *h = ht_get(t->hosts, k, n);
 	if (!h) {
 		h = xcalloc(1, sizeof *h);
