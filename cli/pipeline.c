@@ -67,6 +67,7 @@ struct pipeline {
 	struct lookup *lookup;		/* a lookup read in windows (cli/lookup.h) */
 	bool dry;			/* ... a read that only checks the windows */
 	char **files_json;		/* env.files_json, nfiles_json of them */
+	size_t *files_json_len;		/* env.files_json_len */
 	size_t nfiles_json;
 	const char **names_shown;	/* evidence names: the inputs', then the
 					   earlier runs' files open state names */
@@ -610,6 +611,7 @@ static void pipeline_free(struct pipeline *p)
 	for (size_t i = 0; i < p->nfiles_json; i++)
 		free(p->files_json[i]);
 	free(p->files_json);
+	free(p->files_json_len);
 	inputs_free(&p->in);
 	for (size_t i = 0; i < p->njournal_names; i++)
 		free(p->journal_names[i]);
@@ -702,12 +704,14 @@ int pipeline_run(const struct options *o)
 	size_t nfiles = p.in.n + (p.state ? state_nghosts(p.state) : 0);
 	const char *const *shown = p.names_shown ? p.names_shown : p.in.shown;
 	p.files_json = xcalloc(nfiles + 1, sizeof *p.files_json);
+	p.files_json_len = xcalloc(nfiles + 1, sizeof *p.files_json_len);
 	for (size_t i = 0; i < nfiles; i++) {
 		struct buf t;
 		buf_init(&t);
 		json_strn(&t, shown[i], strlen(shown[i]));
 		t.p[--t.n] = '\0';	/* open: the reference's ":LINE" follows */
 		p.files_json[i] = t.p;
+		p.files_json_len[i] = t.n;
 	}
 	p.nfiles_json = nfiles;
 	p.env = (struct writer_env){ .files = shown, .paths = p.names_shown ? p.names_shown : p.in.files,
@@ -720,7 +724,8 @@ int pipeline_run(const struct options *o)
 				     .year = o->year,
 				     .messages_selected = o->select.nmid || o->select.nqid ||
 							  o->select.nrcpt || o->select.nfrom,
-				     .files_json = (const char *const *)p.files_json };
+				     .files_json = (const char *const *)p.files_json,
+				     .files_json_len = p.files_json_len };
 	p.follow = p.wc->input == WRITER_MESSAGES && (o->select.nqid || o->select.nmid);
 	p.lookup = lookup_new(o, &p.in, p.tz);
 	if (p.lookup)

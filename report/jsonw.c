@@ -95,7 +95,8 @@ void jw_tls(struct buf *b, const struct tls_state *t)
 void jw_evref(struct buf *b, const struct writer_env *env, struct evref r)
 {
 	if (env->files_json && r.file_id >= 0 && (size_t)r.file_id < env->nfiles) {
-		buf_adds(b, env->files_json[r.file_id]);
+		const char *f = env->files_json[r.file_id];
+		buf_add(b, f, env->files_json_len ? env->files_json_len[r.file_id] : strlen(f));
 	} else {
 		const char *file = writer_file(env, r.file_id);
 		json_strn(b, file, strlen(file));

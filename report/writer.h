@@ -57,6 +57,7 @@ struct writer_env {
 	/* files[] as JSON strings without their closing quote, escaped once
 	 * for every evidence reference (NULL: escape each time) */
 	const char *const *files_json;
+	const size_t *files_json_len;	/* their lengths (NULL: strlen) */
 };
 
 struct coverage_host;
