@@ -17,6 +17,7 @@
 #include "manifest.h"
 #include "../util/addr.h"
 #include "../util/hashtab.h"
+#include "../util/intern.h"
 #include "../util/timeconv.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +46,10 @@ struct dom {
 					   showed in force, delivered or not */
 	unsigned long cert[5];		/* by enum tls_cert */
 	int min_bits;			/* -1 unknown */
-	char *seen_v[SEEN_MAX], *seen_c[SEEN_MAX];
+	/* versions: tls_version_name's own strings; ciphers: the intern
+	 * store's when the hop's were (util/intern.h), else owned */
+	const char *seen_v[SEEN_MAX];
+	char *seen_c[SEEN_MAX];
 	size_t nv, nc;
 	time_t first, last;
 	unsigned long last_seq;		/* the message last counted: count each once */
@@ -72,33 +76,30 @@ void domains_free(struct domains *d)
 		return;
 	for (size_t i = 0; i < d->n; i++) {
 		struct dom *x = d->v[i];
-		for (size_t k = 0; k < x->nv; k++)
-			free(x->seen_v[k]);
 		for (size_t k = 0; k < x->nc; k++)
-			free(x->seen_c[k]);
+			intern_free(x->seen_c[k]);
 		free(x->name);
 		free(x);
 	}
 	for (int o = 0; o < 2; o++) {
-		for (size_t k = 0; k < d->other[o].nv; k++)
-			free(d->other[o].seen_v[k]);
 		for (size_t k = 0; k < d->other[o].nc; k++)
-			free(d->other[o].seen_c[k]);
+			intern_free(d->other[o].seen_c[k]);
 	}
 	free(d->v);
 	ht_free(d->ht, NULL);
 	free(d);
 }
 
-static void seen(char **list, size_t *n, const char *s)
+/* S among the first SEEN_MAX names: true when it is new and there is
+ * room (the caller keeps it). */
+static bool seen_new(const char *const *list, size_t n, const char *s)
 {
-	if (!s)
-		return;
-	for (size_t i = 0; i < *n; i++)
-		if (strcmp(list[i], s) == 0)
-			return;
-	if (*n < SEEN_MAX)
-		list[(*n)++] = xstrdup(s);
+	if (!s || n >= SEEN_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (list[i] == s || strcmp(list[i], s) == 0)
+			return false;
+	return true;
 }
 
 /* TLS hops of all hops; unknown (negative) when no hop's TLS use is known:
@@ -111,7 +112,7 @@ static double tls_share(const struct dom *x)
 }
 
 /* The seen versions or ciphers, each escaped by put, joined by sep. */
-static void put_list(struct buf *b, char *const *v, size_t n,
+static void put_list(struct buf *b, const char *const *v, size_t n,
 		     void (*put)(struct buf *, const char *), const char *sep)
 {
 	for (size_t k = 0; k < n; k++) {
@@ -207,8 +208,11 @@ static void count(struct dom *x, unsigned long seq, const struct message *m,
 	if (h->tls.used == TRI_YES) {
 		x->tls++;
 		x->cert[h->tls.cert]++;
-		seen(x->seen_v, &x->nv, tls_version_name(h->tls.version));
-		seen(x->seen_c, &x->nc, h->tls.cipher);
+		const char *v = tls_version_name(h->tls.version);
+		if (seen_new(x->seen_v, x->nv, v))
+			x->seen_v[x->nv++] = v;
+		if (seen_new((const char *const *)x->seen_c, x->nc, h->tls.cipher))
+			x->seen_c[x->nc++] = intern_dup(h->tls.cipher);
 		if (h->tls.bits >= 0 && (x->min_bits < 0 || h->tls.bits < x->min_bits))
 			x->min_bits = h->tls.bits;
 	} else if (h->tls.used == TRI_NO) {
@@ -312,7 +316,7 @@ static void dom_json(struct buf *b, const struct dom *x)
 		buf_adds(b, ",\"versions\":[");
 		put_list(b, x->seen_v, x->nv, json_str, ",");
 		buf_adds(b, "],\"ciphers\":[");
-		put_list(b, x->seen_c, x->nc, json_str, ",");
+		put_list(b, (const char *const *)x->seen_c, x->nc, json_str, ",");
 		buf_adds(b, "],\"certificates\":{");
 		bool f = true;
 		for (int c = CERT_ANONYMOUS; c <= CERT_VERIFIED; c++) {
@@ -326,13 +330,16 @@ static void dom_json(struct buf *b, const struct dom *x)
 	}
 }
 
-void domains_json(struct domains *d, struct buf *b)
+void domains_json(struct domains *d, struct buf *b, const struct writer_env *env)
 {
 	sorted(d);
 	for (int o = 1; o >= 0; o--) {
 		for (size_t i = 0; i < d->n; i++)
-			if (d->v[i]->outbound == (o == 1))
+			if (d->v[i]->outbound == (o == 1)) {
 				dom_json(b, d->v[i]);
+				if (env)
+					writer_drain(env, b);
+			}
 		if (d->other[o].hops || d->other[o].undelivered)
 			dom_json(b, &d->other[o]);
 	}
@@ -642,7 +649,7 @@ void domains_writer_message(void *w, const struct message *m)
 static void domains_finish(void *w, const struct writer_end *end)
 {
 	struct domains_writer *dw = w;
-	domains_json(dw->doms, dw->base.out);
+	domains_json(dw->doms, dw->base.out, dw->base.env);
 	manifest_json(dw->base.out, end->man);
 }
 

@@ -241,6 +241,7 @@ static void tlsrpt_write(void *w, const struct writer_end *end)
 			policy_entry(b, t->v[++i]);
 		}
 		buf_adds(b, "]}\n");
+		writer_drain(t->base.env, b);
 	}
 }
 
