@@ -191,13 +191,6 @@ static void on_path(struct paths *paths, struct path_node *root, void *arg)
 
 /* The manifest's report_sha256: every byte of the output so far, written
  * or still in the buffer (report/output.h). */
-/* writer_env.drain: a writer's buffer on to the output once it is large. */
-static void drain_output(void *arg, struct buf *out)
-{
-	struct pipeline *p = arg;
-	output_flush(p->output, out, false);
-}
-
 static void report_sha256(void *arg, char hex[65])
 {
 	struct pipeline *p = arg;
@@ -732,8 +725,7 @@ int pipeline_run(const struct options *o)
 				     .messages_selected = o->select.nmid || o->select.nqid ||
 							  o->select.nrcpt || o->select.nfrom,
 				     .files_json = (const char *const *)p.files_json,
-				     .files_json_len = p.files_json_len,
-				     .drain = drain_output, .drain_arg = &p };
+				     .files_json_len = p.files_json_len };
 	p.follow = p.wc->input == WRITER_MESSAGES && (o->select.nqid || o->select.nmid);
 	p.lookup = lookup_new(o, &p.in, p.tz);
 	if (p.lookup)

@@ -9,10 +9,10 @@
 struct domains;
 struct domains *domains_new(void);
 void domains_message(struct domains *d, const struct message *m);
-struct writer_env;
-/* The rows, one JSON record a line, passed on as they are written (env
- * may be NULL: all kept in out). */
-void domains_json(struct domains *d, struct buf *out, const struct writer_env *env);
+struct writer_end;
+/* The rows, one JSON record a line, passed on with end's flush as they
+ * are written (end may be NULL: all kept in out). */
+void domains_json(struct domains *d, struct buf *out, const struct writer_end *end);
 void domains_text(struct domains *d, struct buf *out);
 void domains_html(struct domains *d, struct buf *out);
 /* Outbound deliveries in all, and those whose level forbade plaintext or

@@ -58,19 +58,7 @@ struct writer_env {
 	 * for every evidence reference (NULL: escape each time) */
 	const char *const *files_json;
 	const size_t *files_json_len;	/* their lengths (NULL: strlen) */
-	/* Passes what a writer has put in its buffer on to the output once it
-	 * is large (the pipeline's output_flush); NULL keeps it.  For the
-	 * writers whose records all come at the end (domains, TLS-RPT), so a
-	 * table of 100,000 rows is not held twice (ARCHITECTURE.md "Bounds"). */
-	void (*drain)(void *arg, struct buf *out);
-	void *drain_arg;
 };
-
-static inline void writer_drain(const struct writer_env *env, struct buf *out)
-{
-	if (env->drain)
-		env->drain(env->drain_arg, out);
-}
 
 struct coverage_host;
 
