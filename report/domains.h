@@ -27,7 +27,8 @@ void domains_enforcement(struct domains *d, struct buf *b, bool html, size_t top
 void domains_enforcement_brief(struct domains *d, struct buf *b,
 			       void (*esc)(struct buf *, const char *), size_t top);
 /* Postfix smtp_tls_policy_maps, or Sendmail access map TLS_Srv: lines. */
-void domains_policy_map(struct domains *d, struct buf *out, bool sendmail);
+void domains_policy_map(struct domains *d, struct buf *out, bool sendmail,
+			const struct writer_end *end);
 void domains_free(struct domains *d);
 
 extern const struct writer_class writer_domains;

@@ -8,13 +8,13 @@
 static void map_postfix(void *w, const struct writer_end *end)
 {
 	struct domains_writer *dw = w;
-	domains_policy_map(dw->doms, dw->base.out, false);
+	domains_policy_map(dw->doms, dw->base.out, false, end);
 }
 
 static void map_sendmail(void *w, const struct writer_end *end)
 {
 	struct domains_writer *dw = w;
-	domains_policy_map(dw->doms, dw->base.out, true);
+	domains_policy_map(dw->doms, dw->base.out, true, end);
 }
 
 const struct writer_class writer_map_postfix = {
