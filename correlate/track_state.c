@@ -30,7 +30,7 @@ void trk_new_epoch(struct hostflags *h)
 
 void trk_hostflags_free(void *p)
 {
-	free(p);
+	xfree(p);
 }
 
 /* ---- keys ------------------------------------------------------------- */
@@ -85,9 +85,9 @@ struct evref trk_ref_of(const struct evidence *ev)
 
 void trk_conn_clear(struct conn *c)
 {
-	free(c->relay_name);
-	free(c->relay_ip);
-	free(c->qid);
+	xfree(c->relay_name);
+	xfree(c->relay_ip);
+	xfree(c->qid);
 	tls_state_free(&c->tls);
 	memset(c, 0, sizeof *c);
 	tls_state_init(&c->tls);
@@ -141,8 +141,8 @@ bool trk_conn_same(const struct conn *a, const struct conn *b)
 
 void trk_note_clear(struct policy_note *n)
 {
-	free(n->relay_ip);
-	free(n->rpt_failure);
+	xfree(n->relay_ip);
+	xfree(n->rpt_failure);
 	memset(n, 0, sizeof *n);
 }
 
@@ -151,9 +151,9 @@ void trk_proc_free(void *p)
 	struct proc *pr = p;
 	trk_conn_clear(&pr->pending);
 	trk_conn_clear(&pr->cur);
-	free(pr->fail_text);
+	xfree(pr->fail_text);
 	trk_note_clear(&pr->note);
-	free(pr);
+	xfree(pr);
 }
 
 struct proc *trk_proc_get(struct tracker *t, const struct evidence *ev)
@@ -212,8 +212,8 @@ struct hostflags *trk_host_flags_ev(struct tracker *t, const struct evidence *ev
 void trk_alias_free(void *p)
 {
 	struct alias *a = p;
-	free(a->host);
-	free(a);
+	xfree(a->host);
+	xfree(a);
 }
 
 /* A client= under a host name the queue's daemons have not used: the

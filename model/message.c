@@ -107,10 +107,10 @@ static void tls_strings_free(struct tls_state *t)
 	intern_free(t->cert_raw);
 	intern_free(t->kex);
 	intern_free(t->cipher_openssl);
-	free(t->sni);
+	xfree(t->sni);
 	intern_free(t->offered_max);
-	free(t->cert_subject);
-	free(t->cert_issuer);
+	xfree(t->cert_subject);
+	xfree(t->cert_issuer);
 	intern_free(t->tlsrpt_failure);
 }
 
@@ -219,26 +219,26 @@ void hop_init(struct hop *h, enum ev_dir dir)
 /* What a hop owns, without resetting it: the message goes next. */
 static void hop_strings_free(struct hop *h)
 {
-	free(h->peer_host);
-	free(h->peer_ip);
-	free(h->rcpt);
-	free(h->status);
-	free(h->dsn);
-	free(h->next_qid);
-	free(h->basis);
-	free(h->ev);
-	free(h->explain);
-	free(h->conflict_detail);
-	free(h->helo);
-	free(h->by);
-	free(h->with);
-	free(h->rid);
-	free(h->reason);
-	free(h->sasl_method);
-	free(h->sasl_username);
+	xfree(h->peer_host);
+	xfree(h->peer_ip);
+	xfree(h->rcpt);
+	xfree(h->status);
+	xfree(h->dsn);
+	xfree(h->next_qid);
+	xfree(h->basis);
+	xfree(h->ev);
+	xfree(h->explain);
+	xfree(h->conflict_detail);
+	xfree(h->helo);
+	xfree(h->by);
+	xfree(h->with);
+	xfree(h->rid);
+	xfree(h->reason);
+	xfree(h->sasl_method);
+	xfree(h->sasl_username);
 	for (size_t i = 0; i < h->ntries; i++)
 		hop_strings_free(&h->tries[i]);
-	free(h->tries);
+	xfree(h->tries);
 	tls_strings_free(&h->tls);
 }
 
@@ -321,7 +321,7 @@ void hop_add_ev(struct hop *h, struct evref r)
 
 void hop_set_basis(struct hop *h, const char *basis)
 {
-	free(h->basis);
+	xfree(h->basis);
 	h->basis = xstrdup_or_null(basis);
 }
 
@@ -415,7 +415,7 @@ static void bare(char **a)
 	char *v = xmalloc(bn + 1);
 	memcpy(v, b, bn);
 	v[bn] = '\0';
-	free(*a);
+	xfree(*a);
 	*a = v;
 }
 
@@ -443,7 +443,7 @@ void message_bare_addresses(struct message *m)
 				struct buf dec;
 				buf_init(&dec);
 				if (rfc2047_decode(raw, &dec)) {	/* "=?UTF-8?B?...?=" */
-					free(raw);
+					xfree(raw);
 					raw = dec.p;
 				} else {
 					buf_free(&dec);
@@ -453,7 +453,7 @@ void message_bare_addresses(struct message *m)
 			char *v = xmalloc(bn + 1);
 			memcpy(v, b, bn);
 			v[bn] = '\0';
-			free(m->from);
+			xfree(m->from);
 			m->from = v;
 		}
 	}
@@ -468,39 +468,39 @@ void message_free(struct message *m)
 {
 	if (!m)
 		return;
-	free(m->host);
-	free(m->instance);
-	free(m->qid);
-	free(m->message_id);
-	free(m->from);
-	free(m->from_raw);
-	free(m->from_name);
-	free(m->note);
+	xfree(m->host);
+	xfree(m->instance);
+	xfree(m->qid);
+	xfree(m->message_id);
+	xfree(m->from);
+	xfree(m->from_raw);
+	xfree(m->from_name);
+	xfree(m->note);
 	for (size_t i = 0; i < m->nrcpts; i++)
-		free(m->rcpts[i]);
-	free(m->rcpts);
+		xfree(m->rcpts[i]);
+	xfree(m->rcpts);
 	hop_strings_free(&m->inbound);
-	free(m->prior_qid);
+	xfree(m->prior_qid);
 	if (m->filter_hop)
 		hop_strings_free(m->filter_hop);
-	free(m->filter_hop);
+	xfree(m->filter_hop);
 	if (m->filter_return)
 		hop_strings_free(m->filter_return);
-	free(m->filter_return);
+	xfree(m->filter_return);
 	for (size_t i = 0; i < m->ndl; i++)
 		hop_strings_free(&m->dl[i]);
-	free(m->dl);
+	xfree(m->dl);
 	login_free(m->login);
-	free(m);
+	xfree(m);
 }
 
 void login_free(struct login *l)
 {
 	if (!l)
 		return;
-	free(l->service);
-	free(l->status);
-	free(l->security);
-	free(l->local_ip);
-	free(l);
+	xfree(l->service);
+	xfree(l->status);
+	xfree(l->security);
+	xfree(l->local_ip);
+	xfree(l);
 }

@@ -5,6 +5,7 @@
 #define TW_BUF_H
 #include <stddef.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct span {
@@ -122,6 +123,14 @@ char *span_dup(struct span s);
 void str_set(char **dst, struct span s);
 
 void *xmalloc(size_t n);
+/* free for the fields destructors go through, most of them NULL: a
+ * message's hops free some two hundred, and the call is most of what
+ * free(NULL) costs. */
+static inline void xfree(void *p)
+{
+	if (p)
+		free(p);
+}
 void *xcalloc(size_t n, size_t sz);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);

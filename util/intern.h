@@ -44,7 +44,7 @@ char *intern_dup(const char *s);
 /* Free S unless it is the store's. */
 static inline void intern_free(char *s)
 {
-	if (!intern_owns(s))
+	if (s && !intern_owns(s))
 		free(s);
 }
 
