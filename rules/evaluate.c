@@ -416,6 +416,7 @@ void policy_judge(const struct policy *p, const struct message *m, struct hop *h
 	h->rule = hit->id;
 	struct buf b;
 	buf_init(&b);
+	buf_reserve(&b, 127);	/* most explain texts fit: one allocation, not three */
 	expand(&b, hit, m, h, &sc);
 	free(h->explain);
 	h->explain = b.p ? b.p : xstrdup("");
