@@ -161,6 +161,8 @@ struct tls_status {
 static struct tls_status tls_status_of(struct span v)
 {
 	struct tls_status st = { 0 };
+	if (!v.n)
+		return st;	/* no tls= (Postfix before 3.11): every level unknown */
 	struct span req = feature_field(v, 1);
 	struct span f = feature_field(v, 0);
 	st.violated = f.n && f.p[0] == '!';
