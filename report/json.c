@@ -10,7 +10,26 @@
 #include <string.h>
 
 /* One attempt of a recipient (README "Fates, attempts and downgrades"). */
-static void attempt_obj(struct buf *b, const struct hop *h, const struct writer_env *env)
+/* Where the carrying attempt's "tls" object and evidence list were
+ * written: the delivery repeats both byte for byte, so it copies them
+ * instead of writing them again (issue 23: the tls object is a tenth of a
+ * record's cost). */
+struct written {
+	size_t tls_at, tls_n, ev_at, ev_n;
+	bool set;
+};
+
+/* Bytes FROM..FROM+N of b, already written, appended again. */
+static void buf_again(struct buf *b, size_t from, size_t n)
+{
+	buf_reserve(b, n);	/* may move b->p: copy after */
+	memcpy(b->p + b->n, b->p + from, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+static void attempt_obj(struct buf *b, const struct hop *h, const struct writer_env *env,
+			struct written *w)
 {
 	bool f = true;
 	buf_addc(b, '{');
@@ -27,16 +46,28 @@ static void attempt_obj(struct buf *b, const struct hop *h, const struct writer_
 	jw_str(b, "dsn", h->dsn, &f);
 	jw_str(b, "reason", h->reason, &f);
 	jw_key(b, "tls", &f);
+	size_t at = b->n;
 	jw_tls(b, &h->tls);
+	if (w) {
+		w->tls_at = at;
+		w->tls_n = b->n - at;
+	}
 	jw_str(b, "tls_basis", h->basis, &f);
 	jw_key(b, "evidence", &f);
+	at = b->n;
 	jw_evidence(b, h, env);
+	if (w) {
+		w->ev_at = at;
+		w->ev_n = b->n - at;
+		w->set = true;
+	}
 	buf_addc(b, '}');
 }
 
-/* Every attempt, the carrying one among them, in time order. */
+/* Every attempt, the carrying one among them, in time order; where the
+ * carrying one's tls and evidence went, in *w. */
 static void attempt_list(struct buf *b, const struct hop *h, const struct writer_env *env,
-			 bool *f)
+			 bool *f, struct written *w)
 {
 	jw_key(b, "attempts", f);
 	buf_addc(b, '[');
@@ -45,7 +76,7 @@ static void attempt_list(struct buf *b, const struct hop *h, const struct writer
 		if (!self && (i == h->ntries || h->tries[i].ts > h->ts)) {
 			if (!first)
 				buf_addc(b, ',');
-			attempt_obj(b, h, env);
+			attempt_obj(b, h, env, w);
 			self = true;
 			first = false;
 		}
@@ -53,7 +84,7 @@ static void attempt_list(struct buf *b, const struct hop *h, const struct writer
 			break;
 		if (!first)
 			buf_addc(b, ',');
-		attempt_obj(b, &h->tries[i], env);
+		attempt_obj(b, &h->tries[i], env, NULL);
 		first = false;
 	}
 	buf_addc(b, ']');
@@ -62,6 +93,7 @@ static void attempt_list(struct buf *b, const struct hop *h, const struct writer
 static void hop_obj(struct buf *b, const struct hop *h, const struct writer_env *env)
 {
 	bool f = true;
+	struct written w = { 0 };
 	buf_addc(b, '{');
 	bool out = h->dir == DIR_OUT;
 	if (h->source == SRC_HEADER) {	/* a Received header's clauses */
@@ -94,7 +126,7 @@ static void hop_obj(struct buf *b, const struct hop *h, const struct writer_env 
 		jw_str(b, "reason", h->reason, &f);
 		if (h->filter)
 			jw_bool(b, "filter", true, &f);
-		attempt_list(b, h, env, &f);
+		attempt_list(b, h, env, &f, &w);
 	}
 	if (h->proxied)
 		jw_bool(b, "before_queue_filter", true, &f);
@@ -110,7 +142,10 @@ static void hop_obj(struct buf *b, const struct hop *h, const struct writer_env 
 	jw_bool(b, "network", h->network, &f);
 	jw_bool(b, "local", h->local, &f);
 	jw_key(b, "tls", &f);
-	jw_tls(b, &h->tls);
+	if (w.set)
+		buf_again(b, w.tls_at, w.tls_n);
+	else
+		jw_tls(b, &h->tls);
 	jw_str(b, "tls_basis", h->basis, &f);
 	if (h->joined) {
 		jw_key(b, "sources", &f);
@@ -129,7 +164,10 @@ static void hop_obj(struct buf *b, const struct hop *h, const struct writer_env 
 	jw_str(b, "rule", h->rule, &f);
 	jw_str(b, "explain", h->explain, &f);
 	jw_key(b, "evidence", &f);
-	jw_evidence(b, h, env);
+	if (w.set)
+		buf_again(b, w.ev_at, w.ev_n);
+	else
+		jw_evidence(b, h, env);
 	buf_addc(b, '}');
 }
 
