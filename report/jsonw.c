@@ -53,22 +53,31 @@ void jw_tls(struct buf *b, const struct tls_state *t)
 	jw_tri_value(b, t->stripped);
 	JW_LIT(b, ",\"starttls_offered\":");
 	jw_tri_value(b, t->offered);
-	JW_LIT(b, ",\"downgrade\":");
-	jw_vocab(b, downgrade_name(t->downgrade));
-	JW_LIT(b, ",\"level\":");
-	jw_vocab(b, tls_level_name(t->level));
-	JW_LIT(b, ",\"enforced\":");
-	jw_tri_value(b, t->enforced);
-	JW_LIT(b, ",\"enforced_by\":");
-	jw_vocab(b, enforced_by_name(t->enforced_by));
-	JW_LIT(b, ",\"requiretls\":");
-	jw_vocab(b, requiretls_name(t->requiretls));
-	JW_LIT(b, ",\"policy_type\":");
-	jw_vocab(b, policy_type_name(t->policy_type));
-	JW_LIT(b, ",\"tlsrpt\":");
-	jw_vocab(b, tlsrpt_result_name(t->tlsrpt));
-	JW_LIT(b, ",\"tlsrpt_failure\":");
-	json_str(b, t->tlsrpt_failure);
+	if (!t->downgrade && !t->level && t->enforced == TRI_UNKNOWN && !t->enforced_by &&
+	    !t->requiretls && !t->policy_type && !t->tlsrpt && !t->tlsrpt_failure) {
+		/* What a log without enforcement facts leaves (most hops): the
+		 * same nulls the lines below would write, in one piece. */
+		JW_LIT(b, ",\"downgrade\":null,\"level\":null,\"enforced\":null,"
+			  "\"enforced_by\":null,\"requiretls\":null,\"policy_type\":null,"
+			  "\"tlsrpt\":null,\"tlsrpt_failure\":null");
+	} else {
+		JW_LIT(b, ",\"downgrade\":");
+		jw_vocab(b, downgrade_name(t->downgrade));
+		JW_LIT(b, ",\"level\":");
+		jw_vocab(b, tls_level_name(t->level));
+		JW_LIT(b, ",\"enforced\":");
+		jw_tri_value(b, t->enforced);
+		JW_LIT(b, ",\"enforced_by\":");
+		jw_vocab(b, enforced_by_name(t->enforced_by));
+		JW_LIT(b, ",\"requiretls\":");
+		jw_vocab(b, requiretls_name(t->requiretls));
+		JW_LIT(b, ",\"policy_type\":");
+		jw_vocab(b, policy_type_name(t->policy_type));
+		JW_LIT(b, ",\"tlsrpt\":");
+		jw_vocab(b, tlsrpt_result_name(t->tlsrpt));
+		JW_LIT(b, ",\"tlsrpt_failure\":");
+		json_str(b, t->tlsrpt_failure);
+	}
 	JW_LIT(b, ",\"key_exchange\":");
 	json_str(b, t->kex);
 	JW_LIT(b, ",\"cipher_openssl\":");
