@@ -2,7 +2,9 @@
  * (util/intern.c): one copy per string, told apart from owned copies by
  * address; bounded, so past its size or for a long string the caller gets
  * an owned copy; "" and NULL keep their meanings; a thread that does not
- * own the store gets owned copies. */
+ * own the store gets owned copies.  And the hash tables' key hash
+ * (util/hashtab.c): its tail read as one word gives what reading the
+ * bytes one by one gives, for every length. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../util/hashtab.h"
 #include "../../util/intern.h"
 
 static void test_intern_once(void **state)
@@ -95,12 +98,47 @@ static void test_intern_other_thread(void **state)
 	intern_free(r);
 }
 
+/* The hash as its comment defines it: words of eight bytes, then the
+ * rest, little-endian, each byte on its own. */
+static uint64_t reference_hash(const unsigned char *k, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ (n * 0xff51afd7ed558ccdULL), w;
+	for (; n >= 8; k += 8, n -= 8) {
+		w = 0;
+		for (int i = 0; i < 8; i++)
+			w |= (uint64_t)k[i] << (8 * i);
+		h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+		h ^= h >> 29;
+	}
+	w = 0;
+	for (size_t i = 0; i < n; i++)
+		w |= (uint64_t)k[i] << (8 * i);
+	h = (h ^ w) * 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static void test_key_hash_tail(void **state)
+{
+	(void)state;
+	unsigned char key[48];
+	for (size_t i = 0; i < sizeof key; i++)
+		key[i] = (unsigned char)(i * 37 + 11);
+	for (size_t off = 0; off < 8; off++)
+		for (size_t n = 0; n + off <= sizeof key; n++)
+			assert_true(ht_key_hash((const char *)key + off, n) ==
+				    reference_hash(key + off, n));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_intern_once),
 		cmocka_unit_test(test_intern_bounded),
 		cmocka_unit_test(test_intern_other_thread),
+		cmocka_unit_test(test_key_hash_tail),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
