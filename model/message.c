@@ -166,6 +166,17 @@ void tls_state_set_cipher(struct tls_state *t, const char *raw, size_t n)
 	t->cipher = t->cipher_openssl = NULL;
 	if (!raw || !n)
 		return;
+	/* A log names the same few ciphers over and over: the last name
+	 * looked up, with its answer when both are the store's, is kept per
+	 * thread (store pointers may be shared; owned copies may not). */
+	static _Thread_local char last_raw[64];
+	static _Thread_local size_t last_n;
+	static _Thread_local char *last_iana, *last_openssl;
+	if (n == last_n && memcmp(raw, last_raw, n) == 0) {
+		t->cipher = last_iana;
+		t->cipher_openssl = last_openssl;
+		return;
+	}
 	char name[128];
 	if (n < sizeof name) {
 		memcpy(name, raw, n);
@@ -174,6 +185,13 @@ void tls_state_set_cipher(struct tls_state *t, const char *raw, size_t n)
 		if (cn) {
 			t->cipher = intern_str(cn->iana);
 			t->cipher_openssl = intern_str(cn->openssl);
+			if (n < sizeof last_raw && intern_owns(t->cipher) &&
+			    (!t->cipher_openssl || intern_owns(t->cipher_openssl))) {
+				memcpy(last_raw, raw, n);
+				last_n = n;
+				last_iana = t->cipher;
+				last_openssl = t->cipher_openssl;
+			}
 			return;
 		}
 	}
