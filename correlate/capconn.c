@@ -45,31 +45,6 @@ static void hex16(char out[7], unsigned v, const char *digits)
 	out[6] = '\0';
 }
 
-/* S appended to DST (CAP bytes, NUL-terminated, cut as snprintf cuts) at
- * AT; the new end. */
-static size_t put(char *dst, size_t cap, size_t at, const char *s)
-{
-	if (!cap)
-		return 0;
-	size_t n = strlen(s);
-	if (at + n >= cap)
-		n = at < cap - 1 ? cap - 1 - at : 0;
-	memcpy(dst + at, s, n);
-	at += n;
-	dst[at] = '\0';
-	return at;
-}
-
-static const char *decimal(char out[24], unsigned long long v)
-{
-	char *p = out + 23;
-	*p = '\0';
-	do
-		*--p = (char)('0' + v % 10);
-	while (v /= 10);
-	return p;
-}
-
 void tls_state_from_hello(const struct tls_obs *o, struct tls_state *t)
 {
 	t->used = TRI_YES;
@@ -122,17 +97,25 @@ void capconn_tls(const struct smtp_connection *c, struct tls_state *t, char *bas
 	if (o->server_hello) {
 		tls_state_from_hello(o, t);
 		const char *vn = tls_wire_version_name(o->version);
-		/* The common case, once a connection: put together without printf. */
-		char raw[7], frame[24];
+		/* The common case, once a connection: put together without printf,
+		 * then cut to basislen as snprintf would. */
+		char raw[7];
 		hex16(raw, o->version, "0123456789abcdef");
-		size_t at = 0;
-		at = put(basis, basislen, at, s->implicit_tls ? "implicit TLS" : "STARTTLS");
-		at = put(basis, basislen, at, " in the capture: ServerHello (frame ");
-		at = put(basis, basislen, at, decimal(frame, o->sh_frame));
-		at = put(basis, basislen, at, ") chose ");
-		at = put(basis, basislen, at, vn ? vn : raw);
-		at = put(basis, basislen, at, " ");
-		put(basis, basislen, at, t->cipher ? t->cipher : "(null)");
+		struct buf b;
+		buf_init(&b);
+		buf_adds(&b, s->implicit_tls ? "implicit TLS" : "STARTTLS");
+		buf_adds(&b, " in the capture: ServerHello (frame ");
+		buf_addlong(&b, (long)o->sh_frame);
+		buf_adds(&b, ") chose ");
+		buf_adds(&b, vn ? vn : raw);
+		buf_addc(&b, ' ');
+		buf_adds(&b, t->cipher ? t->cipher : "(null)");
+		if (basislen) {
+			size_t n = b.n < basislen ? b.n : basislen - 1;
+			memcpy(basis, b.p, n);
+			basis[n] = '\0';
+		}
+		buf_free(&b);
 	} else if (tried) {
 		t->used = TRI_UNKNOWN;
 		snprintf(basis, basislen, "a TLS handshake began (ClientHello%s) but the capture "

@@ -3,6 +3,7 @@
  * of a few words and one compare, on the owning thread only. */
 #include "intern.h"
 #include "buf.h"
+#include "hashtab.h"
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,22 +23,6 @@ static size_t nslots;
 static atomic_flag claimed = ATOMIC_FLAG_INIT;
 static _Thread_local int am_owner = -1;	/* -1: not asked yet */
 
-/* A word at a time, multiplied and folded: the strings are short and few,
- * any decent spread will do. */
-static uint32_t hash_of(const char *p, size_t n)
-{
-	uint64_t h = n * 0x9E3779B97F4A7C15u, w;
-	for (; n >= 8; p += 8, n -= 8) {
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdu;
-		h ^= h >> 32;
-	}
-	w = 0;
-	memcpy(&w, p, n);
-	h = (h ^ w) * 0xc4ceb9fe1a85ec53u;
-	return (uint32_t)(h ^ (h >> 29));
-}
-
 static char *owned_copy(const char *p, size_t n)
 {
 	char *c = xmalloc(n + 1);
@@ -56,7 +41,7 @@ char *intern_span(const char *p, size_t n)
 		am_owner = !atomic_flag_test_and_set(&claimed);
 	if (!am_owner)
 		return owned_copy(p, n);
-	uint32_t h = hash_of(p, n);
+	uint32_t h = (uint32_t)ht_key_hash(p, n);	/* the hash tables' own */
 	char *found = NULL;
 	size_t i = h & (INTERN_SLOTS - 1);
 	for (; slots[i].used; i = (i + 1) & (INTERN_SLOTS - 1))
