@@ -8,14 +8,22 @@
 #include "../util/hashtab.h"
 #include "../util/idlist.h"
 #include "../util/logclock.h"
+#include "../model/message_io.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* The window's nodes, oldest first, in blocks of NODE_BLOCK: it grows and
+ * shrinks by a block, never by copying (a doubled array held three times
+ * the nodes live, 6 MB at a bench's peak), and a node stays where it is. */
+#define NODE_BLOCK 512
+
 struct paths {
-	struct path_node *v;
-	size_t lo, hi, cap;
-	long long base;
+	struct path_node **blk;		/* blk[i / NODE_BLOCK][i % NODE_BLOCK] */
+	size_t nblk, blkcap;
+	struct path_node *spare;	/* a block freed, kept for the next */
+	size_t lo, hi;			/* the nodes held: index lo..hi-1 */
+	long long base;			/* the id of index 0 */
 	struct hashtab *by_qid, *by_mid;
 	struct logclock clock;		/* of the completions seen */
 	long long linked;		/* nodes below this id are linked */
@@ -25,6 +33,7 @@ struct paths {
 	path_settled_fn settled;
 	path_write_fn write;
 	void *arg;
+	struct buf pack;		/* scratch for packing a node */
 };
 
 struct paths *paths_new(path_settled_fn settled, path_write_fn write, void *arg)
@@ -43,11 +52,16 @@ unsigned long paths_unwritten(const struct paths *p)
 	return p->unwritten;
 }
 
+static struct path_node *node_at(const struct paths *p, size_t i)
+{
+	return &p->blk[i / NODE_BLOCK][i % NODE_BLOCK];
+}
+
 struct path_node *paths_node(struct paths *p, long long id)
 {
 	if (id < p->base + (long long)p->lo || id >= p->base + (long long)p->hi)
 		return NULL;
-	return &p->v[id - p->base];
+	return node_at(p, (size_t)(id - p->base));
 }
 
 static void link_clear(struct path_link *l)
@@ -58,8 +72,102 @@ static void link_clear(struct path_link *l)
 
 void paths_server_name(const struct path_node *n, char *b, size_t bl)
 {
-	snprintf(b, bl, "%s%s%s", n->m->host ? n->m->host : "", n->m->instance ? "/" : "",
-		 n->m->instance ? n->m->instance : "");
+	const struct path_key *k = &n->key;
+	snprintf(b, bl, "%s%s%s", k->host ? k->host : "", k->instance ? "/" : "",
+		 k->instance ? k->instance : "");
+}
+
+static struct path_tls tls_summary(const struct tls_state *t)
+{
+	return (struct path_tls){ t->used, t->version };
+}
+
+/* The key: its delivery keys first (aligned as malloc's block is), then
+ * its strings, in one block. */
+static void key_set(struct path_key *k, const struct message *m)
+{
+	const char *src[5] = { m->host, m->instance, message_arrival_qid(m), m->message_id,
+			       m->inbound.peer_ip };
+	size_t len[5], total = m->ndl * sizeof *k->dl;
+	for (int i = 0; i < 5; i++) {
+		len[i] = src[i] ? strlen(src[i]) + 1 : 0;
+		total += len[i];
+	}
+	for (size_t i = 0; i < m->ndl; i++)
+		total += m->dl[i].next_qid ? strlen(m->dl[i].next_qid) + 1 : 0;
+	k->mem = total ? xmalloc(total) : NULL;
+	k->dl = m->ndl ? (struct path_dkey *)(void *)k->mem : NULL;
+	char *at = k->mem + m->ndl * sizeof *k->dl;
+	const char **dst[5] = { &k->host, &k->instance, &k->qid, &k->message_id, &k->peer_ip };
+	for (int i = 0; i < 5; i++) {
+		*dst[i] = NULL;
+		if (src[i]) {
+			memcpy(at, src[i], len[i]);
+			*dst[i] = at;
+			at += len[i];
+		}
+	}
+	for (size_t i = 0; i < m->ndl; i++) {
+		const struct hop *d = &m->dl[i];
+		struct path_dkey *dk = &k->dl[i];
+		dk->next_qid = NULL;
+		if (d->next_qid) {
+			size_t n = strlen(d->next_qid) + 1;
+			memcpy(at, d->next_qid, n);
+			dk->next_qid = at;
+			at += n;
+		}
+		dk->ts = d->ts;
+		dk->local = d->local;
+		dk->sent = d->status && strcmp(d->status, "sent") == 0;
+		dk->tls = tls_summary(&d->tls);
+	}
+	k->first_seen = m->first_seen;
+	k->ndl = m->ndl;
+	k->has_inbound = m->has_inbound;
+	k->inbound_local = m->inbound.local;
+	k->in_tls = tls_summary(&m->inbound.tls);
+}
+
+/* Evidence keeps this run's file ids (msg_out without file_of). */
+static void node_pack(struct paths *p, struct path_node *n, const struct message *m)
+{
+	p->pack.n = 0;
+	struct msg_out o = { .b = &p->pack };
+	message_save(&o, m);
+	n->packed = xmalloc(p->pack.n ? p->pack.n : 1);
+	memcpy(n->packed, p->pack.p, p->pack.n);
+	n->npacked = p->pack.n;
+}
+
+static struct message *node_open(struct path_node *n)
+{
+	if (n->m)
+		return n->m;
+	struct ser_in r;
+	ser_in_init(&r, n->packed, n->npacked);
+	struct msg_in in = { .r = &r };
+	n->m = message_load(&in);
+	if (!n->m) {	/* the bytes are this run's own: a bug, not bad input */
+		fprintf(stderr, "tlswitness: internal error: a path node does not read back: %s\n",
+			r.error ? r.error : "?");
+		abort();
+	}
+	return n->m;
+}
+
+/* Back to packed after linking, unless its path is written (then it stays
+ * open, judged) or it was never packed; changed: linking altered its facts. */
+static void node_close(struct paths *p, struct path_node *n, bool changed)
+{
+	if (!n->m || !n->packed || n->written)
+		return;
+	if (changed) {
+		free(n->packed);
+		node_pack(p, n, n->m);
+	}
+	message_free(n->m);
+	n->m = NULL;
 }
 
 static const char *tri_tls(const struct tls_state *t)
@@ -68,13 +176,27 @@ static const char *tri_tls(const struct tls_state *t)
 				  : "plaintext";
 }
 
-/* A delivery d (with its link dl) of node a that reached node b: the
- * sender's and the receiver's view of one SMTP session. */
-static void wire_views(struct path_node *a, struct hop *d, struct path_link *dl,
-		       struct path_node *b)
+static bool tls_weak(struct path_tls t)
 {
-	if (!b->m->has_inbound || b->capture || d->local || b->m->inbound.local)
-		return;
+	return t.used == TRI_UNKNOWN || (t.used == TRI_YES && !t.version);
+}
+
+/* Might wire_views alter either end?  Read from the keys alone: when both
+ * ends' logs know and agree, neither node has to be opened. */
+static bool views_to_wire(struct path_tls s, struct path_tls r)
+{
+	if (s.used != TRI_UNKNOWN && r.used != TRI_UNKNOWN &&
+	    (s.used != r.used || (s.version && r.version && s.version != r.version)))
+		return true;	/* a conflict */
+	return tls_weak(s) || tls_weak(r);	/* one may fill the other */
+}
+
+/* A delivery d (with its link dl) of node a that reached node b (open):
+ * the sender's and the receiver's view of one SMTP session.  Says which
+ * ends' facts it altered. */
+static void wire_views(struct path_node *a, struct hop *d, struct path_link *dl,
+		       struct path_node *b, bool *a_changed, bool *b_changed)
+{
 	struct hop *in = &b->m->inbound;
 	char an[300], bn[300], why[700];
 	paths_server_name(a, an, sizeof an);
@@ -89,6 +211,7 @@ static void wire_views(struct path_node *a, struct hop *d, struct path_link *dl,
 		dl->conflict = xstrdup(why);
 		b->in.conflict = xstrdup(why);
 		d->conflict = in->conflict = true;
+		*a_changed = *b_changed = true;
 		return;
 	}
 	if (S->used == TRI_UNKNOWN || (S->used == TRI_YES && !S->version)) {
@@ -96,9 +219,11 @@ static void wire_views(struct path_node *a, struct hop *d, struct path_link *dl,
 			snprintf(why, sizeof why, "%s's log (the receiving end)", bn);
 			free(dl->tls_from);
 			dl->tls_from = xstrdup(why);
+			*a_changed = true;
 		}
 	} else if (R->used == TRI_UNKNOWN || (R->used == TRI_YES && !R->version)) {
 		if (tls_state_fill_session(&in->tls, S)) {
+			*b_changed = true;
 			snprintf(why, sizeof why, "%s's log (the sending end)", an);
 			free(b->in.tls_from);
 			b->in.tls_from = xstrdup(why);
@@ -114,21 +239,22 @@ bool paths_add(struct paths *p, const struct message *m)
 	bool capture = m->inbound.source == SRC_PCAP;
 	if ((!capture && !m->qid) || (capture && !m->message_id))
 		return false;
-	if (p->hi == p->cap) {
-		if (p->lo > p->hi / 2) {
-			memmove(p->v, p->v + p->lo, (p->hi - p->lo) * sizeof *p->v);
-			p->base += (long long)p->lo;
-			p->hi -= p->lo;
-			p->lo = 0;
-		} else {
-			p->cap = p->cap ? p->cap * 2 : 64;
-			p->v = xrealloc(p->v, p->cap * sizeof *p->v);
+	if (p->hi == p->nblk * NODE_BLOCK) {
+		if (p->nblk == p->blkcap) {
+			p->blkcap = p->blkcap ? p->blkcap * 2 : 16;
+			p->blk = xrealloc(p->blk, p->blkcap * sizeof *p->blk);
 		}
+		p->blk[p->nblk++] = p->spare ? p->spare : xmalloc(NODE_BLOCK * sizeof **p->blk);
+		p->spare = NULL;
 	}
 	long long id = p->base + (long long)p->hi;
-	struct path_node *n = &p->v[p->hi++];
+	struct path_node *n = node_at(p, p->hi++);
 	memset(n, 0, sizeof *n);
-	n->m = message_copy_facts(m);
+	key_set(&n->key, m);
+	if (m->header)	/* its Received clauses are not in message_save's bytes */
+		n->m = message_copy_facts(m);
+	else
+		node_pack(p, n, m);
 	n->last_seen = m->last_seen > m->first_seen ? m->last_seen : m->first_seen;
 	n->capture = capture;
 	n->next_node = -1;
@@ -140,8 +266,8 @@ bool paths_add(struct paths *p, const struct message *m)
 			n->last_seen = m->dl[i].ts;
 	}
 	if (!capture)
-		idx_add(p->by_qid, message_arrival_qid(m), id);
-	idx_add(p->by_mid, m->message_id, id);
+		idx_add(p->by_qid, n->key.qid, id);
+	idx_add(p->by_mid, n->key.message_id, id);
 	logclock_see(&p->clock, n->last_seen);
 	n->added = p->clock.now;
 	settle(p, false);
@@ -159,9 +285,13 @@ void paths_free(struct paths *p)
 		return;
 	while (p->lo < p->hi)
 		node_pop(p, false);
-	free(p->v);
+	for (size_t i = 0; i < p->nblk; i++)
+		free(p->blk[i]);
+	free(p->blk);
+	free(p->spare);
 	ht_free(p->by_qid, idlist_free);
 	ht_free(p->by_mid, idlist_free);
+	buf_free(&p->pack);
 	free(p);
 }
 
@@ -175,7 +305,7 @@ static long long nearest(struct paths *p, const struct idlist *l, long long self
 		const struct path_node *c = paths_node(p, l->v[i]);
 		if ((long long)l->v[i] == self || !c || c->written)
 			continue;	/* written: too late to join its path */
-		const struct message *cm = c->m, *fm = from->m;
+		const struct path_key *cm = &c->key, *fm = &from->key;
 		if (other_server && strcmp(cm->host ? cm->host : "", fm->host ? fm->host : "") == 0 &&
 		    strcmp(cm->instance ? cm->instance : "", fm->instance ? fm->instance : "") == 0)
 			continue;
@@ -203,20 +333,21 @@ static long long nearest(struct paths *p, const struct idlist *l, long long self
 static void link_capture(struct paths *p, long long id)
 {
 	struct path_node *a = paths_node(p, id);
-	const struct idlist *l = idx_get(p->by_mid, a->m->message_id);
+	const struct path_key *ak = &a->key;
+	const struct idlist *l = idx_get(p->by_mid, ak->message_id);
 	long long best = -1;
 	for (size_t k = l ? l->lo : 0; l && k < l->n; k++) {
 		struct path_node *b = paths_node(p, l->v[k]);
 		if ((long long)l->v[k] == id || !b || b->written || !b->capture ||
-		    !b->m->inbound.peer_ip || !a->m->host || strcmp(b->m->inbound.peer_ip, a->m->host) != 0)
+		    !b->key.peer_ip || !ak->host || strcmp(b->key.peer_ip, ak->host) != 0)
 			continue;
 		/* Captures from different machines have different clocks
 		 * (05a/05b in the corpus: 17 s): no order, only a window. */
-		time_t bt = b->m->first_seen, at = a->m->first_seen;
+		time_t bt = b->key.first_seen, at = ak->first_seen;
 		time_t d = bt > at ? bt - at : at - bt;
 		if (d > PATH_LINK_WINDOW)
 			continue;
-		if (best < 0 || bt < paths_node(p, best)->m->first_seen)
+		if (best < 0 || bt < paths_node(p, best)->key.first_seen)
 			best = l->v[k];
 	}
 	if (best >= 0) {
@@ -232,32 +363,43 @@ static void link_node(struct paths *p, long long id)
 		link_capture(p, id);
 		return;
 	}
-	for (size_t k = 0; k < a->m->ndl; k++) {
-		struct hop *d = &a->m->dl[k];
+	bool a_changed = false;
+	for (size_t k = 0; k < a->key.ndl; k++) {
+		struct path_dkey *dk = &a->key.dl[k];
 		struct path_link *dl = &a->out[k];
 		size_t count;
 		long long to = -1;
 		dl->next = -1;
-		if (d->next_qid) {
-			const struct idlist *l = idx_get(p->by_qid, d->next_qid);
-			to = nearest(p, l, id, a, d->ts, false, &count);
+		if (dk->next_qid) {
+			const struct idlist *l = idx_get(p->by_qid, dk->next_qid);
+			to = nearest(p, l, id, a, dk->ts, false, &count);
 			dl->how = "queue ID";
-		} else if (a->m->message_id && !d->local && d->status &&
-			   strcmp(d->status, "sent") == 0) {
-			const struct idlist *l = idx_get(p->by_mid, a->m->message_id);
-			to = nearest(p, l, id, a, d->ts, true, &count);
+		} else if (a->key.message_id && !dk->local && dk->sent) {
+			const struct idlist *l = idx_get(p->by_mid, a->key.message_id);
+			to = nearest(p, l, id, a, dk->ts, true, &count);
 			if (count != 1)
 				to = -1;	/* several fit: no guess */
 			dl->how = "Message-ID";
 		}
-		if (to >= 0) {
-			dl->next = to;
-			paths_node(p, to)->reached = true;
-			wire_views(a, d, dl, paths_node(p, to));
-		} else {
+		if (to < 0) {
 			dl->how = NULL;
+			continue;
+		}
+		struct path_node *b = paths_node(p, to);
+		dl->next = to;
+		b->reached = true;
+		if (b->key.has_inbound && !b->capture && !dk->local && !b->key.inbound_local &&
+		    views_to_wire(dk->tls, b->key.in_tls)) {
+			bool b_changed = false;
+			struct hop *d = &node_open(a)->dl[k];
+			node_open(b);
+			wire_views(a, d, dl, b, &a_changed, &b_changed);
+			dk->tls = tls_summary(&d->tls);
+			b->key.in_tls = tls_summary(&b->m->inbound.tls);
+			node_close(p, b, b_changed);
 		}
 	}
+	node_close(p, a, a_changed);
 }
 
 /* Are the path's nodes all linked (none can gain a link any more)?  With
@@ -270,7 +412,7 @@ static bool tree_linked(struct paths *p, long long id)
 	n->mark = p->walk;
 	if (id >= p->linked)
 		return false;
-	for (size_t k = 0; k < n->m->ndl; k++)
+	for (size_t k = 0; k < n->key.ndl; k++)
 		if (n->out[k].next >= 0 && !tree_linked(p, n->out[k].next))
 			return false;
 	return n->next_node < 0 || tree_linked(p, n->next_node);
@@ -283,10 +425,11 @@ static void tree_settle(struct paths *p, long long id)
 	if (!n || n->mark == p->walk)
 		return;
 	n->mark = p->walk;
+	node_open(n);
 	if (!n->written && p->settled)	/* (a node two paths reach: judged once) */
 		p->settled(n, p->arg);
 	n->written = true;
-	for (size_t k = 0; k < n->m->ndl; k++)
+	for (size_t k = 0; k < n->key.ndl; k++)
 		if (n->out[k].next >= 0)
 			tree_settle(p, n->out[k].next);
 	if (n->next_node >= 0)
@@ -297,24 +440,32 @@ static void tree_settle(struct paths *p, long long id)
  * loop of links no root reached). */
 static void node_pop(struct paths *p, bool settle)
 {
-	struct path_node *n = &p->v[p->lo];
+	struct path_node *n = node_at(p, p->lo);
 	long long id = p->base + (long long)p->lo;
 	if (!n->capture)
-		idx_drop(p->by_qid, message_arrival_qid(n->m), id);
-	idx_drop(p->by_mid, n->m->message_id, id);
+		idx_drop(p->by_qid, n->key.qid, id);
+	idx_drop(p->by_mid, n->key.message_id, id);
 	if (settle && !n->written) {
 		p->unwritten++;	/* in no written path: counted, said on stderr */
-		if (p->settled)
+		if (p->settled) {
+			node_open(n);
 			p->settled(n, p->arg);
+		}
 	}
 	link_clear(&n->in);
-	for (size_t k = 0; k < n->m->ndl; k++)
+	for (size_t k = 0; k < n->key.ndl; k++)
 		link_clear(&n->out[k]);
 	free(n->out);
 	message_free(n->m);
-	if (++p->lo == p->hi) {
-		p->base += (long long)p->hi;
-		p->lo = p->hi = 0;
+	free(n->packed);
+	free(n->key.mem);
+	if (++p->lo == NODE_BLOCK) {	/* the first block is empty: it goes */
+		free(p->spare);
+		p->spare = p->blk[0];
+		memmove(p->blk, p->blk + 1, --p->nblk * sizeof *p->blk);
+		p->base += NODE_BLOCK;
+		p->lo = 0;
+		p->hi -= NODE_BLOCK;
 	}
 }
 
@@ -343,6 +494,10 @@ static void settle(struct paths *p, bool final)
 		p->linked++;
 	}
 	while (p->cursor < p->linked) {
+		if (p->cursor < p->base + (long long)p->lo) {
+			p->cursor = p->base + (long long)p->lo;	/* written and gone */
+			continue;
+		}
 		struct path_node *n = paths_node(p, p->cursor);
 		if (!final && p->clock.now <= node_time(p, n) + 2 * PATH_HOLD)
 			break;
@@ -353,12 +508,16 @@ static void settle(struct paths *p, bool final)
 			p->walk++;
 			tree_settle(p, p->cursor);
 			p->write(p, n, p->arg);
+			/* written nodes leave as they go: at the end the
+			 * whole window is written, not all opened at once */
+			while (p->lo < p->hi && node_at(p, p->lo)->written)
+				node_pop(p, true);
 		}
 		p->cursor++;
 	}
 	/* Written nodes leave; at the end, so do loops of links no root
 	 * reached (never written) */
-	while (p->lo < p->hi && (p->v[p->lo].written ||
+	while (p->lo < p->hi && (node_at(p, p->lo)->written ||
 				 (final && p->base + (long long)p->lo < p->cursor)))
 		node_pop(p, true);
 }

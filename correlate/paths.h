@@ -35,8 +35,44 @@ struct path_link {
 	char *conflict;		/* the other end's log says otherwise */
 };
 
+/* A hop's TLS as the two ends' views are compared (wire_views): whether
+ * it was used and the version, enough to tell when they agree. */
+struct path_tls {
+	enum tri used;
+	enum tls_version version;
+};
+
+/* What linking reads of one delivery without opening its message. */
+struct path_dkey {
+	const char *next_qid;	/* in the key's block */
+	time_t ts;
+	bool local, sent;
+	struct path_tls tls;
+};
+
+/* What linking reads of a node without opening its facts: in the common
+ * case (both ends' logs agree on TLS) a node is opened only to be judged. */
+struct path_key {
+	char *mem;		/* dl, then the strings, in one block */
+	const char *host, *instance, *qid, *message_id;	/* qid: the arrival's */
+	const char *peer_ip;	/* of its arrival */
+	time_t first_seen;
+	size_t ndl;
+	struct path_dkey *dl;	/* of m->dl[k] */
+	bool has_inbound, inbound_local;
+	struct path_tls in_tls;	/* of m->inbound */
+};
+
+/* A node's facts are packed (message_save's bytes, a fraction of the
+ * message's size) while it waits, opened for a moment where linking must
+ * compare or fill its TLS facts, and opened for good once its path is
+ * settled: the window holds two hours of mail (ARCHITECTURE.md "Bounds"). */
 struct path_node {
-	struct message *m;	/* the message's facts (message_copy_facts) */
+	struct message *m;	/* the message's facts while open, else NULL;
+				   always open from paths_settled_fn on */
+	unsigned char *packed;	/* the facts, unjudged; NULL: never packed */
+	size_t npacked;
+	struct path_key key;
 	time_t last_seen;	/* its latest hop */
 	time_t added;		/* the log clock when it came: its wait is
 				   counted from there while its own stamp is

@@ -19,7 +19,7 @@ _Static_assert(sizeof(struct message) == 768, "struct message changed: update me
 
 void evref_save(struct msg_out *o, struct evref e)
 {
-	ser_u64(o->b, (uint64_t)o->file_of(o->arg, e.file_id));
+	ser_u64(o->b, (uint64_t)(o->file_of ? o->file_of(o->arg, e.file_id) : e.file_id));
 	ser_u64(o->b, e.line);
 	ser_bool(o->b, e.frame);
 }
@@ -30,6 +30,10 @@ struct evref evref_load(struct msg_in *in)
 	uint64_t f = ser_get_u64(in->r);
 	e.line = (unsigned long)ser_get_u64(in->r);
 	e.frame = ser_get_bool(in->r);
+	if (!in->file_map) {
+		e.file_id = (int)f;
+		return e;
+	}
 	if (f >= in->nmap) {
 		ser_fail(in->r, "evidence names a file the state does not list");
 		return e;

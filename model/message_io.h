@@ -11,13 +11,17 @@
 
 struct msg_out {
 	struct buf *b;
-	int (*file_of)(void *arg, int file_id);	/* the state's number */
+	int (*file_of)(void *arg, int file_id);	/* the state's number; NULL:
+						   the run's own ids (a copy
+						   the run reads back itself,
+						   correlate/paths.c) */
 	void *arg;
 };
 
 struct msg_in {
 	struct ser_in *r;
-	const int *file_map;	/* the state's number -> this run's file id */
+	const int *file_map;	/* the state's number -> this run's file id;
+				   NULL: the ids as written */
 	size_t nmap;
 };
 

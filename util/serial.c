@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void ser_u64(struct buf *b, uint64_t v)
+void ser_u64_long(struct buf *b, uint64_t v)
 {
 	unsigned char t[10];
 	size_t n = 0;
@@ -15,16 +15,6 @@ void ser_u64(struct buf *b, uint64_t v)
 		n++;
 	} while (v);
 	buf_add(b, t, n);
-}
-
-void ser_i64(struct buf *b, int64_t v)
-{
-	ser_u64(b, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
-}
-
-void ser_bool(struct buf *b, bool v)
-{
-	buf_addc(b, v ? 1 : 0);
 }
 
 void ser_str(struct buf *b, const char *s)
@@ -57,7 +47,7 @@ void ser_fail(struct ser_in *r, const char *why)
 	r->p = r->end;
 }
 
-uint64_t ser_get_u64(struct ser_in *r)
+uint64_t ser_get_u64_long(struct ser_in *r)
 {
 	uint64_t v = 0;
 	for (unsigned shift = 0; shift < 64; shift += 7) {
@@ -74,19 +64,6 @@ uint64_t ser_get_u64(struct ser_in *r)
 	return 0;
 }
 
-int64_t ser_get_i64(struct ser_in *r)
-{
-	uint64_t u = ser_get_u64(r);
-	return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
-}
-
-bool ser_get_bool(struct ser_in *r)
-{
-	uint64_t v = ser_get_u64(r);
-	if (v > 1)
-		ser_fail(r, "a flag is neither 0 nor 1");
-	return v == 1;
-}
 
 char *ser_get_str(struct ser_in *r)
 {

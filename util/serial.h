@@ -9,9 +9,29 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-void ser_u64(struct buf *b, uint64_t v);
-void ser_i64(struct buf *b, int64_t v);		/* zigzag: small negatives stay small */
-void ser_bool(struct buf *b, bool v);
+/* The hot ones are inline: most numbers in a message's bytes (enums,
+ * flags, counts, lengths) fit one byte, and a path node or a state file
+ * writes and reads hundreds of them a message. */
+void ser_u64_long(struct buf *b, uint64_t v);	/* the slow path of ser_u64 */
+
+static inline void ser_u64(struct buf *b, uint64_t v)
+{
+	if (v < 0x80)
+		buf_addc(b, (char)v);
+	else
+		ser_u64_long(b, v);
+}
+
+static inline void ser_i64(struct buf *b, int64_t v)	/* zigzag: small negatives stay small */
+{
+	ser_u64(b, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+}
+
+static inline void ser_bool(struct buf *b, bool v)
+{
+	buf_addc(b, v ? 1 : 0);
+}
+
 /* A string, or NULL (told apart from ""). */
 void ser_str(struct buf *b, const char *s);
 void ser_bytes(struct buf *b, const void *p, size_t n);
@@ -22,12 +42,35 @@ struct ser_in {
 };
 
 void ser_in_init(struct ser_in *r, const void *p, size_t n);
-uint64_t ser_get_u64(struct ser_in *r);
+uint64_t ser_get_u64_long(struct ser_in *r);	/* the slow path of ser_get_u64 */
+
+static inline uint64_t ser_get_u64(struct ser_in *r)
+{
+	if (r->p < r->end && !(*r->p & 0x80))
+		return *r->p++;
+	return ser_get_u64_long(r);
+}
+
 /* An enum written as its number (ser_u64), read back within 0..max;
  * past max the read fails and 0 comes back. */
 unsigned ser_get_enum(struct ser_in *r, unsigned max);
-int64_t ser_get_i64(struct ser_in *r);
-bool ser_get_bool(struct ser_in *r);
+
+static inline int64_t ser_get_i64(struct ser_in *r)
+{
+	uint64_t u = ser_get_u64(r);
+	return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+}
+
+void ser_fail(struct ser_in *r, const char *why);
+
+static inline bool ser_get_bool(struct ser_in *r)
+{
+	uint64_t v = ser_get_u64(r);
+	if (v > 1)
+		ser_fail(r, "a flag is neither 0 nor 1");
+	return v == 1;
+}
+
 /* A new string (malloc), or NULL as written; NULL too on error. */
 char *ser_get_str(struct ser_in *r);
 /* Exactly n bytes into dst (zeroed on error). */
@@ -35,6 +78,5 @@ void ser_get_bytes(struct ser_in *r, void *dst, size_t n);
 /* A count of items to come, refused when larger than max or than the
  * bytes left could hold (each item takes a byte at least). */
 size_t ser_get_count(struct ser_in *r, size_t max);
-void ser_fail(struct ser_in *r, const char *why);
 
 #endif
