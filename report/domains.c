@@ -32,9 +32,13 @@
  * hops (then by name), and one row for the rest. */
 #define TABLE_ROWS 200
 
+/* A row: about 190 bytes, its name after it in the same block (the table
+ * holds up to DOMAINS_MAX of them). */
 struct dom {
-	char *name;
-	bool outbound;
+	char *name;			/* NULL: an "other" row */
+	/* ciphers: the intern store's when the hop's were (util/intern.h),
+	 * else owned; grown as they come, to SEEN_MAX */
+	char **seen_c;
 	unsigned long hops, tls, plain, unknown, stripped, messages;
 	unsigned long offered, not_offered;	/* STARTTLS in the EHLO reply */
 	unsigned long undelivered;	/* recipients no attempt carried the message to */
@@ -42,17 +46,16 @@ struct dom {
 	/* delivered hops whose level forbade plaintext, and those at an
 	 * opportunistic level (README "Enforcement") */
 	unsigned long enforced, opportunistic;
-	enum tls_level in_force;	/* the strongest mandatory level any attempt
-					   showed in force, delivered or not */
 	unsigned long cert[5];		/* by enum tls_cert */
-	int min_bits;			/* -1 unknown */
-	/* versions: tls_version_name's own strings; ciphers: the intern
-	 * store's when the hop's were (util/intern.h), else owned */
-	const char *seen_v[SEEN_MAX];
-	char *seen_c[SEEN_MAX];
-	size_t nv, nc;
 	time_t first, last;
 	unsigned long last_seq;		/* the message last counted: count each once */
+	int min_bits;			/* -1 unknown */
+	unsigned char in_force;		/* enum tls_level: the strongest mandatory
+					   level any attempt showed in force,
+					   delivered or not */
+	unsigned char seen_v[SEEN_MAX];	/* enum tls_version, in the order seen */
+	unsigned char nv, nc;
+	bool outbound;
 };
 
 struct domains {
@@ -78,12 +81,13 @@ void domains_free(struct domains *d)
 		struct dom *x = d->v[i];
 		for (size_t k = 0; k < x->nc; k++)
 			intern_free(x->seen_c[k]);
-		free(x->name);
+		free(x->seen_c);
 		free(x);
 	}
 	for (int o = 0; o < 2; o++) {
 		for (size_t k = 0; k < d->other[o].nc; k++)
 			intern_free(d->other[o].seen_c[k]);
+		free(d->other[o].seen_c);
 	}
 	free(d->v);
 	ht_free(d->ht, NULL);
@@ -100,6 +104,22 @@ static bool seen_new(const char *const *list, size_t n, const char *s)
 		if (list[i] == s || strcmp(list[i], s) == 0)
 			return false;
 	return true;
+}
+
+/* A cipher kept (after seen_new): the list doubles as it fills. */
+static void cipher_keep(struct dom *x, const char *cipher)
+{
+	if ((x->nc & (x->nc - 1)) == 0)	/* 0, 1, 2, 4: full */
+		x->seen_c = xrealloc(x->seen_c, (x->nc ? 2u * x->nc : 1u) * sizeof *x->seen_c);
+	x->seen_c[x->nc++] = intern_dup(cipher);
+}
+
+/* The versions seen, as their names, in the order seen. */
+static const char *const *version_names(const struct dom *x, const char **names)
+{
+	for (size_t k = 0; k < x->nv; k++)
+		names[k] = tls_version_name((enum tls_version)x->seen_v[k]);
+	return names;
 }
 
 /* TLS hops of all hops; unknown (negative) when no hop's TLS use is known:
@@ -136,8 +156,9 @@ static struct dom *get(struct domains *d, const char *name, bool outbound)
 			x->min_bits = -1;
 		return x;
 	}
-	x = xcalloc(1, sizeof *x);
-	x->name = xstrdup(name);
+	size_t len = strlen(name);
+	x = xcalloc(1, sizeof *x + len + 1);
+	x->name = memcpy((char *)(x + 1), name, len + 1);
 	x->outbound = outbound;
 	x->min_bits = -1;
 	ht_put(d->ht, key, strlen(key), x);
@@ -174,7 +195,7 @@ static void note_in_force(struct dom *x, const struct hop *h)
 	for (size_t i = 0; i <= h->ntries; i++) {
 		const struct tls_state *t = i < h->ntries ? &h->tries[i].tls : &h->tls;
 		if (t->enforced == TRI_YES && tls_level_mandatory(t->level) && t->level > x->in_force)
-			x->in_force = t->level;
+			x->in_force = (unsigned char)t->level;
 	}
 }
 
@@ -208,11 +229,11 @@ static void count(struct dom *x, unsigned long seq, const struct message *m,
 	if (h->tls.used == TRI_YES) {
 		x->tls++;
 		x->cert[h->tls.cert]++;
-		const char *v = tls_version_name(h->tls.version);
-		if (seen_new(x->seen_v, x->nv, v))
-			x->seen_v[x->nv++] = v;
+		if (h->tls.version != TLSV_UNKNOWN && x->nv < SEEN_MAX &&
+		    !memchr(x->seen_v, (int)h->tls.version, x->nv))
+			x->seen_v[x->nv++] = (unsigned char)h->tls.version;
 		if (seen_new((const char *const *)x->seen_c, x->nc, h->tls.cipher))
-			x->seen_c[x->nc++] = intern_dup(h->tls.cipher);
+			cipher_keep(x, h->tls.cipher);
 		if (h->tls.bits >= 0 && (x->min_bits < 0 || h->tls.bits < x->min_bits))
 			x->min_bits = h->tls.bits;
 	} else if (h->tls.used == TRI_NO) {
@@ -314,7 +335,7 @@ static void dom_json(struct buf *b, const struct dom *x)
 		else
 			buf_printf(b, "%.3f", share);
 		buf_adds(b, ",\"versions\":[");
-		put_list(b, x->seen_v, x->nv, json_str, ",");
+		put_list(b, version_names(x, (const char *[SEEN_MAX]){ NULL }), x->nv, json_str, ",");
 		buf_adds(b, "],\"ciphers\":[");
 		put_list(b, (const char *const *)x->seen_c, x->nc, json_str, ",");
 		buf_adds(b, "],\"certificates\":{");
@@ -429,7 +450,7 @@ static void text_row(struct buf *b, const char *name, const struct dom *x)
 		snprintf(share, sizeof share, "%5.1f%%", 100.0 * tls_share(x));
 	buf_printf(b, "%6lu %6lu %6lu %7lu %8lu %9s %6s  ", x->hops, x->tls, x->plain,
 		   x->unknown, x->stripped, offer, share);
-	put_list(b, x->seen_v, x->nv, text_safe, ",");
+	put_list(b, version_names(x, (const char *[SEEN_MAX]){ NULL }), x->nv, text_safe, ",");
 	buf_adds(b, x->nv ? "\n" : "-\n");
 }
 
@@ -491,7 +512,7 @@ static void html_row(struct buf *b, const char *name, const struct dom *x)
 	buf_printf(b, "</td><td>%lu</td><td>%lu</td><td>%lu</td><td>%lu</td><td>%lu</td>"
 		   "<td>%lu</td><td>%lu</td><td>%s</td><td>", x->hops, x->tls, x->plain,
 		   x->unknown, x->stripped, x->offered, x->not_offered, share);
-	put_list(b, x->seen_v, x->nv, html_safe, ", ");
+	put_list(b, version_names(x, (const char *[SEEN_MAX]){ NULL }), x->nv, html_safe, ", ");
 	buf_printf(b, "</td><td>%s</td><td>%s</td></tr>\n", a, z);
 }
 
