@@ -8,7 +8,8 @@ CFLAGS  ?=
 CFLAGS  += $(STD) $(WARN) $(OPT) -MMD -MP
 # mimalloc: glibc malloc was a third of the log pipeline (bench/run.sh).
 MALLOC_LIB ?= -Wl,--no-as-needed -lmimalloc -Wl,--as-needed
-BASE_LIBS = -lpcap -lcrypto -lyaml -lz -lsystemd -lpq -pthread
+# libpq is not linked: store/pqlib.c opens it when the store is used.
+BASE_LIBS = -lpcap -lcrypto -lyaml -lz -lsystemd -pthread
 LDLIBS  = $(MALLOC_LIB) $(BASE_LIBS)
 BUILD   ?= build
 TW_BIN  ?= tlswitness

@@ -26,12 +26,14 @@ struct detail {
 	unsigned long count;
 };
 
+/* A report: its domain and day after it in the same block (up to
+ * TLSRPT_MAX_REPORTS of them are held). */
 struct domain_day {
 	char *domain, *day;
-	enum policy_type type;
 	unsigned long ok, failed;
 	struct detail *d;
-	size_t nd;
+	unsigned char type;		/* enum policy_type */
+	unsigned char nd;		/* at most TLSRPT_MAX_DETAILS */
 };
 
 /* Reports kept (recipient domain and day), and failure details a report
@@ -39,6 +41,7 @@ struct domain_day {
  * without detail, so memory stays bounded. */
 #define TLSRPT_MAX_REPORTS 100000
 #define TLSRPT_MAX_DETAILS 64
+_Static_assert(TLSRPT_MAX_DETAILS <= 255, "a report counts its details in a byte");
 
 struct tlsrpt {
 	struct writer_base base;
@@ -70,8 +73,6 @@ static void tlsrpt_free(void *w)
 			free(dd->d[k].ip);
 		}
 		free(dd->d);
-		free(dd->domain);
-		free(dd->day);
 		free(dd);
 	}
 	free(t->v);
@@ -87,10 +88,11 @@ static struct domain_day *slot(struct tlsrpt *t, const char *domain, const char 
 	struct domain_day *dd = ht_get(t->by_key, key, strlen(key));
 	if (dd || t->n >= TLSRPT_MAX_REPORTS)
 		return dd;
-	dd = xcalloc(1, sizeof *dd);
-	dd->domain = xstrdup(domain);
-	dd->day = xstrdup(day);
-	dd->type = type;
+	size_t dl = strlen(domain) + 1, yl = strlen(day) + 1;
+	dd = xcalloc(1, sizeof *dd + dl + yl);
+	dd->domain = memcpy((char *)(dd + 1), domain, dl);
+	dd->day = memcpy(dd->domain + dl, day, yl);
+	dd->type = (unsigned char)type;
 	ht_put(t->by_key, key, strlen(key), dd);
 	if (t->n == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 16;

@@ -5,10 +5,10 @@
  * report's size. */
 #include "pgload.h"
 #include "copytext.h"
+#include "pqlib.h"
 #include "../util/textsafe.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <libpq-fe.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +25,8 @@
 #define LOCK_CLASS 0x74770000
 
 extern const char tw_store_schema[];
+
+static const struct pqlib *pq;	/* libpq, loaded by pgload_open */
 
 struct pgload {
 	PGconn *db;
@@ -66,10 +68,10 @@ static void pg_text(struct buf *b, const char *msg)
 static void say_pg(FILE *err, const char *file, unsigned long long line, const char *what,
 		   PGconn *db, const PGresult *r)
 {
-	const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	const char *detail = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : NULL;
+	const char *msg = r ? pq->resultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *detail = r ? pq->resultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : NULL;
 	if (!msg)
-		msg = PQerrorMessage(db);
+		msg = pq->errorMessage(db);
 	struct buf b;
 	buf_init(&b);
 	pg_text(&b, msg);
@@ -88,24 +90,24 @@ static void say_pg(FILE *err, const char *file, unsigned long long line, const c
 /* Run sql; true when it did what was expected (commands, or tuples). */
 static bool run(PGconn *db, const char *sql, FILE *err, const char *what)
 {
-	PGresult *r = PQexec(db, sql);
-	ExecStatusType s = PQresultStatus(r);
+	PGresult *r = pq->exec(db, sql);
+	ExecStatusType s = pq->resultStatus(r);
 	bool ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
 	if (!ok && err)
 		say_pg(err, NULL, 0, what, db, r);
-	PQclear(r);
+	pq->clear(r);
 	return ok;
 }
 
 /* sql with text parameters; the caller checks the result (query_ok). */
 static PGresult *query(PGconn *db, const char *sql, int n, const char *const *params)
 {
-	return PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
+	return pq->execParams(db, sql, n, NULL, params, NULL, NULL, 0);
 }
 
 static bool query_ok(const PGresult *r)
 {
-	return PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK;
+	return pq->resultStatus(r) == PGRES_TUPLES_OK || pq->resultStatus(r) == PGRES_COMMAND_OK;
 }
 
 /* The store's schema, made once: the lock keeps two loaders starting on
@@ -118,26 +120,26 @@ static bool ensure_store(PGconn *db, FILE *err)
 	snprintf(lock, sizeof lock, "SELECT pg_advisory_xact_lock(%d, 1)", LOCK_CLASS);
 	if (!run(db, lock, err, "cannot lock the store's schema"))
 		goto fail;
-	PGresult *r = PQexec(db, "SELECT to_regclass('tlswitness.store_meta') IS NOT NULL");
+	PGresult *r = pq->exec(db, "SELECT to_regclass('tlswitness.store_meta') IS NOT NULL");
 	if (!query_ok(r)) {
 		say_pg(err, NULL, 0, "cannot look for the store", db, r);
-		PQclear(r);
+		pq->clear(r);
 		goto fail;
 	}
-	bool there = PQgetvalue(r, 0, 0)[0] == 't';
-	PQclear(r);
+	bool there = pq->getvalue(r, 0, 0)[0] == 't';
+	pq->clear(r);
 	if (!there && !run(db, tw_store_schema, err, "cannot create the store (store/schema.sql)"))
 		goto fail;
-	r = PQexec(db, "SELECT value FROM tlswitness.store_meta WHERE key = 'store_version'");
-	if (!query_ok(r) || PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 0), STORE_VERSION) != 0) {
+	r = pq->exec(db, "SELECT value FROM tlswitness.store_meta WHERE key = 'store_version'");
+	if (!query_ok(r) || pq->ntuples(r) != 1 || strcmp(pq->getvalue(r, 0, 0), STORE_VERSION) != 0) {
 		fprintf(err, "tlswitness load: the database's store is version %s, this "
 			     "tlswitness writes version %s: load into another database\n",
-			query_ok(r) && PQntuples(r) == 1 ? PQgetvalue(r, 0, 0) : "(unknown)",
+			query_ok(r) && pq->ntuples(r) == 1 ? pq->getvalue(r, 0, 0) : "(unknown)",
 			STORE_VERSION);
-		PQclear(r);
+		pq->clear(r);
 		goto fail;
 	}
-	PQclear(r);
+	pq->clear(r);
 	return run(db, "COMMIT", err, "cannot commit the store's schema");
 fail:
 	run(db, "ROLLBACK", NULL, NULL);
@@ -146,14 +148,19 @@ fail:
 
 struct pgload *pgload_open(const char *conninfo, FILE *err)
 {
-	PGconn *db = PQconnectdb(conninfo ? conninfo : "");
-	if (PQstatus(db) != CONNECTION_OK) {
+	char why[600];
+	if (!(pq = pqlib_load(why, sizeof why))) {
+		fprintf(err, "tlswitness load: %s\n", why);
+		return NULL;
+	}
+	PGconn *db = pq->connectdb(conninfo ? conninfo : "");
+	if (pq->status(db) != CONNECTION_OK) {
 		struct buf b;
 		buf_init(&b);
-		pg_text(&b, PQerrorMessage(db));
+		pg_text(&b, pq->errorMessage(db));
 		fprintf(err, "tlswitness load: cannot connect to the database: %s\n", b.p);
 		buf_free(&b);
-		PQfinish(db);
+		pq->finish(db);
 		return NULL;
 	}
 	/* days and months are UTC's, whatever the server's zone */
@@ -164,7 +171,7 @@ struct pgload *pgload_open(const char *conninfo, FILE *err)
 		     "SET jit = off; SET work_mem = '64MB'",
 		 err, "cannot set up the session") ||
 	    !ensure_store(db, err)) {
-		PQfinish(db);
+		pq->finish(db);
 		return NULL;
 	}
 	struct pgload *l = xcalloc(1, sizeof *l);
@@ -181,7 +188,7 @@ void pgload_close(struct pgload *l)
 {
 	if (!l)
 		return;
-	PQfinish(l->db);
+	pq->finish(l->db);
 	free(l);
 }
 
@@ -193,11 +200,11 @@ static bool shard_begin(struct pgload *l, struct shard *s, FILE *err)
 			"TRUNCATE tw_stage",
 		 err, "cannot make the staging table"))
 		return false;
-	PGresult *r = PQexec(l->db, "COPY tw_stage FROM STDIN");
-	bool ok = PQresultStatus(r) == PGRES_COPY_IN;
+	PGresult *r = pq->exec(l->db, "COPY tw_stage FROM STDIN");
+	bool ok = pq->resultStatus(r) == PGRES_COPY_IN;
 	if (!ok)
 		say_pg(err, NULL, 0, "cannot start COPY", l->db, r);
-	PQclear(r);
+	pq->clear(r);
 	s->copying = ok;
 	s->rows = 0;
 	s->nul = 0;
@@ -209,7 +216,7 @@ static bool copy_flush(struct pgload *l, struct shard *s, FILE *err)
 {
 	if (!s->copy.n)
 		return true;
-	if (PQputCopyData(l->db, s->copy.p, (int)s->copy.n) != 1) {
+	if (pq->putCopyData(l->db, s->copy.p, (int)s->copy.n) != 1) {
 		say_pg(err, s->file, s->line, "COPY failed", l->db, NULL);
 		return false;
 	}
@@ -225,15 +232,15 @@ static bool copy_end(struct pgload *l, struct shard *s, const char *abort_why, F
 		return false;
 	s->copying = false;
 	bool ok = abort_why || copy_flush(l, s, err);
-	PQputCopyEnd(l->db, ok ? abort_why : "the loader stopped");
+	pq->putCopyEnd(l->db, ok ? abort_why : "the loader stopped");
 	PGresult *r;
 	bool fine = true;
-	while ((r = PQgetResult(l->db))) {
-		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+	while ((r = pq->getResult(l->db))) {
+		if (pq->resultStatus(r) != PGRES_COMMAND_OK) {
 			fine = false;
 			if (ok && !abort_why) {
 				/* CONTEXT: "COPY tw_stage, line N, column rec: ..." */
-				const char *ctx = PQresultErrorField(r, PG_DIAG_CONTEXT);
+				const char *ctx = pq->resultErrorField(r, PG_DIAG_CONTEXT);
 				static const char tag[] = "COPY tw_stage, line ";
 				const char *at = ctx ? strstr(ctx, tag) : NULL;
 				unsigned long long row =
@@ -242,7 +249,7 @@ static bool copy_end(struct pgload *l, struct shard *s, const char *abort_why, F
 				       "not a JSON record", l->db, r);
 			}
 		}
-		PQclear(r);
+		pq->clear(r);
 	}
 	return fine && !abort_why;
 }
@@ -326,7 +333,7 @@ static PGresult *ask(struct pgload *l, const struct shard *s, FILE *err, const c
 	if (query_ok(r))
 		return r;
 	say_pg(err, s->file, s->line, what, l->db, r);
-	PQclear(r);
+	pq->clear(r);
 	return NULL;
 }
 
@@ -348,8 +355,8 @@ static bool manifest_checks(struct pgload *l, struct shard *s, const char *man, 
 		return false;
 	}
 	char why[300], shown[64];
-	const char *ver = PQgetisnull(r, 0, 0) ? "(none)" : PQgetvalue(r, 0, 0);
-	const char *sha = PQgetisnull(r, 0, 1) ? NULL : PQgetvalue(r, 0, 1);
+	const char *ver = pq->getisnull(r, 0, 0) ? "(none)" : pq->getvalue(r, 0, 0);
+	const char *sha = pq->getisnull(r, 0, 1) ? NULL : pq->getvalue(r, 0, 1);
 	why[0] = '\0';
 	if (strcmp(ver, SCHEMA_VERSION) != 0)
 		snprintf(why, sizeof why, "the manifest is of schema version %s; this "
@@ -363,7 +370,7 @@ static bool manifest_checks(struct pgload *l, struct shard *s, const char *man, 
 		snprintf(why, sizeof why, "the records before the manifest are not what it "
 			 "hashed (report_sha256 %s, the lines read %s): altered, cut or "
 			 "reordered", safe_short(sha, shown, sizeof shown), body);
-	PQclear(r);
+	pq->clear(r);
 	if (why[0])
 		return refuse(l, s, err, s->line, why);
 	return true;
@@ -383,18 +390,18 @@ static bool record_checks(struct pgload *l, struct shard *s, FILE *err)
 		l->t.refused++;
 		return false;
 	}
-	bool fine = PQntuples(r) == 0;
+	bool fine = pq->ntuples(r) == 0;
 	if (!fine) {
-		unsigned long long at = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+		unsigned long long at = strtoull(pq->getvalue(r, 0, 0), NULL, 10);
 		snprintf(why, sizeof why, "a record of kind \"%s\", schema version %s: the "
 			 "store takes --format json's records (message, login) of version %s",
-			 safe_short(PQgetisnull(r, 0, 1) ? "(none)" : PQgetvalue(r, 0, 1), kind,
+			 safe_short(pq->getisnull(r, 0, 1) ? "(none)" : pq->getvalue(r, 0, 1), kind,
 				    sizeof kind),
-			 safe_short(PQgetisnull(r, 0, 2) ? "(none)" : PQgetvalue(r, 0, 2), shown,
+			 safe_short(pq->getisnull(r, 0, 2) ? "(none)" : pq->getvalue(r, 0, 2), shown,
 				    sizeof shown), SCHEMA_VERSION);
 		refuse(l, s, err, at, why);
 	}
-	PQclear(r);
+	pq->clear(r);
 	return fine;
 }
 
@@ -412,15 +419,15 @@ static bool shard_store(struct pgload *l, struct shard *s, const char *man, FILE
 		return false;
 	const char *p1[1] = { man };
 	PGresult *r = ask(l, s, err, "cannot read the manifest", SHARD_KEY_SQL, 1, p1);
-	if (!r || PQgetisnull(r, 0, 0)) {
-		PQclear(r);
+	if (!r || pq->getisnull(r, 0, 0)) {
+		pq->clear(r);
 		l->t.refused++;
 		return false;
 	}
 	char key[65], fallback[16];
-	snprintf(key, sizeof key, "%s", PQgetvalue(r, 0, 0));
-	snprintf(fallback, sizeof fallback, "%s", PQgetisnull(r, 0, 1) ? "1970-01-01" : PQgetvalue(r, 0, 1));
-	PQclear(r);
+	snprintf(key, sizeof key, "%s", pq->getvalue(r, 0, 0));
+	snprintf(fallback, sizeof fallback, "%s", pq->getisnull(r, 0, 1) ? "1970-01-01" : pq->getvalue(r, 0, 1));
+	pq->clear(r);
 	/* the records taken apart once (schema.sql stage_rows), for the
 	 * checks and the load */
 	const char *pf[1] = { fallback };
@@ -430,7 +437,7 @@ static bool shard_store(struct pgload *l, struct shard *s, const char *man, FILE
 		l->t.refused++;
 		return false;
 	}
-	PQclear(r);
+	pq->clear(r);
 	if (!record_checks(l, s, err))
 		return false;
 
@@ -450,26 +457,26 @@ static bool shard_store(struct pgload *l, struct shard *s, const char *man, FILE
 	snprintf(sql, sizeof sql, "SELECT pg_advisory_xact_lock(%d, hashtext($1))", LOCK_CLASS + 1);
 	if (!(r = ask(l, s, err, "cannot lock the shard's key", sql, 1, pk)))
 		goto fail;
-	PQclear(r);
+	pq->clear(r);
 	r = ask(l, s, err, "cannot look for the shard",
 		"SELECT manifest_id, report_id FROM tlswitness.manifests WHERE shard_key = $1", 1, pk);
 	if (!r)
 		goto fail;
-	if (PQntuples(r)) {
+	if (pq->ntuples(r)) {
 		char rid[64];
 		if (out)
 			fprintf(out, "%s: lines %llu-%llu: already stored as manifest %s (report %s, "
 				"the same inputs); nothing changed\n", text_shown(s->file), s->first,
-				s->line, PQgetvalue(r, 0, 0),
-				safe_short(PQgetisnull(r, 0, 1) ? "(none)" : PQgetvalue(r, 0, 1), rid,
+				s->line, pq->getvalue(r, 0, 0),
+				safe_short(pq->getisnull(r, 0, 1) ? "(none)" : pq->getvalue(r, 0, 1), rid,
 					   sizeof rid));
-		PQclear(r);
+		pq->clear(r);
 		run(l->db, "ROLLBACK", NULL, NULL);
 		l->t.already++;
 		l->t.records += s->rows;
 		return true;
 	}
-	PQclear(r);
+	pq->clear(r);
 
 	char first[24], last[24], mid[24], rows[24], nfresh[24];
 	snprintf(first, sizeof first, "%llu", s->first);
@@ -477,19 +484,19 @@ static bool shard_store(struct pgload *l, struct shard *s, const char *man, FILE
 	const char *pm[5] = { man, key, s->file, first, last };
 	if (!(r = ask(l, s, err, "cannot store the manifest", MANIFEST_INSERT_SQL, 5, pm)))
 		goto fail;
-	snprintf(mid, sizeof mid, "%s", PQntuples(r) == 1 ? PQgetvalue(r, 0, 0) : "");
-	PQclear(r);
+	snprintf(mid, sizeof mid, "%s", pq->ntuples(r) == 1 ? pq->getvalue(r, 0, 0) : "");
+	pq->clear(r);
 	const char *pi[2] = { man, mid };
 	if (!mid[0] || !(r = ask(l, s, err, "cannot store the manifest's inputs", INPUTS_INSERT_SQL,
 				 2, pi)))
 		goto fail;
-	PQclear(r);
+	pq->clear(r);
 	const char *ps[1] = { mid };
 	if (!(r = ask(l, s, err, "cannot store the records", "SELECT tlswitness.load_stage($1::bigint)",
 		      1, ps)))
 		goto fail;
-	unsigned long long fresh = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
-	PQclear(r);
+	unsigned long long fresh = strtoull(pq->getvalue(r, 0, 0), NULL, 10);
+	pq->clear(r);
 	snprintf(rows, sizeof rows, "%llu", s->rows);
 	snprintf(nfresh, sizeof nfresh, "%llu", fresh);
 	const char *pu[3] = { mid, rows, nfresh };
@@ -499,7 +506,7 @@ static bool shard_store(struct pgload *l, struct shard *s, const char *man, FILE
 		      "          FROM tw_rows WHERE host IS NOT NULL)"
 		      " WHERE manifest_id = $1::bigint", 3, pu)))
 		goto fail;
-	PQclear(r);
+	pq->clear(r);
 	if (!run(l->db, "COMMIT", err, "cannot commit the shard"))
 		goto fail;
 	l->t.stored++;
