@@ -34,7 +34,7 @@ for input in lab names; do
   if [ $input = lab ]; then small="$D/mem-$N.a.log $D/mem-$N.s.log"; big="$D/mem-$((N * 10)).a.log $D/mem-$((N * 10)).s.log"
   else small="$D/names-$N.log"; big="$D/names-$((N * 10)).log"; fi
   echo "$input: $(cat $small | wc -c) and $(cat $big | wc -c) bytes"
-  for f in text json csv html tlsrpt domains events paths map; do
+  for f in text json csv html tlsrpt domains events paths story map; do
     if [ $f = map ]; then o="--policy-map postfix"; else o="--format $f"; fi
     # shellcheck disable=SC2086
     a=$(peak $o $small); b=$(peak $o $big)

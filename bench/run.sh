@@ -51,6 +51,12 @@ cmd_of() {
     tw_text) echo '$TW $TWOPTS --format text "$LOG" > /dev/null' ;;
     tw_csv) echo '$TW $TWOPTS --format csv "$LOG" > /dev/null' ;;
     tw_html) echo '$TW $TWOPTS --format html "$LOG" > /dev/null' ;;
+    tw_domains) echo '$TW $TWOPTS --format domains "$LOG" > /dev/null' ;;
+    tw_tlsrpt) echo '$TW $TWOPTS --format tlsrpt "$LOG" > /dev/null' ;;
+    tw_events) echo '$TW $TWOPTS --format events "$LOG" > /dev/null' ;;
+    tw_paths) echo '$TW $TWOPTS --format paths "$LOG" > /dev/null' ;;
+    tw_story) echo '$TW $TWOPTS --format story "$LOG" > /dev/null 2>&1' ;;
+    tw_map) echo '$TW $TWOPTS --policy-map postfix "$LOG" > /dev/null' ;;
     pflogsumm_log) echo 'pflogsumm "$LOG" > /dev/null' ;;
     grep_c) echo 'LC_ALL=C grep -c -F status=sent "$LOG" | cat > /dev/null' ;;
     wc_l) echo 'wc -l "$LOG" > /dev/null' ;;
@@ -113,15 +119,18 @@ echo "  => $(ratio "$(med pflogsumm_log)" "$(med tw_json)")x faster than pflogsu
      "on one thread; $(ratio "$(med tw_json)" "$(med grep_c)")x grep's time"
 echo
 echo "Output formats (time ÷ JSON's):"
-interleave "$RUNS" tw_json tw_json_file tw_text tw_csv tw_html
+# (story on a whole log tells its first 10,000 paths and counts the rest)
+formats="text csv html domains tlsrpt events paths story map"
+# shellcheck disable=SC2086
+interleave "$RUNS" tw_json tw_json_file $(for f in $formats; do printf 'tw_%s ' $f; done)
 show tw_json "json to /dev/null"
 show tw_json_file "json to a file"
-show tw_text "text"
-show tw_csv "csv"
-show tw_html "html"
-echo "  => json to a file $(ratio "$(med tw_json_file)" "$(med tw_json)")x, text" \
-     "$(ratio "$(med tw_text)" "$(med tw_json)")x, csv $(ratio "$(med tw_csv)" "$(med tw_json)")x," \
-     "html $(ratio "$(med tw_html)" "$(med tw_json)")x"
+for f in $formats; do
+  [ $f = map ] && show tw_map "--policy-map postfix" || show "tw_$f" "$f"
+done
+printf '  => json to a file %sx' "$(ratio "$(med tw_json_file)" "$(med tw_json)")"
+for f in $formats; do printf ', %s %sx' $f "$(ratio "$(med "tw_$f")" "$(med tw_json)")"; done
+echo
 rm -f "$OUTFILE"
 echo
 echo "Gzip log ($(size "$LOG.gz") bytes):"

@@ -18,7 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STORY_MAX_PATHS 10000
+/* Paths told, at most, and evidence lines quoted before a path is no
+ * longer begun: a story is read by a person, and what it holds until its
+ * end (its text and the lines read back, some 5 KB a path, more for a
+ * message to many recipients) must stay within the run's bounds
+ * (ARCHITECTURE.md "Bounds"). */
+#define STORY_MAX_PATHS 1000
+#define STORY_MAX_LINES 20000
 #define STORY_LINE_MAX 2000	/* bytes of an evidence line shown */
 
 /* The story is text with holes: a hole is an evidence line, filled in at
@@ -40,6 +46,7 @@ struct story {
 	size_t n, cap;
 	size_t text_from;	/* text not yet in a piece */
 	unsigned long paths, dropped;
+	size_t nlines;		/* evidence lines quoted so far */
 	struct worst worst;
 	unsigned step;
 	struct mbox_look *mbox;
@@ -55,8 +62,10 @@ static void piece_add(struct story *s, int file_id, unsigned long line)
 		s->v[s->n++] = (struct piece){ s->text_from, s->text.n - s->text_from, PIECE_TEXT,
 					       0, 0 };
 	s->text_from = s->text.n;
-	if (file_id >= 0)
+	if (file_id >= 0) {
 		s->v[s->n++] = (struct piece){ 0, 0, file_id, line, 0 };
+		s->nlines++;
+	}
 }
 
 /* A delivery into Dovecot's LMTP: its mailbox leg is told at the end. */
@@ -243,7 +252,7 @@ static void story_hop(const struct path_node *n, const struct hop *h,
 static void story_path(void *w, struct paths *p, struct path_node *root)
 {
 	struct story *s = w;
-	if (s->paths >= STORY_MAX_PATHS) {
+	if (s->paths >= STORY_MAX_PATHS || s->nlines >= STORY_MAX_LINES) {
 		s->dropped++;
 		paths_walk(p, root, NULL, NULL);	/* marks them visited */
 		return;
@@ -446,6 +455,8 @@ static void story_finish(void *w, const struct writer_end *end)
 		buf_adds(out, "No message to tell.\n");
 	for (size_t i = 0; i < s->n; i++) {
 		const struct piece *p = &s->v[i];
+		if (end->flush)	/* on as it is told, not held twice */
+			end->flush(end->flush_arg);
 		if (p->file_id == PIECE_TEXT) {
 			buf_add(out, s->text.p + p->off, p->len);
 			continue;
@@ -463,8 +474,9 @@ static void story_finish(void *w, const struct writer_end *end)
 		buf_addc(out, '\n');
 	}
 	if (s->dropped)
-		buf_printf(out, "\n(%lu more paths not told: a story tells %d at most; select "
-			   "fewer messages)\n", s->dropped, STORY_MAX_PATHS);
+		buf_printf(out, "\n(%lu more paths not told: a story tells %d at most, and no "
+			   "more once it quotes %d evidence lines; select fewer messages)\n",
+			   s->dropped, STORY_MAX_PATHS, STORY_MAX_LINES);
 	ht_free(lines, free);
 	manifest_text(out, end->man);
 }
@@ -473,8 +485,8 @@ static void story_account(void *w, FILE *f)
 {
 	struct story *s = w;
 	if (s->dropped)
-		fprintf(f, "tlswitness: story: %lu paths not told (%d at most)\n", s->dropped,
-			STORY_MAX_PATHS);
+		fprintf(f, "tlswitness: story: %lu paths not told (%d at most, %d evidence lines)\n",
+			s->dropped, STORY_MAX_PATHS, STORY_MAX_LINES);
 }
 
 static void story_free(void *w)

@@ -248,6 +248,9 @@ pysuite legs tests/legs.py "$TW" samples/lab-legs
 # --- tlswitness verify: a report, its signature, its inputs ---------------------
 suite verify tests/verify.sh
 
+# --- the limits a report keeps to: what is past them counted and said -----------
+suite bounds tests/bounds.sh
+
 # --- the evidence store: shards into a throwaway PostgreSQL, the views against
 # the tool's own answers ----------------------------------------------------------
 sh tests/store.sh "$TW" > "$OUT/store.log" 2>&1
