@@ -4,7 +4,8 @@
  * services, first and last time; then the manifest.  A login in clear
  * sent its password in clear (README "Retrieval").
  * Memory: one record per user, USERS_MAX of them (a further user's
- * logins go to one "other" record), USERS_PEERS peers each. */
+ * logins go to one "other" record), USERS_PEERS peers each; the records
+ * are passed on as they are written. */
 #include "users.h"
 #include "jsonw.h"
 #include "manifest.h"
@@ -21,21 +22,26 @@ struct peer {
 	unsigned long count;
 };
 
+/* A user: about 100 bytes, its name after it in the same block; its
+ * services and its plaintext peers grow as they come (most users have one
+ * service and no login in clear). */
 struct user {
 	char *name;			/* NULL: the "other" record */
 	unsigned long logins, failed, tls, plain;
-	char services[64];		/* "imap pop3" */
-	struct peer peers[USERS_PEERS];
+	char *services;			/* "imap pop3", at most SERVICES_MAX bytes */
+	struct peer *peers;		/* npeers of them, at most USERS_PEERS */
 	size_t npeers;
 	unsigned long peers_past;	/* plaintext logins from further peers */
 	time_t first, last;
 };
 
+#define SERVICES_MAX 63
+
 struct users {
 	struct writer_base base;
 	struct hashtab *ht;
 	struct user **v;
-	size_t n;
+	size_t n, cap;
 	struct user other;
 };
 
@@ -54,7 +60,8 @@ static void user_free(struct user *x)
 		free(x->peers[i].ip);
 		free(x->peers[i].service);
 	}
-	free(x->name);
+	free(x->peers);
+	free(x->services);
 }
 
 static void users_free(void *w)
@@ -79,10 +86,15 @@ static struct user *user_of(struct users *u, struct span name)
 		return x;
 	if (u->n >= USERS_MAX)
 		return &u->other;
-	x = xcalloc(1, sizeof *x);
-	x->name = span_dup(name);
+	x = xcalloc(1, sizeof *x + name.n + 1);
+	x->name = (char *)(x + 1);
+	memcpy(x->name, name.p, name.n);
+	x->name[name.n] = '\0';
 	ht_put(u->ht, x->name, name.n, x);
-	u->v = xrealloc(u->v, (u->n + 1) * sizeof *u->v);
+	if (u->n == u->cap) {
+		u->cap = u->cap ? u->cap * 2 : 64;
+		u->v = xrealloc(u->v, u->cap * sizeof *u->v);
+	}
 	u->v[u->n++] = x;
 	return x;
 }
@@ -98,6 +110,8 @@ static void plain_peer(struct user *x, const struct evidence *ev)
 		x->peers_past++;
 		return;
 	}
+	if ((x->npeers & (x->npeers - 1)) == 0)	/* 0, 1, 2, 4, 8: full */
+		x->peers = xrealloc(x->peers, (x->npeers ? 2 * x->npeers : 1) * sizeof *x->peers);
 	x->peers[x->npeers++] = (struct peer){ span_dup(ev->peer_ip), span_dup(ev->service), 1 };
 }
 
@@ -116,13 +130,16 @@ static void users_event(void *w, const struct evidence *ev)
 	memcpy(svc, ev->service.p, n);
 	svc[n] = '\0';
 	bool have = false;
-	for (const char *p = x->services; (p = strstr(p, svc)) != NULL; p += n)
-		if ((p == x->services || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+	const char *all = x->services ? x->services : "";
+	size_t had = strlen(all);
+	for (const char *p = all; (p = strstr(p, svc)) != NULL; p += n)
+		if ((p == all || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
 			have = true;
-	if (!have && strlen(x->services) + n + 2 < sizeof x->services) {
-		if (x->services[0])
-			strcat(x->services, " ");
-		strcat(x->services, svc);
+	if (!have && had + n + 1 <= SERVICES_MAX) {	/* sized to fit: most have one */
+		x->services = xrealloc(x->services, had + (had ? 1 : 0) + n + 1);
+		if (had)
+			x->services[had++] = ' ';
+		memcpy(x->services + had, svc, n + 1);
 	}
 	if (!span_eq(ev->status, "login")) {
 		x->failed++;
@@ -170,8 +187,9 @@ static void user_json(struct users *u, const struct user *x)
 		buf_adds(b, "null");
 	jw_key(b, "services", &f);
 	buf_addc(b, '[');
-	char svc[sizeof x->services];
-	memcpy(svc, x->services, sizeof svc);
+	char svc[SERVICES_MAX + 1] = "";
+	if (x->services)
+		memcpy(svc, x->services, strlen(x->services) + 1);
 	bool first = true;
 	for (char *save = NULL, *t = strtok_r(svc, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
 		if (!first)
@@ -203,8 +221,11 @@ static void users_finish(void *w, const struct writer_end *end)
 	struct users *u = w;
 	if (u->n)
 		qsort(u->v, u->n, sizeof *u->v, cmp_user);
-	for (size_t i = 0; i < u->n; i++)
+	for (size_t i = 0; i < u->n; i++) {
 		user_json(u, u->v[i]);
+		if (end->flush)	/* on as they come: 100,000 records not held */
+			end->flush(end->flush_arg);
+	}
 	if (u->other.logins || u->other.failed)
 		user_json(u, &u->other);
 	manifest_json(u->base.out, end->man);
