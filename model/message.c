@@ -360,7 +360,9 @@ struct message *message_new(struct span host, struct span instance,
 struct hop *message_add_delivery(struct message *m)
 {
 	if (m->ndl == m->capdl) {
-		m->capdl = m->capdl ? m->capdl * 2 : 2;
+		/* most messages have one recipient: a hop is 512 bytes, and
+		 * the tracker may hold 100,000 messages open */
+		m->capdl = m->capdl ? m->capdl * 2 : 1;
 		m->dl = xrealloc(m->dl, m->capdl * sizeof *m->dl);
 	}
 	struct hop *h = &m->dl[m->ndl++];
