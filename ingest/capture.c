@@ -600,28 +600,49 @@ bool capture_open(struct capture_reader *cr, const char *path, int file_id,
 	return true;
 }
 
+/* One pump: libpcap hands the frames over in a loop of its own
+ * (pcap_dispatch), broken off where the pump stops. */
+struct pump {
+	struct capture_reader *cr;
+	time_t until;
+	bool limited;		/* stopped at max_frames */
+	bool paused;		/* stopped at until: more to come */
+};
+
+static void on_frame(u_char *arg, const struct pcap_pkthdr *hdr, const u_char *data)
+{
+	struct pump *pu = (struct pump *)(void *)arg;
+	struct capture_reader *cr = pu->cr;
+	if (cr->max_frames && cr->frame >= cr->max_frames) {
+		pu->limited = true;	/* as far as the first read went */
+		pcap_breakloop(cr->pc);
+		return;
+	}
+	cr->frame++;
+	cr->st->packets++;
+	packet(cr, cr->dlt, hdr, data);
+	if (cr->frame % 65536 == 0)
+		close_idle(cr, cr->now - CAP_IDLE);
+	if (cr->now > pu->until) {
+		pu->paused = true;
+		pcap_breakloop(cr->pc);	/* the next frame stays unread */
+	}
+}
+
 bool capture_pump(struct capture_reader *cr, time_t until)
 {
 	if (!cr->pc)
 		return false;
-	struct pcap_pkthdr *hdr;
-	const u_char *data;
+	struct pump pu = { cr, until, false, false };
 	int rc;
-	bool limited = false;
-	while ((rc = pcap_next_ex(cr->pc, &hdr, &data)) == 1) {
-		if (cr->max_frames && cr->frame >= cr->max_frames) {
-			limited = true;	/* as far as the first read went */
-			rc = 0;
-			break;
-		}
-		cr->frame++;
-		cr->st->packets++;
-		packet(cr, cr->dlt, hdr, data);
-		if (cr->frame % 65536 == 0)
-			close_idle(cr, cr->now - CAP_IDLE);
-		if (cr->now > until)
+	while ((rc = pcap_dispatch(cr->pc, -1, on_frame, (u_char *)(void *)&pu)) > 0)
+		;
+	if (rc == PCAP_ERROR_BREAK) {
+		if (pu.paused)
 			return true;
+		rc = 0;		/* limited */
 	}
+	bool limited = pu.limited;
 	if (rc == PCAP_ERROR) {
 		/* a read that failed below libpcap (truncated or corrupt gzip,
 		 * an I/O error) says why in the line source, not in errno */
