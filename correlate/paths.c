@@ -82,45 +82,48 @@ static struct path_tls tls_summary(const struct tls_state *t)
 	return (struct path_tls){ t->used, t->version };
 }
 
+/* s copied to *at (NUL included), which moves past it; NULL stays NULL. */
+static const char *put_str(char **at, const char *s)
+{
+	if (!s)
+		return NULL;
+	size_t n = strlen(s) + 1;
+	char *d = memcpy(*at, s, n);
+	*at += n;
+	return d;
+}
+
+static size_t str_room(const char *s)
+{
+	return s ? strlen(s) + 1 : 0;
+}
+
 /* The key: its delivery keys first (aligned as malloc's block is), then
  * its strings, in one block. */
 static void key_set(struct path_key *k, const struct message *m)
 {
-	const char *src[5] = { m->host, m->instance, message_arrival_qid(m), m->message_id,
-			       m->inbound.peer_ip };
-	size_t len[5], total = m->ndl * sizeof *k->dl;
-	for (int i = 0; i < 5; i++) {
-		len[i] = src[i] ? strlen(src[i]) + 1 : 0;
-		total += len[i];
-	}
+	const char *qid = message_arrival_qid(m);
+	size_t total = m->ndl * sizeof *k->dl + str_room(m->host) + str_room(m->instance) +
+		       str_room(qid) + str_room(m->message_id) + str_room(m->inbound.peer_ip);
 	for (size_t i = 0; i < m->ndl; i++)
-		total += m->dl[i].next_qid ? strlen(m->dl[i].next_qid) + 1 : 0;
+		total += str_room(m->dl[i].next_qid);
 	k->mem = total ? xmalloc(total) : NULL;
 	k->dl = m->ndl ? (struct path_dkey *)(void *)k->mem : NULL;
 	char *at = k->mem + m->ndl * sizeof *k->dl;
-	const char **dst[5] = { &k->host, &k->instance, &k->qid, &k->message_id, &k->peer_ip };
-	for (int i = 0; i < 5; i++) {
-		*dst[i] = NULL;
-		if (src[i]) {
-			memcpy(at, src[i], len[i]);
-			*dst[i] = at;
-			at += len[i];
-		}
-	}
+	k->host = put_str(&at, m->host);
+	k->instance = put_str(&at, m->instance);
+	k->qid = put_str(&at, qid);
+	k->message_id = put_str(&at, m->message_id);
+	k->peer_ip = put_str(&at, m->inbound.peer_ip);
 	for (size_t i = 0; i < m->ndl; i++) {
 		const struct hop *d = &m->dl[i];
-		struct path_dkey *dk = &k->dl[i];
-		dk->next_qid = NULL;
-		if (d->next_qid) {
-			size_t n = strlen(d->next_qid) + 1;
-			memcpy(at, d->next_qid, n);
-			dk->next_qid = at;
-			at += n;
-		}
-		dk->ts = d->ts;
-		dk->local = d->local;
-		dk->sent = d->status && strcmp(d->status, "sent") == 0;
-		dk->tls = tls_summary(&d->tls);
+		k->dl[i] = (struct path_dkey){
+			.next_qid = put_str(&at, d->next_qid),
+			.ts = d->ts,
+			.local = d->local,
+			.sent = d->status && strcmp(d->status, "sent") == 0,
+			.tls = tls_summary(&d->tls),
+		};
 	}
 	k->first_seen = m->first_seen;
 	k->ndl = m->ndl;
@@ -176,19 +179,25 @@ static const char *tri_tls(const struct tls_state *t)
 				  : "plaintext";
 }
 
+/* One end's view that the other may fill in: TLS use unknown, or used
+ * with no version. */
 static bool tls_weak(struct path_tls t)
 {
 	return t.used == TRI_UNKNOWN || (t.used == TRI_YES && !t.version);
+}
+
+/* Both ends know, and they disagree. */
+static bool tls_conflict(struct path_tls s, struct path_tls r)
+{
+	return s.used != TRI_UNKNOWN && r.used != TRI_UNKNOWN &&
+	       (s.used != r.used || (s.version && r.version && s.version != r.version));
 }
 
 /* Might wire_views alter either end?  Read from the keys alone: when both
  * ends' logs know and agree, neither node has to be opened. */
 static bool views_to_wire(struct path_tls s, struct path_tls r)
 {
-	if (s.used != TRI_UNKNOWN && r.used != TRI_UNKNOWN &&
-	    (s.used != r.used || (s.version && r.version && s.version != r.version)))
-		return true;	/* a conflict */
-	return tls_weak(s) || tls_weak(r);	/* one may fill the other */
+	return tls_conflict(s, r) || tls_weak(s) || tls_weak(r);
 }
 
 /* A delivery d (with its link dl) of node a that reached node b (open):
@@ -202,8 +211,7 @@ static void wire_views(struct path_node *a, struct hop *d, struct path_link *dl,
 	paths_server_name(a, an, sizeof an);
 	paths_server_name(b, bn, sizeof bn);
 	const struct tls_state *S = &d->tls, *R = &in->tls;
-	if (S->used != TRI_UNKNOWN && R->used != TRI_UNKNOWN &&
-	    (S->used != R->used || (S->version && R->version && S->version != R->version))) {
+	if (tls_conflict(tls_summary(S), tls_summary(R))) {
 		snprintf(why, sizeof why, "%s's log says %s, %s's log says %s", an, tri_tls(S),
 			 bn, tri_tls(R));
 		free(dl->conflict);
@@ -214,14 +222,14 @@ static void wire_views(struct path_node *a, struct hop *d, struct path_link *dl,
 		*a_changed = *b_changed = true;
 		return;
 	}
-	if (S->used == TRI_UNKNOWN || (S->used == TRI_YES && !S->version)) {
+	if (tls_weak(tls_summary(S))) {
 		if (tls_state_fill_session(&d->tls, R)) {
 			snprintf(why, sizeof why, "%s's log (the receiving end)", bn);
 			free(dl->tls_from);
 			dl->tls_from = xstrdup(why);
 			*a_changed = true;
 		}
-	} else if (R->used == TRI_UNKNOWN || (R->used == TRI_YES && !R->version)) {
+	} else if (tls_weak(tls_summary(R))) {
 		if (tls_state_fill_session(&in->tls, S)) {
 			*b_changed = true;
 			snprintf(why, sizeof why, "%s's log (the sending end)", an);

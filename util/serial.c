@@ -64,7 +64,6 @@ uint64_t ser_get_u64_long(struct ser_in *r)
 	return 0;
 }
 
-
 char *ser_get_str(struct ser_in *r)
 {
 	uint64_t n = ser_get_u64(r);
