@@ -27,6 +27,7 @@
 #include "../report/pseudo.h"
 #include "../report/sign.h"
 #include "../report/tsq.h"
+#include "fileplan.h"
 #include "../rules/policy.h"
 #include "../util/textsafe.h"
 #include "../util/timeconv.h"
@@ -72,6 +73,7 @@ struct pipeline {
 	const char **names_shown;	/* evidence names: the inputs', then the
 					   earlier runs' files open state names */
 	struct selection sel;		/* which messages are written */
+	struct sign_key *sign_key;	/* --sign, read before the run */
 	bool path_selected;		/* a node of the path being settled is */
 };
 
@@ -524,9 +526,7 @@ static int prepare(struct pipeline *p)
 		return 2;
 	}
 	p->cov = coverage_new();
-	const char *const *inputs = (const char *const *)o->inputs;
-	if (output_names_an_input(o->out_path, inputs, o->ninputs, &why) ||
-	    output_names_an_input(o->manifest_path, inputs, o->ninputs, &why)) {
+	if (!fileplan_check(o, &why)) {
 		fprintf(stderr, "tlswitness: %s\n", why.p);
 		buf_free(&why);
 		return 2;
@@ -536,18 +536,21 @@ static int prepare(struct pipeline *p)
 		buf_free(&why);
 		return 2;
 	}
-	if (o->state_path && output_names_an_input(o->state_path, inputs, o->ninputs, &why)) {
-		fprintf(stderr, "tlswitness: --state: %s\n", why.p);
-		buf_free(&why);
-		return 2;
-	}
 	if (o->state_path && !(p->state = state_open(o->state_path, o->state_reset, &why))) {
 		fprintf(stderr, "tlswitness: %s\n", why.p);
 		buf_free(&why);
 		return 2;
 	}
-	if (o->sign_key && !sign_key_ok(o->sign_key, &why)) {
+	if (o->sign_key && !(p->sign_key = sign_key_load(o->sign_key, &why))) {
 		fprintf(stderr, "tlswitness: %s\n", why.p);
+		buf_free(&why);
+		return 2;
+	}
+	/* A seal is made from the bytes read back from the file written:
+	 * a FIFO or a device cannot be read back (README "Checking a report") */
+	if ((o->sign_key || o->tsq_path) && !output_can_seal(o->out_path, &why)) {
+		fprintf(stderr, "tlswitness: %s: %s\n", o->sign_key ? "--sign" : "--timestamp-request",
+			why.p);
 		buf_free(&why);
 		return 2;
 	}
@@ -555,6 +558,14 @@ static int prepare(struct pipeline *p)
 	p->output = output_open(o->out_path, &why);
 	if (!p->output) {
 		fprintf(stderr, "tlswitness: %s\n", why.p);
+		buf_free(&why);
+		return 2;
+	}
+	if ((o->sign_key || o->tsq_path) && !output_is_file(p->output)) {	/* raced */
+		fprintf(stderr, "tlswitness: %s: no longer a regular file; nothing sealed\n",
+			text_shown(o->out_path));
+		output_abandon(p->output);
+		p->output = NULL;
 		buf_free(&why);
 		return 2;
 	}
@@ -624,12 +635,32 @@ static void pipeline_free(struct pipeline *p)
 	free(p->names);
 	select_free(&p->sel);
 	pseudo_free(p->pseudo);
+	sign_key_free(p->sign_key);
 	policy_free(p->policy);
 	policy_table_free(p->table);
 	coverage_free(p->cov);
 	buf_free(&p->out);
 	tz_free(p->tz);
 	ls_spool_free();
+}
+
+/* The report's seals, from its bytes as written (report/output.h
+ * output_close_sealed): the signature, then the time-stamp request. */
+static bool seal_report(const unsigned char *bytes, size_t n, const unsigned char sha[32],
+			void *arg, struct buf *why)
+{
+	const struct pipeline *p = arg;
+	const struct options *o = p->opt;
+	if (p->sign_key) {
+		struct buf sig;
+		buf_init(&sig);
+		buf_printf(&sig, "%s.sig", o->out_path);
+		bool ok = sign_bytes(p->sign_key, bytes, n, sig.p, why);
+		buf_free(&sig);
+		if (!ok)
+			return false;
+	}
+	return !o->tsq_path || tsq_write(sha, o->tsq_path, why);
 }
 
 int pipeline_run(const struct options *o)
@@ -643,6 +674,8 @@ int pipeline_run(const struct options *o)
 		coverage_free(p.cov);
 		select_free(&p.sel);
 		pseudo_free(p.pseudo);
+		sign_key_free(p.sign_key);
+		state_close(p.state);
 		tz_free(p.tz);
 		buf_free(&p.out);
 		return rc;
@@ -776,6 +809,15 @@ int pipeline_run(const struct options *o)
 		if (!output_write_whole(o->manifest_path, b.p, b.n, &why)) {
 			fprintf(stderr, "tlswitness: --manifest: %s\n", why.p);
 			failed = true;
+		} else if (p.sign_key) {	/* what verify trusts of it is signed too */
+			struct buf sig;
+			buf_init(&sig);
+			buf_printf(&sig, "%s.sig", o->manifest_path);
+			if (!sign_bytes(p.sign_key, (const unsigned char *)b.p, b.n, sig.p, &why)) {
+				fprintf(stderr, "tlswitness: --manifest: %s\n", why.p);
+				failed = true;
+			}
+			buf_free(&sig);
 		}
 		buf_free(&b);
 		buf_free(&why);
@@ -795,7 +837,8 @@ int pipeline_run(const struct options *o)
 		fprintf(stderr, "tlswitness: no message selected (%lu judged)\n", p.sel.judged);
 	struct buf why;
 	buf_init(&why);
-	if (!output_close(p.output, &why)) {
+	if (!(o->sign_key || o->tsq_path ? output_close_sealed(p.output, seal_report, &p, &why)
+	      : output_close(p.output, &why))) {
 		fprintf(stderr, "tlswitness: %s\n", why.p);
 		if (p.state)
 			fprintf(stderr, "tlswitness: --state: left as it was: the report was not "
@@ -804,17 +847,6 @@ int pipeline_run(const struct options *o)
 	} else if (p.state && (buf_reset(&why), !state_save(p.state, p.tracker, ml, &p.in, &why))) {
 		fprintf(stderr, "tlswitness: %s\n", why.p);
 		failed = true;
-	} else {
-		buf_reset(&why);
-		if (o->sign_key && !sign_report(o->out_path, o->sign_key, &why)) {
-			fprintf(stderr, "tlswitness: %s\n", why.p);
-			failed = true;
-		}
-		buf_reset(&why);
-		if (o->tsq_path && !tsq_write(o->out_path, o->tsq_path, &why)) {
-			fprintf(stderr, "tlswitness: %s\n", why.p);
-			failed = true;
-		}
 	}
 	buf_free(&why);
 	maillog_free(ml);

@@ -3,8 +3,12 @@
  * to: nothing here follows a name another user could have planted.  The
  * temporary file is made by mkostemp(3) (O_CREAT|O_EXCL, a random name,
  * mode 0600) in the destination's own directory, so the rename is atomic;
- * it takes the mode of the file it replaces, or keeps 0600.  Standard
- * output closed by its reader ends the run as SIGPIPE would. */
+ * it keeps 0600 unless the file it replaces is the invoking user's own,
+ * whose read bits it takes (never a planted file's mode: another user's
+ * 0666 or 6777 stays theirs).  What is sealed (signed, time-stamped) is
+ * read back from the descriptor written, before the rename, never by name
+ * (ARCHITECTURE.md "Writers").  Standard output closed by its reader ends
+ * the run as SIGPIPE would. */
 #include "output.h"
 #include <openssl/evp.h>
 #include "../util/textsafe.h"
@@ -14,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -112,7 +117,9 @@ static char classify(const char *path, mode_t *mode, struct buf *why)
 	if (S_ISFIFO(sb.st_mode) || S_ISCHR(sb.st_mode))
 		return 's';
 	if (S_ISREG(sb.st_mode)) {
-		*mode = sb.st_mode & 07777;
+		/* the caller's own previous report: its read bits (and the
+		 * owner's write bit); nothing of anyone else's file */
+		*mode = sb.st_uid == geteuid() ? (sb.st_mode & 0644) | 0600 : 0600;
 		return 'f';
 	}
 	buf_printf(why, "%s: %s", text_shown(path), S_ISDIR(sb.st_mode) ? "is a directory"
@@ -225,6 +232,11 @@ bool output_failed(const struct output *o)
 	return o->err != 0;
 }
 
+bool output_is_file(const struct output *o)
+{
+	return o->tmp != NULL;
+}
+
 /* The struct, its temporary file's name and its hash freed (the stream
  * is closed already). */
 static void release(struct output *o)
@@ -236,7 +248,55 @@ static void release(struct output *o)
 	free(o);
 }
 
+/* The temporary file's bytes, read back through the descriptor this run
+ * wrote them with (the file is 0600 and this process's own: no other user
+ * has written a byte of it), checked against the SHA-256 kept while
+ * writing, handed to seal.  False with why set. */
+static bool seal_written(struct output *o, output_seal_fn seal, void *arg, struct buf *why)
+{
+	int fd = fileno(o->fp);
+	struct stat sb;
+	if (fstat(fd, &sb) != 0) {
+		buf_printf(why, "%s: %s", text_shown(o->path), strerror(errno));
+		return false;
+	}
+	size_t n = (size_t)sb.st_size;
+	static const unsigned char empty[1];
+	const unsigned char *bytes = empty;
+	void *map = MAP_FAILED;
+	if (n) {
+		map = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (map == MAP_FAILED) {
+			buf_printf(why, "%s: %s", text_shown(o->path), strerror(errno));
+			return false;
+		}
+		bytes = map;
+	}
+	unsigned char kept[32], read_back[32];
+	unsigned kn = 0, rn = 0;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	bool same = c && o->sha && EVP_MD_CTX_copy_ex(c, o->sha) &&
+		    EVP_DigestFinal_ex(c, kept, &kn) &&
+		    EVP_Digest(bytes, n, read_back, &rn, EVP_sha256(), NULL) &&
+		    kn == 32 && rn == 32 && memcmp(kept, read_back, 32) == 0;
+	EVP_MD_CTX_free(c);
+	bool ok = false;
+	if (!same)
+		buf_printf(why, "%s: the bytes on disk are not the bytes written; nothing "
+			   "sealed", text_shown(o->path));
+	else
+		ok = seal(bytes, n, kept, arg, why);
+	if (map != MAP_FAILED)
+		munmap(map, n);
+	return ok;
+}
+
 bool output_close(struct output *o, struct buf *why)
+{
+	return output_close_sealed(o, NULL, NULL, why);
+}
+
+bool output_close_sealed(struct output *o, output_seal_fn seal, void *arg, struct buf *why)
 {
 	if (fflush(o->fp) != 0 || ferror(o->fp))
 		fail(o, errno);
@@ -244,12 +304,27 @@ bool output_close(struct output *o, struct buf *why)
 	 * the rename must not leave an empty report) */
 	if (o->tmp && !o->err && fsync(fileno(o->fp)) != 0)
 		fail(o, errno);
+	bool sealed = true;
+	if (seal && !o->err) {
+		if (!o->tmp) {
+			buf_printf(why, "%s: not a regular file, so it cannot be read back to "
+				   "be sealed", o->path ? text_shown(o->path) : "standard output");
+			sealed = false;
+		} else {
+			sealed = seal_written(o, seal, arg, why);
+		}
+		if (!sealed && !o->err)
+			o->err = -1;	/* said in why already */
+	}
 	if (o->path && fclose(o->fp) != 0)
 		fail(o, errno);
 	if (!o->err && o->tmp && rename(o->tmp, o->path) != 0)
 		fail(o, errno);
 	bool ok = !o->err;
-	if (!ok) {
+	if (!ok && o->err == -1) {
+		if (o->tmp)
+			unlink(o->tmp);
+	} else if (!ok) {
 		if (o->path)
 			buf_printf(why, "%s: %s", text_shown(o->path), strerror(o->err));
 		else
@@ -290,20 +365,12 @@ bool output_check(const char *path, struct buf *why)
 	return classify(path, &mode, why) != 0;
 }
 
-bool output_names_an_input(const char *path, const char *const *inputs, size_t n,
-			   struct buf *why)
+bool output_can_seal(const char *path, struct buf *why)
 {
-	struct stat out;
-	if (!path || stat(path, &out) != 0 || !S_ISREG(out.st_mode))
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		struct stat in;
-		if (strcmp(inputs[i], "-") != 0 && stat(inputs[i], &in) == 0 &&
-		    in.st_dev == out.st_dev && in.st_ino == out.st_ino) {
-			buf_printf(why, "%s: is also an input (%s); the report would replace "
-				   "the evidence", text_shown(path), text_shown(inputs[i]));
-			return true;
-		}
-	}
-	return false;
+	mode_t mode;
+	char kind = classify(path, &mode, why);
+	if (kind == 's')
+		buf_printf(why, "%s: is a FIFO or a device, which cannot be read back to be "
+			   "sealed: name a regular file", text_shown(path));
+	return kind == 'n' || kind == 'f';
 }

@@ -1,7 +1,7 @@
 /* output.h - where a report goes, committed once (README "Hardening").
  * A regular file named by -o or --manifest is written to a temporary file
- * made beside it (mkostemp(3): a random name, O_EXCL, mode 0600, then the
- * mode of the file it replaces) and renamed into place only when complete
+ * made beside it (mkostemp(3): a random name, O_EXCL, mode 0600; the read
+ * bits of the file it replaces only when that is the caller's own) and renamed into place only when complete
  * and on disk, so a reader never sees half a report and no planted name is
  * followed; a FIFO or character device (a pipe to a collector, /dev/null,
  * and the system's links to them, /dev/stdout) is written as it is, since
@@ -32,6 +32,18 @@ void output_body_sha256(const struct output *o, const struct buf *unflushed, cha
  * which names the destination ("PATH: reason"), or for standard output
  * says "writing the output failed: reason".  Frees o. */
 bool output_close(struct output *o, struct buf *why);
+/* What seals a report (its signature, its time-stamp request): called
+ * with the bytes as written (read back from this run's own descriptor)
+ * and their SHA-256.  False with why set. */
+typedef bool (*output_seal_fn)(const unsigned char *bytes, size_t n,
+			       const unsigned char sha256[32], void *arg, struct buf *why);
+/* output_close, with seal called after the bytes are on disk and before
+ * the rename: a report is committed only sealed.  A destination that is
+ * not a regular file cannot be sealed (see output_is_file). */
+bool output_close_sealed(struct output *o, output_seal_fn seal, void *arg, struct buf *why);
+/* Is the destination a regular file (written to a temporary file and
+ * renamed), which alone can be read back to be sealed? */
+bool output_is_file(const struct output *o);
 /* A run that stops before its report: the temporary file goes, the
  * destination is left as it was.  Frees o. */
 void output_abandon(struct output *o);
@@ -41,10 +53,8 @@ bool output_write_whole(const char *path, const char *bytes, size_t n, struct bu
  * device)?  For a destination written at the end (--manifest), checked
  * before the run; false with why set. */
 bool output_check(const char *path, struct buf *why);
-/* Is path (an existing regular file) one of the inputs - the same device
- * and inode, whatever the names?  True with "PATH: is also an input ..."
- * in why. */
-bool output_names_an_input(const char *path, const char *const *inputs, size_t n,
-			   struct buf *why);
-
+/* Could a report written to path be sealed (a regular file, or nothing
+ * yet)?  Checked before the run, so a FIFO is never opened to wait for a
+ * reader; false with why set. */
+bool output_can_seal(const char *path, struct buf *why);
 #endif

@@ -1,10 +1,13 @@
 /* sign.c - detached report signatures (sign.h).  Ed25519 signs the whole
- * message at once (RFC 8032 PureEdDSA), so the report is mapped, not
- * streamed; RSA keys sign with PSS, SHA-256 and a digest-length salt. */
+ * message at once (RFC 8032 PureEdDSA), so it is given the report's bytes
+ * as written (output.c maps its own descriptor), never a file reopened by
+ * name; RSA keys sign with PSS, SHA-256 and a digest-length salt.  The key
+ * is read once, before the run. */
 #include "sign.h"
 #include "output.h"
-#include <errno.h>
-#include <fcntl.h>
+#include "../util/fileid.h"
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -12,19 +15,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 static EVP_PKEY *load_key(const char *keyfile, struct buf *why)
 {
-	FILE *f = fopen(keyfile, "r");
-	if (!f) {
-		buf_printf(why, "--sign: %s: %s", keyfile, strerror(errno));
+	char *pem;
+	size_t n;
+	if (!fileid_read_all(keyfile, "--sign", 1 << 20, &pem, &n, why))
 		return NULL;
-	}
-	EVP_PKEY *k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	fclose(f);
+	BIO *bio = BIO_new_mem_buf(pem, (int)n);
+	EVP_PKEY *k = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+	BIO_free(bio);
+	OPENSSL_cleanse(pem, n);
+	free(pem);
 	if (!k) {
 		buf_printf(why, "--sign: %s: not a PEM private key (Ed25519 or RSA)", keyfile);
 		return NULL;
@@ -38,38 +40,24 @@ static EVP_PKEY *load_key(const char *keyfile, struct buf *why)
 	return k;
 }
 
-bool sign_key_ok(const char *keyfile, struct buf *why)
+struct sign_key *sign_key_load(const char *keyfile, struct buf *why)
 {
-	EVP_PKEY *k = load_key(keyfile, why);
-	EVP_PKEY_free(k);
-	return k != NULL;
+	return (struct sign_key *)load_key(keyfile, why);
 }
 
-bool sign_report(const char *report, const char *keyfile, struct buf *why)
+void sign_key_free(struct sign_key *k)
 {
-	EVP_PKEY *k = load_key(keyfile, why);
-	if (!k)
-		return false;
-	bool ok = false;
-	unsigned char *sig = NULL;
-	void *map = MAP_FAILED;
-	struct stat sb;
-	int fd = open(report, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &sb) != 0) {
-		buf_printf(why, "--sign: %s: %s", report, strerror(errno));
-		goto out;
-	}
-	size_t n = (size_t)sb.st_size;
+	EVP_PKEY_free((EVP_PKEY *)k);
+}
+
+bool sign_bytes(const struct sign_key *key, const unsigned char *msg, size_t n,
+		const char *sigpath, struct buf *why)
+{
+	EVP_PKEY *k = (EVP_PKEY *)key;
 	static const unsigned char empty[1];
-	const unsigned char *msg = empty;
-	if (n) {
-		map = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (map == MAP_FAILED) {
-			buf_printf(why, "--sign: %s: %s", report, strerror(errno));
-			goto out;
-		}
-		msg = map;
-	}
+	if (!n)
+		msg = empty;
+	unsigned char *sig = NULL;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	EVP_PKEY_CTX *pctx = NULL;
 	bool ed = EVP_PKEY_get_id(k) == EVP_PKEY_ED25519;
@@ -82,20 +70,11 @@ bool sign_report(const char *report, const char *keyfile, struct buf *why)
 		buf_printf(why, "--sign: signing failed: %s",
 			   ERR_error_string(ERR_get_error(), NULL));
 		EVP_MD_CTX_free(ctx);
-		goto out;
+		free(sig);
+		return false;
 	}
 	EVP_MD_CTX_free(ctx);
-	struct buf path;
-	buf_init(&path);
-	buf_printf(&path, "%s.sig", report);
-	ok = output_write_whole(path.p, (const char *)sig, slen, why);
-	buf_free(&path);
-out:
-	if (map != MAP_FAILED)
-		munmap(map, n);
-	if (fd >= 0)
-		close(fd);
+	bool ok = output_write_whole(sigpath, (const char *)sig, slen, why);
 	free(sig);
-	EVP_PKEY_free(k);
 	return ok;
 }

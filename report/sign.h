@@ -5,12 +5,15 @@
 #define TW_SIGN_H
 #include "../util/buf.h"
 
-/* Sign the bytes of the file report with the PEM private key in keyfile
- * and write the raw signature to report.sig (created 0600, atomically).
- * False with why on error (the report stays as written). */
-bool sign_report(const char *report, const char *keyfile, struct buf *why);
-/* Can keyfile be loaded as a key sign_report takes?  (Checked before the
- * run, so a bad key costs no judging.) */
-bool sign_key_ok(const char *keyfile, struct buf *why);
+struct sign_key;
+
+/* The PEM private key in keyfile (Ed25519 or RSA), read once before the
+ * run, so a key swapped while it runs signs nothing.  NULL with why. */
+struct sign_key *sign_key_load(const char *keyfile, struct buf *why);
+void sign_key_free(struct sign_key *k);
+/* Sign n bytes and write the raw signature to sigpath (created 0600,
+ * atomically).  False with why on error. */
+bool sign_bytes(const struct sign_key *k, const unsigned char *msg, size_t n,
+		const char *sigpath, struct buf *why);
 
 #endif

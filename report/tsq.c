@@ -1,6 +1,5 @@
 /* tsq.c - an RFC 3161 time-stamp request (report/tsq.h). */
 #include "tsq.h"
-#include "manifest.h"
 #include "output.h"
 #include <openssl/bn.h>
 #include <openssl/err.h>
@@ -13,28 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool hex_digest(const char *hex, unsigned char out[32])
+bool tsq_write(const unsigned char md[32], const char *path, struct buf *why)
 {
-	for (int i = 0; i < 32; i++) {
-		unsigned v;
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-			return false;
-		out[i] = (unsigned char)v;
-	}
-	return true;
-}
-
-bool tsq_write(const char *report, const char *path, struct buf *why)
-{
-	char hex[65];
-	uint64_t size;
-	time_t mtime;
-	unsigned char md[32];
-	if (!manifest_hash_file(report, hex, &size, &mtime, why) || !hex_digest(hex, md)) {
-		buf_printf(why, "%s--timestamp-request: %s cannot be hashed", why->n ? "; " : "",
-			   report);
-		return false;
-	}
 	bool ok = false;
 	TS_REQ *req = TS_REQ_new();
 	TS_MSG_IMPRINT *imprint = TS_MSG_IMPRINT_new();
@@ -46,7 +25,7 @@ bool tsq_write(const char *report, const char *path, struct buf *why)
 	if (!req || !imprint || !alg || !bn ||
 	    !X509_ALGOR_set0(alg, OBJ_nid2obj(NID_sha256), V_ASN1_NULL, NULL) ||
 	    !TS_MSG_IMPRINT_set_algo(imprint, alg) ||
-	    !TS_MSG_IMPRINT_set_msg(imprint, md, (int)sizeof md) ||
+	    !TS_MSG_IMPRINT_set_msg(imprint, (unsigned char *)md, 32) ||
 	    !TS_REQ_set_version(req, 1) || !TS_REQ_set_msg_imprint(req, imprint) ||
 	    /* RFC 3161 2.4.1: a 64-bit random nonce against replayed answers */
 	    !BN_rand(bn, 64, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) ||

@@ -9,8 +9,9 @@
 #define TW_TSQ_H
 #include "../util/buf.h"
 
-/* Write the request for the bytes of report to path (0600, atomically).
- * False with why on error. */
-bool tsq_write(const char *report, const char *path, struct buf *why);
+/* Write the request for a report whose SHA-256 is md (of the bytes as
+ * written: report/output.h output_close_sealed) to path (0600,
+ * atomically).  False with why on error. */
+bool tsq_write(const unsigned char md[32], const char *path, struct buf *why);
 
 #endif

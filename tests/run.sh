@@ -248,6 +248,11 @@ pysuite legs tests/legs.py "$TW" samples/lab-legs
 # --- tlswitness verify: a report, its signature, its inputs ---------------------
 suite verify tests/verify.sh
 
+# --- a second local user against what a root run writes and trusts -------------
+sh tests/attack.sh "$TW" > "$OUT/attack.log" 2>&1
+if grep -q '^skip' "$OUT/attack.log"; then sk attack "needs root, with nobody as the attacker"
+else suite_count attack; fi
+
 # --- the limits a report keeps to: what is past them counted and said -----------
 suite bounds tests/bounds.sh
 

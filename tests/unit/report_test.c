@@ -16,6 +16,7 @@
 #include "../../report/mailbox.h"
 #include "../../report/output.h"
 #include "../../report/writer.h"
+#include "../../util/fileid.h"
 #include "../../report/text.h"
 
 static void test_escape(void **st)
@@ -203,6 +204,23 @@ static int temp_files(const char *dir, mode_t *mode)
 	return n;
 }
 
+struct seen_seal {
+	const char *path;
+	char bytes[64];
+	size_t n;
+	bool there_yet;
+};
+
+static bool remember_seal(const unsigned char *bytes, size_t n, const unsigned char sha[32],
+			  void *arg, struct buf *why)
+{
+	struct seen_seal *s = arg;
+	s->n = n < sizeof s->bytes ? n : sizeof s->bytes;
+	memcpy(s->bytes, bytes, s->n);
+	s->there_yet = access(s->path, F_OK) == 0;
+	return true;
+}
+
 static void test_output_commit(void **st)
 {
 	(void)st;
@@ -253,15 +271,30 @@ static void test_output_commit(void **st)
 	assert_non_null(strstr(why.p, "is a symbolic link"));
 	assert_int_equal(stat(target, &sb), 0);
 	assert_int_equal(sb.st_size, 4);
-	/* the same file as an input, by another name */
-	char other[160];
+	/* the same file by another name, and a place not made yet */
+	char other[160], later[160], later2[160];
 	snprintf(other, sizeof other, "%s/../%s/report.json", dir, strrchr(dir, '/') + 1);
-	const char *inputs[] = { "-", other };
-	buf_reset(&why);
-	assert_true(output_names_an_input(path, inputs, 2, &why));
-	assert_non_null(strstr(why.p, "is also an input"));
-	assert_false(output_names_an_input(bad, inputs, 2, &why));
-	assert_false(output_names_an_input(NULL, inputs, 2, &why));
+	snprintf(later, sizeof later, "%s/later.json", dir);
+	snprintf(later2, sizeof later2, "%s/../%s/later.json", dir, strrchr(dir, '/') + 1);
+	struct fileid a, b2;
+	assert_true(fileid_of(path, &a) && fileid_of(other, &b2));
+	assert_true(fileid_same(&a, &b2));
+	assert_true(fileid_of(later, &a) && fileid_of(later2, &b2));
+	assert_true(fileid_same(&a, &b2));
+	assert_true(fileid_of(path, &b2));
+	assert_false(fileid_same(&a, &b2));
+	assert_false(fileid_of(bad, &a));
+	/* sealed: the seal sees the bytes as written, before the rename */
+	struct output *so = output_open(later, &why);
+	assert_non_null(so);
+	buf_adds(&b, "sealed bytes\n");
+	output_flush(so, &b, true);
+	struct seen_seal seen = { .path = later };
+	assert_true(output_close_sealed(so, remember_seal, &seen, &why));
+	assert_int_equal(seen.n, 13);
+	assert_memory_equal(seen.bytes, "sealed bytes\n", 13);
+	assert_false(seen.there_yet);
+	unlink(later);
 	unlink(link);
 	unlink(target);
 	unlink(path);
