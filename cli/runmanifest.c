@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void run_manifest(struct manifest *man, const struct options *o, const struct inputs *in,
 		  const struct maillog *ml, const struct policy *p, struct tzconf *tz,
@@ -16,6 +17,7 @@ void run_manifest(struct manifest *man, const struct options *o, const struct in
 	man->case_id = o->case_id;
 	man->custodian = o->custodian;
 	man->command_line = manifest_command_line(o->argc, o->argv);
+	man->base = getcwd(NULL, 0);
 	man->generated = time(NULL);
 	manifest_new_id(man->report_id);
 	man->tz = tz_describe(tz);
@@ -46,4 +48,5 @@ void run_manifest_free(struct manifest *man)
 	free((void *)man->rule_ids);
 	free(man->in);
 	free(man->command_line);
+	free(man->base);
 }

@@ -1,27 +1,35 @@
 /* verify.c - "tlswitness verify REPORT" (README "Checking a report"):
- * is a report what tlswitness wrote, and are its inputs still what it
- * read?  Three checks, each said on one line, every difference named:
+ * is a report what tlswitness wrote, who signed it, and are its inputs
+ * still what it read?  Each check is said on one line:
  *   the report's bytes: the SHA-256 of what comes before its manifest
  *     (JSON: the lines before the manifest's line; text: before its
  *     "Evidence manifest" section; HTML: up to that section's <pre>), or
  *     of the whole report for a --manifest FILE, against report_sha256;
  *   its signature (REPORT.sig, or --sig FILE) with the public key --key
- *     PUB: Ed25519 or RSA-PSS/SHA-256, as --sign makes it (report/sign.c);
- *   every input the manifest hashed that is still there, hashed again as
- *     it was read (a plain file resumed with --state from read_from's
- *     offset), and the rule file.
- * Exit status: 0 every check passed; 1 something differs (the report, a
- * signature, an input, the rules); 2 it could not be checked (usage, no
- * manifest, an unreadable report or key). */
+ *     PUB: Ed25519 or RSA-PSS/SHA-256, as --sign makes it (report/sign.c),
+ *     and with --manifest FILE that file's own signature (FILE.sig): the
+ *     signatures cover everything trusted here (the manifest, its case,
+ *     custodian, rules hash, period and generation time);
+ *   every input the manifest hashed, found where the run named it from
+ *     (the manifest's base, or --inputs DIR), hashed again as it was read
+ *     (a plain file resumed with --state from read_from's offset), and
+ *     the rule file.
+ * The verdict is one of three, each its own exit status: verified (0:
+ * every check ran and held), differs (1), incomplete (3: something could
+ * not be checked - no signature, no key, an input gone); 2 is an error
+ * (usage, an unreadable report, a --key that is not a public key). */
 #include "verify.h"
-#include "../report/manifest.h"
 #include "../rules/yamltree.h"
+#include "../util/fileid.h"
 #include "../util/textsafe.h"
+#include "../util/timeconv.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,11 +37,14 @@
 #include <unistd.h>
 
 #define REPORT_MAX (4ULL << 30)	/* a report read whole: 4 GiB at most */
+#define SMALL_MAX (1 << 20)	/* a key, a signature, a manifest file */
 
 struct verify {
-	const char *report, *key, *sig, *manifest;
-	int differs, unverified;
-	bool signed_ok, unsigned_report;
+	const char *report, *key, *sig, *manifest, *inputs_dir;
+	const char *base;	/* the manifest's working folder */
+	EVP_PKEY *pub;
+	char fingerprint[80];	/* "sha256:HEX" of the key's SubjectPublicKeyInfo */
+	int differs, incomplete;
 };
 
 static void hexof(const unsigned char *md, unsigned n, char out[65])
@@ -43,50 +54,28 @@ static void hexof(const unsigned char *md, unsigned n, char out[65])
 		out[2 * i] = hx[md[i] >> 4];
 		out[2 * i + 1] = hx[md[i] & 15];
 	}
-	out[64] = '\0';
+	out[2 * (n < 32 ? n : 32)] = '\0';
 }
 
-static bool read_file(const char *path, char **p, size_t *n, struct buf *why)
+/* SHA-256 of a regular file's bytes from offset on, and how many; NULL,
+ * or why it cannot be read (a device or FIFO a forged manifest names is
+ * not read: it would never end). */
+static const char *hash_file(const char *path, uint64_t offset, char hex[65], uint64_t *size)
 {
-	*p = NULL;
-	*n = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat sb;
-	if (fd < 0 || fstat(fd, &sb) != 0) {
-		buf_printf(why, "%s: %s", text_shown(path), strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return false;
+	static char why_text[300];
+	struct buf why;
+	buf_init(&why);
+	int fd = fileid_open_regular(path, NULL, &why);
+	if (fd < 0) {
+		const char *colon = why.p ? strrchr(why.p, ':') : NULL;
+		snprintf(why_text, sizeof why_text, "%s", colon ? colon + 2 : "cannot be opened");
+		buf_free(&why);
+		return why_text;
 	}
-	if ((uint64_t)sb.st_size > REPORT_MAX) {
-		buf_printf(why, "%s: larger than %llu bytes", text_shown(path),
-			   (unsigned long long)REPORT_MAX);
-		close(fd);
-		return false;
-	}
-	*p = xmalloc((size_t)sb.st_size + 1);
-	while (*n < (size_t)sb.st_size) {
-		ssize_t r = read(fd, *p + *n, (size_t)sb.st_size - *n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		*n += (size_t)r;
-	}
-	close(fd);
-	(*p)[*n] = '\0';
-	return true;
-}
-
-/* SHA-256 of a file's bytes from offset on, and how many. */
-static bool hash_file(const char *path, uint64_t offset, char hex[65], uint64_t *size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
+	buf_free(&why);
 	if (offset && lseek(fd, (off_t)offset, SEEK_SET) < 0) {
 		close(fd);
-		return false;
+		return strerror(errno);
 	}
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
 	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
@@ -98,6 +87,7 @@ static bool hash_file(const char *path, uint64_t offset, char hex[65], uint64_t 
 			EVP_DigestUpdate(c, b, (size_t)r);
 			*size += (uint64_t)r;
 		}
+	int e = errno;
 	unsigned char md[32];
 	unsigned mdn = 0;
 	EVP_DigestFinal_ex(c, md, &mdn);
@@ -105,7 +95,7 @@ static bool hash_file(const char *path, uint64_t offset, char hex[65], uint64_t 
 	free(b);
 	close(fd);
 	hexof(md, mdn, hex);
-	return r == 0;
+	return r == 0 ? NULL : strerror(e);
 }
 
 static const char *scalar(const struct yt_node *map, const char *key)
@@ -114,6 +104,8 @@ static const char *scalar(const struct yt_node *map, const char *key)
 	return n && n->type == YT_SCALAR && !(n->plain && strcmp(n->val, "null") == 0) ? n->val : NULL;
 }
 
+/* One line a check: "ok", "DIFFERS", or "none"/"gone" for what could not
+ * be checked (the verdict is then incomplete). */
 static void say(struct verify *v, bool ok, const char *what, const char *detail)
 {
 	printf("%s  %s%s%s\n", ok ? "ok    " : "DIFFERS", what, detail ? ": " : "", detail ? detail : "");
@@ -121,131 +113,191 @@ static void say(struct verify *v, bool ok, const char *what, const char *detail)
 		v->differs++;
 }
 
-/* The report's body and its manifest: the manifest's text and where the
- * hashed part ends.  kind: "json", "text", "html" or "manifest file". */
-static bool split(const char *r, size_t n, const char **man, size_t *body, const char **kind)
+static void unchecked(struct verify *v, const char *tag, const char *what, const char *detail)
 {
-	const char *key = "{\"kind\":\"manifest\"";
+	printf("%-7s %s%s%s\n", tag, what, detail ? ": " : "", detail ? detail : "");
+	v->incomplete++;
+}
+
+static const char *find_last(const char *r, size_t n, const char *needle)
+{
+	size_t k = strlen(needle);
+	const char *last = NULL;
+	for (const char *p = r; (p = memmem(p, n - (size_t)(p - r), needle, k)); p++)
+		last = p;
+	return last;
+}
+
+bool verify_find_manifest(const char *r, size_t n, struct verify_found *f)
+{
+	static const char json_key[] = "{\"kind\":\"manifest\"";
+	static const char html_sec[] = "<h2>Evidence manifest</h2>\n<pre>";
+	static const char html_rec[] = "<pre id=\"tlswitness-manifest\" hidden>";
+	static const char text_sec[] = "\nEvidence manifest\n";
+	static const char text_rec[] = "\n  record:     {";
+	memset(f, 0, sizeof *f);
 	/* JSON Lines: the last line that is the manifest */
 	for (size_t i = n; i > 0; i--) {
 		size_t start = i - 1;
 		if (start > 0 && r[start - 1] != '\n')
 			continue;
-		if (n - start >= strlen(key) && memcmp(r + start, key, strlen(key)) == 0) {
-			*man = r + start;
-			*body = start;
-			*kind = "json";
+		if (n - start >= sizeof json_key - 1 &&
+		    memcmp(r + start, json_key, sizeof json_key - 1) == 0) {
+			f->record = r + start;
+			f->record_len = strcspn(f->record, "\n");
+			f->body = start;
+			f->kind = "json";
 			return true;
 		}
 	}
-	const char *last = NULL;
-	for (const char *p = r; (p = memmem(p, n - (size_t)(p - r), "<h2>Evidence manifest</h2>\n<pre>", 32)); p++)
-		last = p;
-	if (last) {
-		*man = last;
-		*body = (size_t)(last - r) + 32;
-		*kind = "html";
+	const char *sec = find_last(r, n, html_sec);
+	if (sec) {
+		f->kind = "html";
+		f->body = (size_t)(sec - r) + sizeof html_sec - 1;
+		f->section = sec;
+		const char *rec = find_last(sec, n - (size_t)(sec - r), html_rec);
+		if (rec) {
+			f->record = rec + sizeof html_rec - 1;
+			const char *end = memmem(f->record, n - (size_t)(f->record - r), "</pre>", 6);
+			f->record_len = end ? (size_t)(end - f->record) : 0;
+			if (!end)
+				f->record = NULL;
+		}
 		return true;
 	}
-	for (const char *p = r; (p = memmem(p, n - (size_t)(p - r), "\nEvidence manifest\n", 19)); p++)
-		last = p;
-	if (last) {
-		*man = last;
-		*body = (size_t)(last - r);
-		*kind = "text";
+	sec = find_last(r, n, text_sec);
+	if (sec) {
+		f->kind = "text";
+		f->body = (size_t)(sec - r);
+		f->section = sec;
+		const char *rec = find_last(sec, n - (size_t)(sec - r), text_rec);
+		if (rec) {
+			f->record = rec + sizeof text_rec - 2;
+			f->record_len = strcspn(f->record, "\n");
+		}
 		return true;
 	}
 	return false;
 }
 
 /* The hash a text or HTML manifest states: "report:     sha256 HEX". */
-static bool stated_hash(const char *man, char out[65])
+static bool stated_hash(const char *sec, char out[65])
 {
-	const char *p = strstr(man, "report:     sha256 ");
+	const char *p = strstr(sec, "report:     sha256 ");
 	if (!p)
 		return false;
 	p += strlen("report:     sha256 ");
 	for (int i = 0; i < 64; i++)
-		if (!strchr("0123456789abcdef", p[i]) || !p[i])
+		if (!p[i] || !strchr("0123456789abcdef", p[i]))
 			return false;
 	memcpy(out, p, 64);
 	out[64] = '\0';
 	return true;
 }
 
-static EVP_PKEY *load_public(const char *path, struct buf *why)
+/* --key: a PEM public key, or an error (exit 2): a key given that cannot
+ * be used is never taken for "no key". */
+static bool load_public(struct verify *v, struct buf *why)
 {
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		buf_printf(why, "--key: %s: %s", text_shown(path), strerror(errno));
-		return NULL;
+	char *pem;
+	size_t n;
+	if (!fileid_read_all(v->key, "--key", SMALL_MAX, &pem, &n, why))
+		return false;
+	BIO *bio = BIO_new_mem_buf(pem, (int)n);
+	v->pub = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
+	BIO_free(bio);
+	bool private = strstr(pem, "PRIVATE KEY-----") != NULL;
+	free(pem);
+	if (!v->pub) {
+		buf_printf(why, "--key: %s: %s", text_shown(v->key), private
+			   ? "is a private key: give its public key (openssl pkey -in KEY -pubout)"
+			   : "not a PEM public key (openssl pkey -in KEY -pubout makes one)");
+		return false;
 	}
-	EVP_PKEY *k = PEM_read_PUBKEY(f, NULL, NULL, NULL);
-	fclose(f);
-	if (!k)
-		buf_printf(why, "--key: %s: not a PEM public key (openssl pkey -pubout makes one)",
-			   text_shown(path));
-	return k;
+	int id = EVP_PKEY_get_id(v->pub);
+	if (id != EVP_PKEY_ED25519 && id != EVP_PKEY_RSA) {
+		buf_printf(why, "--key: %s: an Ed25519 or RSA public key is needed", text_shown(v->key));
+		return false;
+	}
+	unsigned char *der = NULL;
+	int dn = i2d_PUBKEY(v->pub, &der);
+	unsigned char md[32];
+	unsigned mdn = 0;
+	char hex[65] = "";
+	if (dn > 0 && EVP_Digest(der, (size_t)dn, md, &mdn, EVP_sha256(), NULL))
+		hexof(md, mdn, hex);
+	OPENSSL_free(der);
+	snprintf(v->fingerprint, sizeof v->fingerprint, "%s sha256:%s",
+		 id == EVP_PKEY_ED25519 ? "Ed25519" : "RSA", hex);
+	return true;
 }
 
-static void check_signature(struct verify *v, const char *r, size_t n)
+/* Does sigfile hold a signature of bytes by --key?  The line says so. */
+static void check_signature(struct verify *v, const char *what, const char *sigfile, bool named,
+			    const char *bytes, size_t n)
 {
-	struct buf path, why;
-	buf_init(&path);
-	buf_init(&why);
-	if (v->sig)
-		buf_adds(&path, v->sig);
-	else
-		buf_printf(&path, "%s.sig", v->report);
+	struct stat sb;
+	if (lstat(sigfile, &sb) != 0) {
+		if (named)
+			say(v, false, what, "no signature file (--sign KEY writes it)");
+		else
+			unchecked(v, "none", what, "not signed: whoever changes a report on purpose "
+				  "can state a matching hash; only a signature (--sign KEY) proves it "
+				  "unaltered");
+		return;
+	}
+	if (!v->pub) {
+		char d[400];
+		snprintf(d, sizeof d, "%s is there; give --key PUB to check it", text_shown(sigfile));
+		unchecked(v, "none", what, d);
+		return;
+	}
 	char *sig = NULL;
 	size_t ns = 0;
-	if (access(path.p, F_OK) != 0) {
-		if (v->key || v->sig) {
-			say(v, false, "signature", "no signature file (--sign KEY writes REPORT.sig)");
-		} else {
-			printf("none    signature: the report is not signed\n");
-			v->unsigned_report = true;
-		}
-		goto out;
+	struct buf why;
+	buf_init(&why);
+	if (!fileid_read_all(sigfile, NULL, SMALL_MAX, &sig, &ns, &why)) {
+		say(v, false, what, why.p);
+		buf_free(&why);
+		return;
 	}
-	if (!v->key) {
-		printf("none    signature: %s is there; give --key PUB to check it\n",
-		       text_shown(path.p));
-		v->unverified++;
-		goto out;
-	}
-	EVP_PKEY *k = load_public(v->key, &why);
-	if (!k || !read_file(path.p, &sig, &ns, &why)) {
-		fprintf(stderr, "tlswitness: verify: %s\n", why.p);
-		v->unverified++;
-		EVP_PKEY_free(k);
-		goto out;
-	}
-	bool ed = EVP_PKEY_get_id(k) == EVP_PKEY_ED25519;
+	buf_free(&why);
+	bool ed = EVP_PKEY_get_id(v->pub) == EVP_PKEY_ED25519;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	EVP_PKEY_CTX *pctx = NULL;
 	static const unsigned char empty[1];
-	int rc = ctx && EVP_DigestVerifyInit(ctx, &pctx, ed ? NULL : EVP_sha256(), NULL, k) == 1 &&
+	int rc = ctx && EVP_DigestVerifyInit(ctx, &pctx, ed ? NULL : EVP_sha256(), NULL, v->pub) == 1 &&
 		 (ed || (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
 			 EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1))
 		 ? EVP_DigestVerify(ctx, (const unsigned char *)sig, ns,
-				    n ? (const unsigned char *)r : empty, n) : -1;
+				    n ? (const unsigned char *)bytes : empty, n) : -1;
 	EVP_MD_CTX_free(ctx);
-	EVP_PKEY_free(k);
-	char detail[300];
-	snprintf(detail, sizeof detail, "%s with %s (%s)", text_shown(path.p), text_shown(v->key),
-		 rc == 1 ? "valid" : "not made by this key, or the report changed since");
-	say(v, rc == 1, "signature", detail);
-	v->signed_ok = rc == 1;
-out:
 	free(sig);
-	buf_free(&path);
-	buf_free(&why);
+	char detail[500];
+	snprintf(detail, sizeof detail, "%s, %s (%s)", text_shown(sigfile),
+		 rc == 1 ? "signed by" : "not made by", v->fingerprint);
+	if (rc != 1)
+		snprintf(detail + strlen(detail), sizeof detail - strlen(detail),
+			 ", or what it signs changed since");
+	say(v, rc == 1, what, detail);
+}
+
+/* Where an input named in the manifest is now: an absolute path as it is;
+ * a relative one under --inputs DIR, else under the folder the run was
+ * started in (the manifest's base), else here. */
+static void locate(const struct verify *v, const char *path, struct buf *out)
+{
+	buf_reset(out);
+	if (path[0] != '/' && (v->inputs_dir || v->base))
+		buf_printf(out, "%s/", v->inputs_dir ? v->inputs_dir : v->base);
+	buf_adds(out, path);
 }
 
 static void check_inputs(struct verify *v, const struct yt_node *m)
 {
 	const struct yt_node *ins = yt_get(m, "inputs");
+	struct buf where;
+	buf_init(&where);
 	for (size_t i = 0; ins && ins->type == YT_SEQ && i < ins->n; i++) {
 		const struct yt_node *in = ins->kids[i];
 		const char *path = scalar(in, "path"), *sha = scalar(in, "sha256");
@@ -255,15 +307,15 @@ static void check_inputs(struct verify *v, const struct yt_node *m)
 		char what[600];
 		snprintf(what, sizeof what, "input %s", text_shown(path));
 		if (yt_get(in, "journal") || strcmp(path, "-") == 0 || strncmp(path, "journal", 7) == 0) {
-			printf("none    %s: a journal or standard input, not read again\n", what);
+			unchecked(v, "none", what, "a journal or standard input, not read again");
 			continue;
 		}
 		if (scalar(in, "unchanged")) {
-			printf("none    %s: not read by this run (--state: read whole before)\n", what);
+			printf("ok      %s: not read by this run (--state: read whole before)\n", what);
 			continue;
 		}
 		if (!sha) {
-			printf("none    %s: the manifest has no hash of it\n", what);
+			unchecked(v, "none", what, "the manifest has no hash of it");
 			continue;
 		}
 		const struct yt_node *rf = yt_get(in, "read_from");
@@ -272,13 +324,20 @@ static void check_inputs(struct verify *v, const struct yt_node *m)
 		uint64_t from = off && !gz ? strtoull(off, NULL, 10) : 0;
 		char hex[65];
 		uint64_t got = 0;
-		if (access(path, F_OK) != 0) {
-			printf("gone    %s: not there any more (rotated away or moved?)\n", what);
-			v->unverified++;
+		locate(v, path, &where);
+		struct stat sb;
+		if (lstat(where.p, &sb) != 0) {
+			char d[700];
+			snprintf(d, sizeof d, "not at %s (rotated away or moved? --inputs DIR names "
+				 "the folder to find it under)", text_shown(where.p));
+			unchecked(v, "gone", what, d);
 			continue;
 		}
-		if (!hash_file(path, from, hex, &got)) {
-			say(v, false, what, "cannot be read again");
+		const char *err = hash_file(where.p, from, hex, &got);
+		if (err) {
+			char d[400];
+			snprintf(d, sizeof d, "%s: %s, so not read", text_shown(where.p), err);
+			unchecked(v, "none", what, d);
 			continue;
 		}
 		char detail[400];
@@ -296,120 +355,168 @@ static void check_inputs(struct verify *v, const struct yt_node *m)
 	}
 	const struct yt_node *rules = yt_get(m, "rules");
 	const char *rp = rules ? scalar(rules, "path") : NULL, *rs = rules ? scalar(rules, "sha256") : NULL;
-	if (rp && rs && strncmp(rp, "built-in:", 9) != 0 && access(rp, F_OK) == 0) {
-		char hex[65];
+	if (rp && rs && strncmp(rp, "built-in:", 9) != 0) {
+		char hex[65], what[600];
 		uint64_t got;
-		char what[600];
 		snprintf(what, sizeof what, "rules %s", text_shown(rp));
-		if (hash_file(rp, 0, hex, &got))
+		locate(v, rp, &where);
+		const char *err = hash_file(where.p, 0, hex, &got);
+		if (err)
+			unchecked(v, "gone", what, err);
+		else
 			say(v, strcmp(hex, rs) == 0, what, strcmp(hex, rs) == 0 ? "the same" : "changed since");
 	}
+	buf_free(&where);
 }
 
 static int usage(void)
 {
-	fputs("usage: tlswitness verify REPORT [--key PUB.pem] [--sig FILE] [--manifest FILE]\n",
-	      stderr);
+	fputs("usage: tlswitness verify REPORT [--key PUB.pem] [--sig FILE] [--manifest FILE] "
+	      "[--inputs DIR]\n", stderr);
 	return 2;
+}
+
+static int fail(const char *msg)
+{
+	fprintf(stderr, "tlswitness: verify: %s\n", msg);
+	return 2;
+}
+
+/* The options: 0, or the exit status to leave with. */
+static int parse_args(struct verify *v, int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		const char **dst = strcmp(a, "--key") == 0 ? &v->key : strcmp(a, "--sig") == 0 ? &v->sig
+			: strcmp(a, "--manifest") == 0 ? &v->manifest
+			: strcmp(a, "--inputs") == 0 ? &v->inputs_dir : NULL;
+		if (dst) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "tlswitness: verify: %s needs a value\n", a);
+				return 2;
+			}
+			*dst = argv[++i];
+		} else if (a[0] == '-' && a[1]) {
+			fprintf(stderr, "tlswitness: verify: unknown option '%s'\n", a);
+			return usage();
+		} else if (!v->report) {
+			v->report = a;
+		} else {
+			return usage();
+		}
+	}
+	return v->report ? 0 : usage();
+}
+
+/* The closing line and the exit status. */
+static int verdict(const struct verify *v, const struct yt_node *m)
+{
+	const char *made = m ? scalar(m, "generated") : NULL, *id = m ? scalar(m, "report_id") : NULL;
+	if (made)
+		printf("made    %s, report id %s%s%s\n", text_shown(made), id ? text_shown(id) : "?",
+		       m && scalar(m, "case") ? ", case " : "",
+		       m && scalar(m, "case") ? text_shown(scalar(m, "case")) : "");
+	if (v->differs) {
+		printf("tlswitness: verify: differs: %d difference%s, named above\n", v->differs,
+		       v->differs == 1 ? "" : "s");
+		return 1;
+	}
+	if (v->incomplete) {
+		printf("tlswitness: verify: incomplete: no difference found, but %d check%s could "
+		       "not be made (named above)\n", v->incomplete, v->incomplete == 1 ? "" : "s");
+		return 3;
+	}
+	printf("tlswitness: verify: verified: every check ran and held; signed by %s\n",
+	       v->fingerprint);
+	return 0;
 }
 
 int verify_command(int argc, char **argv)
 {
 	struct verify v = { 0 };
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		if ((strcmp(a, "--key") == 0 || strcmp(a, "--sig") == 0 || strcmp(a, "--manifest") == 0)) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "tlswitness: verify: %s needs a value\n", a);
-				return 2;
-			}
-			const char **dst = a[2] == 'k' ? &v.key : a[2] == 's' ? &v.sig : &v.manifest;
-			*dst = argv[++i];
-		} else if (a[0] == '-' && a[1]) {
-			fprintf(stderr, "tlswitness: verify: unknown option '%s'\n", a);
-			return usage();
-		} else if (!v.report) {
-			v.report = a;
-		} else {
-			return usage();
-		}
-	}
-	if (!v.report)
-		return usage();
+	int rc = parse_args(&v, argc, argv);
+	if (rc)
+		return rc;
 	struct buf why;
 	buf_init(&why);
 	char *r = NULL, *mf = NULL;
 	size_t n = 0, nm = 0;
-	if (!read_file(v.report, &r, &n, &why) ||
-	    (v.manifest && !read_file(v.manifest, &mf, &nm, &why))) {
-		fprintf(stderr, "tlswitness: verify: %s\n", why.p);
-		buf_free(&why);
-		free(r);
-		free(mf);
-		return 2;
+	if ((v.key && !load_public(&v, &why)) ||
+	    !fileid_read_all(v.report, NULL, REPORT_MAX, &r, &n, &why) ||
+	    (v.manifest && !fileid_read_all(v.manifest, "--manifest", SMALL_MAX, &mf, &nm, &why))) {
+		rc = fail(why.p);
+		goto out;
 	}
-	const char *man = NULL, *kind = NULL;
-	size_t body = 0;
+	struct verify_found f;
 	if (mf) {
-		man = mf;
-		body = n;
-		kind = "manifest file";
-	} else if (!split(r, n, &man, &body, &kind)) {
+		f = (struct verify_found){ .record = mf, .record_len = nm, .body = n,
+					   .kind = "manifest file" };
+	} else if (!verify_find_manifest(r, n, &f)) {
 		fprintf(stderr, "tlswitness: verify: %s: no evidence manifest in it (for CSV, a "
 			"policy map or TLS-RPT give the --manifest FILE written beside it)\n",
 			text_shown(v.report));
-		free(r);
-		buf_free(&why);
-		return 2;
+		rc = 2;
+		goto out;
 	}
-	unsigned char md[32];
-	unsigned mdn = 0;
-	EVP_Digest(r, body, md, &mdn, EVP_sha256(), NULL);
-	char hex[65], want[65] = "";
-	hexof(md, mdn, hex);
 	struct yt_node *m = NULL;
-	if (!strcmp(kind, "json") || mf) {
-		size_t len = mf ? nm : strcspn(man, "\n");
+	char want[65] = "";
+	if (f.record) {
 		struct yt_errors e = { .file = v.manifest ? v.manifest : v.report };
 		buf_init(&e.text);
-		m = yt_parse(man, len, &e);
+		m = f.record_len <= YT_MAX_BYTES ? yt_parse(f.record, f.record_len, &e) : NULL;
 		buf_free(&e.text);
+		if (!m || m->type != YT_MAP) {
+			yt_free(m);
+			m = NULL;
+		}
 		const char *s = m ? scalar(m, "report_sha256") : NULL;
 		if (s && strlen(s) == 64)
 			snprintf(want, sizeof want, "%s", s);
-	} else {
-		stated_hash(man, want);
 	}
-	char detail[400];
+	if (f.section) {	/* the text a reader sees must say the same */
+		char shown[65] = "";
+		if (stated_hash(f.section, shown) && want[0] && strcmp(shown, want) != 0)
+			say(&v, false, "manifest", "its text and its record state different hashes");
+		if (!want[0])
+			snprintf(want, sizeof want, "%s", shown);
+	}
+	v.base = m ? scalar(m, "base") : NULL;
+	unsigned char md[32];
+	unsigned mdn = 0;
+	EVP_Digest(r, f.body, md, &mdn, EVP_sha256(), NULL);
+	char hex[65];
+	hexof(md, mdn, hex);
 	if (!want[0]) {
-		printf("none    report: its manifest states no hash of it\n");
-		v.unverified++;
+		unchecked(&v, "none", "report", "its manifest states no hash of it");
 	} else {
-		snprintf(detail, sizeof detail, "%s, %zu bytes%s hashed: sha256 %s%s%s", kind, body,
+		char detail[400];
+		snprintf(detail, sizeof detail, "%s, %zu bytes%s hashed: sha256 %s%s%s", f.kind, f.body,
 			 mf ? "" : " before the manifest", hex, strcmp(hex, want) ? ", the manifest says " : "",
 			 strcmp(hex, want) ? want : "");
 		say(&v, strcmp(hex, want) == 0, "report", detail);
 	}
-	check_signature(&v, r, n);
+	buf_reset(&why);
+	if (v.sig)
+		buf_adds(&why, v.sig);
+	else
+		buf_printf(&why, "%s.sig", v.report);
+	check_signature(&v, "signature", why.p, v.sig != NULL, r, n);
+	if (mf) {	/* what verify trusts of the manifest file is signed too */
+		buf_reset(&why);
+		buf_printf(&why, "%s.sig", v.manifest);
+		check_signature(&v, "manifest signature", why.p, false, mf, nm);
+	}
 	if (m)
 		check_inputs(&v, m);
-	else {
-		printf("none    inputs: only a JSON manifest lists them to check (give --manifest "
-		       "FILE for a text or HTML report)\n");
-		v.unverified++;
-	}
+	else
+		unchecked(&v, "none", "inputs", "no manifest record lists them (a report from an "
+			  "earlier release: give the --manifest FILE written beside it)");
+	rc = verdict(&v, m);
 	yt_free(m);
+out:
+	EVP_PKEY_free(v.pub);
 	free(r);
 	free(mf);
 	buf_free(&why);
-	if (v.differs)
-		printf("tlswitness: verify: DIFFERENCES FOUND\n");
-	else if (v.signed_ok && !v.unverified)
-		printf("tlswitness: verify: verified: the signature holds and nothing differs\n");
-	else
-		printf("tlswitness: verify: no difference found%s%s\n",
-		       v.unverified ? " in what could be checked" : "",
-		       v.unsigned_report ? "; unsigned, so a report changed on purpose could state "
-		       "a matching hash: only a signature (--sign KEY) proves it unaltered" : "");
-	return v.differs ? 1 : v.unverified && !want[0] ? 2 : 0;
+	return rc;
 }

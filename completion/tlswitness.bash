@@ -67,9 +67,10 @@ _tlswitness()
 	if [ "$COMP_CWORD" -ge 1 ] && [ "${COMP_WORDS[1]}" = verify ]; then
 		case $prev in
 		--key|--sig|--manifest) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+		--inputs) COMPREPLY=($(compgen -d -- "$cur")); return ;;
 		esac
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W "--key --sig --manifest" -- "$cur"))
+			COMPREPLY=($(compgen -W "--key --sig --manifest --inputs" -- "$cur"))
 		else
 			COMPREPLY=($(compgen -f -- "$cur"))
 		fi

@@ -307,24 +307,8 @@ static void html_write(void *w, const struct writer_end *end)
 			   "(--format json has every one).</p>\n", HTML_DETAIL_MAX);
 	}
 	buf_adds(b, "<h2>Evidence manifest</h2>\n<pre>");
-	struct buf t;
-	buf_init(&t);
-	manifest_text(&t, man);
-	/* line by line: html_safe() would make the newlines visible as \x0a */
-	for (char *line = t.p, *nl; line && *line; line = nl + 1) {
-		nl = strchr(line, '\n');
-		if (!nl)
-			nl = line + strlen(line) - 1;
-		char save = nl[0];
-		nl[0] = '\0';
-		html_safe(b, line);
-		buf_addc(b, '\n');
-		nl[0] = save;
-		if (!save)
-			break;
-	}
-	buf_free(&t);
-	buf_adds(b, "</pre>\n</body></html>\n");
+	manifest_html(b, man, html_safe);
+	buf_adds(b, "</body></html>\n");
 }
 
 const struct writer_class writer_html = {

@@ -127,11 +127,20 @@ static void kt(struct buf *b, const char *k, time_t t, bool *first)
 	kv(b, k, t ? iso : NULL, first);
 }
 
+/* The report's hash: of every byte before the manifest, so found first. */
+static void body_hash(const struct manifest *m, char body[65])
+{
+	body[0] = '\0';
+	if (m->body_sha256)
+		m->body_sha256(m->body_arg, body);
+	else if (m->body_known)
+		snprintf(body, 65, "%s", m->body_known);
+}
+
 void manifest_json(struct buf *b, const struct manifest *m)
 {
-	char body[65] = "";
-	if (m->body_sha256)	/* first: of every byte before this record */
-		m->body_sha256(m->body_arg, body);
+	char body[65];
+	body_hash(m, body);
 	bool f = true;
 	buf_addc(b, '{');
 	jw_kind(b, "manifest", &f);
@@ -140,6 +149,7 @@ void manifest_json(struct buf *b, const struct manifest *m)
 	kv(b, "build", "C11, " __VERSION__, &f);
 	kv(b, "libraries", manifest_libs(), &f);
 	kv(b, "command_line", m->command_line, &f);
+	kv(b, "base", m->base, &f);
 	kt(b, "generated", m->generated, &f);
 	kv(b, "report_id", m->report_id, &f);
 	kv(b, "report_sha256", body[0] ? body : NULL, &f);
@@ -206,9 +216,8 @@ void manifest_json(struct buf *b, const struct manifest *m)
 
 void manifest_text(struct buf *b, const struct manifest *m)
 {
-	char iso[32], body[65] = "";
-	if (m->body_sha256)	/* first: of every byte before this section */
-		m->body_sha256(m->body_arg, body);
+	char iso[32], body[65];
+	body_hash(m, body);
 	fmt_iso_utc(m->generated, iso, sizeof iso);
 	buf_adds(b, "\nEvidence manifest\n");
 	if (body[0])
@@ -227,6 +236,8 @@ void manifest_text(struct buf *b, const struct manifest *m)
 	text_safe(b, m->tool_version);
 	buf_printf(b, " (C11, %s)\n  libraries:  %s\n  command:    ", __VERSION__, manifest_libs());
 	text_safe(b, m->command_line);
+	buf_adds(b, "\n  folder:     ");
+	text_safe(b, m->base ? m->base : "?");
 	buf_printf(b, "\n  generated:  %s   report id %s\n  time zone:  %s", iso, m->report_id,
 		   m->tz);
 	if (m->year_assumed)
@@ -283,4 +294,82 @@ void manifest_text(struct buf *b, const struct manifest *m)
 		text_safe(b, m->rule_ids[i]);
 	}
 	buf_addc(b, '\n');
+}
+
+/* JSON with every character past ASCII as \\uXXXX (RFC 8259 7: a pair
+ * for one past U+FFFF), and '<', '>' and '&' too: the same record, but
+ * nothing in it a terminal or an HTML parser acts on.  The input is json_str's, always
+ * valid UTF-8. */
+static void json_ascii(struct buf *b, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		unsigned char c = (unsigned char)p[i];
+		if (c < 0x80) {
+			if (c == '<' || c == '>' || c == '&')
+				buf_printf(b, "\\u%04x", c);
+			else
+				buf_addc(b, (char)c);
+			i++;
+			continue;
+		}
+		size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+		unsigned long cp = c & (len == 4 ? 0x07 : len == 3 ? 0x0f : 0x1f);
+		for (size_t k = 1; k < len && i + k < n; k++)
+			cp = (cp << 6) | ((unsigned char)p[i + k] & 0x3f);
+		i += len;
+		if (cp > 0xffff) {
+			cp -= 0x10000;
+			buf_printf(b, "\\u%04lx\\u%04lx", 0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
+		} else {
+			buf_printf(b, "\\u%04lx", cp);
+		}
+	}
+}
+
+void manifest_text_record(struct buf *b, const struct manifest *m)
+{
+	char body[65];
+	body_hash(m, body);
+	struct manifest once = *m;
+	once.body_sha256 = NULL;
+	once.body_known = body;
+	manifest_text(b, &once);
+	struct buf t;
+	buf_init(&t);
+	manifest_json(&t, &once);
+	buf_adds(b, "  record:     ");
+	json_ascii(b, t.p, t.n);	/* with its newline */
+	buf_free(&t);
+}
+
+void manifest_html(struct buf *b, const struct manifest *m,
+		   void (*html_text)(struct buf *b, const char *text))
+{
+	char body[65];
+	body_hash(m, body);
+	struct manifest once = *m;
+	once.body_sha256 = NULL;
+	once.body_known = body;
+	struct buf t;
+	buf_init(&t);
+	manifest_text(&t, &once);
+	/* line by line: the renderer would make the newlines visible */
+	for (char *line = t.p, *nl; line && *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (!nl)
+			nl = line + strlen(line) - 1;
+		char save = nl[0];
+		nl[0] = '\0';
+		html_text(b, line);
+		buf_addc(b, '\n');
+		nl[0] = save;
+		if (!save)
+			break;
+	}
+	buf_reset(&t);
+	manifest_json(&t, &once);
+	buf_adds(b, "</pre>\n<pre id=\"tlswitness-manifest\" hidden>");
+	json_ascii(b, t.p, t.n - 1);	/* its newline left out */
+	buf_adds(b, "</pre>\n");
+	buf_free(&t);
 }

@@ -31,6 +31,8 @@ struct manifest_input {
 struct manifest {
 	const char *tool_version;
 	char *command_line;
+	char *base;			/* the working folder relative input paths
+					   are named from (verify resolves them there) */
 	time_t generated;
 	char report_id[40];
 	const char *tz;
@@ -48,6 +50,8 @@ struct manifest {
 	 * the run; NULL: not known) */
 	void (*body_sha256)(void *arg, char hex[65]);
 	void *body_arg;
+	const char *body_known;		/* without body_sha256: the hash, found
+					   already (one report, two renderings) */
 };
 
 /* SHA-256 of a file's bytes as stored, its size and modification time.
@@ -63,6 +67,18 @@ char *manifest_command_line(int argc, char **argv);
 void manifest_json(struct buf *b, const struct manifest *m);
 /* As an indented text section. */
 void manifest_text(struct buf *b, const struct manifest *m);
+/* The text section, then the JSON record on one line, "  record:     {...}"
+ * (every character past ASCII as \\uXXXX, so the terminal sees nothing
+ * it acts on), which verify reads: a text report carries its inputs'
+ * hashes. */
+void manifest_text_record(struct buf *b, const struct manifest *m);
+/* Both renderings at the end of an HTML report: the text in its <pre>,
+ * then the JSON record as the text of a <pre id="tlswitness-manifest"
+ * hidden> (no '<', '>' or '&' in it: each as \u00XX), which verify reads,
+ * so an HTML report carries its inputs' hashes and still holds no script.  html_text renders a line of
+ * the text section for HTML. */
+void manifest_html(struct buf *b, const struct manifest *m,
+		   void (*html_text)(struct buf *b, const char *text));
 /* Library versions, for both renderings. */
 const char *manifest_libs(void);
 

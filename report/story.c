@@ -478,7 +478,7 @@ static void story_finish(void *w, const struct writer_end *end)
 			   "more once it quotes %d evidence lines; select fewer messages)\n",
 			   s->dropped, STORY_MAX_PATHS, STORY_MAX_LINES);
 	ht_free(lines, free);
-	manifest_text(out, end->man);
+	manifest_text_record(out, end->man);
 }
 
 static void story_account(void *w, FILE *f)

@@ -205,7 +205,7 @@ static void text_finish(void *w, const struct writer_end *end)
 		audit_text(tw->audit, b, end);
 	}
 	domains_text(audit_domains(tw->audit), b);
-	manifest_text(b, end->man);
+	manifest_text_record(b, end->man);
 }
 
 static void text_free(void *w)

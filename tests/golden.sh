@@ -12,9 +12,9 @@
 #                                          (make golden-update CASE=name)
 # Sourced by tests/run.sh for golden_run.
 golden_normalize() {
-  sed -E 's/"(generated|report_id|modified|command_line|build|libraries)":"[^"]*"/"\1":"~"/g;
+  sed -E 's/"(generated|report_id|modified|command_line|base|build|libraries)":"[^"]*"/"\1":"~"/g;
     s/("report-id":"[^"]*)-[0-9a-f]{8}-[0-9a-f-]{27}"/\1-~"/g;
-    s/modified [0-9T:Z-]+/modified ~/; s/^(  (tool|libraries|command|generated): ).*/\1~/'
+    s/modified [0-9T:Z-]+/modified ~/; s/^(  (tool|libraries|command|folder|generated): ).*/\1~/'
 }
 
 # golden_run CASE OUT: run it; the differences go to OUT/CASE.diff and the

@@ -1,12 +1,17 @@
 #!/bin/sh
 # tlswitness verify (README "Checking a report"): a signed report verified
-# with its key; a wrong key, a changed report byte, a changed or grown
-# input each named and exit 1; text, HTML and CSV (with --manifest)
-# reports; an input read with --state hashed from where it went on; RSA-PSS
-# as well as Ed25519; an RFC 3161 time-stamp request that openssl ts
-# answers and verifies; what cannot be checked exits 2.
+# with its key, the signer's fingerprint and the report's time said; a
+# wrong key, a changed report byte, a changed or grown input each named
+# and exit 1; what could not be checked (no signature, no key, an input
+# gone, a device a forged manifest names) is incomplete, exit 3, never
+# "verified"; a --key that cannot be used is an error, exit 2; inputs
+# found from the run's folder wherever verify runs, or under --inputs;
+# text, HTML and CSV (with a signed --manifest) reports; an input read
+# with --state hashed from where it went on; RSA-PSS as well as Ed25519;
+# an RFC 3161 time-stamp request that openssl ts answers and verifies.
 # Last line: "N passed, N failed".   sh tests/verify.sh TLSWITNESS_BINARY
 TW=$1
+case $TW in /*) ;; *) TW=$PWD/$TW ;; esac
 cd "$(dirname "$0")/.." || exit 2
 what=verify
 . tests/checks.sh	# check, checks_end; $d, a temporary folder
@@ -21,14 +26,40 @@ openssl pkey -in "$d/rsa.pem" -pubout -out "$d/rsapub.pem"
 
 $TWA -f json --sign "$d/k.pem" -o "$d/r.jsonl" "$d/mail.log"
 $TW verify "$d/r.jsonl" --key "$d/pub.pem" > "$d/o" 2>&1
-check "a signed JSON report: verified (exit 0)" "0 1" \
-  "$? $(grep -c 'verify: verified: the signature holds and nothing differs' "$d/o")"
+fpr=$(openssl pkey -pubin -in "$d/pub.pem" -outform DER | sha256sum | cut -c1-64)
+check "a signed JSON report: verified (exit 0), the signer's key named" "0 1" \
+  "$? $(grep -c "verify: verified: every check ran and held; signed by Ed25519 sha256:$fpr" "$d/o")"
 check "... its input hashed again, the same" 1 "$(grep -c "^ok      input $d/mail.log: sha256 " "$d/o")"
+check "... when it was made said (a replayed old report shows)" 1 "$(grep -c '^made    20[0-9-]*T[0-9:]*Z, report id ' "$d/o")"
 $TW verify "$d/r.jsonl" --key "$d/pub2.pem" > "$d/o" 2>&1
 check "another key: exit 1, the signature named" "1 1" "$? $(grep -c '^DIFFERS  signature: ' "$d/o")"
 $TW verify "$d/r.jsonl" > "$d/o" 2>&1
-check "no key: exit 0, the signature not checked, said" "0 1" \
-  "$? $(grep -c 'give --key PUB to check it' "$d/o")"
+check "no key: incomplete (exit 3), the signature not checked, said" "3 1 0" \
+  "$? $(grep -c 'give --key PUB to check it' "$d/o") $(grep -c verified "$d/o")"
+# a --key that cannot be used is an error, never "no key"
+mkdir "$d/keydir"; printf 'garbage\n' > "$d/garbage.pem"
+for k in "$d/missing.pem" /dev/null "$d/keydir" "$d/k.pem" "$d/garbage.pem"; do
+  timeout 10 $TW verify "$d/r.jsonl" --key "$k" > "$d/o" 2> "$d/e"
+  check "--key $(basename "$k"): an error (exit 2), said, nothing verified" "2 1 0" \
+    "$? $(grep -c '^tlswitness: verify: --key: ' "$d/e") $(grep -c 'verified\|no difference' "$d/o")"
+done
+grep -q 'is a private key: give its public key' "$d/e" 2> /dev/null || true
+timeout 10 $TW verify "$d/r.jsonl" --key "$d/k.pem" 2>&1 | grep -q 'is a private key'
+check "... a private key: named as one" 0 "$?"
+# the inputs are found from the run's folder, wherever verify runs
+(cd / && $TW verify "$d/r.jsonl" --key "$d/pub.pem") > "$d/o" 2>&1
+check "verify run elsewhere: the inputs found, verified" "0 1" "$? $(grep -c '^ok      input ' "$d/o")"
+(cd "$d" && $TWA -f json --sign k.pem -o rel.jsonl mail.log)
+(cd / && $TW verify "$d/rel.jsonl" --key "$d/pub.pem") > "$d/o" 2>&1
+check "... a relative input name resolved against the manifest's base" "0 1" \
+  "$? $(grep -c '^ok      input mail.log: sha256 ' "$d/o")"
+mkdir "$d/moved"; cp "$d/mail.log" "$d/moved/"; mv "$d/mail.log" "$d/mail.away"
+(cd / && $TW verify "$d/rel.jsonl" --key "$d/pub.pem") > "$d/o" 2>&1
+check "... moved away: incomplete (exit 3), where it was looked for named" "3 1" \
+  "$? $(grep -c "^gone    input mail.log: not at $d/mail.log" "$d/o")"
+(cd / && $TW verify "$d/rel.jsonl" --key "$d/pub.pem" --inputs "$d/moved") > "$d/o" 2>&1
+check "... found under --inputs DIR: verified" "0 1" "$? $(grep -c '^ok      input mail.log' "$d/o")"
+mv "$d/mail.away" "$d/mail.log"
 cp "$d/r.jsonl" "$d/changed.jsonl"; cp "$d/r.jsonl.sig" "$d/changed.jsonl.sig"
 sed -i '1s/"kind":"message"/"kind":"massage"/' "$d/changed.jsonl"
 $TW verify "$d/changed.jsonl" --key "$d/pub.pem" > "$d/o" 2>&1
@@ -43,21 +74,41 @@ $TW verify "$d/r.jsonl" --key "$d/pub.pem" > "$d/o" 2>&1
 check "a grown input: exit 1, the sizes" "1 1" "$? $(grep -c 'bytes then, .* now (a live log grows' "$d/o")"
 mv "$d/mail.log" "$d/mail.gone"
 $TW verify "$d/r.jsonl" --key "$d/pub.pem" > "$d/o" 2>&1
-check "an input gone: not a difference, said" "0 1 1" \
-  "$? $(grep -c '^gone    input' "$d/o") $(grep -c 'no difference found in what could be checked' "$d/o")"
+check "an input gone: incomplete (exit 3), said, not verified" "3 1 1 0" \
+  "$? $(grep -c '^gone    input' "$d/o") $(grep -c 'verify: incomplete: ' "$d/o") $(grep -c 'verified' "$d/o")"
 cp "$d/mail.orig" "$d/mail.log"
+# a forged manifest naming a device: not read (it would never end), incomplete
+sed 's|"path":"[^"]*mail.log"|"path":"/dev/zero"|' "$d/r.jsonl" > "$d/dev.jsonl"
+timeout 20 $TW verify "$d/dev.jsonl" > "$d/o" 2>&1
+check "a manifest listing /dev/zero: not read, incomplete (exit 3)" "3 1" \
+  "$? $(grep -c '^none    input /dev/zero: /dev/zero: is not a regular file, so not read' "$d/o")"
 for f in text html; do
   $TWA -f $f -o "$d/r.$f" "$d/mail.log"
   $TW verify "$d/r.$f" > "$d/o" 2>&1
-  check "a $f report: its body matches its manifest (unsigned: said)" "0 1 1" \
-    "$? $(grep -c "^ok      report: $f, " "$d/o") $(grep -c 'only a signature (--sign KEY) proves it unaltered' "$d/o")"
+  check "a $f report: its body matches its manifest, unsigned: incomplete (exit 3)" "3 1 1" \
+    "$? $(grep -c "^ok      report: $f, " "$d/o") $(grep -c 'only a signature (--sign KEY) proves it' "$d/o")"
+  check "... it carries its manifest: the input checked" 1 "$(grep -c "^ok      input $d/mail.log: sha256" "$d/o")"
+  $TWA -f $f --sign "$d/k.pem" -o "$d/s.$f" "$d/mail.log"
+  $TW verify "$d/s.$f" --key "$d/pub.pem" > "$d/o" 2>&1
+  check "... signed: verified (exit 0)" "0 1" "$? $(grep -c 'verify: verified: ' "$d/o")"
   sed -i '1s/./X/' "$d/r.$f"
   $TW verify "$d/r.$f" > /dev/null 2>&1
   check "... a byte changed: exit 1" 1 "$?"
 done
 $TWA -f csv -o "$d/r.csv" --manifest "$d/r.man" --sign "$d/rsa.pem" "$d/mail.log"
 $TW verify "$d/r.csv" --manifest "$d/r.man" --key "$d/rsapub.pem" > "$d/o" 2>&1
-check "CSV with --manifest FILE, signed RSA-PSS: verified" "0 1" "$? $(grep -c 'verify: verified' "$d/o")"
+check "CSV with --manifest FILE, signed RSA-PSS: verified, the manifest's signature too" "0 1 1" \
+  "$? $(grep -c 'verify: verified' "$d/o") $(grep -c '^ok      manifest signature: ' "$d/o")"
+# the log and the manifest edited together, no key needed: before, "verified"
+cp "$d/mail.log" "$d/mail.keep"; sed -i '5s/smtpd/smtpe/' "$d/mail.log"
+new=$(sha256sum < "$d/mail.log" | cut -c1-64) size=$(stat -c %s "$d/mail.log")
+sed -i "s/\"sha256\":\"[0-9a-f]*\"/\"sha256\":\"$new\"/; s/\"size\":[0-9]*/\"size\":$size/" "$d/r.man"
+$TW verify "$d/r.csv" --manifest "$d/r.man" --key "$d/rsapub.pem" > "$d/o" 2>&1
+check "... the log and the manifest edited together: exit 1, the manifest's signature named" "1 1" \
+  "$? $(grep -c '^DIFFERS  manifest signature: ' "$d/o")"
+$TW verify "$d/r.csv" --manifest "$d/r.man" > "$d/o" 2>&1
+check "... and without a key: incomplete (exit 3), never verified" "3 0" "$? $(grep -c 'verified' "$d/o")"
+cp "$d/mail.keep" "$d/mail.log"
 $TW verify "$d/r.csv" > /dev/null 2> "$d/e"
 check "CSV without its manifest: exit 2, said" "2 1" "$? $(grep -c 'give the --manifest FILE written beside it' "$d/e")"
 # --state: the second run's input hashed from where it went on
@@ -66,7 +117,7 @@ $TWA --state "$d/st" -f json -o "$d/s1.jsonl" "$d/s.log"
 tail -n +51 "$d/mail.orig" >> "$d/s.log"
 $TWA --state "$d/st" -f json -o "$d/s2.jsonl" "$d/s.log"
 $TW verify "$d/s2.jsonl" > "$d/o" 2>&1
-check "a --state run's input: hashed from where it went on, the same" "0 1" \
+check "a --state run's input: hashed from where it went on, the same (unsigned: exit 3)" "3 1" \
   "$? $(grep -c '(from where --state went on)' "$d/o")"
 # RFC 3161: the request for the report, answered by an authority made here
 # (openssl ts -reply), and the answer checked against the report's bytes.
