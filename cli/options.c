@@ -363,12 +363,6 @@ int options_parse(struct options *o, int argc, char **argv)
 			"give -o REPORT\n");
 		return 2;
 	}
-	if (o->keyfile && strcmp(o->writer->name, "story") == 0) {
-		/* the story quotes the log lines themselves, addresses and all */
-		fprintf(stderr, "tlswitness: --format story quotes the evidence lines as they are: "
-			"it cannot be pseudonymized (--pseudonymize)\n");
-		return 2;
-	}
 	if ((o->state_reset || o->state_close) && !o->state_path) {
 		fprintf(stderr, "tlswitness: --state-%s works on a --state FILE: give --state FILE\n",
 			o->state_reset ? "reset" : "close");

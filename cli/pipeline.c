@@ -53,6 +53,8 @@ struct pipeline {
 	char **journal_names;		/* ... the journals' (owned) */
 	size_t njournal_names;
 	char **journal_first, **journal_last;	/* ... the cursors read, by journal name */
+	char **journal_untrusted_first;		/* ... the first entry not a mail server's */
+	unsigned long *journal_untrusted;	/* ... and how many were not */
 	struct buf out;			/* what the writer appended, not yet written */
 	struct output *output;
 	bool failed_policy;		/* a message at or above --fail-on */
@@ -629,9 +631,12 @@ static void pipeline_free(struct pipeline *p)
 	for (size_t i = 0; p->journal_first && i < p->opt->njournals; i++) {
 		free(p->journal_first[i]);
 		free(p->journal_last[i]);
+		free(p->journal_untrusted_first[i]);
 	}
 	free(p->journal_first);
 	free(p->journal_last);
+	free(p->journal_untrusted_first);
+	free(p->journal_untrusted);
 	free(p->names);
 	select_free(&p->sel);
 	pseudo_free(p->pseudo);
@@ -690,6 +695,8 @@ int pipeline_run(const struct options *o)
 	int journal_errors = 0;
 	p.journal_first = xcalloc(o->njournals + 1, sizeof *p.journal_first);
 	p.journal_last = xcalloc(o->njournals + 1, sizeof *p.journal_last);
+	p.journal_untrusted_first = xcalloc(o->njournals + 1, sizeof *p.journal_untrusted_first);
+	p.journal_untrusted = xcalloc(o->njournals + 1, sizeof *p.journal_untrusted);
 	for (size_t i = 0; i < o->njournals; i++) {
 		struct buf name, why;
 		buf_init(&name);
@@ -710,9 +717,18 @@ int pipeline_run(const struct options *o)
 					text_shown(name.p));
 			if (p.state)
 				state_journal_read(p.state, name.p, res.last);
+			if (res.untrusted) {	/* forged evidence: loud, even with -q */
+				fprintf(stderr, "tlswitness: %s: error: %lu mail entr%s not written by a "
+					"mail server, left out (the first: %s; cursor %s)\n",
+					text_shown(name.p), res.untrusted, res.untrusted == 1 ? "y" : "ies",
+					res.untrusted_why, res.untrusted_first ? res.untrusted_first : "?");
+				journal_errors++;
+			}
 			p.journal_first[kept - o->ninputs] = res.first;
 			p.journal_last[kept - o->ninputs] = res.last;
-			res.first = res.last = NULL;
+			p.journal_untrusted_first[kept - o->ninputs] = res.untrusted_first;
+			p.journal_untrusted[kept - o->ninputs] = res.untrusted;
+			res.first = res.last = res.untrusted_first = NULL;
 			names[kept++] = name.p;
 		} else {
 			fprintf(stderr, "tlswitness: %s: error: %s\n", text_shown(name.p),
@@ -722,6 +738,7 @@ int pipeline_run(const struct options *o)
 		}
 		free(res.first);
 		free(res.last);
+		free(res.untrusted_first);
 		buf_free(&why);
 	}
 	inputs_classify(&p.in, names, kept, o->label, stderr);
@@ -790,6 +807,8 @@ int pipeline_run(const struct options *o)
 		if (id < man.nin) {
 			man.in[id].journal_first = p.journal_first[k];
 			man.in[id].journal_last = p.journal_last[k];
+			man.in[id].journal_untrusted = p.journal_untrusted[k];
+			man.in[id].journal_untrusted_first = p.journal_untrusted_first[k];
 		}
 	}
 	if (p.lookup)

@@ -1,9 +1,13 @@
 /* journal.c - the systemd journal's mail entries as log lines (journal.h),
- * read with libsystemd's sd-journal (sd_journal_open(3)). */
+ * read with libsystemd's sd-journal (sd_journal_open(3)).  Any local user
+ * can write an entry with SYSLOG_IDENTIFIER=postfix/smtp (logger -t); the
+ * fields journald itself adds (_UID, _COMM, _EXE) say who did, and an
+ * entry they contradict is counted, never read as evidence. */
 #include "journal.h"
 #include "linesrc.h"
 #include "../util/timeconv.h"
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-journal.h>
@@ -31,6 +35,70 @@ static void put_flat(FILE *f, const char *s, size_t n)
 		char c = s[i];
 		fputc(c == '\n' || c == '\r' || c == '\0' ? ' ' : c, f);
 	}
+}
+
+/* Programs that write whatever they are given: an entry from one of
+ * them is not an MTA's, whatever identifier it gives itself. */
+static bool generic_writer(const char *name, size_t n)
+{
+	static const char *const names[] = { "logger", "systemd-cat", "sh", "bash", "dash", "zsh",
+					     "busybox", "perl", "python", "python3", "php", "ruby",
+					     "node", "nc", "socat" };
+	const char *slash = memrchr(name, '/', n);
+	if (slash) {
+		n -= (size_t)(slash + 1 - name);
+		name = slash + 1;
+	}
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		size_t k = strlen(names[i]);
+		/* "python3.11", "perl5.36.0", "php8.2": the interpreter's version */
+		if (n >= k && memcmp(name, names[i], k) == 0 &&
+		    (n == k || (name[k] >= '0' && name[k] <= '9') || name[k] == '.'))
+			return true;
+	}
+	return false;
+}
+
+/* Dovecot's LDA runs as the mailbox's owner (Postfix's mailbox_command
+ * or a pipe), so its entries come from an ordinary user's uid. */
+static bool dovecot_lda(const char *exe, size_t n)
+{
+	static const char *const tails[] = { "/dovecot/dovecot-lda", "/dovecot/deliver" };
+	for (size_t i = 0; i < 2; i++) {
+		size_t k = strlen(tails[i]);
+		if (n >= k && memcmp(exe + n - k, tails[i], k) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool journal_entry_trusted(const char *uid, size_t un, const char *comm, size_t cn,
+			   const char *exe, size_t en, char *why, size_t whylen)
+{
+	if (comm && generic_writer(comm, cn)) {
+		snprintf(why, whylen, "written by %.*s (_COMM), not by a mail server", (int)(cn < 64 ? cn : 64),
+			 comm);
+		return false;
+	}
+	if (exe && generic_writer(exe, en)) {
+		snprintf(why, whylen, "written by %.*s (_EXE), not by a mail server", (int)(en < 200 ? en : 200),
+			 exe);
+		return false;
+	}
+	if (uid && un && un < 12) {
+		char u[12];
+		memcpy(u, uid, un);
+		u[un] = '\0';
+		char *end;
+		unsigned long v = strtoul(u, &end, 10);
+		/* Debian's SYS_UID_MAX is 999 (login.defs); 65534 is nobody */
+		if (*end == '\0' && (v >= JOURNAL_SYSTEM_UID_MAX + 1) && !(exe && dovecot_lda(exe, en))) {
+			snprintf(why, whylen, "written by uid %lu (_UID), an ordinary user's, not a mail "
+				 "server's", v);
+			return false;
+		}
+	}
+	return true;
 }
 
 bool journal_spool(enum journal_kind kind, const char *path, const char *name,
@@ -122,6 +190,25 @@ bool journal_spool_from(enum journal_kind kind, const char *path, const char *na
 		const char *msg = field(j, "MESSAGE", &mn);
 		if (!msg)
 			continue;
+		/* journald's own fields say who wrote it (systemd.journal-fields(7)):
+		 * SYSLOG_IDENTIFIER is whatever the writer chose */
+		size_t un = 0, cn = 0, en = 0;
+		const char *uid = field(j, "_UID", &un), *comm = field(j, "_COMM", &cn);
+		const char *exe = field(j, "_EXE", &en);
+		char why_not[300];
+		if (!journal_entry_trusted(uid, un, comm, cn, exe, en, why_not, sizeof why_not)) {
+			if (res) {
+				if (!res->untrusted) {
+					char *c = NULL;
+					if (sd_journal_get_cursor(j, &c) >= 0)
+						res->untrusted_first = c;
+					snprintf(res->untrusted_why, sizeof res->untrusted_why, "%s",
+						 why_not);
+				}
+				res->untrusted++;
+			}
+			continue;
+		}
 		char iso[32];
 		fmt_iso_utc((time_t)(usec / 1000000), iso, sizeof iso);
 		iso[19] = '\0';		/* without the Z: the fraction and zone follow */

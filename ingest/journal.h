@@ -27,8 +27,27 @@ struct journal_resume {
 	const char *after;
 	char *first, *last;	/* cursors of the first and last entry copied */
 	bool lost;
+	/* entries whose writer is not a mail server (journal_entry_trusted):
+	 * how many, the first one's cursor (malloc) and why */
+	unsigned long untrusted;
+	char *untrusted_first;
+	char untrusted_why[300];
 };
 bool journal_spool_from(enum journal_kind kind, const char *path, const char *name,
 			struct journal_resume *res, unsigned long *entries, struct buf *why);
+
+/* The highest uid of a system account (Debian's login.defs SYS_UID_MAX):
+ * mail servers run as root or as accounts up to it. */
+#define JOURNAL_SYSTEM_UID_MAX 999
+
+/* Is an entry with these trusted fields (values, NULL when absent) a mail
+ * server's?  Not when _COMM or _EXE is a program that writes what it is
+ * given (logger, systemd-cat, a shell or an interpreter), nor when _UID is
+ * an ordinary user's (above JOURNAL_SYSTEM_UID_MAX, nobody included),
+ * except Dovecot's LDA, which runs as the mailbox's owner.  Root is
+ * trusted: tlswitness does not defend against root (docs/threat-model.md).
+ * False with why set. */
+bool journal_entry_trusted(const char *uid, size_t un, const char *comm, size_t cn,
+			   const char *exe, size_t en, char *why, size_t whylen);
 
 #endif

@@ -35,6 +35,24 @@ static void kaddr(struct buf *b, const char *k, struct span v, const struct writ
 	free(u);
 }
 
+/* Free text that can quote an address (a Message-ID, a reply): its
+ * addresses pseudonymised under --pseudonymize. */
+static void ktext(struct buf *b, const char *k, struct span v, const struct writer_env *env,
+		  bool *f)
+{
+	if (!v.n)
+		return;
+	if (!env->pseudo) {
+		kspan(b, k, v, f);
+		return;
+	}
+	char *raw = span_dup(v);
+	char *u = pseudo_text(env->pseudo, raw, NULL, 0);
+	jw_str(b, k, u, f);
+	free(u);
+	free(raw);
+}
+
 void json_event(struct buf *b, const struct evidence *ev, const struct writer_env *env)
 {
 	bool f = true;
@@ -90,8 +108,8 @@ void json_event(struct buf *b, const struct evidence *ev, const struct writer_en
 		kaddr(b, "user", ev->sasl_username, env, &f);	/* a login name, like an address */
 	}
 	if (ev->kind == EV_MAILBOX) {	/* README "Retrieval": the mailbox leg */
-		kspan(b, "session", ev->session, &f);
-		kspan(b, "mailbox", ev->detail, &f);
+		ktext(b, "session", ev->session, env, &f);
+		ktext(b, "mailbox", ev->detail, env, &f);
 	}
 	if (ev->kind == EV_DISCONNECT) {
 		static const char *const st[] = { "absent", "no-counters", "ok", "failed" };
@@ -99,8 +117,8 @@ void json_event(struct buf *b, const struct evidence *ev, const struct writer_en
 	}
 	kaddr(b, "rcpt", ev->rcpt, env, &f);	/* evidence records carry addresses too */
 	kaddr(b, "from", ev->from, env, &f);
-	kspan(b, "message_id", ev->message_id, &f);
-	kspan(b, "status", ev->status, &f);
+	ktext(b, "message_id", ev->message_id, env, &f);
+	ktext(b, "status", ev->status, env, &f);
 	kspan(b, "dsn", ev->dsn, &f);
 	kspan(b, "next_queue_id", ev->next_qid, &f);
 	kspan(b, "proto", ev->proto, &f);
@@ -115,7 +133,7 @@ void json_event(struct buf *b, const struct evidence *ev, const struct writer_en
 	if (ev->nrcpt >= 0)
 		jw_int(b, "nrcpt", ev->nrcpt, true, &f);
 	if (ev->kind != EV_MAILBOX)	/* there the folder, "mailbox" above */
-		kspan(b, "detail", ev->detail, &f);
+		ktext(b, "detail", ev->detail, env, &f);
 	buf_adds(b, "}\n");
 }
 

@@ -193,6 +193,10 @@ void manifest_json(struct buf *b, const struct manifest *m)
 			bool h = true;
 			kv(b, "first_cursor", in->journal_first, &h);
 			kv(b, "last_cursor", in->journal_last, &h);
+			if (in->journal_untrusted) {
+				kn(b, "untrusted_entries", in->journal_untrusted, &h);
+				kv(b, "first_untrusted_cursor", in->journal_untrusted_first, &h);
+			}
 			buf_addc(b, '}');
 		}
 		if (in->failed)
@@ -269,6 +273,12 @@ void manifest_text(struct buf *b, const struct manifest *m)
 			text_safe(b, in->journal_first);
 			buf_adds(b, "\n      to cursor ");
 			text_safe(b, in->journal_last ? in->journal_last : "?");
+			if (in->journal_untrusted) {
+				buf_printf(b, "\n      %lu entries not written by a mail server left "
+					   "out, the first at cursor ", in->journal_untrusted);
+				text_safe(b, in->journal_untrusted_first ? in->journal_untrusted_first
+					  : "?");
+			}
 		}
 		buf_printf(b, "\n      %lu %s read, %lu used, %lu skipped", in->read, in->unit,
 			   in->used, in->skipped);

@@ -26,6 +26,10 @@ struct manifest_input {
 	/* a journal's: the cursors of the first and last mail entry read
 	 * (journal:N is the Nth mail entry counted from the first), or NULL */
 	const char *journal_first, *journal_last;
+	/* ... its mail entries not written by a mail server (forged), left
+	 * out: how many, and the first one's cursor */
+	unsigned long journal_untrusted;
+	const char *journal_untrusted_first;
 };
 
 struct manifest {

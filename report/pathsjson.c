@@ -27,6 +27,19 @@ static void address(struct buf *b, const char *k, const char *addr,
 	free(token);
 }
 
+/* Free text that can quote an address: a Message-ID, a reply, a
+ * conflict's words. */
+static void text(struct buf *b, const char *k, const char *s, const struct pseudo *pseudo, bool *f)
+{
+	if (!pseudo || !s) {
+		jw_str(b, k, s, f);
+		return;
+	}
+	char *t = pseudo_text(pseudo, s, NULL, 0);
+	jw_str(b, k, t, f);
+	free(t);
+}
+
 #define PATHS_MAILBOX_MAX 10000	/* deliveries into Dovecot looked up */
 
 /* A delivery into Dovecot's LMTP on a path written: its mailbox record
@@ -94,7 +107,7 @@ static void path_hop(const struct path_node *n, const struct hop *h,
 	jw_str(b, "peer_ip", h->peer_ip, &f);
 	if (h->dir == DIR_OUT) {
 		address(b, "rcpt", h->rcpt, w->pseudo, &f);
-		jw_str(b, "status", h->status, &f);
+		text(b, "status", h->status, w->pseudo, &f);
 		jw_str(b, "next_queue_id", h->next_qid, &f);
 		jw_str(b, "linked_by", l->how, &f);
 	}
@@ -104,7 +117,7 @@ static void path_hop(const struct path_node *n, const struct hop *h,
 	jw_key(b, "tls", &f);
 	jw_tls(b, &h->tls);
 	jw_str(b, "tls_from", l->tls_from, &f);
-	jw_str(b, "conflict", l->conflict, &f);
+	text(b, "conflict", l->conflict, w->pseudo, &f);
 	jw_str(b, "verdict", h->verdict, &f);
 	jw_str(b, "severity", h->severity, &f);
 	jw_str(b, "rule", h->rule, &f);
@@ -125,7 +138,7 @@ static void write_path(struct buf *b, struct paths *p, struct path_node *root,
 	bool f = true;
 	buf_addc(b, '{');
 	jw_kind(b, "path", &f);
-	jw_str(b, "message_id", root->m->message_id, &f);
+	text(b, "message_id", root->m->message_id, pseudo, &f);
 	address(b, "from", root->m->from, pseudo, &f);
 	jw_time(b, "first_seen", root->m->first_seen, &f);
 	jw_key(b, "hops", &f);
@@ -202,12 +215,12 @@ static void mailbox_record(struct buf *b, const struct asked *a, const struct mb
 	bool f = true;
 	buf_addc(b, '{');
 	jw_kind(b, "mailbox-leg", &f);
-	jw_str(b, "message_id", a->message_id, &f);
+	text(b, "message_id", a->message_id, env->pseudo, &f);
 	jw_str(b, "server", a->server, &f);
 	jw_str(b, "queue_id", a->qid, &f);
 	address(b, "rcpt", l->rcpt, env->pseudo, &f);
 	jw_time(b, "delivered", l->delivered, &f);
-	jw_str(b, "session", l->session, &f);
+	text(b, "session", l->session, env->pseudo, &f);
 	jw_bool(b, "found", l->owner != NULL, &f);
 	address(b, "owner", l->owner, env->pseudo, &f);
 	jw_str(b, "host", l->host, &f);

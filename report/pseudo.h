@@ -13,7 +13,20 @@ struct pseudo *pseudo_load(const char *keyfile, struct buf *why);
 void pseudo_free(struct pseudo *p);
 /* "<alice@example.org>" -> "<u-3f2a9c...@example.org>"; "<>" stays. */
 char *pseudo_address(const struct pseudo *p, const char *addr, size_t n);
-/* Every address of a message: from, recipients of hops and captures. */
+/* Free text (a reply, an explanation, a Message-ID, a quoted log line)
+ * with the local part of every address in it replaced as pseudo_address
+ * replaces it (the same key, the same token), and every one of names (the
+ * login names without '@' of the same message) standing alone replaced by
+ * its token too.  A new string; NULL for NULL. */
+char *pseudo_text(const struct pseudo *p, const char *s, const char *const *names, size_t nnames);
+/* The same for n bytes of s, appended to out.  A login name logged after
+ * its key ("sasl_username=alice", Dovecot's "user=<alice>") is replaced
+ * too, with or without an '@'. */
+void pseudo_text_add(struct buf *out, const struct pseudo *p, const char *s, size_t n,
+		     const char *const *names, size_t nnames);
+/* Every address of a message, and every free text that can quote one:
+ * from, the display name, the Message-ID, recipients, login names, each
+ * hop's reply, explanation, conflict and basis, Received clauses. */
 void pseudo_message(const struct pseudo *p, struct message *m);
 
 #endif

@@ -6,6 +6,7 @@
  * end, each file once, in order; a story names at most STORY_MAX_PATHS
  * paths (the rest are counted): it is made for a selection. */
 #include "story.h"
+#include "pseudo.h"
 #include "mailbox.h"
 #include "manifest.h"
 #include "../correlate/paths.h"
@@ -26,6 +27,7 @@
 #define STORY_MAX_PATHS 1000
 #define STORY_MAX_LINES 20000
 #define STORY_LINE_MAX 2000	/* bytes of an evidence line shown */
+#define STORY_NAMES_MAX 1024	/* login names without '@' pseudonymised in free text */
 
 /* The story is text with holes: a hole is an evidence line, filled in at
  * the end when the inputs are read back, or a delivery's mailbox leg,
@@ -50,6 +52,11 @@ struct story {
 	struct worst worst;
 	unsigned step;
 	struct mbox_look *mbox;
+	/* --pseudonymize: the story is told with the real addresses (the
+	 * mailbox leg matches them with Dovecot's lines) and every piece is
+	 * pseudonymised as it goes out; the bare login names met, for that */
+	char *names[STORY_NAMES_MAX];
+	size_t nnames;
 };
 
 static void piece_add(struct story *s, int file_id, unsigned long line)
@@ -249,6 +256,34 @@ static void story_hop(const struct path_node *n, const struct hop *h,
 	mailbox_piece(s, h);
 }
 
+static void note_name(struct story *s, const char *name)
+{
+	if (!s->base.env->pseudo || !name || !*name || strchr(name, '@') ||
+	    s->nnames >= STORY_NAMES_MAX)
+		return;
+	for (size_t i = 0; i < s->nnames; i++)
+		if (strcmp(s->names[i], name) == 0)
+			return;
+	s->names[s->nnames++] = xstrdup(name);
+}
+
+static void note_names(struct story *s, const struct message *m)
+{
+	note_name(s, m->inbound.sasl_username);
+	for (size_t i = 0; i < m->ndl; i++)
+		note_name(s, m->dl[i].sasl_username);
+}
+
+/* Text going out: as it is, or pseudonymised (--pseudonymize). */
+static void emit(struct buf *out, const struct story *s, const char *p, size_t n)
+{
+	if (s->base.env->pseudo)
+		pseudo_text_add(out, s->base.env->pseudo, p, n, (const char *const *)s->names,
+				s->nnames);
+	else
+		buf_add(out, p, n);
+}
+
 static void story_path(void *w, struct paths *p, struct path_node *root)
 {
 	struct story *s = w;
@@ -260,6 +295,7 @@ static void story_path(void *w, struct paths *p, struct path_node *root)
 	s->paths++;
 	struct buf *b = &s->text;
 	const struct message *m = root->m;
+	note_names(s, m);
 	buf_adds(b, "\nMessage ");
 	text_safe(b, m->message_id ? m->message_id : "(no Message-ID)");
 	buf_adds(b, " from ");
@@ -451,6 +487,8 @@ static void story_finish(void *w, const struct writer_end *end)
 	piece_add(s, PIECE_TEXT, 0);
 	mbox_look_run(s->mbox);
 	struct hashtab *lines = read_lines(s);
+	struct buf piece;
+	buf_init(&piece);
 	if (!s->paths)
 		buf_adds(out, "No message to tell.\n");
 	for (size_t i = 0; i < s->n; i++) {
@@ -458,11 +496,17 @@ static void story_finish(void *w, const struct writer_end *end)
 		if (end->flush)	/* on as it is told, not held twice */
 			end->flush(end->flush_arg);
 		if (p->file_id == PIECE_TEXT) {
-			buf_add(out, s->text.p + p->off, p->len);
+			emit(out, s, s->text.p + p->off, p->len);
 			continue;
 		}
 		if (p->file_id == PIECE_MAILBOX) {
-			tell_mailbox(out, s, p);
+			const struct mbox_link *l = mbox_link(s->mbox, p->line);
+			note_name(s, l->owner);	/* Dovecot's user names, as they are told */
+			for (size_t k = 0; k < l->nlogin; k++)
+				note_name(s, l->login[k]->inbound.sasl_username);
+			buf_reset(&piece);
+			tell_mailbox(&piece, s, p);
+			emit(out, s, piece.p, piece.n);
 			continue;
 		}
 		uint64_t key = line_key(p->file_id, p->line);
@@ -470,7 +514,8 @@ static void story_finish(void *w, const struct writer_end *end)
 		buf_adds(out, "      ");
 		text_safe(out, writer_file(s->base.env, p->file_id));
 		buf_printf(out, ":%lu  ", p->line);
-		buf_adds(out, text ? text : "(the line cannot be read again: standard input)");
+		text = text ? text : "(the line cannot be read again: standard input)";
+		emit(out, s, text, strlen(text));
 		buf_addc(out, '\n');
 	}
 	if (s->dropped)
@@ -478,6 +523,7 @@ static void story_finish(void *w, const struct writer_end *end)
 			   "more once it quotes %d evidence lines; select fewer messages)\n",
 			   s->dropped, STORY_MAX_PATHS, STORY_MAX_LINES);
 	ht_free(lines, free);
+	buf_free(&piece);
 	manifest_text_record(out, end->man);
 }
 
@@ -497,13 +543,15 @@ static void story_free(void *w)
 	buf_free(&s->text);
 	free(s->v);
 	mbox_look_free(s->mbox);
+	for (size_t i = 0; i < s->nnames; i++)
+		free(s->names[i]);
 	free(s);
 }
 
 const struct writer_class writer_story = {
 	.name = "story",
 	.input = WRITER_PATHS,
-	.pseudonymizes = false,
+	.pseudonymizes = true,	/* as each piece goes out: emit() */
 	.begin = story_begin,
 	.path = story_path,
 	.finish = story_finish,

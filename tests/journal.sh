@@ -51,6 +51,34 @@ check "read with --journal-dir: the same" "" "$(diff "$d/text.facts" "$d/dir.fac
 "$TW" -q --format json --tz UTC --journal-file "$d/none.journal" > /dev/null 2> "$d/none.err"
 check "a missing journal is an input error (exit 2)" "2 1" \
   "$? $(grep -c 'journal:.*none.journal: error: cannot open the journal' "$d/none.err")"
+# Entries any local user can write: nobody's logger and Python syslog
+# entries claiming to be postfix/smtp, as a real journald recorded them
+# (tests/journal/forged.export), among the lab's: left out, counted, named
+# by cursor, an error (exit 2, even with -q); the records as without them.
+python3 - "$d/export.txt" tests/journal/forged.export > "$d/mixed.txt" <<'PY'
+import sys
+entries = []
+for path in sys.argv[1:]:
+    for block in open(path, encoding="utf-8").read().split("\n\n"):
+        if block.strip():
+            ts = [int(l.split("=", 1)[1]) for l in block.split("\n") if l.startswith("__REALTIME_TIMESTAMP=")]
+            entries.append((ts[0] if ts else 0, block))
+entries.sort(key=lambda e: e[0])
+sys.stdout.write("".join(b + "\n\n" for _, b in entries))
+PY
+mkdir -p "$d/forged"
+"$JR" -o "$d/forged/mixed.journal" - < "$d/mixed.txt" > /dev/null 2>&1
+"$TW" -q --format json --tz UTC --journal-file "$d/forged/mixed.journal" > "$d/f.jsonl" 2> "$d/f.err"
+check "forged entries (nobody's logger, python3): exit 2" 2 "$?"
+check "... said with -q: how many, who wrote the first, its cursor" 1 \
+  "$(grep -c 'error: 2 mail entries not written by a mail server, left out (the first: written by logger (_COMM), not by a mail server; cursor s=' "$d/f.err")"
+jq -c "$facts" "$d/f.jsonl" > "$d/f.facts"
+check "... left out: the records are the honest journal's" "" "$(diff "$d/text.facts" "$d/f.facts" | head -3)"
+check "... the manifest counts them" "2 true" \
+  "$(jq -r 'select(.kind == "manifest") | .inputs[0].journal | "\(.untrusted_entries) \(.first_untrusted_cursor | startswith("s="))"' "$d/f.jsonl")"
+c=$(jq -r 'select(.kind == "manifest") | .inputs[0].journal.first_untrusted_cursor' "$d/f.jsonl")
+check "... journalctl finds nobody's entry at that cursor" "_UID=65534" \
+  "$(journalctl --file "$d/forged/mixed.journal" --cursor="$c" -n 1 -o verbose 2>/dev/null | grep -o '_UID=65534' | head -1)"
 # --state: the journal's cursor kept; a second journal file's entries
 # (the journal went on) are read, the first's are not read again
 half=$(($(wc -l < "$L") / 2))

@@ -253,6 +253,9 @@ sh tests/attack.sh "$TW" > "$OUT/attack.log" 2>&1
 if grep -q '^skip' "$OUT/attack.log"; then sk attack "needs root, with nobody as the attacker"
 else suite_count attack; fi
 
+# --- --pseudonymize: no real address or login name in any format ---------------
+suite pseudo tests/pseudo.sh
+
 # --- the limits a report keeps to: what is past them counted and said -----------
 suite bounds tests/bounds.sh
 

@@ -20,6 +20,7 @@
 #include "../../ingest/syslog.h"
 #include "../../model/tlsfacts.h"
 #include "../../model/ciphers.h"
+#include "../../ingest/journal.h"
 
 static void assert_span(struct span s, const char *want)
 {
@@ -631,6 +632,36 @@ static void test_cipher_names(void **st)
 	}
 }
 
+static size_t len(const char *s)
+{
+	return s ? strlen(s) : 0;
+}
+
+/* Who wrote a journal entry, by journald's own fields: the forms a real
+ * journald recorded (tests/journal/forged.export) and a real Postfix's. */
+static void test_journal_trust(void **st)
+{
+	(void)st;
+	char why[300];
+#define T(uid, comm, exe) journal_entry_trusted(uid, len(uid), comm, len(comm), exe, len(exe), \
+	why, sizeof why)
+	assert_true(T("107", "smtp", "/usr/lib/postfix/sbin/smtp"));	/* postfix's uid */
+	assert_true(T("0", "master", "/usr/lib/postfix/sbin/master"));
+	assert_true(T(NULL, NULL, NULL));	/* a journal without them: not judged */
+	assert_false(T("65534", "logger", NULL));
+	assert_non_null(strstr(why, "logger (_COMM)"));
+	assert_false(T("65534", "python3", "/usr/bin/python3.11"));
+	assert_false(T("0", "logger", "/usr/bin/logger"));	/* logger writes what it is given */
+	assert_false(T("1000", "smtp", "/home/u/smtp"));	/* named so, run by a user */
+	assert_non_null(strstr(why, "uid 1000"));
+	assert_false(T("33", "smtp", "/usr/bin/perl"));		/* renamed with prctl: _EXE tells */
+	assert_true(T("1000", "dovecot-lda", "/usr/lib/dovecot/dovecot-lda"));	/* the owner's */
+	assert_true(T("999", "pickup", "/usr/lib/postfix/sbin/pickup"));
+	assert_false(T("1000", "deliver", "/tmp/dovecot/deliverx"));
+	assert_true(T("x1", "smtp", NULL));	/* not a number: no uid to judge */
+#undef T
+}
+
 int main(void)
 {
 	utc = tz_new("UTC");
@@ -652,6 +683,7 @@ int main(void)
 		cmocka_unit_test(test_received_reads_within_bounds),
 		cmocka_unit_test(test_rfc2047),
 		cmocka_unit_test(test_addr_bare),
+		cmocka_unit_test(test_journal_trust),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	tz_free(utc);
