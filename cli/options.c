@@ -43,6 +43,7 @@ static void usage(FILE *f)
 	      "      --threads N         1: everything on one thread\n"
 	      "      --strict-inputs     an input with nothing in it is an error\n"
 	      "      --state FILE        read only what is new since the last run\n"
+	      "      --state-key KEYFILE seal the state with HMAC-SHA-256 (refuse one not sealed so)\n"
 	      "  -q, --quiet             no per-file accounting (warnings stay)\n"
 	      "selecting (repeatable, any may match): --message-id ID, --queue-id QID,\n"
 	      "      --rcpt ADDR|@DOMAIN, --from ADDR|@DOMAIN, --since T, --until T,\n"
@@ -189,6 +190,7 @@ int options_parse(struct options *o, int argc, char **argv)
 		{ "state", required_argument, NULL, 1000 + 'T' },
 		{ "state-reset", no_argument, NULL, 1000 + 'R' },
 		{ "state-close", no_argument, NULL, 1000 + 'Q' },
+		{ "state-key", required_argument, NULL, 1000 + 'Z' },
 		{ "full-read", no_argument, NULL, 1000 + 'F' },
 		{ "message-id", required_argument, NULL, 1000 + 'm' },
 		{ "queue-id", required_argument, NULL, 1000 + 'q' },
@@ -295,6 +297,7 @@ int options_parse(struct options *o, int argc, char **argv)
 		case 1000 + 'T': o->state_path = optarg; break;
 		case 1000 + 'R': o->state_reset = true; break;
 		case 1000 + 'Q': o->state_close = true; break;
+		case 1000 + 'Z': o->state_key = optarg; break;
 		case 1000 + 'F': o->full_read = true; break;
 		case 1000 + 'm': case 1000 + 'q': case 1000 + 'r': case 1000 + 'f':
 		case 1000 + 's': case 1000 + 'u': case 1000 + 'v': case 1000 + 'S':
@@ -363,9 +366,9 @@ int options_parse(struct options *o, int argc, char **argv)
 			"give -o REPORT\n");
 		return 2;
 	}
-	if ((o->state_reset || o->state_close) && !o->state_path) {
+	if ((o->state_reset || o->state_close || o->state_key) && !o->state_path) {
 		fprintf(stderr, "tlswitness: --state-%s works on a --state FILE: give --state FILE\n",
-			o->state_reset ? "reset" : "close");
+			o->state_reset ? "reset" : o->state_close ? "close" : "key");
 		return 2;
 	}
 	if (o->state_path && o->writer->input == WRITER_PATHS) {

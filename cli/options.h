@@ -31,6 +31,7 @@ struct options {
 	const char *state_path;		/* --state: what the last run left open */
 	bool state_reset;		/* --state-reset: start it over */
 	bool state_close;		/* --state-close: write what is open too */
+	const char *state_key;		/* --state-key: the state's HMAC key */
 	bool full_read;			/* --full-read: no lookup's fast path */
 	uint16_t ports[CAP_MAX_PORTS];	/* --ports; nports 0: the defaults */
 	size_t nports;

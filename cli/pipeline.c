@@ -32,6 +32,7 @@
 #include "../util/textsafe.h"
 #include "../util/timeconv.h"
 #include "../util/workq.h"
+#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +77,9 @@ struct pipeline {
 					   earlier runs' files open state names */
 	struct selection sel;		/* which messages are written */
 	struct sign_key *sign_key;	/* --sign, read before the run */
+	struct maillog *ml;		/* the read that counts, for the state */
+	char report_id[40];		/* the manifest's, for the state */
+	bool state_saved;		/* ... saved pending, before the report's rename */
 	bool path_selected;		/* a node of the path being settled is */
 };
 
@@ -538,7 +542,8 @@ static int prepare(struct pipeline *p)
 		buf_free(&why);
 		return 2;
 	}
-	if (o->state_path && !(p->state = state_open(o->state_path, o->state_reset, &why))) {
+	if (o->state_path && !(p->state = state_open(o->state_path, o->state_reset, o->state_key,
+						      stderr, &why))) {
 		fprintf(stderr, "tlswitness: %s\n", why.p);
 		buf_free(&why);
 		return 2;
@@ -591,10 +596,16 @@ static int prepare_state(struct pipeline *p)
 			return 2;
 		}
 	}
-	state_match(p->state, &p->in, stderr);
-	p->tracker = tracker_new(on_message, p);
 	struct buf why;
 	buf_init(&why);
+	int losses = state_match(p->state, &p->in, stderr, &why);
+	if (losses < 0) {
+		fprintf(stderr, "tlswitness: %s\n", why.p);
+		buf_free(&why);
+		return 2;
+	}
+	p->input_errors += losses;	/* lines of the series not read: an error */
+	p->tracker = tracker_new(on_message, p);
 	bool ok = state_load_tracker(p->state, p->tracker, &why);
 	if (!ok)
 		fprintf(stderr, "tlswitness: %s\n", why.p);
@@ -649,12 +660,41 @@ static void pipeline_free(struct pipeline *p)
 	ls_spool_free();
 }
 
+/* --state: the new state, saved pending before the report is renamed
+ * into place (cli/statefile.h), naming the report by id, path and hash
+ * (sha NULL: the report did not go to a file). */
+static bool save_state(struct pipeline *p, const unsigned char *sha, struct buf *why)
+{
+	if (!p->state)
+		return true;
+	struct state_report rep = { .id = p->report_id, .have_sha = sha != NULL };
+	char *abs = NULL;
+	if (sha) {
+		memcpy(rep.sha256, sha, 32);
+		char *d = xstrdup(p->opt->out_path), *b = xstrdup(p->opt->out_path);
+		char *real = realpath(dirname(d), NULL);
+		struct buf path;
+		buf_init(&path);
+		buf_printf(&path, "%s/%s", real ? real : ".", basename(b));
+		abs = path.p;
+		free(real);
+		free(d);
+		free(b);
+		rep.path = abs;
+	}
+	bool ok = state_save(p->state, p->tracker, p->ml, &p->in, &rep, why);
+	free(abs);
+	p->state_saved = ok;
+	return ok;
+}
+
 /* The report's seals, from its bytes as written (report/output.h
- * output_close_sealed): the signature, then the time-stamp request. */
+ * output_close_sealed): the signature, the time-stamp request, then the
+ * state that belongs to it. */
 static bool seal_report(const unsigned char *bytes, size_t n, const unsigned char sha[32],
 			void *arg, struct buf *why)
 {
-	const struct pipeline *p = arg;
+	struct pipeline *p = arg;
 	const struct options *o = p->opt;
 	if (p->sign_key) {
 		struct buf sig;
@@ -665,7 +705,9 @@ static bool seal_report(const unsigned char *bytes, size_t n, const unsigned cha
 		if (!ok)
 			return false;
 	}
-	return !o->tsq_path || tsq_write(sha, o->tsq_path, why);
+	if (o->tsq_path && !tsq_write(sha, o->tsq_path, why))
+		return false;
+	return save_state(arg, sha, why);
 }
 
 int pipeline_run(const struct options *o)
@@ -799,6 +841,14 @@ int pipeline_run(const struct options *o)
 
 	struct manifest man;
 	run_manifest(&man, o, &p.in, ml, p.policy, p.tz, p.pseudo != NULL);
+	memcpy(p.report_id, man.report_id, sizeof p.report_id);
+	char prev_state[65];
+	if (p.state) {	/* the chain: what this run went on from */
+		man.state_path = o->state_path;
+		man.state_keyed = state_keyed(p.state);
+		man.state_previous_sha256 = state_previous_sha256(p.state, prev_state);
+		man.state_previous_report = state_previous_report(p.state);
+	}
 	for (size_t k = 0; k < p.njournal_names; k++) {	/* the journals: after the files */
 		size_t id = o->ninputs + k;
 		for (size_t i = 0; i < man.nin; i++)
@@ -856,14 +906,20 @@ int pipeline_run(const struct options *o)
 		fprintf(stderr, "tlswitness: no message selected (%lu judged)\n", p.sel.judged);
 	struct buf why;
 	buf_init(&why);
-	if (!(o->sign_key || o->tsq_path ? output_close_sealed(p.output, seal_report, &p, &why)
+	p.ml = ml;
+	/* the state is saved pending before a report file is renamed into
+	 * place, and put in place after it: a run stopped between the two
+	 * leaves a pair the next run can tell apart (cli/statefile.h) */
+	bool sealed = o->sign_key || o->tsq_path || (p.state && output_is_file(p.output));
+	if (!(sealed ? output_close_sealed(p.output, seal_report, &p, &why)
 	      : output_close(p.output, &why))) {
 		fprintf(stderr, "tlswitness: %s\n", why.p);
 		if (p.state)
 			fprintf(stderr, "tlswitness: --state: left as it was: the report was not "
 				"written, so the next run reads these lines again\n");
 		failed = true;
-	} else if (p.state && (buf_reset(&why), !state_save(p.state, p.tracker, ml, &p.in, &why))) {
+	} else if (p.state && (buf_reset(&why), (!p.state_saved && !save_state(&p, NULL, &why)) ||
+			       !state_commit(p.state, &why))) {
 		fprintf(stderr, "tlswitness: %s\n", why.p);
 		failed = true;
 	}

@@ -2,12 +2,25 @@
  *
  * Layout (util/serial.h encodings), version STATE_VERSION:
  *   "tlswitness state\n", version, when written, the tool's version,
+ *   whether it is sealed with a key (--state-key),
+ *   what it is bound to: the folders of the logs it was written for,
+ *   the chain: the SHA-256 of the state the run read (zero for a first
+ *     run), and the report it belongs to (id, SHA-256, absolute path),
  *   the files: path, name, device, inode, gzip, the length and SHA-256 of
  *     their first bytes (at most PREFIX_MAX), and for a log read by the
  *     run where it stopped (offset, line, stamp year inference, clock),
  *   the tracker's open state (correlate/track_save.c), its evidence
  *     naming files by their place in the list above,
- *   a SHA-256 of every byte before it.
+ *   a seal of every byte before it: SHA-256, or HMAC-SHA-256 (RFC 2104)
+ *     with the --state-key.
+ * Nothing another user could have planted is believed: the state, its
+ * lock and its pending copy must be the caller's own, not writable by
+ * others, in a folder others cannot write to (ARCHITECTURE.md "State
+ * between runs"; docs/threat-model.md).  A run writes the new state to
+ * FILE.pending before its report is renamed into place and renames it
+ * over FILE after: a run that stopped between the two leaves a pending
+ * state that names its report, taken up when that report is there with
+ * the bytes it names, dropped when it is not.
  * A file is known again by device and inode with the same first bytes (a
  * rename: mail.log -> mail.log.1), else by its first bytes alone (a copy,
  * a compressed copy: mail.log.2.gz, or copytruncate's copy). */
@@ -22,6 +35,9 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/crypto.h>
+#include "../util/fileid.h"
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -30,7 +46,7 @@
 #include <unistd.h>
 
 #define STATE_MAGIC "tlswitness state\n"
-#define STATE_VERSION 5
+#define STATE_VERSION 6
 #define PREFIX_MAX 4096
 #define STATE_FILES_MAX 1000000
 
@@ -71,6 +87,16 @@ struct cur {				/* one of this run's logs */
 struct state_file {
 	char *path;
 	int lockfd;
+	unsigned char key[256];		/* --state-key */
+	size_t klen;
+	/* read from the state: the folders it is bound to, and the chain */
+	char **folders;
+	size_t nfolders;
+	unsigned char read_sha[32];	/* of the state read; zero: none */
+	bool have_read;
+	char *prev_report_id, *prev_report_path;
+	char prev_report_sha[65];
+	bool pending;			/* saved to FILE.pending, not yet committed */
 	unsigned char *raw;
 	size_t nraw;
 	struct sfile *f;
@@ -94,6 +120,63 @@ static void sha256(const void *p, size_t n, unsigned char md[32])
 {
 	unsigned mdn = 0;
 	EVP_Digest(p, n, md, &mdn, EVP_sha256(), NULL);
+}
+
+/* The trailer: SHA-256 of the bytes, or HMAC-SHA-256 with the key. */
+static void seal(const struct state_file *s, const void *p, size_t n, unsigned char md[32])
+{
+	unsigned mdn = 0;
+	if (s->klen)
+		HMAC(EVP_sha256(), s->key, (int)s->klen, p, n, md, &mdn);
+	else
+		sha256(p, n, md);
+}
+
+static void hex32(const unsigned char md[32], char out[65])
+{
+	static const char hx[] = "0123456789abcdef";
+	for (int i = 0; i < 32; i++) {
+		out[2 * i] = hx[md[i] >> 4];
+		out[2 * i + 1] = hx[md[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+/* Is the open file fd (named path) one the caller can trust: a regular
+ * file of the caller's own, not writable by group or others, in a folder
+ * no one else can write to (or a sticky one, where no one else can
+ * replace the caller's files)?  False with why set. */
+static bool ours(int fd, const char *path, const char *what, struct buf *why)
+{
+	struct stat sb, db;
+	if (fstat(fd, &sb) != 0) {
+		buf_printf(why, "--state: %s: %s", text_shown(path), strerror(errno));
+		return false;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		buf_printf(why, "--state: %s: %s is not a regular file", text_shown(path), what);
+		return false;
+	}
+	if (sb.st_uid != geteuid() || (sb.st_mode & 022)) {
+		buf_printf(why, "--state: %s: %s is %s (uid %lu, mode %04o): another user could "
+			   "have written it; not believed (remove it, or --state-reset)",
+			   text_shown(path), what, sb.st_uid != geteuid() ? "another user's"
+			   : "writable by others", (unsigned long)sb.st_uid,
+			   (unsigned)(sb.st_mode & 07777));
+		return false;
+	}
+	char *d = xstrdup(path);
+	bool ok = stat(dirname(d), &db) == 0;
+	if (ok && (db.st_mode & 022) && !(db.st_mode & S_ISVTX)) {
+		buf_printf(why, "--state: %s: its folder %s is writable by others (mode %04o), who "
+			   "could swap the state: keep it in a folder of its own", text_shown(path),
+			   text_shown(d), (unsigned)(db.st_mode & 07777));
+		ok = false;
+	} else if (!ok) {
+		buf_printf(why, "--state: %s: %s", text_shown(path), strerror(errno));
+	}
+	free(d);
+	return ok;
 }
 
 static bool read_all(int fd, unsigned char **p, size_t *n)
@@ -156,14 +239,6 @@ static bool parse(struct state_file *s, struct buf *why)
 			   text_shown(s->path));
 		return false;
 	}
-	unsigned char md[32];
-	sha256(s->raw, s->nraw - 32, md);
-	if (memcmp(md, s->raw + s->nraw - 32, 32) != 0) {
-		buf_printf(why, "%s: damaged: its bytes do not match the SHA-256 it ends with "
-			   "(--state-reset starts over; the next run then reads every input whole)",
-			   text_shown(s->path));
-		return false;
-	}
 	struct ser_in r;
 	ser_in_init(&r, s->raw + ml, s->nraw - ml - 32);
 	uint64_t version = ser_get_u64(&r);
@@ -175,6 +250,38 @@ static bool parse(struct state_file *s, struct buf *why)
 	}
 	(void)ser_get_i64(&r);		/* when written */
 	free(ser_get_str(&r));		/* by which version */
+	bool keyed = ser_get_bool(&r);
+	if (!r.error && keyed != (s->klen > 0)) {
+		buf_printf(why, "%s: %s (--state-reset starts over)", text_shown(s->path), keyed
+			   ? "sealed with a key: give its --state-key"
+			   : "not sealed with the --state-key: anyone who could write it could have "
+			     "made it");
+		return false;
+	}
+	unsigned char md[32];
+	seal(s, s->raw, s->nraw - 32, md);
+	if (CRYPTO_memcmp(md, s->raw + s->nraw - 32, 32) != 0) {
+		buf_printf(why, "%s: %s (--state-reset starts over; the next run then reads every "
+			   "input whole)", text_shown(s->path), keyed
+			   ? "its seal does not hold with this --state-key: changed, or sealed with "
+			     "another key"
+			   : "damaged: its bytes do not match the SHA-256 it ends with");
+		return false;
+	}
+	sha256(s->raw, s->nraw, s->read_sha);
+	s->have_read = true;
+	s->nfolders = ser_get_count(&r, STATE_FILES_MAX);
+	s->folders = xcalloc(s->nfolders + 1, sizeof *s->folders);
+	for (size_t i = 0; i < s->nfolders && !r.error; i++)
+		if (!(s->folders[i] = ser_get_str(&r)))
+			ser_fail(&r, "a folder is missing");
+	unsigned char prev[32];
+	ser_get_bytes(&r, prev, sizeof prev);	/* the chain, one link back: not needed */
+	s->prev_report_id = ser_get_str(&r);
+	unsigned char rsha[32];
+	ser_get_bytes(&r, rsha, sizeof rsha);
+	hex32(rsha, s->prev_report_sha);
+	s->prev_report_path = ser_get_str(&r);
 	s->nf = ser_get_count(&r, STATE_FILES_MAX);
 	s->f = xcalloc(s->nf + 1, sizeof *s->f);
 	for (size_t i = 0; i < s->nf && !r.error; i++) {
@@ -214,16 +321,162 @@ static bool parse(struct state_file *s, struct buf *why)
 	return true;
 }
 
-struct state_file *state_open(const char *path, bool reset, struct buf *why)
+/* The state's bytes from an open descriptor, parsed; false with why. */
+static bool load_from(struct state_file *s, int fd, const char *path, struct buf *why)
+{
+	free(s->raw);
+	s->raw = NULL;
+	if (!read_all(fd, &s->raw, &s->nraw)) {
+		buf_printf(why, "--state: %s: %s", text_shown(path), strerror(errno));
+		return false;
+	}
+	if (!parse(s, why)) {
+		struct buf w;
+		buf_init(&w);
+		buf_printf(&w, "--state: %s", why->p);
+		buf_reset(why);
+		buf_adds(why, w.p);
+		buf_free(&w);
+		return false;
+	}
+	return true;
+}
+
+/* Open a file of the state's to read: not a link, not a FIFO (a planted
+ * one would hold the run), the caller's own.  -1 with why set, or -2
+ * when it is not there. */
+static int open_ours(const char *path, const char *what, struct buf *why)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0 && errno == ENOENT)
+		return -2;
+	if (fd < 0) {
+		buf_printf(why, "--state: %s: %s", text_shown(path),
+			   errno == ELOOP ? "is a symbolic link; name the file itself" : strerror(errno));
+		return -1;
+	}
+	if (!ours(fd, path, what, why)) {
+		close(fd);
+		return -1;
+	}
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	return fd;
+}
+
+/* Does the file at path hold exactly the bytes whose SHA-256 is hex? */
+static bool holds(const char *path, const char *hex)
+{
+	struct buf why;
+	buf_init(&why);
+	int fd = fileid_open_regular(path, NULL, &why);
+	buf_free(&why);
+	if (fd < 0)
+		return false;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+	unsigned char chunk[1 << 16];
+	ssize_t r;
+	while ((r = read(fd, chunk, sizeof chunk)) > 0)
+		EVP_DigestUpdate(c, chunk, (size_t)r);
+	close(fd);
+	unsigned char md[32];
+	unsigned mdn = 0;
+	EVP_DigestFinal_ex(c, md, &mdn);
+	EVP_MD_CTX_free(c);
+	char got[65];
+	hex32(md, got);
+	return r == 0 && strcmp(got, hex) == 0;
+}
+
+/* A pending state a run left when it stopped between its report and its
+ * state: taken up when its report is there as it names it, else dropped.
+ * False with why when it cannot be trusted. */
+static bool recover_pending(struct state_file *s, FILE *say, struct buf *why)
+{
+	struct buf pend;
+	buf_init(&pend);
+	buf_printf(&pend, "%s.pending", s->path);
+	int fd = open_ours(pend.p, "its pending copy", why);
+	if (fd == -2) {
+		buf_free(&pend);
+		return true;
+	}
+	if (fd < 0) {
+		buf_free(&pend);
+		return false;
+	}
+	struct state_file *p = xcalloc(1, sizeof *p);
+	p->path = xstrdup(pend.p);
+	p->lockfd = -1;
+	memcpy(p->key, s->key, sizeof p->key);
+	p->klen = s->klen;
+	struct buf perr;
+	buf_init(&perr);
+	bool parsed = load_from(p, fd, pend.p, &perr);
+	close(fd);
+	bool committed = parsed && (!p->prev_report_path || holds(p->prev_report_path,
+								       p->prev_report_sha));
+	if (committed && rename(pend.p, s->path) == 0) {
+		fprintf(say, "tlswitness: --state: the last run committed its report%s%s but "
+			"stopped before its state: the state it left (%s) is taken up\n",
+			p->prev_report_path ? " " : "", p->prev_report_path
+			? text_shown(p->prev_report_path) : "", text_shown(pend.p));
+	} else {
+		unlink(pend.p);
+		fprintf(say, "tlswitness: --state: the last run stopped before its report%s%s was "
+			"committed: the state it left is dropped, and what it read is read again\n",
+			p->prev_report_path ? " " : "", p->prev_report_path
+			? text_shown(p->prev_report_path) : "");
+	}
+	buf_free(&perr);
+	state_close(p);
+	buf_free(&pend);
+	return true;
+}
+
+static bool load_key(struct state_file *s, const char *keyfile, struct buf *why)
+{
+	int fd = fileid_open_regular(keyfile, "--state-key", why);
+	if (fd < 0)
+		return false;
+	ssize_t r;
+	while ((r = read(fd, s->key + s->klen, sizeof s->key - s->klen)) > 0 ||
+	       (r < 0 && errno == EINTR))
+		if (r > 0)
+			s->klen += (size_t)r;
+	close(fd);
+	while (s->klen && (s->key[s->klen - 1] == '\n' || s->key[s->klen - 1] == '\r'))
+		s->klen--;
+	if (s->klen < 16) {
+		buf_printf(why, "--state-key: %s: a key needs at least 16 bytes", text_shown(keyfile));
+		return false;
+	}
+	return true;
+}
+
+struct state_file *state_open(const char *path, bool reset, const char *keyfile, FILE *say,
+			      struct buf *why)
 {
 	struct state_file *s = xcalloc(1, sizeof *s);
 	s->path = xstrdup(path);
+	s->lockfd = -1;
+	if (keyfile && !load_key(s, keyfile, why)) {
+		state_close(s);
+		return NULL;
+	}
 	struct buf lock;
 	buf_init(&lock);
 	buf_printf(&lock, "%s.lock", path);
-	s->lockfd = open(lock.p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	s->lockfd = open(lock.p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
 	if (s->lockfd < 0) {
 		buf_printf(why, "--state: %s: %s", text_shown(lock.p), strerror(errno));
+		buf_free(&lock);
+		state_close(s);
+		return NULL;
+	}
+	if (!ours(s->lockfd, lock.p, "its lock", why)) {	/* a planted lock holds no one out */
 		buf_free(&lock);
 		state_close(s);
 		return NULL;
@@ -236,31 +489,19 @@ struct state_file *state_open(const char *path, bool reset, struct buf *why)
 		return NULL;
 	}
 	buf_free(&lock);
+	if (!recover_pending(s, say, why)) {
+		state_close(s);
+		return NULL;
+	}
 	if (reset)
 		return s;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 && errno == ENOENT)
+	int fd = open_ours(path, "it", why);
+	if (fd == -2)
 		return s;	/* the first run */
-	if (fd < 0) {
-		buf_printf(why, "--state: %s: %s", text_shown(path),
-			   errno == ELOOP ? "is a symbolic link; name the file itself" : strerror(errno));
-		state_close(s);
-		return NULL;
-	}
-	bool ok = read_all(fd, &s->raw, &s->nraw);
-	close(fd);
+	bool ok = fd >= 0 && load_from(s, fd, path, why);
+	if (fd >= 0)
+		close(fd);
 	if (!ok) {
-		buf_printf(why, "--state: %s: %s", text_shown(path), strerror(errno));
-		state_close(s);
-		return NULL;
-	}
-	if (!parse(s, why)) {
-		struct buf w;
-		buf_init(&w);
-		buf_printf(&w, "--state: %s", why->p);
-		buf_reset(why);
-		buf_adds(why, w.p);
-		buf_free(&w);
 		state_close(s);
 		return NULL;
 	}
@@ -341,8 +582,73 @@ void state_journal_read(struct state_file *s, const char *name, const char *last
 	s->nj++;
 }
 
-void state_match(struct state_file *s, const struct inputs *in, FILE *warn)
+/* The folders of this run's logs (a journal by its name), sorted, each
+ * once: what a state is bound to. */
+static size_t input_folders(const struct inputs *in, char ***out)
 {
+	char **v = xcalloc(in->n + 1, sizeof *v);
+	size_t n = 0;
+	for (size_t i = 0; i < in->n; i++) {
+		if (in->kinds[i] != INPUT_LOG)
+			continue;
+		const char *f = in->files[i];
+		char *folder;
+		if (strcmp(ls_real_path(f), f) != 0) {	/* a journal's copy: its name */
+			folder = xstrdup(f);
+		} else {
+			char *d = xstrdup(f);
+			const char *dir = dirname(d);
+			char *real = realpath(dir, NULL);
+			folder = real ? real : xstrdup(dir);
+			free(d);
+		}
+		bool dup = false;
+		for (size_t k = 0; k < n && !dup; k++)
+			dup = strcmp(v[k], folder) == 0;
+		if (dup)
+			free(folder);
+		else
+			v[n++] = folder;
+	}
+	for (size_t i = 1; i < n; i++)	/* few: insertion sort */
+		for (size_t k = i; k > 0 && strcmp(v[k - 1], v[k]) > 0; k--) {
+			char *t = v[k];
+			v[k] = v[k - 1];
+			v[k - 1] = t;
+		}
+	*out = v;
+	return n;
+}
+
+static void free_folders(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+int state_match(struct state_file *s, const struct inputs *in, FILE *warn, struct buf *why)
+{
+	/* A state is for the logs it was written for: another host's (its
+	 * folder), put in place of this one's, is refused. */
+	if (s->nfolders) {
+		char **now;
+		size_t nn = input_folders(in, &now);
+		bool shared = nn == 0;
+		for (size_t i = 0; i < nn && !shared; i++)
+			for (size_t k = 0; k < s->nfolders && !shared; k++)
+				shared = strcmp(now[i], s->folders[k]) == 0;
+		if (!shared) {
+			buf_printf(why, "--state: %s: was written for the logs in %s, and this run "
+				   "reads %s: another host's or another series' state (--state-reset "
+				   "starts this series over)", text_shown(s->path),
+				   text_shown(s->folders[0]), nn ? text_shown(now[0]) : "?");
+			free_folders(now, nn);
+			return -1;
+		}
+		free_folders(now, nn);
+	}
+	int losses = 0;
 	s->ninputs = in->n;
 	s->cur = xcalloc(in->n + 1, sizeof *s->cur);
 	for (size_t i = 0; i < in->n; i++) {
@@ -379,19 +685,37 @@ void state_match(struct state_file *s, const struct inputs *in, FILE *warn)
 		if (f->file_id < 0)
 			s->f[c->entry].file_id = (int)i;
 	}
-	/* A log the last run read that is not among these inputs and whose
-	 * name is now another file's: it was rotated away unread to its end. */
+	/* A log the last run read that no input is now: its name is another
+	 * file's (rotated away by rename), or the same file's whose first
+	 * bytes changed (cut short by copytruncate, or rewritten).  Either
+	 * way what was written after where it was read to is not read: an
+	 * error, said with -q too. */
 	for (size_t e = 0; e < s->nf; e++) {
 		const struct sfile *f = &s->f[e];
 		struct stat sb;
 		if (f->file_id >= 0 || !f->resumable || !f->at.offset || f->journal ||
-		    stat(f->path, &sb) != 0 || ((uint64_t)sb.st_dev == f->dev &&
-						(uint64_t)sb.st_ino == f->ino))
+		    stat(f->path, &sb) != 0)
 			continue;
-		fprintf(warn, "tlswitness: --state: %s was read to line %lu by the last run and "
-			"has since been rotated; its rotated copy (%s.1 or the like) is not among "
-			"the inputs, so what was written to it after line %lu is not read\n",
-			text_shown(f->path), f->at.lineno, text_shown(f->path), f->at.lineno);
+		bool same_inode = (uint64_t)sb.st_dev == f->dev && (uint64_t)sb.st_ino == f->ino;
+		bool named = false;
+		for (size_t i = 0; i < in->n && !named; i++)
+			named = strcmp(in->files[i], f->path) == 0;
+		if (same_inode && !named)
+			continue;	/* not given this time, still as it was */
+		if (same_inode)
+			fprintf(warn, "tlswitness: --state: error: %s was read to line %lu by the last "
+				"run and has since been cut short or rewritten (copytruncate?): its "
+				"first bytes are not the ones read, and its copy (%s.1 or the like) is "
+				"not among the inputs, so what was written to it after line %lu and "
+				"before the cut is not read\n", text_shown(f->path), f->at.lineno,
+				text_shown(f->path), f->at.lineno);
+		else
+			fprintf(warn, "tlswitness: --state: error: %s was read to line %lu by the last "
+				"run and has since been rotated; its rotated copy (%s.1 or the like) is "
+				"not among the inputs, so what was written to it after line %lu is not "
+				"read\n", text_shown(f->path), f->at.lineno, text_shown(f->path),
+				f->at.lineno);
+		losses++;
 	}
 	/* every file the open state's evidence may name: this run's id, or a
 	 * ghost's after the inputs */
@@ -405,6 +729,7 @@ void state_match(struct state_file *s, const struct inputs *in, FILE *warn)
 		s->map[e] = (int)(in->n + s->nghosts);
 		s->ghost[s->nghosts++] = e;
 	}
+	return losses;
 }
 
 bool state_unchanged(const struct state_file *s, int file_id)
@@ -459,6 +784,18 @@ static int saved_number(void *arg, int file_id)
 	return (int)s->nsaved++;
 }
 
+/* The rename itself survives a crash: the folder synced. */
+static void sync_folder(const char *path)
+{
+	char *d = xstrdup(path);
+	int dfd = open(dirname(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	free(d);
+}
+
 static bool write_atomically(const char *path, const struct buf *b, struct buf *why)
 {
 	struct buf tmp;
@@ -486,13 +823,7 @@ static bool write_atomically(const char *path, const struct buf *b, struct buf *
 		buf_printf(why, "--state: %s: cannot write it: %s", text_shown(path), strerror(errno));
 		unlink(tmp.p);
 	} else {
-		char *d = xstrdup(path);
-		int dfd = open(dirname(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {	/* the rename itself survives a crash */
-			fsync(dfd);
-			close(dfd);
-		}
-		free(d);
+		sync_folder(path);
 	}
 	buf_free(&tmp);
 	return ok;
@@ -507,7 +838,7 @@ static const struct input_stats *stats_of(const struct maillog *ml, int file_id)
 }
 
 bool state_save(struct state_file *s, const struct tracker *t, const struct maillog *ml,
-		const struct inputs *in, struct buf *why)
+		const struct inputs *in, const struct state_report *rep, struct buf *why)
 {
 	s->saved_as = xcalloc(in->n + 1, sizeof *s->saved_as);
 	s->saved = xcalloc(in->n + s->nghosts + 2, sizeof *s->saved);
@@ -540,6 +871,18 @@ bool state_save(struct state_file *s, const struct tracker *t, const struct mail
 	ser_u64(&b, STATE_VERSION);
 	ser_i64(&b, (int64_t)time(NULL));
 	ser_str(&b, TW_VERSION);
+	ser_bool(&b, s->klen > 0);
+	char **folders;
+	size_t nfolders = input_folders(in, &folders);
+	ser_u64(&b, nfolders);
+	for (size_t i = 0; i < nfolders; i++)
+		ser_str(&b, folders[i]);
+	free_folders(folders, nfolders);
+	static const unsigned char zero[32];
+	ser_bytes(&b, s->have_read ? s->read_sha : zero, 32);
+	ser_str(&b, rep ? rep->id : NULL);
+	ser_bytes(&b, rep && rep->have_sha ? rep->sha256 : zero, 32);
+	ser_str(&b, rep ? rep->path : NULL);
 	ser_u64(&b, s->nsaved);
 	for (size_t k = 0; k < s->nsaved; k++) {
 		size_t g = s->saved[k].at;
@@ -600,11 +943,52 @@ bool state_save(struct state_file *s, const struct tracker *t, const struct mail
 	buf_add(&b, open_state.p, open_state.n);
 	buf_free(&open_state);
 	unsigned char md[32];
-	sha256(b.p, b.n, md);
+	seal(s, b.p, b.n, md);
 	buf_add(&b, md, 32);
-	bool ok = write_atomically(s->path, &b, why);
+	struct buf pend;
+	buf_init(&pend);
+	buf_printf(&pend, "%s.pending", s->path);
+	bool ok = write_atomically(pend.p, &b, why);
+	buf_free(&pend);
 	buf_free(&b);
+	s->pending = ok;
 	return ok;
+}
+
+bool state_commit(struct state_file *s, struct buf *why)
+{
+	if (!s->pending)
+		return true;
+	struct buf pend;
+	buf_init(&pend);
+	buf_printf(&pend, "%s.pending", s->path);
+	bool ok = rename(pend.p, s->path) == 0;
+	if (!ok)
+		buf_printf(why, "--state: %s: cannot put it in place: %s", text_shown(s->path),
+			   strerror(errno));
+	else
+		sync_folder(s->path);
+	s->pending = false;
+	buf_free(&pend);
+	return ok;
+}
+
+const char *state_previous_sha256(const struct state_file *s, char hex[65])
+{
+	if (!s->have_read)
+		return NULL;
+	hex32(s->read_sha, hex);
+	return hex;
+}
+
+const char *state_previous_report(const struct state_file *s)
+{
+	return s->prev_report_id;
+}
+
+bool state_keyed(const struct state_file *s)
+{
+	return s->klen > 0;
 }
 
 void state_close(struct state_file *s)
@@ -631,6 +1015,10 @@ void state_close(struct state_file *s)
 	free(s->ghost);
 	free(s->saved_as);
 	free(s->saved);
+	free_folders(s->folders, s->nfolders);
+	free(s->prev_report_id);
+	free(s->prev_report_path);
+	OPENSSL_cleanse(s->key, sizeof s->key);
 	free(s->path);
 	free(s);
 }

@@ -17,8 +17,13 @@ struct tracker;
 struct state_file;
 
 /* Lock and read path (absent: a first run).  reset: start over, whatever
- * it holds.  NULL with why: locked by another run, damaged, foreign. */
-struct state_file *state_open(const char *path, bool reset, struct buf *why);
+ * it holds.  keyfile (--state-key, or NULL): the seal is HMAC-SHA-256
+ * with its bytes, and a state not sealed with it is refused.  A pending
+ * state a stopped run left is taken up or dropped first, said on say.
+ * NULL with why: locked by another run, damaged, foreign, another user's
+ * or writable by others, sealed otherwise. */
+struct state_file *state_open(const char *path, bool reset, const char *keyfile, FILE *say,
+			      struct buf *why);
 /* The same from bytes in memory, unlocked, never written (the fuzz
  * target's way in). */
 struct state_file *state_from_bytes(const void *p, size_t n, struct buf *why);
@@ -28,9 +33,12 @@ struct state_file *state_from_bytes(const void *p, size_t n, struct buf *why);
  * was).  Before state_match. */
 const char *state_journal_cursor(const struct state_file *s, const char *name);
 void state_journal_read(struct state_file *s, const char *name, const char *last);
-/* Tell this run's logs by identity; warn of a file the last run read that
- * was rotated away and is not among them.  Before state_resume_of. */
-void state_match(struct state_file *s, const struct inputs *in, FILE *warn);
+/* Tell this run's logs by identity; say (as an error) each file the last
+ * run read that was rotated away or cut short and whose rest is not
+ * among them.  Before state_resume_of.  The number of such losses, or -1
+ * with why when the state was written for other logs (none of their
+ * folders is this run's). */
+int state_match(struct state_file *s, const struct inputs *in, FILE *warn, struct buf *why);
 /* Where the log of this file id goes on from, or NULL: from its start. */
 const struct ml_resume *state_resume_of(const struct state_file *s, int file_id);
 /* A gzip file an earlier run read to its end, unchanged since (size and
@@ -42,10 +50,26 @@ size_t state_nghosts(const struct state_file *s);
 const char *state_ghost_name(const struct state_file *s, size_t i);
 /* The open state into t (just made); false with why when damaged. */
 bool state_load_tracker(struct state_file *s, struct tracker *t, struct buf *why);
-/* Write what is open in t and where every log stopped (ml), replacing
- * the file atomically.  Only after the report was committed. */
+/* The report a state belongs to: its manifest's id, and, for a report
+ * written to a file, its absolute path and SHA-256. */
+struct state_report {
+	const char *id, *path;
+	unsigned char sha256[32];
+	bool have_sha;
+};
+/* Write what is open in t and where every log stopped (ml) to FILE.pending
+ * (atomically), naming the report it belongs to: before the report is
+ * renamed into place.  state_commit then puts it in place. */
 bool state_save(struct state_file *s, const struct tracker *t, const struct maillog *ml,
-		const struct inputs *in, struct buf *why);
+		const struct inputs *in, const struct state_report *rep, struct buf *why);
+/* The saved state over FILE, once the report is in place. */
+bool state_commit(struct state_file *s, struct buf *why);
+/* The chain, for the manifest: the SHA-256 of the state this run read
+ * (NULL: none, a first run or --state-reset), the id of the report that
+ * state belongs to (NULL: none), and whether it is keyed. */
+const char *state_previous_sha256(const struct state_file *s, char hex[65]);
+const char *state_previous_report(const struct state_file *s);
+bool state_keyed(const struct state_file *s);
 /* Unlock and free. */
 void state_close(struct state_file *s);
 

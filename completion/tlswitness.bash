@@ -48,7 +48,7 @@ _tlswitness()
 		return ;;
 	--message-id|--queue-id|--rcpt|--from|--where)
 		return ;;
-	-r|--rules|-o|--output|--manifest|--pseudonymize|--journal-file|--sign|--state|--policy-table|--timestamp-request)
+	-r|--rules|-o|--output|--manifest|--pseudonymize|--journal-file|--sign|--state|--state-key|--policy-table|--timestamp-request)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
 	--journal-dir)
@@ -60,7 +60,7 @@ _tlswitness()
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "--format --rules --fail-on --year --tz --output --ports
 			--policy-map --org --contact --pseudonymize --manifest --skew --skew-max
-			--label --journal --journal-file --journal-dir --case --custodian --sign --timestamp-request --policy-table --max-findings --strict-inputs --state --state-reset --state-close --full-read --threads --quiet --version --help --message-id --queue-id
+			--label --journal --journal-file --journal-dir --case --custodian --sign --timestamp-request --policy-table --max-findings --strict-inputs --state --state-key --state-reset --state-close --full-read --threads --quiet --version --help --message-id --queue-id
 			--rcpt --from --since --until --verdict --min-severity --where" -- "$cur"))
 		return
 	fi

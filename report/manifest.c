@@ -203,7 +203,17 @@ void manifest_json(struct buf *b, const struct manifest *m)
 			kv(b, "error", in->error ? in->error : "incomplete", &g);
 		buf_addc(b, '}');
 	}
-	buf_adds(b, "],\"rules\":{");
+	buf_addc(b, ']');
+	if (m->state_path) {
+		buf_adds(b, ",\"state\":{");
+		bool h = true;
+		kv(b, "path", m->state_path, &h);
+		kv(b, "seal", m->state_keyed ? "HMAC-SHA-256" : "SHA-256", &h);
+		kv(b, "previous_sha256", m->state_previous_sha256, &h);
+		kv(b, "previous_report_id", m->state_previous_report, &h);
+		buf_addc(b, '}');
+	}
+	buf_adds(b, ",\"rules\":{");
 	bool g = true;
 	kv(b, "path", m->rules_path, &g);
 	kv(b, "sha256", m->rules_sha256, &g);
@@ -291,6 +301,21 @@ void manifest_text(struct buf *b, const struct manifest *m)
 		if (in->failed) {
 			buf_adds(b, "\n      error: ");
 			text_safe(b, in->error ? in->error : "incomplete");
+		}
+		buf_addc(b, '\n');
+	}
+	if (m->state_path) {
+		buf_adds(b, "  state:      ");
+		text_safe(b, m->state_path);
+		buf_printf(b, " (%s), going on from ", m->state_keyed ? "HMAC-SHA-256" : "SHA-256");
+		if (m->state_previous_sha256) {
+			buf_printf(b, "the state sha256 %s", m->state_previous_sha256);
+			if (m->state_previous_report) {
+				buf_adds(b, " of report ");
+				text_safe(b, m->state_previous_report);
+			}
+		} else {
+			buf_adds(b, "nothing (a first run)");
 		}
 		buf_addc(b, '\n');
 	}

@@ -50,6 +50,11 @@ struct manifest {
 	size_t nrules;
 	const char *pseudonymized;	/* "HMAC-SHA-256" or NULL */
 	const char *case_id, *custodian;	/* --case, --custodian, or NULL */
+	/* --state: the state file, whether its seal is keyed, and the chain:
+	 * the SHA-256 of the state this run went on from and the id of the
+	 * report that state belongs to (NULL: a first run) */
+	const char *state_path, *state_previous_sha256, *state_previous_report;
+	bool state_keyed;
 	/* SHA-256 of the report's bytes written before the manifest (set by
 	 * the run; NULL: not known) */
 	void (*body_sha256)(void *arg, char hex[65]);

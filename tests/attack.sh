@@ -96,4 +96,32 @@ $TWA -f json --state "$d/st" -o "$d/st" "$d/mail.log" 2> "$d/e"
 check "-o equal to --state (not there yet): refused" "2 1" "$? $(grep -c 'one output would replace the other' "$d/e")"
 $TWA -f json --manifest "$d/m.json" -o "$d/m.json" "$d/mail.log" 2> "$d/e"
 check "-o equal to --manifest: refused" "2 1" "$? $(grep -c 'one output would replace the other' "$d/e")"
+# --- the sweep's state: nothing another user could have planted or swapped ----
+mkdir "$d/st"; chmod 0755 "$d/st"
+$TWA -f json --state "$d/st/state" "$d/mail.log" > /dev/null
+mkdir -m 1777 "$d/pub"
+cp "$d/st/state" "$d/copy"; chmod 0644 "$d/copy"	# a state nobody got hold of
+as_nobody "cp $d/copy $d/pub/state; chmod 0600 $d/pub/state"
+$TWA -f json --state "$d/pub/state" "$d/mail.log" > /dev/null 2> "$d/e"
+check "a state planted by nobody: refused (exit 2), whose it is said" "2 1" \
+  "$? $(grep -c "state: .*is another user's (uid 65534" "$d/e")"
+cp "$d/st/state" "$d/st/open"; chmod 0666 "$d/st/open"
+$TWA -f json --state "$d/st/open" "$d/mail.log" > /dev/null 2> "$d/e"
+check "a state writable by others: refused" "2 1" "$? $(grep -c 'is writable by others' "$d/e")"
+mkdir -m 0777 "$d/wide"; cp "$d/st/state" "$d/wide/state"
+$TWA -f json --state "$d/wide/state" "$d/mail.log" > /dev/null 2> "$d/e"
+check "a state in a folder anyone can write (not sticky): refused" "2 1" \
+  "$? $(grep -c 'its folder .* is writable by others' "$d/e")"
+as_nobody ": > $d/pub/mine.lock"
+$TWA -f json --state "$d/pub/mine" "$d/mail.log" > /dev/null 2> "$d/e"
+check "a lock file planted by nobody: refused, not trusted to hold anyone out" "2 1" \
+  "$? $(grep -c "its lock is another user's" "$d/e")"
+cp "$d/st/state" "$d/pub/q"
+as_nobody "cp $d/copy $d/pub/q.pending"
+$TWA -f json --state "$d/pub/q" "$d/mail.log" > /dev/null 2> "$d/e"
+check "a pending state planted by nobody: refused, not taken up" "2 1" \
+  "$? $(grep -c "its pending copy is another user's" "$d/e")"
+mkfifo "$d/st/fifo"
+timeout 10 $TWA -f json --state "$d/st/fifo" "$d/mail.log" > /dev/null 2> "$d/e"
+check "a FIFO at --state: refused at once, not waited on" "2 1" "$? $(grep -c 'is not a regular file' "$d/e")"
 checks_end

@@ -5,7 +5,11 @@
 # one, and on the shared corpus when it is beside the clone), then what a
 # sweep relies on: nothing read twice, an old violation not failing again,
 # rotation followed, a damaged, foreign or locked state refused, the state
-# left as it was when the report could not be written.
+# left as it was when the report could not be written; a state sealed with
+# --state-key and an edited, re-hashed one refused; another host's state
+# refused; copytruncate's cut said as an error; the chain of states and
+# reports in the manifests; a run stopped between its report and its state
+# taken up or read again, never reported twice.
 # Last line: "N passed, N failed".   sh tests/state.sh TLSWITNESS_BINARY
 TW=$1
 cd "$(dirname "$0")/.." || exit 2
@@ -99,6 +103,93 @@ tail -n +51 "$L" > "$d/w/mail.log"
 $TWA -q --state "$d/w/state" -f json "$d/w/mail.log" > /dev/null 2> "$d/w/e"
 check "a rotated file not named: a warning with the line it was read to" 1 \
   "$(grep -c 'mail.log was read to line 50 by the last run and has since been rotated' "$d/w/e")"
+
+# copytruncate: the same inode, cut short and written on; its copy not named
+for c in ct ct2; do
+  mkdir "$d/$c"
+  head -50 "$L" > "$d/$c/mail.log"
+  $TWA -q --state "$d/$c/state" -f json "$d/$c/mail.log" > "$d/$c/o1"
+  sed -n '51,70p' "$L" >> "$d/$c/mail.log"	# written after the run, before the cut
+  cp "$d/$c/mail.log" "$d/$c/mail.log.1"; : > "$d/$c/mail.log"	# copytruncate
+  tail -n +71 "$L" >> "$d/$c/mail.log"
+done
+$TWA -q --state "$d/ct/state" -f json "$d/ct/mail.log" > /dev/null 2> "$d/ct/e"
+check "copytruncate, the copy not named: an error (exit 2) with -q, the line it was read to" "2 1" \
+  "$? $(grep -c 'error: .*mail.log was read to line 50 by the last run and has since been cut short or rewritten' "$d/ct/e")"
+$TWA -q --state "$d/ct2/state" -f json "$d/ct2/mail.log.1" "$d/ct2/mail.log" > "$d/ct2/o2" 2> "$d/ct2/e"
+check "... its copy named: read on from line 50, every message once" \
+  "0 $($TWA -q -f json "$L" | grep -c '"kind":"message"')" \
+  "$? $(cat "$d/ct2/o1" "$d/ct2/o2" | grep -c '"kind":"message"')"
+
+# another host's state: bound to the folders of the logs it was written for
+mkdir "$d/hostA" "$d/hostB"
+cp "$L" "$d/hostA/mail.log"; cp samples/lab/postfix-a-quiet.log "$d/hostB/mail.log"
+$TWA -q --state "$d/hs" -f json "$d/hostA/mail.log" > /dev/null
+$TWA -q --state "$d/hs" -f json "$d/hostB/mail.log" > "$d/hb.jsonl" 2> "$d/e"
+check "host A's state used for host B's logs: refused (exit 2), both folders named" "2 1" \
+  "$? $(grep -c "was written for the logs in $(cd "$d/hostA" && pwd -P), and this run reads $(cd "$d/hostB" && pwd -P)" "$d/e")"
+
+# --state-key: a keyed seal; an edited state re-hashed with SHA-256 refused
+printf 'a-state-key-of-at-least-16-bytes\n' > "$d/skey"
+mkdir "$d/k"; head -50 "$L" > "$d/k/mail.log"
+$TWA -q --state "$d/k/state" --state-key "$d/skey" -f json "$d/k/mail.log" > "$d/k/o1"
+check "a keyed state: the manifest says HMAC-SHA-256" "HMAC-SHA-256" \
+  "$(jq -r 'select(.kind == "manifest") | .state.seal' "$d/k/o1")"
+python3 - "$d/k/state" <<'PY'
+import hashlib, sys
+b = bytearray(open(sys.argv[1], "rb").read()[:-32])
+b[-5] ^= 1                       # an edit in the open state
+open(sys.argv[1], "wb").write(bytes(b) + hashlib.sha256(b).digest())
+PY
+tail -n +51 "$L" >> "$d/k/mail.log"
+$TWA -q --state "$d/k/state" --state-key "$d/skey" -f json "$d/k/mail.log" > /dev/null 2> "$d/e"
+check "... edited and re-hashed: refused (exit 2)" "2 1" "$? $(grep -c 'its seal does not hold with this --state-key' "$d/e")"
+$TWA -q --state "$d/k/state" -f json "$d/k/mail.log" > /dev/null 2> "$d/e"
+check "... a keyed state read without the key: refused" "2 1" "$? $(grep -c 'sealed with a key: give its --state-key' "$d/e")"
+$TWA -q --state "$d/s/state" --state-key "$d/skey" -f json "$L" > /dev/null 2> "$d/e"
+check "... an unkeyed state where a key is configured: refused" "2 1" \
+  "$? $(grep -c 'not sealed with the --state-key' "$d/e")"
+
+# the chain: each night's manifest names the state and report it went on from
+mkdir "$d/c"; head -40 "$L" > "$d/c/mail.log"
+$TWA -q --state "$d/c/state" -f json -o "$d/c/r1.jsonl" "$d/c/mail.log"
+s1=$(sha256sum < "$d/c/state" | cut -c1-64)
+sed -n '41,80p' "$L" >> "$d/c/mail.log"
+$TWA -q --state "$d/c/state" -f json -o "$d/c/r2.jsonl" "$d/c/mail.log"
+check "the chain: night 1 went on from nothing" "null null" \
+  "$(jq -r 'select(.kind == "manifest") | "\(.state.previous_sha256) \(.state.previous_report_id)"' "$d/c/r1.jsonl")"
+check "... night 2 names night 1's state and report" \
+  "$s1 $(jq -r 'select(.kind == "manifest") | .report_id' "$d/c/r1.jsonl")" \
+  "$(jq -r 'select(.kind == "manifest") | "\(.state.previous_sha256) \(.state.previous_report_id)"' "$d/c/r2.jsonl")"
+
+# stopped between the report and the state: what it leaves on disk is the
+# new report in place and the new state beside the old as STATE.pending
+cp "$d/c/state" "$d/c/state.after2"
+mkdir "$d/p"; head -40 "$L" > "$d/p/mail.log"
+$TWA -q --state "$d/p/state" -f json -o "$d/p/r1.jsonl" "$d/p/mail.log"
+cp "$d/p/state" "$d/p/state.1"
+sed -n '41,80p' "$L" >> "$d/p/mail.log"
+$TWA -q --state "$d/p/state" -f json -o "$d/p/r2.jsonl" "$d/p/mail.log"
+mv "$d/p/state" "$d/p/state.pending"; cp "$d/p/state.1" "$d/p/state"	# the crash's picture
+tail -n +81 "$L" >> "$d/p/mail.log"
+$TWA --state "$d/p/state" -f json -o "$d/p/r3.jsonl" "$d/p/mail.log" 2> "$d/p/e3"
+check "a run stopped after its report, before its state: the pending state taken up, said" "0 1" \
+  "$? $(grep -c 'committed its report .*r2.jsonl but stopped before its state: the state it left .* is taken up' "$d/p/e3")"
+check "... no message reported twice over the three nights" \
+  "$($TWA -q -f json "$L" | grep -c '"kind":"message"')" \
+  "$(cat "$d/p/r1.jsonl" "$d/p/r2.jsonl" "$d/p/r3.jsonl" | grep -c '"kind":"message"')"
+mkdir "$d/q"; head -40 "$L" > "$d/q/mail.log"
+$TWA -q --state "$d/q/state" -f json -o "$d/q/r1.jsonl" "$d/q/mail.log"
+cp "$d/q/state" "$d/q/state.1"
+sed -n '41,80p' "$L" >> "$d/q/mail.log"
+$TWA -q --state "$d/q/state" -f json -o "$d/q/r2.jsonl" "$d/q/mail.log"
+mv "$d/q/state" "$d/q/state.pending"; cp "$d/q/state.1" "$d/q/state"
+rm "$d/q/r2.jsonl"	# stopped before the report was renamed into place
+tail -n +81 "$L" >> "$d/q/mail.log"
+$TWA --state "$d/q/state" -f json -o "$d/q/r3.jsonl" "$d/q/mail.log" 2> "$d/q/e3"
+check "a run stopped before its report: the pending state dropped, said, its lines read again" \
+  "0 1 $($TWA -q -f json "$L" | grep -c '"kind":"message"')" \
+  "$? $(grep -c 'stopped before its report .*r2.jsonl was committed: the state it left is dropped' "$d/q/e3") $(cat "$d/q/r1.jsonl" "$d/q/r3.jsonl" | grep -c '"kind":"message"')"
 
 # --- refused -------------------------------------------------------------------
 printf 'not a state\n' > "$d/foreign"

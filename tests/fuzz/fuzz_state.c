@@ -53,7 +53,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (s) {
 		struct inputs in;
 		memset(&in, 0, sizeof in);
-		state_match(s, &in, fuzz_devnull());
+		if (state_match(s, &in, fuzz_devnull(), &why) < 0) {
+			state_close(s);
+			buf_free(&why);
+			return 0;
+		}
 		nnames = state_nghosts(s);
 		const char **v = calloc(nnames + 1, sizeof *v);
 		for (size_t i = 0; v && i < nnames; i++)
