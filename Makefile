@@ -121,7 +121,7 @@ check-tsan:
 
 # libFuzzer targets for every parser (clang); FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 30
-FUZZ_TARGETS = maillog capture smtp received rules state
+FUZZ_TARGETS = maillog capture smtp received rules state verify policytable journal load
 FUZZ_FLAGS = -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
 fuzz-build:
 	$(MAKE) BUILD=build-fuzz CC=clang MALLOC_LIB= OPT="$(FUZZ_FLAGS)" $(LIB_SRC:%.c=build-fuzz/%.o) build-fuzz/default_policy.o build-fuzz/store_schema.o

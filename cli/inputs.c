@@ -60,6 +60,11 @@ void inputs_classify(struct inputs *in, char **names, size_t n, const char *labe
 			in->nlogs++;
 	}
 	in->n = kept;
+	in->ids = xcalloc(kept + 1, sizeof *in->ids);
+	for (size_t k = 0; k < kept; k++)
+		if (S_ISREG(ids[k].st_mode))
+			in->ids[k] = (struct fileid){ .dev = ids[k].st_dev, .ino = ids[k].st_ino,
+						      .exists = true };
 	free(ids);
 	/* read more than once: its first bytes and the rest, to a file */
 	if (stdin_at >= 0 && (in->kinds[stdin_at] == INPUT_CAPTURE ||
@@ -88,6 +93,7 @@ void inputs_free(struct inputs *in)
 	free(in->captures);
 	free(in->kinds);
 	free(in->unchanged);
+	free(in->ids);
 	free(in->shown);
 	free(in->files);
 }

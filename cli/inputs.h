@@ -9,6 +9,7 @@
 #include "../ingest/mailfile.h"
 #include "../ingest/maillog.h"
 #include "../report/manifest.h"
+#include "../util/fileid.h"
 #include <stdio.h>
 
 struct inputs {
@@ -23,6 +24,8 @@ struct inputs {
 	struct capture_stats *cst;	/* by capture index */
 	struct mail_stats *mst;		/* by message-file index */
 	int errors;			/* pipes that could not be copied */
+	struct fileid *ids;		/* by file_id: a regular file's device and
+					   inode when named (exists false: not one) */
 };
 
 /* Name, copy (pipes) and tell apart every operand; errors on warn.

@@ -808,6 +808,7 @@ int pipeline_run(const struct options *o)
 	p.nfiles_json = nfiles;
 	p.env = (struct writer_env){ .files = shown, .paths = p.names_shown ? p.names_shown : p.in.files,
 				     .nfiles = nfiles,
+				     .ids = p.in.ids,
 				     .pseudo = p.pseudo,
 				     .org = o->org, .contact = o->contact,
 				     .since = p.sel.since, .until = p.sel.until,

@@ -19,17 +19,14 @@
  * not be checked - no signature, no key, an input gone); 2 is an error
  * (usage, an unreadable report, a --key that is not a public key). */
 #include "verify.h"
+#include "../report/sign.h"
 #include "../rules/yamltree.h"
 #include "../util/fileid.h"
 #include "../util/textsafe.h"
 #include "../util/timeconv.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/bio.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rsa.h>
-#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,8 +39,7 @@
 struct verify {
 	const char *report, *key, *sig, *manifest, *inputs_dir;
 	const char *base;	/* the manifest's working folder */
-	EVP_PKEY *pub;
-	char fingerprint[80];	/* "sha256:HEX" of the key's SubjectPublicKeyInfo */
+	struct sign_pub *pub;
 	int differs, incomplete;
 };
 
@@ -144,7 +140,8 @@ bool verify_find_manifest(const char *r, size_t n, struct verify_found *f)
 		if (n - start >= sizeof json_key - 1 &&
 		    memcmp(r + start, json_key, sizeof json_key - 1) == 0) {
 			f->record = r + start;
-			f->record_len = strcspn(f->record, "\n");
+			const char *nl = memchr(f->record, '\n', n - start);
+			f->record_len = nl ? (size_t)(nl - f->record) : n - start;
 			f->body = start;
 			f->kind = "json";
 			return true;
@@ -155,6 +152,7 @@ bool verify_find_manifest(const char *r, size_t n, struct verify_found *f)
 		f->kind = "html";
 		f->body = (size_t)(sec - r) + sizeof html_sec - 1;
 		f->section = sec;
+		f->section_len = n - (size_t)(sec - r);
 		const char *rec = find_last(sec, n - (size_t)(sec - r), html_rec);
 		if (rec) {
 			f->record = rec + sizeof html_rec - 1;
@@ -170,10 +168,13 @@ bool verify_find_manifest(const char *r, size_t n, struct verify_found *f)
 		f->kind = "text";
 		f->body = (size_t)(sec - r);
 		f->section = sec;
+		f->section_len = n - (size_t)(sec - r);
 		const char *rec = find_last(sec, n - (size_t)(sec - r), text_rec);
 		if (rec) {
 			f->record = rec + sizeof text_rec - 2;
-			f->record_len = strcspn(f->record, "\n");
+			size_t left = n - (size_t)(f->record - r);
+			const char *nl = memchr(f->record, '\n', left);
+			f->record_len = nl ? (size_t)(nl - f->record) : left;
 		}
 		return true;
 	}
@@ -181,54 +182,18 @@ bool verify_find_manifest(const char *r, size_t n, struct verify_found *f)
 }
 
 /* The hash a text or HTML manifest states: "report:     sha256 HEX". */
-static bool stated_hash(const char *sec, char out[65])
+static bool stated_hash(const char *sec, size_t n, char out[65])
 {
-	const char *p = strstr(sec, "report:     sha256 ");
-	if (!p)
+	static const char key[] = "report:     sha256 ";
+	const char *p = memmem(sec, n, key, sizeof key - 1);
+	if (!p || n - (size_t)(p - sec) < sizeof key - 1 + 64)
 		return false;
-	p += strlen("report:     sha256 ");
+	p += sizeof key - 1;
 	for (int i = 0; i < 64; i++)
 		if (!p[i] || !strchr("0123456789abcdef", p[i]))
 			return false;
 	memcpy(out, p, 64);
 	out[64] = '\0';
-	return true;
-}
-
-/* --key: a PEM public key, or an error (exit 2): a key given that cannot
- * be used is never taken for "no key". */
-static bool load_public(struct verify *v, struct buf *why)
-{
-	char *pem;
-	size_t n;
-	if (!fileid_read_all(v->key, "--key", SMALL_MAX, &pem, &n, why))
-		return false;
-	BIO *bio = BIO_new_mem_buf(pem, (int)n);
-	v->pub = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
-	BIO_free(bio);
-	bool private = strstr(pem, "PRIVATE KEY-----") != NULL;
-	free(pem);
-	if (!v->pub) {
-		buf_printf(why, "--key: %s: %s", text_shown(v->key), private
-			   ? "is a private key: give its public key (openssl pkey -in KEY -pubout)"
-			   : "not a PEM public key (openssl pkey -in KEY -pubout makes one)");
-		return false;
-	}
-	int id = EVP_PKEY_get_id(v->pub);
-	if (id != EVP_PKEY_ED25519 && id != EVP_PKEY_RSA) {
-		buf_printf(why, "--key: %s: an Ed25519 or RSA public key is needed", text_shown(v->key));
-		return false;
-	}
-	unsigned char *der = NULL;
-	int dn = i2d_PUBKEY(v->pub, &der);
-	unsigned char md[32];
-	unsigned mdn = 0;
-	char hex[65] = "";
-	if (dn > 0 && EVP_Digest(der, (size_t)dn, md, &mdn, EVP_sha256(), NULL))
-		hexof(md, mdn, hex);
-	OPENSSL_free(der);
-	snprintf(v->fingerprint, sizeof v->fingerprint, "%s sha256:%s",
-		 id == EVP_PKEY_ED25519 ? "Ed25519" : "RSA", hex);
 	return true;
 }
 
@@ -262,24 +227,16 @@ static void check_signature(struct verify *v, const char *what, const char *sigf
 		return;
 	}
 	buf_free(&why);
-	bool ed = EVP_PKEY_get_id(v->pub) == EVP_PKEY_ED25519;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	EVP_PKEY_CTX *pctx = NULL;
-	static const unsigned char empty[1];
-	int rc = ctx && EVP_DigestVerifyInit(ctx, &pctx, ed ? NULL : EVP_sha256(), NULL, v->pub) == 1 &&
-		 (ed || (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
-			 EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1))
-		 ? EVP_DigestVerify(ctx, (const unsigned char *)sig, ns,
-				    n ? (const unsigned char *)bytes : empty, n) : -1;
-	EVP_MD_CTX_free(ctx);
+	bool good = sign_pub_verify(v->pub, (const unsigned char *)sig, ns,
+				    (const unsigned char *)bytes, n);
 	free(sig);
 	char detail[500];
 	snprintf(detail, sizeof detail, "%s, %s (%s)", text_shown(sigfile),
-		 rc == 1 ? "signed by" : "not made by", v->fingerprint);
-	if (rc != 1)
+		 good ? "signed by" : "not made by", sign_pub_fingerprint(v->pub));
+	if (!good)
 		snprintf(detail + strlen(detail), sizeof detail - strlen(detail),
 			 ", or what it signs changed since");
-	say(v, rc == 1, what, detail);
+	say(v, good, what, detail);
 }
 
 /* Where an input named in the manifest is now: an absolute path as it is;
@@ -427,7 +384,7 @@ static int verdict(const struct verify *v, const struct yt_node *m)
 		return 3;
 	}
 	printf("tlswitness: verify: verified: every check ran and held; signed by %s\n",
-	       v->fingerprint);
+	       sign_pub_fingerprint(v->pub));
 	return 0;
 }
 
@@ -441,7 +398,7 @@ int verify_command(int argc, char **argv)
 	buf_init(&why);
 	char *r = NULL, *mf = NULL;
 	size_t n = 0, nm = 0;
-	if ((v.key && !load_public(&v, &why)) ||
+	if ((v.key && !(v.pub = sign_pub_load(v.key, "--key", &why))) ||
 	    !fileid_read_all(v.report, NULL, REPORT_MAX, &r, &n, &why) ||
 	    (v.manifest && !fileid_read_all(v.manifest, "--manifest", SMALL_MAX, &mf, &nm, &why))) {
 		rc = fail(why.p);
@@ -475,7 +432,7 @@ int verify_command(int argc, char **argv)
 	}
 	if (f.section) {	/* the text a reader sees must say the same */
 		char shown[65] = "";
-		if (stated_hash(f.section, shown) && want[0] && strcmp(shown, want) != 0)
+		if (stated_hash(f.section, f.section_len, shown) && want[0] && strcmp(shown, want) != 0)
 			say(&v, false, "manifest", "its text and its record state different hashes");
 		if (!want[0])
 			snprintf(want, sizeof want, "%s", shown);
@@ -514,7 +471,7 @@ int verify_command(int argc, char **argv)
 	rc = verdict(&v, m);
 	yt_free(m);
 out:
-	EVP_PKEY_free(v.pub);
+	sign_pub_free(v.pub);
 	free(r);
 	free(mf);
 	buf_free(&why);

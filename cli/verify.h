@@ -10,15 +10,16 @@
  * used), 3 incomplete (something could not be checked). */
 int verify_command(int argc, char **argv);
 
-/* Where a report's manifest is.  kind: "json", "html" or "text"; body:
- * the length of the hashed part; section: a text or HTML report's
- * manifest section (NUL-terminated by the reader's buffer), else NULL;
+/* Where in the n bytes of r (not NUL-terminated) a report's manifest is.
+ * kind: "json", "html" or "text"; body: the length of the hashed part;
+ * section, section_len: a text or HTML report's manifest section to the
+ * end, else NULL;
  * record, record_len: the manifest's JSON record, or NULL (a text or HTML
  * report of an earlier release).  Attacker-controlled bytes: fuzzed
  * (tests/fuzz/fuzz_verify.c). */
 struct verify_found {
 	const char *kind, *section, *record;
-	size_t body, record_len;
+	size_t body, record_len, section_len;
 };
 bool verify_find_manifest(const char *r, size_t n, struct verify_found *f);
 

@@ -29,12 +29,33 @@ static const char *field(sd_journal *j, const char *name, size_t *n)
 
 /* The value with what would end or break a line (a newline, a NUL, a
  * carriage return) as a space: one entry, one line. */
-static void put_flat(FILE *f, const char *s, size_t n)
+static void put_flat(struct buf *b, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
-		fputc(c == '\n' || c == '\r' || c == '\0' ? ' ' : c, f);
+		buf_addc(b, c == '\n' || c == '\r' || c == '\0' ? ' ' : c);
 	}
+}
+
+void journal_entry_line(struct buf *b, uint64_t usec, const char *host, size_t hn,
+			const char *ident, size_t in, const char *pid, size_t pn, const char *msg,
+			size_t mn)
+{
+	char iso[32];
+	fmt_iso_utc((time_t)(usec / 1000000), iso, sizeof iso);
+	iso[19] = '\0';		/* without the Z: the fraction and zone follow */
+	buf_printf(b, "%s.%06lu+00:00 ", iso, (unsigned long)(usec % 1000000));
+	put_flat(b, host ? host : "localhost", host ? hn : 9);
+	buf_addc(b, ' ');
+	put_flat(b, ident ? ident : "-", ident ? in : 1);
+	if (pid) {
+		buf_addc(b, '[');
+		put_flat(b, pid, pn);
+		buf_addc(b, ']');
+	}
+	buf_adds(b, ": ");
+	put_flat(b, msg, mn);
+	buf_addc(b, '\n');
 }
 
 /* Programs that write whatever they are given: an entry from one of
@@ -159,8 +180,11 @@ bool journal_spool_from(enum journal_kind kind, const char *path, const char *na
 		return false;
 	}
 	*entries = 0;
+	struct buf line;
+	buf_init(&line);
 	bool have;
 	if (!seek_start(j, res, &have, why)) {
+		buf_free(&line);
 		fclose(copy);
 		sd_journal_close(j);
 		return false;
@@ -209,24 +233,13 @@ bool journal_spool_from(enum journal_kind kind, const char *path, const char *na
 			}
 			continue;
 		}
-		char iso[32];
-		fmt_iso_utc((time_t)(usec / 1000000), iso, sizeof iso);
-		iso[19] = '\0';		/* without the Z: the fraction and zone follow */
-		fprintf(copy, "%s.%06lu+00:00 ", iso, (unsigned long)(usec % 1000000));
-		put_flat(copy, host ? host : "localhost", host ? hn : 9);
-		fputc(' ', copy);
-		put_flat(copy, ident ? ident : "-", ident ? in : 1);
-		if (pid) {
-			fputc('[', copy);
-			put_flat(copy, pid, pn);
-			fputc(']', copy);
-		}
-		fputs(": ", copy);
-		put_flat(copy, msg, mn);
-		fputc('\n', copy);
+		buf_reset(&line);
+		journal_entry_line(&line, usec, host, hn, ident, in, pid, pn, msg, mn);
+		fwrite(line.p, 1, line.n, copy);
 		(*entries)++;
 	}
 	sd_journal_close(j);
+	buf_free(&line);
 	if (fflush(copy) != 0 || ferror(copy)) {
 		buf_printf(why, "writing its temporary copy failed: %s", strerror(errno));
 		fclose(copy);

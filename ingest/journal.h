@@ -3,6 +3,7 @@
 #ifndef TW_JOURNAL_H
 #define TW_JOURNAL_H
 #include "../util/buf.h"
+#include <stdint.h>
 #include <stdio.h>
 
 enum journal_kind { JOURNAL_LOCAL, JOURNAL_FILE, JOURNAL_DIR };
@@ -35,6 +36,14 @@ struct journal_resume {
 };
 bool journal_spool_from(enum journal_kind kind, const char *path, const char *name,
 			struct journal_resume *res, unsigned long *entries, struct buf *why);
+
+/* One entry as the line of the text copy: "STAMP HOST IDENT[PID]: MESSAGE"
+ * (RFC 3339, UTC, microseconds), each value flat (a newline, carriage
+ * return or NUL in it a space).  Attacker-controlled: fuzzed
+ * (tests/fuzz/fuzz_journal.c). */
+void journal_entry_line(struct buf *b, uint64_t usec, const char *host, size_t hn,
+			const char *ident, size_t in, const char *pid, size_t pn, const char *msg,
+			size_t mn);
 
 /* The highest uid of a system account (Debian's login.defs SYS_UID_MAX):
  * mail servers run as root or as accounts up to it. */

@@ -16,4 +16,18 @@ void sign_key_free(struct sign_key *k);
 bool sign_bytes(const struct sign_key *k, const unsigned char *msg, size_t n,
 		const char *sigpath, struct buf *why);
 
+/* A public key that checks such signatures (tlswitness verify --key,
+ * tlswitness load --key): PEM, Ed25519 or RSA.  A key that cannot be used
+ * - missing, not a file, a private key, not PEM - is an error, never "no
+ * key": NULL with "OPTION: PATH: why" in why. */
+struct sign_pub;
+struct sign_pub *sign_pub_load(const char *path, const char *option, struct buf *why);
+void sign_pub_free(struct sign_pub *k);
+/* "Ed25519 sha256:HEX": the SHA-256 of the key's DER SubjectPublicKeyInfo
+ * (openssl pkey -pubin -outform DER | sha256sum), who signed. */
+const char *sign_pub_fingerprint(const struct sign_pub *k);
+/* Is sig a signature of the n bytes at msg by k? */
+bool sign_pub_verify(const struct sign_pub *k, const unsigned char *sig, size_t ns,
+		     const unsigned char *msg, size_t n);
+
 #endif

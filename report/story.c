@@ -48,6 +48,7 @@ struct story {
 	size_t n, cap;
 	size_t text_from;	/* text not yet in a piece */
 	unsigned long paths, dropped;
+	unsigned long replaced;		/* inputs replaced since they were read */
 	size_t nlines;		/* evidence lines quoted so far */
 	struct worst worst;
 	unsigned step;
@@ -344,7 +345,14 @@ static struct hashtab *read_lines(struct story *s)
 		struct buf why;
 		buf_init(&why);
 		struct linesrc *ls = NULL;
-		if (path && !(strcmp(path, "-") == 0 && strcmp(ls_real_path("-"), "-") == 0))
+		/* the file read, not one put at its name since: its lines are
+		 * quoted only where it is the same file (device, inode) */
+		struct fileid now;
+		bool replaced = env->ids && (size_t)file < env->ninputs && env->ids[file].exists &&
+				!(fileid_of(path, &now) && fileid_same(&now, &env->ids[file]));
+		if (replaced)
+			s->replaced++;
+		if (path && !replaced && !(strcmp(path, "-") == 0 && strcmp(ls_real_path("-"), "-") == 0))
 			ls = ls_open(ls_real_path(path), &why);
 		buf_free(&why);
 		struct span line;
@@ -514,7 +522,8 @@ static void story_finish(void *w, const struct writer_end *end)
 		buf_adds(out, "      ");
 		text_safe(out, writer_file(s->base.env, p->file_id));
 		buf_printf(out, ":%lu  ", p->line);
-		text = text ? text : "(the line cannot be read again: standard input)";
+		text = text ? text : s->replaced ? "(not quoted: the file at this name is not the "
+			"one read, replaced since)" : "(the line cannot be read again: standard input)";
 		emit(out, s, text, strlen(text));
 		buf_addc(out, '\n');
 	}
@@ -530,6 +539,10 @@ static void story_finish(void *w, const struct writer_end *end)
 static void story_account(void *w, FILE *f)
 {
 	struct story *s = w;
+	if (s->replaced)
+		fprintf(f, "tlswitness: story: warning: %lu input%s replaced at %s name since it was "
+			"read: %s lines not quoted\n", s->replaced, s->replaced == 1 ? "" : "s",
+			s->replaced == 1 ? "its" : "their", s->replaced == 1 ? "its" : "their");
 	if (s->dropped)
 		fprintf(f, "tlswitness: story: %lu paths not told (%d at most, %d evidence lines)\n",
 			s->dropped, STORY_MAX_PATHS, STORY_MAX_LINES);

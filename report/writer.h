@@ -22,6 +22,7 @@
  * a writer copies what it keeps past the call. */
 #ifndef TW_WRITER_H
 #define TW_WRITER_H
+#include "../util/fileid.h"
 #include "../ingest/detect.h"
 #include "../model/message.h"
 #include <stdio.h>
@@ -38,6 +39,9 @@ struct tzconf;
 struct writer_env {
 	const char *const *files;	/* by file_id, as evidence names them */
 	const char *const *paths;	/* ... as given, to read again (story) */
+	const struct fileid *ids;	/* ... what each was when named (NULL: not
+					   known), so a file replaced since is not
+					   quoted as evidence */
 	size_t nfiles;
 	const struct pseudo *pseudo;	/* --pseudonymize, or NULL */
 	const char *org, *contact;	/* TLS-RPT's organization-name, contact-info */

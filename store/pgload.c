@@ -5,8 +5,13 @@
  * report's size. */
 #include "pgload.h"
 #include "copytext.h"
+#include "shardread.h"
 #include "pqlib.h"
+#include "../report/sign.h"
+#include "../util/fileid.h"
 #include "../util/textsafe.h"
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -18,7 +23,6 @@
 #define STORE_VERSION "1"		/* schema.sql's store_meta row */
 #define SCHEMA_VERSION "2"		/* the records' schema_version (CHANGELOG.md) */
 #define COPY_BATCH (1u << 20)		/* bytes handed to libpq at once */
-#define LINE_MAX_BYTES (1ull << 30)	/* jsonb's own limit is about 1 GB */
 /* pg_advisory_xact_lock(LOCK_CLASS, n): n = 1 creating the schema, 2 a
  * day's partitions, 3 relinking (schema.sql load_stage, which writes the
  * number out: 1953955840); a shard's own key takes (LOCK_CLASS + 1, hash) */
@@ -31,6 +35,8 @@ static const struct pqlib *pq;	/* libpq, loaded by pgload_open */
 struct pgload {
 	PGconn *db;
 	struct load_totals t;
+	const struct sign_pub *key;	/* --key: only shards it signed */
+	bool require_signed;		/* the store takes signed shards only */
 };
 
 /* One shard being read. */
@@ -42,6 +48,14 @@ struct shard {
 	EVP_MD_CTX *md;
 	struct buf copy;
 	bool copying;
+	/* a signed report (--key): the SHA-256 of the file as its signature
+	 * was checked, and of every byte read since, which must be the same
+	 * when its one shard is committed */
+	const char *signer;
+	unsigned char signed_sha[32];
+	EVP_MD_CTX *whole;
+	unsigned nshards;
+	char body[65];			/* the SHA-256 of the records read */
 };
 
 /* PostgreSQL's message made one safe line: its last newlines dropped,
@@ -126,9 +140,10 @@ static bool ensure_store(PGconn *db, FILE *err)
 		pq->clear(r);
 		goto fail;
 	}
-	bool there = pq->getvalue(r, 0, 0)[0] == 't';
 	pq->clear(r);
-	if (!there && !run(db, tw_store_schema, err, "cannot create the store (store/schema.sql)"))
+	/* every statement of it is idempotent (IF NOT EXISTS, OR REPLACE): a
+	 * store made by an earlier release gets what this one adds */
+	if (!run(db, tw_store_schema, err, "cannot create the store (store/schema.sql)"))
 		goto fail;
 	r = pq->exec(db, "SELECT value FROM tlswitness.store_meta WHERE key = 'store_version'");
 	if (!query_ok(r) || pq->ntuples(r) != 1 || strcmp(pq->getvalue(r, 0, 0), STORE_VERSION) != 0) {
@@ -146,7 +161,27 @@ fail:
 	return false;
 }
 
-struct pgload *pgload_open(const char *conninfo, FILE *err)
+/* The store's own rule: once a load said --require-signed, every later
+ * load must give --key. */
+static bool store_rule(PGconn *db, bool set, bool keyed, FILE *err)
+{
+	if (set && !run(db, "INSERT INTO tlswitness.store_meta VALUES ('require_signed', 'true')"
+			" ON CONFLICT (key) DO UPDATE SET value = 'true'", err,
+			"cannot record --require-signed"))
+		return false;
+	PGresult *r = pq->exec(db, "SELECT value FROM tlswitness.store_meta WHERE key = "
+				   "'require_signed'");
+	bool required = query_ok(r) && pq->ntuples(r) == 1 && strcmp(pq->getvalue(r, 0, 0), "true") == 0;
+	pq->clear(r);
+	if (required && !keyed) {
+		fprintf(err, "tlswitness load: this store takes signed shards only (a load with "
+			     "--require-signed said so): give --key PUB\n");
+		return false;
+	}
+	return true;
+}
+
+struct pgload *pgload_open(const char *conninfo, const struct pgload_opts *opts, FILE *err)
 {
 	char why[600];
 	if (!(pq = pqlib_load(why, sizeof why))) {
@@ -170,12 +205,14 @@ struct pgload *pgload_open(const char *conninfo, FILE *err)
 		     "SET application_name = 'tlswitness load'; SET client_min_messages = warning; "
 		     "SET jit = off; SET work_mem = '64MB'",
 		 err, "cannot set up the session") ||
-	    !ensure_store(db, err)) {
+	    !ensure_store(db, err) ||
+	    !store_rule(db, opts && opts->require_signed, opts && opts->key, err)) {
 		pq->finish(db);
 		return NULL;
 	}
 	struct pgload *l = xcalloc(1, sizeof *l);
 	l->db = db;
+	l->key = opts ? opts->key : NULL;
 	return l;
 }
 
@@ -285,13 +322,13 @@ static const char *const SHARD_KEY_SQL =
 static const char *const MANIFEST_INSERT_SQL =
 	"INSERT INTO tlswitness.manifests (shard_key, report_id, report_sha256, schema_version,"
 	"  tool_version, generated, command_line, rules_sha256, policy, source_file, first_line,"
-	"  last_line, period_start, period_end, manifest)"
+	"  last_line, period_start, period_end, manifest, signer)"
 	" SELECT $2, m->>'report_id', m->>'report_sha256', (m->>'schema_version')::int,"
 	"  m->>'version', (m->>'generated')::timestamptz, m->>'command_line',"
 	"  m->'rules'->>'sha256', m->'rules'->>'policy', $3, $4::bigint, $5::bigint,"
 	"  (SELECT min((x->>'first_timestamp')::timestamptz) FROM tlswitness.manifest_inputs(m) x),"
 	"  (SELECT max((x->>'last_timestamp')::timestamptz) FROM tlswitness.manifest_inputs(m) x),"
-	"  m FROM (SELECT $1::jsonb AS m) x RETURNING manifest_id";
+	"  m, $6 FROM (SELECT $1::jsonb AS m) x RETURNING manifest_id";
 
 static const char *const INPUTS_INSERT_SQL =
 	"INSERT INTO tlswitness.inputs SELECT $2::bigint, n, x->>'path', x->>'type',"
@@ -343,7 +380,7 @@ static bool manifest_checks(struct pgload *l, struct shard *s, const char *man, 
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned mdn = 0;
-	char body[65];
+	char *body = s->body;
 	EVP_DigestFinal_ex(s->md, md, &mdn);
 	hexof(md, body);
 	const char *p1[1] = { man };
@@ -451,6 +488,21 @@ static bool shard_store(struct pgload *l, struct shard *s, const char *man, FILE
 	if (!run(l->db, sql, err, "cannot add the days' partitions"))
 		goto fail;
 
+	if (l->key) {	/* a signed report: its one shard, as its signature was checked */
+		unsigned char now[32];
+		unsigned nn = 0;
+		EVP_MD_CTX *c = EVP_MD_CTX_new();
+		bool same = c && EVP_MD_CTX_copy_ex(c, s->whole) && EVP_DigestFinal_ex(c, now, &nn) &&
+			    nn == 32 && memcmp(now, s->signed_sha, 32) == 0;
+		EVP_MD_CTX_free(c);
+		if (++s->nshards > 1)
+			return refuse(l, s, err, s->line, "a second shard in a signed report: one run "
+				      "writes one report, its manifest last");
+		if (!same)
+			return refuse(l, s, err, s->line, "the file is not the bytes its signature "
+				      "was checked on (changed while loading, or more after its "
+				      "manifest)");
+	}
 	if (!run(l->db, "BEGIN", err, "cannot begin"))
 		goto fail;
 	const char *pk[1] = { key };
@@ -459,17 +511,33 @@ static bool shard_store(struct pgload *l, struct shard *s, const char *man, FILE
 		goto fail;
 	pq->clear(r);
 	r = ask(l, s, err, "cannot look for the shard",
-		"SELECT manifest_id, report_id FROM tlswitness.manifests WHERE shard_key = $1", 1, pk);
+		"SELECT manifest_id, report_id, report_sha256, coalesce(signer, 'no one: unsigned')"
+		" FROM tlswitness.manifests WHERE shard_key = $1", 1, pk);
 	if (!r)
 		goto fail;
 	if (pq->ntuples(r)) {
-		char rid[64];
-		if (out)
+		char rid[64], had[80], who[100];
+		safe_short(pq->getisnull(r, 0, 1) ? "(none)" : pq->getvalue(r, 0, 1), rid, sizeof rid);
+		safe_short(pq->getisnull(r, 0, 2) ? "(none)" : pq->getvalue(r, 0, 2), had, sizeof had);
+		safe_short(pq->getvalue(r, 0, 3), who, sizeof who);
+		bool same = !pq->getisnull(r, 0, 2) && strcmp(pq->getvalue(r, 0, 2), s->body) == 0;
+		if (same && out)
 			fprintf(out, "%s: lines %llu-%llu: already stored as manifest %s (report %s, "
-				"the same inputs); nothing changed\n", text_shown(s->file), s->first,
-				s->line, pq->getvalue(r, 0, 0),
-				safe_short(pq->getisnull(r, 0, 1) ? "(none)" : pq->getvalue(r, 0, 1), rid,
-					   sizeof rid));
+				"the same inputs and records); nothing changed\n", text_shown(s->file),
+				s->first, s->line, pq->getvalue(r, 0, 0), rid);
+		if (!same) {
+			/* one identity, two contents: one of them is not what
+			 * tlswitness read, and the store cannot tell which */
+			char why[700];
+			snprintf(why, sizeof why, "conflicts with manifest %s (report %s, signed by %s): "
+				 "the same inputs, other records (report_sha256 %s here, %s there); "
+				 "one of the two is not what tlswitness wrote: not stored",
+				 pq->getvalue(r, 0, 0), rid, who, s->body, had);
+			pq->clear(r);
+			run(l->db, "ROLLBACK", NULL, NULL);
+			l->t.conflicts++;
+			return refuse(l, s, err, s->line, why);
+		}
 		pq->clear(r);
 		run(l->db, "ROLLBACK", NULL, NULL);
 		l->t.already++;
@@ -481,8 +549,8 @@ static bool shard_store(struct pgload *l, struct shard *s, const char *man, FILE
 	char first[24], last[24], mid[24], rows[24], nfresh[24];
 	snprintf(first, sizeof first, "%llu", s->first);
 	snprintf(last, sizeof last, "%llu", s->line);
-	const char *pm[5] = { man, key, s->file, first, last };
-	if (!(r = ask(l, s, err, "cannot store the manifest", MANIFEST_INSERT_SQL, 5, pm)))
+	const char *pm[6] = { man, key, s->file, first, last, s->signer };
+	if (!(r = ask(l, s, err, "cannot store the manifest", MANIFEST_INSERT_SQL, 6, pm)))
 		goto fail;
 	snprintf(mid, sizeof mid, "%s", pq->ntuples(r) == 1 ? pq->getvalue(r, 0, 0) : "");
 	pq->clear(r);
@@ -528,60 +596,84 @@ fail:
 	return false;
 }
 
-/* A report's bytes, inflated where gzip (zlib reads plain files as they
- * are), cut into lines by memchr: a NUL byte is a byte like another. */
-struct reader {
-	gzFile gz;
-	char *p;
-	size_t pos, len;
-	bool failed;		/* gzread said -1 */
-};
-
-#define READ_CHUNK (1u << 18)
-
-/* One line, without its newline, into b; false at the end.  *cut: the
- * last line had no newline; *toolong: past LINE_MAX_BYTES (the rest of
- * it not read). */
-static bool read_line(struct reader *r, struct buf *b, bool *cut, bool *toolong)
+/* --key: is the file at fd signed by the key (PATH.sig beside it)?  Its
+ * SHA-256 as checked in sha.  False: said on err. */
+static bool signed_by(const struct pgload *l, const char *path, int fd, unsigned char sha[32],
+		      FILE *err)
 {
-	buf_reset(b);
-	*cut = *toolong = false;
-	for (;;) {
-		if (r->pos == r->len) {
-			int got = r->failed ? -1 : gzread(r->gz, r->p, READ_CHUNK);
-			if (got <= 0) {
-				r->failed = got < 0;
-				if (b->n)
-					*cut = true;
-				return b->n > 0;
-			}
-			r->pos = 0;
-			r->len = (size_t)got;
-		}
-		const char *start = r->p + r->pos;
-		const char *nl = memchr(start, '\n', r->len - r->pos);
-		size_t take = nl ? (size_t)(nl - start) : r->len - r->pos;
-		buf_add(b, start, take);
-		r->pos += take + (nl ? 1 : 0);
-		if (nl)
-			return true;
-		if (b->n > LINE_MAX_BYTES) {
-			*toolong = true;
-			return true;
-		}
+	struct stat sb;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		fprintf(err, "%s:1:1: not a regular file: a signed report is read from its file, "
+			"its signature beside it; not loaded\n", text_shown(path));
+		return false;
 	}
-}
-
-static bool is_manifest(const struct buf *b)
-{
-	static const char head[] = "{\"kind\":\"manifest\"";
-	return b->n >= sizeof head - 1 && memcmp(b->p, head, sizeof head - 1) == 0;
+	size_t n = (size_t)sb.st_size;
+	static const unsigned char empty[1];
+	const unsigned char *bytes = empty;
+	void *map = MAP_FAILED;
+	if (n && (map = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED) {
+		fprintf(err, "%s:1:1: %s; not loaded\n", text_shown(path), strerror(errno));
+		return false;
+	}
+	if (n)
+		bytes = map;
+	bool ok = false;
+	if (n >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b) {
+		fprintf(err, "%s:1:1: compressed: a report's signature is of the report as written "
+			"(gunzip it, its .sig beside it); not loaded\n", text_shown(path));
+		goto out;
+	}
+	struct buf sigpath, why;
+	buf_init(&sigpath);
+	buf_init(&why);
+	buf_printf(&sigpath, "%s.sig", path);
+	char *sig = NULL;
+	size_t ns = 0;
+	if (!fileid_read_all(sigpath.p, NULL, 1 << 16, &sig, &ns, &why))
+		fprintf(err, "%s:1:1: unsigned (%s): this load takes only shards signed by %s; "
+			"not loaded\n", text_shown(path), why.p, sign_pub_fingerprint(l->key));
+	else if (!sign_pub_verify(l->key, (const unsigned char *)sig, ns, bytes, n))
+		fprintf(err, "%s:1:1: its signature %s is not %s's, or the report changed since; "
+			"not loaded\n", text_shown(path), text_shown(sigpath.p),
+			sign_pub_fingerprint(l->key));
+	else
+		ok = true;
+	unsigned mdn = 0;
+	if (ok)
+		EVP_Digest(bytes, n, sha, &mdn, EVP_sha256(), NULL);
+	free(sig);
+	buf_free(&sigpath);
+	buf_free(&why);
+out:
+	if (map != MAP_FAILED)
+		munmap(map, n);
+	return ok;
 }
 
 bool pgload_file(struct pgload *l, const char *path, FILE *out, FILE *err)
 {
 	bool std = strcmp(path, "-") == 0;
-	int fd = std ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
+	if (std && l->key) {
+		fprintf(err, "(stdin):1:1: a signed report is read from its file, its signature "
+			"beside it; not loaded\n");
+		l->t.shards++;
+		l->t.refused++;
+		return false;
+	}
+	int fd = std ? dup(0) : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	unsigned char signed_sha[32];
+	if (fd >= 0 && !std) {
+		int fl = fcntl(fd, F_GETFL);
+		if (fl >= 0)
+			fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);	/* a FIFO: opened without its writer */
+		if (l->key && (!signed_by(l, path, fd, signed_sha, err) ||
+			       lseek(fd, 0, SEEK_SET) != 0)) {
+			close(fd);
+			l->t.shards++;
+			l->t.refused++;
+			return false;
+		}
+	}
 	gzFile gz = fd >= 0 ? gzdopen(fd, "rb") : NULL;
 	if (!gz) {
 		fprintf(err, "%s: %s\n", text_shown(path), strerror(fd < 0 ? errno : ENOMEM));
@@ -589,14 +681,19 @@ bool pgload_file(struct pgload *l, const char *path, FILE *out, FILE *err)
 			close(fd);
 		return false;
 	}
-	gzbuffer(gz, READ_CHUNK);
-	struct reader rd = { .gz = gz, .p = xmalloc(READ_CHUNK) };
+	struct shard_reader *rd = shard_reader_new(gz);
 	struct shard s = { .file = std ? "(stdin)" : path, .md = EVP_MD_CTX_new() };
+	if (l->key) {
+		s.signer = sign_pub_fingerprint(l->key);
+		memcpy(s.signed_sha, signed_sha, 32);
+		s.whole = EVP_MD_CTX_new();
+		EVP_DigestInit_ex(s.whole, EVP_sha256(), NULL);
+	}
 	buf_init(&s.copy);
 	struct buf line;
 	buf_init(&line);
 	bool ok = true, cut, toolong;
-	while (read_line(&rd, &line, &cut, &toolong)) {
+	while (shard_reader_line(rd, &line, &cut, &toolong)) {
 		s.line++;
 		if (!s.copying) {
 			s.first = s.line;
@@ -605,21 +702,19 @@ bool pgload_file(struct pgload *l, const char *path, FILE *out, FILE *err)
 				break;
 			}
 		}
-		if (toolong || cut || line.n == 0 || line.p[0] != '{' ||
-		    memchr(line.p, '\0', line.n)) {
-			const char *why = toolong ? "a line longer than 1 GiB"
-				: cut ? "the last line has no newline: the report was cut short"
-				: line.n == 0 ? "an empty line: tlswitness writes none"
-				: line.p[0] != '{' ? "not a JSON record: every line of a tlswitness "
-						     "report is a JSON object"
-				: "a NUL byte: tlswitness escapes every control character";
+		const char *why = shard_line_problem(&line, cut, toolong);
+		if (why) {
 			copy_end(l, &s, why, err);
 			l->t.shards++;
 			refuse(l, &s, err, s.line, why);
 			ok = false;
 			break;	/* the rest cannot be trusted to be whole shards */
 		}
-		if (is_manifest(&line)) {
+		if (s.whole) {
+			EVP_DigestUpdate(s.whole, line.p, line.n);
+			EVP_DigestUpdate(s.whole, "\n", 1);
+		}
+		if (shard_line_is_manifest(&line)) {
 			if (!shard_store(l, &s, line.p, out, err))
 				ok = false;
 			continue;
@@ -636,7 +731,7 @@ bool pgload_file(struct pgload *l, const char *path, FILE *out, FILE *err)
 	}
 	int gzerr = 0;
 	const char *gzmsg = gzerror(gz, &gzerr);
-	if (ok && (rd.failed || (gzerr != Z_OK && gzerr != Z_STREAM_END))) {
+	if (ok && (shard_reader_failed(rd) || (gzerr != Z_OK && gzerr != Z_STREAM_END))) {
 		/* a damaged gzip member, or a read error (a directory) */
 		fprintf(err, "%s:%llu:1: cannot read: %s\n", text_shown(s.file), s.line + 1,
 			gzerr == Z_ERRNO ? strerror(errno) : gzmsg);
@@ -650,10 +745,11 @@ bool pgload_file(struct pgload *l, const char *path, FILE *out, FILE *err)
 				   "tlswitness report (cut short, or still being written)");
 		ok = false;
 	}
+	shard_reader_free(rd);
 	gzclose(gz);
-	free(rd.p);
 	buf_free(&line);
 	buf_free(&s.copy);
 	EVP_MD_CTX_free(s.md);
+	EVP_MD_CTX_free(s.whole);
 	return ok;
 }

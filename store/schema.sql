@@ -47,6 +47,9 @@ CREATE TABLE IF NOT EXISTS tlswitness.manifests (
 	loaded_at timestamptz NOT NULL DEFAULT now(),
 	manifest jsonb NOT NULL
 );
+-- who signed the shard (tlswitness load --key: the key's fingerprint,
+-- "Ed25519 sha256:..."); null: loaded unsigned
+ALTER TABLE tlswitness.manifests ADD COLUMN IF NOT EXISTS signer text;
 
 -- The manifest's inputs: what each shard read, with its hash.
 CREATE TABLE IF NOT EXISTS tlswitness.inputs (
@@ -611,11 +614,15 @@ LANGUAGE plpgsql AS $$
 DECLARE
 	n bigint;
 BEGIN
-	-- a complete record replaces an incomplete one of the same key
+	-- a complete record replaces an incomplete one of the same key, but
+	-- an unsigned shard never replaces what a signed one stored
 	WITH old AS (
 		DELETE FROM tlswitness.messages m USING tw_rows r
 		WHERE r.kind = 'message' AND m.day = r.day AND m.msg_key = r.key
 		  AND m.complete IS NOT TRUE AND r.complete
+		  AND ((SELECT signer FROM tlswitness.manifests WHERE manifest_id = mid) IS NOT NULL
+		       OR (SELECT signer FROM tlswitness.manifests o
+		           WHERE o.manifest_id = m.manifest_id) IS NULL)
 		RETURNING m.day, m.msg_key
 	), a AS (
 		DELETE FROM tlswitness.arrivals x USING old WHERE x.day = old.day AND x.msg_key = old.msg_key

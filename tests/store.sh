@@ -257,4 +257,66 @@ $TW load -q --db "$K" "$d/legs/shards/postfix.jsonl"
 check "... loaded again afterwards: stored whole" "0 2 $(grep -c '"kind":"message"' "$d/legs/shards/postfix.jsonl")" \
 	"$? $(q "$K" "SELECT count(*) FROM tlswitness.manifests") $(q "$K" "SELECT count(*) FROM tlswitness.messages WHERE host = 'lab'")"
 
+# --- a second local user against the store: forged shards, signatures ------
+# A forged shard keeps a genuine report's manifest (its inputs' hashes) and
+# states a hash of its own edited records; loaded first, it made the
+# genuine shard "already stored" before.  Now: a conflict, exit 2.
+mkdb forged
+F=$(db forged)
+openssl genpkey -algorithm ed25519 -out "$d/org.pem" 2> /dev/null
+openssl pkey -in "$d/org.pem" -pubout -out "$d/org.pub"
+cp samples/lab/postfix-a.log "$d/fmail.log"
+$TWA --format json --sign "$d/org.pem" -o "$d/genuine.jsonl" "$d/fmail.log"
+grep -v '"kind":"manifest"' "$d/genuine.jsonl" | sed 's/"used":false/"used":true/g' > "$d/forged.body"
+sum=$(sha256sum < "$d/forged.body" | cut -c1-64)
+{ cat "$d/forged.body"; grep '"kind":"manifest"' "$d/genuine.jsonl" |
+    sed "s/\"report_sha256\":\"[0-9a-f]*\"/\"report_sha256\":\"$sum\"/"; } > "$d/forged.jsonl"
+$TW load --db "$F" "$d/forged.jsonl" > /dev/null 2>&1
+check "a forged unsigned shard, loaded first without --key: stored (nothing can tell)" 0 "$?"
+$TW load --db "$F" "$d/genuine.jsonl" > "$d/o" 2>&1
+check "... the genuine shard after it: a conflict (exit 2), never 'already stored'" "2 1 0" \
+	"$? $(grep -c 'genuine.jsonl:[0-9]*:1: conflicts with manifest 1 (report .*, signed by no one: unsigned): the same inputs, other records' "$d/o") $(grep -c 'already stored as manifest' "$d/o")"
+mkdb signed
+S=$(db signed)
+$TW load --db "$S" --key "$d/org.pub" "$d/forged.jsonl" > "$d/o" 2>&1
+check "load --key: the forged, unsigned shard refused" "2 1 0" \
+	"$? $(grep -c 'forged.jsonl:1:1: unsigned' "$d/o") $(q "$S" "SELECT count(*) FROM tlswitness.manifests")"
+cp "$d/genuine.jsonl.sig" "$d/forged.jsonl.sig"
+$TW load --db "$S" --key "$d/org.pub" "$d/forged.jsonl" > "$d/o" 2>&1
+check "... with the genuine report's signature beside it: refused" "2 1" \
+	"$? $(grep -c "its signature .* is not Ed25519 sha256:" "$d/o")"
+$TW load --db "$S" --key "$d/org.pub" --require-signed "$d/genuine.jsonl" > "$d/o" 2>&1
+fpr=$(openssl pkey -pubin -in "$d/org.pub" -outform DER | sha256sum | cut -c1-64)
+check "... the genuine one stored, and who signed it recorded" "0 Ed25519 sha256:$fpr" \
+	"$? $(q "$S" "SELECT signer FROM tlswitness.manifests")"
+$TW load --db "$S" "$d/forged.jsonl" > "$d/o" 2>&1
+check "--require-signed: a later load without --key refused" "2 1" \
+	"$? $(grep -c 'this store takes signed shards only' "$d/o")"
+gzip -c "$d/genuine.jsonl" > "$d/genuine.jsonl.gz"; cp "$d/genuine.jsonl.sig" "$d/genuine.jsonl.gz.sig"
+$TW load --db "$S" --key "$d/org.pub" "$d/genuine.jsonl.gz" > "$d/o" 2>&1
+check "... a compressed signed report: refused, said why" "2 1" "$? $(grep -c 'compressed: a report' "$d/o")"
+$TW load --db "$S" --key "$d/org.pub" - < "$d/genuine.jsonl" > "$d/o" 2>&1
+check "... standard input with --key: refused (no signature beside it)" "2 1" \
+	"$? $(grep -c 'a signed report is read from its file' "$d/o")"
+# an unsigned "complete" record never replaces a signed incomplete one
+mkdb complete
+C=$(db complete)
+head -60 samples/lab/postfix-a.log > "$d/half.log"
+$TWA --format json --sign "$d/org.pem" -o "$d/half.jsonl" "$d/half.log"
+inc=$(q "$C" "SELECT 1" > /dev/null; grep -c '"complete":false' "$d/half.jsonl")
+$TW load -q --db "$C" --key "$d/org.pub" "$d/half.jsonl"
+$TWA --format json -o "$d/whole.jsonl" samples/lab/postfix-a.log
+$TW load -q --db "$C" "$d/whole.jsonl"
+check "an unsigned shard's complete records do not replace a signed shard's incomplete ones" \
+	"$inc" "$(q "$C" "SELECT count(*) FROM tlswitness.messages m JOIN tlswitness.manifests f USING (manifest_id) WHERE f.signer IS NOT NULL AND m.complete IS NOT TRUE")"
+# a gzip bomb: a 1 GB line in about a megabyte, refused in bounded memory
+head -c 1073741824 /dev/zero | tr '\0' ' ' | sed 's/^/{/' | gzip -1 > "$d/bomb.gz"
+if [ -x /usr/bin/time ]; then
+	/usr/bin/time -f '%M' -o "$d/rss" $TW load --db "$F" "$d/bomb.gz" > "$d/o" 2>&1
+	check "a gzip bomb ($(($(wc -c < "$d/bomb.gz") / 1024)) KiB, one 1 GiB line): refused, under 400 MiB" "2 1 yes" \
+		"$? $(grep -c 'a line longer than 64 MiB' "$d/o") $([ "$(tail -1 "$d/rss")" -lt 409600 ] && echo yes || tail -1 "$d/rss")"
+fi
+$TW load --db "host=$d/pg user=tlswitness password=secret dbname=forged" "$d/genuine.jsonl" > "$d/o" 2>&1
+check "a password in --db: warned it is visible in ps" 1 "$(grep -c 'the password in --db is visible to every local user' "$d/o")"
+
 checks_end

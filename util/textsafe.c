@@ -45,17 +45,25 @@ size_t utf8_len(const unsigned char *p, size_t avail)
 /* Code points a terminal or an editor acts on though they print nothing:
  * bidirectional embeddings, overrides and isolates (U+202A..U+202E,
  * U+2066..U+2069, the marks U+200E, U+200F, U+061C; "Trojan Source",
- * CVE-2021-42574) and the line and paragraph separators (U+2028, U+2029). */
-static bool invisible_control(const unsigned char *p, size_t l)
+ * CVE-2021-42574), the line and paragraph separators (U+2028, U+2029),
+ * and what hides text in plain sight: the zero-width space, joiners and
+ * word joiner (U+200B..U+200D, U+2060..U+2064), the byte order mark
+ * U+FEFF, and the tag characters U+E0000..U+E007F (Unicode 15, 23.9),
+ * which can smuggle a whole string past a reader. */
+static bool invisible_control(unsigned long cp)
 {
-	if (l == 2)
-		return p[0] == 0xd8 && p[1] == 0x9c;			/* U+061C */
-	if (l != 3 || p[0] != 0xe2)
-		return false;
-	if (p[1] == 0x80)
-		return p[2] == 0x8e || p[2] == 0x8f ||			/* U+200E, U+200F */
-		       (p[2] >= 0xa8 && p[2] <= 0xae);			/* U+2028..U+202E */
-	return p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9;		/* U+2066..U+2069 */
+	return cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069) || (cp >= 0x200b && cp <= 0x200d) ||
+	       (cp >= 0x2060 && cp <= 0x2064) || cp == 0xfeff || (cp >= 0xe0000 && cp <= 0xe007f);
+}
+
+/* The code point of a valid sequence of l bytes. */
+static unsigned long code_point(const unsigned char *p, size_t l)
+{
+	unsigned long cp = p[0] & (l == 4 ? 0x07u : l == 3 ? 0x0fu : 0x1fu);
+	for (size_t k = 1; k < l; k++)
+		cp = (cp << 6) | (p[k] & 0x3fu);
+	return cp;
 }
 
 void text_safe(struct buf *b, const char *s)
@@ -82,12 +90,12 @@ void text_safe(struct buf *b, const char *s)
 		/* C1 controls (U+0080..U+009F) can act as escapes too. */
 		if (l == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0)
 			l = 0;
-		if (l && invisible_control(p + i, l)) {
-			unsigned cp = l == 2 ? 0x061c : ((p[i] & 0x0fu) << 12) |
-							((p[i + 1] & 0x3fu) << 6) | (p[i + 2] & 0x3fu);
-			char u[8] = { '\\', 'u', hex[cp >> 12], hex[(cp >> 8) & 15], hex[(cp >> 4) & 15],
-				      hex[cp & 15], 0 };
-			buf_adds(b, u);
+		unsigned long cp = l > 1 ? code_point(p + i, l) : 0;
+		if (l > 1 && invisible_control(cp)) {
+			if (cp > 0xffff)
+				buf_printf(b, "\\U%08lx", cp);
+			else
+				buf_printf(b, "\\u%04lx", cp);
 			i += l;
 		} else if (l) {
 			buf_add(b, s + i, l);

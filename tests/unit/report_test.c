@@ -159,6 +159,10 @@ static void test_text_shows_invisible_controls(void **st)
 	buf_reset(&b);
 	text_safe(&b, "caf\xc3\xa9 \xe2\x80\x8f\xd8\x9c ok");	/* é stays; RLM, ALM do not */
 	assert_string_equal(b.p, "caf\xc3\xa9 \\u200f\\u061c ok");
+	/* zero-width characters, the BOM and tag characters hide text */
+	buf_reset(&b);
+	text_safe(&b, "a\xe2\x80\x8b" "b\xe2\x81\xa0" "c\xef\xbb\xbf" "d\xf3\xa0\x81\x81" "e\xf0\x9f\x98\x80");
+	assert_string_equal(b.p, "a\\u200bb\\u2060c\\ufeffd\\U000e0041e\xf0\x9f\x98\x80");
 	assert_string_equal(text_shown("mail.log"), "mail.log");
 	assert_string_equal(text_shown("a\x1b[2Jb\nc"), "a\\x1b[2Jb\\x0ac");
 	buf_free(&b);
