@@ -28,6 +28,7 @@
 #include "../report/sign.h"
 #include "../report/tsq.h"
 #include "fileplan.h"
+#include "../util/fileid.h"
 #include "../rules/policy.h"
 #include "../util/textsafe.h"
 #include "../util/timeconv.h"
@@ -77,6 +78,7 @@ struct pipeline {
 					   earlier runs' files open state names */
 	struct selection sel;		/* which messages are written */
 	struct sign_key *sign_key;	/* --sign, read before the run */
+	char rules_sha256[65];		/* --rules: of the bytes loaded */
 	struct maillog *ml;		/* the read that counts, for the state */
 	char report_id[40];		/* the manifest's, for the state */
 	bool state_saved;		/* ... saved pending, before the report's rename */
@@ -516,7 +518,21 @@ static int prepare(struct pipeline *p)
 		buf_free(&why);
 		return 2;
 	}
-	p->policy = o->rules_path ? policy_load_file(o->rules_path, &why) : policy_builtin(&why);
+	if (o->rules_path) {	/* read once: what is judged is what the manifest hashes */
+		char *text;
+		size_t n;
+		if (!fileid_read_all(o->rules_path, "--rules", 16u << 20, &text, &n, &why)) {
+			fprintf(stderr, "tlswitness: %s\ntlswitness: the rule file cannot be read; "
+				"nothing was analysed\n", why.p);
+			buf_free(&why);
+			return 3;
+		}
+		manifest_hash_bytes(text, n, p->rules_sha256);
+		p->policy = policy_load(o->rules_path, text, n, &why);
+		free(text);
+	} else {
+		p->policy = policy_builtin(&why);
+	}
 	if (!p->policy) {
 		fputs(why.p ? why.p : "", stderr);
 		fprintf(stderr, "tlswitness: the rule file has errors; nothing was analysed\n");
@@ -841,7 +857,7 @@ int pipeline_run(const struct options *o)
 		paths_finish(p.paths);	/* the writer thread is done: its buffer is ours */
 
 	struct manifest man;
-	run_manifest(&man, o, &p.in, ml, p.policy, p.tz, p.pseudo != NULL);
+	run_manifest(&man, o, &p.in, ml, p.policy, p.tz, p.pseudo != NULL, p.rules_sha256);
 	memcpy(p.report_id, man.report_id, sizeof p.report_id);
 	char prev_state[65];
 	if (p.state) {	/* the chain: what this run went on from */
@@ -915,9 +931,11 @@ int pipeline_run(const struct options *o)
 	if (!(sealed ? output_close_sealed(p.output, seal_report, &p, &why)
 	      : output_close(p.output, &why))) {
 		fprintf(stderr, "tlswitness: %s\n", why.p);
-		if (p.state)
+		if (p.state) {
+			state_discard(p.state);
 			fprintf(stderr, "tlswitness: --state: left as it was: the report was not "
 				"written, so the next run reads these lines again\n");
+		}
 		failed = true;
 	} else if (p.state && (buf_reset(&why), (!p.state_saved && !save_state(&p, NULL, &why)) ||
 			       !state_commit(p.state, &why))) {

@@ -10,7 +10,7 @@
 
 void run_manifest(struct manifest *man, const struct options *o, const struct inputs *in,
 		  const struct maillog *ml, const struct policy *p, struct tzconf *tz,
-		  bool pseudonymized)
+		  bool pseudonymized, const char *rules_sha256)
 {
 	memset(man, 0, sizeof *man);
 	man->tool_version = TW_VERSION;
@@ -24,17 +24,11 @@ void run_manifest(struct manifest *man, const struct options *o, const struct in
 	man->pseudonymized = pseudonymized ? "HMAC-SHA-256 of address local parts" : NULL;
 	inputs_manifest(in, ml, man);
 	man->rules_path = o->rules_path ? o->rules_path : "built-in:rules/default.yaml";
-	if (o->rules_path) {
-		struct buf why;
-		uint64_t sz;
-		time_t mt;
-		buf_init(&why);
-		manifest_hash_file(o->rules_path, man->rules_sha256, &sz, &mt, &why);
-		buf_free(&why);
-	} else {
+	if (o->rules_path)	/* of the bytes the policy was loaded from */
+		snprintf(man->rules_sha256, sizeof man->rules_sha256, "%s", rules_sha256);
+	else
 		manifest_hash_bytes(policy_builtin_text(), strlen(policy_builtin_text()),
 				    man->rules_sha256);
-	}
 	man->policy = policy_name(p);
 	const char **ids = xcalloc(policy_nrules(p) + 1, sizeof *ids);
 	for (size_t i = 0; i < policy_nrules(p); i++)

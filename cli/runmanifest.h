@@ -11,7 +11,7 @@ struct tzconf;
 
 void run_manifest(struct manifest *man, const struct options *o, const struct inputs *in,
 		  const struct maillog *ml, const struct policy *p, struct tzconf *tz,
-		  bool pseudonymized);
+		  bool pseudonymized, const char *rules_sha256);
 void run_manifest_free(struct manifest *man);
 
 #endif

@@ -359,9 +359,7 @@ static int open_ours(const char *path, const char *what, struct buf *why)
 		close(fd);
 		return -1;
 	}
-	int fl = fcntl(fd, F_GETFL);
-	if (fl >= 0)
-		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	fileid_blocking(fd);
 	return fd;
 }
 
@@ -436,33 +434,14 @@ static bool recover_pending(struct state_file *s, FILE *say, struct buf *why)
 	return true;
 }
 
-static bool load_key(struct state_file *s, const char *keyfile, struct buf *why)
-{
-	int fd = fileid_open_regular(keyfile, "--state-key", why);
-	if (fd < 0)
-		return false;
-	ssize_t r;
-	while ((r = read(fd, s->key + s->klen, sizeof s->key - s->klen)) > 0 ||
-	       (r < 0 && errno == EINTR))
-		if (r > 0)
-			s->klen += (size_t)r;
-	close(fd);
-	while (s->klen && (s->key[s->klen - 1] == '\n' || s->key[s->klen - 1] == '\r'))
-		s->klen--;
-	if (s->klen < 16) {
-		buf_printf(why, "--state-key: %s: a key needs at least 16 bytes", text_shown(keyfile));
-		return false;
-	}
-	return true;
-}
-
 struct state_file *state_open(const char *path, bool reset, const char *keyfile, FILE *say,
 			      struct buf *why)
 {
 	struct state_file *s = xcalloc(1, sizeof *s);
 	s->path = xstrdup(path);
 	s->lockfd = -1;
-	if (keyfile && !load_key(s, keyfile, why)) {
+	if (keyfile && !fileid_read_key(keyfile, "--state-key", s->key, sizeof s->key, &s->klen,
+					why)) {
 		state_close(s);
 		return NULL;
 	}
@@ -971,6 +950,18 @@ bool state_commit(struct state_file *s, struct buf *why)
 	s->pending = false;
 	buf_free(&pend);
 	return ok;
+}
+
+void state_discard(struct state_file *s)
+{
+	if (!s->pending)
+		return;
+	struct buf pend;
+	buf_init(&pend);
+	buf_printf(&pend, "%s.pending", s->path);
+	unlink(pend.p);
+	buf_free(&pend);
+	s->pending = false;
 }
 
 const char *state_previous_sha256(const struct state_file *s, char hex[65])

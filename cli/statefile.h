@@ -64,6 +64,8 @@ bool state_save(struct state_file *s, const struct tracker *t, const struct mail
 		const struct inputs *in, const struct state_report *rep, struct buf *why);
 /* The saved state over FILE, once the report is in place. */
 bool state_commit(struct state_file *s, struct buf *why);
+/* The saved state dropped: the report could not be put in place. */
+void state_discard(struct state_file *s);
 /* The chain, for the manifest: the SHA-256 of the state this run read
  * (NULL: none, a first run or --state-reset), the id of the report that
  * state belongs to (NULL: none), and whether it is keyed. */

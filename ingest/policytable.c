@@ -1,11 +1,13 @@
 /* policytable.c - reading an MTA's TLS policy table (ingest/policytable.h). */
 #include "policytable.h"
+#include "../util/fileid.h"
 #include "../util/hashtab.h"
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define TABLE_MAX_ENTRIES 1000000
 #define TABLE_LINE_MAX 65536
@@ -172,11 +174,19 @@ static bool sendmail_key(const char *l)
 
 struct policy_table *policy_table_load(const char *path, struct buf *errs)
 {
-	FILE *f = fopen(path, "r");
+	/* not a FIFO planted at the name, which would hold the run */
+	struct buf why;
+	buf_init(&why);
+	int fd = fileid_open_regular(path, NULL, &why);
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
 	if (!f) {
-		buf_printf(errs, "%s: %s\n", path, strerror(errno));
+		buf_printf(errs, "%s\n", why.p ? why.p : strerror(errno));
+		buf_free(&why);
+		if (fd >= 0)
+			close(fd);
 		return NULL;
 	}
+	buf_free(&why);
 	struct policy_table *t = xcalloc(1, sizeof *t);
 	t->srv = ht_new();
 	t->rcpt = ht_new();

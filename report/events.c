@@ -19,10 +19,11 @@ static void kspan(struct buf *b, const char *k, struct span s, bool *first)
 	json_strn(b, s.p, s.n);
 }
 
-/* An address or a login name: pseudonymised under --pseudonymize, as
+/* An address or a login name (text false), or free text that can quote
+ * one (a Message-ID, a reply): pseudonymised under --pseudonymize, as
  * written otherwise; absent when empty. */
-static void kaddr(struct buf *b, const char *k, struct span v, const struct writer_env *env,
-		  bool *f)
+static void kpseudo(struct buf *b, const char *k, struct span v, const struct writer_env *env,
+		    bool text, bool *f)
 {
 	if (!v.n)
 		return;
@@ -30,28 +31,15 @@ static void kaddr(struct buf *b, const char *k, struct span v, const struct writ
 		kspan(b, k, v, f);
 		return;
 	}
-	char *u = pseudo_address(env->pseudo, v.p, v.n);
-	jw_str(b, k, u, f);
-	free(u);
-}
-
-/* Free text that can quote an address (a Message-ID, a reply): its
- * addresses pseudonymised under --pseudonymize. */
-static void ktext(struct buf *b, const char *k, struct span v, const struct writer_env *env,
-		  bool *f)
-{
-	if (!v.n)
-		return;
-	if (!env->pseudo) {
-		kspan(b, k, v, f);
-		return;
-	}
-	char *raw = span_dup(v);
-	char *u = pseudo_text(env->pseudo, raw, NULL, 0);
+	char *raw = text ? span_dup(v) : NULL;
+	char *u = text ? pseudo_text(env->pseudo, raw, NULL, 0) : pseudo_address(env->pseudo, v.p, v.n);
 	jw_str(b, k, u, f);
 	free(u);
 	free(raw);
 }
+
+#define kaddr(b, k, v, env, f) kpseudo(b, k, v, env, false, f)
+#define ktext(b, k, v, env, f) kpseudo(b, k, v, env, true, f)
 
 void json_event(struct buf *b, const struct evidence *ev, const struct writer_env *env)
 {

@@ -19,21 +19,9 @@ struct pseudo {
 
 struct pseudo *pseudo_load(const char *keyfile, struct buf *why)
 {
-	int fd = fileid_open_regular(keyfile, NULL, why);
-	if (fd < 0)
-		return NULL;
 	struct pseudo *p = xcalloc(1, sizeof *p);
-	ssize_t r;
-	while ((r = read(fd, p->key + p->klen, sizeof p->key - p->klen)) > 0 ||
-	       (r < 0 && errno == EINTR))
-		if (r > 0)
-			p->klen += (size_t)r;
-	close(fd);
-	while (p->klen && (p->key[p->klen - 1] == '\n' || p->key[p->klen - 1] == '\r'))
-		p->klen--;
-	if (p->klen < 16) {
-		buf_printf(why, "%s: a pseudonymisation key needs at least 16 bytes", keyfile);
-		free(p);
+	if (!fileid_read_key(keyfile, NULL, p->key, sizeof p->key, &p->klen, why)) {
+		pseudo_free(p);
 		return NULL;
 	}
 	return p;

@@ -663,9 +663,7 @@ bool pgload_file(struct pgload *l, const char *path, FILE *out, FILE *err)
 	int fd = std ? dup(0) : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	unsigned char signed_sha[32];
 	if (fd >= 0 && !std) {
-		int fl = fcntl(fd, F_GETFL);
-		if (fl >= 0)
-			fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);	/* a FIFO: opened without its writer */
+		fileid_blocking(fd);	/* a FIFO: opened without waiting for its writer */
 		if (l->key && (!signed_by(l, path, fd, signed_sha, err) ||
 			       lseek(fd, 0, SEEK_SET) != 0)) {
 			close(fd);

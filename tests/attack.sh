@@ -73,6 +73,12 @@ check "-o /dev/null --sign: refused, exit 2, no /dev/null.sig" "2 no" "$? $([ -e
 rm -f /dev/null.sig
 timeout 10 $TWA -f json --sign "$d/fifo" -o "$d/r.jsonl" "$d/mail.log" 2> "$d/e"
 check "--sign naming a FIFO: refused, not waited on" "2 1" "$? $(grep -c 'is not a regular file' "$d/e")"
+for opt in --rules --policy-table --pseudonymize; do
+  timeout 10 $TWA -f json $opt "$d/fifo" "$d/mail.log" > /dev/null 2> "$d/e"
+  st=$?
+  check "$opt naming a FIFO: refused (exit 2 or 3), not waited on" "yes 1" \
+    "$([ $st = 2 ] || [ $st = 3 ] && echo yes || echo "exit $st") $(grep -c 'is not a regular file' "$d/e")"
+done
 
 # --- no output lands on what the run reads, nor on another output ------------
 sha() { sha256sum "$1" | cut -c1-64; }

@@ -25,10 +25,37 @@ int fileid_open_regular(const char *path, const char *what, struct buf *why)
 		close(fd);
 		return -1;
 	}
+	fileid_blocking(fd);
+	return fd;
+}
+
+void fileid_blocking(int fd)
+{
 	int fl = fcntl(fd, F_GETFL);
 	if (fl >= 0)
 		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-	return fd;
+}
+
+bool fileid_read_key(const char *path, const char *what, unsigned char *key, size_t cap,
+		     size_t *len, struct buf *why)
+{
+	*len = 0;
+	int fd = fileid_open_regular(path, what, why);
+	if (fd < 0)
+		return false;
+	ssize_t r;
+	while ((r = read(fd, key + *len, cap - *len)) > 0 || (r < 0 && errno == EINTR))
+		if (r > 0)
+			*len += (size_t)r;
+	close(fd);
+	while (*len && (key[*len - 1] == '\n' || key[*len - 1] == '\r'))
+		(*len)--;
+	if (*len < 16) {
+		buf_printf(why, "%s%s%s: a key needs at least 16 bytes", what ? what : "",
+			   what ? ": " : "", text_shown(path));
+		return false;
+	}
+	return true;
 }
 
 bool fileid_read_all(const char *path, const char *what, size_t max, char **p, size_t *n,

@@ -22,6 +22,16 @@ int fileid_open_regular(const char *path, const char *what, struct buf *why);
 bool fileid_read_all(const char *path, const char *what, size_t max, char **p, size_t *n,
 		     struct buf *why);
 
+/* Back to blocking reads, once a file opened with O_NONBLOCK is known to
+ * be a regular one. */
+void fileid_blocking(int fd);
+
+/* A key file's bytes (fileid_open_regular's checks): at most cap, the
+ * trailing newlines dropped, at least 16 of them.  False with "WHAT:
+ * PATH: why" in why. */
+bool fileid_read_key(const char *path, const char *what, unsigned char *key, size_t cap,
+		     size_t *len, struct buf *why);
+
 struct fileid {
 	dev_t dev;
 	ino_t ino;
