@@ -665,10 +665,10 @@ int state_match(struct state_file *s, const struct inputs *in, FILE *warn, struc
 			s->f[c->entry].file_id = (int)i;
 	}
 	/* A log the last run read that no input is now: its name is another
-	 * file's (rotated away by rename), or the same file's whose first
-	 * bytes changed (cut short by copytruncate, or rewritten).  Either
-	 * way what was written after where it was read to is not read: an
-	 * error, said with -q too. */
+	 * file's (rotated away by rename: said), or the same file's whose
+	 * first bytes changed (cut short by copytruncate, or rewritten, with
+	 * its copy not named: what was written before the cut is lost, an
+	 * error, said with -q too). */
 	for (size_t e = 0; e < s->nf; e++) {
 		const struct sfile *f = &s->f[e];
 		struct stat sb;
@@ -688,13 +688,14 @@ int state_match(struct state_file *s, const struct inputs *in, FILE *warn, struc
 				"not among the inputs, so what was written to it after line %lu and "
 				"before the cut is not read\n", text_shown(f->path), f->at.lineno,
 				text_shown(f->path), f->at.lineno);
-		else
-			fprintf(warn, "tlswitness: --state: error: %s was read to line %lu by the last "
-				"run and has since been rotated; its rotated copy (%s.1 or the like) is "
-				"not among the inputs, so what was written to it after line %lu is not "
+		else	/* often nothing was lost (a rotated file read to its end): a warning */
+			fprintf(warn, "tlswitness: --state: %s was read to line %lu by the last run "
+				"and has since been rotated; its rotated copy (%s.1 or the like) is not "
+				"among the inputs, so what was written to it after line %lu is not "
 				"read\n", text_shown(f->path), f->at.lineno, text_shown(f->path),
 				f->at.lineno);
-		losses++;
+		if (same_inode)
+			losses++;
 	}
 	/* every file the open state's evidence may name: this run's id, or a
 	 * ghost's after the inputs */

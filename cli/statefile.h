@@ -33,9 +33,10 @@ struct state_file *state_from_bytes(const void *p, size_t n, struct buf *why);
  * was).  Before state_match. */
 const char *state_journal_cursor(const struct state_file *s, const char *name);
 void state_journal_read(struct state_file *s, const char *name, const char *last);
-/* Tell this run's logs by identity; say (as an error) each file the last
- * run read that was rotated away or cut short and whose rest is not
- * among them.  Before state_resume_of.  The number of such losses, or -1
+/* Tell this run's logs by identity; say each file the last run read that
+ * was rotated away and whose rotated copy is not among them, and (as an
+ * error) each that was cut short by copytruncate with its copy not among
+ * them.  Before state_resume_of.  The number of such losses, or -1
  * with why when the state was written for other logs (none of their
  * folders is this run's). */
 int state_match(struct state_file *s, const struct inputs *in, FILE *warn, struct buf *why);
