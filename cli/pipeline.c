@@ -564,6 +564,20 @@ static int prepare(struct pipeline *p)
 		buf_free(&why);
 		return 2;
 	}
+	/* a re-run the same day must not replace the last run's report: the
+	 * state has gone on past what it holds, so its findings would be lost */
+	const char *prev = p->state ? state_previous_report_path(p->state) : NULL;
+	struct fileid was, now;
+	if (prev && o->out_path && fileid_of(prev, &was) && was.exists && fileid_of(o->out_path, &now) &&
+	    fileid_same(&was, &now)) {
+		fprintf(stderr, "tlswitness: -o %s: is the report of this state's last run (report "
+			"%s), which this run would replace with only what is new since: name each "
+			"run's report apart (by date and time)\n", text_shown(o->out_path),
+			state_previous_report(p->state) ? text_shown(state_previous_report(p->state))
+			: "?");
+		buf_free(&why);
+		return 2;
+	}
 	if (o->sign_key && !(p->sign_key = sign_key_load(o->sign_key, &why))) {
 		fprintf(stderr, "tlswitness: %s\n", why.p);
 		buf_free(&why);

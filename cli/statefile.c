@@ -978,6 +978,11 @@ const char *state_previous_report(const struct state_file *s)
 	return s->prev_report_id;
 }
 
+const char *state_previous_report_path(const struct state_file *s)
+{
+	return s->prev_report_path;
+}
+
 bool state_keyed(const struct state_file *s)
 {
 	return s->klen > 0;

@@ -72,6 +72,9 @@ void state_discard(struct state_file *s);
  * state belongs to (NULL: none), and whether it is keyed. */
 const char *state_previous_sha256(const struct state_file *s, char hex[65]);
 const char *state_previous_report(const struct state_file *s);
+/* Where that report was written (absolute), or NULL: standard output, or
+ * a first run. */
+const char *state_previous_report_path(const struct state_file *s);
 bool state_keyed(const struct state_file *s);
 /* Unlock and free. */
 void state_close(struct state_file *s);

@@ -27,7 +27,19 @@ run() { # the command as written, with the paths replaced
 check "the service's sweep: exit 1 (the lab has plaintext)" 1 "$(run "$cmd")"
 check "its summary on stderr" 1 "$(grep -c '^tlswitness: --fail-on plaintext: ' "$d/err")"
 check "its report, manifest and state, 0600" "600 600 600" "$(stat -c %a "$d"/tls-*.jsonl "$d"/tls-*.manifest.json "$d/state" | tr '\n' ' ' | sed 's/ $//')"
-check "the next night, nothing new: exit 0, no message" "0 0" "$(run "$cmd") $(grep -c '"kind":"message"' "$d"/tls-*.jsonl)"
+first=$(ls "$d"/tls-*.jsonl)
+sleep 1	# reports are named to the second
+check "a second run the same day, nothing new: exit 0, its own report with no message" "0 2 0" \
+  "$(run "$cmd") $(ls "$d"/tls-*.jsonl | wc -l) $(ls "$d"/tls-*.jsonl | grep -v "^$first\$" | xargs cat | grep -c '"kind":"message"')"
+check "... the first run's report kept whole" "$(grep -c '' "$first")" "$(cat "$first" | grep -c '')"
+# the same name twice (a unit that names reports by the day): refused, the
+# last run's report kept
+last=$(ls "$d"/tls-*.jsonl | grep -v "^$first\$")
+cp "$last" "$d/keep"
+echo "$TW --tz UTC --year 2026 -q --state $d/state -f json -o $last samples/lab/postfix-a.log" > "$d/cmd2"
+sh "$d/cmd2" 2> "$d/err2"
+check "-o naming the last run's report: refused (exit 2), the report kept" "2 1 same" \
+  "$? $(grep -c "is the report of this state's last run" "$d/err2") $(cmp -s "$last" "$d/keep" && echo same)"
 rm -f "$d"/tls-* "$d"/state*
 ccmd=$(grep -v '^#' contrib/cron/tlswitness.cron | grep 'tlswitness' | sed 's/^\([^ ]* *\)\{5\}root  *//; s/\\%/%/g')
 check "the cron entry's sweep: exit 1" 1 "$(run "$ccmd")"
