@@ -298,8 +298,11 @@ bool select_message(struct selection *s, const struct message *m)
 	}
 	if (ok && s->nqid) {
 		bool hit = false;
+		/* a record answers to every queue ID it carries: its own, and
+		 * the one before an after-queue content filter (prior_qid) */
 		for (size_t i = 0; i < s->nqid && !hit; i++)
-			hit = m->qid && strcmp(m->qid, s->qid[i]) == 0;
+			hit = (m->qid && strcmp(m->qid, s->qid[i]) == 0) ||
+			      (m->prior_qid && strcmp(m->prior_qid, s->qid[i]) == 0);
 		ok = hit;
 	}
 	if (ok && s->nrcpt) {

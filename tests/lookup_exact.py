@@ -6,7 +6,9 @@ records of the same lookup over every line (--full-read).
 For every log named, for each of up to SAMPLE messages (chosen with a
 fixed seed): a lookup by its queue ID (as JSON, as paths and as the story, with its
 evidence lines read back), its Message-ID, its first recipient, that recipient's domain and its sender;
-each run both ways and compared record by record (the manifest apart).
+each run both ways and compared record by record (the manifest apart); a
+lookup by either queue ID a record carries (its own, and the one before a
+content filter) must find it.
 
 usage: lookup_exact.py TLSWITNESS SAMPLE LOG...
 Prints one line per log: the lookups compared and how many took the fast
@@ -36,6 +38,8 @@ def run(tw, args, full):
 
 def needles(m):
     out = [["--queue-id", m["queue_id"]]]
+    if m.get("prior_queue_id"):     # the queue file before a content filter
+        out.append(["--queue-id", m["prior_queue_id"]])
     if m.get("message_id"):
         out.append(["--message-id", m["message_id"]])
     rcpts = [d["rcpt"] for d in m.get("deliveries", []) if d.get("rcpt")]
@@ -58,6 +62,8 @@ def main():
         msgs = [m for m in msgs if m.get("kind") == "message" and m.get("queue_id")]
         rnd = random.Random(log)
         chosen = rnd.sample(msgs, min(sample, len(msgs)))
+        # and always some that went through a content filter (two queue IDs)
+        chosen += [m for m in msgs if m.get("prior_queue_id") and m not in chosen][:3]
         compared = fast_used = 0
         for m in chosen:
             for nd in needles(m):
@@ -68,6 +74,10 @@ def main():
                     st_r, want, _ = run(tw, args, True)
                     compared += 1
                     fast_used += fast
+                    if fmt == ["-f", "json"] and nd[0] == "--queue-id" and not any(
+                            json.loads(r).get("queue_id") == m["queue_id"] for r in want):
+                        sys.exit("%s %s: the message %s is not found by it"
+                                 % (log, " ".join(args[:-1]), m["queue_id"]))
                     if (st_f, got) != (st_r, want):
                         for i, (g, w) in enumerate(zip(got, want)):
                             if g != w:
