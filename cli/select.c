@@ -270,8 +270,9 @@ static bool mid_matches(const char *mid, const char *needle)
 
 static bool any_rcpt(const struct message *m, const char *needle)
 {
-	for (size_t i = 0; i < m->ndl; i++)
-		if (address_matches(m->dl[i].rcpt, needle))
+	for (size_t i = 0; i < m->ndl; i++)	/* as delivered, or as addressed */
+		if (address_matches(m->dl[i].rcpt, needle) ||
+		    address_matches(m->dl[i].orig_rcpt, needle))
 			return true;
 	for (size_t i = 0; i < m->nrcpts; i++)
 		if (address_matches(m->rcpts[i], needle))

@@ -567,6 +567,8 @@ static void add_delivery(struct tracker *t, struct message *m,
 	h->usec = ev->usec;
 	h->local = local;
 	trk_field(t, &h->rcpt, rcpt);
+	if (ev->orig_rcpt.n)
+		trk_field(t, &h->orig_rcpt, ev->orig_rcpt);
 	trk_field(t, &h->status, ev->status);
 	trk_field(t, &h->dsn, ev->dsn);
 	str_set(&h->next_qid, ev->next_qid);

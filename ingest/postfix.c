@@ -197,6 +197,8 @@ static void parse_delivery(struct span s, struct evidence *ev)
 	while (kv_next(&it, &k, &v)) {
 		if (span_eq(k, "to")) {
 			ev->rcpt = v;
+		} else if (span_eq(k, "orig_to")) {	/* log_adhoc.c: after to= */
+			ev->orig_rcpt = v;
 		} else if (span_eq(k, "relay")) {
 			struct span name, addr;
 			int port;

@@ -73,6 +73,8 @@ struct evidence {
 	enum starttls_count starttls;
 
 	struct span rcpt;	/* EV_TO: the recipients as written */
+	struct span orig_rcpt;	/* EV_TO: Postfix's orig_to=, the address before
+				   aliases, .forward or virtual(5) rewrote it */
 	struct span status;	/* sent, deferred, bounced ... (lower case for sendmail too) */
 	struct span dsn;
 	struct span reply;	/* text in parentheses after status */

@@ -240,6 +240,7 @@ static void hop_strings_free(struct hop *h)
 	xfree(h->peer_host);
 	xfree(h->peer_ip);
 	xfree(h->rcpt);
+	xfree(h->orig_rcpt);
 	xfree(h->status);
 	xfree(h->dsn);
 	xfree(h->next_qid);
@@ -280,6 +281,7 @@ static void hop_copy_facts(struct hop *d, const struct hop *h)
 	d->peer_ip = xstrdup_or_null(h->peer_ip);
 	d->peer_port = h->peer_port;
 	d->rcpt = xstrdup_or_null(h->rcpt);
+	d->orig_rcpt = xstrdup_or_null(h->orig_rcpt);
 	d->status = xstrdup_or_null(h->status);
 	d->dsn = xstrdup_or_null(h->dsn);
 	d->next_qid = xstrdup_or_null(h->next_qid);
@@ -442,8 +444,11 @@ static void bare(char **a)
 static void bare_hop(struct hop *h)
 {
 	bare(&h->rcpt);
-	for (size_t i = 0; i < h->ntries; i++)
+	bare(&h->orig_rcpt);
+	for (size_t i = 0; i < h->ntries; i++) {
 		bare(&h->tries[i].rcpt);
+		bare(&h->tries[i].orig_rcpt);
+	}
 }
 
 void message_bare_addresses(struct message *m)

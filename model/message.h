@@ -120,6 +120,7 @@ struct hop {
 	char *peer_host, *peer_ip;
 	int peer_port;			/* -1 unknown */
 	char *rcpt, *status, *dsn, *next_qid;
+	char *orig_rcpt;		/* the recipient before rewriting (orig_to=), or NULL */
 	bool local;			/* no SMTP connection: pickup, local(8), unix socket */
 	bool network;			/* crossed a network (not local, not loopback) */
 	enum hop_source source;

@@ -10,8 +10,8 @@
  * were when this file was last brought up to date (x86-64). */
 #if defined(__x86_64__) && defined(__linux__)
 _Static_assert(sizeof(struct tls_state) == 160, "struct tls_state changed: update message_io.c");
-_Static_assert(sizeof(struct hop) == 512, "struct hop changed: update message_io.c");
-_Static_assert(sizeof(struct message) == 768, "struct message changed: update message_io.c");
+_Static_assert(sizeof(struct hop) == 520, "struct hop changed: update message_io.c");
+_Static_assert(sizeof(struct message) == 776, "struct message changed: update message_io.c");
 #endif
 
 #define HOP_DEPTH_MAX 2		/* a delivery's tries hold no tries */
@@ -126,6 +126,7 @@ static void hop_save(struct msg_out *o, const struct hop *h)
 	ser_str(b, h->peer_ip);
 	ser_i64(b, h->peer_port);
 	ser_str(b, h->rcpt);
+	ser_str(b, h->orig_rcpt);
 	ser_str(b, h->status);
 	ser_str(b, h->dsn);
 	ser_str(b, h->next_qid);
@@ -182,6 +183,7 @@ static void hop_load(struct msg_in *in, struct hop *h, int depth)
 	h->peer_ip = ser_get_str(r);
 	h->peer_port = (int)ser_get_i64(r);
 	h->rcpt = ser_get_str(r);
+	h->orig_rcpt = ser_get_str(r);
 	h->status = ser_get_str(r);
 	h->dsn = ser_get_str(r);
 	h->next_qid = ser_get_str(r);

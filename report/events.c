@@ -104,6 +104,7 @@ void json_event(struct buf *b, const struct evidence *ev, const struct writer_en
 		jw_str(b, "starttls", st[ev->starttls], &f);
 	}
 	kaddr(b, "rcpt", ev->rcpt, env, &f);	/* evidence records carry addresses too */
+	kaddr(b, "orig_to", ev->orig_rcpt, env, &f);
 	kaddr(b, "from", ev->from, env, &f);
 	ktext(b, "message_id", ev->message_id, env, &f);
 	ktext(b, "status", ev->status, env, &f);

@@ -106,8 +106,11 @@ static void hop_obj(struct buf *b, const struct hop *h, const struct writer_env 
 		jw_str(b, "position", h->position, &f);
 		jw_bool(b, "claim", h->claim, &f);
 	}
-	if (out)
+	if (out) {
 		jw_str(b, "rcpt", h->rcpt, &f);
+		if (h->orig_rcpt)	/* only where the log gives it: an addition */
+			jw_str(b, "orig_to", h->orig_rcpt, &f);
+	}
 	/* the same peer fields in every direction and format (README "Output") */
 	jw_str(b, "peer_host", h->peer_host, &f);
 	jw_str(b, "peer_ip", h->peer_ip, &f);

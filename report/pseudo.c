@@ -242,6 +242,7 @@ static void note_hop(struct names *nm, const struct hop *h)
 static void pseudo_hop(const struct pseudo *p, struct hop *h, const struct names *nm)
 {
 	replace(p, &h->rcpt);
+	replace(p, &h->orig_rcpt);
 	replace(p, &h->sasl_username);	/* a login name, like an address */
 	replace_text(p, &h->reason, nm->v, nm->n);
 	replace_text(p, &h->explain, nm->v, nm->n);

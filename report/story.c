@@ -213,6 +213,11 @@ static void story_hop(const struct path_node *n, const struct hop *h,
 		if (h->rcpt) {
 			buf_adds(b, " for ");
 			text_safe(b, h->rcpt);
+			if (h->orig_rcpt && strcmp(h->orig_rcpt, h->rcpt) != 0) {
+				buf_adds(b, " (addressed to ");
+				text_safe(b, h->orig_rcpt);
+				buf_addc(b, ')');
+			}
 		}
 	}
 	buf_addc(b, ' ');

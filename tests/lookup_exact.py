@@ -8,7 +8,8 @@ fixed seed): a lookup by its queue ID (as JSON, as paths and as the story, with 
 evidence lines read back), its Message-ID, its first recipient, that recipient's domain and its sender;
 each run both ways and compared record by record (the manifest apart); a
 lookup by either queue ID a record carries (its own, and the one before a
-content filter) must find it.
+content filter), or by a recipient as delivered or as addressed (orig_to),
+must find it.
 
 usage: lookup_exact.py TLSWITNESS SAMPLE LOG...
 Prints one line per log: the lookups compared and how many took the fast
@@ -47,6 +48,9 @@ def needles(m):
         out.append(["--rcpt", rcpts[0]])
         if "@" in rcpts[0]:
             out.append(["--rcpt", "@" + rcpts[0].split("@", 1)[1].upper()])
+    origs = [d["orig_to"] for d in m.get("deliveries", []) if d.get("orig_to")]
+    if origs:                       # as addressed, before an alias rewrote it
+        out.append(["--rcpt", origs[0]])
     if m.get("from"):
         out.append(["--from", m["from"]])
     return out
@@ -64,6 +68,8 @@ def main():
         chosen = rnd.sample(msgs, min(sample, len(msgs)))
         # and always some that went through a content filter (two queue IDs)
         chosen += [m for m in msgs if m.get("prior_queue_id") and m not in chosen][:3]
+        chosen += [m for m in msgs if m not in chosen and
+                   any(d.get("orig_to") for d in m.get("deliveries", []))][:3]
         compared = fast_used = 0
         for m in chosen:
             for nd in needles(m):
@@ -74,7 +80,8 @@ def main():
                     st_r, want, _ = run(tw, args, True)
                     compared += 1
                     fast_used += fast
-                    if fmt == ["-f", "json"] and nd[0] == "--queue-id" and not any(
+                    if fmt == ["-f", "json"] and (nd[0] == "--queue-id" or (
+                            nd[0] == "--rcpt" and "@" not in nd[1][:1])) and not any(
                             json.loads(r).get("queue_id") == m["queue_id"] for r in want):
                         sys.exit("%s %s: the message %s is not found by it"
                                  % (log, " ".join(args[:-1]), m["queue_id"]))
