@@ -368,6 +368,49 @@ static int headline(struct audit *a, struct buf *b)
 	return top;
 }
 
+/* The report's weakest point beside its findings: what the logs could not
+ * say (README "Audit report: coverage gaps") - hops of epochs that logged
+ * no TLS line, hosts silent for hours - in the headline, not only far
+ * below it.  At most three hosts named. */
+static void gaps_headline(struct buf *b, const struct writer_end *end)
+{
+	unsigned long unknown = 0, silent = 0;
+	size_t named = 0, hosts_unknown = 0;
+	for (size_t i = 0; end->hosts && i < end->nhosts; i++) {
+		const struct coverage_host *h = &end->hosts[i];
+		unsigned long n = 0;
+		for (size_t k = 0; k < h->nquiet; k++)
+			n += (h->quiet[k].client_quiet ? h->quiet[k].deliveries : 0) +
+			     (h->quiet[k].server_quiet ? h->quiet[k].receipts : 0);
+		unknown += n;
+		hosts_unknown += n > 0;
+		silent += h->gap_hours;
+	}
+	if (!unknown && !silent)
+		return;
+	buf_adds(b, " Coverage gaps:");
+	if (unknown) {
+		buf_printf(b, " TLS unknown for %lu hop%s on ", unknown, unknown == 1 ? "" : "s");
+		for (size_t i = 0; i < end->nhosts; i++) {
+			const struct coverage_host *h = &end->hosts[i];
+			bool quiet = false;
+			for (size_t k = 0; k < h->nquiet && !quiet; k++)
+				quiet = h->quiet[k].client_quiet || h->quiet[k].server_quiet;
+			if (!quiet || named == 3)
+				continue;
+			if (named++)
+				buf_adds(b, ", ");
+			text_safe(b, h->name ? h->name : "(other hosts)");
+		}
+		if (hosts_unknown > named)
+			buf_printf(b, " and %zu more", hosts_unknown - named);
+		buf_adds(b, " (no TLS line logged: TLS logging off?)");
+	}
+	if (silent)
+		buf_printf(b, "%s %lu silent hour%s", unknown ? ";" : "", silent, silent == 1 ? "" : "s");
+	buf_adds(b, ".");
+}
+
 struct facts {
 	char asked_from[32], asked_to[32], seen_from[32], seen_to[32], generated[32];
 	unsigned long out_hops, enforced, opportunistic;
@@ -389,6 +432,7 @@ static void facts(struct audit *a, const struct writer_end *end, struct facts *f
 	domains_enforcement_totals(a->doms, &f->out_hops, &f->enforced, &f->opportunistic);
 	buf_init(&f->head);
 	f->top = headline(a, &f->head);
+	gaps_headline(&f->head, end);
 }
 
 static double pct(unsigned long x, unsigned long of)

@@ -36,6 +36,8 @@ check "coverage: a host's silent hours inside the period" \
 run samples/lab/postfix-a-quiet.log > "$d/quiet.txt"
 check "coverage: an epoch that logged mail without a TLS line (TLS logging off)" 1 \
   "$(grep -c '4 deliveries and no client TLS line; 3 receipts and no server TLS line' "$d/quiet.txt")"
+check "... and in the headline, the report's first lines" 1 \
+  "$(head -4 "$d/quiet.txt" | grep -c 'Coverage gaps: TLS unknown for 7 hops on lab (no TLS line logged: TLS logging off?)')"
 
 T=samples/lab-topology/postfix.log
 run --rules rules/strict.yaml --max-findings 2 "$T" > "$d/s.txt"
