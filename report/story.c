@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Paths told, at most, and evidence lines quoted before a path is no
  * longer begun: a story is read by a person, and what it holds until its
@@ -117,7 +118,9 @@ static void peer(struct buf *b, const struct hop *h)
 		buf_printf(b, ":%d", h->peer_port);
 }
 
-static void tls_words(struct buf *b, const struct hop *h)
+/* cert: say what the peer's certificate came to (not in a capture's
+ * line: a capture does not verify). */
+static void tls_words(struct buf *b, const struct hop *h, bool with_cert)
 {
 	const struct tls_state *t = &h->tls;
 	if (t->used == TRI_YES) {
@@ -125,6 +128,22 @@ static void tls_words(struct buf *b, const struct hop *h)
 		if (t->cipher) {
 			buf_adds(b, " with ");
 			text_safe(b, t->cipher);
+		}
+		/* what the peer's certificate came to: a TLS hop to an
+		 * unverified server is not the same sentence as a verified one */
+		const char *cert = tls_cert_name(t->cert);
+		if (with_cert && (cert || t->cert_raw)) {
+			buf_printf(b, ", certificate %s", cert ? cert : "result");
+			if (t->cert_raw && (!cert || strcasecmp(t->cert_raw, cert) != 0)) {
+				/* Sendmail's verify= words are upper case (OK, FAIL,
+				 * NO, TEMP ...); Postfix's trust words are the names */
+				bool upper = t->cert_raw[0] != '\0';
+				for (const char *c = t->cert_raw; *c && upper; c++)
+					upper = *c >= 'A' && *c <= 'Z';
+				buf_adds(b, upper ? " (verify=" : " (");
+				text_safe(b, t->cert_raw);
+				buf_addc(b, ')');
+			}
 		}
 	} else if (t->used == TRI_NO) {
 		buf_adds(b, "in PLAINTEXT");
@@ -166,7 +185,7 @@ static void frames_line(struct buf *b, const struct hop *h, const struct writer_
 		buf_adds(b, "STARTTLS offered, ");
 	else if (h->tls.offered == TRI_NO)
 		buf_adds(b, "STARTTLS not offered, ");
-	tls_words(b, h);
+	tls_words(b, h, false);
 	buf_addc(b, '\n');
 }
 
@@ -221,7 +240,7 @@ static void story_hop(const struct path_node *n, const struct hop *h,
 		}
 	}
 	buf_addc(b, ' ');
-	tls_words(b, h);
+	tls_words(b, h, true);
 	buf_adds(b, ".\n     ");
 	if (h->dir == DIR_OUT && h->fate) {
 		buf_printf(b, "Fate: %s", fate_name(h->fate));
@@ -435,7 +454,7 @@ static void tell_logins(struct buf *out, const struct writer_env *env, const str
 		buf_adds(out, " from ");
 		text_safe(out, h->peer_ip ? h->peer_ip : "?");
 		buf_addc(out, ' ');
-		tls_words(out, h);
+		tls_words(out, h, true);
 		if (m->login->status && strcmp(m->login->status, "login") != 0) {
 			buf_adds(out, " (");
 			text_safe(out, m->login->status);
