@@ -47,15 +47,19 @@ void failures_add(struct failures *f, const struct message *m)
 	else
 		buf_printf(&b, "  %s %s/%s %s %s ", iso, text_shown(m->host),
 			   text_shown(m->qid ? m->qid : "-"), m->verdict, m->severity);
+	/* the hop's own verdict and severity beside its rule: the message's
+	 * may come from another hop, or from its tier */
 	if (h && m->login)
-		buf_printf(&b, "by %s from [%s] rule %s",
+		buf_printf(&b, "by %s from [%s] rule %s (%s, %s)",
 			   text_shown(h->sasl_username ? h->sasl_username : "-"),
-			   text_shown(h->peer_ip ? h->peer_ip : "-"), h->rule ? h->rule : "-");
+			   text_shown(h->peer_ip ? h->peer_ip : "-"), h->rule ? h->rule : "-",
+			   h->verdict ? h->verdict : "-", h->severity ? h->severity : "-");
 	else if (h)
-		buf_printf(&b, "%s %s %s[%s] rule %s", h->dir == DIR_OUT ? "to" : "from",
+		buf_printf(&b, "%s %s %s[%s] rule %s (%s, %s)", h->dir == DIR_OUT ? "to" : "from",
 			   text_shown(h->dir == DIR_OUT ? h->rcpt : m->from),
 			   text_shown(h->peer_host ? h->peer_host : "-"),
-			   text_shown(h->peer_ip ? h->peer_ip : "-"), h->rule ? h->rule : "-");
+			   text_shown(h->peer_ip ? h->peer_ip : "-"), h->rule ? h->rule : "-",
+			   h->verdict ? h->verdict : "-", h->severity ? h->severity : "-");
 	f->first[f->nfirst++] = b.p;
 }
 
