@@ -29,10 +29,11 @@ for f in json text csv html events paths story domains tlsrpt users; do
     "$([ $st -le 1 ] && echo ok)$([ $st -le 1 ] || cat "$d/err.$f") $leaks"
 done
 tok() { grep -oE "u-[0-9a-f]{16}@hospital\.example" "$1" | sort -u | tr '\n' ' '; }
-check "the same addresses, the same tokens: json and text" "$(tok "$d/out.json")" "$(tok "$d/out.text")"
+missing=$(for t in $(tok "$d/out.text"); do grep -qF "$t" "$d/out.json" || printf '%s ' "$t"; done)
+check "the same addresses, the same tokens: every token of text's in json" "" "$missing"
 missing=$(for t in $(tok "$d/out.json"); do grep -qF "$t" "$d/out.story" || printf '%s ' "$t"; done)
 check "... every token of json's in the story" "" "$missing"
-check "... tokens are there (the reports are not empty)" yes "$([ -n "$(tok "$d/out.json")" ] && echo yes)"
+check "... tokens are there (the reports are not empty)" "yes yes" "$([ -n "$(tok "$d/out.json")" ] && echo yes) $([ -n "$(tok "$d/out.text")" ] && echo yes)"
 $TW -q --tz UTC --year 2026 --pseudonymize "$d/key" -f json tests/pseudo/patients.log |
   jq -r 'select(.kind == "message") | .deliveries[] | select(.fate == "bounced") | .explain' > "$d/explain"
 check "the rule's explanation names the token, not the patient" 1 "$(grep -c 'did not go to u-[0-9a-f]*@hospital.example' "$d/explain")"
