@@ -898,7 +898,8 @@ int pipeline_run(const struct options *o)
 	man.body_arg = &p;
 	struct writer_end end = { .man = &man, .flush = flush_out, .flush_arg = &p };
 	if (!p.lookup || lookup_everything(p.lookup))
-		end.hosts = coverage_hosts(p.cov, &end.nhosts, &end.first, &end.last);
+		end.hosts = coverage_hosts(p.cov, p.sel.since, p.sel.until, &end.nhosts, &end.first,
+					   &end.last);
 	p.wc->finish(p.w, &end);
 	bool failed = false;
 	if (o->manifest_path) {

@@ -222,8 +222,8 @@ static int cmp_host(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-const struct coverage_host *coverage_hosts(struct coverage *c, size_t *n, time_t *first,
-					   time_t *last)
+const struct coverage_host *coverage_hosts(struct coverage *c, time_t since, time_t until,
+					   size_t *n, time_t *first, time_t *last)
 {
 	if (c->n)
 		qsort(c->v, c->n, sizeof *c->v, cmp_host);
@@ -240,6 +240,15 @@ const struct coverage_host *coverage_hosts(struct coverage *c, size_t *n, time_t
 	}
 	*first = a;
 	*last = z;
+	/* the period asked for (--since/--until), where given, is what must
+	 * be covered: the hours before the first line and after the last are
+	 * gaps too; bounded as the hour map is */
+	long p0 = since ? (long)(since / 3600) : (long)(a / 3600);
+	long p1 = until ? (long)((until - 1) / 3600) : (long)(z / 3600);
+	if (p1 < p0)
+		p1 = p0;
+	if (p1 - p0 > COVERAGE_HOURS)
+		p0 = p1 - COVERAGE_HOURS;
 	size_t k = 0;
 	free(c->out);
 	c->out = xcalloc(c->n + 1, sizeof *c->out);
@@ -247,7 +256,7 @@ const struct coverage_host *coverage_hosts(struct coverage *c, size_t *n, time_t
 		struct hostcov *h = i < c->n ? c->v[i] : &c->other;
 		if (!h->pub.lines)
 			continue;
-		settle(h, (long)(a / 3600), (long)(z / 3600));
+		settle(h, p0, p1);
 		c->out[k++] = h->pub;
 	}
 	*n = k;

@@ -45,9 +45,10 @@ struct coverage_host {
 	bool hours_cut;			/* the period ran past COVERAGE_HOURS */
 };
 
-/* The hosts by name, their gaps measured against the period of every
- * host's lines together; valid until coverage_free. */
-const struct coverage_host *coverage_hosts(struct coverage *c, size_t *n, time_t *first,
-					   time_t *last);
+/* The hosts by name, their gaps measured against the period asked for
+ * (since, until: 0 open), else that of every host's lines together
+ * (*first, *last: the lines' own); valid until coverage_free. */
+const struct coverage_host *coverage_hosts(struct coverage *c, time_t since, time_t until,
+					   size_t *n, time_t *first, time_t *last);
 
 #endif

@@ -36,6 +36,10 @@ check "coverage: a host's silent hours inside the period" \
 run samples/lab/postfix-a-quiet.log > "$d/quiet.txt"
 check "coverage: an epoch that logged mail without a TLS line (TLS logging off)" 1 \
   "$(grep -c '4 deliveries and no client TLS line; 3 receipts and no server TLS line' "$d/quiet.txt")"
+$TW -q --tz UTC --year 2026 -f text --since 2026-11-28T00:00:00Z --until 2026-11-29T00:00:00Z \
+  samples/lab/postfix-a.log > "$d/day.txt"
+check "silent hours over the period asked for (a day), not only the lines' own hour" 1 \
+  "$(grep -c '23 silent hours inside the period: 2026-11-28T00:00:00Z to 2026-11-28T12:00:00Z, 2026-11-28T13:00:00Z to 2026-11-29T00:00:00Z' "$d/day.txt")"
 check "... and in the headline, the report's first lines" 1 \
   "$(head -4 "$d/quiet.txt" | grep -c 'Coverage gaps: TLS unknown for 7 hops on lab (no TLS line logged: TLS logging off?)')"
 
