@@ -184,7 +184,7 @@ void inputs_manifest(const struct inputs *in, const struct maillog *ml, struct m
 		}
 		struct buf why;
 		buf_init(&why);
-		if (!mi->hashed)
+		if (!mi->hashed && !(in->hash_known && in->hash_known[i]))
 			mi->hashed = strcmp(in->files[i], "-") != 0 &&
 				     manifest_hash_file(in->files[i], mi->sha256, &mi->size,
 							&mi->mtime, &why);

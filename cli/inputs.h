@@ -24,6 +24,8 @@ struct inputs {
 	struct capture_stats *cst;	/* by capture index */
 	struct mail_stats *mst;		/* by message-file index */
 	int errors;			/* pipes that could not be copied */
+	bool *hash_known;		/* by file_id, or NULL: hashed by another
+					   pass (a lookup's scan): not read again */
 	struct fileid *ids;		/* by file_id: a regular file's device and
 					   inode when named (exists false: not one) */
 };

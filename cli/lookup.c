@@ -446,6 +446,12 @@ void lookup_report(const struct lookup *lk, const struct inputs *in, FILE *f)
 		lk->nw == 1 ? "" : "s", (long)(covered / 60), lk->rounds, lk->rounds == 1 ? "" : "s");
 }
 
+bool lookup_hashed(const struct lookup *lk, size_t file_id)
+{
+	return lk && file_id < lk->in->n && lk->in->kinds[file_id] == INPUT_LOG &&
+	       lk->sf[file_id].sha256[0];
+}
+
 void lookup_manifest(const struct lookup *lk, struct manifest *man)
 {
 	for (size_t i = 0; i < lk->in->n && i < man->nin; i++) {

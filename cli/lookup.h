@@ -38,6 +38,9 @@ unsigned long lookup_hit_lines(const struct lookup *lk);
 /* The accounting (what was scanned, what was read) on f. */
 void lookup_report(const struct lookup *lk, const struct inputs *in, FILE *f);
 /* The manifest's inputs as the scan read them: every byte hashed. */
+/* Did the scan hash file_id whole (so the manifest need not read it
+ * again)? */
+bool lookup_hashed(const struct lookup *lk, size_t file_id);
 void lookup_manifest(const struct lookup *lk, struct manifest *man);
 void lookup_free(struct lookup *lk);
 

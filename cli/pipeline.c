@@ -871,7 +871,16 @@ int pipeline_run(const struct options *o)
 		paths_finish(p.paths);	/* the writer thread is done: its buffer is ours */
 
 	struct manifest man;
+	bool *known = NULL;	/* a lookup's scan hashed its logs as they were read */
+	if (p.lookup) {
+		known = xcalloc(p.in.n + 1, sizeof *known);
+		for (size_t i = 0; i < p.in.n; i++)
+			known[i] = lookup_hashed(p.lookup, i);
+		p.in.hash_known = known;
+	}
 	run_manifest(&man, o, &p.in, ml, p.policy, p.tz, p.pseudo != NULL, p.rules_sha256);
+	p.in.hash_known = NULL;
+	free(known);
 	memcpy(p.report_id, man.report_id, sizeof p.report_id);
 	char prev_state[65];
 	if (p.state) {	/* the chain: what this run went on from */
