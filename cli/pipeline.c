@@ -952,7 +952,7 @@ int pipeline_run(const struct options *o)
 	 * place, and put in place after it: a run stopped between the two
 	 * leaves a pair the next run can tell apart (cli/statefile.h) */
 	bool sealed = o->sign_key || o->tsq_path || (p.state && output_is_file(p.output));
-	if (!(sealed ? output_close_sealed(p.output, seal_report, &p, &why)
+	if (!(sealed ? output_close_sealed(p.output, seal_report, &p, p.sign_key != NULL, &why)
 	      : output_close(p.output, &why))) {
 		fprintf(stderr, "tlswitness: %s\n", why.p);
 		if (p.state) {

@@ -38,6 +38,7 @@
 #include <openssl/hmac.h>
 #include <openssl/crypto.h>
 #include "../util/fileid.h"
+#include "../report/manifest.h"
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -130,16 +131,6 @@ static void seal(const struct state_file *s, const void *p, size_t n, unsigned c
 		HMAC(EVP_sha256(), s->key, (int)s->klen, p, n, md, &mdn);
 	else
 		sha256(p, n, md);
-}
-
-static void hex32(const unsigned char md[32], char out[65])
-{
-	static const char hx[] = "0123456789abcdef";
-	for (int i = 0; i < 32; i++) {
-		out[2 * i] = hx[md[i] >> 4];
-		out[2 * i + 1] = hx[md[i] & 15];
-	}
-	out[64] = '\0';
 }
 
 /* Is the open file fd (named path) one the caller can trust: a regular
@@ -280,7 +271,7 @@ static bool parse(struct state_file *s, struct buf *why)
 	s->prev_report_id = ser_get_str(&r);
 	unsigned char rsha[32];
 	ser_get_bytes(&r, rsha, sizeof rsha);
-	hex32(rsha, s->prev_report_sha);
+	hex_encode(rsha, 32, s->prev_report_sha);
 	s->prev_report_path = ser_get_str(&r);
 	s->nf = ser_get_count(&r, STATE_FILES_MAX);
 	s->f = xcalloc(s->nf + 1, sizeof *s->f);
@@ -366,26 +357,14 @@ static int open_ours(const char *path, const char *what, struct buf *why)
 /* Does the file at path hold exactly the bytes whose SHA-256 is hex? */
 static bool holds(const char *path, const char *hex)
 {
+	char got[65];
+	uint64_t size;
+	time_t mtime;
 	struct buf why;
 	buf_init(&why);
-	int fd = fileid_open_regular(path, NULL, &why);
+	bool ok = manifest_hash_file(path, got, &size, &mtime, &why) && strcmp(got, hex) == 0;
 	buf_free(&why);
-	if (fd < 0)
-		return false;
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
-	unsigned char chunk[1 << 16];
-	ssize_t r;
-	while ((r = read(fd, chunk, sizeof chunk)) > 0)
-		EVP_DigestUpdate(c, chunk, (size_t)r);
-	close(fd);
-	unsigned char md[32];
-	unsigned mdn = 0;
-	EVP_DigestFinal_ex(c, md, &mdn);
-	EVP_MD_CTX_free(c);
-	char got[65];
-	hex32(md, got);
-	return r == 0 && strcmp(got, hex) == 0;
+	return ok;
 }
 
 /* A pending state a run left when it stopped between its report and its
@@ -969,7 +948,7 @@ const char *state_previous_sha256(const struct state_file *s, char hex[65])
 {
 	if (!s->have_read)
 		return NULL;
-	hex32(s->read_sha, hex);
+	hex_encode(s->read_sha, 32, hex);
 	return hex;
 }
 

@@ -43,16 +43,6 @@ struct verify {
 	int differs, incomplete;
 };
 
-static void hexof(const unsigned char *md, unsigned n, char out[65])
-{
-	static const char hx[] = "0123456789abcdef";
-	for (unsigned i = 0; i < n && i < 32; i++) {
-		out[2 * i] = hx[md[i] >> 4];
-		out[2 * i + 1] = hx[md[i] & 15];
-	}
-	out[2 * (n < 32 ? n : 32)] = '\0';
-}
-
 /* SHA-256 of a regular file's bytes from offset on, and how many; NULL,
  * or why it cannot be read (a device or FIFO a forged manifest names is
  * not read: it would never end). */
@@ -90,7 +80,7 @@ static const char *hash_file(const char *path, uint64_t offset, char hex[65], ui
 	EVP_MD_CTX_free(c);
 	free(b);
 	close(fd);
-	hexof(md, mdn, hex);
+	hex_encode(md, mdn < 32 ? mdn : 32, hex);
 	return r == 0 ? NULL : strerror(e);
 }
 
@@ -442,7 +432,7 @@ int verify_command(int argc, char **argv)
 	unsigned mdn = 0;
 	EVP_Digest(r, f.body, md, &mdn, EVP_sha256(), NULL);
 	char hex[65];
-	hexof(md, mdn, hex);
+	hex_encode(md, mdn < 32 ? mdn : 32, hex);
 	if (!want[0]) {
 		unchecked(&v, "none", "report", "its manifest states no hash of it");
 	} else {

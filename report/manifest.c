@@ -6,6 +6,7 @@
 #include "escape.h"
 #include "jsonw.h"
 #include "../ingest/linesrc.h"
+#include "../util/fileid.h"
 #include "../util/timeconv.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -20,25 +21,16 @@
 #include <yaml.h>
 #include <zlib.h>
 
-static void hex_of(const unsigned char *d, unsigned n, char *out)
-{
-	static const char hx[] = "0123456789abcdef";
-	for (unsigned i = 0; i < n; i++) {
-		out[2 * i] = hx[d[i] >> 4];
-		out[2 * i + 1] = hx[d[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 bool manifest_hash_file(const char *path, char hexout[65], uint64_t *size, time_t *mtime,
 			struct buf *why)
 {
-	int fd = open(ls_real_path(path), O_RDONLY | O_CLOEXEC);
+	int fd = fileid_open_regular(ls_real_path(path), NULL, why);	/* no FIFO waited on */
 	struct stat sb;
-	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		buf_printf(why, "%s", fd < 0 ? strerror(errno) : "not a regular file");
-		if (fd >= 0)
+	if (fd < 0 || fstat(fd, &sb) != 0) {
+		if (fd >= 0) {
+			buf_printf(why, "%s", strerror(errno));
 			close(fd);
+		}
 		return false;
 	}
 	*size = (uint64_t)sb.st_size;
@@ -57,7 +49,7 @@ bool manifest_hash_file(const char *path, char hexout[65], uint64_t *size, time_
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
 	EVP_MD_CTX_free(ctx);
 	close(fd);
-	hex_of(md, mdlen, hexout);
+	hex_encode(md, mdlen, hexout);
 	return ok;
 }
 
@@ -66,7 +58,7 @@ void manifest_hash_bytes(const void *p, size_t n, char hexout[65])
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned mdlen = 0;
 	EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL);
-	hex_of(md, mdlen, hexout);
+	hex_encode(md, mdlen, hexout);
 }
 
 void manifest_new_id(char out[40])
@@ -77,7 +69,7 @@ void manifest_new_id(char out[40])
 	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);	/* version 4 */
 	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);	/* variant 10 */
 	char h[33];
-	hex_of(r, 16, h);
+	hex_encode(r, 16, h);
 	snprintf(out, 40, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16, h + 20);
 }
 

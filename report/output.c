@@ -252,8 +252,23 @@ static void release(struct output *o)
  * wrote them with (the file is 0600 and this process's own: no other user
  * has written a byte of it), checked against the SHA-256 kept while
  * writing, handed to seal.  False with why set. */
-static bool seal_written(struct output *o, output_seal_fn seal, void *arg, struct buf *why)
+static bool seal_written(struct output *o, output_seal_fn seal, void *arg, bool bytes_needed,
+			 struct buf *why)
 {
+	if (!bytes_needed) {	/* the hash kept while writing is all it needs */
+		unsigned char kept[32];
+		unsigned kn = 0;
+		EVP_MD_CTX *c = EVP_MD_CTX_new();
+		bool ok = c && o->sha && EVP_MD_CTX_copy_ex(c, o->sha) &&
+			  EVP_DigestFinal_ex(c, kept, &kn) && kn == 32;
+		EVP_MD_CTX_free(c);
+		if (!ok) {
+			buf_printf(why, "%s: the report's hash cannot be had; nothing sealed",
+				   text_shown(o->path));
+			return false;
+		}
+		return seal(NULL, 0, kept, arg, why);
+	}
 	int fd = fileno(o->fp);
 	struct stat sb;
 	if (fstat(fd, &sb) != 0) {
@@ -293,10 +308,11 @@ static bool seal_written(struct output *o, output_seal_fn seal, void *arg, struc
 
 bool output_close(struct output *o, struct buf *why)
 {
-	return output_close_sealed(o, NULL, NULL, why);
+	return output_close_sealed(o, NULL, NULL, false, why);
 }
 
-bool output_close_sealed(struct output *o, output_seal_fn seal, void *arg, struct buf *why)
+bool output_close_sealed(struct output *o, output_seal_fn seal, void *arg, bool bytes_needed,
+			 struct buf *why)
 {
 	if (fflush(o->fp) != 0 || ferror(o->fp))
 		fail(o, errno);
@@ -311,7 +327,7 @@ bool output_close_sealed(struct output *o, output_seal_fn seal, void *arg, struc
 				   "be sealed", o->path ? text_shown(o->path) : "standard output");
 			sealed = false;
 		} else {
-			sealed = seal_written(o, seal, arg, why);
+			sealed = seal_written(o, seal, arg, bytes_needed, why);
 		}
 		if (!sealed && !o->err)
 			o->err = -1;	/* said in why already */

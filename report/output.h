@@ -38,9 +38,12 @@ bool output_close(struct output *o, struct buf *why);
 typedef bool (*output_seal_fn)(const unsigned char *bytes, size_t n,
 			       const unsigned char sha256[32], void *arg, struct buf *why);
 /* output_close, with seal called after the bytes are on disk and before
- * the rename: a report is committed only sealed.  A destination that is
- * not a regular file cannot be sealed (see output_is_file). */
-bool output_close_sealed(struct output *o, output_seal_fn seal, void *arg, struct buf *why);
+ * the rename: a report is committed only sealed.  bytes_needed (a
+ * signature): the bytes are read back and checked against the hash;
+ * else seal gets the hash alone (bytes NULL).  A destination that is not
+ * a regular file cannot be sealed (see output_is_file). */
+bool output_close_sealed(struct output *o, output_seal_fn seal, void *arg, bool bytes_needed,
+			 struct buf *why);
 /* Is the destination a regular file (written to a temporary file and
  * renamed), which alone can be read back to be sealed? */
 bool output_is_file(const struct output *o);

@@ -115,7 +115,7 @@ static size_t keyed_name_at(const char *s, size_t i, size_t n, size_t *skip)
 {
 	static const char *const keys[] = { "sasl_username=", "user=<", "user=", "authid=",
 					    "auth_user=" };
-	if (i > 0 && local_char((unsigned char)s[i - 1]) && s[i - 1] != ' ')
+	if (i > 0 && local_char((unsigned char)s[i - 1]))	/* a key begins a word */
 		return 0;
 	for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
 		size_t kl = strlen(keys[k]);

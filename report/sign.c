@@ -117,15 +117,9 @@ struct sign_pub *sign_pub_load(const char *path, const char *option, struct buf 
 	int dn = i2d_PUBKEY(k, &der);
 	unsigned char md[32];
 	unsigned mdn = 0;
-	static const char hx[] = "0123456789abcdef";
 	char hex[65] = "";
-	if (dn > 0 && EVP_Digest(der, (size_t)dn, md, &mdn, EVP_sha256(), NULL) && mdn == 32) {
-		for (int i = 0; i < 32; i++) {
-			hex[2 * i] = hx[md[i] >> 4];
-			hex[2 * i + 1] = hx[md[i] & 15];
-		}
-		hex[64] = '\0';
-	}
+	if (dn > 0 && EVP_Digest(der, (size_t)dn, md, &mdn, EVP_sha256(), NULL) && mdn == 32)
+		hex_encode(md, 32, hex);
 	OPENSSL_free(der);
 	snprintf(p->fingerprint, sizeof p->fingerprint, "%s sha256:%s",
 		 id == EVP_PKEY_ED25519 ? "Ed25519" : "RSA", hex);

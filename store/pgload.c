@@ -291,16 +291,6 @@ static bool copy_end(struct pgload *l, struct shard *s, const char *abort_why, F
 	return fine && !abort_why;
 }
 
-static void hexof(const unsigned char *md, char out[65])
-{
-	static const char hx[] = "0123456789abcdef";
-	for (int i = 0; i < 32; i++) {
-		out[2 * i] = hx[md[i] >> 4];
-		out[2 * i + 1] = hx[md[i] & 15];
-	}
-	out[64] = '\0';
-}
-
 /* The shard's key (store/schema.sql's head): the SHA-256s of what its
  * inputs gave (with the offset a --state run went on from), and the
  * report's id where an input has no hash (the journal, standard input) or
@@ -382,7 +372,7 @@ static bool manifest_checks(struct pgload *l, struct shard *s, const char *man, 
 	unsigned mdn = 0;
 	char *body = s->body;
 	EVP_DigestFinal_ex(s->md, md, &mdn);
-	hexof(md, body);
+	hex_encode(md, 32, body);
 	const char *p1[1] = { man };
 	PGresult *r = ask(l, s, err, "the manifest is not JSON",
 			  "SELECT m->>'schema_version', m->>'report_sha256'"

@@ -182,3 +182,13 @@ void str_set(char **dst, struct span s)
 	free(*dst);
 	*dst = span_dup(s);
 }
+
+void hex_encode(const unsigned char *p, size_t n, char *out)
+{
+	static const char hx[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hx[p[i] >> 4];
+		out[2 * i + 1] = hx[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}

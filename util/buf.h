@@ -137,4 +137,8 @@ char *xstrdup(const char *s);
 /* The same, NULL for NULL. */
 char *xstrdup_or_null(const char *s);
 
+/* n bytes as 2n lower-case hex digits and a NUL at out (2n + 1 bytes):
+ * hashes and keys in reports and messages. */
+void hex_encode(const unsigned char *p, size_t n, char *out);
+
 #endif
