@@ -47,7 +47,10 @@
 #include <unistd.h>
 
 #define STATE_MAGIC "tlswitness state\n"
-#define STATE_VERSION 6
+#define STATE_VERSION MSG_LAYOUT_VERSION
+/* Version 6 lacks the hosts' LMTP-client TLS flag (correlate/track_save.c):
+ * read, with that flag taken as unseen. */
+#define STATE_VERSION_OLDEST 6
 #define PREFIX_MAX 4096
 #define STATE_FILES_MAX 1000000
 
@@ -103,6 +106,7 @@ struct state_file {
 	struct sfile *f;
 	size_t nf;
 	struct ser_in tracker;		/* the tracker's bytes in raw */
+	unsigned version;		/* the state's layout version */
 	struct cur *cur;		/* by this run's file id */
 	size_t ninputs;
 	int *map;			/* the state's file -> this run's file id */
@@ -233,12 +237,13 @@ static bool parse(struct state_file *s, struct buf *why)
 	struct ser_in r;
 	ser_in_init(&r, s->raw + ml, s->nraw - ml - 32);
 	uint64_t version = ser_get_u64(&r);
-	if (version != STATE_VERSION) {
+	if (version < STATE_VERSION_OLDEST || version > STATE_VERSION) {
 		buf_printf(why, "%s: written in state version %llu, this tlswitness reads "
-			   "version %d (--state-reset starts over)", text_shown(s->path),
-			   (unsigned long long)version, STATE_VERSION);
+			   "versions %d to %d (--state-reset starts over)", text_shown(s->path),
+			   (unsigned long long)version, STATE_VERSION_OLDEST, STATE_VERSION);
 		return false;
 	}
+	s->version = (unsigned)version;
 	(void)ser_get_i64(&r);		/* when written */
 	free(ser_get_str(&r));		/* by which version */
 	bool keyed = ser_get_bool(&r);
@@ -717,7 +722,8 @@ bool state_load_tracker(struct state_file *s, struct tracker *t, struct buf *why
 {
 	if (!s->raw)
 		return true;
-	struct msg_in in = { .r = &s->tracker, .file_map = s->map, .nmap = s->nf };
+	struct msg_in in = { .r = &s->tracker, .file_map = s->map, .nmap = s->nf,
+			     .version = s->version };
 	if (tracker_load(t, &in))
 		return true;
 	buf_printf(why, "--state: %s: damaged: %s (--state-reset starts over)",

@@ -149,7 +149,7 @@ static struct message *node_open(struct path_node *n)
 		return n->m;
 	struct ser_in r;
 	ser_in_init(&r, n->packed, n->npacked);
-	struct msg_in in = { .r = &r };
+	struct msg_in in = { .r = &r, .version = MSG_LAYOUT_VERSION };
 	n->m = message_load(&in);
 	if (!n->m) {	/* the bytes are this run's own: a bug, not bad input */
 		fprintf(stderr, "tlswitness: internal error: a path node does not read back: %s\n",

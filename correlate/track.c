@@ -140,7 +140,7 @@ void tracker_feed(struct tracker *t, const struct evidence *ev)
 	} else if (t->fed % SWEEP_EVERY == 0) {
 		trk_bound(t);
 	}
-	if (t->qlen)
+	if (t->q.len || t->held.len)
 		trk_flush(t, false);
 }
 
@@ -215,9 +215,10 @@ void tracker_free(struct tracker *t)
 	ht_free(t->hosts, trk_hostflags_free);
 	ht_free(t->relays, conn_free);
 	ht_free(t->aliases, trk_alias_free);
-	for (size_t i = 0; i < t->qlen; i++)
-		message_free(t->q[(t->qhead + i) % t->qcap]);
-	free(t->q);
+	for (struct message *m; (m = ring_pop(&t->held)) || (m = ring_pop(&t->q));)
+		message_free(m);
+	free(t->q.v);
+	free(t->held.v);
 	free(t->closed);
 	buf_free(&t->key);
 	buf_free(&t->last_host_key);

@@ -203,6 +203,7 @@ void trk_on_client(struct tracker *t, const struct evidence *ev)
 	h->ts = ev->ts;
 	h->usec = ev->usec;
 	trk_hop_set_peer(t, h, ev);
+	h->xforwarded = ev->xforward;
 	mark_submission(t, h, ev);
 	struct session *s = trk_session_get(t, ev, false);
 	if (s) {
@@ -239,11 +240,14 @@ void trk_on_client(struct tracker *t, const struct evidence *ev)
  * waits for its disconnect instead of the loopback session's. */
 void trk_on_proxy_accept(struct tracker *t, const struct evidence *ev)
 {
+	trk_host_flags_ev(t, ev)->proxy_seen = true;
 	struct session *s = trk_session_get(t, ev, false);
 	struct evidence q = *ev;
 	q.qid = ev->next_qid;
 	struct message *m = trk_msg_lookup(t, &q);
-	if (!s || !m || !m->has_inbound || m->complete)
+	if (!m)	/* delivered and removed before the filter answered */
+		m = trk_queued_lookup(t, ev->host, ev->instance, ev->next_qid);
+	if (!s || !m || !m->has_inbound || m->inbound.proxied)
 		return;
 	struct hop *h = &m->inbound;
 	if (!addr_is_loopback(h->peer_ip))
@@ -271,7 +275,10 @@ void trk_on_proxy_accept(struct tracker *t, const struct evidence *ev)
 		      ? "TLS summary line of the smtpd session in front of the "
 			"before-queue content filter (proxy-accept names this queue file)"
 		      : NULL);
-	session_wait(s, m);
+	if (!m->complete)
+		session_wait(s, m);	/* its disconnect counters are this session's */
+	else if (!s->has_tls)
+		trk_set_pending(trk_host_flags_ev(t, ev), h, INF_NO_LINE_IN);
 }
 
 void trk_on_local_inbound(struct tracker *t, const struct evidence *ev,

@@ -59,7 +59,11 @@ void trk_on_tls_out(struct tracker *t, const struct evidence *ev)
 	p->pending.tls_ev = trk_ref_of(ev);
 	p->pending.tls_ts = ev->ts;
 	p->pending.tls_usec = ev->usec;
-	trk_cur_epoch(trk_host_flags_ev(t, ev))->client_tls_seen = true;
+	struct epoch_flags *ep = trk_cur_epoch(trk_host_flags_ev(t, ev));
+	if (span_eq(ev->program, "lmtp"))
+		ep->lmtp_tls_seen = true;
+	else
+		ep->client_tls_seen = true;
 }
 
 /* The relays table's entry for the relay ev names, made when missing. */
@@ -394,7 +398,8 @@ static void outbound_tls(struct tracker *t, const struct evidence *ev, struct ho
 			 (int)ev->tls_feature.n, ev->tls_feature.p);
 		hop_set_basis(h, b);
 	} else {
-		trk_set_pending(trk_host_flags_ev(t, ev), h, INF_NO_LINE_OUT);	/* decided when written */
+		trk_set_pending(trk_host_flags_ev(t, ev), h, span_eq(ev->program, "lmtp")
+				? INF_NO_LINE_LMTP : INF_NO_LINE_OUT);	/* decided when written */
 	}
 	if (p->has_fail) {
 		hop_add_ev(h, p->fail_ev);
@@ -527,11 +532,26 @@ static enum outcome attempt_outcome(const struct evidence *ev, bool local)
 	return OUTCOME_NONE;
 }
 
+/* What says a delivery over loopback went to a content filter rather
+ * than to another SMTP server on this host, which it is only when the log
+ * says so: amavisd-new's reply ("from MTA(...)"), a re-injection that
+ * carried the original client (XFORWARD: smtp_send_xforward_command, as
+ * the content_filter transports of Postfix's FILTER_README set it), or a
+ * listener off the SMTP ports (amavis's 10024, FILTER_README's 10025). */
+static bool filter_evidence(const struct evidence *ev, const struct message *n)
+{
+	if (span_find(ev->reply, " from MTA(") >= 0 || n->inbound.xforwarded)
+		return true;
+	return ev->peer_port > 0 && ev->peer_port != 25 && ev->peer_port != 465 &&
+	       ev->peer_port != 587;
+}
+
 /* An after-queue content filter (README "Content filters"): a delivery
  * over loopback whose reply names a queue file of this same Postfix
  * instance that arrived from loopback (the filter's re-injection; its
- * client= line is logged before the filter answers).  The hop is this
- * host's own business, not a delivery to the recipient's domain. */
+ * client= line is logged before the filter answers), with filter_evidence.
+ * The hop is this host's own business, not a delivery to the recipient's
+ * domain. */
 static void mark_filter(struct tracker *t, struct message *m, struct hop *h,
 			const struct evidence *ev)
 {
@@ -540,7 +560,8 @@ static void mark_filter(struct tracker *t, struct message *m, struct hop *h,
 	struct evidence q = *ev;
 	q.qid = ev->next_qid;
 	struct message *n = trk_msg_lookup(t, &q);
-	if (!n || n == m || !n->has_inbound || !addr_is_loopback(n->inbound.peer_ip))
+	if (!n || n == m || !n->has_inbound || !addr_is_loopback(n->inbound.peer_ip) ||
+	    !filter_evidence(ev, n))
 		return;
 	h->filter = true;
 	h->local = true;
@@ -592,7 +613,19 @@ static void add_delivery(struct tracker *t, struct message *m,
 			snprintf(b, sizeof b, "handed over by %.*s with no SMTP connection",
 				 (int)ev->program.n, ev->program.p);
 		hop_set_basis(h, b);
-		if (ev->tls_feature.n) {	/* a policy refusal before any connection */
+		if (span_eq(ev->program, "lmtp") && ev->peer_ip.n) {
+			/* LMTP over TCP may run STARTTLS (lmtp_tls_security_level):
+			 * the hop stays local, its TLS facts and lines are kept
+			 * like any connection's (ARCHITECTURE.md "Local hops"). */
+			outbound_tls(t, ev, h);
+			if (h->basis && *h->basis) {
+				char both[480];
+				snprintf(both, sizeof both, "%s; its TLS: %s", b, h->basis);
+				hop_set_basis(h, both);
+			} else {
+				hop_set_basis(h, b);
+			}
+		} else if (ev->tls_feature.n) {	/* a policy refusal before any connection */
 			struct tls_status st = tls_status_of(ev->tls_feature);
 			enforcement(h, &st);
 		}

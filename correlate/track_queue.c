@@ -11,6 +11,47 @@
 
 /* ---- output queue ------------------------------------------------------- */
 
+/* A queue file that arrived over loopback without TLS on a host with a
+ * before-queue filter may be the back end's copy of a message whose front
+ * session logs "proxy-accept" only when the filter answers, which can be
+ * after the queue file was delivered and removed (a filter that scans or
+ * logs after passing the message on): it waits for that line a while.
+ * (A filter's hand-on to the back end is plaintext on loopback; a client
+ * that used TLS there is a client of its own.) */
+static bool awaits_proxy_accept(const struct hostflags *h, const struct message *m)
+{
+	return h->proxy_seen && m->mta == MTA_POSTFIX && m->has_inbound &&
+	       !m->inbound.local && !m->inbound.proxied && !m->prior_qid &&
+	       m->inbound.tls.used != TRI_YES && addr_is_loopback(m->inbound.peer_ip);
+}
+
+static bool held_for_proxy(struct tracker *t, const struct message *m)
+{
+	return awaits_proxy_accept(trk_host_flags(t, m->host, m->instance), m) &&
+	       m->last_seen + PROXY_WAIT >= t->clock.now;
+}
+
+static struct message *ring_find(const struct msg_ring *r, struct span host,
+				  struct span instance, struct span qid)
+{
+	for (size_t i = r->len; i-- > 0;) {
+		struct message *m = ring_at(r, i);
+		if (m->qid && span_eq(qid, m->qid) && span_eq(host, m->host) &&
+		    span_eq(instance, m->instance))
+			return m;
+	}
+	return NULL;
+}
+
+/* A completed message not yet written, held for a proxy-accept or not
+ * yet moved aside (a state's queue, read back, holds both), or NULL. */
+struct message *trk_queued_lookup(struct tracker *t, struct span host, struct span instance,
+				  struct span qid)
+{
+	struct message *m = ring_find(&t->held, host, instance, qid);
+	return m ? m : ring_find(&t->q, host, instance, qid);
+}
+
 static bool resolvable(struct tracker *t, struct message *m, bool final)
 {
 	if (final || m->last_seen + FLUSH_WAIT < t->clock.now)
@@ -26,6 +67,9 @@ static bool resolvable(struct tracker *t, struct message *m, bool final)
 		if (m->dl[i].pending == INF_NO_LINE_OUT && m->dl[i].epoch == cur &&
 		    !trk_cur_epoch(h)->client_tls_seen)
 			return false;
+	/* An LMTP hop does not wait (INF_NO_LINE_LMTP): most lmtp clients log
+	 * no TLS at all (lmtp_tls_loglevel=0), and a local hand-off's TLS
+	 * is not worth holding every later message back for. */
 	return true;
 }
 
@@ -44,6 +88,19 @@ static void resolve_hop(struct hop *hp, struct hostflags *hf)
 				      "this configuration: TLS logging may be off "
 				      "(smtp_tls_loglevel=0); absence of evidence is not plaintext");
 		}
+	} else if (hp->pending == INF_NO_LINE_LMTP) {
+		if (h->lmtp_tls_seen) {
+			hp->tls.used = TRI_NO;
+			hop_set_basis(hp, "no TLS line for this LMTP connection, while this host's "
+				      "lmtp client logged TLS lines for other connections under the "
+				      "same configuration");
+		} else {
+			hp->tls.used = TRI_UNKNOWN;
+			hop_set_basis(hp, "delivered by lmtp to this host's mailbox store, crossing "
+				      "no network; its lmtp client logged no TLS line under this "
+				      "configuration (lmtp_tls_loglevel=0 is the default): its TLS is "
+				      "not known");
+		}
 	} else if (hp->pending == INF_NO_LINE_IN) {
 		if (h->server_tls_seen) {
 			hp->tls.used = TRI_NO;
@@ -60,36 +117,68 @@ static void resolve_hop(struct hop *hp, struct hostflags *hf)
 	hp->pending = INF_NONE;
 }
 
-void trk_flush(struct tracker *t, bool final)
+void ring_push(struct msg_ring *r, struct message *m)
 {
-	while (t->qlen) {
-		struct message *m = t->q[t->qhead];
-		if (!resolvable(t, m, final))
-			return;
-		struct hostflags *h = trk_host_flags(t, m->host, m->instance);
-		resolve_hop(&m->inbound, h);
-		for (size_t i = 0; i < m->ndl; i++)
-			resolve_hop(&m->dl[i], h);
-		t->qhead = (t->qhead + 1) % t->qcap;
-		t->qlen--;
-		t->emit(m, t->arg);
+	if (r->len == r->cap) {
+		size_t ncap = r->cap ? r->cap * 2 : 64;
+		struct message **nv = xcalloc(ncap, sizeof *nv);
+		for (size_t i = 0; i < r->len; i++)
+			nv[i] = r->v[(r->head + i) % r->cap];
+		free(r->v);
+		r->v = nv;
+		r->cap = ncap;
+		r->head = 0;
 	}
+	r->v[(r->head + r->len) % r->cap] = m;
+	r->len++;
 }
 
-static void enqueue(struct tracker *t, struct message *m)
+struct message *ring_at(const struct msg_ring *r, size_t i)
 {
-	if (t->qlen == t->qcap) {
-		size_t ncap = t->qcap ? t->qcap * 2 : 64;
-		struct message **nq = xcalloc(ncap, sizeof *nq);
-		for (size_t i = 0; i < t->qlen; i++)
-			nq[i] = t->q[(t->qhead + i) % t->qcap];
-		free(t->q);
-		t->q = nq;
-		t->qcap = ncap;
-		t->qhead = 0;
+	return r->v[(r->head + i) % r->cap];
+}
+
+struct message *ring_pop(struct msg_ring *r)
+{
+	if (!r->len)
+		return NULL;
+	struct message *m = r->v[r->head];
+	r->head = (r->head + 1) % r->cap;
+	r->len--;
+	return m;
+}
+
+static void emit(struct tracker *t, struct message *m)
+{
+	struct hostflags *h = trk_host_flags(t, m->host, m->instance);
+	resolve_hop(&m->inbound, h);
+	for (size_t i = 0; i < m->ndl; i++)
+		resolve_hop(&m->dl[i], h);
+	t->emit(m, t->arg);
+}
+
+/* The queue leaves in order; a message that may still get its front
+ * session's proxy-accept steps aside into the held ring (in the same
+ * order) instead of keeping every later message back.  A held message
+ * leaves when its wait is over or the line came, and it is resolvable. */
+void trk_flush(struct tracker *t, bool final)
+{
+	while (t->held.len) {
+		struct message *m = ring_at(&t->held, 0);
+		if (!final && (held_for_proxy(t, m) || !resolvable(t, m, false)))
+			break;
+		emit(t, ring_pop(&t->held));
 	}
-	t->q[(t->qhead + t->qlen) % t->qcap] = m;
-	t->qlen++;
+	while (t->q.len) {
+		struct message *m = ring_at(&t->q, 0);
+		if (!final && held_for_proxy(t, m)) {
+			ring_push(&t->held, ring_pop(&t->q));
+			continue;
+		}
+		if (!resolvable(t, m, final))
+			return;
+		emit(t, ring_pop(&t->q));
+	}
 }
 
 /* An after-queue content filter (README "Content filters"): when every
@@ -165,7 +254,7 @@ void trk_complete(struct tracker *t, struct message *m)
 		message_free(m);
 		return;
 	}
-	enqueue(t, m);
+	ring_push(&t->q, m);
 }
 
 void trk_maybe_complete(struct tracker *t, struct message *m)

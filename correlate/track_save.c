@@ -13,7 +13,7 @@
 _Static_assert(sizeof(struct conn) == 288, "struct conn changed: update track_save.c");
 _Static_assert(sizeof(struct proc) == 712, "struct proc changed: update track_save.c");
 _Static_assert(sizeof(struct session) == 352, "struct session changed: update track_save.c");
-_Static_assert(sizeof(struct tracker) == 224, "struct tracker changed: update track_save.c");
+_Static_assert(sizeof(struct tracker) == 256, "struct tracker changed: update track_save.c");
 #endif
 
 #define TABLE_MAX 10000000
@@ -229,10 +229,12 @@ void tracker_save(const struct tracker *t, struct msg_out *o)
 		key_save(b, &e.v[i]);
 		ser_u64(b, h->nep);
 		ser_bool(b, h->queue_seen);
+		ser_bool(b, h->proxy_seen);	/* version 7 */
 		unsigned kept = h->nep < EPOCHS_KEPT ? h->nep : EPOCHS_KEPT;
 		for (unsigned k = h->nep - kept; k < h->nep; k++) {
 			ser_bool(b, h->ep[k % EPOCHS_KEPT].client_tls_seen);
 			ser_bool(b, h->ep[k % EPOCHS_KEPT].server_tls_seen);
+			ser_bool(b, h->ep[k % EPOCHS_KEPT].lmtp_tls_seen);	/* version 7 */
 		}
 	}
 	free(e.v);
@@ -288,9 +290,13 @@ void tracker_save(const struct tracker *t, struct msg_out *o)
 	}
 	free(e.v);
 
-	ser_u64(b, t->qlen);
-	for (size_t i = 0; i < t->qlen; i++)
-		message_save(o, t->q[(t->qhead + i) % t->qcap]);
+	/* The held messages first (they completed before the queue's): the
+	 * next run's flush takes them out again while they wait. */
+	ser_u64(b, t->held.len + t->q.len);
+	for (size_t i = 0; i < t->held.len; i++)
+		message_save(o, ring_at(&t->held, i));
+	for (size_t i = 0; i < t->q.len; i++)
+		message_save(o, ring_at(&t->q, i));
 }
 
 /* What the tracker holds of a message before it leaves: no attempts
@@ -345,12 +351,16 @@ bool tracker_load(struct tracker *t, struct msg_in *in)
 		struct hostflags *h = xcalloc(1, sizeof *h);
 		h->nep = (unsigned)ser_get_u64(r);
 		h->queue_seen = ser_get_bool(r);
+		if (in->version >= 7)
+			h->proxy_seen = ser_get_bool(r);
 		if (!h->nep)
 			ser_fail(r, "a host has no configuration epoch");
 		unsigned kept = h->nep < EPOCHS_KEPT ? h->nep : EPOCHS_KEPT;
 		for (unsigned e = h->nep - kept; e < h->nep && !r->error; e++) {
 			h->ep[e % EPOCHS_KEPT].client_tls_seen = ser_get_bool(r);
 			h->ep[e % EPOCHS_KEPT].server_tls_seen = ser_get_bool(r);
+			if (in->version >= 7)
+				h->ep[e % EPOCHS_KEPT].lmtp_tls_seen = ser_get_bool(r);
 		}
 		free(ht_put(t->hosts, k, klen, h));
 		free(k);
@@ -458,14 +468,7 @@ bool tracker_load(struct tracker *t, struct msg_in *in)
 		struct message *m = open_message_load(in);
 		if (!m)
 			break;
-		size_t ncap = t->qcap ? t->qcap : 64;
-		while (ncap < t->qlen + 1)
-			ncap *= 2;
-		if (ncap != t->qcap) {
-			t->q = xrealloc(t->q, ncap * sizeof *t->q);
-			t->qcap = ncap;
-		}
-		t->q[t->qlen++] = m;
+		ring_push(&t->q, m);
 	}
 	return !r->error;
 }

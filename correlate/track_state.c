@@ -24,7 +24,7 @@ struct epoch_flags *trk_cur_epoch(struct hostflags *h)
 
 void trk_new_epoch(struct hostflags *h)
 {
-	h->ep[h->nep % EPOCHS_KEPT] = (struct epoch_flags){ false, false };
+	h->ep[h->nep % EPOCHS_KEPT] = (struct epoch_flags){ 0 };
 	h->nep++;
 }
 

@@ -14,6 +14,10 @@
 #define PROC_IDLE (3600)		/* a delivering process's connection */
 #define SESSION_IDLE (6 * 3600)		/* an smtpd session without disconnect */
 #define MESSAGE_IDLE (8 * 86400)	/* beyond Postfix's 5-day queue lifetime */
+#define PROXY_WAIT (120)		/* how long a message from loopback on a
+					   host with a before-queue filter waits
+					   for its front session's proxy-accept
+					   (smtpd_proxy_timeout: 100 s) */
 #define FLUSH_WAIT (3600)		/* how long a message waits to learn
 					   whether its host logs TLS at all */
 #define MAX_OPEN (100000)		/* sessions, processes or messages open at
@@ -79,7 +83,9 @@ struct session {		/* a receiving process: smtpd, sendmail child */
 /* What a host's logs showed about TLS logging, per configuration epoch: a
  * restart or reload starts a new one, since smtp_tls_loglevel may change. */
 struct epoch_flags {
-	bool client_tls_seen, server_tls_seen;
+	/* TLS lines seen from this host's smtp(8) client, lmtp(8) client
+	 * (lmtp_tls_loglevel is its own setting) and smtpd(8) server */
+	bool client_tls_seen, lmtp_tls_seen, server_tls_seen;
 };
 
 /* The last EPOCHS_KEPT epochs of a host, in a ring: a log with a reload
@@ -95,6 +101,7 @@ struct hostflags {
 	struct epoch_flags ep[EPOCHS_KEPT];
 	unsigned nep;	/* epochs begun; the current one is nep - 1 */
 	bool queue_seen;	/* cleanup or qmgr logged under this name */
+	bool proxy_seen;	/* a before-queue filter's "proxy-accept" */
 };
 
 /* A queue file's client= line logged under a host name its queue's own
@@ -107,11 +114,20 @@ struct alias {
 #define ALIAS_WINDOW 60		/* seconds between client= and cleanup */
 #define ALIASES_MAX 100000
 
+/* Completed messages in the order they completed (track_queue.c). */
+struct msg_ring {
+	struct message **v;
+	size_t head, len, cap;
+};
+void ring_push(struct msg_ring *r, struct message *m);
+struct message *ring_at(const struct msg_ring *r, size_t i);
+struct message *ring_pop(struct msg_ring *r);
+
 struct tracker {
 	struct hashtab *sessions, *procs, *msgs, *hosts, *relays;
 	struct hashtab *aliases;	/* instance, queue ID -> struct alias */
-	struct message **q;
-	size_t qhead, qlen, qcap;
+	struct msg_ring q;		/* the output queue */
+	struct msg_ring held;		/* taken out of it to wait for a proxy-accept */
 	message_fn emit;
 	void *arg;
 	uint64_t seq;
@@ -150,6 +166,9 @@ struct proc *trk_proc_get(struct tracker *t, const struct evidence *ev);
 struct hostflags *trk_host_flags(struct tracker *t, const char *host, const char *inst);
 struct hostflags *trk_host_flags_ev(struct tracker *t, const struct evidence *ev);
 struct message *trk_msg_lookup(struct tracker *t, const struct evidence *ev);
+/* A completed message still in the output queue (track_queue.c), or NULL. */
+struct message *trk_queued_lookup(struct tracker *t, struct span host, struct span instance,
+				  struct span qid);
 struct message *trk_msg_new(struct tracker *t, const struct evidence *ev);
 struct message *trk_msg_get(struct tracker *t, const struct evidence *ev);
 void trk_hop_set_peer(struct tracker *t, struct hop *h, const struct evidence *ev);

@@ -281,6 +281,8 @@ static enum parse_result parse_queue_line(struct span qid, struct span s,
 					ev->sasl_method = val;
 				else if (span_eq(k, "sasl_username"))
 					ev->sasl_username = val;
+				else if (span_eq(k, "orig_client") || span_eq(k, "orig_queue_id"))
+					ev->xforward = true;
 			}
 		}
 		set_peer(ev, v);

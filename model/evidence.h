@@ -87,6 +87,7 @@ struct evidence {
 	struct span tls_feature;	/* Postfix 3.11+ "tls=dane" on deliveries */
 	struct span socket;	/* EV_TO over a unix-domain socket: its path */
 	struct span sasl_method, sasl_username;	/* EV_CLIENT: the client authenticated */
+	bool xforward;		/* EV_CLIENT: orig_client= / orig_queue_id= (XFORWARD) */
 	struct span local_ip;	/* EV_LOGIN: lip= */
 	int local_port;		/* EV_LOGIN: lport=, 0 when absent */
 	struct span security;	/* EV_LOGIN: "TLS", "secured", "TLS handshaking"... */

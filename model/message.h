@@ -113,7 +113,9 @@ struct tls_state {
 };
 
 /* Resolved when the message is written: does the host log TLS at all? */
-enum pending_inference { INF_NONE, INF_NO_LINE_OUT, INF_NO_LINE_IN };
+/* A hop without a TLS line, decided when the host's logging is known:
+ * smtp(8) client, smtpd(8) server, lmtp(8) client (its own loglevel). */
+enum pending_inference { INF_NONE, INF_NO_LINE_OUT, INF_NO_LINE_IN, INF_NO_LINE_LMTP };
 
 struct hop {
 	enum ev_dir dir;
@@ -166,6 +168,9 @@ struct hop {
 	/* An arrival through a before-queue content filter: the hop is the
 	 * Internet-facing smtpd session's (README "Content filters"). */
 	bool proxied;
+	bool xforwarded;		/* its client= line named orig_client= or
+					   orig_queue_id= (XFORWARD, a filter's
+					   re-injection or a proxy's back end) */
 	/* An arrival whose client authenticated (Postfix's client= line
 	 * sasl_method=, sasl_username=) or that came in on a submission
 	 * service (syslog_name postfix/submission, postfix/smtps): the

@@ -167,6 +167,7 @@ static void hop_save(struct msg_out *o, const struct hop *h)
 		hop_save(o, &h->tries[i]);
 	ser_bool(b, h->filter);
 	ser_bool(b, h->proxied);
+	ser_bool(b, h->xforwarded);
 	ser_bool(b, h->submission);
 	ser_bool(b, h->authenticated);
 	ser_str(b, h->sasl_method);
@@ -203,7 +204,7 @@ static void hop_load(struct msg_in *in, struct hop *h, int depth)
 	tls_state_free(&h->tls);
 	tls_state_load(in, &h->tls);
 	h->basis = ser_get_str(r);
-	h->pending = ser_get_enum(r, INF_NO_LINE_IN);
+	h->pending = ser_get_enum(r, INF_NO_LINE_LMTP);
 	h->epoch = (unsigned)ser_get_u64(r);
 	h->ts = (time_t)ser_get_i64(r);
 	h->usec = (long)ser_get_i64(r);
@@ -234,6 +235,8 @@ static void hop_load(struct msg_in *in, struct hop *h, int depth)
 	}
 	h->filter = ser_get_bool(r);
 	h->proxied = ser_get_bool(r);
+	if (in->version >= 7)
+		h->xforwarded = ser_get_bool(r);
 	h->submission = ser_get_bool(r);
 	h->authenticated = ser_get_bool(r);
 	h->sasl_method = ser_get_str(r);

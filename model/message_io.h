@@ -18,11 +18,16 @@ struct msg_out {
 	void *arg;
 };
 
+/* The layout message_save writes; cli/statefile.c's STATE_VERSION is it.
+ * Version 7 added hop.xforwarded and the hosts' LMTP TLS flag. */
+#define MSG_LAYOUT_VERSION 7
+
 struct msg_in {
 	struct ser_in *r;
 	const int *file_map;	/* the state's number -> this run's file id;
 				   NULL: the ids as written */
 	size_t nmap;
+	unsigned version;	/* the state's layout version (cli/statefile.c) */
 };
 
 void evref_save(struct msg_out *o, struct evref e);

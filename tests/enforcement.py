@@ -102,9 +102,19 @@ check("policy map: opportunistic destinations that always took TLS get encrypt",
 rc, out, err = run("--format", "domains", S + "postfix.log")
 doms = {r["domain"]: r for r in records(out, "recipient-domain")}
 check("domains: enforced and opportunistic deliveries, level in force",
-      {"verify.test": (2, 0, "verify"), "may.test": (0, 1, None), "secfail.test": (0, 0, "secure")},
+      {"verify.test": (2, 0, "verify"), "may.test": (0, 1, None), "secfail.test": (0, 0, "secure"),
+       "samehost.test": (1, 0, "secure")},
       {k: (doms[k]["enforced"], doms[k]["opportunistic"], doms[k]["level_in_force"])
-       for k in ("verify.test", "may.test", "secfail.test")})
+       for k in ("verify.test", "may.test", "secfail.test", "samehost.test")})
+# An SMTP server on this host is not a content filter (issue: a same-host
+# delivery at tls=secure/requiretls was taken for a filter hand-over).
+sh = [d for ds in by_mid.values() for d in ds if d["rcpt"] == "a@samehost.test"]
+check("same-host SMTP delivery: a delivery of its own, not a filter hand-over",
+      [(False, None, "sent", True)], [(d["local"], d.get("filter"), d["fate"], d["tls"]["used"]) for d in sh])
+enforced_n = sum(1 for ds in by_mid.values() for d in ds
+                 if d["tls"]["enforced"] and d["fate"] == "sent" and not d["local"])
+check("deliveries sent under an enforcing level: as many as the truth's",
+      sum(1 for t in truth if t["enforced"] and t["fate"] == "sent"), enforced_n)
 
 # Without the tls= status: the DANE and fingerprint match lines alone.
 stripped = "tests/out/pf312-no-status.log"

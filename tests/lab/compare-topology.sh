@@ -7,8 +7,8 @@
 # For each truth row (message_id, rcpt): exactly one delivery to that
 # recipient on the first host - the content filters' hops are part of
 # the message's story, not records of their own - with the right fate,
-# the carrying attempt's TLS (null: a local hand-off such as LMTP into
-# Dovecot), the downgrade, the real arrival's TLS from the client (never
+# the carrying attempt's TLS (null only where no TLS can be: LMTP into
+# Dovecot over a unix socket), the downgrade, the real arrival's TLS from the client (never
 # the filter's loopback re-injection), and the way in (through the
 # after-queue filter, the before-queue proxy, or direct).  Prints "N passed, N failed".
 set -euo pipefail
@@ -21,11 +21,12 @@ rows='def rc: (.rcpt // "" | ltrimstr("<") | rtrimstr(">"));
      $d.tls.downgrade, $m.inbound.tls.used, ($m.inbound.peer_ip | startswith("127.0.1.")),
      (if $m.prior_queue_id != null then "filter" elif $m.inbound.before_queue_filter == true then "proxy" else "direct" end)]
   | map(if . == null then "null" else tostring end) | @tsv'
-# local deliveries too (LMTP): their TLS is null by construction
+# local deliveries too (LMTP): judged local, but their TLS is what the log
+# says (LMTP over TCP with STARTTLS: true; over a unix socket: null)
 rows_local='def rc: (.rcpt // "" | ltrimstr("<") | rtrimstr(">"));
   select(.kind != "manifest" and .deliveries != null) | . as $m
   | .deliveries[] | select(.local and (.filter | not)) as $d
-  | [$m.message_id, ($d|rc), $d.fate, null, $d.tls.downgrade, $m.inbound.tls.used,
+  | [$m.message_id, ($d|rc), $d.fate, $d.tls.used, $d.tls.downgrade, $m.inbound.tls.used,
      ($m.inbound.peer_ip // "" | startswith("127.0.1.")),
      (if $m.prior_queue_id != null then "filter" elif $m.inbound.before_queue_filter == true then "proxy" else "direct" end)]
   | map(if . == null then "null" else tostring end) | @tsv'

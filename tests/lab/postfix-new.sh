@@ -22,6 +22,11 @@
 # .23 STARTTLS, a lab-CA certificate for mx.verify.test, REQUIRETLS;
 # .24 STARTTLS, self-signed, named by TLSA records;  .25 STARTTLS, a
 # lab-CA certificate for mx.sts.test.  The client is 127.0.0.20.
+# Same host: the build's own second smtpd on 127.0.0.26:25 (a lab-CA
+# certificate for mx.samehost.test) takes samehost.test at level secure
+# with REQUIRETLS (policy "[mx.samehost.test]:25 secure"), and its own cleanup rewrites the recipient to
+# final.test, delivered by discard(8): an SMTP delivery to a server on
+# this host that is not a content filter.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -47,7 +52,7 @@ postfix stop >/dev/null 2>&1 || true
 "$P/sbin/postfix" stop >/dev/null 2>&1 || true
 pkill -f 'tests/lab/smtpd.py' 2>/dev/null || true
 pkill -f 'tests/lab/dnsd.py' 2>/dev/null || true
-for i in 20 21 22 23 24 25 40; do ip addr add 127.0.0.$i/8 dev lo 2>/dev/null || true; done
+for i in 20 21 22 23 24 25 26 40; do ip addr add 127.0.0.$i/8 dev lo 2>/dev/null || true; done
 
 # --- certificates ------------------------------------------------------------
 T=$WORK/tls && mkdir -p "$T"
@@ -65,7 +70,7 @@ casigned() {	# NAME
     -days 30 -extfile "$T/$1.ext" -out "$T/$1.pem"
 }
 selfsigned mx.self.test; selfsigned mx.dane.test
-casigned mx.verify.test; casigned mx.sts.test
+casigned mx.verify.test; casigned mx.sts.test; casigned mx.samehost.test
 selfsigned pf312.lab.test
 chmod 644 "$T"/*.key	# read by smtpd.py and Postfix; throwaway keys
 spki_sha256() { openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER |
@@ -75,7 +80,7 @@ FP=$(openssl x509 -in "$T/mx.self.test.pem" -noout -fingerprint -sha256 | cut -d
 # --- DNS -----------------------------------------------------------------------
 Z=$WORK/zone
 {
-  for d in may none plain encrypt encfail verify secfail fp dane danefail nodane sts reqtls; do
+  for d in may none plain encrypt encfail verify secfail fp dane danefail nodane sts reqtls samehost; do
     echo "secure $d.test"
     echo "$d.test MX 10 mx.$d.test"
   done
@@ -85,7 +90,7 @@ Z=$WORK/zone
   echo "mx.secfail.test A 127.0.0.21";  echo "mx.fp.test A 127.0.0.21"
   echo "mx.dane.test A 127.0.0.24";     echo "mx.danefail.test A 127.0.0.24"
   echo "mx.nodane.test A 127.0.0.21";   echo "mx.sts.test A 127.0.0.25"
-  echo "mx.reqtls.test A 127.0.0.21"
+  echo "mx.reqtls.test A 127.0.0.21";   echo "mx.samehost.test A 127.0.0.26"
   echo "_25._tcp.mx.dane.test TLSA 3 1 1 $(spki_sha256 "$T/mx.dane.test.pem")"
   echo "_25._tcp.mx.danefail.test TLSA 3 1 1 $(printf '%064d' 0)"
   for d in dane danefail sts; do
@@ -133,6 +138,7 @@ encfail.test  encrypt
 verify.test   verify match=hostname
 secfail.test  secure
 fp.test       fingerprint match=$FP
+[mx.samehost.test]:25 secure match=mx.samehost.test
 sts.test      secure match=mx.sts.test policy_type=sts policy_domain=sts.test mx_host_pattern=mx.sts.test { policy_string = version: STSv1 } { policy_string = mode: enforce } { policy_string = mx: mx.sts.test }
 EOF
 "$PC" -e "myhostname = pf312.lab.test" "mydestination =" "inet_interfaces = 127.0.0.20" \
@@ -145,9 +151,26 @@ EOF
   "smtpd_tls_cert_file = $T/pf312.lab.test.pem" "smtpd_tls_key_file = $T/pf312.lab.test.key" \
   "smtpd_tls_security_level = may" "smtpd_tls_loglevel = 1" \
   "requiretls_enable = yes" "compatibility_level = 3.6" "smtputf8_enable = no" \
-  "minimal_backoff_time = 300s" "queue_run_delay = 300s"
+  "minimal_backoff_time = 300s" "queue_run_delay = 300s" \
+  "transport_maps = texthash:$WORK/transport"
+# samehost.test by its bracketed host (no MX: smtp(8) would find its own
+# address there and call it a loop); the listener has its own myhostname,
+# as a second server does, or smtp(8) would see its own greeting; and it
+# is left out of inet_interfaces, which smtp(8) takes for its own
+# addresses (smtp_addr.c: "loops back to myself").
+printf 'samehost.test smtp:[mx.samehost.test]:25\nfinal.test discard:samehost\n' > "$WORK/transport"
+echo "a@samehost.test a@final.test" > "$WORK/samehost-aliases"
 "$PC" -M -e 'postlog/unix-dgram=postlog unix-dgram n - n - 1 postlogd' || true
-sed -i -E 's/^(smtp +(inet|unix) +[-n] +- +)y/\1n/' "$P/etc/master.cf"
+sed -i -E 's/^(smtp +(inet|unix) +[-n] +- +)y/\1n/; s/^(cleanup +unix +n +- +)y/\1n/' "$P/etc/master.cf"
+sed -i -E '/^smtp +inet/d; /^127\.0\.0\.2[06]:25 /,/^[^ ]/{/^ /d}; /^127\.0\.0\.2[06]:25 /d; /^cleanup-samehost /,/^[^ ]/{/^ /d}; /^cleanup-samehost /d' "$P/etc/master.cf"
+cat >> "$P/etc/master.cf" <<EOF
+127.0.0.20:25 inet n - n - - smtpd
+127.0.0.26:25 inet n - n - - smtpd
+  -o smtpd_tls_cert_file=$T/mx.samehost.test.pem -o smtpd_tls_key_file=$T/mx.samehost.test.key
+  -o cleanup_service_name=cleanup-samehost -o myhostname=mx.samehost.test
+cleanup-samehost unix n - n - 0 cleanup
+  -o virtual_alias_maps=texthash:$WORK/samehost-aliases
+EOF
 unshare -m --propagation private sh -c \
   "mount --bind '$WORK/resolv.conf' /etc/resolv.conf && '$P/sbin/postfix' start" >/dev/null 2>&1
 sleep 2
@@ -172,6 +195,7 @@ m11 a@nodane.test    sent     may         false  -
 m12 a@sts.test       sent     secure      true   -
 m13 a@verify.test    sent     verify      true   honoured
 m14 a@reqtls.test    bounced  may         true   refused
+m15 a@samehost.test  sent     secure      true   honoured
 EOF
 $PY - "$WORK/plan" "$OUT/truth.jsonl" <<'EOF'
 import json, smtplib, ssl, sys, time
@@ -195,7 +219,7 @@ EOF
 say "sent $(wc -l < "$WORK/plan") messages; waiting for deliveries"
 for _ in $(seq 1 30); do
   done_n=$(grep -cE ' status=(sent|deferred|bounced)' "$LOG" || true)
-  [ "$done_n" -ge 14 ] && break
+  [ "$done_n" -ge 16 ] && break	# m15 twice: to 127.0.0.26, then discard(8)
   sleep 1
 done
 sleep 2

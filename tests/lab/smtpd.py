@@ -10,6 +10,9 @@ deployments; the lab starts several (tests/lab/topology.sh):
                     with the next server's reply ("250 2.0.0 from
                     MTA(smtp:[HOST]:PORT): 250 2.0.0 Ok: queued as QID"),
                     as amavisd-new does
+  --reply-delay S   filter: answer S seconds after the next server did (a
+                    filter that logs and scans after passing the message on,
+                    as amavisd-new does, answers late)
   --tls-max 1.0     with STARTTLS: speak TLS 1.0 only (a legacy peer)
   --requiretls      offer REQUIRETLS (RFC 8689) once TLS is up
   --break-tls       answer STARTTLS with "220 Ready to start TLS" and close
@@ -96,6 +99,7 @@ def deliver(a, mail_from, rcpts, data):
             s.rcpt(r)
         code, msg = s.data(data)
         s.quit()
+        time.sleep(a.reply_delay)
     except (smtplib.SMTPException, OSError) as e:
         return "451 4.5.0 Error in processing: %s" % str(e)[:100]
     # amavisd-new's form (amavisd, "from MTA(...)"): Postfix logs it in
@@ -110,6 +114,7 @@ def main():
     ap.add_argument("--name", default="lab-peer.lab.test")
     ap.add_argument("--mode", choices=("sink", "filter"), default="sink")
     ap.add_argument("--forward")
+    ap.add_argument("--reply-delay", type=float, default=0)
     ap.add_argument("--cert")
     ap.add_argument("--key")
     ap.add_argument("--tls-max", choices=("1.0", "1.2", "1.3"))

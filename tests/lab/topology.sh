@@ -14,6 +14,10 @@
 #   127.0.0.1:10026  smtpd, content_filter= (the re-injection listener)
 #   127.0.0.7:25     smtpd, smtpd_proxy_filter=127.0.0.1:10027 (before queue)
 #   127.0.0.1:10027  smtpd behind the proxy (XFORWARD: orig_client=)
+#   127.0.0.9:25     smtpd, smtpd_proxy_filter=127.0.0.1:10030, where
+#                    smtpd.py --mode filter passes the message to :10027 and
+#                    answers 2 s later: the queue file may be delivered and
+#                    its back-end session closed before "proxy-accept"
 #   127.0.0.8:25     smtpd with -o myhostname=rx1.lab.test and
 #                    syslog_name=postfix/rx1: its lines carry another host
 #                    name than cleanup's and qmgr's for the same queue file
@@ -26,7 +30,12 @@
 #   enc.test    -> 127.0.0.15 no STARTTLS; policy "encrypt" (deferred)
 #   reuse.test  -> 127.0.0.16 STARTTLS, smtp_tls_connection_reuse (tlsproxy)
 #   lmtp.test   -> Dovecot LMTP on unix:private/dovecot-lmtp
-#   lmtp2.test  -> Dovecot LMTP on inet:127.0.0.1:24
+#   lmtp2.test  -> Dovecot LMTP on inet:127.0.0.1:24, lmtp_tls_security_level=none
+#   lmtp3.test  -> the same, lmtp_tls_security_level=may: STARTTLS to Dovecot
+#                  (ssl=yes), a local hand-off whose TLS facts are kept
+# One client session through the before-queue proxy carries two messages
+# (tests/lab/smtpd.py is not involved: Python's smtplib, STARTTLS, then two
+# MAIL transactions), as a real modoboa-style front end sees.
 # Short retry timers make Postfix retry within the run; at "may" it falls
 # back to plaintext only on a retry (smtp.h PLAINTEXT_FALLBACK_OK_AFTER_
 # STARTTLS_FAILURE: the message must have waited min_backoff_time).
@@ -63,7 +72,7 @@ trap cleanup EXIT
 postmulti -i postfix-b -p stop >/dev/null 2>&1 || true
 postfix stop >/dev/null 2>&1 || true
 pkill -f 'tests/lab/smtpd.py' 2>/dev/null || true
-for i in 7 8 11 12 13 14 15 16 17; do ip addr add 127.0.0.$i/8 dev lo 2>/dev/null || true; done
+for i in 7 8 9 11 12 13 14 15 16 17; do ip addr add 127.0.0.$i/8 dev lo 2>/dev/null || true; done
 grep -q "$FQDN" /etc/hosts || echo "127.0.0.1 $FQDN" >> /etc/hosts
 
 mkdir -p "$WORK/etc-postfix"
@@ -81,7 +90,9 @@ protocols = lmtp
 listen = 127.0.0.1
 base_dir = $WORK/dovecot
 log_path = $OUT/dovecot.log
-ssl = no
+ssl = yes
+ssl_cert = <$WORK/tls/cert.pem
+ssl_key = <$WORK/tls/key.pem
 mail_location = mbox:~/mail:INBOX=~/inbox
 userdb {
   driver = static
@@ -108,9 +119,9 @@ dovecot -c "$WORK/dovecot.conf"
 LOG="$OUT/postfix.log"
 : > "$LOG"
 postconf -e \
-  "myhostname = $FQDN" "mydestination =" "inet_interfaces = 127.0.0.1, 127.0.0.7, 127.0.0.8" \
+  "myhostname = $FQDN" "mydestination =" "inet_interfaces = 127.0.0.1, 127.0.0.7, 127.0.0.8, 127.0.0.9" \
   "inet_protocols = ipv4" "mynetworks = 127.0.0.0/8" \
-  "relay_domains = good.test old.test legacy.test broken.test late.test enc.test reuse.test lmtp.test lmtp2.test" \
+  "relay_domains = good.test old.test legacy.test broken.test late.test enc.test reuse.test lmtp.test lmtp2.test lmtp3.test" \
   "transport_maps = texthash:/etc/postfix/topo-transport" \
   "smtp_tls_policy_maps = texthash:/etc/postfix/topo-tls-policy" \
   "maillog_file_prefixes = /var, /dev/stdout, $OUT" \
@@ -130,6 +141,7 @@ enc.test      smtp:[127.0.0.15]:25
 reuse.test    smtp-reuse:[127.0.0.16]:25
 lmtp.test     lmtp:unix:private/dovecot-lmtp
 lmtp2.test    lmtp:inet:127.0.0.1:24
+lmtp3.test    lmtp-tls:inet:127.0.0.1:24
 EOF
 cat > /etc/postfix/topo-tls-policy <<'EOF'
 [127.0.0.15]:25 encrypt
@@ -144,6 +156,8 @@ cat >> "$M" <<'EOF'
   -o content_filter=smtp-amavis:[127.0.0.1]:10025
 127.0.0.7:25 inet n - n - - smtpd
   -o smtpd_proxy_filter=127.0.0.1:10027
+127.0.0.9:25 inet n - n - - smtpd
+  -o smtpd_proxy_filter=127.0.0.1:10030
 127.0.0.8:25 inet n - n - - smtpd
   -o myhostname=rx1.lab.test -o syslog_name=postfix/rx1
 127.0.0.1:10026 inet n - n - - smtpd
@@ -156,6 +170,8 @@ smtp-amavis unix - - n - 2 smtp
   -o smtp_send_xforward_command=yes -o smtp_tls_security_level=none
 smtp-modern unix - - n - - smtp
   -o smtp_tls_protocols=>=TLSv1.2
+lmtp-tls unix - - n - - lmtp
+  -o lmtp_tls_security_level=may
 smtp-reuse unix - - n - - smtp
   -o smtp_tls_connection_reuse=yes
   -o smtp_connection_cache_destinations=[127.0.0.16]:25
@@ -163,11 +179,13 @@ EOF
 
 # --- peers and the capture -----------------------------------------------------
 tcpdump -i lo -U -s 0 -w "$OUT/topology.pcap" \
-  'tcp port 25 or tcp port 10025 or tcp port 10026 or tcp port 10027 or tcp port 24' >/dev/null 2>&1 &
+  'tcp port 25 or tcp port 10025 or tcp port 10026 or tcp port 10027 or tcp port 10030 or tcp port 24' >/dev/null 2>&1 &
 PIDS+=($!)
 peer() { python3 "$HERE/smtpd.py" "$@" >> "$WORK/peers.log" 2>&1 & PIDS+=($!); }
 C=(--cert "$WORK/tls/cert.pem" --key "$WORK/tls/key.pem")
 peer --listen 127.0.0.1 --port 10025 --name amavis.lab.test --mode filter --forward 127.0.0.1:10026
+peer --listen 127.0.0.1 --port 10030 --name proxyfilter.lab.test --mode filter \
+  --forward 127.0.0.1:10027 --reply-delay 2
 peer --listen 127.0.0.11 --name mx.good.test "${C[@]}"
 peer --listen 127.0.0.12 --name mx.legacy.test "${C[@]}" --tls-max 1.0
 peer --listen 127.0.0.17 --name mx.old.test "${C[@]}" --tls-max 1.0
@@ -178,7 +196,7 @@ peer --listen 127.0.0.16 --name mx.reuse.test "${C[@]}"
 postsuper -d ALL >/dev/null 2>&1 || true
 postfix start >/dev/null 2>&1
 wait_port() { for _ in $(seq 50); do (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0; sleep 0.2; done; say "nothing listens on $1:$2"; return 1; }
-for a in 127.0.0.1:25 127.0.0.7:25 127.0.0.8:25 127.0.0.1:10025 127.0.0.1:10026 127.0.0.1:10027 \
+for a in 127.0.0.1:25 127.0.0.7:25 127.0.0.8:25 127.0.0.9:25 127.0.0.1:10025 127.0.0.1:10030 127.0.0.1:10026 127.0.0.1:10027 \
          127.0.0.11:25 127.0.0.12:25 127.0.0.13:25 127.0.0.15:25 127.0.0.16:25 127.0.0.17:25 127.0.0.1:24; do
   wait_port "${a%:*}" "${a#*:}"
 done
@@ -200,7 +218,7 @@ send() {
   local server=$1 mode=$2 rcpts=$3 note=$4
   N=$((N + 1))
   MID="<topo-$N.$RANDOM@tlswitness.test>"
-  case $server in 127.0.0.7) VIA=proxy ;; 127.0.0.8) VIA=direct ;; *) VIA=filter ;; esac
+  case $server in 127.0.0.7|127.0.0.9) VIA=proxy ;; 127.0.0.8) VIA=direct ;; *) VIA=filter ;; esac
   ARRIVAL=$([ "$mode" = tls ] && echo true || echo false)
   local args=(--server "$server:25" --local-interface "127.0.1.$N" --from "sender$N@lmtp.test"
               --to "$rcpts" --helo client.lab.test --header "Message-Id: $MID"
@@ -218,8 +236,13 @@ send 127.0.0.1 plain b@good.test,c@lmtp.test "after-queue filter, plain in; TLS 
 truth b@good.test sent true null; truth c@lmtp.test sent null null
 send 127.0.0.7 tls   d@good.test "before-queue proxy filter, TLS in, TLS out"
 truth d@good.test sent true null
+# Its lmtp client's TLS line first: a hop without one is plaintext only on
+# a host whose lmtp client is known to log TLS (lmtp_tls_loglevel).
+send 127.0.0.7 tls   m@lmtp3.test "before-queue proxy filter, then LMTP over TCP with STARTTLS"
+truth m@lmtp3.test sent true null
+sleep 1
 send 127.0.0.7 plain e@lmtp2.test "before-queue proxy filter, plain in, LMTP over TCP"
-truth e@lmtp2.test sent null null
+truth e@lmtp2.test sent false null
 send 127.0.0.8 tls   r@good.test "listener with its own myhostname and syslog_name"
 truth r@good.test sent true null
 send 127.0.0.1 tls   o@old.test "TLS 1.0-only destination, client at its defaults: TLS 1.0"
@@ -234,6 +257,32 @@ send 127.0.0.1 tls   i@enc.test "encrypt policy, no STARTTLS: deferred, then del
 truth i@enc.test deleted null null
 send 127.0.0.1 tls   j@enc.test "encrypt policy, no STARTTLS: deferred, then expired"
 truth j@enc.test expired null null
+send 127.0.0.1 tls   l@lmtp3.test "after-queue filter, then LMTP over TCP with STARTTLS"
+truth l@lmtp3.test sent true null
+# two messages in one TLS session through the before-queue proxy
+send_session() {	# ADDR RCPT...: one STARTTLS session, a message per recipient
+  local server=$1; shift
+  N=$((N + 1))
+  local base="topo-$N.$RANDOM" i=0
+  python3 - "$server" "127.0.1.$N" "$base" "$@" <<'PYEOF' || { say "session $N failed"; return 1; }
+import smtplib, ssl, sys
+server, local, base, rcpts = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+s = smtplib.SMTP(server, 25, local_hostname="client.lab.test", source_address=(local, 0), timeout=30)
+s.starttls(context=ctx); s.ehlo("client.lab.test")
+for i, r in enumerate(rcpts, 1):
+    mid = "<%s-%d@tlswitness.test>" % (base, i)
+    s.sendmail("sender@lmtp.test", [r], "Message-Id: %s\r\nSubject: one session, message %d\r\n\r\nbody %d\r\n" % (mid, i, i))
+s.quit()
+PYEOF
+  VIA=proxy ARRIVAL=true
+  for r in "$@"; do	# LMTP over the unix socket carries no TLS
+    i=$((i + 1)); MID="<$base-$i@tlswitness.test>"
+    case $r in *@lmtp.test) truth "$r" sent null null ;; *) truth "$r" sent true null ;; esac
+  done
+}
+send_session 127.0.0.7 p1@good.test p2@good.test p3@lmtp3.test
+send_session 127.0.0.9 q1@lmtp.test q2@good.test q3@lmtp3.test
 for k in 1 2 3 4 5 6; do   # one cached connection carries them (tlsproxy)
   send 127.0.0.1 plain "k$k@reuse.test" "burst through tlsproxy $k"
   truth "k$k@reuse.test" sent true null
