@@ -511,6 +511,31 @@ static void know(struct cur *c, const char *path)
 	c->known = true;
 }
 
+/* f was read to its end by the last run and, by then, no longer written:
+ * another log of the same folder in that run was written to later (the
+ * logger had moved on to it: mail.log.1 beside mail.log), or it was a
+ * compressed copy (logrotate compresses what it has rotated away).  Its
+ * rename since loses nothing (README "Incremental runs"). */
+static bool read_to_its_end_when_done(const struct state_file *s, const struct sfile *f)
+{
+	if (f->gzip ? !f->whole : f->at.offset < f->size)
+		return false;
+	if (f->gzip)
+		return true;
+	const char *slash = strrchr(f->path, '/');
+	size_t dl = slash ? (size_t)(slash - f->path) : 0;
+	for (size_t e = 0; e < s->nf; e++) {
+		const struct sfile *o = &s->f[e];
+		if (o == f || !o->resumable || o->journal || o->mtime <= f->mtime)
+			continue;
+		const char *os = strrchr(o->path, '/');
+		size_t ol = os ? (size_t)(os - o->path) : 0;
+		if (ol == dl && memcmp(o->path, f->path, dl) == 0)
+			return true;
+	}
+	return false;
+}
+
 static bool same_start(const struct cur *c, const struct sfile *f)
 {
 	if (!c->known || !f->resumable || !f->prefix_len || f->prefix_len > c->nhead)
@@ -649,7 +674,8 @@ int state_match(struct state_file *s, const struct inputs *in, FILE *warn, struc
 			s->f[c->entry].file_id = (int)i;
 	}
 	/* A log the last run read that no input is now: its name is another
-	 * file's (rotated away by rename: said), or the same file's whose
+	 * file's (rotated away by rename: said unless nothing can have been
+	 * lost, read_to_its_end_when_done), or the same file's whose
 	 * first bytes changed (cut short by copytruncate, or rewritten, with
 	 * its copy not named: what was written before the cut is lost, an
 	 * error, said with -q too). */
@@ -665,6 +691,8 @@ int state_match(struct state_file *s, const struct inputs *in, FILE *warn, struc
 			named = strcmp(in->files[i], f->path) == 0;
 		if (same_inode && !named)
 			continue;	/* not given this time, still as it was */
+		if (!same_inode && read_to_its_end_when_done(s, f))
+			continue;	/* rotated on, as it was: nothing unread */
 		if (same_inode)
 			fprintf(warn, "tlswitness: --state: error: %s was read to line %lu by the last "
 				"run and has since been cut short or rewritten (copytruncate?): its "

@@ -529,3 +529,16 @@ void login_free(struct login *l)
 	xfree(l->local_ip);
 	xfree(l);
 }
+
+/* Its beginning and its end are in the evidence: for a log, the arrival
+ * (client=, pickup, Sendmail's from=) was read and so was the end
+ * (removed, done, every recipient final).  A queue file first met in
+ * the middle (its first lines in a file not read, a night missed) is not
+ * complete, however it ended.  A capture's record is one connection. */
+bool message_is_complete(const struct message *m)
+{
+	if (m->inbound.source == SRC_PCAP)
+		return true;
+	bool ended = m->removed || m->done || (m->nrcpt > 0 && m->finals >= m->nrcpt);
+	return ended && (m->has_inbound || m->inbound.source == SRC_HEADER);
+}

@@ -282,5 +282,7 @@ struct message *message_copy_facts(const struct message *m);
  * the From as written to from_raw. */
 void message_bare_addresses(struct message *m);
 void message_free(struct message *m);
+/* Its arrival and its end are both in the evidence (README "complete"). */
+bool message_is_complete(const struct message *m);
 
 #endif

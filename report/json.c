@@ -210,8 +210,7 @@ void json_message(struct buf *b, const struct message *m, const struct writer_en
 	jw_time(b, "first_seen", m->first_seen, &f);
 	jw_time(b, "last_seen", m->last_seen, &f);
 	jw_key(b, "complete", &f);
-	buf_adds(b, (m->removed || m->done || m->inbound.source == SRC_PCAP ||
-		     (m->nrcpt > 0 && m->finals >= m->nrcpt)) ? "true" : "false");
+	buf_adds(b, message_is_complete(m) ? "true" : "false");
 	if (m->per_connection) {
 		jw_key(b, "per_connection", &f);
 		buf_adds(b, "true");
