@@ -598,6 +598,11 @@ static int prepare(struct pipeline *p)
 		buf_free(&why);
 		return 2;
 	}
+	/* The report's own SHA-256 costs a tenth of a JSON run: kept only when
+	 * something is made of it - the manifest file, a signature, a time-stamp
+	 * request, the state's chain (README "Checking a report"). */
+	if (!o->manifest_path && !o->sign_key && !o->tsq_path && !o->state_path)
+		output_no_hash(p->output);
 	if ((o->sign_key || o->tsq_path) && !output_is_file(p->output)) {	/* raced */
 		fprintf(stderr, "tlswitness: %s: no longer a regular file; nothing sealed\n",
 			text_shown(o->out_path));

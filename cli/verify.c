@@ -434,7 +434,9 @@ int verify_command(int argc, char **argv)
 	char hex[65];
 	hex_encode(md, mdn < 32 ? mdn : 32, hex);
 	if (!want[0]) {
-		unchecked(&v, "none", "report", "its manifest states no hash of it");
+		unchecked(&v, "none", "report", "its manifest states no hash of it (the run that "
+			  "wrote it was asked for no --manifest, --sign, --timestamp-request or "
+			  "--state, so it did not hash its report)");
 	} else {
 		char detail[400];
 		snprintf(detail, sizeof detail, "%s, %zu bytes%s hashed: sha256 %s%s%s", f.kind, f.body,

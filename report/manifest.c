@@ -228,6 +228,9 @@ void manifest_text(struct buf *b, const struct manifest *m)
 	buf_adds(b, "\nEvidence manifest\n");
 	if (body[0])
 		buf_printf(b, "  report:     sha256 %s of the bytes before this manifest\n", body);
+	else
+		buf_adds(b, "  report:     not hashed (no --manifest, --sign, --timestamp-request "
+			 "or --state asked for it)\n");
 	if (m->case_id) {
 		buf_adds(b, "  case:       ");
 		text_safe(b, m->case_id);

@@ -237,6 +237,12 @@ bool output_is_file(const struct output *o)
 	return o->tmp != NULL;
 }
 
+void output_no_hash(struct output *o)
+{
+	EVP_MD_CTX_free(o->sha);
+	o->sha = NULL;
+}
+
 /* The struct, its temporary file's name and its hash freed (the stream
  * is closed already). */
 static void release(struct output *o)

@@ -47,6 +47,10 @@ bool output_close_sealed(struct output *o, output_seal_fn seal, void *arg, bool 
 /* Is the destination a regular file (written to a temporary file and
  * renamed), which alone can be read back to be sealed? */
 bool output_is_file(const struct output *o);
+/* No SHA-256 is kept of what is written (before the first byte): the run
+ * was asked for nothing that needs it, and the manifest record says so
+ * (report_sha256 null).  output_close_sealed then cannot seal. */
+void output_no_hash(struct output *o);
 /* A run that stops before its report: the temporary file goes, the
  * destination is left as it was.  Frees o. */
 void output_abandon(struct output *o);

@@ -312,13 +312,14 @@ static const char *const SHARD_KEY_SQL =
 static const char *const MANIFEST_INSERT_SQL =
 	"INSERT INTO tlswitness.manifests (shard_key, report_id, report_sha256, schema_version,"
 	"  tool_version, generated, command_line, rules_sha256, policy, source_file, first_line,"
-	"  last_line, period_start, period_end, manifest, signer)"
-	" SELECT $2, m->>'report_id', m->>'report_sha256', (m->>'schema_version')::int,"
+	"  last_line, period_start, period_end, manifest, signer, report_hashed)"
+	" SELECT $2, m->>'report_id', coalesce(m->>'report_sha256', $7), (m->>'schema_version')::int,"
 	"  m->>'version', (m->>'generated')::timestamptz, m->>'command_line',"
 	"  m->'rules'->>'sha256', m->'rules'->>'policy', $3, $4::bigint, $5::bigint,"
 	"  (SELECT min((x->>'first_timestamp')::timestamptz) FROM tlswitness.manifest_inputs(m) x),"
 	"  (SELECT max((x->>'last_timestamp')::timestamptz) FROM tlswitness.manifest_inputs(m) x),"
-	"  m, $6 FROM (SELECT $1::jsonb AS m) x RETURNING manifest_id";
+	"  m, $6, m->>'report_sha256' IS NOT NULL FROM (SELECT $1::jsonb AS m) x"
+	" RETURNING manifest_id";
 
 static const char *const INPUTS_INSERT_SQL =
 	"INSERT INTO tlswitness.inputs SELECT $2::bigint, n, x->>'path', x->>'type',"
@@ -390,10 +391,13 @@ static bool manifest_checks(struct pgload *l, struct shard *s, const char *man, 
 			 "tlswitness stores version %s (load it with the version that wrote "
 			 "it, or judge the logs again)", safe_short(ver, shown, sizeof shown),
 			 SCHEMA_VERSION);
-	else if (!sha)
-		snprintf(why, sizeof why, "the manifest has no report_sha256: nothing shows the "
-			 "records are what tlswitness wrote");
-	else if (strcmp(sha, body) != 0)
+	else if (!sha && err)	/* stored, said: the store checks what it can */
+		fprintf(err, "tlswitness: load: %s:%llu: warning: the run that wrote this shard "
+			"did not hash its report (report_sha256 null: it was asked for no "
+			"--manifest, --sign, --timestamp-request or --state): nothing shows its "
+			"records are what tlswitness wrote; stored with report_hashed false\n",
+			text_shown(s->file), s->line);
+	else if (sha && strcmp(sha, body) != 0)
 		snprintf(why, sizeof why, "the records before the manifest are not what it "
 			 "hashed (report_sha256 %s, the lines read %s): altered, cut or "
 			 "reordered", safe_short(sha, shown, sizeof shown), body);
@@ -539,8 +543,8 @@ static bool shard_store(struct pgload *l, struct shard *s, const char *man, FILE
 	char first[24], last[24], mid[24], rows[24], nfresh[24];
 	snprintf(first, sizeof first, "%llu", s->first);
 	snprintf(last, sizeof last, "%llu", s->line);
-	const char *pm[6] = { man, key, s->file, first, last, s->signer };
-	if (!(r = ask(l, s, err, "cannot store the manifest", MANIFEST_INSERT_SQL, 6, pm)))
+	const char *pm[7] = { man, key, s->file, first, last, s->signer, s->body };
+	if (!(r = ask(l, s, err, "cannot store the manifest", MANIFEST_INSERT_SQL, 7, pm)))
 		goto fail;
 	snprintf(mid, sizeof mid, "%s", pq->ntuples(r) == 1 ? pq->getvalue(r, 0, 0) : "");
 	pq->clear(r);

@@ -50,6 +50,12 @@ CREATE TABLE IF NOT EXISTS tlswitness.manifests (
 -- who signed the shard (tlswitness load --key: the key's fingerprint,
 -- "Ed25519 sha256:..."); null: loaded unsigned
 ALTER TABLE tlswitness.manifests ADD COLUMN IF NOT EXISTS signer text;
+-- false: the run that wrote the shard did not hash its report (asked for
+-- no --manifest, --sign, --timestamp-request or --state); report_sha256 is
+-- then the loader's own hash of the records it read, for telling a second
+-- load of the same shard from a conflicting one, and nothing shows the
+-- records are what tlswitness wrote
+ALTER TABLE tlswitness.manifests ADD COLUMN IF NOT EXISTS report_hashed boolean;
 
 -- The manifest's inputs: what each shard read, with its hash.
 CREATE TABLE IF NOT EXISTS tlswitness.inputs (

@@ -45,7 +45,8 @@ set_check() {
 	name=$1; shift
 	mkdir -p "$d/$name/shards"
 	for log in "$@"; do
-		$TWA --format json -o "$d/$name/shards/$(basename "$log" .log).jsonl" "$log"
+		b=$(basename "$log" .log)	# a manifest file: the run hashes its report
+		$TWA --format json -o "$d/$name/shards/$b.jsonl" --manifest "$d/$name/$b.manifest.json" "$log"
 	done
 	$TWA --format paths -o "$d/$name/paths.jsonl" "$@"
 	$TWA --format domains -o "$d/$name/domains.jsonl" "$@"
@@ -129,7 +130,8 @@ cp samples/lab-legs/postfix.log "$d/hosts/lab/log/mail.log"
 mkdb wrapper
 sh contrib/shards/tlswitness-shards -t "$TW" -j 2 -o "$d/wrapped" -a "-q --tz UTC --year 2026" \
 	-d "$(db wrapper)" "$d/hosts/vm" "$d/hosts/lab/log" > "$d/o" 2>&1
-check "tlswitness-shards: exit 0, a shard per host named after it" "0 lab.jsonl vm.jsonl" \
+check "tlswitness-shards: exit 0, a shard per host named after it, its manifest beside it" \
+	"0 lab.jsonl lab.manifest.json vm.jsonl vm.manifest.json" \
 	"$? $(ls "$d/wrapped" | tr '\n' ' ' | sed 's/ $//')"
 pyc "$(db wrapper)" wrapper paths "$d/legs/paths.jsonl"
 mkdb nightly
@@ -158,6 +160,15 @@ check "overlapping shards: each message once, complete records in place of incom
 	"$(fingerprint "$(db overlap)")"
 check "... no incomplete record left" 0 \
 	"$(q "$(db overlap)" "SELECT count(*) FROM tlswitness.messages WHERE NOT complete")"
+
+# --- a shard whose run did not hash its report: stored, said, marked
+mkdb unhashed
+$TWA --format json -o "$d/plain.jsonl" samples/lab/postfix-a.log
+$TW load --db "$(db unhashed)" "$d/plain.jsonl" > "$d/o" 2>&1
+check "a shard from a plain run (report_sha256 null): stored with a warning, report_hashed false" \
+	"0 1 f" "$? $(grep -c 'did not hash its report' "$d/o") $(q "$(db unhashed)" "SELECT report_hashed FROM tlswitness.manifests")"
+$TW load --db "$(db unhashed)" "$d/plain.jsonl" > "$d/o" 2>&1
+check "... loaded again: already stored, not a conflict" "0 1" "$? $(grep -c 'already stored as manifest' "$d/o")"
 
 # --- what is refused stores nothing, and says where
 mkdb refuse

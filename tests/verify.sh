@@ -83,7 +83,13 @@ timeout 20 $TW verify "$d/dev.jsonl" > "$d/o" 2>&1
 check "a manifest listing /dev/zero: not read, incomplete (exit 3)" "3 1" \
   "$? $(grep -c '^none    input /dev/zero: /dev/zero: is not a regular file, so not read' "$d/o")"
 for f in text html; do
-  $TWA -f $f -o "$d/r.$f" "$d/mail.log"
+  # a run asked for nothing that needs its report's hash does not make it
+  $TWA -f $f -o "$d/u.$f" "$d/mail.log"
+  $TW verify "$d/u.$f" > "$d/o" 2>&1
+  check "a $f report of a plain run: not hashed, so incomplete (exit 3), said" "3 1 1" \
+    "$? $(grep -c '^none    report: its manifest states no hash of it (the run' "$d/o") $(grep -c 'report:     not hashed' "$d/u.$f")"
+  # --state chains the report by its hash: it is made
+  $TWA -f $f --state "$d/st.$f" -o "$d/r.$f" "$d/mail.log"
   $TW verify "$d/r.$f" > "$d/o" 2>&1
   check "a $f report: its body matches its manifest, unsigned: incomplete (exit 3)" "3 1 1" \
     "$? $(grep -c "^ok      report: $f, " "$d/o") $(grep -c 'only a signature (--sign KEY) proves it' "$d/o")"
