@@ -167,6 +167,11 @@ if "$PY" -c 'import jsonschema' 2>/dev/null; then
     $TW -q --format $fmt --tz UTC --year 2026 --manifest "$OUT/schema-$fmt.manifest" $SETS \
       > "$OUT/schema-$fmt.jsonl" 2>/dev/null || true
     schema_check "schema-$fmt-lab" "$fmt" "$OUT/schema-$fmt.jsonl"
+    # strict: every field of each kind's fullest record, flipped to
+    # another type one at a time, is rejected
+    if "$PY" tests/schema/flip.py "$fmt" "$OUT/schema-$fmt.jsonl" > "$OUT/schema-$fmt.flip" 2>&1
+    then ok "schema-$fmt-flip: $(tail -1 "$OUT/schema-$fmt.flip")"
+    else ko "schema-$fmt-flip" "$OUT/schema-$fmt.flip"; fi
   done
   schema_check schema-manifest-file manifest "$OUT/schema-json.manifest"
   # a message selected: paths adds its mailbox records (README "Submission
