@@ -612,22 +612,25 @@ static void add_delivery(struct tracker *t, struct message *m,
 		else
 			snprintf(b, sizeof b, "handed over by %.*s with no SMTP connection",
 				 (int)ev->program.n, ev->program.p);
-		hop_set_basis(h, b);
 		if (span_eq(ev->program, "lmtp") && ev->peer_ip.n) {
 			/* LMTP over TCP may run STARTTLS (lmtp_tls_security_level):
 			 * the hop stays local, its TLS facts and lines are kept
-			 * like any connection's (ARCHITECTURE.md "Local hops"). */
+			 * like any connection's (ARCHITECTURE.md, Correlate).  A
+			 * hop left to the lmtp inference (track_queue.c) says it
+			 * crossed no network through its rule. */
 			outbound_tls(t, ev, h);
-			if (h->basis && *h->basis) {
-				char both[480];
+			char both[480];
+			if (h->basis && *h->basis)
 				snprintf(both, sizeof both, "%s; its TLS: %s", b, h->basis);
-				hop_set_basis(h, both);
-			} else {
-				hop_set_basis(h, b);
+			else
+				snprintf(both, sizeof both, "%s", b);
+			hop_set_basis(h, both);
+		} else {
+			hop_set_basis(h, b);
+			if (ev->tls_feature.n) {	/* a policy refusal before any connection */
+				struct tls_status st = tls_status_of(ev->tls_feature);
+				enforcement(h, &st);
 			}
-		} else if (ev->tls_feature.n) {	/* a policy refusal before any connection */
-			struct tls_status st = tls_status_of(ev->tls_feature);
-			enforcement(h, &st);
 		}
 	} else {
 		outbound_tls(t, ev, h);

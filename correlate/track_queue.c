@@ -73,47 +73,37 @@ static bool resolvable(struct tracker *t, struct message *m, bool final)
 	return true;
 }
 
+/* A hop without a TLS line: plaintext where its side of this host is
+ * known to log TLS in that epoch, else unknown. */
+static void decide(struct hop *hp, bool logs_tls, const char *plain, const char *unknown)
+{
+	hp->tls.used = logs_tls ? TRI_NO : TRI_UNKNOWN;
+	hop_set_basis(hp, logs_tls ? plain : unknown);
+}
+
 static void resolve_hop(struct hop *hp, struct hostflags *hf)
 {
 	const struct epoch_flags *h = trk_epoch_at(hf, hp->epoch);
-	if (hp->pending == INF_NO_LINE_OUT) {
-		if (h->client_tls_seen) {
-			hp->tls.used = TRI_NO;
-			hop_set_basis(hp, "no TLS line for this connection, while this host's "
-				      "client logged TLS lines for other connections under the "
-				      "same configuration");
-		} else {
-			hp->tls.used = TRI_UNKNOWN;
-			hop_set_basis(hp, "no TLS line, and this host's client logged none under "
-				      "this configuration: TLS logging may be off "
-				      "(smtp_tls_loglevel=0); absence of evidence is not plaintext");
-		}
-	} else if (hp->pending == INF_NO_LINE_LMTP) {
-		if (h->lmtp_tls_seen) {
-			hp->tls.used = TRI_NO;
-			hop_set_basis(hp, "no TLS line for this LMTP connection, while this host's "
-				      "lmtp client logged TLS lines for other connections under the "
-				      "same configuration");
-		} else {
-			hp->tls.used = TRI_UNKNOWN;
-			hop_set_basis(hp, "delivered by lmtp to this host's mailbox store, crossing "
-				      "no network; its lmtp client logged no TLS line under this "
-				      "configuration (lmtp_tls_loglevel=0 is the default): its TLS is "
-				      "not known");
-		}
-	} else if (hp->pending == INF_NO_LINE_IN) {
-		if (h->server_tls_seen) {
-			hp->tls.used = TRI_NO;
-			hop_set_basis(hp, "no TLS line in this session, while this host's "
-				      "server logged TLS lines for other sessions under the "
-				      "same configuration");
-		} else {
-			hp->tls.used = TRI_UNKNOWN;
-			hop_set_basis(hp, "no TLS line and no disconnect counters, and this host's "
-				      "server logged no TLS line under this configuration: "
-				      "TLS logging may be off");
-		}
-	}
+	if (hp->pending == INF_NO_LINE_OUT)
+		decide(hp, h->client_tls_seen,
+		       "no TLS line for this connection, while this host's client logged TLS "
+		       "lines for other connections under the same configuration",
+		       "no TLS line, and this host's client logged none under this "
+		       "configuration: TLS logging may be off (smtp_tls_loglevel=0); absence "
+		       "of evidence is not plaintext");
+	else if (hp->pending == INF_NO_LINE_LMTP)
+		decide(hp, h->lmtp_tls_seen,
+		       "no TLS line for this LMTP connection, while this host's lmtp client "
+		       "logged TLS lines for other connections under the same configuration",
+		       "no TLS line for this LMTP connection, and this host's lmtp client logged "
+		       "none under this configuration (lmtp_tls_loglevel=0 is the default): its "
+		       "TLS is not known");
+	else if (hp->pending == INF_NO_LINE_IN)
+		decide(hp, h->server_tls_seen,
+		       "no TLS line in this session, while this host's server logged TLS lines "
+		       "for other sessions under the same configuration",
+		       "no TLS line and no disconnect counters, and this host's server logged "
+		       "no TLS line under this configuration: TLS logging may be off");
 	hp->pending = INF_NONE;
 }
 
