@@ -47,6 +47,7 @@ cmd_of() {
   case $1 in
     tw_json) echo '$TW $TWOPTS --format json "$LOG" > /dev/null' ;;
     tw_json_file) echo '$TW $TWOPTS --format json -o "$OUTFILE" "$LOG"' ;;
+    tw_json_man) echo '$TW $TWOPTS --format json -o "$OUTFILE" --manifest "$OUTFILE.man" "$LOG"' ;;
     tw_json1) echo '$TW $TWOPTS --threads 1 --format json "$LOG" > /dev/null' ;;
     tw_text) echo '$TW $TWOPTS --format text "$LOG" > /dev/null' ;;
     tw_csv) echo '$TW $TWOPTS --format csv "$LOG" > /dev/null' ;;
@@ -122,16 +123,22 @@ echo "Output formats (time ÷ JSON's):"
 # (story on a whole log tells its first 10,000 paths and counts the rest)
 formats="text csv html domains tlsrpt events paths story map"
 # shellcheck disable=SC2086
-interleave "$RUNS" tw_json tw_json_file $(for f in $formats; do printf 'tw_%s ' $f; done)
+interleave "$RUNS" tw_json tw_json_file tw_json_man $(for f in $formats; do printf 'tw_%s ' $f; done)
 show tw_json "json to /dev/null"
 show tw_json_file "json to a file"
+show tw_json_man "json, --manifest FILE (hashed)"
 for f in $formats; do
   [ $f = map ] && show tw_map "--policy-map postfix" || show "tw_$f" "$f"
 done
-printf '  => json to a file %sx' "$(ratio "$(med tw_json_file)" "$(med tw_json)")"
+msgs=$(grep -c '"kind":"message"' "$OUTFILE")
+echo "  json: $(size "$OUTFILE") bytes, $msgs messages: $(awk -v b="$(size "$OUTFILE")" -v n="$msgs" \
+  'BEGIN { printf "%.0f", (n ? b / n : 0) }') bytes a message; the log's $(awk -v b="$(size "$LOG")" -v n="$msgs" \
+  'BEGIN { printf "%.0f", (n ? b / n : 0) }')"
+printf '  => json to a file %sx, hashed for a manifest %sx' "$(ratio "$(med tw_json_file)" "$(med tw_json)")" \
+  "$(ratio "$(med tw_json_man)" "$(med tw_json)")"
 for f in $formats; do printf ', %s %sx' $f "$(ratio "$(med "tw_$f")" "$(med tw_json)")"; done
 echo
-rm -f "$OUTFILE"
+rm -f "$OUTFILE" "$OUTFILE.man"
 echo
 echo "Gzip log ($(size "$LOG.gz") bytes):"
 WARM=$LOG.gz
