@@ -511,6 +511,13 @@ static void know(struct cur *c, const char *path)
 	c->known = true;
 }
 
+/* The length of path's folder part ("/var/log/mail.log": 8). */
+static size_t folder_len(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? (size_t)(slash - path) : 0;
+}
+
 /* f was read to its end by the last run and, by then, no longer written:
  * another log of the same folder in that run was written to later (the
  * logger had moved on to it: mail.log.1 beside mail.log), or it was a
@@ -522,15 +529,11 @@ static bool read_to_its_end_when_done(const struct state_file *s, const struct s
 		return false;
 	if (f->gzip)
 		return true;
-	const char *slash = strrchr(f->path, '/');
-	size_t dl = slash ? (size_t)(slash - f->path) : 0;
+	size_t dl = folder_len(f->path);
 	for (size_t e = 0; e < s->nf; e++) {
 		const struct sfile *o = &s->f[e];
-		if (o == f || !o->resumable || o->journal || o->mtime <= f->mtime)
-			continue;
-		const char *os = strrchr(o->path, '/');
-		size_t ol = os ? (size_t)(os - o->path) : 0;
-		if (ol == dl && memcmp(o->path, f->path, dl) == 0)
+		if (o != f && o->resumable && !o->journal && o->mtime > f->mtime &&
+		    folder_len(o->path) == dl && memcmp(o->path, f->path, dl) == 0)
 			return true;
 	}
 	return false;

@@ -596,12 +596,13 @@ static void add_delivery(struct tracker *t, struct message *m,
 	trk_hop_set_peer(t, h, ev);
 	if (local) {
 		h->network = false;
+		bool lmtp_tcp = span_eq(ev->program, "lmtp") && ev->peer_ip.n;
 		char b[200];
 		if (span_eq(ev->peer_host, "none") &&	/* smtp(8) that never connected */
 		    (span_eq(ev->program, "smtp") || span_eq(ev->program, "lmtp")))
 			snprintf(b, sizeof b, "no connection was made (relay=none, status=%.*s): "
 				 "nothing was transmitted", (int)ev->status.n, ev->status.p);
-		else if (span_eq(ev->program, "lmtp") && ev->peer_ip.n)
+		else if (lmtp_tcp)
 			snprintf(b, sizeof b, "delivered by lmtp to %.*s on this host (its mailbox "
 				 "store): it crossed no network", (int)(ev->peer_ip.n < 64 ? ev->peer_ip.n : 64),
 				 ev->peer_ip.p);
@@ -612,7 +613,7 @@ static void add_delivery(struct tracker *t, struct message *m,
 		else
 			snprintf(b, sizeof b, "handed over by %.*s with no SMTP connection",
 				 (int)ev->program.n, ev->program.p);
-		if (span_eq(ev->program, "lmtp") && ev->peer_ip.n) {
+		if (lmtp_tcp) {
 			/* LMTP over TCP may run STARTTLS (lmtp_tls_security_level):
 			 * the hop stays local, its TLS facts and lines are kept
 			 * like any connection's (ARCHITECTURE.md, Correlate).  A

@@ -18,17 +18,13 @@
  * logs after passing the message on): it waits for that line a while.
  * (A filter's hand-on to the back end is plaintext on loopback; a client
  * that used TLS there is a client of its own.) */
-static bool awaits_proxy_accept(const struct hostflags *h, const struct message *m)
-{
-	return h->proxy_seen && m->mta == MTA_POSTFIX && m->has_inbound &&
-	       !m->inbound.local && !m->inbound.proxied && !m->prior_qid &&
-	       m->inbound.tls.used != TRI_YES && addr_is_loopback(m->inbound.peer_ip);
-}
-
 static bool held_for_proxy(struct tracker *t, const struct message *m)
 {
-	return awaits_proxy_accept(trk_host_flags(t, m->host, m->instance), m) &&
-	       m->last_seen + PROXY_WAIT >= t->clock.now;
+	/* the message's own fields first: the host's flags are a lookup */
+	return m->last_seen + PROXY_WAIT >= t->clock.now && m->mta == MTA_POSTFIX &&
+	       m->has_inbound && !m->inbound.local && !m->inbound.proxied && !m->prior_qid &&
+	       m->inbound.tls.used != TRI_YES && addr_is_loopback(m->inbound.peer_ip) &&
+	       trk_host_flags(t, m->host, m->instance)->proxy_seen;
 }
 
 static struct message *ring_find(const struct msg_ring *r, struct span host,
